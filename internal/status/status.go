@@ -1,0 +1,80 @@
+// Package status defines the vocabulary verifiers use to ask the registry
+// "is this seal / certificate / pledge good, now and at time T?". The registry
+// (internal/seal over internal/store) implements Source; the SES engine and
+// the pledge verifier consume it. It holds no state and imports nothing of
+// the project but apperr.
+package status
+
+import (
+	"context"
+	"time"
+)
+
+// Kind is what a subject is.
+type Kind string
+
+// Subject kinds.
+const (
+	KindSeal        Kind = "seal"
+	KindCertificate Kind = "certificate"
+	KindPledge      Kind = "pledge"
+)
+
+// Code is the state of a subject at some time.
+type Code string
+
+// State codes. UNKNOWN means the registry holds no record of the subject,
+// which is not the same as "good": callers decide what unknown means.
+const (
+	Unknown      Code = "UNKNOWN"
+	Active       Code = "ACTIVE"
+	Suspended    Code = "SUSPENDED"
+	ReportedLost Code = "REPORTED_LOST"
+	Frozen       Code = "FROZEN"
+	Cancelled    Code = "CANCELLED"
+	Revoked      Code = "REVOKED"
+	// Pledge-specific states.
+	Withdrawn    Code = "WITHDRAWN"
+	False        Code = "FALSE"
+	NotFulfilled Code = "NOT_FULFILLED"
+)
+
+// Subject names one thing to look up: by ID (esID, certificate serial/issuer
+// key, pledge ID) and/or by SM3 content digest. Either may be empty/zero.
+type Subject struct {
+	Kind   Kind
+	ID     string
+	Digest [32]byte
+}
+
+// State is a subject's state as of a moment, with the event that set it.
+type State struct {
+	Code Code
+	// Since is when the event that set Code took effect (zero when Unknown).
+	Since time.Time
+	// Reason is the typed reason code of that event (e.g. KEY_COMPROMISE).
+	Reason string
+	// DocumentNo is the legal document number of that event, if any.
+	DocumentNo string
+}
+
+// Result answers one Subject: its state at the asked time and now.
+type Result struct {
+	Subject Subject
+	At      State
+	Now     State
+}
+
+// Answer is the reply to one batch lookup.
+type Answer struct {
+	Results []Result // same order as the query
+	// ReadAt is when the registry was read (freshness of the answer).
+	ReadAt time.Time
+}
+
+// Source answers status questions. Implementations must answer all subjects
+// of one call from one consistent read (one Redis round trip) and must return
+// an error (apperr.Unavailable) — never a default state — when they cannot read.
+type Source interface {
+	Lookup(ctx context.Context, at time.Time, subjects []Subject) (Answer, error)
+}
