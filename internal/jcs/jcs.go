@@ -1,0 +1,100 @@
+// Package jcs owns the RFC 8785 JSON Canonicalization Scheme used for every
+// byte string the project hashes or signs as JSON (notices, pledge documents).
+// It wraps github.com/gowebpki/jcs (the maintained Go port of the RFC
+// authors' implementation) behind a size and depth bound and the project's
+// error type. It knows nothing of pledges, keys, HTTP or Redis and must not
+// import anything of the project but apperr.
+package jcs
+
+import (
+	"encoding/json"
+
+	upstream "github.com/gowebpki/jcs"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+)
+
+// MaxInput is the largest JSON text Canonicalize accepts (1 MiB). Pledge and
+// notice documents are a few kilobytes; anything near this is hostile.
+const MaxInput = 1 << 20
+
+// MaxDepth bounds the nesting of arrays and objects.
+const MaxDepth = 64
+
+// Canonicalize returns the RFC 8785 canonical form of the JSON text data:
+// whitespace removed, object members sorted by their UTF-16 code units,
+// strings and numbers serialised as ECMAScript's JSON.stringify does. It
+// refuses (apperr.Malformed) invalid JSON, invalid UTF-8, lone surrogates,
+// duplicate member names, NaN/Infinity-producing numbers and nesting deeper
+// than MaxDepth, and refuses (apperr.TooLarge) input above MaxInput. Numbers
+// are IEEE-754 doubles, as I-JSON says: an integer beyond ±2^53 is rounded, so
+// documents carry such values as strings.
+func Canonicalize(data []byte) ([]byte, error) {
+	if len(data) > MaxInput {
+		return nil, apperr.New(apperr.TooLarge, "JSON text is larger than %d bytes", MaxInput).WithCode("JSON_TOO_LARGE")
+	}
+	if depth(data) > MaxDepth {
+		return nil, apperr.New(apperr.Malformed, "JSON text is nested deeper than %d levels", MaxDepth).WithCode("JSON_TOO_DEEP")
+	}
+	out, err := upstream.Transform(data)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Malformed, err, "JSON text cannot be canonicalised (RFC 8785): it is not valid I-JSON").WithCode("JSON_INVALID")
+	}
+	return out, nil
+}
+
+// Marshal encodes v with encoding/json and returns its canonical form.
+func Marshal(v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Internal, err, "value cannot be encoded as JSON")
+	}
+	return Canonicalize(raw)
+}
+
+// IsCanonical reports whether data is already in canonical form.
+func IsCanonical(data []byte) bool {
+	out, err := Canonicalize(data)
+	return err == nil && string(out) == string(data)
+}
+
+// FormatNumber serialises f as ECMAScript's Number.prototype.toString does
+// (RFC 8785 §3.2.2.3). NaN and ±Infinity have no JSON form and are refused.
+func FormatNumber(f float64) (string, error) {
+	s, err := upstream.NumberToJSON(f)
+	if err != nil {
+		return "", apperr.Wrap(apperr.Malformed, err, "number has no JSON form").WithCode("JSON_INVALID")
+	}
+	return s, nil
+}
+
+// depth returns the maximum bracket nesting of data, ignoring brackets inside
+// strings. It is a cheap guard run before the recursive parser; malformed
+// input is left for the parser to refuse.
+func depth(data []byte) int {
+	d, maxD := 0, 0
+	inString, escaped := false, false
+	for _, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			d++
+			if d > maxD {
+				maxD = d
+			}
+		case c == ']' || c == '}':
+			d--
+		}
+	}
+	return maxD
+}
