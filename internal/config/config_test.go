@@ -1,0 +1,114 @@
+package config
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var base = []string{"PLEDGESEAL_KEY_PASSPHRASE=secret-pass"}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(nil, base, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.BaseURL != "http://127.0.0.1:8080" || c.KeysDir != "keys/dev" ||
+		len(c.RedisAddrs) != 1 || c.ShutdownTimeout != 10*time.Second || c.MaxBodyBytes != 1<<20 {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if string(c.KeyPassphrase) != "secret-pass" || c.PassphraseSource() != "PLEDGESEAL_KEY_PASSPHRASE" {
+		t.Fatal("passphrase from env")
+	}
+}
+
+func TestPrecedenceFlagOverEnv(t *testing.T) {
+	env := append([]string{"PLEDGESEAL_LISTEN=127.0.0.1:9000", "PLEDGESEAL_REDIS_ADDRS=a:1, b:2,c:3", "PATH=/bin"}, base...)
+	c, err := Load([]string{"-listen", "127.0.0.1:9100"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9100" {
+		t.Fatalf("flag must win: %s", c.Listen)
+	}
+	if strings.Join(c.RedisAddrs, ",") != "a:1,b:2,c:3" {
+		t.Fatalf("addrs %v", c.RedisAddrs)
+	}
+}
+
+// TestInvalidNamesTheSetting: every refusal names the setting at fault.
+func TestInvalidNamesTheSetting(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"bad listen env", nil, []string{"PLEDGESEAL_LISTEN=nonsense"}, "PLEDGESEAL_LISTEN"},
+		{"bad listen flag", []string{"-listen", "x"}, nil, "-listen"},
+		{"bad duration", nil, []string{"PLEDGESEAL_SHUTDOWN_TIMEOUT=forever"}, "PLEDGESEAL_SHUTDOWN_TIMEOUT"},
+		{"duration out of range", nil, []string{"PLEDGESEAL_READ_TIMEOUT=1ms"}, "PLEDGESEAL_READ_TIMEOUT"},
+		{"bad redis addr", nil, []string{"PLEDGESEAL_REDIS_ADDRS=localhost"}, "PLEDGESEAL_REDIS_ADDRS"},
+		{"bad log level", nil, []string{"PLEDGESEAL_LOG_LEVEL=loud"}, "PLEDGESEAL_LOG_LEVEL"},
+		{"bad base url", nil, []string{"PLEDGESEAL_BASE_URL=ftp://x"}, "PLEDGESEAL_BASE_URL"},
+		{"body too small", nil, []string{"PLEDGESEAL_MAX_BODY_BYTES=10"}, "PLEDGESEAL_MAX_BODY_BYTES"},
+		{"unknown env", nil, []string{"PLEDGESEAL_LISTN=127.0.0.1:1"}, "PLEDGESEAL_LISTN"},
+		{"sentinel and cluster", nil, []string{"PLEDGESEAL_REDIS_MASTER_NAME=m", "PLEDGESEAL_REDIS_CLUSTER=true"}, "redis-cluster"},
+		{"positional arg", []string{"extra"}, nil, "arguments"},
+		{"bad bool", nil, []string{"PLEDGESEAL_REDIS_CLUSTER=maybe"}, "PLEDGESEAL_REDIS_CLUSTER"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.args, append(tc.env, base...), io.Discard)
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("want *config.Error, got %v", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("message %q does not name %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestUnknownFlagRefused(t *testing.T) {
+	if _, err := Load([]string{"-no-such-flag"}, base, io.Discard); err == nil {
+		t.Fatal("unknown flag accepted")
+	}
+}
+
+func TestPassphrase(t *testing.T) {
+	if _, err := Load(nil, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "KEY_PASSPHRASE") {
+		t.Fatalf("missing passphrase: %v", err)
+	}
+	p := filepath.Join(t.TempDir(), "pass")
+	if err := os.WriteFile(p, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(nil, []string{"PLEDGESEAL_KEY_PASSPHRASE_FILE=" + p}, io.Discard)
+	if err != nil || string(c.KeyPassphrase) != "from-file" {
+		t.Fatalf("file passphrase: %v %q", err, c.KeyPassphrase)
+	}
+	if _, err := Load(nil, []string{"PLEDGESEAL_KEY_PASSPHRASE_FILE=" + p, "PLEDGESEAL_KEY_PASSPHRASE=x"}, io.Discard); err == nil {
+		t.Fatal("both sources accepted")
+	}
+	if _, err := Load(nil, []string{"PLEDGESEAL_KEY_PASSPHRASE="}, io.Discard); err == nil {
+		t.Fatal("empty passphrase accepted")
+	}
+	// The password value never appears in an error.
+	_, err = Load(nil, append([]string{"PLEDGESEAL_REDIS_PASSWORD_FILE=/nonexistent/x"}, base...), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "PLEDGESEAL_REDIS_PASSWORD_FILE") {
+		t.Fatalf("password file: %v", err)
+	}
+}
+
+func TestReservedEnvIgnored(t *testing.T) {
+	env := append([]string{"PLEDGESEAL_TEST_REDIS_ADDR=x", "PLEDGESEAL_REDIS_PORT=6379"}, base...)
+	if _, err := Load(nil, env, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+}
