@@ -17,7 +17,7 @@ import (
 const tokenTag = "tok"
 
 func (s *Store) tokenKey(id string) string { return s.key(tokenTag, "t", id) }
-func (s *Store) tokenIndex() string       { return s.key(tokenTag, "index") }
+func (s *Store) tokenIndex() string        { return s.key(tokenTag, "index") }
 
 // tokenRetention keeps a record past expiry so late requests still get a clear 401.
 const tokenRetention = 30 * 24 * time.Hour
