@@ -32,6 +32,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clo
 	root.SetErr(stderr)
 
 	root.AddCommand(newInitCmd(getenv, clk))
+	root.AddCommand(newTokenCmd(stdout, stderr, getenv, clk))
 
 	return root
 }

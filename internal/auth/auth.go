@@ -104,12 +104,15 @@ func (p Principal) Actor() string {
 	}
 }
 
-// Protector encrypts personal data at rest (SM4-GCM in production) with
-// associated data binding the ciphertext to its record.
+// Protector encrypts personal data at rest, bound to a record and field
+// (pii.Protector: SM4-GCM).
 type Protector interface {
-	Encrypt(plaintext, ad []byte) ([]byte, error)
-	Decrypt(ciphertext, ad []byte) ([]byte, error)
+	Seal(recordID, field string, plaintext []byte) ([]byte, error)
+	Open(recordID, field string, sealed []byte) ([]byte, error)
 }
+
+// identityField names the sealed identity inside a token record.
+const identityField = "token.identity"
 
 // TokenRecord is what the store keeps for one token. It never holds the secret.
 type TokenRecord struct {
@@ -236,7 +239,7 @@ func (t *Tokens) Create(ctx context.Context, req CreateRequest) (Issued, error) 
 		if err != nil {
 			return Issued{}, apperr.Wrap(apperr.Internal, err, "encode identity")
 		}
-		if rec.IdentityCT, err = t.protect.Encrypt(pt, identityAD(rec.ID)); err != nil {
+		if rec.IdentityCT, err = t.protect.Seal(rec.ID, identityField, pt); err != nil {
 			return Issued{}, apperr.Wrap(apperr.Internal, err, "encrypt identity")
 		}
 	}
@@ -245,8 +248,6 @@ func (t *Tokens) Create(ctx context.Context, req CreateRequest) (Issued, error) 
 	}
 	return Issued{ID: rec.ID, Secret: secret, ExpiresAt: rec.ExpiresAt}, nil
 }
-
-func identityAD(id string) []byte { return []byte("pledgeseal/token-identity/" + id) }
 
 var errBadToken = apperr.New(apperr.Unauthorized, "the bearer token is invalid, expired or revoked")
 
@@ -274,7 +275,7 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Principal, er
 	}
 	p := Principal{Role: rec.Role, Org: rec.Org, TokenID: rec.ID}
 	if rec.Role == RoleApplicant {
-		pt, err := t.protect.Decrypt(rec.IdentityCT, identityAD(rec.ID))
+		pt, err := t.protect.Open(rec.ID, identityField, rec.IdentityCT)
 		if err != nil {
 			return Principal{}, apperr.Wrap(apperr.Internal, err, "cannot read the token's identity")
 		}

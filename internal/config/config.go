@@ -36,9 +36,9 @@ type Config struct {
 	RedisPrefix     string
 	RedisTimeout    time.Duration
 
-	KeysDir        string
-	KeyPassphrase  []byte `json:"-"` // never printed
-	passphraseFrom string
+	// KeysDir holds the trust material; its passphrase comes from
+	// PLEDGESEAL_KEY_PASSPHRASE(_FILE), read by internal/trust.
+	KeysDir string
 
 	LogLevel  slog.Level
 	LogFormat string // json or text
@@ -50,9 +50,6 @@ type Config struct {
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
 }
-
-// PassphraseSource says where the key passphrase came from (for logs; never the value).
-func (c Config) PassphraseSource() string { return c.passphraseFrom }
 
 // setting describes one configuration item: its flag name, environment
 // variable, default and how to apply a string value.
@@ -270,39 +267,8 @@ func Load(args, environ []string, usage io.Writer) (Config, error) {
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
 	}
-	if err := c.loadPassphrase(env); err != nil {
-		return Config{}, err
-	}
 	if c.RedisMasterName != "" && c.RedisCluster {
 		return Config{}, &Error{Setting: "-redis-master-name / -redis-cluster", Reason: "Sentinel and Cluster cannot both be set"}
 	}
 	return c, nil
-}
-
-// loadPassphrase reads the trust-material passphrase from
-// PLEDGESEAL_KEY_PASSPHRASE or the file named by PLEDGESEAL_KEY_PASSPHRASE_FILE.
-func (c *Config) loadPassphrase(env map[string]string) error {
-	v, hasV := env[EnvPrefix+"KEY_PASSPHRASE"]
-	f, hasF := env[EnvPrefix+"KEY_PASSPHRASE_FILE"]
-	switch {
-	case hasV && hasF:
-		return &Error{Setting: EnvPrefix + "KEY_PASSPHRASE / " + EnvPrefix + "KEY_PASSPHRASE_FILE", Reason: "set only one of them"}
-	case hasF:
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return &Error{Setting: EnvPrefix + "KEY_PASSPHRASE_FILE", Value: f, Reason: "cannot read: " + err.Error()}
-		}
-		c.KeyPassphrase = []byte(strings.TrimRight(string(b), "\r\n"))
-		c.passphraseFrom = "file " + f
-	case hasV:
-		c.KeyPassphrase = []byte(v)
-		c.passphraseFrom = EnvPrefix + "KEY_PASSPHRASE"
-	default:
-		return &Error{Setting: EnvPrefix + "KEY_PASSPHRASE / " + EnvPrefix + "KEY_PASSPHRASE_FILE",
-			Reason: "the passphrase of the private keys is required (make run sets the documented dev default)"}
-	}
-	if len(c.KeyPassphrase) == 0 {
-		return &Error{Setting: c.passphraseFrom, Reason: "the passphrase must not be empty"}
-	}
-	return nil
 }

@@ -21,9 +21,6 @@ func TestDefaults(t *testing.T) {
 		len(c.RedisAddrs) != 1 || c.ShutdownTimeout != 10*time.Second || c.MaxBodyBytes != 1<<20 {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
-	if string(c.KeyPassphrase) != "secret-pass" || c.PassphraseSource() != "PLEDGESEAL_KEY_PASSPHRASE" {
-		t.Fatal("passphrase from env")
-	}
 }
 
 func TestPrecedenceFlagOverEnv(t *testing.T) {
@@ -81,28 +78,18 @@ func TestUnknownFlagRefused(t *testing.T) {
 	}
 }
 
-func TestPassphrase(t *testing.T) {
-	if _, err := Load(nil, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "KEY_PASSPHRASE") {
-		t.Fatalf("missing passphrase: %v", err)
-	}
-	p := filepath.Join(t.TempDir(), "pass")
-	if err := os.WriteFile(p, []byte("from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := Load(nil, []string{"PLEDGESEAL_KEY_PASSPHRASE_FILE=" + p}, io.Discard)
-	if err != nil || string(c.KeyPassphrase) != "from-file" {
-		t.Fatalf("file passphrase: %v %q", err, c.KeyPassphrase)
-	}
-	if _, err := Load(nil, []string{"PLEDGESEAL_KEY_PASSPHRASE_FILE=" + p, "PLEDGESEAL_KEY_PASSPHRASE=x"}, io.Discard); err == nil {
-		t.Fatal("both sources accepted")
-	}
-	if _, err := Load(nil, []string{"PLEDGESEAL_KEY_PASSPHRASE="}, io.Discard); err == nil {
-		t.Fatal("empty passphrase accepted")
-	}
-	// The password value never appears in an error.
-	_, err = Load(nil, append([]string{"PLEDGESEAL_REDIS_PASSWORD_FILE=/nonexistent/x"}, base...), io.Discard)
+func TestPasswordFileNamed(t *testing.T) {
+	_, err := Load(nil, append([]string{"PLEDGESEAL_REDIS_PASSWORD_FILE=/nonexistent/x"}, base...), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "PLEDGESEAL_REDIS_PASSWORD_FILE") {
 		t.Fatalf("password file: %v", err)
+	}
+	p := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(p, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load([]string{"-redis-password-file", p}, base, io.Discard)
+	if err != nil || c.RedisPassword != "s3cret" {
+		t.Fatalf("password: %v", err)
 	}
 }
 

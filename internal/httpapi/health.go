@@ -10,6 +10,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/pii"
 )
 
 func (s *Server) healthRoutes() {
@@ -72,9 +73,9 @@ type whoamiResponse struct {
 func (s *Server) whoami(c *gin.Context, p auth.Principal) error {
 	r := whoamiResponse{Role: p.Role, Org: p.Org, TokenID: p.TokenID}
 	if p.Identity != nil {
-		r.Name = maskName(p.Identity.Name)
+		r.Name = pii.MaskName(p.Identity.Name)
 		r.IDType = p.Identity.IDType
-		r.ID = maskID(p.Identity.IDNumber)
+		r.ID = pii.MaskID(p.Identity.IDNumber)
 	}
 	c.JSON(http.StatusOK, r)
 	return nil

@@ -1,0 +1,245 @@
+// Package app wires PledgeSeal together from a Config: it loads and checks
+// the trust material, connects the store, builds the domain services and
+// the HTTP server, and runs it until the context ends, shutting down within
+// a bounded time. It is the only package that knows every other one.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/config"
+	"github.com/pledgeseal/pledgeseal/internal/httpapi"
+	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/store"
+	"github.com/pledgeseal/pledgeseal/internal/trust"
+)
+
+// Env is what the process gives the application.
+type Env struct {
+	Args    []string // without the program name
+	Environ []string
+	Getenv  func(string) string
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Clock   clock.Clock
+}
+
+// App is a built, not yet serving, service.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Material *trust.Material
+	API      *httpapi.Server
+	Tokens   *auth.Tokens
+	Registry *prometheus.Registry
+	clock    clock.Clock
+}
+
+// NewLogger returns the structured logger the configuration asks for.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// StartupError is a refusal to start; its message says what to fix.
+type StartupError struct {
+	Step string
+	Err  error
+}
+
+func (e *StartupError) Error() string { return fmt.Sprintf("refusing to start: %s: %v", e.Step, e.Err) }
+func (e *StartupError) Unwrap() error { return e.Err }
+
+// core is what both the server and the operator CLI need: checked trust
+// material, the store and the token service.
+type core struct {
+	mat    *trust.Material
+	store  *store.Store
+	tokens *auth.Tokens
+}
+
+func openCore(cfg config.Config, getenv func(string) string, clk clock.Clock) (*core, error) {
+	pass, err := trust.Passphrase(getenv, false)
+	if err != nil {
+		return nil, &StartupError{Step: "key passphrase", Err: err}
+	}
+	mat, err := trust.Load(cfg.KeysDir, pass, clk.Now())
+	if err != nil {
+		return nil, &StartupError{Step: "trust material in " + cfg.KeysDir, Err: err}
+	}
+	prot, err := pii.New(mat.DataKeys.Enc, mat.DataKeys.Index)
+	if err != nil {
+		return nil, &StartupError{Step: "personal-data keys", Err: err}
+	}
+	st, err := store.New(store.Options{
+		Addrs: cfg.RedisAddrs, MasterName: cfg.RedisMasterName, Cluster: cfg.RedisCluster,
+		Username: cfg.RedisUsername, Password: cfg.RedisPassword, DB: cfg.RedisDB,
+		Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout,
+	}, clk)
+	if err != nil {
+		return nil, &StartupError{Step: "store", Err: err}
+	}
+	tokens, err := auth.NewTokens(st, mat.TokenKey, prot, clk)
+	if err != nil {
+		_ = st.Close()
+		return nil, &StartupError{Step: "token key", Err: err}
+	}
+	return &core{mat: mat, store: st, tokens: tokens}, nil
+}
+
+// OpenTokens gives the operator CLI the token service of the deployment
+// cfg describes. The closer releases the store.
+func OpenTokens(cfg config.Config, getenv func(string) string, clk clock.Clock) (*auth.Tokens, io.Closer, error) {
+	c, err := openCore(cfg, getenv, clk)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.tokens, c.store, nil
+}
+
+// Build loads trust material (refusing mismatched keys and unchained
+// certificates), connects the store and builds the HTTP server.
+func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk clock.Clock) (*App, error) {
+	c, err := openCore(cfg, getenv, clk)
+	if err != nil {
+		return nil, err
+	}
+	if c.mat.Dev {
+		log.Warn("using DEV trust material: not for production", "keys_dir", cfg.KeysDir)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := &App{Config: cfg, Log: log, Store: c.store, Material: c.mat, Tokens: c.tokens, Registry: reg, clock: clk}
+	a.API = httpapi.New(httpapi.Deps{
+		Log:      log,
+		Clock:    clk,
+		Auth:     c.tokens,
+		Tokens:   c.tokens,
+		Registry: reg,
+		Ready: []httpapi.ReadinessCheck{
+			{Name: "redis", Check: c.store.Ping},
+			{Name: "trust", Check: a.trustValidNow},
+		},
+	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL})
+	return a, nil
+}
+
+// trustValidNow reports whether every loaded certificate is still within
+// its validity period.
+func (a *App) trustValidNow(context.Context) error {
+	now := a.clock.Now()
+	for _, c := range a.Material.Roots {
+		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+			return apperr.New(apperr.Unavailable, "trust anchor %q is outside its validity period", c.Subject.CommonName)
+		}
+	}
+	for _, kp := range append([]trust.KeyPair{a.Material.SealMaker, a.Material.ApplicantCA}, agencyPairs(a.Material)...) {
+		if kp.Cert == nil || now.Before(kp.Cert.NotBefore) || now.After(kp.Cert.NotAfter) {
+			return apperr.New(apperr.Unavailable, "a service certificate is outside its validity period")
+		}
+	}
+	return nil
+}
+
+func agencyPairs(m *trust.Material) []trust.KeyPair {
+	out := make([]trust.KeyPair, 0, len(m.Agencies))
+	for _, ag := range m.Agencies {
+		out = append(out, ag.KeyPair)
+	}
+	return out
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Serve runs the HTTP server on ln until ctx ends, then shuts down within
+// the configured time.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.API.Handler(),
+		ReadTimeout:       a.Config.ReadTimeout,
+		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      a.Config.WriteTimeout,
+		IdleTimeout:       a.Config.IdleTimeout,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("pledged listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "trust", a.Material)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("graceful shutdown did not finish in %s: %w", a.Config.ShutdownTimeout, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.Log.Info("stopped")
+	return nil
+}
+
+// Exit codes of pledged.
+const (
+	ExitOK      = 0
+	ExitRuntime = 1 // failed while running, or refused to start (trust, listen)
+	ExitConfig  = 2 // invalid configuration
+)
+
+// Main is pledged's whole life: configuration, build, serve. It returns
+// the process exit status and prints a one-line reason on failure.
+func Main(ctx context.Context, env Env) int {
+	cfg, err := config.Load(env.Args, env.Environ, env.Stderr)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "pledged:", err)
+		return ExitConfig
+	}
+	log := NewLogger(cfg, env.Stderr)
+	a, err := Build(cfg, env.Getenv, log, env.Clock)
+	if err != nil {
+		log.Error("start-up failed", "err", err.Error())
+		fmt.Fprintln(env.Stderr, "pledged:", err)
+		var se *StartupError
+		if errors.As(err, &se) && se.Step == "key passphrase" {
+			return ExitConfig
+		}
+		return ExitRuntime
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "pledged: refusing to start: cannot listen on %s (PLEDGESEAL_LISTEN): %v\n", cfg.Listen, err)
+		return ExitRuntime
+	}
+	if err := a.Serve(ctx, ln); err != nil {
+		log.Error("server stopped with an error", "err", err.Error())
+		fmt.Fprintln(env.Stderr, "pledged:", err)
+		return ExitRuntime
+	}
+	return ExitOK
+}
