@@ -1,0 +1,398 @@
+package pledge
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+)
+
+// Mode is a way a certificate is replaced.
+type Mode string
+
+// Replacement modes (pledge-domain.md "Catalogue entry").
+const (
+	ModeCancelled     Mode = "CANCELLED"      // 直接取消
+	ModeDataSharing   Mode = "DATA_SHARING"   // 信息共享/部门核验
+	ModeIDOrVoucher   Mode = "ID_OR_VOUCHER"  // 证件凭证
+	ModeWrittenPledge Mode = "WRITTEN_PLEDGE" // 告知承诺
+	ModeCreditReport  Mode = "CREDIT_REPORT"  // 信用代证
+)
+
+var knownModes = []Mode{ModeCancelled, ModeDataSharing, ModeIDOrVoucher, ModeWrittenPledge, ModeCreditReport}
+
+// Exclusion reasons for matters that may not be pledged.
+const (
+	ExclusionNationalSecurity     = "NATIONAL_SECURITY"
+	ExclusionPublicSafety         = "PUBLIC_SAFETY"
+	ExclusionHealthAndLife        = "HEALTH_AND_LIFE"
+	ExclusionFinancialSupervision = "FINANCIAL_SUPERVISION"
+	ExclusionEnvironment          = "ENVIRONMENT"
+	ExclusionHardToUndo           = "HARD_TO_UNDO"
+)
+
+var knownExclusions = []string{ExclusionNationalSecurity, ExclusionPublicSafety, ExclusionHealthAndLife,
+	ExclusionFinancialSupervision, ExclusionEnvironment, ExclusionHardToUndo}
+
+// Post-check methods.
+const (
+	CheckWritten     = "WRITTEN"
+	CheckOnline      = "ONLINE_SHARED_DATA"
+	CheckOnSite      = "ON_SITE"
+	CheckPublic      = "PUBLIC_NOTICE"
+	CheckInterAgency = "INTER_AGENCY"
+)
+
+var knownCheckMethods = []string{CheckWritten, CheckOnline, CheckOnSite, CheckPublic, CheckInterAgency}
+
+// PostCheckPolicy says how pledges for a matter are checked afterwards.
+type PostCheckPolicy struct {
+	Methods []string `json:"methods,omitempty"`
+	// TimeLimitDays is the window after the decision; WorkingDays tells
+	// whether it counts working days (60 working days) or calendar days.
+	TimeLimitDays int  `json:"timeLimitDays,omitempty"`
+	WorkingDays   bool `json:"workingDays,omitempty"`
+	// SamplingPermille is the share of pledges drawn for checking (0–1000).
+	SamplingPermille int  `json:"samplingPermille,omitempty"`
+	Exempt           bool `json:"exempt,omitempty"`
+	ExemptReason     Text `json:"exemptReason,omitzero"`
+}
+
+// DisclosurePolicy says whether and how pledges are published.
+type DisclosurePolicy struct {
+	Publish bool `json:"publish"`
+	// Scope says where (e.g. "agency website", "credit portal").
+	Scope Text `json:"scope,omitzero"`
+	// Days the publication lasts; at most 5 years.
+	Days int `json:"days,omitempty"`
+}
+
+// EntryKey names one certificate demanded for one matter in one region.
+type EntryKey struct {
+	Region      string `json:"region"`
+	Matter      string `json:"matter"`
+	Certificate string `json:"certificate"`
+}
+
+// Entry is one version of a catalogue entry (per certificate and matter).
+// Versions are immutable; a change is a new version with its own
+// EffectiveFrom, and a Retired version removes the certificate from the
+// catalogue from that time.
+type Entry struct {
+	EntryKey
+	Version       int       `json:"version"`
+	EffectiveFrom time.Time `json:"effectiveFrom"`
+	Retired       bool      `json:"retired,omitempty"`
+
+	MatterName      Text             `json:"matterName"`
+	CertificateName Text             `json:"certificateName"`
+	Proves          Text             `json:"proves"`
+	LegalBasis      []Text           `json:"legalBasis"`
+	RequestingUnit  string           `json:"requestingUnit"`
+	IssuingUnit     string           `json:"issuingUnit"`
+	Guide           Text             `json:"guide,omitzero"`
+	Modes           []Mode           `json:"modes"`
+	PledgeEligible  bool             `json:"pledgeEligible"`
+	Exclusion       string           `json:"exclusion,omitempty"`
+	ExclusionDetail Text             `json:"exclusionDetail,omitzero"`
+	PostCheck       PostCheckPolicy  `json:"postCheck"`
+	Disclosure      DisclosurePolicy `json:"disclosure"`
+
+	// Owner is the agency whose scope the entry is in; RecordedBy and
+	// RecordedAt say who recorded this version and when.
+	Owner      string    `json:"owner"`
+	RecordedBy string    `json:"recordedBy"`
+	RecordedAt time.Time `json:"recordedAt"`
+}
+
+// maxDisclosureDays is five years: published dishonesty data expires by then.
+const maxDisclosureDays = 5 * 366
+
+// Validate checks an entry's content (not its version, which the repository
+// assigns).
+func (e *Entry) Validate() error {
+	if err := checkCode("region", e.Region); err != nil {
+		return err
+	}
+	if err := checkCode("matter", e.Matter); err != nil {
+		return err
+	}
+	if err := checkCode("certificate", e.Certificate); err != nil {
+		return err
+	}
+	if err := checkCode("owner", e.Owner); err != nil {
+		return err
+	}
+	if e.EffectiveFrom.IsZero() {
+		return malformed("FIELD_REQUIRED", "effectiveFrom is required")
+	}
+	if e.Retired {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		t    Text
+	}{{"matterName", e.MatterName}, {"certificateName", e.CertificateName}, {"proves", e.Proves}} {
+		if err := checkText(f.name, f.t, true, maxShort*5); err != nil {
+			return err
+		}
+	}
+	if err := checkText("guide", e.Guide, false, maxText); err != nil {
+		return err
+	}
+	if len(e.LegalBasis) == 0 || len(e.LegalBasis) > maxList {
+		return malformed("LEGAL_BASIS_REQUIRED", "legalBasis: at least one legal basis (设定依据) is required, at most %d", maxList)
+	}
+	for _, lb := range e.LegalBasis {
+		if err := checkText("legalBasis", lb, true, maxText); err != nil {
+			return err
+		}
+	}
+	if err := requireString("requestingUnit", e.RequestingUnit, maxShort); err != nil {
+		return err
+	}
+	if err := requireString("issuingUnit", e.IssuingUnit, maxShort); err != nil {
+		return err
+	}
+	if len(e.Modes) == 0 {
+		return malformed("MODES_REQUIRED", "modes: at least one replacement mode is required")
+	}
+	seen := map[Mode]bool{}
+	for _, m := range e.Modes {
+		if !slices.Contains(knownModes, m) {
+			return malformed("MODE_UNKNOWN", "modes: unknown replacement mode %q", m)
+		}
+		if seen[m] {
+			return malformed("MODE_REPEATED", "modes: %s is listed twice", m)
+		}
+		seen[m] = true
+	}
+	if seen[ModeCancelled] && len(e.Modes) > 1 {
+		return malformed("MODE_CANCELLED_ALONE", "modes: a cancelled certificate has no other replacement mode")
+	}
+	if e.PledgeEligible {
+		if !seen[ModeWrittenPledge] {
+			return malformed("PLEDGE_MODE_MISSING", "a pledge-eligible entry must list WRITTEN_PLEDGE among its modes")
+		}
+		if e.Exclusion != "" {
+			return malformed("EXCLUSION_CONFLICT", "a pledge-eligible entry has no exclusion reason")
+		}
+		if err := e.PostCheck.validate(); err != nil {
+			return err
+		}
+	} else {
+		if seen[ModeWrittenPledge] {
+			return malformed("PLEDGE_MODE_CONFLICT", "WRITTEN_PLEDGE is listed but the entry is not pledge-eligible")
+		}
+		if !slices.Contains(knownExclusions, e.Exclusion) {
+			return malformed("EXCLUSION_REQUIRED", "an entry that is not pledge-eligible needs an exclusion reason, one of %v", knownExclusions)
+		}
+		if err := checkText("exclusionDetail", e.ExclusionDetail, false, maxText); err != nil {
+			return err
+		}
+	}
+	if e.Disclosure.Days < 0 || e.Disclosure.Days > maxDisclosureDays {
+		return malformed("DISCLOSURE_INVALID", "disclosure.days must be between 0 and %d (five years)", maxDisclosureDays)
+	}
+	if e.Disclosure.Publish && e.Disclosure.Days == 0 {
+		return malformed("DISCLOSURE_INVALID", "disclosure.days is required when pledges are published")
+	}
+	return checkText("disclosure.scope", e.Disclosure.Scope, e.Disclosure.Publish, maxShort)
+}
+
+func (p *PostCheckPolicy) validate() error {
+	if p.Exempt {
+		if len(p.Methods) > 0 || p.SamplingPermille != 0 {
+			return malformed("POSTCHECK_INVALID", "postCheck: an exempt matter has no methods or sampling ratio")
+		}
+		return checkText("postCheck.exemptReason", p.ExemptReason, true, maxText)
+	}
+	if len(p.Methods) == 0 {
+		return malformed("POSTCHECK_INVALID", "postCheck: at least one method (or an exemption) is required")
+	}
+	for _, m := range p.Methods {
+		if !slices.Contains(knownCheckMethods, m) {
+			return malformed("POSTCHECK_INVALID", "postCheck: unknown method %q", m)
+		}
+	}
+	if p.TimeLimitDays <= 0 || p.TimeLimitDays > 366 {
+		return malformed("POSTCHECK_INVALID", "postCheck.timeLimitDays must be between 1 and 366")
+	}
+	if p.SamplingPermille < 0 || p.SamplingPermille > 1000 {
+		return malformed("POSTCHECK_INVALID", "postCheck.samplingPermille must be between 0 and 1000")
+	}
+	return nil
+}
+
+// InForce reports whether version e governs time at among versions, that
+// is, it is the newest version whose EffectiveFrom is not after at.
+func inForce(versions []Entry, at time.Time) (Entry, bool) {
+	var best Entry
+	found := false
+	for _, v := range versions {
+		if v.EffectiveFrom.After(at) {
+			continue
+		}
+		if !found || v.EffectiveFrom.After(best.EffectiveFrom) ||
+			v.EffectiveFrom.Equal(best.EffectiveFrom) && v.Version > best.Version {
+			best, found = v, true
+		}
+	}
+	if !found || best.Retired {
+		return Entry{}, false
+	}
+	return best, true
+}
+
+// CatalogueRepo keeps catalogue entry versions. Implementations assign
+// versions atomically.
+type CatalogueRepo interface {
+	// AppendEntry stores e as the next version of its key and returns it
+	// with Version set. expectVersion is the caller's view of the current
+	// latest version (0 for a new key); a different current version is a
+	// Conflict, so two editors never overwrite each other silently.
+	AppendEntry(ctx context.Context, e Entry, expectVersion int) (Entry, error)
+	// EntryVersions returns every version of one key, oldest first
+	// (empty, no error, when the key is unknown).
+	EntryVersions(ctx context.Context, key EntryKey) ([]Entry, error)
+	// MatterEntries returns every version of every certificate of a matter.
+	MatterEntries(ctx context.Context, region, matter string) ([]Entry, error)
+}
+
+// Editor is who changes the catalogue: an admin, or an agency within its scope.
+type Editor struct {
+	Admin  bool
+	Agency string // the editor's agency code (its scope)
+	Actor  string // an officer or admin identifier for the record
+}
+
+// Catalogue is the catalogue service.
+type Catalogue struct {
+	repo  CatalogueRepo
+	clock clock.Clock
+}
+
+// NewCatalogue returns a catalogue service.
+func NewCatalogue(repo CatalogueRepo, clk clock.Clock) *Catalogue {
+	return &Catalogue{repo: repo, clock: clk}
+}
+
+// Record validates e and appends it as a new version. An agency may only
+// record entries it owns; an admin may record any. EffectiveFrom may not lie
+// in the past: the catalogue in force at a past time never changes.
+func (c *Catalogue) Record(ctx context.Context, ed Editor, e Entry, expectVersion int) (Entry, error) {
+	if !ed.Admin && (ed.Agency == "" || ed.Agency != e.Owner) {
+		return Entry{}, apperr.New(apperr.Forbidden, "an agency may only change catalogue entries in its own scope").WithCode("OUT_OF_SCOPE")
+	}
+	now := c.clock.Now()
+	e.RecordedAt = now
+	e.RecordedBy = ed.Actor
+	e.EffectiveFrom = e.EffectiveFrom.UTC().Truncate(time.Second)
+	if err := e.Validate(); err != nil {
+		return Entry{}, err
+	}
+	if e.EffectiveFrom.Before(now.Add(-time.Minute)) {
+		return Entry{}, malformed("EFFECTIVE_IN_PAST", "effectiveFrom lies in the past: a new version takes effect now or later")
+	}
+	if expectVersion > 0 {
+		prev, err := c.repo.EntryVersions(ctx, e.EntryKey)
+		if err != nil {
+			return Entry{}, err
+		}
+		if len(prev) > 0 && !ed.Admin && prev[len(prev)-1].Owner != ed.Agency {
+			return Entry{}, apperr.New(apperr.Forbidden, "the entry belongs to another agency").WithCode("OUT_OF_SCOPE")
+		}
+	}
+	return c.repo.AppendEntry(ctx, e, expectVersion)
+}
+
+// Demand is the answer for one certificate of a matter: whether it may be
+// demanded and how it is replaced.
+type Demand struct {
+	Entry Entry `json:"entry"`
+	// Modes repeats Entry.Modes: the replacement modes, preferred first.
+	Modes []Mode `json:"modes"`
+}
+
+// NotInCatalogue is the answer for anything absent from the catalogue.
+var notInCatalogue = Text{Zh: "不在清单内，不得索要", En: "Not in the catalogue: may not be demanded"}
+
+// NotInCatalogue returns the answer text for anything absent from the catalogue.
+func NotInCatalogue() Text { return notInCatalogue }
+
+// MatterAnswer answers "for matter M at time T, which certificates may be
+// demanded and how is each replaced?".
+type MatterAnswer struct {
+	Region  string    `json:"region"`
+	Matter  string    `json:"matter"`
+	At      time.Time `json:"at"`
+	Demands []Demand  `json:"demands"`
+	// Message is set when nothing may be demanded for the matter.
+	Message *Text `json:"message,omitempty"`
+}
+
+// ForMatter answers the public query for a matter at time at (zero: now).
+func (c *Catalogue) ForMatter(ctx context.Context, region, matter string, at time.Time) (MatterAnswer, error) {
+	if err := checkCode("region", region); err != nil {
+		return MatterAnswer{}, err
+	}
+	if err := checkCode("matter", matter); err != nil {
+		return MatterAnswer{}, err
+	}
+	if at.IsZero() {
+		at = c.clock.Now()
+	}
+	all, err := c.repo.MatterEntries(ctx, region, matter)
+	if err != nil {
+		return MatterAnswer{}, err
+	}
+	byCert := map[string][]Entry{}
+	for _, e := range all {
+		byCert[e.Certificate] = append(byCert[e.Certificate], e)
+	}
+	ans := MatterAnswer{Region: region, Matter: matter, At: at, Demands: []Demand{}}
+	for _, vs := range byCert {
+		if e, ok := inForce(vs, at); ok {
+			ans.Demands = append(ans.Demands, Demand{Entry: e, Modes: e.Modes})
+		}
+	}
+	sort.Slice(ans.Demands, func(i, j int) bool { return ans.Demands[i].Entry.Certificate < ans.Demands[j].Entry.Certificate })
+	if len(ans.Demands) == 0 {
+		m := notInCatalogue
+		ans.Message = &m
+	}
+	return ans, nil
+}
+
+// EntryAt returns the version of key in force at time at, or a NotFound error
+// with code NOT_IN_CATALOGUE and the answer text.
+func (c *Catalogue) EntryAt(ctx context.Context, key EntryKey, at time.Time) (Entry, error) {
+	vs, err := c.repo.EntryVersions(ctx, key)
+	if err != nil {
+		return Entry{}, err
+	}
+	e, ok := inForce(vs, at)
+	if !ok {
+		return Entry{}, apperr.New(apperr.NotFound, "%s (%s)", notInCatalogue.Zh, notInCatalogue.En).WithCode("NOT_IN_CATALOGUE")
+	}
+	return e, nil
+}
+
+// PledgeableAt returns the entry in force for key at time at and refuses,
+// with a clear reason, a matter not in force or not pledge-eligible.
+func (c *Catalogue) PledgeableAt(ctx context.Context, key EntryKey, at time.Time) (Entry, error) {
+	e, err := c.EntryAt(ctx, key, at)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.NotFound {
+			return Entry{}, apperr.New(apperr.Conflict, "the matter is not in force in the catalogue: %s (事项不在清单内或未生效)", notInCatalogue.En).WithCode("MATTER_NOT_IN_FORCE")
+		}
+		return Entry{}, err
+	}
+	if !e.PledgeEligible || !slices.Contains(e.Modes, ModeWrittenPledge) {
+		return Entry{}, apperr.New(apperr.Conflict, "the matter may not be pledged (不适用告知承诺): excluded for %s", e.Exclusion).WithCode("NOT_PLEDGE_ELIGIBLE")
+	}
+	return e, nil
+}

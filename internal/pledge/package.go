@@ -1,0 +1,311 @@
+package pledge
+
+import (
+	"bytes"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/jcs"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+)
+
+// PackageFormat names the package format.
+const PackageFormat = "pledgeseal.package/v1"
+
+// Package bounds.
+const (
+	MaxPackage         = jcs.MaxInput // 1 MiB of JSON
+	maxPackageCerts    = 10
+	maxPackageCert     = 16 << 10
+	maxPackageSES      = 512 << 10 // a seal may carry a picture
+	maxPackageURL      = 2048
+	maxPackageNoticeSz = 256 << 10
+)
+
+// Package is the self-contained JSON package that applicant and agency
+// download: everything needed to verify the pledge offline, and where to ask
+// for its status now. Binary members are standard base64 with padding.
+type Package struct {
+	Format             string           `json:"format"`
+	PledgeID           string           `json:"pledgeId"`
+	Document           string           `json:"document"`
+	ApplicantSignature PackageSignature `json:"applicantSignature"`
+	Notice             PackageNotice    `json:"notice"`
+	AgencySeal         *PackageSeal     `json:"agencySeal,omitempty"`
+	Certificates       []string         `json:"certificates"`
+	StatusURL          string           `json:"statusUrl"`
+}
+
+// PackageSignature is the applicant's detached CMS over Document.
+type PackageSignature struct {
+	Way string `json:"way"`
+	CMS string `json:"cms"`
+}
+
+// PackageNotice is the notice version the pledge binds, with the agency's
+// SES over its canonical bytes.
+type PackageNotice struct {
+	Document string `json:"document"`
+	SES      string `json:"ses"`
+}
+
+// PackageSeal is the agency's counter-seal: an SES over SealedData (see
+// SignedPledgeBytes), with the decision.
+type PackageSeal struct {
+	SealedData string `json:"sealedData"`
+	SES        string `json:"ses"`
+	DocumentNo string `json:"documentNo"`
+	Date       string `json:"date"`
+}
+
+// BuildPackage assembles the package of r with the notice it binds.
+// certs are extra certificates to carry (e.g. the agency signer's chain);
+// r's signer chain is always included.
+func BuildPackage(r Record, n PublishedNotice, statusURL string, extra [][]byte) ([]byte, error) {
+	b64 := base64.StdEncoding.EncodeToString
+	p := Package{
+		Format:             PackageFormat,
+		PledgeID:           r.ID,
+		Document:           b64(r.Document),
+		ApplicantSignature: PackageSignature{Way: r.Way, CMS: b64(r.ApplicantCMS)},
+		Notice:             PackageNotice{Document: b64(n.Canonical), SES: b64(n.Seal)},
+		StatusURL:          statusURL,
+		Certificates:       []string{},
+	}
+	if r.Decision != nil {
+		p.AgencySeal = &PackageSeal{SealedData: b64(r.Decision.SealedData), SES: b64(r.Decision.AgencySES),
+			DocumentNo: r.Decision.DocumentNo, Date: r.Decision.Date}
+	}
+	seen := map[string]bool{}
+	for _, c := range append(append([][]byte{}, r.Certificates...), extra...) {
+		s := b64(c)
+		if !seen[s] {
+			seen[s] = true
+			p.Certificates = append(p.Certificates, s)
+		}
+	}
+	out, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Internal, err, "cannot encode the package")
+	}
+	if _, err := ParsePackage(out); err != nil {
+		return nil, apperr.Wrap(apperr.Internal, err, "built package does not parse")
+	}
+	return out, nil
+}
+
+// ParsedPackage is a package whose structure has been checked: every member
+// decodes, the document is canonical and well formed, every DER member is
+// one complete DER structure and every certificate parses. Nothing about
+// signatures, digests or status has been checked yet.
+type ParsedPackage struct {
+	Package      Package
+	Document     []byte
+	Doc          *Document
+	ApplicantCMS []byte
+	NoticeBytes  []byte
+	Notice       *Notice
+	NoticeSES    []byte
+	// SealedData and AgencySES are nil when the pledge is not accepted.
+	SealedData   []byte
+	AgencySES    []byte
+	Certificates []*smx509.Certificate
+}
+
+func pkgErr(code, format string, args ...any) error {
+	return apperr.New(apperr.Malformed, format, args...).WithCode(code)
+}
+
+// ParsePackage parses a package strictly: size bounded, valid I-JSON with no
+// duplicate member names, no unknown fields, no trailing data, strict
+// base64, complete DER, strictly parsed certificates and a canonical pledge
+// document that names the package's pledge and notice. Every failure is an
+// *apperr.Error (Malformed or TooLarge) with a stable code.
+func ParsePackage(b []byte) (*ParsedPackage, error) {
+	if len(b) > MaxPackage {
+		return nil, apperr.New(apperr.TooLarge, "the package is larger than %d bytes", MaxPackage).WithCode("PACKAGE_TOO_LARGE")
+	}
+	// Canonicalising first refuses duplicate names, invalid UTF-8 and lone
+	// surrogates, which encoding/json would silently accept.
+	if _, err := jcs.Canonicalize(b); err != nil {
+		return nil, apperr.Wrap(apperr.Malformed, err, "the package is not valid JSON").WithCode("PACKAGE_MALFORMED")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var p Package
+	if err := dec.Decode(&p); err != nil {
+		return nil, apperr.Wrap(apperr.Malformed, err, "the package does not match the format %s (unknown or mistyped field)", PackageFormat).WithCode("PACKAGE_MALFORMED")
+	}
+	if p.Format != PackageFormat {
+		return nil, pkgErr("PACKAGE_FORMAT", "unknown package format %q", p.Format)
+	}
+	if err := checkCode("pledgeId", p.PledgeID); err != nil {
+		return nil, err
+	}
+	out := &ParsedPackage{Package: p}
+	var err error
+	if out.Document, err = decodeB64("document", p.Document, MaxDocument); err != nil {
+		return nil, err
+	}
+	if out.Doc, err = ParseDocument(out.Document); err != nil {
+		return nil, err
+	}
+	if out.Doc.PledgeID != p.PledgeID {
+		return nil, pkgErr("PACKAGE_INCONSISTENT", "the document names another pledge than the package")
+	}
+	if p.ApplicantSignature.Way != WayEventCertificate && p.ApplicantSignature.Way != WayOwnCertificate {
+		return nil, pkgErr("PACKAGE_MALFORMED", "applicantSignature.way must be %s or %s", WayEventCertificate, WayOwnCertificate)
+	}
+	if out.ApplicantCMS, err = decodeDER("applicantSignature.cms", p.ApplicantSignature.CMS, maxCMS); err != nil {
+		return nil, err
+	}
+	if err := checkContentInfo(out.ApplicantCMS); err != nil {
+		return nil, err
+	}
+	if out.NoticeBytes, err = decodeB64("notice.document", p.Notice.Document, maxPackageNoticeSz); err != nil {
+		return nil, err
+	}
+	if out.Notice, err = parseNotice(out.NoticeBytes); err != nil {
+		return nil, err
+	}
+	if out.Notice.ID != out.Doc.Notice.ID || out.Notice.Version != out.Doc.Notice.Version {
+		return nil, pkgErr("PACKAGE_INCONSISTENT", "the notice in the package is not the version the document names")
+	}
+	if out.NoticeSES, err = decodeDER("notice.ses", p.Notice.SES, maxPackageSES); err != nil {
+		return nil, err
+	}
+	if s := p.AgencySeal; s != nil {
+		if out.SealedData, err = decodeB64("agencySeal.sealedData", s.SealedData, 4096); err != nil {
+			return nil, err
+		}
+		if out.AgencySES, err = decodeDER("agencySeal.ses", s.SES, maxPackageSES); err != nil {
+			return nil, err
+		}
+		if err := requireString("agencySeal.documentNo", s.DocumentNo, maxShort); err != nil {
+			return nil, err
+		}
+		if _, err := time.Parse(time.DateOnly, s.Date); err != nil {
+			return nil, pkgErr("PACKAGE_MALFORMED", "agencySeal.date must be YYYY-MM-DD")
+		}
+	}
+	if len(p.Certificates) > maxPackageCerts {
+		return nil, pkgErr("PACKAGE_MALFORMED", "at most %d certificates", maxPackageCerts)
+	}
+	for i, c := range p.Certificates {
+		der, err := decodeDER("certificates", c, maxPackageCert)
+		if err != nil {
+			return nil, err
+		}
+		cert, err := pki.ParseCertificate(der)
+		if err != nil {
+			return nil, apperr.Wrap(apperr.Malformed, err, "certificates[%d] is not a valid X.509 certificate", i).WithCode("PACKAGE_BAD_CERTIFICATE")
+		}
+		out.Certificates = append(out.Certificates, cert)
+	}
+	if err := checkStatusURL(p.StatusURL); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func decodeB64(field, s string, limit int) ([]byte, error) {
+	if s == "" {
+		return nil, pkgErr("PACKAGE_MALFORMED", "%s is required", field)
+	}
+	if base64.StdEncoding.DecodedLen(len(s)) > limit+2 {
+		return nil, apperr.New(apperr.TooLarge, "%s is larger than %d bytes", field, limit).WithCode("PACKAGE_TOO_LARGE")
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Malformed, err, "%s is not valid base64 (standard alphabet, padded, no line breaks)", field).WithCode("PACKAGE_BAD_BASE64")
+	}
+	if len(b) > limit {
+		return nil, apperr.New(apperr.TooLarge, "%s is larger than %d bytes", field, limit).WithCode("PACKAGE_TOO_LARGE")
+	}
+	return b, nil
+}
+
+// decodeDER decodes base64 and checks the bytes are exactly one DER
+// SEQUENCE with nothing after it.
+func decodeDER(field, s string, limit int) ([]byte, error) {
+	b, err := decodeB64(field, s, limit)
+	if err != nil {
+		return nil, err
+	}
+	var raw asn1.RawValue
+	rest, err := asn1.Unmarshal(b, &raw)
+	if err != nil || len(rest) != 0 || raw.Class != asn1.ClassUniversal || raw.Tag != asn1.TagSequence || !raw.IsCompound {
+		return nil, pkgErr("PACKAGE_BAD_DER", "%s is not one complete DER SEQUENCE", field)
+	}
+	return b, nil
+}
+
+var (
+	oidSignedData   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+	oidSMSignedData = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 2}
+)
+
+// checkContentInfo checks the outer CMS ContentInfo names SignedData.
+func checkContentInfo(der []byte) error {
+	var ci struct {
+		ContentType asn1.ObjectIdentifier
+		Content     asn1.RawValue `asn1:"explicit,optional,tag:0"`
+	}
+	rest, err := asn1.Unmarshal(der, &ci)
+	if err != nil || len(rest) != 0 {
+		return pkgErr("PACKAGE_BAD_DER", "applicantSignature.cms is not a CMS ContentInfo")
+	}
+	if !ci.ContentType.Equal(oidSignedData) && !ci.ContentType.Equal(oidSMSignedData) {
+		return pkgErr("PACKAGE_BAD_DER", "applicantSignature.cms is not a SignedData")
+	}
+	return nil
+}
+
+// parseNotice parses canonical notice bytes strictly.
+func parseNotice(b []byte) (*Notice, error) {
+	if !jcs.IsCanonical(b) {
+		return nil, pkgErr("NOTICE_NOT_CANONICAL", "the notice in the package is not canonical JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var n Notice
+	if err := dec.Decode(&n); err != nil {
+		return nil, apperr.Wrap(apperr.Malformed, err, "the notice in the package does not match %s", NoticeFormat).WithCode("NOTICE_MALFORMED")
+	}
+	if n.Format != NoticeFormat {
+		return nil, pkgErr("NOTICE_MALFORMED", "unknown notice format %q", n.Format)
+	}
+	return &n, nil
+}
+
+// checkStatusURL accepts an absolute https URL (http only on loopback, for
+// development) without credentials or fragment.
+func checkStatusURL(s string) error {
+	if s == "" || len(s) > maxPackageURL {
+		return pkgErr("PACKAGE_BAD_URL", "statusUrl must be an absolute URL of at most %d characters", maxPackageURL)
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" || strings.ContainsAny(s, " \t\r\n") {
+		return pkgErr("PACKAGE_BAD_URL", "statusUrl must be an absolute URL without credentials or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return pkgErr("PACKAGE_BAD_URL", "statusUrl must use https")
+		}
+	default:
+		return pkgErr("PACKAGE_BAD_URL", "statusUrl must use https")
+	}
+	return nil
+}

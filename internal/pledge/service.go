@@ -1,0 +1,520 @@
+package pledge
+
+import (
+	"context"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/jcs"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+)
+
+// Signature ways.
+const (
+	WayEventCertificate = "EVENT_CERTIFICATE"
+	WayOwnCertificate   = "OWN_CERTIFICATE"
+)
+
+// Record is a signed pledge as kept by the service. Document holds personal
+// data: the repository must store it encrypted.
+type Record struct {
+	ID        string    `json:"id"`
+	Status    Status    `json:"status"`
+	Document  []byte    `json:"-"`
+	Digest    [32]byte  `json:"digest"`
+	Applicant string    `json:"applicant"` // keyed-hash index of the identity
+	Agency    string    `json:"agency"`
+	Notice    NoticeRef `json:"notice"`
+	Entry     EntryKey  `json:"entry"`
+	Way       string    `json:"way"`
+	// ApplicantCMS is the detached CMS over Document; Certificates the
+	// signer's certificate and its chain (DER), signer first.
+	ApplicantCMS []byte    `json:"applicantCms"`
+	Certificates [][]byte  `json:"certificates"`
+	Fingerprint  string    `json:"fingerprint"`
+	CreatedAt    time.Time `json:"createdAt"`
+	Events       []Event   `json:"events"`
+	Decision     *Decision `json:"decision,omitempty"`
+}
+
+// Draft is a prepared, not yet signed pledge document, kept briefly so a
+// client can sign its exact bytes with its own certificate.
+type Draft struct {
+	ID          string    `json:"id"`
+	Document    []byte    `json:"-"`
+	Digest      [32]byte  `json:"digest"`
+	Applicant   string    `json:"applicant"`
+	Fingerprint string    `json:"fingerprint"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+}
+
+// Transition is one atomic status change.
+type Transition struct {
+	From     []Status
+	Event    Event
+	Decision *Decision // set on acceptance
+}
+
+// PledgeRepo keeps drafts and pledges. Every method is atomic.
+type PledgeRepo interface {
+	// PutDraft stores d for ttl unless a draft with its ID exists, and
+	// returns the stored draft (the existing one on a repeat).
+	PutDraft(ctx context.Context, d Draft, ttl time.Duration) (Draft, error)
+	// GetDraft returns a draft, NotFound when absent or expired.
+	GetDraft(ctx context.Context, id string) (Draft, error)
+	// CreatePledge stores r unless a pledge with its ID exists; it returns
+	// the stored record and whether it was created now.
+	CreatePledge(ctx context.Context, r Record) (Record, bool, error)
+	// GetPledge returns a pledge, NotFound when absent.
+	GetPledge(ctx context.Context, id string) (Record, error)
+	// Transition moves the pledge to t.Event.To if its status is one of
+	// t.From (Conflict otherwise), appending the event; it returns the
+	// updated record.
+	Transition(ctx context.Context, id string, t Transition) (Record, error)
+}
+
+// Indexer computes keyed-hash indexes (pii.Protector implements it).
+type Indexer interface {
+	Index(kind, value string) string
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Catalogue *Catalogue
+	Notices   *Notices
+	Bars      BarRepo
+	Pledges   PledgeRepo
+	Indexer   Indexer
+	Sealer    Sealer
+	CMS       CMS
+	// EventCA issues event certificates; ApplicantTrust holds the anchors
+	// applicant signatures must chain to (it includes the event CA's root).
+	EventCA        *pki.Issuer
+	ApplicantTrust *pki.TrustStore
+	Clock          clock.Clock
+	// DraftTTL bounds how long a prepared document may wait for its
+	// signature (default 15 minutes).
+	DraftTTL time.Duration
+}
+
+// Service signs, withdraws and accepts pledges.
+type Service struct{ d Deps }
+
+// NewService returns the pledge service.
+func NewService(d Deps) *Service {
+	if d.DraftTTL <= 0 {
+		d.DraftTTL = 15 * time.Minute
+	}
+	if d.CMS == nil {
+		d.CMS = GMSMCMS{}
+	}
+	return &Service{d: d}
+}
+
+// SignRequest is what the applicant asks for; the identity is passed
+// separately, from authentication.
+type SignRequest struct {
+	Notice         NoticeRef
+	Facts          []Fact
+	Channel        string
+	IdempotencyKey string
+}
+
+// SubjectIndex returns the keyed-hash index of an applicant identity.
+func (s *Service) SubjectIndex(a Applicant) string {
+	return s.d.Indexer.Index("applicant", a.Kind+"|"+a.IDType+"|"+a.IDNumber)
+}
+
+// pledgeID derives the pledge ID from the applicant and the idempotency key,
+// so a repeat maps to the same pledge and one key is the only lock needed.
+func (s *Service) pledgeID(subject, idemKey string) string {
+	return "P" + s.d.Indexer.Index("pledge-id", subject+"|"+idemKey)[:32]
+}
+
+func (r *SignRequest) validate() error {
+	if len(r.IdempotencyKey) < 8 {
+		return malformed("IDEMPOTENCY_KEY_REQUIRED", "an idempotency key of 8 to 64 characters is required")
+	}
+	if err := checkCode("idempotencyKey", r.IdempotencyKey); err != nil {
+		return err
+	}
+	if err := checkCode("notice.id", r.Notice.ID); err != nil {
+		return err
+	}
+	if r.Notice.Version <= 0 {
+		return malformed("FIELD_INVALID", "notice.version must be positive")
+	}
+	if d, err := hex.DecodeString(r.Notice.Digest); err != nil || len(d) != 32 || r.Notice.Digest != strings.ToLower(r.Notice.Digest) {
+		return malformed("FIELD_INVALID", "notice.digest must be 64 lowercase hex characters (SM3)")
+	}
+	if !slices.Contains([]string{ChannelWeb, ChannelApp, ChannelCounter, ChannelAPI}, r.Channel) {
+		return malformed("FIELD_INVALID", "channel must be WEB, APP, COUNTER or API")
+	}
+	if len(r.Facts) > maxList {
+		return malformed("FIELD_INVALID", "at most %d attested facts", maxList)
+	}
+	seen := map[string]bool{}
+	for _, f := range r.Facts {
+		if err := checkCode("facts.code", f.Code); err != nil {
+			return err
+		}
+		if seen[f.Code] {
+			return malformed("FIELD_INVALID", "fact %s is given twice", f.Code)
+		}
+		seen[f.Code] = true
+		if err := checkText("facts.label", f.Label, true, maxShort); err != nil {
+			return err
+		}
+		if err := requireString("facts.value", f.Value, 1000); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *SignRequest) fingerprint() (string, error) {
+	b, err := jcs.Marshal(struct {
+		Notice  NoticeRef `json:"notice"`
+		Facts   []Fact    `json:"facts"`
+		Channel string    `json:"channel"`
+	}{r.Notice, r.Facts, r.Channel})
+	if err != nil {
+		return "", err
+	}
+	d := pki.Digest(b)
+	return hex.EncodeToString(d[:]), nil
+}
+
+// Prepared is the outcome of Prepare: a new draft, or (Repeat) the pledge
+// the idempotency key already made.
+type Prepared struct {
+	Draft  Draft
+	Repeat *Record
+}
+
+// Prepare runs every check a pledge must pass and builds its canonical
+// document: the notice version shown must be the one in force and its
+// digest must match; the catalogue entry must be in force and
+// pledge-eligible; the applicant must not be barred. A repeated
+// idempotency key yields the earlier pledge (or draft) instead of a new
+// one; the same key with a different request is a Conflict.
+func (s *Service) Prepare(ctx context.Context, a Applicant, req SignRequest) (Prepared, error) {
+	if err := a.validate(); err != nil {
+		return Prepared{}, err
+	}
+	if err := req.validate(); err != nil {
+		return Prepared{}, err
+	}
+	fp, err := req.fingerprint()
+	if err != nil {
+		return Prepared{}, err
+	}
+	subject := s.SubjectIndex(a)
+	id := s.pledgeID(subject, req.IdempotencyKey)
+
+	existing, err := s.d.Pledges.GetPledge(ctx, id)
+	switch {
+	case err == nil:
+		if existing.Fingerprint != fp {
+			return Prepared{}, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode("IDEMPOTENCY_KEY_REUSED")
+		}
+		return Prepared{Repeat: &existing}, nil
+	case apperr.KindOf(err) != apperr.NotFound:
+		return Prepared{}, err
+	}
+	if d, err := s.d.Pledges.GetDraft(ctx, id); err == nil {
+		if d.Fingerprint != fp {
+			return Prepared{}, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode("IDEMPOTENCY_KEY_REUSED")
+		}
+		return Prepared{Draft: d}, nil
+	} else if apperr.KindOf(err) != apperr.NotFound {
+		return Prepared{}, err
+	}
+
+	now := s.d.Clock.Now().Truncate(time.Second)
+	notice, err := s.d.Notices.Get(ctx, req.Notice.ID, 0)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.NotFound {
+			return Prepared{}, apperr.New(apperr.NotFound, "no such notice").WithCode("NOTICE_NOT_FOUND")
+		}
+		return Prepared{}, err
+	}
+	if notice.Notice.Version != req.Notice.Version {
+		return Prepared{}, apperr.New(apperr.Conflict, "notice version %d is not the one in force (version %d): read the current notice (告知书已更新)", req.Notice.Version, notice.Notice.Version).WithCode("NOTICE_SUPERSEDED")
+	}
+	if notice.DigestHex() != req.Notice.Digest {
+		return Prepared{}, apperr.New(apperr.Conflict, "the notice digest does not match the notice published (告知书摘要不一致)").WithCode("NOTICE_DIGEST_MISMATCH")
+	}
+	entry, err := s.d.Catalogue.PledgeableAt(ctx, notice.Notice.Entry, now)
+	if err != nil {
+		return Prepared{}, err
+	}
+	if entry.Version != notice.Notice.CatalogueVersion {
+		return Prepared{}, apperr.New(apperr.Conflict, "the catalogue entry changed after the notice was published; the agency must publish a new notice").WithCode("NOTICE_STALE")
+	}
+	elig, err := checkBars(ctx, s.d.Bars, subject, entry.EntryKey, now)
+	if err != nil {
+		return Prepared{}, err
+	}
+	facts := req.Facts
+	if facts == nil {
+		facts = []Fact{}
+	}
+	stmts := Statements()
+	for i := range stmts {
+		stmts[i].Acknowledged = true
+	}
+	doc := Document{
+		Format:           DocumentFormat,
+		PledgeID:         id,
+		Notice:           req.Notice,
+		Agency:           notice.Notice.Agency,
+		Entry:            entry.EntryKey,
+		CatalogueVersion: entry.Version,
+		Applicant:        a,
+		Statements:       stmts,
+		Facts:            facts,
+		Channel:          req.Channel,
+		SignedAt:         now,
+		Eligibility:      elig,
+		IdempotencyKey:   req.IdempotencyKey,
+	}
+	canon, err := doc.Canonical()
+	if err != nil {
+		return Prepared{}, err
+	}
+	if len(canon) > MaxDocument {
+		return Prepared{}, apperr.New(apperr.TooLarge, "the pledge document would exceed %d bytes", MaxDocument).WithCode("DOCUMENT_TOO_LARGE")
+	}
+	d, err := s.d.Pledges.PutDraft(ctx, Draft{
+		ID: id, Document: canon, Digest: pki.Digest(canon), Applicant: subject,
+		Fingerprint: fp, ExpiresAt: now.Add(s.d.DraftTTL),
+	}, s.d.DraftTTL)
+	if err != nil {
+		return Prepared{}, err
+	}
+	return Prepared{Draft: d}, nil
+}
+
+// SignWithEventCertificate prepares the pledge and signs it with a one-time
+// event certificate (way a). created is false on a repeat.
+func (s *Service) SignWithEventCertificate(ctx context.Context, a Applicant, req SignRequest) (rec Record, created bool, err error) {
+	p, err := s.Prepare(ctx, a, req)
+	if err != nil {
+		return Record{}, false, err
+	}
+	if p.Repeat != nil {
+		return *p.Repeat, false, nil
+	}
+	doc, err := ParseDocument(p.Draft.Document)
+	if err != nil {
+		return Record{}, false, apperr.Wrap(apperr.Internal, err, "prepared document does not parse")
+	}
+	sig, _, err := SignWithEventCertificate(s.d.CMS, s.d.EventCA, a, p.Draft.ID, p.Draft.Document, doc.SignedAt)
+	if err != nil {
+		return Record{}, false, err
+	}
+	return s.finish(ctx, p.Draft, doc, sig)
+}
+
+// SubmitOwnSignature completes a prepared pledge with the applicant's own
+// detached CMS over the draft's bytes (way b). created is false on a repeat.
+func (s *Service) SubmitOwnSignature(ctx context.Context, a Applicant, pledgeID string, cms []byte) (rec Record, created bool, err error) {
+	if err := a.validate(); err != nil {
+		return Record{}, false, err
+	}
+	if err := checkCode("pledgeId", pledgeID); err != nil {
+		return Record{}, false, err
+	}
+	subject := s.SubjectIndex(a)
+	if r, err := s.d.Pledges.GetPledge(ctx, pledgeID); err == nil {
+		if r.Applicant != subject {
+			return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft").WithCode("DRAFT_NOT_FOUND")
+		}
+		return r, false, nil
+	} else if apperr.KindOf(err) != apperr.NotFound {
+		return Record{}, false, err
+	}
+	d, err := s.d.Pledges.GetDraft(ctx, pledgeID)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.NotFound {
+			return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft, or it expired: prepare it again").WithCode("DRAFT_NOT_FOUND")
+		}
+		return Record{}, false, err
+	}
+	if d.Applicant != subject {
+		return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft, or it expired: prepare it again").WithCode("DRAFT_NOT_FOUND")
+	}
+	doc, err := ParseDocument(d.Document)
+	if err != nil {
+		return Record{}, false, apperr.Wrap(apperr.Internal, err, "stored draft does not parse")
+	}
+	return s.finish(ctx, d, doc, cms)
+}
+
+// finish verifies the applicant signature by the one shared code path and
+// stores the pledge.
+func (s *Service) finish(ctx context.Context, d Draft, doc *Document, sig []byte) (Record, bool, error) {
+	res, err := VerifyApplicantSignature(s.d.CMS, s.d.ApplicantTrust, d.ID, d.Document, sig, doc.SignedAt)
+	if err != nil {
+		return Record{}, false, err
+	}
+	way := WayOwnCertificate
+	if res.EventCertificate {
+		way = WayEventCertificate
+	}
+	var certs [][]byte
+	for _, c := range res.Chain {
+		certs = append(certs, c.Raw)
+	}
+	now := s.d.Clock.Now()
+	r := Record{
+		ID: d.ID, Status: StatusSigned, Document: d.Document, Digest: d.Digest,
+		Applicant: d.Applicant, Agency: doc.Agency, Notice: doc.Notice, Entry: doc.Entry,
+		Way: way, ApplicantCMS: sig, Certificates: certs, Fingerprint: d.Fingerprint,
+		CreatedAt: now,
+		Events:    []Event{{To: StatusSigned, At: now, Actor: "applicant"}},
+	}
+	return s.d.Pledges.CreatePledge(ctx, r)
+}
+
+// Get returns a pledge for its applicant (others get NotFound).
+func (s *Service) Get(ctx context.Context, a Applicant, id string) (Record, error) {
+	if err := checkCode("pledgeId", id); err != nil {
+		return Record{}, err
+	}
+	r, err := s.d.Pledges.GetPledge(ctx, id)
+	if err != nil {
+		return Record{}, err
+	}
+	if r.Applicant != s.SubjectIndex(a) {
+		return Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+	}
+	return r, nil
+}
+
+const maxReason = 500
+
+func checkReason(reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return malformed("REASON_REQUIRED", "a reason is required (请说明理由)")
+	}
+	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxReason {
+		return malformed("FIELD_INVALID", "the reason must be valid text of at most %d characters", maxReason)
+	}
+	return checkString("reason", reason, maxReason)
+}
+
+// Withdraw withdraws the applicant's own pledge before the decision.
+func (s *Service) Withdraw(ctx context.Context, a Applicant, id, reason string) (Record, error) {
+	if err := checkReason(reason); err != nil {
+		return Record{}, err
+	}
+	if _, err := s.Get(ctx, a, id); err != nil {
+		return Record{}, err
+	}
+	r, err := s.d.Pledges.Transition(ctx, id, Transition{
+		From:  []Status{StatusSigned},
+		Event: Event{To: StatusWithdrawn, At: s.d.Clock.Now(), Actor: "applicant", Reason: reason},
+	})
+	if apperr.KindOf(err) == apperr.Conflict {
+		return Record{}, apperr.Wrap(apperr.Conflict, err, "the pledge can no longer be withdrawn: it has been decided or closed").WithCode("NOT_WITHDRAWABLE")
+	}
+	return r, err
+}
+
+// Officer is an agency officer acting within the agency's scope.
+type Officer struct {
+	Agency string
+	ID     string
+}
+
+func (s *Service) agencyRecord(ctx context.Context, o Officer, id string) (Record, error) {
+	if err := checkCode("pledgeId", id); err != nil {
+		return Record{}, err
+	}
+	r, err := s.d.Pledges.GetPledge(ctx, id)
+	if err != nil {
+		return Record{}, err
+	}
+	if r.Agency != o.Agency {
+		return Record{}, apperr.New(apperr.NotFound, "no such pledge for this agency").WithCode("PLEDGE_NOT_FOUND")
+	}
+	return r, nil
+}
+
+// SignedPledgeFormat names the bytes the agency counter-seals.
+const SignedPledgeFormat = "pledgeseal.signed-pledge/v1"
+
+// SignedPledgeBytes returns the canonical bytes the agency's SES covers:
+// they bind the document digest and the applicant signature's digest, so the
+// seal attests this document as signed by this signature.
+func SignedPledgeBytes(pledgeID string, docDigest [32]byte, applicantCMS []byte) ([]byte, error) {
+	sd := pki.Digest(applicantCMS)
+	return jcs.Marshal(map[string]string{
+		"format":                   SignedPledgeFormat,
+		"pledgeId":                 pledgeID,
+		"documentDigest":           hex.EncodeToString(docDigest[:]),
+		"applicantSignatureDigest": hex.EncodeToString(sd[:]),
+	})
+}
+
+// Accept accepts a signed pledge: the agency's active seal counter-seals it
+// and the decision (document number, date) is recorded.
+func (s *Service) Accept(ctx context.Context, o Officer, id, documentNo, date string) (Record, error) {
+	if err := requireString("documentNo", documentNo, maxShort); err != nil {
+		return Record{}, err
+	}
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return Record{}, malformed("FIELD_INVALID", "date must be YYYY-MM-DD")
+	}
+	r, err := s.agencyRecord(ctx, o, id)
+	if err != nil {
+		return Record{}, err
+	}
+	if r.Status != StatusSigned {
+		return Record{}, apperr.New(apperr.Conflict, "the pledge is %s, not awaiting a decision", r.Status).WithCode("NOT_ACCEPTABLE")
+	}
+	data, err := SignedPledgeBytes(r.ID, r.Digest, r.ApplicantCMS)
+	if err != nil {
+		return Record{}, err
+	}
+	ses, err := s.d.Sealer.SealData(ctx, o.Agency, data, "pledge:"+r.ID)
+	if err != nil {
+		return Record{}, err
+	}
+	now := s.d.Clock.Now()
+	out, err := s.d.Pledges.Transition(ctx, id, Transition{
+		From:  []Status{StatusSigned},
+		Event: Event{To: StatusAccepted, At: now, Actor: o.ID, DocumentNo: documentNo},
+		Decision: &Decision{DocumentNo: documentNo, Date: date, Officer: o.ID, DecidedAt: now,
+			SealedData: data, AgencySES: ses},
+	})
+	if apperr.KindOf(err) == apperr.Conflict {
+		return Record{}, apperr.Wrap(apperr.Conflict, err, "the pledge changed status before it could be accepted").WithCode("NOT_ACCEPTABLE")
+	}
+	return out, err
+}
+
+// Return sends a signed pledge back without a decision, with a reason.
+func (s *Service) Return(ctx context.Context, o Officer, id, reason string) (Record, error) {
+	if err := checkReason(reason); err != nil {
+		return Record{}, err
+	}
+	if _, err := s.agencyRecord(ctx, o, id); err != nil {
+		return Record{}, err
+	}
+	r, err := s.d.Pledges.Transition(ctx, id, Transition{
+		From:  []Status{StatusSigned},
+		Event: Event{To: StatusReturned, At: s.d.Clock.Now(), Actor: o.ID, Reason: reason},
+	})
+	if apperr.KindOf(err) == apperr.Conflict {
+		return Record{}, apperr.Wrap(apperr.Conflict, err, "the pledge is no longer awaiting a decision").WithCode("NOT_RETURNABLE")
+	}
+	return r, err
+}

@@ -1,0 +1,5 @@
+package pledge
+
+import "strconv"
+
+func itoa(i int) string { return strconv.Itoa(i) }
