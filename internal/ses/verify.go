@@ -1,0 +1,534 @@
+package ses
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+)
+
+// Check names, in the order they are reported (ses-format.md §6).
+const (
+	CheckFormat          = "format"
+	CheckSignerSignature = "signer-signature"
+	CheckSignerChain     = "signer-certificate-chain"
+	CheckSignerValidity  = "signer-certificate-validity"
+	CheckSignerKeyUsage  = "signer-certificate-key-usage"
+	CheckSignerStatus    = "signer-certificate-status"
+	CheckSignerInSeal    = "signer-in-seal-cert-list"
+	CheckSealFormat      = "seal-format"
+	CheckMakerSignature  = "seal-maker-signature"
+	CheckMakerChain      = "seal-maker-certificate-chain"
+	CheckMakerValidity   = "seal-maker-certificate-validity"
+	CheckMakerKeyUsage   = "seal-maker-certificate-key-usage"
+	CheckMakerStatus     = "seal-maker-certificate-status"
+	CheckSealStatus      = "seal-status"
+	CheckSealWindow      = "seal-validity-window"
+	CheckTimestamp       = "timestamp"
+	CheckSigningTime     = "signing-time"
+	CheckDataHash        = "data-hash"
+)
+
+// Options configures a Verifier.
+type Options struct {
+	// SealTrust holds the anchors for seal-maker certificates.
+	SealTrust *pki.TrustStore
+	// SignerTrust holds the anchors for signer certificates; nil means SealTrust.
+	SignerTrust *pki.TrustStore
+	// Status answers revocation/suspension questions; nil means the status
+	// checks are reported as not performed.
+	Status status.Source
+	// CacheSize bounds the cache of maker-signature and chain results
+	// (entries); zero means DefaultCacheSize.
+	CacheSize int
+}
+
+// Stats counts the expensive work a Verifier did and avoided thanks to its
+// cache. Benchmarks and tests read it.
+type Stats struct {
+	SM2Performed  uint64 // SM2 signature verifications run (maker and signer)
+	SM2Skipped    uint64 // maker-signature verifications answered from the cache
+	ChainsBuilt   uint64 // certificate chains built
+	ChainsSkipped uint64 // chain results answered from the cache
+}
+
+// Verifier checks seals and signatures. It is safe for concurrent use; its
+// cache makes many signatures that share a seal and certificates cost one
+// maker-signature check and one chain build.
+type Verifier struct {
+	sealTrust, signerTrust *pki.TrustStore
+	status                 status.Source
+	cache                  *lru
+	sm2Performed           atomic.Uint64
+	sm2Skipped             atomic.Uint64
+	chainsBuilt            atomic.Uint64
+	chainsSkipped          atomic.Uint64
+}
+
+// NewVerifier returns a Verifier for opts.
+func NewVerifier(opts Options) *Verifier {
+	st := opts.SignerTrust
+	if st == nil {
+		st = opts.SealTrust
+	}
+	return &Verifier{sealTrust: opts.SealTrust, signerTrust: st, status: opts.Status, cache: newLRU(opts.CacheSize)}
+}
+
+// Stats returns the counters so far.
+func (v *Verifier) Stats() Stats {
+	return Stats{
+		SM2Performed:  v.sm2Performed.Load(),
+		SM2Skipped:    v.sm2Skipped.Load(),
+		ChainsBuilt:   v.chainsBuilt.Load(),
+		ChainsSkipped: v.chainsSkipped.Load(),
+	}
+}
+
+// Input is the data a signature protects. Give Data (its SM3 is compared
+// with dataHash) or DataHash (compared as is); with neither, the data-hash
+// check is INDETERMINATE.
+type Input struct {
+	ID       string // report ID; defaults to the seal's esID
+	Data     []byte
+	DataHash []byte
+	// HasData distinguishes empty Data from no data.
+	HasData bool
+}
+
+func check(name string, r outcome.Result, sub outcome.SubIndication, format string, args ...any) outcome.Check {
+	if r == outcome.Passed || r == outcome.NotPerformed {
+		sub = outcome.None
+	}
+	return outcome.Check{Name: name, Result: r, SubIndication: sub, Detail: fmt.Sprintf(format, args...)}
+}
+
+func formatFailed(name string, err error) outcome.Check {
+	d := "not a valid structure"
+	if e := apperr.As(err); e != nil {
+		d = e.Detail
+	}
+	return check(name, outcome.Failed, outcome.FormatFailure, "%s", d)
+}
+
+// VerifySealBytes parses and verifies a bare seal at time at.
+func (v *Verifier) VerifySealBytes(ctx context.Context, der []byte, at time.Time) outcome.Report {
+	s, err := ParseSeal(der)
+	if err != nil {
+		r := outcome.Report{Version: VersionUnknown.String()}
+		r.Add(formatFailed(CheckSealFormat, err))
+		r.Finish()
+		return r
+	}
+	return v.VerifySeal(ctx, s, at)
+}
+
+// VerifySeal checks a seal on its own (procedure (a)-(d) of ses-format.md §6):
+// format, maker signature, maker certificate (chain, validity and key usage
+// at the seal's createDate, status at time at), the seal's status and its
+// validity window at time at.
+func (v *Verifier) VerifySeal(ctx context.Context, s *Seal, at time.Time) outcome.Report {
+	r := outcome.Report{ID: s.Info.ESID, Version: s.Version.String()}
+	maker := readCert(s.MakerCert)
+	subjects, idx := statusSubjects(s, &maker, nil)
+	res, serr := v.lookup(ctx, at, subjects)
+	r.Checks = append(r.Checks, v.sealChecks(s, maker, at, res, idx, serr)...)
+	r.Finish()
+	return r
+}
+
+// VerifySignatureBytes parses and verifies a signature.
+func (v *Verifier) VerifySignatureBytes(ctx context.Context, der []byte, in Input) outcome.Report {
+	s, err := ParseSignature(der)
+	if err != nil {
+		r := outcome.Report{ID: in.ID, Version: VersionUnknown.String()}
+		r.Add(formatFailed(CheckFormat, err))
+		r.Finish()
+		return r
+	}
+	return v.VerifySignature(ctx, s, in)
+}
+
+// VerifySignature checks a signature (procedure (1)-(7) of ses-format.md §6)
+// and reports every check, whatever fails first. All status questions (seal,
+// maker certificate, signer certificate) go to the status source in one call.
+func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) outcome.Report {
+	seal := s.TBS.Seal
+	r := outcome.Report{ID: in.ID, Version: s.Version.String()}
+	if r.ID == "" {
+		r.ID = seal.Info.ESID
+	}
+	r.Add(formatCheck(CheckFormat, s.Version, s.Warnings))
+	signer := readCert(s.Cert)
+	maker := readCert(seal.MakerCert)
+
+	// (6) time: the timestamp when present, else timeInfo.
+	at, timeChecks := v.signingTime(s)
+
+	// (2) signer signature.
+	r.Add(v.signerSignature(s, signer))
+	// (3) signer certificate.
+	subjects, idx := statusSubjects(seal, &maker, &signer)
+	res, serr := v.lookup(ctx, at, subjects)
+	r.Add(v.chainCheck(CheckSignerChain, signer, v.signerTrust, at))
+	r.Add(validityCheck(CheckSignerValidity, "signer", signer, at))
+	r.Add(keyUsageCheck(CheckSignerKeyUsage, "signer", signer))
+	r.Add(statusCheck(CheckSignerStatus, "signer certificate", res, idx.signer, serr))
+	// (4) signer in the seal's list.
+	if signer.err != nil {
+		r.Add(check(CheckSignerInSeal, outcome.Failed, outcome.FormatFailure, "the signature carries no readable signer certificate"))
+	} else if ok, why := certInList(seal, s.Cert); ok {
+		r.Add(check(CheckSignerInSeal, outcome.Passed, "", "%s", why))
+	} else {
+		r.Add(check(CheckSignerInSeal, outcome.Failed, outcome.ChainConstraintsFailure, "%s", why))
+	}
+	// (5) the seal.
+	r.Checks = append(r.Checks, v.sealChecks(seal, maker, at, res, idx, serr)...)
+	// (6) time.
+	r.Checks = append(r.Checks, timeChecks...)
+	// (7) data hash.
+	r.Add(dataHashCheck(s, in))
+	r.Finish()
+	return r
+}
+
+func formatCheck(name string, ver Version, warnings []string) outcome.Check {
+	if len(warnings) == 0 {
+		return check(name, outcome.Passed, "", "well-formed %s structure", ver)
+	}
+	return check(name, outcome.Passed, "", "readable %s structure with lenient readings: %s", ver, strings.Join(warnings, "; "))
+}
+
+// certInfo is a certificate read leniently, or why it could not be read.
+type certInfo struct {
+	c   *pki.LenientCert
+	err error
+}
+
+func readCert(der []byte) certInfo {
+	if len(der) == 0 {
+		return certInfo{err: errors.New("no certificate")}
+	}
+	c, err := pki.ParseCertificateLenient(der)
+	return certInfo{c: c, err: err}
+}
+
+func (ci certInfo) warning() string {
+	if ci.c != nil && ci.c.StrictErr != nil {
+		return fmt.Sprintf(" (warning: the certificate fails strict X.509 parsing, its public key was read leniently: %v)", ci.c.StrictErr)
+	}
+	return ""
+}
+
+// verifySM2 verifies sig over msg and counts it.
+func (v *Verifier) verifySM2(c *pki.LenientCert, msg, sig []byte) (bool, pki.SignatureForm, error) {
+	_, _, form, err := pki.DecodeSignature(sig)
+	if err != nil {
+		return false, 0, err
+	}
+	v.sm2Performed.Add(1)
+	return pki.VerifyMessage(c.PublicKey, msg, sig), form, nil
+}
+
+func algOK(id []int) bool {
+	return fmt.Sprint(id) == fmt.Sprint([]int(OIDSM2WithSM3()))
+}
+
+func (v *Verifier) signerSignature(s *Signature, signer certInfo) outcome.Check {
+	if signer.err != nil {
+		return check(CheckSignerSignature, outcome.Failed, outcome.FormatFailure, "the signer certificate is unreadable: %v", signer.err)
+	}
+	if !algOK(s.SignatureAlgID) {
+		return check(CheckSignerSignature, outcome.Failed, outcome.CryptoConstraintsFailure, "signature algorithm %v is not SM2-with-SM3", s.SignatureAlgID)
+	}
+	ok, form, err := v.verifySM2(signer.c, s.RawTBS, s.Value)
+	if err != nil {
+		return check(CheckSignerSignature, outcome.Failed, outcome.FormatFailure, "the signature value is neither DER nor raw r||s")
+	}
+	if ok {
+		return check(CheckSignerSignature, outcome.Passed, "", "SM2 signature (%s) over the TBS_Sign TLV verifies%s", form, signer.warning())
+	}
+	// Tell a known non-standard product apart: e = dataHash instead of SM3(ZA‖TBS_Sign).
+	if der, err := pki.NormalizeSignature(s.Value); err == nil && len(s.TBS.DataHash) == hashBytes &&
+		sm2.VerifyASN1(signer.c.PublicKey, s.TBS.DataHash, der) {
+		return check(CheckSignerSignature, outcome.Failed, outcome.SigCryptoFailure,
+			"the signature does not verify over the TBS_Sign TLV; it verifies only with dataHash itself as the digest e, which the standard does not allow")
+	}
+	return check(CheckSignerSignature, outcome.Failed, outcome.SigCryptoFailure, "SM2 signature (%s) over the TBS_Sign TLV does not verify", form)
+}
+
+// makerSignature verifies (or recalls) the maker signature of s.
+func (v *Verifier) makerSignature(s *Seal, maker certInfo) outcome.Check {
+	if maker.err != nil {
+		return check(CheckMakerSignature, outcome.Failed, outcome.FormatFailure, "the seal maker certificate is unreadable: %v", maker.err)
+	}
+	if !algOK(s.SignAlgID) {
+		return check(CheckMakerSignature, outcome.Failed, outcome.CryptoConstraintsFailure, "signature algorithm %v is not SM2-with-SM3", s.SignAlgID)
+	}
+	key := cacheKey{kind: kindMakerSig, digest: pki.Digest(s.Raw)}
+	if c, ok := v.cache.get(key); ok {
+		v.sm2Skipped.Add(1)
+		return c.(outcome.Check)
+	}
+	what := "the SES_SealInfo TLV"
+	if s.Version == V1 {
+		what = "SEQUENCE{SES_SealInfo, cert, signatureAlgorithm}"
+	}
+	var c outcome.Check
+	ok, form, err := v.verifySM2(maker.c, s.MakerSignedMessage(), s.SignedValue)
+	switch {
+	case err != nil:
+		c = check(CheckMakerSignature, outcome.Failed, outcome.FormatFailure, "the seal maker signature is neither DER nor raw r||s")
+	case ok:
+		c = check(CheckMakerSignature, outcome.Passed, "", "SM2 signature (%s) over %s verifies%s", form, what, maker.warning())
+	default:
+		c = check(CheckMakerSignature, outcome.Failed, outcome.SigCryptoFailure, "SM2 signature (%s) over %s does not verify", form, what)
+	}
+	v.cache.put(key, c)
+	return c
+}
+
+// sealChecks runs the seal procedure at time at (the signing time, or now
+// for a bare seal).
+func (v *Verifier) sealChecks(s *Seal, maker certInfo, at time.Time, res []status.Result, idx subjectIndex, serr error) []outcome.Check {
+	made := s.Info.Property.CreateDate
+	out := []outcome.Check{
+		formatCheck(CheckSealFormat, s.Version, s.Warnings),
+		v.makerSignature(s, maker),
+		v.chainCheck(CheckMakerChain, maker, v.sealTrust, made),
+		validityCheck(CheckMakerValidity, "seal maker (at the seal's createDate)", maker, made),
+		keyUsageCheck(CheckMakerKeyUsage, "seal maker", maker),
+		statusCheck(CheckMakerStatus, "seal maker certificate", res, idx.maker, serr),
+		statusCheck(CheckSealStatus, "seal", res, idx.seal, serr),
+	}
+	p := s.Info.Property
+	switch {
+	case at.IsZero():
+		out = append(out, check(CheckSealWindow, outcome.Indeterminate, outcome.FormatFailure, "the signing time is unknown"))
+	case at.Before(p.ValidStart):
+		out = append(out, check(CheckSealWindow, outcome.Failed, outcome.SealOutOfValidity, "%s is before the seal's validity starts (%s)", ts(at), ts(p.ValidStart)))
+	case at.After(p.ValidEnd):
+		out = append(out, check(CheckSealWindow, outcome.Failed, outcome.SealOutOfValidity, "%s is after the seal's validity ended (%s)", ts(at), ts(p.ValidEnd)))
+	default:
+		out = append(out, check(CheckSealWindow, outcome.Passed, "", "%s lies within the seal's validity %s to %s", ts(at), ts(p.ValidStart), ts(p.ValidEnd)))
+	}
+	return out
+}
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// chainResult is what the cache keeps for a certificate: the chains found
+// (built at a time inside the leaf's own validity) or the error.
+type chainResult struct {
+	chains [][]*smx509.Certificate
+	err    error
+}
+
+// chainCheck validates cert's chain to store as of time at. Chains are built
+// once per certificate and trust store (cached); the validity of issuers at
+// time at is then checked on the cached chains.
+func (v *Verifier) chainCheck(name string, ci certInfo, store *pki.TrustStore, at time.Time) outcome.Check {
+	if ci.err != nil {
+		return check(name, outcome.Failed, outcome.FormatFailure, "the certificate is unreadable: %v", ci.err)
+	}
+	if store.Empty() {
+		return check(name, outcome.Indeterminate, outcome.NoCertificateChainFound, "no trust anchors are configured: no chain to a trusted anchor")
+	}
+	if ci.c.Cert == nil {
+		return check(name, outcome.Indeterminate, outcome.NoCertificateChainFound, "the certificate fails strict X.509 parsing (%v): its chain cannot be validated", ci.c.StrictErr)
+	}
+	key := cacheKey{kind: kindChain, digest: pki.Digest(ci.c.Raw), store: store}
+	var cr chainResult
+	if c, ok := v.cache.get(key); ok {
+		v.chainsSkipped.Add(1)
+		cr = c.(chainResult)
+	} else {
+		v.chainsBuilt.Add(1)
+		leaf := ci.c.Cert
+		mid := leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
+		cr.chains, cr.err = store.VerifyAt(leaf, nil, mid, false)
+		v.cache.put(key, cr)
+	}
+	switch {
+	case errors.Is(cr.err, pki.ErrNoChain):
+		return check(name, outcome.Indeterminate, outcome.NoCertificateChainFound, "no chain to a trusted anchor")
+	case errors.Is(cr.err, pki.ErrNotValidAtTime):
+		return check(name, outcome.Indeterminate, outcome.ChainConstraintsFailure, "an issuer certificate was not valid during the certificate's own validity")
+	case cr.err != nil:
+		return check(name, outcome.Failed, outcome.ChainConstraintsFailure, "the chain is invalid")
+	}
+	if at.IsZero() {
+		return check(name, outcome.Indeterminate, outcome.FormatFailure, "a chain exists but the time to check it at is unknown")
+	}
+	var lastBad *smx509.Certificate
+	for _, chain := range cr.chains {
+		ok := true
+		for _, c := range chain[1:] {
+			if at.Before(c.NotBefore) || at.After(c.NotAfter) {
+				ok, lastBad = false, c
+				break
+			}
+		}
+		if ok {
+			return check(name, outcome.Passed, "", "chains to trusted anchor %q; every issuer valid at %s", chain[len(chain)-1].Subject.CommonName, ts(at))
+		}
+	}
+	sub := outcome.Expired
+	if at.Before(lastBad.NotBefore) {
+		sub = outcome.NotYetValid
+	}
+	return check(name, outcome.Failed, sub, "issuer %q was not valid at %s", lastBad.Subject.CommonName, ts(at))
+}
+
+func validityCheck(name, who string, ci certInfo, at time.Time) outcome.Check {
+	if ci.err != nil {
+		return check(name, outcome.Failed, outcome.FormatFailure, "the %s certificate is unreadable", who)
+	}
+	c := ci.c
+	switch {
+	case at.IsZero():
+		return check(name, outcome.Indeterminate, outcome.FormatFailure, "the time to check the %s certificate at is unknown", who)
+	case c.NotBefore.IsZero() || c.NotAfter.IsZero():
+		return check(name, outcome.Indeterminate, outcome.FormatFailure, "the %s certificate's validity could not be read", who)
+	case at.Before(c.NotBefore):
+		return check(name, outcome.Failed, outcome.NotYetValid, "the %s certificate was not yet valid at %s (valid from %s)", who, ts(at), ts(c.NotBefore))
+	case at.After(c.NotAfter):
+		return check(name, outcome.Failed, outcome.Expired, "the %s certificate had expired at %s (valid until %s)", who, ts(at), ts(c.NotAfter))
+	}
+	return check(name, outcome.Passed, "", "the %s certificate was valid at %s (%s to %s)", who, ts(at), ts(c.NotBefore), ts(c.NotAfter))
+}
+
+func keyUsageCheck(name, who string, ci certInfo) outcome.Check {
+	if ci.err != nil {
+		return check(name, outcome.Failed, outcome.FormatFailure, "the %s certificate is unreadable", who)
+	}
+	if ci.c.Cert == nil {
+		return check(name, outcome.Indeterminate, outcome.ChainConstraintsFailure, "the %s certificate fails strict X.509 parsing: its key usage cannot be read", who)
+	}
+	ku := ci.c.Cert.KeyUsage
+	switch {
+	case ku == 0:
+		return check(name, outcome.Passed, "", "the %s certificate has no keyUsage extension (no restriction)", who)
+	case ku&smx509.KeyUsageDigitalSignature == 0:
+		return check(name, outcome.Failed, outcome.ChainConstraintsFailure, "the %s certificate's keyUsage lacks digitalSignature", who)
+	}
+	return check(name, outcome.Passed, "", "the %s certificate's keyUsage allows digitalSignature", who)
+}
+
+// subjectIndex tells where each subject sits in a status query (-1: absent).
+type subjectIndex struct{ seal, maker, signer int }
+
+func statusSubjects(s *Seal, maker, signer *certInfo) ([]status.Subject, subjectIndex) {
+	idx := subjectIndex{seal: -1, maker: -1, signer: -1}
+	subs := []status.Subject{{Kind: status.KindSeal, ID: s.Info.ESID, Digest: pki.Digest(s.Raw)}}
+	idx.seal = 0
+	if maker.err == nil {
+		idx.maker = len(subs)
+		subs = append(subs, status.Subject{Kind: status.KindCertificate, Digest: pki.Digest(maker.c.Raw)})
+	}
+	if signer != nil && signer.err == nil {
+		idx.signer = len(subs)
+		subs = append(subs, status.Subject{Kind: status.KindCertificate, Digest: pki.Digest(signer.c.Raw)})
+	}
+	return subs, idx
+}
+
+// errNoSource marks "no status source configured".
+var errNoSource = errors.New("no status source")
+
+func (v *Verifier) lookup(ctx context.Context, at time.Time, subs []status.Subject) ([]status.Result, error) {
+	if v.status == nil {
+		return nil, errNoSource
+	}
+	ans, err := v.status.Lookup(ctx, at, subs)
+	if err != nil {
+		return nil, err
+	}
+	if len(ans.Results) != len(subs) {
+		return nil, errors.New("the status source answered a different number of subjects")
+	}
+	return ans.Results, nil
+}
+
+func statusCheck(name, what string, res []status.Result, i int, err error) outcome.Check {
+	switch {
+	case errors.Is(err, errNoSource):
+		return check(name, outcome.NotPerformed, "", "not performed: no status source is configured, so the %s's revocation/suspension status was not checked", what)
+	case err != nil:
+		return check(name, outcome.Indeterminate, outcome.TryLater, "the %s's status cannot be read now; try later", what)
+	case i < 0 || i >= len(res):
+		return check(name, outcome.Indeterminate, outcome.TryLater, "no status answer for the %s", what)
+	}
+	st := res[i].At
+	now := res[i].Now.Code
+	switch st.Code {
+	case status.Active:
+		return check(name, outcome.Passed, "", "the %s was active at the signing time (now: %s)", what, now)
+	case status.Unknown, "":
+		return check(name, outcome.Passed, "", "the registry holds no revocation or suspension of the %s at the signing time (now: %s)", what, orUnknown(now))
+	case status.Suspended:
+		return check(name, outcome.Failed, outcome.SealSuspended, "the %s was suspended at the signing time (since %s)", what, ts(st.Since))
+	case status.ReportedLost:
+		return check(name, outcome.Failed, outcome.SealReportedLost, "the %s was reported lost at the signing time (since %s)", what, ts(st.Since))
+	case status.Frozen:
+		return check(name, outcome.Failed, outcome.SealFrozen, "the %s was frozen at the signing time (since %s)", what, ts(st.Since))
+	case status.Cancelled:
+		return check(name, outcome.Failed, outcome.SealCancelled, "the %s was cancelled at the signing time (since %s)", what, ts(st.Since))
+	case status.Revoked:
+		return check(name, outcome.Failed, outcome.Revoked, "the %s was revoked at the signing time (since %s)", what, ts(st.Since))
+	}
+	return check(name, outcome.Indeterminate, outcome.TryLater, "the %s has an unexpected status %q", what, st.Code)
+}
+
+func orUnknown(c status.Code) status.Code {
+	if c == "" {
+		return status.Unknown
+	}
+	return c
+}
+
+// signingTime returns the signing time and the time checks: the timestamp
+// when present, else timeInfo.
+func (v *Verifier) signingTime(s *Signature) (time.Time, []outcome.Check) {
+	var out []outcome.Check
+	if len(s.TimeStamp) > 0 {
+		t, c := v.timestampCheck(s)
+		out = append(out, c)
+		if c.Result == outcome.Passed {
+			out = append(out, check(CheckSigningTime, outcome.Passed, "", "signing time %s from the timestamp", ts(t)))
+			return t, out
+		}
+	} else {
+		out = append(out, check(CheckTimestamp, outcome.NotPerformed, "", "not performed: the signature carries no timestamp; timeInfo is used"))
+	}
+	tb := s.TBS
+	if tb.TimeInfoErr != "" {
+		out = append(out, check(CheckSigningTime, outcome.Indeterminate, outcome.FormatFailure, "%s", tb.TimeInfoErr))
+		return time.Time{}, out
+	}
+	out = append(out, check(CheckSigningTime, outcome.Passed, "", "signing time %s from timeInfo %q (not attested by a timestamp)", ts(tb.TimeInfo), tb.TimeInfoRaw))
+	return tb.TimeInfo, out
+}
+
+func dataHashCheck(s *Signature, in Input) outcome.Check {
+	want := in.DataHash
+	src := "the given data hash"
+	if in.HasData || in.Data != nil {
+		want, src = DataDigest(in.Data), "SM3 of the data"
+	}
+	if want == nil {
+		return check(CheckDataHash, outcome.Indeterminate, outcome.SignedDataNotFound, "no data given: the data hash was not compared")
+	}
+	if string(want) == string(s.TBS.DataHash) {
+		return check(CheckDataHash, outcome.Passed, "", "dataHash equals %s", src)
+	}
+	return check(CheckDataHash, outcome.Failed, outcome.HashFailure, "dataHash %x differs from %s %x", s.TBS.DataHash, src, want)
+}
