@@ -40,10 +40,12 @@ var (
 func oidEq(a asn1.ObjectIdentifier, b ...int) bool { return a.Equal(asn1.ObjectIdentifier(b)) }
 
 // OID constructors (functions, so no package-level mutable state).
-func oidGMData() asn1.ObjectIdentifier       { return asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 1} }
-func oidGMSignedData() asn1.ObjectIdentifier { return asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 2} }
-func oidSM3() asn1.ObjectIdentifier          { return asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 401} }
-func oidSM2Sign() asn1.ObjectIdentifier      { return asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 301, 1} }
+func oidGMData() asn1.ObjectIdentifier { return asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 1} }
+func oidGMSignedData() asn1.ObjectIdentifier {
+	return asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 2}
+}
+func oidSM3() asn1.ObjectIdentifier     { return asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 401} }
+func oidSM2Sign() asn1.ObjectIdentifier { return asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 301, 1} }
 func oidAttrContentType() asn1.ObjectIdentifier {
 	return asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 }
