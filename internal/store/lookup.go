@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+)
+
+// Registry implements status.Source.
+var _ status.Source = (*Registry)(nil)
+
+// Event is one recorded event of a subject's history, joined with its audit entry.
+type Event struct {
+	Seq        uint64
+	Code       status.Code
+	Effective  time.Time
+	Recorded   time.Time
+	Action     string
+	Actor      Actor
+	Reason     string
+	DocumentNo string
+	Note       string
+}
+
+// history is what one read returns for one subject.
+type history struct {
+	events []compactEvent
+}
+
+// readHistories runs the lookup script: the histories of every subject and
+// the audit entries their events refer to, in one Redis call.
+func (r *Registry) readHistories(ctx context.Context, subjects []status.Subject) ([]history, map[uint64]AuditEntry, error) {
+	if len(subjects) == 0 {
+		return nil, nil, nil
+	}
+	if len(subjects) > MaxBatch {
+		return nil, nil, apperr.New(apperr.Malformed, "at most %d subjects per lookup", MaxBatch)
+	}
+	kl := &keyList{pos: map[string]int{}}
+	kl.at(r.st.auditEntriesKey())
+	args := []any{len(subjects)}
+	for i, sub := range subjects {
+		ents, err := r.entriesOf(sub)
+		if err != nil {
+			return nil, nil, apperr.Wrap(apperr.Malformed, err, "subject %d: %s", i+1, apperr.As(err).Detail)
+		}
+		args = append(args, len(ents))
+		for _, e := range ents {
+			args = append(args, kl.at(e.bucket), e.field)
+		}
+	}
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	res, err := r.lookup.run(ctx, r.st.rdb, kl.keys, args...)
+	if err != nil {
+		return nil, nil, mapErr(err, "registry")
+	}
+	reply, ok := res.([]any)
+	if !ok || len(reply) != 3 {
+		return nil, nil, apperr.New(apperr.Internal, "unexpected registry reply")
+	}
+	hists, _ := reply[0].([]any)
+	seqs, _ := reply[1].([]any)
+	bodies, _ := reply[2].([]any)
+	if len(hists) != len(subjects) || len(seqs) != len(bodies) {
+		return nil, nil, apperr.New(apperr.Internal, "unexpected registry reply")
+	}
+	out := make([]history, len(subjects))
+	for i, h := range hists {
+		vals, _ := h.([]any)
+		var parts [][]compactEvent
+		for _, v := range vals {
+			s, _ := v.(string)
+			evs, err := decodeHistory([]byte(s))
+			if err != nil {
+				return nil, nil, err
+			}
+			parts = append(parts, evs)
+		}
+		out[i].events = mergeHistories(parts...)
+	}
+	entries := make(map[uint64]AuditEntry, len(seqs))
+	for i := range seqs {
+		ss, _ := seqs[i].(string)
+		seq, err := strconv.ParseUint(ss, 10, 64)
+		if err != nil {
+			return nil, nil, apperr.New(apperr.Internal, "unexpected registry reply")
+		}
+		b, _ := bodies[i].(string)
+		if b == "" {
+			// The event's audit entry is gone: the registry was tampered
+			// with. Never answer from a history we cannot explain.
+			return nil, nil, apperr.New(apperr.Internal, "registry event %d has no audit entry", seq)
+		}
+		e, err := DecodeAuditEntry([]byte(b))
+		if err != nil || e.Seq != seq {
+			return nil, nil, apperr.New(apperr.Internal, "registry event %d has a corrupt audit entry", seq)
+		}
+		entries[seq] = e
+	}
+	return out, entries, nil
+}
+
+func stateOf(h []compactEvent, entries map[uint64]AuditEntry, t time.Time) status.State {
+	i := stateAt(h, t)
+	if i < 0 {
+		return status.State{Code: status.Unknown}
+	}
+	e := entries[h[i].Seq]
+	return status.State{Code: h[i].Code, Since: h[i].Effective, Reason: e.Reason, DocumentNo: e.DocumentNo}
+}
+
+// Lookup answers every subject's state at `at` and now from one Redis call.
+// It never returns a default state: if Redis cannot be read the error is
+// apperr.Unavailable.
+func (r *Registry) Lookup(ctx context.Context, at time.Time, subjects []status.Subject) (status.Answer, error) {
+	hs, entries, err := r.readHistories(ctx, subjects)
+	if err != nil {
+		return status.Answer{}, err
+	}
+	r.lookups.Add(1)
+	now := r.st.clock.Now()
+	ans := status.Answer{Results: make([]status.Result, len(subjects)), ReadAt: now}
+	for i, sub := range subjects {
+		ans.Results[i] = status.Result{Subject: sub, At: stateOf(hs[i].events, entries, at), Now: stateOf(hs[i].events, entries, now)}
+	}
+	return ans, nil
+}
+
+// History returns every event recorded for a subject, oldest first. A
+// subject without events has an empty history (not an error).
+func (r *Registry) History(ctx context.Context, sub status.Subject) ([]Event, error) {
+	hs, entries, err := r.readHistories(ctx, []status.Subject{sub})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, 0, len(hs[0].events))
+	for _, ce := range hs[0].events {
+		e := entries[ce.Seq]
+		out = append(out, Event{Seq: ce.Seq, Code: ce.Code, Effective: ce.Effective, Recorded: e.Recorded,
+			Action: e.Action, Actor: e.Actor, Reason: e.Reason, DocumentNo: e.DocumentNo, Note: e.Note})
+	}
+	return out, nil
+}

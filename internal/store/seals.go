@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+)
+
+// SealRecord is what the registry keeps about one seal besides its status
+// history: the seal bytes and the bindings a verifier or an officer needs.
+type SealRecord struct {
+	ESID     string
+	Digest   [32]byte // SM3 of DER
+	DER      []byte
+	Agency   string
+	Name     string
+	Category string
+	// TypeCode is the fine type: 01 statutory name, 02 finance, 03 invoice,
+	// 04 contract, 05 legal representative, 99 other.
+	TypeCode string
+	// SignerCerts are SM3 digests of the DER certificates allowed to use the seal.
+	SignerCerts [][32]byte
+	MakerCert   [32]byte
+	// Origin is "made" (by this service) or "imported".
+	Origin     string
+	Version    string
+	ValidStart time.Time
+	ValidEnd   time.Time
+	Created    time.Time
+}
+
+func (s *Store) sealKey(esID string) string     { return s.key(regTag, "seal", esID) }
+func (s *Store) sealDigestKey() string          { return s.key(regTag, "seals", "digest") }
+func (s *Store) sealAllKey() string             { return s.key(regTag, "seals", "all") }
+func (s *Store) sealAgencyKey(ag string) string { return s.key(regTag, "seals", "agency", ag) }
+func (s *Store) sealCertKey(d [32]byte) string {
+	return s.key(regTag, "seals", "cert", hex.EncodeToString(d[:]))
+}
+func sealSubject(rec *SealRecord) status.Subject {
+	return status.Subject{Kind: status.KindSeal, ID: rec.ESID, Digest: rec.Digest}
+}
+
+func hexList(ds [][32]byte) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = hex.EncodeToString(d[:])
+	}
+	return strings.Join(parts, ",")
+}
+
+// sealOps builds the script ops that write a new seal record and its indexes.
+func (r *Registry) sealOps(kl *keyList, rec *SealRecord) (int, []any) {
+	fields := []any{
+		"der", rec.DER, "digest", hex.EncodeToString(rec.Digest[:]), "agency", rec.Agency, "name", rec.Name,
+		"category", rec.Category, "type", rec.TypeCode, "certs", hexList(rec.SignerCerts),
+		"maker", hex.EncodeToString(rec.MakerCert[:]), "origin", rec.Origin, "version", rec.Version,
+		"start", rec.ValidStart.UnixMilli(), "end", rec.ValidEnd.UnixMilli(), "created", rec.Created.UnixMilli(),
+	}
+	score := rec.Created.UnixMilli()
+	args := []any{"N", kl.at(r.st.sealKey(rec.ESID)), len(fields) / 2}
+	args = append(args, fields...)
+	args = append(args, "F", kl.at(r.st.sealDigestKey()), hex.EncodeToString(rec.Digest[:]), rec.ESID)
+	args = append(args, "Z", kl.at(r.st.sealAllKey()), score, rec.ESID)
+	args = append(args, "Z", kl.at(r.st.sealAgencyKey(rec.Agency)), score, rec.ESID)
+	n := 4
+	for _, c := range rec.SignerCerts {
+		args = append(args, "Z", kl.at(r.st.sealCertKey(c)), score, rec.ESID)
+		n++
+	}
+	return n, args
+}
+
+// CreateSeal files a new seal and its first status event (c.To, normally
+// ACTIVE) in one atomic change. c.Items and c.From are set here.
+func (r *Registry) CreateSeal(ctx context.Context, rec SealRecord, c Change) (Applied, error) {
+	if rec.ESID == "" || len(rec.DER) == 0 || rec.Agency == "" {
+		return Applied{}, apperr.New(apperr.Malformed, "a seal record needs an esID, the seal bytes and an agency")
+	}
+	for _, t := range []struct{ what, s string }{{"esID", rec.ESID}, {"agency", rec.Agency}, {"name", rec.Name},
+		{"category", rec.Category}, {"type code", rec.TypeCode}} {
+		if err := checkText(t.what, t.s, maxIDLen); err != nil {
+			return Applied{}, err
+		}
+	}
+	rec.Created = rec.Created.UTC()
+	c.Items = []status.Subject{sealSubject(&rec)}
+	c.From = []status.Code{status.Unknown}
+	c.seal = &rec
+	return r.Apply(ctx, c)
+}
+
+// GetSeal reads one seal record.
+func (r *Registry) GetSeal(ctx context.Context, esID string) (SealRecord, error) {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	m, err := r.st.rdb.HGetAll(ctx, r.st.sealKey(esID)).Result()
+	if err != nil {
+		return SealRecord{}, mapErr(err, "seal not found")
+	}
+	if len(m) == 0 {
+		return SealRecord{}, apperr.New(apperr.NotFound, "seal %q is not registered", esID)
+	}
+	return decodeSeal(esID, m)
+}
+
+// SealIDByDigest finds a seal's esID by the SM3 digest of its DER.
+func (r *Registry) SealIDByDigest(ctx context.Context, d [32]byte) (string, error) {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	id, err := r.st.rdb.HGet(ctx, r.st.sealDigestKey(), hex.EncodeToString(d[:])).Result()
+	if err != nil {
+		return "", mapErr(err, "no seal with this digest is registered")
+	}
+	return id, nil
+}
+
+// SealPage is one page of a listing.
+type SealPage struct {
+	IDs []string
+	// Next is the cursor of the next page ("" at the end).
+	Next string
+}
+
+// ListSeals lists esIDs in filing order: all seals, or one agency's, or
+// those bound to a signer certificate (certDigest non-zero).
+func (r *Registry) ListSeals(ctx context.Context, agency string, certDigest [32]byte, cursor string, limit int) (SealPage, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	off := int64(0)
+	if cursor != "" {
+		n, err := strconv.ParseInt(cursor, 10, 64)
+		if err != nil || n < 0 {
+			return SealPage{}, apperr.New(apperr.Malformed, "bad cursor")
+		}
+		off = n
+	}
+	key := r.st.sealAllKey()
+	switch {
+	case certDigest != ([32]byte{}):
+		key = r.st.sealCertKey(certDigest)
+	case agency != "":
+		key = r.st.sealAgencyKey(agency)
+	}
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	ids, err := r.st.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, Start: off, Stop: off + int64(limit)}).Result()
+	if err != nil {
+		return SealPage{}, mapErr(err, "seals")
+	}
+	p := SealPage{IDs: ids}
+	if len(ids) > limit {
+		p.IDs = ids[:limit]
+		p.Next = strconv.FormatInt(off+int64(limit), 10)
+	}
+	return p, nil
+}
+
+func decodeSeal(esID string, m map[string]string) (SealRecord, error) {
+	bad := apperr.New(apperr.Internal, "corrupt seal record")
+	dig := func(s string) ([32]byte, bool) {
+		var d [32]byte
+		b, err := hex.DecodeString(s)
+		if err != nil || len(b) != 32 {
+			return d, false
+		}
+		copy(d[:], b)
+		return d, true
+	}
+	ms := func(f string) time.Time {
+		n, _ := strconv.ParseInt(m[f], 10, 64)
+		return time.UnixMilli(n).UTC()
+	}
+	rec := SealRecord{ESID: esID, DER: []byte(m["der"]), Agency: m["agency"], Name: m["name"], Category: m["category"],
+		TypeCode: m["type"], Origin: m["origin"], Version: m["version"], ValidStart: ms("start"), ValidEnd: ms("end"), Created: ms("created")}
+	var ok bool
+	if rec.Digest, ok = dig(m["digest"]); !ok {
+		return rec, bad
+	}
+	if rec.MakerCert, ok = dig(m["maker"]); !ok {
+		return rec, bad
+	}
+	if m["certs"] != "" {
+		for _, c := range strings.Split(m["certs"], ",") {
+			d, ok := dig(c)
+			if !ok {
+				return rec, bad
+			}
+			rec.SignerCerts = append(rec.SignerCerts, d)
+		}
+	}
+	return rec, nil
+}
