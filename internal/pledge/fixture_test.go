@@ -249,4 +249,3 @@ func wantErr(t *testing.T, err error, kind apperr.Kind, code string) {
 		t.Fatal("empty detail")
 	}
 }
-

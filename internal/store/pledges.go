@@ -239,4 +239,3 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 	}
 	return pledge.Record{}, apperr.New(apperr.Unavailable, "the pledge is being changed by others; try again").WithCode("TRY_LATER")
 }
-
