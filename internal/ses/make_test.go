@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"encoding/pem"
 	"errors"
 	"os"
 	"os/exec"
@@ -220,42 +221,10 @@ func writePub(t *testing.T, dir, name string, der []byte) string {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, name)
-	pemBytes := "-----BEGIN PUBLIC KEY-----\n" + b64lines(spki) + "-----END PUBLIC KEY-----\n"
-	if err := os.WriteFile(p, []byte(pemBytes), 0o600); err != nil {
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func b64lines(b []byte) string {
-	const enc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	var sb strings.Builder
-	n := 0
-	for i := 0; i < len(b); i += 3 {
-		var v uint32
-		k := min(3, len(b)-i)
-		for j := 0; j < 3; j++ {
-			v <<= 8
-			if j < k {
-				v |= uint32(b[i+j])
-			}
-		}
-		for j := 0; j < 4; j++ {
-			if j <= k {
-				sb.WriteByte(enc[(v>>(18-6*j))&63])
-			} else {
-				sb.WriteByte('=')
-			}
-			n++
-			if n%64 == 0 {
-				sb.WriteByte('\n')
-			}
-		}
-	}
-	if n%64 != 0 {
-		sb.WriteByte('\n')
-	}
-	return sb.String()
 }
 
 // TestOpenSSLVerifiesOurSealsAndSignatures checks what we make with an

@@ -1,0 +1,10 @@
+// Package ofd owns the verification of signed OFD packages (GB/T 33190 §18,
+// ses-format.md §5): safe reading of the ZIP container, the OFD.xml →
+// Signatures.xml → Signature.xml chain, every Reference digest, the Seal.esl
+// file against the embedded seal, and then the SES checks of internal/ses
+// with dataHash = SM3(Signature.xml as stored). Type="Sign" signatures are
+// verified as GM/T 0010 CMS SignedData via internal/pki.
+//
+// It must not render, edit or write OFD files, and it knows nothing of
+// Redis, HTTP or the seal registry (status comes through the ses.Verifier).
+package ofd

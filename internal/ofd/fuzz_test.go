@@ -1,0 +1,63 @@
+package ofd
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
+)
+
+// FuzzVerifyPackage: any bytes as an OFD package: no panic; an error is a
+// client-safe *apperr.Error; every signature gets a report with checks.
+// The seeds are a small package made here and the real samples' smallest.
+func FuzzVerifyPackage(f *testing.F) {
+	z, _ := buildSignedOFD(f)
+	f.Add(z)
+	f.Add(makeZip(f, entry{name: "OFD.xml", data: []byte(`<OFD><DocBody><Signatures>/S.xml</Signatures></DocBody></OFD>`)},
+		entry{name: "S.xml", data: []byte(`<Signatures><Signature ID="1" BaseLoc="../x"/><Signature ID="2" Type="Sign" BaseLoc="/S.xml"/></Signatures>`)}))
+	f.Add([]byte("PK\x03\x04"))
+	v := ses.NewVerifier(ses.Options{CacheSize: 16})
+	lim := Limits{MaxEntries: 64, MaxEntrySize: 1 << 20, MaxTotalSize: 4 << 20}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		res, err := Verify(context.Background(), b, Options{SES: v, Limits: lim})
+		if err != nil {
+			if e := apperr.As(err); e == nil || e.Detail == "" {
+				t.Fatalf("error %v is not an apperr with a detail", err)
+			}
+			return
+		}
+		for _, r := range res.Signatures {
+			if len(r.Checks) == 0 || r.Indication == "" {
+				t.Fatalf("empty report %+v", r)
+			}
+		}
+	})
+}
+
+// FuzzParseXML: OFD.xml, Signatures.xml and Signature.xml parsers on any
+// bytes: no panic, errors are apperr values.
+func FuzzParseXML(f *testing.F) {
+	files, _ := filepath.Glob("testdata/fuzz-xml/*.xml")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`<OFD><DocBody><Signatures>/a</Signatures></DocBody></OFD>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, err := range []error{
+			func() error { _, err := ParseOFDXML(b); return err }(),
+			func() error { _, err := ParseSignaturesXML(b); return err }(),
+			func() error { _, err := ParseSignatureXML(b); return err }(),
+		} {
+			if err != nil && apperr.As(err) == nil {
+				t.Fatalf("error %v is not an apperr", err)
+			}
+		}
+	})
+}
