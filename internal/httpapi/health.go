@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pledgeseal/pledgeseal/api"
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
@@ -25,6 +26,11 @@ func (s *Server) healthRoutes() {
 		return nil
 	})
 	s.handle(http.MethodGet, "/v1/whoami", anyone(), s.whoami)
+	spec := api.Spec()
+	s.handle(http.MethodGet, "/openapi.yaml", anyone(), func(c *gin.Context, _ auth.Principal) error {
+		c.Data(http.StatusOK, "application/yaml", spec)
+		return nil
+	})
 }
 
 // checkResult is one readiness check in the /readyz body.
