@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pledgeseal/pledgeseal/internal/cli/sescli"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 )
 
@@ -33,13 +34,18 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clo
 
 	root.AddCommand(newInitCmd(getenv, clk))
 	root.AddCommand(newTokenCmd(stdout, stderr, getenv, clk))
+	root.AddCommand(sescli.Commands(stdout, stderr, clk)...)
 
 	return root
 }
 
 // run executes args and returns the process exit status.
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string, clk clock.Clock) int {
-	root := newRoot(stdout, stderr, getenv, clk)
+	return execute(newRoot(stdout, stderr, getenv, clk), args, stderr)
+}
+
+// execute runs root with args and maps its error to an exit status.
+func execute(root *cobra.Command, args []string, stderr io.Writer) int {
 	markUsageErrors(root)
 	root.SetArgs(args)
 	err := root.Execute()

@@ -70,6 +70,21 @@ type devFile struct {
 // Every key is SM2, encrypted (PKCS#8, SM4 PBES2) under passphrase. Without
 // force it refuses, touching nothing, when any of those files already exists.
 func GenerateDev(dir string, passphrase []byte, clk clock.Clock, force bool) error {
+	return generateDev(dir, passphrase, clk, force, defaultGenOptions())
+}
+
+// genOptions sets the work factors of generation. Production always uses
+// defaultGenOptions; tests lower the KDF cost so the race detector stays fast.
+type genOptions struct {
+	encryptKey       func(k *sm2.PrivateKey, passphrase []byte) ([]byte, error)
+	secretIterations int
+}
+
+func defaultGenOptions() genOptions {
+	return genOptions{encryptKey: pki.EncryptPrivateKeyPEM, secretIterations: secretIterations}
+}
+
+func generateDev(dir string, passphrase []byte, clk clock.Clock, force bool, opts genOptions) error {
 	if len(passphrase) == 0 {
 		return apperr.New(apperr.Malformed, "an empty key passphrase is not allowed")
 	}
@@ -91,7 +106,7 @@ func GenerateDev(dir string, passphrase []byte, clk clock.Clock, force bool) err
 				dir, strings.Join(existing, ", "))
 		}
 	}
-	files, err := buildDev(passphrase, clk.Now())
+	files, err := buildDev(passphrase, clk.Now(), opts)
 	if err != nil {
 		return err
 	}
@@ -117,7 +132,7 @@ func devFileNames() []string {
 
 // buildDev makes every file in memory; the manifest comes last so that a set
 // without a manifest is visibly incomplete.
-func buildDev(passphrase []byte, now time.Time) ([]devFile, error) {
+func buildDev(passphrase []byte, now time.Time, opts genOptions) ([]devFile, error) {
 	now = now.UTC().Truncate(time.Second)
 	start := now.Add(-time.Hour) // tolerate small clock differences between machines
 	var files []devFile
@@ -125,7 +140,7 @@ func buildDev(passphrase []byte, now time.Time) ([]devFile, error) {
 		files = append(files, devFile{name: name, data: pki.EncodeCertificatePEM(der), mode: 0o644})
 	}
 	addKey := func(name string, k *sm2.PrivateKey) error {
-		pemKey, err := pki.EncryptPrivateKeyPEM(k, passphrase)
+		pemKey, err := opts.encryptKey(k, passphrase)
 		if err != nil {
 			return err
 		}
@@ -203,7 +218,7 @@ func buildDev(passphrase []byte, now time.Time) ([]devFile, error) {
 	if err != nil {
 		return nil, fail(err, "token key")
 	}
-	tk, err := encryptSecret(PurposeTokenKey, tokenKey, passphrase)
+	tk, err := encryptSecret(PurposeTokenKey, tokenKey, passphrase, opts.secretIterations)
 	if err != nil {
 		return nil, fail(err, "token key file")
 	}
@@ -216,11 +231,11 @@ func buildDev(passphrase []byte, now time.Time) ([]devFile, error) {
 	if err != nil {
 		return nil, fail(err, "index key")
 	}
-	dk1, err := encryptSecret(PurposeDataEncKey, encKey, passphrase)
+	dk1, err := encryptSecret(PurposeDataEncKey, encKey, passphrase, opts.secretIterations)
 	if err != nil {
 		return nil, fail(err, "data key file")
 	}
-	dk2, err := encryptSecret(PurposeDataIdxKey, idxKey, passphrase)
+	dk2, err := encryptSecret(PurposeDataIdxKey, idxKey, passphrase, opts.secretIterations)
 	if err != nil {
 		return nil, fail(err, "data key file")
 	}

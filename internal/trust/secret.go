@@ -98,9 +98,12 @@ func gcmFor(key []byte) (cipher.AEAD, error) {
 
 // encryptSecret returns one PEM block holding plain encrypted under passphrase
 // for purpose.
-func encryptSecret(purpose string, plain, passphrase []byte) ([]byte, error) {
+func encryptSecret(purpose string, plain, passphrase []byte, iter int) ([]byte, error) {
 	if len(passphrase) == 0 {
 		return nil, errors.New("trust: an empty passphrase is not allowed for secrets at rest")
+	}
+	if iter < minSecretIterations || iter > maxSecretIterations {
+		return nil, fmt.Errorf("trust: iterations %d out of range", iter)
 	}
 	salt := make([]byte, secretSaltLen)
 	nonce := make([]byte, secretNonceLen)
@@ -113,12 +116,12 @@ func encryptSecret(purpose string, plain, passphrase []byte) ([]byte, error) {
 	h := map[string]string{
 		"Purpose":    purpose,
 		"KDF":        secretKDF,
-		"Iterations": strconv.Itoa(secretIterations),
+		"Iterations": strconv.Itoa(iter),
 		"Salt":       hex.EncodeToString(salt),
 		"Cipher":     secretCipher,
 		"Nonce":      hex.EncodeToString(nonce),
 	}
-	key, err := secretKey(passphrase, salt, secretIterations)
+	key, err := secretKey(passphrase, salt, iter)
 	if err != nil {
 		return nil, err
 	}
