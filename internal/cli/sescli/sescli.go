@@ -1,0 +1,237 @@
+// Package sescli owns the pledgectl commands for electronic seals: `ses
+// inspect`, `ses verify`, `ses sign`, `seal make`, `seal verify` and `ofd
+// verify`. It turns flags and files into calls of internal/ses and
+// internal/ofd and their reports into text or JSON and an exit status.
+//
+// It must not hold verification logic of its own, touch Redis or HTTP, or
+// print secrets: key passphrases come from PLEDGESEAL_KEY_PASSPHRASE or a
+// --passphrase-file and are never echoed.
+package sescli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/emmansun/gmsm/smx509"
+	"github.com/spf13/cobra"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+)
+
+// Exit statuses of the verification commands.
+const (
+	ExitPassed        = 0 // every signature TOTAL_PASSED
+	ExitFailed        = 1 // any signature TOTAL_FAILED
+	ExitIndeterminate = 2 // the worst is INDETERMINATE
+	ExitUsage         = 3 // usage error or unreadable input
+)
+
+// PassphraseEnv is the environment variable holding the key passphrase.
+const PassphraseEnv = "PLEDGESEAL_KEY_PASSPHRASE"
+
+// maxInput bounds the files the commands read (seals, signatures, OFD).
+const maxInput = 256 << 20
+
+// ExitError carries the process exit status of a command; main maps it.
+type ExitError struct {
+	Code int
+	Msg  string
+}
+
+func (e *ExitError) Error() string { return e.Msg }
+
+// ExitCode returns the exit status.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+func usagef(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Msg: fmt.Sprintf(format, args...)}
+}
+
+// env abstracts the process environment for tests.
+type env struct {
+	stdout, stderr io.Writer
+	clk            clock.Clock
+	getenv         func(string) string
+}
+
+// Commands returns the top-level `ses`, `seal` and `ofd` commands.
+func Commands(stdout, stderr io.Writer, clk clock.Clock) []*cobra.Command {
+	return commands(env{stdout: stdout, stderr: stderr, clk: clk, getenv: os.Getenv})
+}
+
+func commands(e env) []*cobra.Command {
+	sesCmd := &cobra.Command{Use: "ses", Short: "Inspect, verify and make SES signatures (电子签章)"}
+	sesCmd.AddCommand(inspectCmd(e), sesVerifyCmd(e), signCmd(e))
+	sealCmd := &cobra.Command{Use: "seal", Short: "Make and verify electronic seals (电子印章)"}
+	sealCmd.AddCommand(makeCmd(e), sealVerifyCmd(e))
+	ofdCmd := &cobra.Command{Use: "ofd", Short: "Verify signed OFD documents (OFD 签章验证)"}
+	ofdCmd.AddCommand(ofdVerifyCmd(e))
+	return []*cobra.Command{sesCmd, sealCmd, ofdCmd}
+}
+
+// readInput reads a file the user named; failures are usage errors (exit 3).
+func readInput(path, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("cannot read %s %q: %v", what, path, unwrapPathErr(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxInput+1))
+	if err != nil {
+		return nil, usagef("cannot read %s %q: %v", what, path, err)
+	}
+	if len(b) > maxInput {
+		return nil, usagef("%s %q is larger than %d bytes", what, path, maxInput)
+	}
+	return b, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// loadTrust reads anchors from PEM files; none gives an empty store.
+func loadTrust(paths []string) (*pki.TrustStore, error) {
+	var anchors []*smx509.Certificate
+	for _, p := range paths {
+		b, err := readInput(p, "trust file")
+		if err != nil {
+			return nil, err
+		}
+		certs, err := pki.ParseCertificatesPEM(b)
+		if err != nil {
+			return nil, usagef("trust file %q: %v", p, err)
+		}
+		anchors = append(anchors, certs...)
+	}
+	return pki.NewTrustStore(anchors, nil), nil
+}
+
+// readCertDER reads a certificate file in PEM or DER.
+func readCertDER(path, what string) ([]byte, error) {
+	b, err := readInput(path, what)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(string(b[:min(len(b), 64)]), "-----BEGIN") {
+		certs, err := pki.ParseCertificatesPEM(b)
+		if err != nil {
+			return nil, usagef("%s %q: %v", what, path, err)
+		}
+		if len(certs) != 1 {
+			return nil, usagef("%s %q holds %d certificates, expected one", what, path, len(certs))
+		}
+		return certs[0].Raw, nil
+	}
+	if _, err := pki.ParseCertificate(b); err != nil {
+		return nil, usagef("%s %q: %v", what, path, err)
+	}
+	return b, nil
+}
+
+// loadKey reads an encrypted PKCS#8 key with the passphrase from a file or
+// the environment.
+func (e env) loadKey(path, passFile string) (pki.Signer, error) {
+	b, err := readInput(path, "key file")
+	if err != nil {
+		return nil, err
+	}
+	var pass []byte
+	if passFile != "" {
+		p, err := readInput(passFile, "passphrase file")
+		if err != nil {
+			return nil, err
+		}
+		pass = []byte(strings.TrimRight(string(p), "\r\n"))
+	} else {
+		pass = []byte(e.getenv(PassphraseEnv))
+	}
+	key, err := pki.ParsePrivateKeyPEM(b, pass)
+	if err != nil {
+		return nil, usagef("key file %q cannot be read (wrong passphrase? set %s or --passphrase-file)", path, PassphraseEnv)
+	}
+	return pki.NewKeySigner(key), nil
+}
+
+// writeOutput writes a result file, refusing to overwrite silently nothing:
+// it creates or truncates path with mode 0644.
+func writeOutput(path string, b []byte) error {
+	if path == "" {
+		return usagef("an output file is required (-o)")
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return &ExitError{Code: 1, Msg: fmt.Sprintf("cannot write %q: %v", path, unwrapPathErr(err))}
+	}
+	return nil
+}
+
+// inputError maps an apperr from making or signing to an exit error.
+func inputError(err error) error {
+	e := apperr.As(err)
+	if e == nil || e.Kind == apperr.Internal {
+		return &ExitError{Code: 1, Msg: "internal error"}
+	}
+	return usagef("%s", e.Detail)
+}
+
+// jsonOut is the --json shape of every verification command.
+type jsonOut struct {
+	Signatures []outcome.Report `json:"signatures"`
+}
+
+func resultName(i outcome.Indication) string {
+	switch i {
+	case outcome.TotalPassed:
+		return "验证通过 TOTAL_PASSED"
+	case outcome.TotalFailed:
+		return "验证失败 TOTAL_FAILED"
+	}
+	return "无法确定 INDETERMINATE"
+}
+
+// report prints reports as text or JSON and returns the exit error.
+func (e env) report(reports []outcome.Report, asJSON bool) error {
+	if reports == nil {
+		reports = []outcome.Report{}
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(jsonOut{Signatures: reports}); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range reports {
+			sub := ""
+			if r.SubIndication != "" {
+				sub = " / " + string(r.SubIndication)
+			}
+			fmt.Fprintf(e.stdout, "签章 Signature %s (%s): %s%s\n", r.ID, r.Version, resultName(r.Indication), sub)
+			for _, c := range r.Checks {
+				fmt.Fprintf(e.stdout, "  [%s] %s: %s\n", c.Result, c.Name, c.Detail)
+			}
+		}
+		if len(reports) == 0 {
+			fmt.Fprintln(e.stdout, "未找到签章 No signatures found")
+		}
+	}
+	worst := outcome.Worst(reports)
+	switch worst {
+	case outcome.TotalPassed:
+		return nil
+	case outcome.TotalFailed:
+		return &ExitError{Code: ExitFailed, Msg: "verification failed (验证失败)"}
+	}
+	return &ExitError{Code: ExitIndeterminate, Msg: "verification indeterminate (无法确定)"}
+}

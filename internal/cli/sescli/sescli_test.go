@@ -1,0 +1,268 @@
+package sescli
+
+import (
+	"bytes"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/ofd"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
+)
+
+var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+
+const testPass = "correct horse battery staple"
+
+type fixture struct {
+	dir                                                           string
+	rootPEM, makerKey, makerCert, signerKey, signerCert, passFile string
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := fixture{dir: dir}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	rootKey, _ := pki.GenerateKey()
+	rootDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "CLI Test Root"}, PublicKey: rootKey,
+		NotBefore: t0.AddDate(0, -1, 0), NotAfter: t0.AddDate(5, 0, 0), IsCA: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := pki.ParseCertificate(rootDER)
+	leaf := func(cn string) (keyPEM, certDER []byte) {
+		k, _ := pki.GenerateKey()
+		der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn}, PublicKey: k,
+			NotBefore: t0.AddDate(0, -1, 0), NotAfter: t0.AddDate(2, 0, 0)}, &pki.Issuer{Cert: root, Key: rootKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp, err := pki.EncryptPrivateKeyPEM(k, []byte(testPass))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kp, der
+	}
+	f.rootPEM = write("root.pem", pki.EncodeCertificatePEM(rootDER))
+	mk, mc := leaf("Seal Maker")
+	sk, sc := leaf("Agency Signer")
+	f.makerKey, f.makerCert = write("maker.key", mk), write("maker.pem", pki.EncodeCertificatePEM(mc))
+	f.signerKey, f.signerCert = write("signer.key", sk), write("signer.der", sc)
+	f.passFile = write("pass.txt", []byte(testPass+"\n"))
+	return f
+}
+
+// run executes the commands as pledgectl would and returns the outputs and
+// the exit status (-1 for an error without one).
+func run(t *testing.T, vars map[string]string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := env{stdout: &out, stderr: &errb, clk: clock.NewFake(t0), getenv: func(k string) string { return vars[k] }}
+	root := &cobra.Command{Use: "pledgectl", SilenceErrors: true, SilenceUsage: true}
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.AddCommand(commands(e)...)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return out.String(), errb.String(), 0
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return out.String(), ee.Msg, ee.Code
+	}
+	return out.String(), err.Error(), -1
+}
+
+func TestMakeSignVerifyFlow(t *testing.T) {
+	f := newFixture(t)
+	seal := filepath.Join(f.dir, "seal.esl")
+	sig := filepath.Join(f.dir, "sig.dat")
+	data := filepath.Join(f.dir, "pledge.json")
+	if err := os.WriteFile(data, []byte(`{"承诺":"属实"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pic := filepath.Join(f.dir, "seal.svg")
+	os.WriteFile(pic, []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), 0o600)
+	envPass := map[string]string{PassphraseEnv: testPass}
+
+	out, msg, code := run(t, nil, "seal", "make", "--maker-key", f.makerKey, "--maker-cert", f.makerCert,
+		"--passphrase-file", f.passFile, "--signer-cert", f.signerCert, "--name", "测试局公章", "--type", "1",
+		"--valid-from", "2026-02-01", "--valid-to", "2027-01-31", "--picture", pic, "--width", "42", "--height", "42",
+		"--esid", "T0001", "-o", seal)
+	if code != 0 || !strings.Contains(out, "T0001") {
+		t.Fatalf("seal make: %d %s %s", code, out, msg)
+	}
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+		code int
+		has  string
+	}{
+		{"seal verify trusted", nil, []string{"seal", "verify", "--trust", f.rootPEM, seal}, 0, "TOTAL_PASSED"},
+		{"seal verify untrusted", nil, []string{"seal", "verify", seal}, 2, "NO_CERTIFICATE_CHAIN_FOUND"},
+		{"seal verify out of window", nil, []string{"seal", "verify", "--trust", f.rootPEM, "--at", "2028-01-01T00:00:00Z", seal}, 1, "SEAL_OUT_OF_VALIDITY"},
+		{"ses sign (env passphrase)", envPass, []string{"ses", "sign", "--seal", seal, "--key", f.signerKey, "--cert", f.signerCert, "--data", data, "--property-info", "pledge/1", "-o", sig}, 0, "Signed"},
+		{"ses verify trusted", nil, []string{"ses", "verify", "--data", data, "--trust", f.rootPEM, sig}, 0, "TOTAL_PASSED"},
+		{"ses verify untrusted", nil, []string{"ses", "verify", "--data", data, sig}, 2, "INDETERMINATE"},
+		{"ses verify other data", nil, []string{"ses", "verify", "--data", f.passFile, "--trust", f.rootPEM, sig}, 1, "HASH_FAILURE"},
+		{"ses inspect signature", nil, []string{"ses", "inspect", sig}, 0, "测试局公章"},
+		{"ses inspect seal", nil, []string{"ses", "inspect", seal}, 0, "vid PledgeSeal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, msg, code := run(t, tt.vars, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.has) {
+				t.Fatalf("exit %d (want %d), output lacks %q:\n%s\n%s", code, tt.code, tt.has, out, msg)
+			}
+		})
+	}
+	// --data-hash is the same as --data.
+	d := pki.Digest([]byte(`{"承诺":"属实"}`))
+	if _, msg, code := run(t, nil, "ses", "verify", "--data-hash", hex.EncodeToString(d[:]), "--trust", f.rootPEM, sig); code != 0 {
+		t.Fatalf("--data-hash: %d %s", code, msg)
+	}
+	// The --json shape of the issue.
+	out, _, code = run(t, nil, "ses", "verify", "--data", data, "--trust", f.rootPEM, "--json", sig)
+	if code != 0 {
+		t.Fatalf("json exit %d", code)
+	}
+	var doc map[string][]map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	s0 := doc["signatures"][0]
+	if s0["id"] != "T0001" || s0["version"] != "v4" || s0["indication"] != "TOTAL_PASSED" || s0["subIndication"] != "" {
+		t.Fatalf("json fields %v", s0)
+	}
+	for _, c := range s0["checks"].([]any) {
+		m := c.(map[string]any)
+		if len(m) != 3 || m["name"] == "" || m["result"] == "" || m["detail"] == nil {
+			t.Fatalf("check shape %v", m)
+		}
+	}
+	// Extraction writes the picture.
+	x := filepath.Join(f.dir, "x")
+	if _, msg, code := run(t, nil, "ses", "inspect", "--extract", x, "--json", sig); code != 0 {
+		t.Fatalf("extract: %s", msg)
+	}
+	if b, err := os.ReadFile(filepath.Join(x, "picture.svg")); err != nil || !bytes.Contains(b, []byte("<svg")) {
+		t.Fatalf("picture not extracted: %v", err)
+	}
+}
+
+func TestUsageAndInputErrors(t *testing.T) {
+	f := newFixture(t)
+	garbage := filepath.Join(f.dir, "garbage")
+	os.WriteFile(garbage, []byte("not a seal"), 0o600)
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+	}{
+		{"verify without data", nil, []string{"ses", "verify", garbage}},
+		{"verify with both", nil, []string{"ses", "verify", "--data", garbage, "--data-hash", "00", garbage}},
+		{"bad data hash", nil, []string{"ses", "verify", "--data-hash", "xyz", garbage}},
+		{"missing file", nil, []string{"seal", "verify", filepath.Join(f.dir, "nope.esl")}},
+		{"bad trust file", nil, []string{"seal", "verify", "--trust", garbage, garbage}},
+		{"inspect garbage", nil, []string{"ses", "inspect", garbage}},
+		{"ofd not a zip", nil, []string{"ofd", "verify", garbage}},
+		{"make without type", nil, []string{"seal", "make", "--maker-key", f.makerKey, "--maker-cert", f.makerCert, "--signer-cert", f.signerCert,
+			"--name", "n", "--valid-from", "2026-01-01", "--valid-to", "2027-01-01", "-o", filepath.Join(f.dir, "s.esl")}},
+		{"make wrong passphrase", map[string]string{PassphraseEnv: "wrong"}, []string{"seal", "make", "--maker-key", f.makerKey, "--maker-cert", f.makerCert, "--signer-cert", f.signerCert,
+			"--name", "n", "--type", "1", "--valid-from", "2026-01-01", "--valid-to", "2027-01-01", "-o", filepath.Join(f.dir, "s.esl")}},
+		{"make bad date", map[string]string{PassphraseEnv: testPass}, []string{"seal", "make", "--maker-key", f.makerKey, "--maker-cert", f.makerCert, "--signer-cert", f.signerCert,
+			"--name", "n", "--type", "1", "--valid-from", "01/01/2026", "--valid-to", "2027-01-01", "-o", filepath.Join(f.dir, "s.esl")}},
+		{"make reversed window", map[string]string{PassphraseEnv: testPass}, []string{"seal", "make", "--maker-key", f.makerKey, "--maker-cert", f.makerCert, "--signer-cert", f.signerCert,
+			"--name", "n", "--type", "1", "--valid-from", "2027-01-01", "--valid-to", "2026-01-01", "-o", filepath.Join(f.dir, "s.esl")}},
+		{"sign with garbage seal", map[string]string{PassphraseEnv: testPass}, []string{"ses", "sign", "--seal", garbage, "--key", f.signerKey, "--cert", f.signerCert, "--data", garbage, "-o", filepath.Join(f.dir, "x.dat")}},
+		{"wrong arg count", nil, []string{"seal", "verify"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, msg, code := run(t, tt.vars, tt.args...)
+			if code != ExitUsage && !(tt.name == "wrong arg count" && code == -1) {
+				t.Fatalf("exit %d, want %d: %s %s", code, ExitUsage, out, msg)
+			}
+			if strings.Contains(msg+out, testPass) {
+				t.Fatal("the passphrase was printed")
+			}
+		})
+	}
+}
+
+func TestSESVerifyRealSignature(t *testing.T) {
+	out, _, code := run(t, nil, "ses", "inspect", "testdata/aztsign-v4.sign0.dat")
+	if code != 0 || !strings.Contains(out, "vid Azt") || !strings.Contains(out, "bmp") {
+		t.Fatalf("%d\n%s", code, out)
+	}
+	// Without its data the data-hash check cannot pass: the worst is INDETERMINATE.
+	_, _, code = run(t, nil, "ses", "verify", "--data-hash", strings.Repeat("00", 32), "testdata/aztsign-v4.sign0.dat")
+	if code != ExitFailed {
+		t.Fatalf("wrong data hash: exit %d", code)
+	}
+}
+
+func TestOFDVerifyCLI(t *testing.T) {
+	dir := t.TempDir()
+	// Trust the antchain sample's own certificates to reach TOTAL_PASSED.
+	data, err := os.ReadFile("testdata/antchain-v4.ofd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := ofd.Open(data, ofd.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := pkg.Read("Doc_0/Signs/Sign_0/SignedValue.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := ses.ParseSignature(sv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := filepath.Join(dir, "trust.pem")
+	os.WriteFile(trust, append(pki.EncodeCertificatePEM(sig.Cert), pki.EncodeCertificatePEM(sig.TBS.Seal.MakerCert)...), 0o600)
+	tests := []struct {
+		args []string
+		code int
+		has  string
+	}{
+		{[]string{"ofd", "verify", "testdata/antchain-v4.ofd"}, ExitIndeterminate, "NO_CERTIFICATE_CHAIN_FOUND"},
+		{[]string{"ofd", "verify", "--trust", trust, "testdata/antchain-v4.ofd"}, ExitPassed, "TOTAL_PASSED"},
+		{[]string{"ofd", "verify", "testdata/tongz-v4-extdatas-rawsig.ofd"}, ExitFailed, "HASH_FAILURE"},
+		{[]string{"ofd", "verify", "--json", "testdata/tongz-v4-extdatas-rawsig.ofd"}, ExitFailed, `"version":"cms"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, msg, code := run(t, nil, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.has) {
+				t.Fatalf("exit %d (want %d), lacks %q:\n%s\n%s", code, tt.code, tt.has, out, msg)
+			}
+		})
+	}
+	out, _, _ := run(t, nil, "ofd", "verify", "--json", "testdata/tongz-v4-extdatas-rawsig.ofd")
+	var doc jsonOut
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Signatures) != 2 {
+		t.Fatalf("json %v: %s", err, out)
+	}
+}
