@@ -184,7 +184,7 @@ func (r *Report) Add(c Check) { r.Checks = append(r.Checks, c) }
 func (r *Report) Finish() { r.Indication, r.SubIndication = Derive(r.Checks) }
 
 // Find returns the first check named name.
-func (r *Report) Find(name string) (Check, bool) {
+func (r Report) Find(name string) (Check, bool) {
 	for _, c := range r.Checks {
 		if c.Name == name {
 			return c, true

@@ -502,7 +502,7 @@ func (v *Verifier) signingTime(s *Signature) (time.Time, []outcome.Check) {
 	if len(s.TimeStamp) > 0 {
 		t, c := v.timestampCheck(s)
 		out = append(out, c)
-		if c.Result == outcome.Passed {
+		if !t.IsZero() && c.Result != outcome.Failed {
 			out = append(out, check(CheckSigningTime, outcome.Passed, "", "signing time %s from the timestamp", ts(t)))
 			return t, out
 		}

@@ -1,0 +1,107 @@
+package ses
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// tstInfoDER builds a TSTInfo with an SM3 imprint of value at genTime.
+func tstInfoDER(t *testing.T, value []byte, gen time.Time) []byte {
+	d := pki.Digest(value)
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Int64(1)
+		b.AddASN1ObjectIdentifier([]int{1, 2, 3, 4})
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier([]int{1, 2, 156, 10197, 1, 401}) })
+			b.AddASN1OctetString(d[:])
+		})
+		b.AddASN1Int64(42)
+		b.AddASN1GeneralizedTime(gen.UTC())
+	})
+	der, err := b.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func TestTimestamp(t *testing.T) {
+	p := newTestPKI(t, t0)
+	clk := clock.NewFake(t0.Add(time.Hour))
+	seal := p.makeSeal(t, clk)
+	sig := p.sign(t, seal, []byte("d"), clk)
+	tsaKey, _ := pki.GenerateKey()
+	tsaDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "TSA"}, PublicKey: tsaKey,
+		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0), ExtKeyUsage: []smx509.ExtKeyUsage{smx509.ExtKeyUsageTimeStamping}},
+		&pki.Issuer{Cert: p.root, Key: p.rootKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := t0.Add(90 * time.Minute)
+	withToken := func(tst []byte) *Signature {
+		tok, err := pki.SignAttached(tst, tsaDER, pki.NewKeySigner(tsaKey), gen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2 := *sig
+		s2.TimeStamp = tok
+		der, err := s2.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := ParseSignature(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	v := NewVerifier(Options{SealTrust: p.trust})
+	in := Input{Data: []byte("d"), HasData: true}
+	tests := []struct {
+		name   string
+		sig    *Signature
+		result outcome.Result
+		ind    outcome.Indication
+	}{
+		{"good token", withToken(tstInfoDER(t, sig.Value, gen)), outcome.Passed, outcome.TotalPassed},
+		{"imprint of other bytes", withToken(tstInfoDER(t, []byte("other"), gen)), outcome.Failed, outcome.TotalFailed},
+		{"no token", sig, outcome.NotPerformed, outcome.TotalPassed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := v.VerifySignature(context.Background(), tt.sig, in)
+			c, _ := r.Find(CheckTimestamp)
+			if c.Result != tt.result || r.Indication != tt.ind {
+				t.Fatalf("timestamp %s (%s), indication %s", c.Result, c.Detail, r.Indication)
+			}
+		})
+	}
+	// The good token's genTime is the signing time.
+	r := v.VerifySignature(context.Background(), withToken(tstInfoDER(t, sig.Value, gen)), in)
+	if c, _ := r.Find(CheckSigningTime); c.Result != outcome.Passed || !strings.Contains(c.Detail, "timestamp") {
+		t.Fatalf("signing time: %s", c.Detail)
+	}
+	// A corrupt token is a FAILED timestamp, not a crash.
+	bad := *sig
+	bad.TimeStamp = []byte{0x30, 0x03, 0x02, 0x01, 0x01}
+	der, _ := bad.Encode()
+	ps, err := ParseSignature(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := v.VerifySignature(context.Background(), ps, in)
+	if c, _ := cr.Find(CheckTimestamp); c.Result != outcome.Failed {
+		t.Fatalf("corrupt token: %s", c.Result)
+	}
+}
