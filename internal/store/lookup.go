@@ -41,7 +41,7 @@ func (r *Registry) readHistories(ctx context.Context, subjects []status.Subject)
 	}
 	kl := &keyList{pos: map[string]int{}}
 	kl.at(r.st.auditEntriesKey())
-	args := []any{len(subjects)}
+	args := []any{r.st.prefix, len(subjects)}
 	for i, sub := range subjects {
 		ents, err := r.entriesOf(sub)
 		if err != nil {
@@ -49,7 +49,8 @@ func (r *Registry) readHistories(ctx context.Context, subjects []status.Subject)
 		}
 		args = append(args, len(ents))
 		for _, e := range ents {
-			args = append(args, kl.at(e.bucket), e.field)
+			kl.at(e.bucket)
+			args = append(args, e.raw)
 		}
 	}
 	ctx, cancel := r.st.ctx(ctx)

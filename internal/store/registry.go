@@ -126,7 +126,9 @@ func idKey(kind status.Kind, id string) [32]byte {
 }
 
 // entriesOf returns the index entries of a subject: one for its ID, one for
-// its digest (either may be absent, not both).
+// its digest (either may be absent, not both), the ID first. The scripts
+// name buckets from the raw key with the same scheme (see indexLua), and
+// the first change that names both links them for good.
 func (r *Registry) entriesOf(sub status.Subject) ([]indexEntry, error) {
 	kb, err := kindByte(sub.Kind)
 	if err != nil {
@@ -238,7 +240,8 @@ func (r *Registry) Apply(ctx context.Context, c Change) (Applied, error) {
 				return Applied{}, apperr.New(apperr.Malformed, "item %d names a subject already in this change", i+1)
 			}
 			seen[e.bucket+e.field] = true
-			itemArgs = append(itemArgs, kl.at(e.bucket), e.field)
+			kl.at(e.bucket)
+			itemArgs = append(itemArgs, e.raw)
 			all = append(all, e)
 		}
 		ref := SubjectRef{Kind: sub.Kind, ID: sub.ID}
@@ -265,7 +268,7 @@ func (r *Registry) Apply(ctx context.Context, c Change) (Applied, error) {
 		entry.Subjects = subjects
 	}
 	for attempt := 0; attempt < applyAttempts; attempt++ {
-		a, retry, err := r.applyOnce(ctx, &entry, to, allowed, all, kl, itemArgs, nops, opArgs)
+		a, retry, err := r.applyOnce(ctx, &entry, to, allowed, all, kl, len(c.Items), itemArgs, nops, opArgs)
 		if !retry {
 			return a, err
 		}
@@ -276,8 +279,10 @@ func (r *Registry) Apply(ctx context.Context, c Change) (Applied, error) {
 	return Applied{}, apperr.New(apperr.Unavailable, "the registry is busy; try again").WithCode("TRY_LATER")
 }
 
-// itemsDigest commits to the index entries a change writes: SM3 over the
-// sorted raw keys, each followed by the event bytes.
+// itemsDigest commits to the subjects a change names: SM3 over their sorted
+// raw index keys (kind, ID or digest, 32-byte key), each followed by the
+// event bytes. The script may also write the event under a subject's linked
+// other identifier; that link was itself committed by the entry that made it.
 func itemsDigest(all []indexEntry, ev []byte) string {
 	raws := make([][]byte, len(all))
 	for i, e := range all {
@@ -293,7 +298,7 @@ func itemsDigest(all []indexEntry, ev []byte) string {
 }
 
 func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, allowed []byte, all []indexEntry,
-	kl *keyList, itemArgs []any, nops int, opArgs []any) (Applied, bool, error) {
+	kl *keyList, nItems int, itemArgs []any, nops int, opArgs []any) (Applied, bool, error) {
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
 	headSeq, headHash, err := r.st.auditHead(ctx)
@@ -313,8 +318,8 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 		return Applied{}, false, apperr.Wrap(apperr.Internal, err, "cannot encode the audit entry")
 	}
 	hash := linkHash(headHash, body)
-	args := []any{strconv.FormatUint(headSeq, 10), strconv.FormatUint(entry.Seq, 10), hex.EncodeToString(hash[:]),
-		body, ev, allowed, countItems(itemArgs)}
+	args := []any{r.st.prefix, strconv.FormatUint(headSeq, 10), strconv.FormatUint(entry.Seq, 10), hex.EncodeToString(hash[:]),
+		body, ev, allowed, nItems}
 	args = append(args, itemArgs...)
 	args = append(args, nops)
 	args = append(args, opArgs...)
@@ -355,23 +360,16 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 		return Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s; %s is not allowed from that state", str(1), cur, entry.Action).WithCode("STATE_CONFLICT")
 	case "EFFECTIVE":
 		return Applied{}, false, apperr.New(apperr.Conflict, "item %s already has a later event; effective times may not go backwards", str(1)).WithCode("EFFECTIVE_TIME")
+	case "BINDING":
+		return Applied{}, false, apperr.New(apperr.Conflict, "item %s: this ID is already bound to a different digest (or the digest to a different ID)", str(1)).WithCode("BINDING_CONFLICT")
+	case "DUPLICATE":
+		return Applied{}, false, apperr.New(apperr.Malformed, "item %s names a subject already in this change (by its other identifier)", str(1))
 	case "EXISTS":
 		return Applied{}, false, apperr.New(apperr.Conflict, "the record already exists").WithCode("EXISTS")
 	case "WRONGTYPE", "CORRUPT", "BADOP":
 		return Applied{}, false, apperr.New(apperr.Internal, "the registry holds unexpected data (%s); nothing was written", str(0))
 	}
 	return Applied{}, false, apperr.New(apperr.Internal, "unexpected registry reply %q", str(0))
-}
-
-// countItems recovers the number of items from the flattened item args.
-func countItems(itemArgs []any) int {
-	n := 0
-	for i := 0; i < len(itemArgs); {
-		m, _ := itemArgs[i].(int)
-		i += 1 + 2*m
-		n++
-	}
-	return n
 }
 
 // committed reports whether the entry with the change's sequence number is

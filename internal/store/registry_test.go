@@ -194,6 +194,52 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 		}
 	})
 
+	t.Run("ID and digest stay linked", func(t *testing.T) {
+		f := mk(t)
+		ctx := context.Background()
+		both := status.Subject{Kind: status.KindPledge, ID: "PL-L1", Digest: digestOf("doc L1")}
+		byID := status.Subject{Kind: status.KindPledge, ID: both.ID}
+		byDigest := status.Subject{Kind: status.KindPledge, Digest: both.Digest}
+		mustApply(t, f.reg, revoke(both, t0, "r1"))
+		mustApply(t, f.reg, reverse(byDigest, t0.Add(time.Hour), "a1"))
+		mustApply(t, f.reg, revoke(byID, t0.Add(2*time.Hour), "r2"))
+		for _, sub := range []status.Subject{both, byID, byDigest} {
+			h, err := f.reg.History(ctx, sub)
+			if err != nil || len(h) != 3 || h[1].DocumentNo != "a1" || h[2].DocumentNo != "r2" {
+				t.Fatalf("history by %+v: %+v %v", sub, h, err)
+			}
+		}
+		if _, err := f.reg.Apply(ctx, reverse(byDigest, t0.Add(3*time.Hour), "a2")); err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Set(t0.Add(4 * time.Hour))
+		a, err := f.reg.Lookup(ctx, t0.Add(90*time.Minute), []status.Subject{byID, byDigest})
+		if err != nil || a.Results[0].Now.Code != status.Active || a.Results[1].At.Code != status.Active {
+			t.Fatalf("lookup: %+v %v", a, err)
+		}
+		cases := []struct {
+			name string
+			c    Change
+			kind apperr.Kind
+		}{
+			{"ID bound to another digest", revoke(status.Subject{Kind: status.KindPledge, ID: both.ID, Digest: digestOf("other")}, t0.Add(5*time.Hour), "x"), apperr.Conflict},
+			{"digest bound to another ID", revoke(status.Subject{Kind: status.KindPledge, ID: "PL-L2", Digest: both.Digest}, t0.Add(5*time.Hour), "x"), apperr.Conflict},
+			{"one subject twice by its two names", func() Change {
+				c := revoke(byID, t0.Add(5*time.Hour), "x")
+				c.Items = []status.Subject{byID, byDigest}
+				return c
+			}(), apperr.Malformed},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				if _, err := f.reg.Apply(ctx, c.c); apperr.KindOf(err) != c.kind {
+					t.Fatalf("got %v, want %s", err, c.kind)
+				}
+			})
+		}
+		mustVerify(t, f.reg.Store())
+	})
+
 	t.Run("malformed input", func(t *testing.T) {
 		f := mk(t)
 		good := revoke(status.Subject{Kind: status.KindPledge, ID: "x"}, t0, "d")

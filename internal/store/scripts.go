@@ -8,51 +8,94 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// applyLua performs one state change of the registry: it checks the audit
-// head, checks every item's current state and every key's type, and only
-// then writes. Redis does not roll back a script's earlier writes when a
-// later command fails, so nothing below the "writes" line may fail for a
-// reason the checks above it could have caught.
-//
-// KEYS[1] audit head, KEYS[2] audit entries, KEYS[3..] index buckets and
-// record keys, addressed by position.
-// ARGV[1] expected head seq, ARGV[2] new seq, ARGV[3] new head hash (hex),
-// ARGV[4] entry body, ARGV[5] event (11 bytes), ARGV[6] allowed-from bytes,
-// ARGV[7] item count, then per item: entry count m and m pairs (key pos,
-// field); then op count and per op: 'N' pos nfields f v ... (new hash: the
-// key must not exist) | 'F' pos field value (new field of a hash: the field
-// must not exist) | 'Z' pos score member (sorted-set add).
-const applyLua = `
-local head = redis.call('HGET', KEYS[1], 'seq')
-if (head or '0') ~= ARGV[1] then
-  return {'STALE', head or '0'}
+// indexLua is shared by both scripts: it names the index and link buckets
+// of a raw index key (kind byte, id/digest byte, 32-byte key) exactly as
+// Registry.entriesOf does, and follows a subject's ID ↔ digest link.
+// ARGV[1] of both scripts is the store's key prefix.
+const indexLua = `
+local P = ARGV[1]
+local function bucket(kind, raw)
+  return P .. '{reg}:' .. kind .. ':' .. string.sub(raw, 1, 2) .. ':' ..
+    string.format('%02x%02x', string.byte(raw, 3), string.byte(raw, 4))
 end
-local function ktype(k) return redis.call('TYPE', k)['ok'] end
-local function want(pos, t)
-  local kt = ktype(KEYS[pos])
-  return kt == 'none' or kt == t
+local function field(raw) return string.sub(raw, 5) end
+local function linkOf(raw)
+  local l = redis.call('HGET', bucket('ln', raw), field(raw))
+  if l and #l == 34 then return l end
+  return nil
 end
-if not want(1, 'hash') then return {'WRONGTYPE', '1'} end
-if not want(2, 'hash') then return {'WRONGTYPE', '2'} end
-if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return {'WRONGTYPE', '2'} end
-local ev = ARGV[5]
 local function num(s, off, a, b)
   local n = 0
   for i = off + a, off + b do n = n * 256 + string.byte(s, i) end
   return n
 end
+`
+
+// applyLua performs one state change of the registry: it checks the audit
+// head, resolves every item's linked index entry, checks every item's
+// current state and every key's type, and only then writes. Redis does not
+// roll back a script's earlier writes when a later command fails, so nothing
+// below the "writes" line may fail for a reason the checks above it could
+// have caught.
+//
+// KEYS[1] audit head, KEYS[2] audit entries, KEYS[3..] the index buckets Go
+// can name and the seal record keys (ops address them by position; index
+// buckets are named from raw keys with the same scheme, and a linked
+// entry's bucket shares the registry hash tag).
+// ARGV[1] key prefix, ARGV[2] expected head seq, ARGV[3] new seq, ARGV[4]
+// new head hash (hex), ARGV[5] entry body, ARGV[6] event (11 bytes), ARGV[7]
+// allowed-from bytes, ARGV[8] item count, then per item: m raw keys (1 or 2,
+// the ID key first) as "m raw..."; then op count and per op: 'N' pos nfields
+// f v ... (new hash: the key must not exist) | 'F' pos field value (new field
+// of a hash: the field must not exist) | 'Z' pos score member.
+const applyLua = indexLua + `
+local head = redis.call('HGET', KEYS[1], 'seq')
+if (head or '0') ~= ARGV[2] then
+  return {'STALE', head or '0'}
+end
+local function want(k, t)
+  local kt = redis.call('TYPE', k)['ok']
+  return kt == 'none' or kt == t
+end
+if not want(KEYS[1], 'hash') or not want(KEYS[2], 'hash') then return {'WRONGTYPE', 'audit'} end
+if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then return {'WRONGTYPE', 'audit'} end
+local ev = ARGV[6]
 local newEff = num(ev, 0, 2, 7)
-local allowed = ARGV[6]
-local n = tonumber(ARGV[7])
-local p = 8
-local writes = {}
+local allowed = ARGV[7]
+local n = tonumber(ARGV[8])
+local p = 9
+local writes, links, touched = {}, {}, {}
 for i = 1, n do
   local m = tonumber(ARGV[p]); p = p + 1
+  local given = {}
+  for j = 1, m do given[j] = ARGV[p]; p = p + 1 end
+  for _, raw in ipairs(given) do
+    if not want(bucket('ix', raw), 'hash') or not want(bucket('ln', raw), 'hash') then
+      return {'WRONGTYPE', tostring(i)}
+    end
+  end
+  local set = {}
+  if m == 2 then
+    local l1, l2 = linkOf(given[1]), linkOf(given[2])
+    if (l1 and l1 ~= given[2]) or (l2 and l2 ~= given[1]) then
+      return {'BINDING', tostring(i)}
+    end
+    if not l1 then links[#links + 1] = {given[1], given[2]} end
+    if not l2 then links[#links + 1] = {given[2], given[1]} end
+    set = given
+  else
+    set = {given[1]}
+    local l = linkOf(given[1])
+    if l then
+      if not want(bucket('ix', l), 'hash') then return {'WRONGTYPE', tostring(i)} end
+      set[2] = l
+    end
+  end
   local curSeq, curCode, curEff = -1, '0', -1
-  for j = 1, m do
-    local pos, field = tonumber(ARGV[p]), ARGV[p + 1]; p = p + 2
-    if not want(pos, 'hash') then return {'WRONGTYPE', tostring(pos)} end
-    local old = redis.call('HGET', KEYS[pos], field)
+  for _, raw in ipairs(set) do
+    if touched[raw] then return {'DUPLICATE', tostring(i)} end
+    touched[raw] = true
+    local old = redis.call('HGET', bucket('ix', raw), field(raw))
     if not old then old = '' end
     if #old % 11 ~= 0 then return {'CORRUPT', tostring(i)} end
     if #old > 0 then
@@ -64,7 +107,7 @@ for i = 1, n do
         curEff = num(old, off, 2, 7)
       end
     end
-    writes[#writes + 1] = {pos, field, old}
+    writes[#writes + 1] = {raw, old}
   end
   if not string.find(allowed, curCode, 1, true) then
     return {'CONFLICT', tostring(i), curCode}
@@ -85,11 +128,11 @@ for i = 1, nops do
     p = p + 2 * nf
     ops[#ops + 1] = {'N', pos, fv}
   elseif kind == 'F' then
-    if not want(pos, 'hash') then return {'WRONGTYPE', tostring(pos)} end
+    if not want(KEYS[pos], 'hash') then return {'WRONGTYPE', 'op'} end
     if redis.call('HEXISTS', KEYS[pos], ARGV[p]) == 1 then return {'EXISTS', tostring(i)} end
     ops[#ops + 1] = {'F', pos, ARGV[p], ARGV[p + 1]}; p = p + 2
   elseif kind == 'Z' then
-    if not want(pos, 'zset') then return {'WRONGTYPE', tostring(pos)} end
+    if not want(KEYS[pos], 'zset') then return {'WRONGTYPE', 'op'} end
     ops[#ops + 1] = {'Z', pos, ARGV[p], ARGV[p + 1]}; p = p + 2
   else
     return {'BADOP', kind}
@@ -97,7 +140,10 @@ for i = 1, nops do
 end
 -- writes: every check has passed
 for _, w in ipairs(writes) do
-  redis.call('HSET', KEYS[w[1]], w[2], w[3] .. ev)
+  redis.call('HSET', bucket('ix', w[1]), field(w[1]), w[2] .. ev)
+end
+for _, l in ipairs(links) do
+  redis.call('HSET', bucket('ln', l[1]), field(l[1]), l[2])
 end
 for _, o in ipairs(ops) do
   if o[1] == 'N' then
@@ -108,35 +154,41 @@ for _, o in ipairs(ops) do
     redis.call('ZADD', KEYS[o[2]], o[3], o[4])
   end
 end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
-redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'hash', ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[5])
+redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'hash', ARGV[4])
 return {'OK'}
 `
 
-// lookupLua reads the index entries of a batch of subjects and the audit
-// entries their events refer to, in one call.
+// lookupLua reads the index entries of a batch of subjects (following each
+// given key's link to the subject's other key) and the audit entries their
+// events refer to, in one call.
 //
-// KEYS[1] audit entries, KEYS[2..] index buckets. ARGV[1] subject count,
-// then per subject: entry count m and m pairs (key pos, field).
+// KEYS[1] audit entries, KEYS[2..] the index buckets Go can name.
+// ARGV[1] key prefix, ARGV[2] subject count, then per subject: m raw keys.
 // Reply: {histories, seqs, bodies} where histories[i] is the list of index
 // values found for subject i.
-const lookupLua = `
-local n = tonumber(ARGV[1])
-local p = 2
+const lookupLua = indexLua + `
+local n = tonumber(ARGV[2])
+local p = 3
 local hist = {}
 local seen = {}
 local seqs = {}
 for i = 1, n do
   local m = tonumber(ARGV[p]); p = p + 1
-  local hs = {}
+  local set, inset = {}, {}
   for j = 1, m do
-    local v = redis.call('HGET', KEYS[tonumber(ARGV[p])], ARGV[p + 1]); p = p + 2
+    local raw = ARGV[p]; p = p + 1
+    if not inset[raw] then inset[raw] = true; set[#set + 1] = raw end
+    local l = linkOf(raw)
+    if l and not inset[l] then inset[l] = true; set[#set + 1] = l end
+  end
+  local hs = {}
+  for _, raw in ipairs(set) do
+    local v = redis.call('HGET', bucket('ix', raw), field(raw))
     if v then
       hs[#hs + 1] = v
       for off = 0, #v - 11, 11 do
-        local s = 0
-        for k = off + 8, off + 11 do s = s * 256 + string.byte(v, k) end
-        local key = tostring(s)
+        local key = tostring(num(v, off, 8, 11))
         if not seen[key] then seen[key] = true; seqs[#seqs + 1] = key end
       end
     end
