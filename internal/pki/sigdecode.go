@@ -17,9 +17,9 @@ type SignatureForm int
 
 // Signature encodings met in real files (ses-format.md fact 4).
 const (
-	SigDER          SignatureForm = iota // canonical DER SEQUENCE{INTEGER r, INTEGER s}
-	SigNonMinimal                        // DER-shaped, INTEGERs not minimal (stray 0x00 or missing sign pad)
-	SigRaw                               // 64 bytes r‖s
+	SigDER        SignatureForm = iota // canonical DER SEQUENCE{INTEGER r, INTEGER s}
+	SigNonMinimal                      // DER-shaped, INTEGERs not minimal (stray 0x00 or missing sign pad)
+	SigRaw                             // 64 bytes r‖s
 )
 
 func (f SignatureForm) String() string {
