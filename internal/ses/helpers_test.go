@@ -106,15 +106,6 @@ func (p *testPKI) sign(t testing.TB, seal *Seal, data []byte, clk clock.Clock) *
 	return s
 }
 
-// results maps check name → result, for compact assertions.
-func results(r outcome.Report) map[string]outcome.Result {
-	m := make(map[string]outcome.Result, len(r.Checks))
-	for _, c := range r.Checks {
-		m[c.Name] = c.Result
-	}
-	return m
-}
-
 // failedChecks lists the names of FAILED checks.
 func failedChecks(r outcome.Report) []string {
 	var out []string

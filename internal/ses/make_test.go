@@ -444,3 +444,33 @@ func TestMalformedInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifierConcurrent shares one Verifier (and its cache) across
+// goroutines; run with -race.
+func TestVerifierConcurrent(t *testing.T) {
+	p := newTestPKI(t, t0)
+	clk := clock.NewFake(t0.Add(time.Hour))
+	seal := p.makeSeal(t, clk)
+	sig := p.sign(t, seal, []byte("d"), clk)
+	v := NewVerifier(Options{SealTrust: p.trust, CacheSize: 2})
+	errs := make(chan string, 16)
+	done := make(chan struct{})
+	for i := 0; i < 8; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for j := 0; j < 5; j++ {
+				if r := v.VerifySignature(context.Background(), sig, Input{Data: []byte("d"), HasData: true}); r.Indication != outcome.TotalPassed {
+					errs <- string(r.Indication)
+				}
+				v.VerifySeal(context.Background(), seal, t0.Add(2*time.Hour))
+			}
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+}
