@@ -61,3 +61,34 @@ func FuzzParseXML(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOpenZip: the container reader alone on any bytes: no panic; refusals
+// are apperr values; every listed entry reads or fails with an apperr.
+func FuzzOpenZip(f *testing.F) {
+	z, _ := buildSignedOFD(f)
+	f.Add(z)
+	f.Add(makeZip(f, entry{name: "a/../b", data: []byte("x")}))
+	f.Add(makeZip(f, entry{name: "big", data: make([]byte, 5000)}, entry{name: "B", data: []byte("y"), raw: true}))
+	lim := Limits{MaxEntries: 32, MaxEntrySize: 64 << 10, MaxTotalSize: 256 << 10, MaxRatio: 50, RatioMinBytes: 4096}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Open(b, lim)
+		if err != nil {
+			if apperr.As(err) == nil {
+				t.Fatalf("error %v is not an apperr", err)
+			}
+			return
+		}
+		for _, n := range p.Names() {
+			got, err := p.Read(n)
+			if err != nil {
+				if apperr.As(err) == nil {
+					t.Fatalf("read error %v is not an apperr", err)
+				}
+				continue
+			}
+			if uint64(len(got)) > lim.MaxEntrySize {
+				t.Fatalf("read %d bytes past the entry limit", len(got))
+			}
+		}
+	})
+}
