@@ -123,9 +123,11 @@ func TestSignatureForms(t *testing.T) {
 	if VerifyMessage(s.Public(), []byte("other"), der) {
 		t.Fatal("signature over other message accepted")
 	}
-	// Non-minimal: force r to carry a superfluous 0x00.
-	rb := append([]byte{0x00}, r.Bytes()...)
-	if rb[1]&0x80 != 0 {
+	// Non-minimal r: 32 fixed bytes, either lacking the 0x00 sign pad (high
+	// bit set, a "negative" INTEGER as in real files) or with a stray 0x00.
+	rb := make([]byte, 32)
+	r.FillBytes(rb)
+	if rb[0]&0x80 == 0 {
 		rb = append([]byte{0x00}, rb...)
 	}
 	nm := []byte{0x30, 0}

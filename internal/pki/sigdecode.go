@@ -45,6 +45,9 @@ func DecodeSignature(sig []byte) (r, s *big.Int, form SignatureForm, err error) 
 		len(rb) > 0 && len(sb) > 0 && len(rb) <= 33 && len(sb) <= 33 {
 		r = new(big.Int).SetBytes(rb)
 		s = new(big.Int).SetBytes(sb)
+		if r.BitLen() > 256 || s.BitLen() > 256 {
+			return nil, nil, 0, ErrMalformedSignature
+		}
 		form = SigDER
 		if !minimalUnsigned(rb) || !minimalUnsigned(sb) {
 			form = SigNonMinimal
