@@ -161,6 +161,12 @@ func ParseDocument(b []byte) (*Document, error) {
 	if err := dec.Decode(&d); err != nil {
 		return nil, apperr.Wrap(apperr.Malformed, err, "the pledge document does not match the format %s", DocumentFormat).WithCode("DOCUMENT_MALFORMED")
 	}
+	// encoding/json matches member names case-insensitively and fills
+	// absent members with zero values; requiring the decoded document to
+	// re-encode to the very bytes given closes both gaps.
+	if again, err := d.Canonical(); err != nil || !bytes.Equal(again, b) {
+		return nil, malformed("DOCUMENT_MALFORMED", "the pledge document does not match the format %s exactly (member names, types or missing members)", DocumentFormat)
+	}
 	if d.Format != DocumentFormat {
 		return nil, malformed("DOCUMENT_FORMAT", "unknown pledge document format %q", d.Format)
 	}

@@ -135,7 +135,8 @@ func ParsePackage(b []byte) (*ParsedPackage, error) {
 	}
 	// Canonicalising first refuses duplicate names, invalid UTF-8 and lone
 	// surrogates, which encoding/json would silently accept.
-	if _, err := jcs.Canonicalize(b); err != nil {
+	canon, err := jcs.Canonicalize(b)
+	if err != nil {
 		return nil, apperr.Wrap(apperr.Malformed, err, "the package is not valid JSON").WithCode("PACKAGE_MALFORMED")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -144,6 +145,12 @@ func ParsePackage(b []byte) (*ParsedPackage, error) {
 	if err := dec.Decode(&p); err != nil {
 		return nil, apperr.Wrap(apperr.Malformed, err, "the package does not match the format %s (unknown or mistyped field)", PackageFormat).WithCode("PACKAGE_MALFORMED")
 	}
+	// encoding/json matches names case-insensitively and leaves absent
+	// members at zero: the decoded package must re-encode to the same
+	// canonical JSON, so only the exact schema passes.
+	if again, err := jcs.Marshal(p); err != nil || !bytes.Equal(again, canon) {
+		return nil, pkgErr("PACKAGE_MALFORMED", "the package does not match the format %s exactly (member names, types or missing members)", PackageFormat)
+	}
 	if p.Format != PackageFormat {
 		return nil, pkgErr("PACKAGE_FORMAT", "unknown package format %q", p.Format)
 	}
@@ -151,7 +158,6 @@ func ParsePackage(b []byte) (*ParsedPackage, error) {
 		return nil, err
 	}
 	out := &ParsedPackage{Package: p}
-	var err error
 	if out.Document, err = decodeB64("document", p.Document, MaxDocument); err != nil {
 		return nil, err
 	}
@@ -223,6 +229,10 @@ func decodeB64(field, s string, limit int) ([]byte, error) {
 	if base64.StdEncoding.DecodedLen(len(s)) > limit+2 {
 		return nil, apperr.New(apperr.TooLarge, "%s is larger than %d bytes", field, limit).WithCode("PACKAGE_TOO_LARGE")
 	}
+	// Strict decoding still skips CR and LF, so refuse them first.
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, pkgErr("PACKAGE_BAD_BASE64", "%s is not valid base64 (standard alphabet, padded, no line breaks)", field)
+	}
 	b, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Malformed, err, "%s is not valid base64 (standard alphabet, padded, no line breaks)", field).WithCode("PACKAGE_BAD_BASE64")
@@ -279,6 +289,9 @@ func parseNotice(b []byte) (*Notice, error) {
 	var n Notice
 	if err := dec.Decode(&n); err != nil {
 		return nil, apperr.Wrap(apperr.Malformed, err, "the notice in the package does not match %s", NoticeFormat).WithCode("NOTICE_MALFORMED")
+	}
+	if again, err := n.Canonical(); err != nil || !bytes.Equal(again, b) {
+		return nil, pkgErr("NOTICE_MALFORMED", "the notice in the package does not match %s exactly", NoticeFormat)
 	}
 	if n.Format != NoticeFormat {
 		return nil, pkgErr("NOTICE_MALFORMED", "unknown notice format %q", n.Format)
