@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pledgeseal/pledgeseal/internal/cli/auditcli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/sescli"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 )
@@ -35,6 +36,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clo
 	root.AddCommand(newInitCmd(getenv, clk))
 	root.AddCommand(newTokenCmd(stdout, stderr, getenv, clk))
 	root.AddCommand(sescli.Commands(stdout, stderr, clk)...)
+	root.AddCommand(auditcli.Commands(stdout, getenv, clk)...)
 
 	return root
 }

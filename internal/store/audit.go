@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/status"
@@ -168,10 +170,18 @@ type AuditReport struct {
 	Problem string
 }
 
+// Checkpoint is a chain position recorded outside Redis (e.g. printed by
+// `pledgectl audit verify` and kept by the operator). Only a checkpoint can
+// reveal a chain cut back at its end together with its head.
+type Checkpoint struct {
+	Seq  uint64
+	Hash string
+}
+
 // VerifyAudit walks the whole chain from entry 1 to the head and names the
-// first broken or missing link. It reads in chunks; a Redis failure is an
-// error, never a verdict.
-func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
+// first broken or missing link; each checkpoint must lie on the chain. It
+// reads in chunks; a Redis failure is an error, never a verdict.
+func (s *Store) VerifyAudit(ctx context.Context, checkpoints ...Checkpoint) (AuditReport, error) {
 	var rep AuditReport
 	headSeq, headHash, err := func() (uint64, [32]byte, error) {
 		c, cancel := s.ctx(ctx)
@@ -182,6 +192,15 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
 		return rep, err
 	}
 	rep.HeadSeq, rep.HeadHash = headSeq, hex.EncodeToString(headHash[:])
+	want := map[uint64]string{}
+	for _, cp := range checkpoints {
+		if cp.Seq > headSeq {
+			rep.FirstBad = headSeq + 1
+			rep.Problem = fmt.Sprintf("the chain ends at entry %d but checkpoint %d was recorded: entries were cut off", headSeq, cp.Seq)
+			return rep, nil
+		}
+		want[cp.Seq] = cp.Hash
+	}
 	var prev [32]byte
 	const chunk = 1000
 	for from := uint64(1); from <= headSeq; from += chunk {
@@ -197,6 +216,10 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
 				return rep, nil
 			}
 			prev = linkHash(prev, body)
+			if h, ok := want[seq]; ok && h != hex.EncodeToString(prev[:]) {
+				rep.FirstBad, rep.Problem = seq, fmt.Sprintf("entry %d does not match the recorded checkpoint", seq)
+				return rep, nil
+			}
 			rep.Checked++
 		}
 	}
@@ -207,18 +230,31 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
 		rep.Problem = fmt.Sprintf("head hash does not match entry %d (the last entry or the head was altered)", headSeq)
 		return rep, nil
 	}
-	extra, err := func() (int64, error) {
+	// Entries past the head: compare the log's size with the head as of
+	// now, read together, so that writers appending meanwhile are not
+	// mistaken for tampering.
+	n, nowSeq, err := func() (int64, uint64, error) {
 		c, cancel := s.ctx(ctx)
 		defer cancel()
-		n, err := s.rdb.HLen(c, s.auditEntriesKey()).Result()
-		return n, mapErr(err, "audit entries")
+		var hlen *redis.IntCmd
+		var seq *redis.StringCmd
+		_, err := s.rdb.TxPipelined(c, func(p redis.Pipeliner) error {
+			hlen = p.HLen(c, s.auditEntriesKey())
+			seq = p.HGet(c, s.auditHeadKey(), "seq")
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return 0, 0, mapErr(err, "audit entries")
+		}
+		cur, _ := strconv.ParseUint(seq.Val(), 10, 64)
+		return hlen.Val(), cur, nil
 	}()
 	if err != nil {
 		return rep, err
 	}
-	if uint64(extra) != headSeq {
-		rep.FirstBad = headSeq + 1
-		rep.Problem = fmt.Sprintf("the log holds %d entries but the head names %d (entries beyond the head were added)", extra, headSeq)
+	if uint64(n) != nowSeq {
+		rep.FirstBad = max(nowSeq, headSeq) + 1
+		rep.Problem = fmt.Sprintf("the log holds %d entries but the head names %d (entries beyond the head were added, or entries were removed)", n, nowSeq)
 		return rep, nil
 	}
 	rep.Intact = true

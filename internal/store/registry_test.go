@@ -372,7 +372,29 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 				}
 			}(w)
 		}
+		// Verifying while writers append must not cry wolf.
+		stop := make(chan struct{})
+		verified := make(chan error, 1)
+		go func() {
+			defer close(verified)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				rep, err := f.reg.Store().VerifyAudit(context.Background())
+				if err != nil || !rep.Intact {
+					verified <- fmt.Errorf("verify during writes: %+v %v", rep, err)
+					return
+				}
+			}
+		}()
 		wg.Wait()
+		close(stop)
+		if err := <-verified; err != nil {
+			t.Fatal(err)
+		}
 		close(errs)
 		for err := range errs {
 			t.Fatal(err)
