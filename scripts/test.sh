@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# scripts/test.sh — `make test`: the whole suite against real Redis.
+#
+# Starts a throwaway redis-server and a local 3-master Redis Cluster on free
+# loopback ports in a temp dir, exports PLEDGESEAL_TEST_REDIS_ADDR,
+# PLEDGESEAL_TEST_REDIS_CLUSTER and PLEDGESEAL_TEST_REQUIRE_REDIS=1 (tests that
+# need Redis then fail instead of skipping), checks gofmt and go vet, runs
+# `go test -race -count=1 ./...`, and stops every server it started, also on
+# failure or Ctrl-C. Its exit status is the tests' (or gofmt's / vet's when
+# the tests pass but those fail).
+#
+# Extra arguments go to go test, e.g. `scripts/test.sh -run TestX ./internal/trust/`.
+set -euo pipefail
+SCRIPT_NAME="make test"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+command -v go >/dev/null 2>&1 || die "Go is not installed (this project needs Go 1.26)"
+command -v redis-server >/dev/null 2>&1 || install_hint redis-server
+command -v redis-cli >/dev/null 2>&1 || install_hint redis-tools
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pledgeseal-test.XXXXXX")
+PIDFILES=()
+cleanup() {
+	local rc=$? p
+	trap - EXIT INT TERM
+	for p in "${PIDFILES[@]}"; do
+		stop_pidfile "$p" redis-server 10
+	done
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# free_port: a loopback port that is free, and whose cluster bus port
+# (port + 10000) is free too.
+USED=" "
+free_port() {
+	local p i
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + RANDOM % 35000))
+		[[ "$USED" == *" $p "* ]] && continue
+		if ! port_open "$p" && ! port_open $((p + 10000)); then
+			USED+="$p "
+			echo "$p"
+			return 0
+		fi
+	done
+	die "no free loopback port found"
+}
+
+# start_redis NAME PORT ARGS...: a daemonized redis-server in $TMP/NAME.
+start_redis() {
+	local name=$1 port=$2 i
+	shift 2
+	mkdir -p "$TMP/$name"
+	redis-server --port "$port" --bind 127.0.0.1 --protected-mode yes --dir "$TMP/$name" \
+		--daemonize yes --pidfile "$TMP/$name/redis.pid" --logfile "$TMP/$name/redis.log" \
+		--save "" --appendonly no "$@" >/dev/null
+	PIDFILES+=("$TMP/$name/redis.pid")
+	for ((i = 0; i < 100; i++)); do
+		redis_ping "$port" && return 0
+		sleep 0.1
+	done
+	cat "$TMP/$name/redis.log" >&2 || true
+	die "redis-server $name on port $port did not start"
+}
+
+SINGLE=$(free_port)
+start_redis single "$SINGLE"
+C1=$(free_port)
+C2=$(free_port)
+C3=$(free_port)
+for p in "$C1" "$C2" "$C3"; do
+	start_redis "cluster-$p" "$p" --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
+done
+redis-cli --cluster create "127.0.0.1:$C1" "127.0.0.1:$C2" "127.0.0.1:$C3" \
+	--cluster-replicas 0 --cluster-yes >"$TMP/cluster-create.log" 2>&1 ||
+	{ cat "$TMP/cluster-create.log" >&2; die "redis-cli --cluster create failed"; }
+for ((i = 0; i < 200; i++)); do
+	ok=1
+	for p in "$C1" "$C2" "$C3"; do
+		redis-cli -h 127.0.0.1 -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || ok=0
+	done
+	[ "$ok" = 1 ] && break
+	sleep 0.1
+done
+[ "$ok" = 1 ] || die "the Redis Cluster did not reach cluster_state:ok"
+log "Redis on 127.0.0.1:$SINGLE; Redis Cluster on 127.0.0.1:$C1,$C2,$C3"
+
+export PLEDGESEAL_TEST_REDIS_ADDR=127.0.0.1:$SINGLE
+export PLEDGESEAL_TEST_REDIS_CLUSTER=127.0.0.1:$C1,127.0.0.1:$C2,127.0.0.1:$C3
+export PLEDGESEAL_TEST_REQUIRE_REDIS=1
+
+checks=0
+log "gofmt"
+unformatted=$(gofmt -l $(go list -f '{{.Dir}}' ./...))
+if [ -n "$unformatted" ]; then
+	log "these files need gofmt:"
+	echo "$unformatted" >&2
+	checks=1
+fi
+log "go vet ./..."
+go vet ./... || checks=1
+
+log "go test -race -count=1 ${*:-./...}"
+set +e
+if [ $# -gt 0 ]; then
+	go test -race -count=1 -timeout 12m "$@"
+else
+	go test -race -count=1 -timeout 12m ./...
+fi
+rc=$?
+set -e
+if [ "$rc" -eq 0 ] && [ "$checks" -ne 0 ]; then
+	log "tests passed, but gofmt or go vet failed (see above)"
+	rc=1
+fi
+exit "$rc"
