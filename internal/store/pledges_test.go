@@ -1,0 +1,340 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/testredis"
+)
+
+// plT0 is the fake "now" of the pledge repository tests.
+var plT0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// plRepos are the pledge-domain repositories over one store.
+type plRepos struct {
+	st  *Store
+	pii *pii.Protector
+	cat *CatalogueRepo
+	not *NoticeRepo
+	bar *BarRepo
+	pl  *PledgeRepo
+}
+
+func newPlRepos(t *testing.T, opts Options) plRepos {
+	t.Helper()
+	opts.Prefix = testredis.Prefix(t)
+	if opts.Timeout == 0 {
+		opts.Timeout = time.Second
+	}
+	st, err := New(opts, clock.NewFake(plT0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	enc, _ := hex.DecodeString("00112233445566778899aabbccddeeff")
+	p, err := pii.New(enc, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plRepos{st: st, pii: p, cat: NewCatalogueRepo(st), not: NewNoticeRepo(st), bar: NewBarRepo(st), pl: NewPledgeRepo(st, p)}
+}
+
+func plSingle(t *testing.T) plRepos {
+	return newPlRepos(t, Options{Addrs: []string{testredis.Addr(t)}})
+}
+
+func plCluster(t *testing.T) plRepos {
+	return newPlRepos(t, Options{Addrs: testredis.ClusterAddrs(t), Cluster: true})
+}
+
+func TestPledgeReposSingleNode(t *testing.T) { plConformance(t, plSingle) }
+
+func TestPledgeReposCluster(t *testing.T) { plConformance(t, plCluster) }
+
+func plEntry(cert string, from time.Time) pledge.Entry {
+	return pledge.Entry{EntryKey: pledge.EntryKey{Region: "110000", Matter: "M-1", Certificate: cert}, EffectiveFrom: from,
+		Modes: []pledge.Mode{pledge.ModeWrittenPledge}, PledgeEligible: true, Owner: "AG-1"}
+}
+
+const plName, plID = "王小明", "110101199003071234"
+
+func plRecord(id string) pledge.Record {
+	doc := []byte(`{"applicant":{"idNumber":"` + plID + `","name":"` + plName + `"},"pledgeId":"` + id + `"}`)
+	return pledge.Record{ID: id, Status: pledge.StatusSigned, Document: doc, Applicant: "subject-index", Agency: "AG-1",
+		Way: pledge.WayEventCertificate, ApplicantCMS: []byte{0x30, 0}, Fingerprint: "fp", CreatedAt: plT0,
+		Events: []pledge.Event{{To: pledge.StatusSigned, At: plT0, Actor: "applicant"}}}
+}
+
+func plConformance(t *testing.T, mk func(*testing.T) plRepos) {
+	ctx := context.Background()
+
+	t.Run("catalogue versions are appended atomically", func(t *testing.T) {
+		r := mk(t)
+		e1, err := r.cat.AppendEntry(ctx, plEntry("C-1", plT0), 0)
+		if err != nil || e1.Version != 1 {
+			t.Fatalf("v1: %v %d", err, e1.Version)
+		}
+		_, err = r.cat.AppendEntry(ctx, plEntry("C-1", plT0), 0)
+		if apperr.KindOf(err) != apperr.Conflict {
+			t.Fatalf("stale append: %v", err)
+		}
+		if _, err := r.cat.AppendEntry(ctx, plEntry("C-1", plT0.Add(time.Hour)), 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.cat.AppendEntry(ctx, plEntry("C-2", plT0), 0); err != nil {
+			t.Fatal(err)
+		}
+		vs, err := r.cat.EntryVersions(ctx, plEntry("C-1", plT0).EntryKey)
+		if err != nil || len(vs) != 2 || vs[0].Version != 1 || vs[1].Version != 2 {
+			t.Fatalf("versions %v %+v", err, vs)
+		}
+		all, err := r.cat.MatterEntries(ctx, "110000", "M-1")
+		if err != nil || len(all) != 3 {
+			t.Fatalf("matter entries %v %d", err, len(all))
+		}
+		none, err := r.cat.MatterEntries(ctx, "110000", "M-NONE")
+		if err != nil || len(none) != 0 {
+			t.Fatalf("unknown matter %v %d", err, len(none))
+		}
+		// Concurrent editors with the same view: exactly one wins.
+		var wg sync.WaitGroup
+		wins := make(chan int, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := r.cat.AppendEntry(ctx, plEntry("C-2", plT0), 1); err == nil {
+					wins <- 1
+				}
+			}()
+		}
+		wg.Wait()
+		close(wins)
+		if len(wins) != 1 {
+			t.Fatalf("%d concurrent appends won", len(wins))
+		}
+	})
+
+	t.Run("notices are immutable and sequential", func(t *testing.T) {
+		r := mk(t)
+		mkNotice := func(v int, text string) pledge.PublishedNotice {
+			n := pledge.Notice{Format: pledge.NoticeFormat, ID: "N-1", Version: v, Agency: "AG-1", Liability: pledge.Text{Zh: text}}
+			c, err := n.Canonical()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return pledge.PublishedNotice{Notice: n, Canonical: c, Seal: []byte{0x30, 0}}
+		}
+		if err := r.not.PutNotice(ctx, mkNotice(2, "a")); apperr.KindOf(err) != apperr.Conflict {
+			t.Fatalf("version 2 first: %v", err)
+		}
+		if err := r.not.PutNotice(ctx, mkNotice(1, "a")); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.not.PutNotice(ctx, mkNotice(1, "changed")); apperr.KindOf(err) != apperr.Conflict {
+			t.Fatalf("overwrite: %v", err)
+		}
+		if err := r.not.PutNotice(ctx, mkNotice(2, "b")); err != nil {
+			t.Fatal(err)
+		}
+		latest, err := r.not.GetNotice(ctx, "N-1", 0)
+		if err != nil || latest.Notice.Version != 2 || latest.Notice.Liability.Zh != "b" {
+			t.Fatalf("latest %v %+v", err, latest.Notice)
+		}
+		v1, err := r.not.GetNotice(ctx, "N-1", 1)
+		if err != nil || v1.Notice.Liability.Zh != "a" || v1.Digest != pki.Digest(mkNotice(1, "a").Canonical) {
+			t.Fatalf("v1 %v %+v", err, v1.Notice)
+		}
+		if _, err := r.not.GetNotice(ctx, "N-1", 3); apperr.KindOf(err) != apperr.NotFound {
+			t.Fatalf("missing version: %v", err)
+		}
+		if _, err := r.not.GetNotice(ctx, "N-NONE", 0); apperr.KindOf(err) != apperr.NotFound {
+			t.Fatalf("missing notice: %v", err)
+		}
+	})
+
+	t.Run("bars are kept per subject index", func(t *testing.T) {
+		r := mk(t)
+		b := pledge.Bar{ID: "B1", Subject: "abc123", Reason: pledge.BarSeriousBadCredit, ScopeKind: pledge.ScopeAll,
+			Start: plT0, End: plT0.AddDate(1, 0, 0), EndRule: pledge.Text{Zh: "修复后解除"}, Source: "credit"}
+		if err := r.bar.PutBar(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		b.Repaired, b.RepairedAt = true, plT0.Add(time.Hour)
+		if err := r.bar.PutBar(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		bad := b
+		bad.Reason = "GOSSIP"
+		if err := r.bar.PutBar(ctx, bad); apperr.KindOf(err) != apperr.Malformed {
+			t.Fatalf("invalid bar stored: %v", err)
+		}
+		got, err := r.bar.BarsFor(ctx, "abc123")
+		if err != nil || len(got) != 1 || !got[0].Repaired {
+			t.Fatalf("bars %v %+v", err, got)
+		}
+		none, err := r.bar.BarsFor(ctx, "nobody")
+		if err != nil || len(none) != 0 {
+			t.Fatalf("no bars: %v %v", err, none)
+		}
+	})
+
+	t.Run("pledge documents are encrypted at rest", func(t *testing.T) {
+		r := mk(t)
+		rec := plRecord("P1")
+		stored, created, err := r.pl.CreatePledge(ctx, rec)
+		if err != nil || !created || !bytes.Equal(stored.Document, rec.Document) {
+			t.Fatalf("create: %v %v", err, created)
+		}
+		raw, err := r.st.rdb.HGetAll(ctx, r.pl.recordKey("P1")).Result()
+		if err != nil || len(raw) == 0 {
+			t.Fatal(err)
+		}
+		for field, v := range raw {
+			if bytes.Contains([]byte(v), []byte(plID)) || bytes.Contains([]byte(v), []byte(plName)) {
+				t.Fatalf("field %s holds personal data in the clear", field)
+			}
+		}
+		// A sealed document moved to another pledge does not open.
+		other := plRecord("P2")
+		if _, _, err := r.pl.CreatePledge(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.st.rdb.HSet(ctx, r.pl.recordKey("P2"), "doc", raw["doc"]).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.pl.GetPledge(ctx, "P2"); err == nil {
+			t.Fatal("a document moved between pledges opened")
+		}
+		// Creation is idempotent: the first record stays.
+		dup := plRecord("P1")
+		dup.Way = pledge.WayOwnCertificate
+		again, created, err := r.pl.CreatePledge(ctx, dup)
+		if err != nil || created || again.Way != pledge.WayEventCertificate {
+			t.Fatalf("repeat create: %v %v %s", err, created, again.Way)
+		}
+		if _, err := r.pl.GetPledge(ctx, "P-NONE"); apperr.KindOf(err) != apperr.NotFound {
+			t.Fatalf("missing pledge: %v", err)
+		}
+	})
+
+	t.Run("drafts are set once, encrypted, and expire", func(t *testing.T) {
+		r := mk(t)
+		d := pledge.Draft{ID: "P9", Document: []byte(`{"name":"` + plName + `"}`), Applicant: "s", Fingerprint: "f1"}
+		got, err := r.pl.PutDraft(ctx, d, 300*time.Millisecond)
+		if err != nil || got.Fingerprint != "f1" || !bytes.Equal(got.Document, d.Document) {
+			t.Fatalf("put draft: %v %+v", err, got)
+		}
+		d2 := d
+		d2.Fingerprint = "f2"
+		got, err = r.pl.PutDraft(ctx, d2, time.Minute)
+		if err != nil || got.Fingerprint != "f1" {
+			t.Fatalf("second draft replaced the first: %v %+v", err, got)
+		}
+		raw, err := r.st.rdb.Get(ctx, r.pl.draftKey("P9")).Result()
+		if err != nil || bytes.Contains([]byte(raw), []byte(plName)) {
+			t.Fatalf("draft in the clear or missing: %v", err)
+		}
+		// Expiry is Redis's (PX); poll rather than assert a timing.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, err := r.pl.GetDraft(ctx, "P9")
+			if apperr.KindOf(err) == apperr.NotFound {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("draft never expired: %v", err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
+	t.Run("transitions are atomic and checked", func(t *testing.T) {
+		r := mk(t)
+		if _, _, err := r.pl.CreatePledge(ctx, plRecord("P3")); err != nil {
+			t.Fatal(err)
+		}
+		accept := pledge.Transition{From: []pledge.Status{pledge.StatusSigned},
+			Event:    pledge.Event{To: pledge.StatusAccepted, At: plT0, Actor: "o", DocumentNo: "D1"},
+			Decision: &pledge.Decision{DocumentNo: "D1", Date: "2026-03-02", AgencySES: []byte{0x30, 0}}}
+		withdraw := pledge.Transition{From: []pledge.Status{pledge.StatusSigned},
+			Event: pledge.Event{To: pledge.StatusWithdrawn, At: plT0, Actor: "applicant", Reason: "r"}}
+		var wg sync.WaitGroup
+		results := make(chan error, 16)
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tr := accept
+				if i%2 == 1 {
+					tr = withdraw
+				}
+				_, err := r.pl.Transition(ctx, "P3", tr)
+				results <- err
+			}()
+		}
+		wg.Wait()
+		close(results)
+		wins := 0
+		for err := range results {
+			switch {
+			case err == nil:
+				wins++
+			case apperr.KindOf(err) != apperr.Conflict:
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d transitions won", wins)
+		}
+		got, err := r.pl.GetPledge(ctx, "P3")
+		if err != nil || len(got.Events) != 2 || (got.Status == pledge.StatusAccepted) != (got.Decision != nil) {
+			t.Fatalf("after race: %v %+v", err, got)
+		}
+		if _, err := r.pl.Transition(ctx, "P-NONE", withdraw); apperr.KindOf(err) != apperr.NotFound {
+			t.Fatalf("transition of a missing pledge: %v", err)
+		}
+	})
+}
+
+// TestPledgeReposFailClosed: with Redis gone every call is Unavailable.
+func TestPledgeReposFailClosed(t *testing.T) {
+	srv := testredis.Start(t)
+	r := newPlRepos(t, Options{Addrs: []string{srv.Addr}, Timeout: 300 * time.Millisecond})
+	ctx := context.Background()
+	if _, _, err := r.pl.CreatePledge(ctx, plRecord("P1")); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	calls := map[string]func() error{
+		"get pledge":   func() error { _, err := r.pl.GetPledge(ctx, "P1"); return err },
+		"create":       func() error { _, _, err := r.pl.CreatePledge(ctx, plRecord("P2")); return err },
+		"transition":   func() error { _, err := r.pl.Transition(ctx, "P1", pledge.Transition{}); return err },
+		"draft":        func() error { _, err := r.pl.GetDraft(ctx, "P1"); return err },
+		"bars":         func() error { _, err := r.bar.BarsFor(ctx, "s"); return err },
+		"catalogue":    func() error { _, err := r.cat.MatterEntries(ctx, "1", "2"); return err },
+		"append entry": func() error { _, err := r.cat.AppendEntry(ctx, plEntry("C", plT0), 0); return err },
+		"notice":       func() error { _, err := r.not.GetNotice(ctx, "N", 0); return err },
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			if err := call(); apperr.KindOf(err) != apperr.Unavailable {
+				t.Fatalf("got %v, want Unavailable", err)
+			}
+		})
+	}
+	// Durable across the crash (AOF, fsync always).
+	srv.Restart(t)
+	if _, err := r.pl.GetPledge(ctx, "P1"); err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+}
