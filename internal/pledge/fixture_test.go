@@ -163,7 +163,7 @@ func newEnv(t *testing.T, addrs ...string) *env {
 	e.pledges = store.NewPledgeRepo(st, e.protector)
 	e.svc = pledge.NewService(pledge.Deps{
 		Catalogue: e.catalogue, Notices: e.notices, Bars: e.bars, Pledges: e.pledges,
-		Indexer: e.protector, Sealer: sealer, CMS: pledge.GMSMCMS{},
+		Indexer: e.protector, Sealer: sealer, CMS: pledge.PKICMS{},
 		EventCA: e.eventCA.issuer(), ApplicantTrust: trust, Clock: e.clk,
 	})
 	return e

@@ -78,7 +78,7 @@ func TestPackageRoundTrip(t *testing.T) {
 			}
 			// Offline: the applicant signature verifies from the package
 			// alone with the same code path the service used.
-			res, err := pledge.VerifyApplicantSignature(pledge.GMSMCMS{}, trust, p.Doc.PledgeID, p.Document, p.ApplicantCMS, p.Doc.SignedAt)
+			res, err := pledge.VerifyApplicantSignature(pledge.PKICMS{}, trust, p.Doc.PledgeID, p.Document, p.ApplicantCMS, p.Doc.SignedAt, p.Certificates...)
 			if err != nil {
 				t.Fatal(err)
 			}

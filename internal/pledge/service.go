@@ -111,7 +111,7 @@ func NewService(d Deps) *Service {
 		d.DraftTTL = 15 * time.Minute
 	}
 	if d.CMS == nil {
-		d.CMS = GMSMCMS{}
+		d.CMS = PKICMS{}
 	}
 	return &Service{d: d}
 }

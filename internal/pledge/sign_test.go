@@ -90,9 +90,9 @@ func TestSignWithEventCertificate(t *testing.T) {
 }
 
 // signOwn signs doc as a client would, with its own certificate.
-func signOwn(t *testing.T, l leaf, doc []byte, chain ...*smx509.Certificate) []byte {
+func signOwn(t *testing.T, l leaf, doc []byte) []byte {
 	t.Helper()
-	sig, err := pledge.GMSMCMS{}.SignDetached(doc, l.cert, l.key, chain)
+	sig, err := gmsmClient{}.SignDetached(doc, l.cert, l.key, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,6 +150,18 @@ func TestOwnCertificate(t *testing.T) {
 	if err != nil || !created || rec.Way != pledge.WayOwnCertificate || !bytes.Equal(rec.Document, draft.Document) {
 		t.Fatalf("submit: %v created=%v way=%s", err, created, rec.Way)
 	}
+	// A client that signs without signed attributes is accepted too.
+	p2, err := e.svc.Prepare(ctx, applicant, e.request("own-00005"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := gmsmClient{noAttrs: true}.SignDetached(p2.Draft.Document, mine.cert, mine.key, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2, _, err := e.svc.SubmitOwnSignature(ctx, applicant, p2.Draft.ID, raw); err != nil || r2.Way != pledge.WayOwnCertificate {
+		t.Fatalf("no-attribute CMS: %v", err)
+	}
 	// Repeats return the stored pledge.
 	again, created, err := e.svc.SubmitOwnSignature(ctx, applicant, draft.ID, signOwn(t, mine, draft.Document))
 	if err != nil || created || again.ID != rec.ID {
@@ -164,7 +176,7 @@ func TestOwnCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = pledge.VerifyApplicantSignature(pledge.GMSMCMS{}, pki.NewTrustStore([]*smx509.Certificate{e.root.cert}, []*smx509.Certificate{e.eventCA.cert}),
+	_, err = pledge.VerifyApplicantSignature(pledge.PKICMS{}, pki.NewTrustStore([]*smx509.Certificate{e.root.cert}, []*smx509.Certificate{e.eventCA.cert}),
 		draft.ID, ev.Document, ev.ApplicantCMS, t0.Add(2*time.Minute))
 	wantErr(t, err, apperr.Forbidden, pledge.CodeBindingMismatch)
 	// Draft expiry: after the TTL the draft is gone.
@@ -468,11 +480,20 @@ func TestOpenSSLVerifiesSignatures(t *testing.T) {
 			t.Fatalf("%s: openssl says %q (err %v), want ok=%v", name, out, err, wantOK)
 		}
 	}
-	// Applicant: the CMS has no signed attributes, so the SM2 signature is
-	// over the document bytes themselves.
-	verify("applicant", pubPEM(r.Certificates[0]), r.Document, cmsSignature(t, r.ApplicantCMS), true)
-	tampered := bytes.Replace(r.Document, []byte("张三丰"), []byte("李四"), 1)
-	verify("applicant-tampered", pubPEM(r.Certificates[0]), tampered, cmsSignature(t, r.ApplicantCMS), false)
+	// Applicant: the SM2 signature covers the DER SET of signed
+	// attributes, whose messageDigest must be SM3 of the document.
+	attrs, value := cmsSignature(t, r.ApplicantCMS)
+	verify("applicant", pubPEM(r.Certificates[0]), attrs, value, true)
+	tamperedAttrs := append([]byte{}, attrs...)
+	tamperedAttrs[len(tamperedAttrs)-1] ^= 1
+	verify("applicant-tampered", pubPEM(r.Certificates[0]), tamperedAttrs, value, false)
+	out, err := exec.Command(bin, "dgst", "-sm3", "-r", write("document", r.Document)).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(out))[0]; got != hexString(messageDigest(t, attrs)) {
+		t.Fatalf("openssl SM3 of the document %s, messageDigest %x", got, messageDigest(t, attrs))
+	}
 	// Agency: the SES signature is over TBS_Sign, whose dataHash is SM3 of
 	// the signed-pledge bytes; check both links.
 	sig, err := ses.ParseSignature(acc.Decision.AgencySES)
@@ -480,7 +501,7 @@ func TestOpenSSLVerifiesSignatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	verify("agency", pubPEM(sig.Cert), sig.SignedMessage(), sig.Value, true)
-	out, err := exec.Command(bin, "dgst", "-sm3", "-r", write("sealed", acc.Decision.SealedData)).Output()
+	out, err = exec.Command(bin, "dgst", "-sm3", "-r", write("sealed", acc.Decision.SealedData)).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,9 +527,10 @@ func hexString(b []byte) string {
 	return string(out)
 }
 
-// cmsSignature digs the SignerInfo signature value out of a SignedData with
-// a plain ASN.1 walk (not the library under test).
-func cmsSignature(t *testing.T, der []byte) []byte {
+// cmsSignature digs the signed attributes (re-tagged as the SET they are
+// signed as) and the signature value out of a SignedData with a plain ASN.1
+// walk, not the library under test.
+func cmsSignature(t *testing.T, der []byte) (attrs, sig []byte) {
 	t.Helper()
 	var ci struct {
 		Type    asn1.ObjectIdentifier
@@ -521,14 +543,8 @@ func cmsSignature(t *testing.T, der []byte) []byte {
 		Version      int
 		Digests      asn1.RawValue
 		Content      asn1.RawValue
-		Certificates asn1.RawValue `asn1:"optional,tag:0"`
-		SignerInfos  []struct {
-			Version   int
-			SID       asn1.RawValue
-			DigestAlg asn1.RawValue
-			SigAlg    asn1.RawValue
-			Signature []byte
-		} `asn1:"set"`
+		Certificates asn1.RawValue   `asn1:"optional,tag:0"`
+		SignerInfos  []asn1.RawValue `asn1:"set"`
 	}
 	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
 		t.Fatal(err)
@@ -536,5 +552,43 @@ func cmsSignature(t *testing.T, der []byte) []byte {
 	if len(sd.SignerInfos) != 1 {
 		t.Fatalf("%d signer infos", len(sd.SignerInfos))
 	}
-	return sd.SignerInfos[0].Signature
+	rest := sd.SignerInfos[0].Bytes
+	var fields []asn1.RawValue
+	for len(rest) > 0 {
+		var f asn1.RawValue
+		var err error
+		if rest, err = asn1.Unmarshal(rest, &f); err != nil {
+			t.Fatal(err)
+		}
+		fields = append(fields, f)
+	}
+	for _, f := range fields {
+		if f.Class == asn1.ClassContextSpecific && f.Tag == 0 {
+			attrs = append([]byte{0x31}, f.FullBytes[1:]...)
+		}
+	}
+	last := fields[len(fields)-1]
+	if last.Tag != asn1.TagOctetString || attrs == nil {
+		t.Fatal("unexpected SignerInfo shape")
+	}
+	return attrs, last.Bytes
+}
+
+// messageDigest returns the messageDigest attribute from DER signed attributes.
+func messageDigest(t *testing.T, attrs []byte) []byte {
+	t.Helper()
+	var list []struct {
+		Type   asn1.ObjectIdentifier
+		Values []asn1.RawValue `asn1:"set"`
+	}
+	if _, err := asn1.UnmarshalWithParams(attrs, &list, "set"); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range list {
+		if a.Type.Equal(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}) && len(a.Values) == 1 {
+			return a.Values[0].Bytes
+		}
+	}
+	t.Fatal("no messageDigest attribute")
+	return nil
 }

@@ -1,7 +1,6 @@
 package pledge
 
 import (
-	"bytes"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
@@ -118,7 +117,7 @@ func SignWithEventCertificate(cms CMS, ca *pki.Issuer, a Applicant, pledgeID str
 	if err != nil {
 		return nil, nil, apperr.Wrap(apperr.Internal, err, "issued event certificate does not parse")
 	}
-	sig, err := cms.SignDetached(doc, cert, key, []*smx509.Certificate{ca.Cert})
+	sig, err := cms.SignDetached(doc, cert, key, signedAt)
 	if err != nil {
 		return nil, nil, apperr.Wrap(apperr.Internal, err, "cannot sign with the event certificate")
 	}
@@ -152,15 +151,16 @@ const (
 // binding must name this pledge and this document's digest. Errors carry a
 // stable code (CodeXxx) and kind Malformed (bad structure), Forbidden (a
 // signature or chain that fails) or Unavailable (no anchors configured).
-func VerifyApplicantSignature(cms CMS, trust *pki.TrustStore, pledgeID string, doc, sig []byte, signedAt time.Time) (SignerResult, error) {
+//
+// extra are further certificates a verifier holds (e.g. a package's
+// certificate list) for building the chain; the CMS bag is always used.
+func VerifyApplicantSignature(cms CMS, trust *pki.TrustStore, pledgeID string, doc, sig []byte, signedAt time.Time, extra ...*smx509.Certificate) (SignerResult, error) {
 	if len(sig) == 0 || len(sig) > maxCMS {
 		return SignerResult{}, malformed(CodeCMSMalformed, "the applicant signature must be a DER CMS SignedData of at most %d bytes", maxCMS)
 	}
 	signer, bag, err := cms.VerifyDetached(sig, doc)
 	if err != nil {
-		var asnErr asn1.StructuralError
-		var syntaxErr asn1.SyntaxError
-		if errors.As(err, &asnErr) || errors.As(err, &syntaxErr) || bytes.HasPrefix([]byte(err.Error()), []byte("cms: not a single")) {
+		if isCMSFormatError(err) {
 			return SignerResult{}, apperr.Wrap(apperr.Malformed, err, "the applicant signature is not a valid CMS SignedData").WithCode(CodeCMSMalformed)
 		}
 		return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the applicant signature does not verify over the pledge document").WithCode(CodeSignatureInvalid)
@@ -168,7 +168,7 @@ func VerifyApplicantSignature(cms CMS, trust *pki.TrustStore, pledgeID string, d
 	if trust.Empty() {
 		return SignerResult{}, apperr.New(apperr.Unavailable, "no applicant trust anchors are configured").WithCode(CodeNoChain)
 	}
-	chains, err := trust.VerifyAt(signer, bag, signedAt, true)
+	chains, err := trust.VerifyAt(signer, append(bag, extra...), signedAt, true)
 	if err != nil {
 		switch {
 		case errors.Is(err, pki.ErrNoChain):
