@@ -23,6 +23,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 )
@@ -102,6 +103,8 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		Auth: tokens, Tokens: tokens,
 		Ready: []ReadinessCheck{{Name: "redis", Check: st.Ping}},
 	}
+	reg := store.NewRegistry(st)
+	deps.Seals, deps.Revocations = seal.NewRegistry(reg, seal.Config{}, clk), seal.NewRevocations(reg, clk)
 	for _, o := range opts {
 		o(&deps)
 	}

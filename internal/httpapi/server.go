@@ -42,6 +42,9 @@ type Deps struct {
 	Tokens   TokenAdmin
 	Ready    []ReadinessCheck
 	Registry *prometheus.Registry
+	// Seals and Revocations are the seal and revocation registries (seals.go, revocations.go).
+	Seals       SealService
+	Revocations RevocationService
 }
 
 // Options tune the HTTP layer.
@@ -125,6 +128,8 @@ func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 func (s *Server) registerRoutes() {
 	s.healthRoutes()
 	s.tokenRoutes()
+	s.sealRoutes()
+	s.revocationRoutes()
 }
 
 // ginPath turns /v1/seals/{id} into /v1/seals/:id.

@@ -150,33 +150,59 @@ func (v *Revocations) prepare(p auth.Principal, subs []status.Subject, reason Re
 	return kind, eff, nil
 }
 
+// Receipt acknowledges a recorded change: its audit sequence number and
+// link hash, when it was recorded and when it takes effect.
+type Receipt struct {
+	Seq       uint64
+	Hash      string
+	Recorded  time.Time
+	Effective time.Time
+	State     status.Code
+}
+
 // Revoke records a revocation of every subject in one atomic change.
-func (v *Revocations) Revoke(ctx context.Context, p auth.Principal, req RevokeRequest) (store.Applied, error) {
+func (v *Revocations) Revoke(ctx context.Context, p auth.Principal, req RevokeRequest) (Receipt, error) {
 	kind, eff, err := v.prepare(p, req.Subjects, req.Reason, req.DocumentNo, req.Note, req.Effective)
 	if err != nil {
-		return store.Applied{}, err
+		return Receipt{}, err
 	}
 	to, ok := revocationEffect(kind, req.Reason)
 	if !ok {
-		return store.Applied{}, apperr.New(apperr.Malformed, "reason %q does not apply to a %s", req.Reason, kind)
+		return Receipt{}, apperr.New(apperr.Malformed, "reason %q does not apply to a %s", req.Reason, kind)
 	}
-	return v.st.Apply(ctx, store.Change{Action: "revocation.revoke", Actor: actorOf(p), To: to, From: revocable(kind),
+	a, err := v.st.Apply(ctx, store.Change{Action: "revocation.revoke", Actor: actorOf(p), To: to, From: revocable(kind),
 		Reason: string(req.Reason), DocumentNo: req.DocumentNo, Effective: eff, Note: req.Note, Items: req.Subjects})
+	if err != nil {
+		return Receipt{}, conflictDetail(err, "revoke")
+	}
+	return Receipt{Seq: a.Seq, Hash: a.Hash, Recorded: a.Recorded, Effective: eff, State: to}, nil
+}
+
+// conflictDetail adds a bilingual lead to a store conflict.
+func conflictDetail(err error, what string) error {
+	if e := apperr.As(err); e != nil && e.Kind == apperr.Conflict {
+		return apperr.New(apperr.Conflict, "cannot %s: %s / 当前状态不允许此操作", what, e.Detail).WithCode(e.Code)
+	}
+	return err
 }
 
 // Reverse records that revocations were overturned (on appeal, by a court,
 // or as a correction): a new event; nothing is deleted. With an effective
 // time equal to the revocation's, the revocation is void from the start.
-func (v *Revocations) Reverse(ctx context.Context, p auth.Principal, req RevokeRequest) (store.Applied, error) {
+func (v *Revocations) Reverse(ctx context.Context, p auth.Principal, req RevokeRequest) (Receipt, error) {
 	_, eff, err := v.prepare(p, req.Subjects, req.Reason, req.DocumentNo, req.Note, req.Effective)
 	if err != nil {
-		return store.Applied{}, err
+		return Receipt{}, err
 	}
 	if !reversalReason(req.Reason) {
-		return store.Applied{}, apperr.New(apperr.Malformed, "a reversal reason must be APPEAL_UPHELD, COURT_RULING or CORRECTION")
+		return Receipt{}, apperr.New(apperr.Malformed, "a reversal reason must be APPEAL_UPHELD, COURT_RULING or CORRECTION")
 	}
-	return v.st.Apply(ctx, store.Change{Action: "revocation.reverse", Actor: actorOf(p), To: status.Active, From: revokedStates(),
+	a, err := v.st.Apply(ctx, store.Change{Action: "revocation.reverse", Actor: actorOf(p), To: status.Active, From: revokedStates(),
 		Reason: string(req.Reason), DocumentNo: req.DocumentNo, Effective: eff, Note: req.Note, Items: req.Subjects})
+	if err != nil {
+		return Receipt{}, conflictDetail(err, "reinstate")
+	}
+	return Receipt{Seq: a.Seq, Hash: a.Hash, Recorded: a.Recorded, Effective: eff, State: status.Active}, nil
 }
 
 // Record is a subject's revocation status now and its whole history.

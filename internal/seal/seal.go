@@ -331,11 +331,18 @@ type ListFilter struct {
 	Limit      int
 }
 
+// Page is one page of esIDs in filing order.
+type Page struct {
+	IDs []string
+	// Next is the cursor of the next page ("" at the end).
+	Next string
+}
+
 // List returns a page of esIDs. An agency sees only its own seals.
-func (r *Registry) List(ctx context.Context, p auth.Principal, f ListFilter) (store.SealPage, error) {
+func (r *Registry) List(ctx context.Context, p auth.Principal, f ListFilter) (Page, error) {
 	if p.Role == auth.RoleAgency {
 		if f.Agency != "" && f.Agency != p.Org {
-			return store.SealPage{}, forbidden("list another agency's seals")
+			return Page{}, forbidden("list another agency's seals")
 		}
 		f.Agency = p.Org
 	}
@@ -343,9 +350,13 @@ func (r *Registry) List(ctx context.Context, p auth.Principal, f ListFilter) (st
 		f.Limit = defaultListLimit
 	}
 	if f.Limit > maxListLimit {
-		return store.SealPage{}, apperr.New(apperr.Malformed, "limit must be at most %d", maxListLimit)
+		return Page{}, apperr.New(apperr.Malformed, "limit must be at most %d", maxListLimit)
 	}
-	return r.st.ListSeals(ctx, f.Agency, f.SignerCert, f.Cursor, f.Limit)
+	pg, err := r.st.ListSeals(ctx, f.Agency, f.SignerCert, f.Cursor, f.Limit)
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{IDs: pg.IDs, Next: pg.Next}, nil
 }
 
 // StatusAnswer says whether a seal was usable at a time and what it is now.
