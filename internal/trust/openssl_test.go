@@ -13,15 +13,15 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 )
 
-// TestGenerateDevOpenSSL makes a set with the real GenerateDev and the real
-// clock (openssl verify checks validity at the current time), loads it, and
+// TestGenerateDevOpenSSL makes a set with the real clock (openssl verify
+// checks validity at the current time), loads it, and
 // has OpenSSL verify every certificate independently (ses-format.md §7: the
 // distid applies to the leaf only, so longer chains are verified link by link
 // with -partial_chain).
 func TestGenerateDevOpenSSL(t *testing.T) {
 	now := clock.Real{}.Now()
 	dir := filepath.Join(t.TempDir(), "dev")
-	if err := GenerateDev(dir, []byte(DevPassphrase), clock.Real{}, false); err != nil {
+	if err := generateDev(dir, []byte(DevPassphrase), clock.Real{}, false, cheapOptions()); err != nil {
 		t.Fatal(err)
 	}
 	m, err := Load(dir, []byte(DevPassphrase), now)
