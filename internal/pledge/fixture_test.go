@@ -63,13 +63,19 @@ type leaf struct {
 	key  *sm2.PrivateKey
 }
 
-func newLeaf(t testing.TB, cn string, parent ca, from, to time.Time) leaf {
+// newLeaf issues a signing certificate; serial, if given, becomes the
+// subject serialNumber (where CAs write the identity document number).
+func newLeaf(t testing.TB, cn string, parent ca, from, to time.Time, serial ...string) leaf {
 	t.Helper()
+	subject := pkix.Name{CommonName: cn}
+	if len(serial) > 0 {
+		subject.SerialNumber = serial[0]
+	}
 	k, err := pki.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn}, PublicKey: k, NotBefore: from, NotAfter: to}, parent.issuer())
+	der, err := pki.Issue(pki.CertRequest{Subject: subject, PublicKey: k, NotBefore: from, NotAfter: to}, parent.issuer())
 	if err != nil {
 		t.Fatal(err)
 	}

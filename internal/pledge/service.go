@@ -8,9 +8,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/emmansun/gmsm/smx509"
+
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/jcs"
+	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 )
 
@@ -100,6 +103,19 @@ type Deps struct {
 	// DraftTTL bounds how long a prepared document may wait for its
 	// signature (default 15 minutes).
 	DraftTTL time.Duration
+	// OwnCertificateMatches tells whether an applicant's own certificate
+	// belongs to the authenticated applicant (way b). The default
+	// (SubjectSerialMatches) compares the subject serialNumber with the
+	// identity document number; a deployment whose CAs write identities
+	// differently supplies its own rule.
+	OwnCertificateMatches func(a Applicant, cert *smx509.Certificate) bool
+}
+
+// SubjectSerialMatches reports whether cert's subject serialNumber is the
+// applicant's identity document number (white space and letter case
+// ignored).
+func SubjectSerialMatches(a Applicant, cert *smx509.Certificate) bool {
+	return cert != nil && a.IDNumber != "" && pii.Normalize(cert.Subject.SerialNumber) == pii.Normalize(a.IDNumber)
 }
 
 // Service signs, withdraws and accepts pledges.
@@ -112,6 +128,9 @@ func NewService(d Deps) *Service {
 	}
 	if d.CMS == nil {
 		d.CMS = PKICMS{}
+	}
+	if d.OwnCertificateMatches == nil {
+		d.OwnCertificateMatches = SubjectSerialMatches
 	}
 	return &Service{d: d}
 }
@@ -319,7 +338,12 @@ func (s *Service) SignWithEventCertificate(ctx context.Context, a Applicant, req
 	if err != nil {
 		return Record{}, false, err
 	}
-	return s.finish(ctx, p.Draft, doc, sig)
+	return s.finish(ctx, p.Draft, doc, sig, func(res SignerResult) error {
+		if !res.EventCertificate {
+			return apperr.New(apperr.Internal, "the event signature lost its pledge binding")
+		}
+		return nil
+	})
 }
 
 // SubmitOwnSignature completes a prepared pledge with the applicant's own
@@ -354,14 +378,22 @@ func (s *Service) SubmitOwnSignature(ctx context.Context, a Applicant, pledgeID 
 	if err != nil {
 		return Record{}, false, apperr.Wrap(apperr.Internal, err, "stored draft does not parse")
 	}
-	return s.finish(ctx, d, doc, cms)
+	return s.finish(ctx, d, doc, cms, func(res SignerResult) error {
+		if res.EventCertificate || !s.d.OwnCertificateMatches(a, res.Signer) {
+			return apperr.New(apperr.Forbidden, "the signing certificate does not belong to the signed-in applicant (证书与申请人身份不符)").WithCode("CERTIFICATE_NOT_APPLICANTS")
+		}
+		return nil
+	})
 }
 
 // finish verifies the applicant signature by the one shared code path and
 // stores the pledge.
-func (s *Service) finish(ctx context.Context, d Draft, doc *Document, sig []byte) (Record, bool, error) {
+func (s *Service) finish(ctx context.Context, d Draft, doc *Document, sig []byte, accept func(SignerResult) error) (Record, bool, error) {
 	res, err := VerifyApplicantSignature(s.d.CMS, s.d.ApplicantTrust, d.ID, d.Document, sig, doc.SignedAt)
 	if err != nil {
+		return Record{}, false, err
+	}
+	if err := accept(res); err != nil {
 		return Record{}, false, err
 	}
 	way := WayOwnCertificate

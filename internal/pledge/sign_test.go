@@ -103,9 +103,10 @@ func TestOwnCertificate(t *testing.T) {
 	e := newEnv(t)
 	e.ready(t)
 	ctx := context.Background()
-	mine := newLeaf(t, "张*丰", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0))
+	mine := newLeaf(t, "张三丰", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "11010119900307123"+"4")
 	stranger := newLeaf(t, "Someone", e.outsideCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0))
-	expired := newLeaf(t, "Old", e.citizenCA, t0.AddDate(-1, 0, 0), t0.AddDate(0, 0, -1))
+	expired := newLeaf(t, "Old", e.citizenCA, t0.AddDate(-1, 0, 0), t0.AddDate(0, 0, -1), applicant.IDNumber)
+	someoneElse := newLeaf(t, "李四", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "110101198001011235")
 
 	p, err := e.svc.Prepare(ctx, applicant, e.request("own-00001"))
 	if err != nil || p.Repeat != nil {
@@ -131,6 +132,7 @@ func TestOwnCertificate(t *testing.T) {
 			d := bytes.Replace(draft.Document, []byte("北京市围棋协会"), []byte("北京市象棋协会"), 1)
 			return signOwn(t, mine, d)
 		}, apperr.Forbidden, pledge.CodeSignatureInvalid},
+		{"403/trusted certificate of someone else", func() []byte { return signOwn(t, someoneElse, draft.Document) }, apperr.Forbidden, "CERTIFICATE_NOT_APPLICANTS"},
 		{"403/expired certificate", func() []byte { return signOwn(t, expired, draft.Document) }, apperr.Forbidden, pledge.CodeCertNotValidAt},
 		{"403/truncated", func() []byte { s := signOwn(t, mine, draft.Document); return s[:len(s)-3] }, apperr.Malformed, pledge.CodeCMSMalformed},
 	}
