@@ -117,7 +117,7 @@ type env struct {
 
 var applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199003071234"}
 
-func newEnv(t *testing.T, addrs ...string) *env {
+func newEnv(t testing.TB, addrs ...string) *env {
 	t.Helper()
 	if len(addrs) == 0 {
 		addrs = []string{testredis.Addr(t)}
@@ -214,7 +214,7 @@ func sampleNotice() pledge.Notice {
 }
 
 // ready records the catalogue entry and publishes the notice.
-func (e *env) ready(t *testing.T) pledge.PublishedNotice {
+func (e *env) ready(t testing.TB) pledge.PublishedNotice {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := e.catalogue.Record(ctx, pledge.Editor{Agency: agency, Actor: "officer-1"}, sampleEntry(), 0); err != nil {
