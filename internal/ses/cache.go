@@ -24,6 +24,7 @@ type cacheKind uint8
 const (
 	kindMakerSig cacheKind = iota + 1
 	kindChain
+	kindCert
 )
 
 // cacheKey names one cached result: what was computed, over which bytes

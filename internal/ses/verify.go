@@ -137,10 +137,10 @@ func (v *Verifier) VerifySealBytes(ctx context.Context, der []byte, at time.Time
 // validity window at time at.
 func (v *Verifier) VerifySeal(ctx context.Context, s *Seal, at time.Time) outcome.Report {
 	r := outcome.Report{ID: s.Info.ESID, Version: s.Version.String()}
-	maker := readCert(s.MakerCert)
+	maker := v.readCert(s.MakerCert)
 	subjects, idx := statusSubjects(s, &maker, nil)
 	res, serr := v.lookup(ctx, at, subjects)
-	r.Checks = append(r.Checks, v.sealChecks(s, maker, at, res, idx, serr)...)
+	r.Checks = append(r.Checks, v.sealChecks(s, maker, subjects[0].Digest, at, res, idx, serr)...)
 	r.Finish()
 	return r
 }
@@ -167,8 +167,8 @@ func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) 
 		r.ID = seal.Info.ESID
 	}
 	r.Add(formatCheck(CheckFormat, s.Version, s.Warnings))
-	signer := readCert(s.Cert)
-	maker := readCert(seal.MakerCert)
+	signer := v.readCert(s.Cert)
+	maker := v.readCert(seal.MakerCert)
 
 	// (6) time: the timestamp when present, else timeInfo.
 	at, timeChecks := v.signingTime(s)
@@ -191,7 +191,7 @@ func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) 
 		r.Add(check(CheckSignerInSeal, outcome.Failed, outcome.ChainConstraintsFailure, "%s", why))
 	}
 	// (5) the seal.
-	r.Checks = append(r.Checks, v.sealChecks(seal, maker, at, res, idx, serr)...)
+	r.Checks = append(r.Checks, v.sealChecks(seal, maker, subjects[0].Digest, at, res, idx, serr)...)
 	// (6) time.
 	r.Checks = append(r.Checks, timeChecks...)
 	// (7) data hash.
@@ -213,12 +213,20 @@ type certInfo struct {
 	err error
 }
 
-func readCert(der []byte) certInfo {
+// readCert parses a certificate once per content digest: parsed
+// certificates are never modified, so the cache can share them.
+func (v *Verifier) readCert(der []byte) certInfo {
 	if len(der) == 0 {
 		return certInfo{err: errors.New("no certificate")}
 	}
+	key := cacheKey{kind: kindCert, digest: pki.Digest(der)}
+	if c, ok := v.cache.get(key); ok {
+		return c.(certInfo)
+	}
 	c, err := pki.ParseCertificateLenient(der)
-	return certInfo{c: c, err: err}
+	ci := certInfo{c: c, err: err}
+	v.cache.put(key, ci)
+	return ci
 }
 
 func (ci certInfo) warning() string {
@@ -265,15 +273,16 @@ func (v *Verifier) signerSignature(s *Signature, signer certInfo) outcome.Check 
 	return check(CheckSignerSignature, outcome.Failed, outcome.SigCryptoFailure, "SM2 signature (%s) over the TBS_Sign TLV does not verify", form)
 }
 
-// makerSignature verifies (or recalls) the maker signature of s.
-func (v *Verifier) makerSignature(s *Seal, maker certInfo) outcome.Check {
+// makerSignature verifies (or recalls) the maker signature of s, whose
+// SM3 is sealDigest.
+func (v *Verifier) makerSignature(s *Seal, maker certInfo, sealDigest [32]byte) outcome.Check {
 	if maker.err != nil {
 		return check(CheckMakerSignature, outcome.Failed, outcome.FormatFailure, "the seal maker certificate is unreadable: %v", maker.err)
 	}
 	if !algOK(s.SignAlgID) {
 		return check(CheckMakerSignature, outcome.Failed, outcome.CryptoConstraintsFailure, "signature algorithm %v is not SM2-with-SM3", s.SignAlgID)
 	}
-	key := cacheKey{kind: kindMakerSig, digest: pki.Digest(s.Raw)}
+	key := cacheKey{kind: kindMakerSig, digest: sealDigest}
 	if c, ok := v.cache.get(key); ok {
 		v.sm2Skipped.Add(1)
 		return c.(outcome.Check)
@@ -298,11 +307,11 @@ func (v *Verifier) makerSignature(s *Seal, maker certInfo) outcome.Check {
 
 // sealChecks runs the seal procedure at time at (the signing time, or now
 // for a bare seal).
-func (v *Verifier) sealChecks(s *Seal, maker certInfo, at time.Time, res []status.Result, idx subjectIndex, serr error) []outcome.Check {
+func (v *Verifier) sealChecks(s *Seal, maker certInfo, sealDigest [32]byte, at time.Time, res []status.Result, idx subjectIndex, serr error) []outcome.Check {
 	made := s.Info.Property.CreateDate
 	out := []outcome.Check{
 		formatCheck(CheckSealFormat, s.Version, s.Warnings),
-		v.makerSignature(s, maker),
+		v.makerSignature(s, maker, sealDigest),
 		v.chainCheck(CheckMakerChain, maker, v.sealTrust, made),
 		validityCheck(CheckMakerValidity, "seal maker (at the seal's createDate)", maker, made),
 		keyUsageCheck(CheckMakerKeyUsage, "seal maker", maker),
