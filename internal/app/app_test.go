@@ -239,7 +239,7 @@ func TestInvalidConfigurationNamesTheSetting(t *testing.T) {
 
 func waitReady(t *testing.T, base string, out fmt.Stringer) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(120 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
