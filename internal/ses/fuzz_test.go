@@ -50,6 +50,10 @@ func FuzzParseSignature(f *testing.F) {
 	addSeeds(f, "testdata/*.dat")
 	_, sig := smallSeeds(f)
 	f.Add(sig)
+	// A signature with a timestamp token exercises the RFC 3161 path.
+	p := newTestPKI(f, t0)
+	clk := clock.NewFake(t0.Add(time.Hour))
+	f.Add(timestampedSignature(f, p, p.sign(f, p.makeSeal(f, clk), []byte("d"), clk), t0.Add(2*time.Hour)))
 	v := NewVerifier(Options{CacheSize: 8})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseSignature(b)

@@ -16,7 +16,7 @@ import (
 )
 
 // tstInfoDER builds a TSTInfo with an SM3 imprint of value at genTime.
-func tstInfoDER(t *testing.T, value []byte, gen time.Time) []byte {
+func tstInfoDER(t testing.TB, value []byte, gen time.Time) []byte {
 	d := pki.Digest(value)
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
@@ -104,4 +104,26 @@ func TestTimestamp(t *testing.T) {
 	if c, _ := cr.Find(CheckTimestamp); c.Result != outcome.Failed {
 		t.Fatalf("corrupt token: %s", c.Result)
 	}
+}
+
+// timestampedSignature returns sig's bytes with a valid SM2 timestamp token
+// from a TSA issued by p's root.
+func timestampedSignature(t testing.TB, p *testPKI, sig *Signature, gen time.Time) []byte {
+	tsaKey, _ := pki.GenerateKey()
+	tsaDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "TSA"}, PublicKey: tsaKey,
+		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0)}, &pki.Issuer{Cert: p.root, Key: p.rootKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := pki.SignAttached(tstInfoDER(t, sig.Value, gen), tsaDER, pki.NewKeySigner(tsaKey), gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := *sig
+	s2.TimeStamp = tok
+	der, err := s2.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }
