@@ -278,3 +278,21 @@ func certInList(s *Seal, cert []byte) (bool, string) {
 	}
 	return false, "the signer certificate is not in the seal's certificate list"
 }
+
+// VerifyMakerSignature checks only the seal maker's SM2 signature over the
+// bytes ses-format.md §4 names for the seal's version, with the maker
+// certificate read leniently. It is the quick test a registry runs on import;
+// chains, validity and status need a Verifier.
+func (s *Seal) VerifyMakerSignature() error {
+	c, err := pki.ParseCertificateLenient(s.MakerCert)
+	if err != nil {
+		return apperr.Wrap(apperr.Malformed, err, "the seal maker certificate is unreadable")
+	}
+	if !s.SignAlgID.Equal(OIDSM2WithSM3()) {
+		return apperr.New(apperr.Unsupported, "seal signature algorithm %s is not SM2-with-SM3", s.SignAlgID)
+	}
+	if !pki.VerifyMessage(c.PublicKey, s.MakerSignedMessage(), s.SignedValue) {
+		return apperr.New(apperr.Malformed, "the seal maker signature does not verify")
+	}
+	return nil
+}

@@ -474,3 +474,30 @@ func TestVerifierConcurrent(t *testing.T) {
 		t.Fatal(e)
 	}
 }
+
+func TestVerifyMakerSignature(t *testing.T) {
+	p := newTestPKI(t, t0)
+	ours := p.makeSeal(t, clock.NewFake(t0.Add(time.Hour)))
+	for _, s := range []*Seal{ours} {
+		if err := s.VerifyMakerSignature(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"testdata/ofdrw-UserV1.esl", "testdata/ofdrw-UserV4.esl"} {
+		der := readFile(t, f)
+		s, err := ParseSeal(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.VerifyMakerSignature(); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		bad, err := ParseSeal(flip(der, bytes.Index(der, s.Info.Picture.Data)+3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bad.VerifyMakerSignature(); apperr.KindOf(err) != apperr.Malformed {
+			t.Fatalf("%s tampered: %v", f, err)
+		}
+	}
+}
