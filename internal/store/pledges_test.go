@@ -13,6 +13,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 )
 
@@ -258,6 +259,44 @@ func plConformance(t *testing.T, mk func(*testing.T) plRepos) {
 		}
 	})
 
+	t.Run("workflow states answer status lookups", func(t *testing.T) {
+		r := mk(t)
+		a := plRecord("P4")
+		a.Events[0].At = plT0.Add(-2 * time.Hour)
+		w := plRecord("P5")
+		for _, rec := range []pledge.Record{a, w} {
+			if _, _, err := r.pl.CreatePledge(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := r.pl.Transition(ctx, "P4", pledge.Transition{From: []pledge.Status{pledge.StatusSigned},
+			Event: pledge.Event{To: pledge.StatusAccepted, At: plT0.Add(-time.Hour), Actor: "o", DocumentNo: "D7"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.pl.Transition(ctx, "P5", pledge.Transition{From: []pledge.Status{pledge.StatusSigned},
+			Event: pledge.Event{To: pledge.StatusWithdrawn, At: plT0, Actor: "applicant", Reason: "r"}}); err != nil {
+			t.Fatal(err)
+		}
+		subs := []status.Subject{{Kind: status.KindPledge, ID: "P4"}, {Kind: status.KindPledge, ID: "P5"},
+			{Kind: status.KindPledge, ID: "P-NONE"}, {Kind: status.KindSeal, ID: "P4"}}
+		ans, err := r.pl.Lookup(ctx, plT0.Add(-90*time.Minute), subs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []struct{ at, now status.Code }{
+			{PledgeCodeSigned, status.Active}, {status.Unknown, status.Withdrawn}, {status.Unknown, status.Unknown}, {status.Unknown, status.Unknown},
+		}
+		for i, w := range want {
+			got := ans.Results[i]
+			if got.At.Code != w.at || got.Now.Code != w.now {
+				t.Errorf("subject %d: at %s now %s, want %s / %s", i, got.At.Code, got.Now.Code, w.at, w.now)
+			}
+		}
+		if ans.Results[0].Now.DocumentNo != "D7" || !ans.ReadAt.Equal(plT0) {
+			t.Fatalf("decision not carried: %+v", ans.Results[0].Now)
+		}
+	})
+
 	t.Run("transitions are atomic and checked", func(t *testing.T) {
 		r := mk(t)
 		if _, _, err := r.pl.CreatePledge(ctx, plRecord("P3")); err != nil {
@@ -324,6 +363,10 @@ func TestPledgeReposFailClosed(t *testing.T) {
 		"catalogue":    func() error { _, err := r.cat.MatterEntries(ctx, "1", "2"); return err },
 		"append entry": func() error { _, err := r.cat.AppendEntry(ctx, plEntry("C", plT0), 0); return err },
 		"notice":       func() error { _, err := r.not.GetNotice(ctx, "N", 0); return err },
+		"lookup": func() error {
+			_, err := r.pl.Lookup(ctx, plT0, []status.Subject{{Kind: status.KindPledge, ID: "P1"}})
+			return err
+		},
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
