@@ -1,0 +1,89 @@
+package pledge_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+)
+
+// TestPackageBindings: the notice, the applicant signature and the agency
+// seal in a package must all bind the same pledge; parts taken from another
+// package are caught.
+func TestPackageBindings(t *testing.T) {
+	e := newEnv(t)
+	e.ready(t)
+	ctx := context.Background()
+	officer := pledge.Officer{Agency: agency, ID: "o"}
+	sign := func(key string) pledge.Record {
+		r, _, err := e.svc.SignWithEventCertificate(ctx, applicant, e.request(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err = e.svc.Accept(ctx, officer, r.ID, "D-"+key, "2026-03-02")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := sign("bind-0001"), sign("bind-0002")
+	build := func(r pledge.Record, n pledge.PublishedNotice) *pledge.ParsedPackage {
+		raw, err := pledge.BuildPackage(r, n, statusURL+r.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := pledge.ParsePackage(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := build(a, e.published)
+	if err := good.CheckNotice(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := good.CheckAgencySeal(); !ok || err != nil {
+		t.Fatalf("agency seal: %v %v", ok, err)
+	}
+
+	// The SES of pledge b in pledge a's package (an SES made over another pledge).
+	swappedSeal := a
+	swappedSeal.Decision = b.Decision
+	_, err := build(swappedSeal, e.published).CheckAgencySeal()
+	wantErr(t, err, apperr.Forbidden, pledge.CodeSealBinding)
+
+	// Sealed data of a with the SES of b: the data binds, the SES does not.
+	mixed := a
+	d := *a.Decision
+	d.AgencySES = b.Decision.AgencySES
+	mixed.Decision = &d
+	_, err = build(mixed, e.published).CheckAgencySeal()
+	wantErr(t, err, apperr.Forbidden, pledge.CodeSealBinding)
+
+	// The applicant signature of b with a's document and seal.
+	swappedSig := a
+	swappedSig.ApplicantCMS = b.ApplicantCMS
+	_, err = build(swappedSig, e.published).CheckAgencySeal()
+	wantErr(t, err, apperr.Forbidden, pledge.CodeSealBinding)
+
+	// A notice other than the one the document binds, and a notice SES
+	// made over other data.
+	cp := *good
+	cp.NoticeBytes = append(append([]byte{}, good.NoticeBytes...), ' ')
+	wantErr(t, cp.CheckNotice(), apperr.Forbidden, pledge.CodeNoticeMismatch)
+	cp = *good
+	cp.NoticeSES = good.AgencySES
+	wantErr(t, cp.CheckNotice(), apperr.Forbidden, pledge.CodeNoticeSealMismatch)
+	cp.NoticeSES = []byte{0x30, 0x00}
+	wantErr(t, cp.CheckNotice(), apperr.Malformed, pledge.CodeSESMalformed)
+
+	// A pledge not yet accepted has no counter-seal to check.
+	c, _, err := e.svc.SignWithEventCertificate(ctx, applicant, e.request("bind-0003"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := build(c, e.published).CheckAgencySeal(); ok || err != nil {
+		t.Fatalf("unaccepted pledge: %v %v", ok, err)
+	}
+}
