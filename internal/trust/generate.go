@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emmansun/gmsm/pkcs"
+	"github.com/emmansun/gmsm/pkcs8"
 	"github.com/emmansun/gmsm/sm2"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
@@ -73,8 +76,33 @@ func GenerateDev(dir string, passphrase []byte, clk clock.Clock, force bool) err
 	return generateDev(dir, passphrase, clk, force, defaultGenOptions())
 }
 
-// genOptions sets the work factors of generation. Production always uses
-// defaultGenOptions; tests lower the KDF cost so the race detector stays fast.
+// DefaultKDFIterations is the PBKDF2-HMAC-SM3 work factor GenerateDev uses for
+// every key and secret (the same as internal/pki's keys at rest).
+const DefaultKDFIterations = secretIterations
+
+// GenerateOptions tunes GenerateDevWith. The zero value is what GenerateDev uses.
+type GenerateOptions struct {
+	// KDFIterations is the PBKDF2-HMAC-SM3 iteration count for every key and
+	// secret; 0 means DefaultKDFIterations. Lower values (at least 10,000) are
+	// for tests only: the material loads faster under the race detector, and is
+	// easier to brute-force.
+	KDFIterations int
+}
+
+// GenerateDevWith is GenerateDev with explicit options (tests use it to make
+// material that is cheap to load).
+func GenerateDevWith(dir string, passphrase []byte, clk clock.Clock, force bool, o GenerateOptions) error {
+	opts := defaultGenOptions()
+	if n := o.KDFIterations; n != 0 && n != DefaultKDFIterations {
+		if n < minSecretIterations || n > maxSecretIterations {
+			return apperr.New(apperr.Malformed, "KDF iterations must be from %d to %d", minSecretIterations, maxSecretIterations)
+		}
+		opts = genOptions{encryptKey: encryptKeyWithIterations(n), secretIterations: n}
+	}
+	return generateDev(dir, passphrase, clk, force, opts)
+}
+
+// genOptions carries the work factors into generation.
 type genOptions struct {
 	encryptKey       func(k *sm2.PrivateKey, passphrase []byte) ([]byte, error)
 	secretIterations int
@@ -82,6 +110,21 @@ type genOptions struct {
 
 func defaultGenOptions() genOptions {
 	return genOptions{encryptKey: pki.EncryptPrivateKeyPEM, secretIterations: secretIterations}
+}
+
+// encryptKeyWithIterations writes the same format as pki.EncryptPrivateKeyPEM
+// (PKCS#8, PBES2 with PBKDF2-HMAC-SM3 and SM4-CBC) with another work factor.
+func encryptKeyWithIterations(n int) func(*sm2.PrivateKey, []byte) ([]byte, error) {
+	return func(k *sm2.PrivateKey, passphrase []byte) ([]byte, error) {
+		if len(passphrase) == 0 {
+			return nil, errors.New("trust: an empty passphrase is not allowed for keys at rest")
+		}
+		der, err := pkcs8.MarshalPrivateKey(k, passphrase, pkcs.NewSMPBESEncrypter(16, n))
+		if err != nil {
+			return nil, err
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: pki.PEMEncryptedPrivateKey, Bytes: der}), nil
+	}
 }
 
 func generateDev(dir string, passphrase []byte, clk clock.Clock, force bool, opts genOptions) error {

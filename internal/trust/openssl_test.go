@@ -21,7 +21,7 @@ import (
 func TestGenerateDevOpenSSL(t *testing.T) {
 	now := clock.Real{}.Now()
 	dir := filepath.Join(t.TempDir(), "dev")
-	if err := generateDev(dir, []byte(DevPassphrase), clock.Real{}, false, cheapOptions()); err != nil {
+	if err := GenerateDevWith(dir, []byte(DevPassphrase), clock.Real{}, false, fastKDF()); err != nil {
 		t.Fatal(err)
 	}
 	m, err := Load(dir, []byte(DevPassphrase), now)

@@ -2,7 +2,6 @@ package trust
 
 import (
 	"bytes"
-	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -12,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emmansun/gmsm/pkcs"
-	"github.com/emmansun/gmsm/pkcs8"
-	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
@@ -27,27 +23,16 @@ var (
 	testPass = []byte("test-passphrase")
 )
 
-// cheapOptions lowers the KDF work factors so that the many sets these tests
-// make stay fast under the race detector. The real GenerateDev (100,000
+// fastKDF lowers the KDF work factor so that the many sets these tests make
+// stay fast under the race detector. The real GenerateDev (100,000
 // iterations) is exercised end to end by cmd/pledgectl's TestInitDev.
-func cheapOptions() genOptions {
-	return genOptions{
-		encryptKey: func(k *sm2.PrivateKey, pass []byte) ([]byte, error) {
-			der, err := pkcs8.MarshalPrivateKey(k, pass, pkcs.NewSMPBESEncrypter(16, 1000))
-			if err != nil {
-				return nil, err
-			}
-			return pem.EncodeToMemory(&pem.Block{Type: pki.PEMEncryptedPrivateKey, Bytes: der}), nil
-		},
-		secretIterations: minSecretIterations,
-	}
-}
+func fastKDF() GenerateOptions { return GenerateOptions{KDFIterations: minSecretIterations} }
 
 // generate writes a fresh dev set made at genTime into a temp dir.
 func generate(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "keys")
-	if err := generateDev(dir, testPass, clock.NewFake(genTime), false, cheapOptions()); err != nil {
+	if err := GenerateDevWith(dir, testPass, clock.NewFake(genTime), false, fastKDF()); err != nil {
 		t.Fatalf("GenerateDev: %v", err)
 	}
 	return dir
@@ -154,7 +139,7 @@ func TestFileModes(t *testing.T) {
 func TestGenerateRefusesExistingMaterial(t *testing.T) {
 	dir := generate(t)
 	before := snapshot(t, dir)
-	err := generateDev(dir, testPass, clock.NewFake(genTime.Add(time.Hour)), false, cheapOptions())
+	err := GenerateDevWith(dir, testPass, clock.NewFake(genTime.Add(time.Hour)), false, fastKDF())
 	if !apperr.Is(err, apperr.Conflict) || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("second GenerateDev: %v", err)
 	}
@@ -169,11 +154,11 @@ func TestGenerateRefusesExistingMaterial(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(partial, fileTokenKey), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := generateDev(partial, testPass, clock.NewFake(genTime), false, cheapOptions()); !apperr.Is(err, apperr.Conflict) || !strings.Contains(err.Error(), fileTokenKey) {
+	if err := GenerateDevWith(partial, testPass, clock.NewFake(genTime), false, fastKDF()); !apperr.Is(err, apperr.Conflict) || !strings.Contains(err.Error(), fileTokenKey) {
 		t.Fatalf("partial dir: %v", err)
 	}
 	// With force it replaces everything with a new set.
-	if err := generateDev(dir, testPass, clock.NewFake(genTime.Add(time.Hour)), true, cheapOptions()); err != nil {
+	if err := GenerateDevWith(dir, testPass, clock.NewFake(genTime.Add(time.Hour)), true, fastKDF()); err != nil {
 		t.Fatalf("forced GenerateDev: %v", err)
 	}
 	after := snapshot(t, dir)
@@ -191,6 +176,11 @@ func TestGenerateRejectsBadArguments(t *testing.T) {
 	}
 	if err := GenerateDev("", testPass, clock.NewFake(genTime), false); !apperr.Is(err, apperr.Malformed) {
 		t.Fatalf("empty dir: %v", err)
+	}
+	for _, n := range []int{1, minSecretIterations - 1, maxSecretIterations + 1} {
+		if err := GenerateDevWith(t.TempDir(), testPass, clock.NewFake(genTime), false, GenerateOptions{KDFIterations: n}); !apperr.Is(err, apperr.Malformed) {
+			t.Fatalf("%d iterations: %v", n, err)
+		}
 	}
 }
 
