@@ -13,10 +13,13 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 )
 
-func private(t *testing.T) (fixture, *testredis.Server) {
+// private starts a redis-server of the test's own; timeout bounds each call
+// (short where the test waits for failures, generous where a loaded machine
+// must not turn slowness into a false failure).
+func private(t *testing.T, timeout time.Duration) (fixture, *testredis.Server) {
 	t.Helper()
 	srv := testredis.Start(t)
-	f := newFixture(t, Options{Addrs: []string{srv.Addr}, Prefix: testredis.Prefix(t), Timeout: 500 * time.Millisecond})
+	f := newFixture(t, Options{Addrs: []string{srv.Addr}, Prefix: testredis.Prefix(t), Timeout: timeout})
 	return f, srv
 }
 
@@ -27,7 +30,7 @@ func pledgeN(i int) status.Subject {
 // TestCrashSafety acknowledges N revocations, kills redis-server with
 // SIGKILL, restarts it from its AOF and finds all N with their history.
 func TestCrashSafety(t *testing.T) {
-	f, srv := private(t)
+	f, srv := private(t, 5*time.Second)
 	ctx := context.Background()
 	const n = 200
 	for i := 0; i < n; i++ {
@@ -76,7 +79,7 @@ func TestCrashSafety(t *testing.T) {
 // batch is found whole or not at all, every acknowledged one is found, and
 // the chain verifies.
 func TestKilledMidStream(t *testing.T) {
-	f, srv := private(t)
+	f, srv := private(t, 5*time.Second)
 	ctx := context.Background()
 	const workers, size = 4, 20
 	var acked sync.Map
@@ -163,7 +166,7 @@ func TestKilledMidStream(t *testing.T) {
 // TestFailClosed stops Redis: every read and write is Unavailable, never a
 // default answer.
 func TestFailClosed(t *testing.T) {
-	f, srv := private(t)
+	f, srv := private(t, 500*time.Millisecond)
 	ctx := context.Background()
 	sub := pledgeN(1)
 	mustApply(t, f.reg, revoke(sub, t0, "d"))

@@ -279,10 +279,10 @@ func (r *Registry) Apply(ctx context.Context, c Change) (Applied, error) {
 	return Applied{}, apperr.New(apperr.Unavailable, "the registry is busy; try again").WithCode("TRY_LATER")
 }
 
-// itemsDigest commits to the subjects a change names: SM3 over their sorted
-// raw index keys (kind, ID or digest, 32-byte key), each followed by the
-// event bytes. The script may also write the event under a subject's linked
-// other identifier; that link was itself committed by the entry that made it.
+// itemsDigest commits to the index entries a change writes, which are
+// exactly the keys it names: SM3 over their sorted raw index keys (kind, ID
+// or digest, 32-byte key), each followed by the event bytes. Store.VerifyIndex
+// recomputes it from the index.
 func itemsDigest(all []indexEntry, ev []byte) string {
 	raws := make([][]byte, len(all))
 	for i, e := range all {

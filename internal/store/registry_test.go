@@ -450,6 +450,73 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 		}
 	})
 
+	t.Run("index tampering is detected", func(t *testing.T) {
+		bulk := make([]status.Subject, 100)
+		for i := range bulk {
+			bulk[i] = status.Subject{Kind: status.KindCertificate, Digest: digestOf(fmt.Sprint("bulk", i))}
+		}
+		setup := func(t *testing.T) (fixture, indexEntry) {
+			f := mk(t)
+			c := revoke(bulk[0], t0, "bulk")
+			c.Items = bulk
+			mustApply(t, f.reg, c)
+			linked := status.Subject{Kind: status.KindPledge, ID: "PL-T", Digest: digestOf("PL-T doc")}
+			mustApply(t, f.reg, revoke(linked, t0, "p1"))
+			mustApply(t, f.reg, reverse(status.Subject{Kind: status.KindPledge, ID: "PL-T"}, t0.Add(time.Hour), "p2"))
+			rep, err := f.reg.Store().VerifyIndex(context.Background())
+			if err != nil || !rep.Consistent || rep.Events != 103 {
+				t.Fatalf("clean index: %+v %v", rep, err)
+			}
+			ents, err := f.reg.entriesOf(bulk[7])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f, ents[0]
+		}
+		ctx := context.Background()
+		cases := []struct {
+			name   string
+			tamper func(f fixture, e indexEntry) error
+		}{
+			{"delete a revoked item", func(f fixture, e indexEntry) error { return f.reg.st.rdb.HDel(ctx, e.bucket, e.field).Err() }},
+			{"flip its state", func(f fixture, e indexEntry) error {
+				v := []byte(f.reg.st.rdb.HGet(ctx, e.bucket, e.field).Val())
+				v[0] = 'A'
+				return f.reg.st.rdb.HSet(ctx, e.bucket, e.field, v).Err()
+			}},
+			{"backdate it", func(f fixture, e indexEntry) error {
+				v := []byte(f.reg.st.rdb.HGet(ctx, e.bucket, e.field).Val())
+				v[6]--
+				return f.reg.st.rdb.HSet(ctx, e.bucket, e.field, v).Err()
+			}},
+			{"revoke another subject by copying", func(f fixture, e indexEntry) error {
+				v := f.reg.st.rdb.HGet(ctx, e.bucket, e.field).Val()
+				other, _ := f.reg.entriesOf(status.Subject{Kind: status.KindCertificate, Digest: digestOf("innocent")})
+				return f.reg.st.rdb.HSet(ctx, other[0].bucket, other[0].field, v).Err()
+			}},
+			{"drop the reversal of a pledge", func(f fixture, _ indexEntry) error {
+				ents, _ := f.reg.entriesOf(status.Subject{Kind: status.KindPledge, ID: "PL-T"})
+				v := f.reg.st.rdb.HGet(ctx, ents[0].bucket, ents[0].field).Val()
+				return f.reg.st.rdb.HSet(ctx, ents[0].bucket, ents[0].field, v[:eventSize]).Err()
+			}},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				f, e := setup(t)
+				if err := c.tamper(f, e); err != nil {
+					t.Fatal(err)
+				}
+				rep, err := f.reg.Store().VerifyIndex(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.Consistent || rep.Seq == 0 || rep.Problem == "" {
+					t.Fatalf("not detected: %+v", rep)
+				}
+			})
+		}
+	})
+
 	t.Run("a midway failure writes nothing", func(t *testing.T) {
 		// A key the script writes last holds a foreign type: a naive script
 		// would have written the first items before failing on it.

@@ -33,7 +33,8 @@ end
 
 // applyLua performs one state change of the registry: it checks the audit
 // head, resolves every item's linked index entry, checks every item's
-// current state and every key's type, and only then writes. Redis does not
+// current state (over both of its keys) and every key's type, and only then
+// writes the event under the keys the change names. Redis does not
 // roll back a script's earlier writes when a later command fails, so nothing
 // below the "writes" line may fail for a reason the checks above it could
 // have caught.
@@ -92,7 +93,7 @@ for i = 1, n do
     end
   end
   local curSeq, curCode, curEff = -1, '0', -1
-  for _, raw in ipairs(set) do
+  for j, raw in ipairs(set) do
     if touched[raw] then return {'DUPLICATE', tostring(i)} end
     touched[raw] = true
     local old = redis.call('HGET', bucket('ix', raw), field(raw))
@@ -107,7 +108,10 @@ for i = 1, n do
         curEff = num(old, off, 2, 7)
       end
     end
-    writes[#writes + 1] = {raw, old}
+    -- The event is written only under the keys the change names (the
+    -- entry's ItemsDigest commits to exactly those); a linked key is read
+    -- for the current state and is merged again by every lookup.
+    if j <= m then writes[#writes + 1] = {raw, old} end
   end
   if not string.find(allowed, curCode, 1, true) then
     return {'CONFLICT', tostring(i), curCode}

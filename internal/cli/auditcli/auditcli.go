@@ -51,13 +51,14 @@ func verifyCmd(stdout io.Writer, getenv func(string) string, clk clock.Clock) *c
 		return fallback
 	}
 	var addrs, prefix string
-	var cluster, asJSON bool
+	var cluster, asJSON, deep bool
 	var timeout time.Duration
 	var checkpoints []string
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Walk the SM3 audit chain and name the first broken or missing link",
-		Long: "Walks every audit entry from 1 to the head, recomputing each SM3 link.\n" +
+		Long: "Walks every audit entry from 1 to the head, recomputing each SM3 link; with --deep also checks\n" +
+			"every status index entry against the entry that wrote it.\n" +
 			"Exit 0: intact. Exit 1: broken (the first bad entry is named). Exit 2: Redis could not be read.\n" +
 			"Record the printed head as a checkpoint and pass it back with --checkpoint SEQ:HASH to detect\n" +
 			"a chain cut back at its end.",
@@ -81,10 +82,21 @@ func verifyCmd(stdout io.Writer, getenv func(string) string, clk clock.Clock) *c
 			if err != nil {
 				return exitError{ExitUnreadable, "cannot read the audit chain: " + err.Error()}
 			}
+			var idx *store.IndexReport
+			if deep && rep.Intact {
+				r, err := st.VerifyIndex(cmd.Context())
+				if err != nil {
+					return exitError{ExitUnreadable, "cannot read the status index: " + err.Error()}
+				}
+				idx = &r
+			}
 			if asJSON {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := enc.Encode(struct {
+					Chain store.AuditReport  `json:"chain"`
+					Index *store.IndexReport `json:"index,omitempty"`
+				}{rep, idx}); err != nil {
 					return err
 				}
 			} else if rep.Intact {
@@ -96,6 +108,18 @@ func verifyCmd(stdout io.Writer, getenv func(string) string, clk clock.Clock) *c
 			if !rep.Intact {
 				return exitError{ExitBroken, fmt.Sprintf("audit chain broken at entry %d", rep.FirstBad)}
 			}
+			if idx != nil {
+				if !asJSON {
+					if idx.Consistent {
+						fmt.Fprintf(stdout, "status index consistent with the chain: %d events\n", idx.Events)
+					} else {
+						fmt.Fprintf(stdout, "status index INCONSISTENT at audit entry %d: %s\n", idx.Seq, idx.Problem)
+					}
+				}
+				if !idx.Consistent {
+					return exitError{ExitBroken, fmt.Sprintf("status index inconsistent at audit entry %d", idx.Seq)}
+				}
+			}
 			return nil
 		},
 	}
@@ -104,6 +128,7 @@ func verifyCmd(stdout io.Writer, getenv func(string) string, clk clock.Clock) *c
 	cmd.Flags().BoolVar(&cluster, "redis-cluster", getenv("PLEDGESEAL_REDIS_CLUSTER") == "true", "use the Redis Cluster client")
 	cmd.Flags().DurationVar(&timeout, "redis-timeout", 10*time.Second, "timeout of every Redis call")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().BoolVar(&deep, "deep", false, "also check every status index entry against the chain (reads the whole index)")
 	cmd.Flags().StringArrayVar(&checkpoints, "checkpoint", nil, "SEQ:HASH recorded earlier; the chain must still pass through it (repeatable)")
 	return cmd
 }

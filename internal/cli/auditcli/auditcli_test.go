@@ -57,8 +57,8 @@ func TestAuditVerify(t *testing.T) {
 		}
 	}
 	base := []string{"--redis-addrs", srv.Addr, "--redis-prefix", prefix, "--redis-timeout", "500ms"}
-	out, code := run(t, base...)
-	if code != ExitIntact || !strings.Contains(out, "intact: 6 entries") {
+	out, code := run(t, append(base, "--deep")...)
+	if code != ExitIntact || !strings.Contains(out, "intact: 6 entries") || !strings.Contains(out, "consistent with the chain: 6 events") {
 		t.Fatalf("intact chain: %d %s", code, out)
 	}
 	seq, hash, err := st.AuditHead(context.Background())
@@ -79,10 +79,26 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatal("bad checkpoint accepted")
 	}
 
+	// Un-revoke certificate c2 by deleting its index entry: only --deep tells.
+	cli := testCommand(t, srv.Addr)
+	keys, err := cli(context.Background(), "--scan", "--pattern", prefix+"{reg}:ix:*")
+	if err != nil || keys == "" {
+		t.Fatalf("scan: %q %v", keys, err)
+	}
+	victim := strings.Split(keys, "\n")[0]
+	if _, err := cli(context.Background(), "DEL", victim); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := run(t, base...); code != ExitIntact {
+		t.Fatalf("chain alone: %d %s", code, out)
+	}
+	if out, code := run(t, append(base, "--deep")...); code != ExitBroken || !strings.Contains(out, "INCONSISTENT") {
+		t.Fatalf("deleted index entry: %d %s", code, out)
+	}
+
 	// Cut the chain back by one entry, head included: only the checkpoint tells.
 	entries := prefix + "{reg}:audit:e"
 	head := prefix + "{reg}:audit:head"
-	cli := testCommand(t, srv.Addr)
 	last, err := cli(context.Background(), "HGET", entries, "6")
 	if err != nil {
 		t.Fatal(err)
