@@ -2,6 +2,7 @@
 # scripts/fuzz.sh — `make fuzz`: runs every native Go fuzz target of the
 # module for FUZZTIME each (default 30s), one after the other. A crasher is
 # kept by Go under the package's testdata/fuzz/ and fails this script.
+# Arguments restrict it to some packages: scripts/fuzz.sh ./internal/trust/
 set -euo pipefail
 SCRIPT_NAME="make fuzz"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +11,7 @@ cd "$ROOT"
 . scripts/lib.sh
 FUZZTIME=${FUZZTIME:-30s}
 failed=()
-for pkg in $(go list ./...); do
+for pkg in $(go list "${@:-./...}"); do
 	targets=$(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true)
 	for t in $targets; do
 		log "$pkg $t for $FUZZTIME"
