@@ -29,8 +29,10 @@ const (
 	EncKeyLen = 16
 	// MinIndexKeyLen is the shortest HMAC-SM3 index key accepted.
 	MinIndexKeyLen = 32
-	// MaxPlaintext bounds one protected value (names, ID numbers, addresses).
-	MaxPlaintext = 4096
+	// MaxPlaintext bounds one protected value: a name or an ID number, up to
+	// a whole pledge document or record (which may carry certificates and
+	// an SES with its seal picture).
+	MaxPlaintext = 1 << 20
 
 	formatV1  = 0x01
 	nonceLen  = 12

@@ -233,6 +233,9 @@ func (s *Service) Prepare(ctx context.Context, a Applicant, req SignRequest) (Pr
 	if err != nil {
 		return Prepared{}, err
 	}
+	// Keyed, so facts (which may be personal data) cannot be guessed from
+	// the stored fingerprint.
+	fp = s.d.Indexer.Index("pledge-request", fp)
 	subject := s.SubjectIndex(a)
 	id := s.pledgeID(subject, req.IdempotencyKey)
 

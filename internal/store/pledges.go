@@ -51,10 +51,12 @@ return 1
 const pledgeMoveAttempts = 8
 
 // PledgeRepo implements pledge.PledgeRepo. Each pledge lives in its own
-// slot ({pl:ID}): its draft and its record hash (meta JSON, the document
-// sealed with SM4-GCM bound to the pledge id, status, revision). The
-// document is the only member holding personal data and is never stored in
-// the clear; the applicant is known only by keyed-hash index.
+// slot ({pl:ID}): its draft and its record hash (meta, doc, status, rev).
+// The document (name, ID number), and the record itself (an own
+// certificate and the CMS carry the applicant's identity; facts and reasons
+// may too), are sealed with SM4-GCM bound to the pledge id and field; only
+// the status and the revision are in the clear. The applicant is known only
+// by keyed-hash index.
 type PledgeRepo struct {
 	st                  *Store
 	pii                 *pii.Protector
@@ -80,7 +82,29 @@ func (r *PledgeRepo) recordKey(id string) string { return r.st.key("pl:"+id, "re
 const (
 	fieldDraftDocument  = "draft-document"
 	fieldPledgeDocument = "document"
+	fieldPledgeMeta     = "meta"
 )
+
+// sealMeta encodes and seals the record (without its document).
+func (r *PledgeRepo) sealMeta(rec pledge.Record) ([]byte, error) {
+	meta, err := json.Marshal(rec)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Internal, err, "cannot encode a pledge")
+	}
+	return r.pii.Seal(rec.ID, fieldPledgeMeta, meta)
+}
+
+// openMeta opens and decodes a sealed record into v.
+func (r *PledgeRepo) openMeta(id, sealed string, v any) error {
+	meta, err := r.pii.Open(id, fieldPledgeMeta, []byte(sealed))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(meta, v); err != nil {
+		return apperr.Wrap(apperr.Internal, err, "a stored pledge does not decode")
+	}
+	return nil
+}
 
 type storedDraft struct {
 	pledge.Draft
@@ -133,8 +157,8 @@ func (r *PledgeRepo) GetDraft(ctx context.Context, id string) (pledge.Draft, err
 
 func (r *PledgeRepo) decodeRecord(id, meta, doc string, status string) (pledge.Record, error) {
 	var rec pledge.Record
-	if err := json.Unmarshal([]byte(meta), &rec); err != nil {
-		return pledge.Record{}, apperr.Wrap(apperr.Internal, err, "a stored pledge does not decode")
+	if err := r.openMeta(id, meta, &rec); err != nil {
+		return pledge.Record{}, err
 	}
 	plain, err := r.pii.Open(id, fieldPledgeDocument, []byte(doc))
 	if err != nil {
@@ -153,9 +177,9 @@ func (r *PledgeRepo) CreatePledge(ctx context.Context, rec pledge.Record) (pledg
 	if err != nil {
 		return pledge.Record{}, false, err
 	}
-	meta, err := json.Marshal(rec)
+	meta, err := r.sealMeta(rec)
 	if err != nil {
-		return pledge.Record{}, false, apperr.Wrap(apperr.Internal, err, "cannot encode a pledge")
+		return pledge.Record{}, false, err
 	}
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
@@ -218,9 +242,9 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 		if t.Decision != nil {
 			rec.Decision = t.Decision
 		}
-		meta, err := json.Marshal(rec)
+		meta, err := r.sealMeta(rec)
 		if err != nil {
-			return pledge.Record{}, apperr.Wrap(apperr.Internal, err, "cannot encode a pledge")
+			return pledge.Record{}, err
 		}
 		args := []any{rev, meta, string(t.Event.To)}
 		for _, f := range t.From {
@@ -319,8 +343,8 @@ func (r *PledgeRepo) Lookup(ctx context.Context, at time.Time, subjects []status
 				var m struct {
 					Events []pledge.Event `json:"events"`
 				}
-				if err := json.Unmarshal([]byte(meta), &m); err != nil {
-					return status.Answer{}, apperr.Wrap(apperr.Internal, err, "a stored pledge does not decode")
+				if err := r.openMeta(s.ID, meta, &m); err != nil {
+					return status.Answer{}, err
 				}
 				res.At, res.Now = pledgeStateAt(m.Events, at), pledgeStateAt(m.Events, now)
 			}

@@ -71,7 +71,8 @@ const plName, plID = "王小明", "110101199003071234"
 func plRecord(id string) pledge.Record {
 	doc := []byte(`{"applicant":{"idNumber":"` + plID + `","name":"` + plName + `"},"pledgeId":"` + id + `"}`)
 	return pledge.Record{ID: id, Status: pledge.StatusSigned, Document: doc, Applicant: "subject-index", Agency: "AG-1",
-		Way: pledge.WayEventCertificate, ApplicantCMS: []byte{0x30, 0}, Fingerprint: "fp", CreatedAt: plT0,
+		Way: pledge.WayEventCertificate, ApplicantCMS: []byte("CMS with a certificate for " + plName), Certificates: [][]byte{[]byte("cert " + plID)},
+		Fingerprint: "fp", CreatedAt: plT0,
 		Events: []pledge.Event{{To: pledge.StatusSigned, At: plT0, Actor: "applicant"}}}
 }
 
