@@ -35,7 +35,7 @@ func buildPackages(t *testing.T, e *env) (accepted, signed []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accepted, err = pledge.BuildPackage(acc, e.published, statusURL+acc.ID, [][]byte{e.sealSign.cert.Raw, e.sealRoot.cert.Raw})
+	accepted, err = e.svc.Package(ctx, acc, statusURL+acc.ID, [][]byte{e.sealSign.cert.Raw, e.sealRoot.cert.Raw})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -553,3 +553,20 @@ func (s *Service) Return(ctx context.Context, o Officer, id, reason string) (Rec
 	}
 	return r, err
 }
+
+// Package returns the self-contained package of rec (see BuildPackage) with
+// the notice version it binds, read from the notice store. The caller has
+// already authorised the reader (the applicant or the agency).
+func (s *Service) Package(ctx context.Context, rec Record, statusURL string, extra [][]byte) ([]byte, error) {
+	n, err := s.d.Notices.Get(ctx, rec.Notice.ID, rec.Notice.Version)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.NotFound {
+			return nil, apperr.Wrap(apperr.Internal, err, "the notice a stored pledge binds is missing")
+		}
+		return nil, err
+	}
+	if n.DigestHex() != rec.Notice.Digest {
+		return nil, apperr.New(apperr.Internal, "the stored notice does not match the digest the pledge binds")
+	}
+	return BuildPackage(rec, n, statusURL, extra)
+}
