@@ -60,7 +60,7 @@ var generated = sync.OnceValues(func() ([2]string, error) {
 	}
 	for i := range out {
 		out[i] = filepath.Join(base, fmt.Sprint(i))
-		if err := trust.GenerateDev(out[i], []byte(devPass), clock.Real{}, false); err != nil {
+		if err := trust.GenerateDevWith(out[i], []byte(devPass), clock.Real{}, false, trust.GenerateOptions{KDFIterations: 10_000}); err != nil {
 			return out, err
 		}
 	}
