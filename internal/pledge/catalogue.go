@@ -396,3 +396,14 @@ func (c *Catalogue) PledgeableAt(ctx context.Context, key EntryKey, at time.Time
 	}
 	return e, nil
 }
+
+// Versions returns every version of one entry, oldest first: the history a
+// public catalogue page or an audit shows.
+func (c *Catalogue) Versions(ctx context.Context, key EntryKey) ([]Entry, error) {
+	for _, f := range []struct{ name, v string }{{"region", key.Region}, {"matter", key.Matter}, {"certificate", key.Certificate}} {
+		if err := checkCode(f.name, f.v); err != nil {
+			return nil, err
+		}
+	}
+	return c.repo.EntryVersions(ctx, key)
+}

@@ -158,6 +158,12 @@ func TestCatalogueVersionsAndQuery(t *testing.T) {
 		})
 	}
 
+	if vs, err := e.catalogue.Versions(ctx, entryKey); err != nil || len(vs) != 3 || !vs[2].Retired {
+		t.Fatalf("history: %v %d", err, len(vs))
+	}
+	_, err = e.catalogue.Versions(ctx, pledge.EntryKey{Region: "110000", Matter: "M 1", Certificate: "C"})
+	wantErr(t, err, apperr.Malformed, "FIELD_INVALID")
+
 	// Pledgeability.
 	_, err = e.catalogue.PledgeableAt(ctx, pledge.EntryKey{Region: "110000", Matter: "M-0001", Certificate: "C-HEALTH"}, t0.Add(time.Hour))
 	wantErr(t, err, apperr.Conflict, "NOT_PLEDGE_ELIGIBLE")
