@@ -220,6 +220,7 @@ func Main(ctx context.Context, env Env) int {
 		return ExitConfig
 	}
 	log := NewLogger(cfg, env.Stderr)
+	store.RouteDriverLogs(log)
 	a, err := Build(cfg, env.Getenv, log, env.Clock)
 	if err != nil {
 		log.Error("start-up failed", "err", err.Error())
