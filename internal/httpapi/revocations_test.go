@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,12 @@ func TestRevocationsOverHTTP(t *testing.T) {
 	if len(rec.Events) != 2 || rec.Events[0].Reason != "FALSE_PLEDGE" || rec.Events[1].Reason != "APPEAL_UPHELD" {
 		t.Fatalf("record: %+v", rec.Events)
 	}
+	// Every batch lookup was one Redis round trip (plus one script load), and /metrics says so.
+	metrics := h.do(http.MethodGet, "/metrics", auth.RolePublic, nil).Body.String()
+	lookups, trips := metricValue(t, metrics, "pledgeseal_status_lookups_total"), metricValue(t, metrics, "pledgeseal_status_lookup_round_trips_total")
+	if lookups < 2 || trips < lookups || trips > lookups+1 {
+		t.Fatalf("lookups %v, round trips %v", lookups, trips)
+	}
 }
 
 // TestRevocationsFailClosed: with Redis stopped, status reads answer 503
@@ -125,4 +132,20 @@ func FuzzRevocationSubject(f *testing.F) {
 			t.Fatalf("%q %q %q → %+v", kind, id, digest, v)
 		}
 	})
+}
+
+// metricValue reads one unlabelled sample from a Prometheus text exposition.
+func metricValue(t *testing.T, text, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("metric %s not exported", name)
+	return 0
 }

@@ -229,6 +229,18 @@ func (v *Revocations) Get(ctx context.Context, sub status.Subject) (Record, erro
 	return Record{Subject: sub, Now: ans.Results[0].Now, History: h}, nil
 }
 
+// LookupStats reports how many batch lookups the store answered and how
+// many Redis round trips they took; ok is false when the store does not
+// count them.
+func (v *Revocations) LookupStats() (lookups, roundTrips int64, ok bool) {
+	c, ok := v.st.(interface{ Stats() store.Stats })
+	if !ok {
+		return 0, 0, false
+	}
+	st := c.Stats()
+	return st.Lookups, st.LookupRoundTrips, true
+}
+
 // Lookup answers a batch of subjects at time at (and now) in one read. It is
 // open to the public; an error is never a default answer.
 func (v *Revocations) Lookup(ctx context.Context, at time.Time, subs []status.Subject) (status.Answer, error) {

@@ -59,6 +59,7 @@ func (r *Registry) readHistories(ctx context.Context, subjects []status.Subject)
 	if err != nil {
 		return nil, nil, mapErr(err, "registry")
 	}
+	r.lookups.Add(1)
 	reply, ok := res.([]any)
 	if !ok || len(reply) != 3 {
 		return nil, nil, apperr.New(apperr.Internal, "unexpected registry reply")
@@ -122,7 +123,6 @@ func (r *Registry) Lookup(ctx context.Context, at time.Time, subjects []status.S
 	if err != nil {
 		return status.Answer{}, err
 	}
-	r.lookups.Add(1)
 	now := r.st.clock.Now()
 	ans := status.Answer{Results: make([]status.Result, len(subjects)), ReadAt: now}
 	for i, sub := range subjects {

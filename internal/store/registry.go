@@ -61,7 +61,8 @@ func (r *Registry) Store() *Store { return r.st }
 
 // Stats counts what the registry sent to Redis.
 type Stats struct {
-	// Lookups is the number of batch lookups answered.
+	// Lookups is the number of registry reads answered (batch lookups and
+	// histories: each reads all its subjects in one script call).
 	Lookups int64
 	// LookupRoundTrips is the number of Redis calls those lookups made
 	// (one each, plus one when Redis had to be sent a script it lost).
