@@ -19,8 +19,7 @@ test: ## gofmt, go vet and go test -race against a throwaway Redis and Redis Clu
 	@bash scripts/test.sh
 
 build: ## build bin/pledged and bin/pledgectl
-	go build -o bin/pledged ./cmd/pledged
-	go build -o bin/pledgectl ./cmd/pledgectl
+	go build -o bin/ ./cmd/pledged ./cmd/pledgectl
 
 lint: ## staticcheck (skipped with a message when it cannot be fetched)
 	@bash scripts/lint.sh
