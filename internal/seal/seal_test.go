@@ -311,6 +311,10 @@ func TestLifecycle(t *testing.T) {
 	if err != nil || !rep.Intact {
 		t.Fatalf("audit: %+v %v", rep, err)
 	}
+	idx, err := f.st.Store().VerifyIndex(ctx)
+	if err != nil || !idx.Consistent || idx.Events != 7 {
+		t.Fatalf("index: %+v %v", idx, err)
+	}
 }
 
 func TestList(t *testing.T) {

@@ -353,6 +353,16 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 			t.Fatalf("seal status: %+v %v", a, err)
 		}
 		mustVerify(t, f.reg.Store())
+		if rep, err := f.reg.Store().VerifyIndex(ctx); err != nil || !rep.Consistent {
+			t.Fatalf("index: %+v %v", rep, err)
+		}
+		// Rebinding the seal to another agency behind the registry's back is caught.
+		if err := f.reg.st.rdb.HSet(ctx, f.reg.st.sealKey(rec.ESID), "agency", "someone-else").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := f.reg.Store().VerifyIndex(ctx); err != nil || rep.Consistent || rep.Seq != 1 {
+			t.Fatalf("edited seal record not detected: %+v %v", rep, err)
+		}
 	})
 
 	t.Run("concurrent writers keep one intact chain", func(t *testing.T) {

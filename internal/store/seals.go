@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
@@ -55,17 +58,57 @@ func hexList(ds [][32]byte) string {
 	return strings.Join(parts, ",")
 }
 
+// sealFields is the stored form of a seal record, field by field.
+func sealFields(rec *SealRecord) map[string]string {
+	ms := func(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+	return map[string]string{
+		"der": string(rec.DER), "digest": hex.EncodeToString(rec.Digest[:]), "agency": rec.Agency, "name": rec.Name,
+		"category": rec.Category, "type": rec.TypeCode, "certs": hexList(rec.SignerCerts),
+		"maker": hex.EncodeToString(rec.MakerCert[:]), "origin": rec.Origin, "version": rec.Version,
+		"start": ms(rec.ValidStart), "end": ms(rec.ValidEnd), "created": ms(rec.Created),
+	}
+}
+
+// sealRecordDigest is SM3 over a record's fields in name order, each name
+// and value length-prefixed. The filing's audit entry carries it, so that
+// Store.VerifyIndex can tell an edited seal record.
+func sealRecordDigest(fields map[string]string) string {
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	h := sm3.New()
+	var n [4]byte
+	for _, k := range names {
+		for _, part := range []string{k, fields[k]} {
+			binary.BigEndian.PutUint32(n[:], uint32(len(part)))
+			h.Write(n[:])
+			h.Write([]byte(part))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Audit entry Data keys the store reserves for seal filings.
+const (
+	dataSealRecord       = "sealRecord"
+	dataSealRecordDigest = "sealRecordSM3"
+)
+
 // sealOps builds the script ops that write a new seal record and its indexes.
 func (r *Registry) sealOps(kl *keyList, rec *SealRecord) (int, []any) {
-	fields := []any{
-		"der", rec.DER, "digest", hex.EncodeToString(rec.Digest[:]), "agency", rec.Agency, "name", rec.Name,
-		"category", rec.Category, "type", rec.TypeCode, "certs", hexList(rec.SignerCerts),
-		"maker", hex.EncodeToString(rec.MakerCert[:]), "origin", rec.Origin, "version", rec.Version,
-		"start", rec.ValidStart.UnixMilli(), "end", rec.ValidEnd.UnixMilli(), "created", rec.Created.UnixMilli(),
+	fields := sealFields(rec)
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
 	}
+	sort.Strings(names)
 	score := rec.Created.UnixMilli()
-	args := []any{"N", kl.at(r.st.sealKey(rec.ESID)), len(fields) / 2}
-	args = append(args, fields...)
+	args := []any{"N", kl.at(r.st.sealKey(rec.ESID)), len(names)}
+	for _, k := range names {
+		args = append(args, k, fields[k])
+	}
 	args = append(args, "F", kl.at(r.st.sealDigestKey()), hex.EncodeToString(rec.Digest[:]), rec.ESID)
 	args = append(args, "Z", kl.at(r.st.sealAllKey()), score, rec.ESID)
 	args = append(args, "Z", kl.at(r.st.sealAgencyKey(rec.Agency)), score, rec.ESID)
@@ -90,6 +133,13 @@ func (r *Registry) CreateSeal(ctx context.Context, rec SealRecord, c Change) (Ap
 		}
 	}
 	rec.Created = rec.Created.UTC()
+	data := make(map[string]string, len(c.Data)+2)
+	for k, v := range c.Data {
+		data[k] = v
+	}
+	data[dataSealRecord] = rec.ESID
+	data[dataSealRecordDigest] = sealRecordDigest(sealFields(&rec))
+	c.Data = data
 	c.Items = []status.Subject{sealSubject(&rec)}
 	c.From = []status.Code{status.Unknown}
 	c.seal = &rec

@@ -154,6 +154,11 @@ func (s *Store) VerifyIndex(ctx context.Context) (IndexReport, error) {
 			if p := checkEntryIndex(e, bySeq[seq]); p != "" {
 				return IndexReport{Events: rep.Events, Seq: seq, Problem: p}, nil
 			}
+			if p, err := s.checkSealRecord(ctx, e); err != nil {
+				return rep, err
+			} else if p != "" {
+				return IndexReport{Events: rep.Events, Seq: seq, Problem: p}, nil
+			}
 		}
 	}
 	rep.Consistent = true
@@ -187,4 +192,26 @@ func checkEntryIndex(e AuditEntry, got []indexedEvent) string {
 		return fmt.Sprintf("the index entries of audit entry %d do not match its items digest (%d found; entries deleted, added or moved)", e.Seq, len(got))
 	}
 	return ""
+}
+
+// checkSealRecord compares the seal record a filing entry committed to with
+// the record stored now.
+func (s *Store) checkSealRecord(ctx context.Context, e AuditEntry) (string, error) {
+	esID, want := e.Data[dataSealRecord], e.Data[dataSealRecordDigest]
+	if esID == "" {
+		return "", nil
+	}
+	c, cancel := s.ctx(ctx)
+	defer cancel()
+	m, err := s.rdb.HGetAll(c, s.sealKey(esID)).Result()
+	if err != nil {
+		return "", mapErr(err, "seal")
+	}
+	if len(m) == 0 {
+		return fmt.Sprintf("the seal record %q filed by audit entry %d is missing", esID, e.Seq), nil
+	}
+	if sealRecordDigest(m) != want {
+		return fmt.Sprintf("the seal record %q differs from what audit entry %d filed", esID, e.Seq), nil
+	}
+	return "", nil
 }
