@@ -312,7 +312,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("audit: %+v %v", rep, err)
 	}
 	idx, err := f.st.Store().VerifyIndex(ctx)
-	if err != nil || !idx.Consistent || idx.Events != 7 {
+	if err != nil || !idx.Consistent || idx.Events != 14 { // 7 events, each under the esID and the digest
 		t.Fatalf("index: %+v %v", idx, err)
 	}
 }
