@@ -23,6 +23,8 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/config"
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/seal"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
 )
@@ -127,6 +129,8 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := &App{Config: cfg, Log: log, Store: c.store, Material: c.mat, Tokens: c.tokens, Registry: reg, clock: clk}
+	sealStore := store.NewRegistry(c.store)
+	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
 	a.API = httpapi.New(httpapi.Deps{
 		Log:      log,
 		Clock:    clk,
@@ -137,6 +141,8 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 			{Name: "redis", Check: c.store.Ping},
 			{Name: "trust", Check: a.trustValidNow},
 		},
+		Seals:       seal.NewRegistry(sealStore, seal.Config{Maker: &maker, MakerTrust: c.mat.Trust}, clk),
+		Revocations: seal.NewRevocations(sealStore, clk),
 	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL})
 	return a, nil
 }
