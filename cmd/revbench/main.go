@@ -59,7 +59,8 @@ func run(addr string, cluster bool, sizesFlag string, nLookups, batch int, prefi
 	}
 	sort.Ints(sizes)
 	ctx := context.Background()
-	st, err := store.New(store.Options{Addrs: strings.Split(addr, ","), Cluster: cluster, Prefix: prefix, Timeout: 30 * time.Second}, clock.Real{})
+	clk := clock.Real{}
+	st, err := store.New(store.Options{Addrs: strings.Split(addr, ","), Cluster: cluster, Prefix: prefix, Timeout: 30 * time.Second}, clk)
 	if err != nil {
 		return err
 	}
@@ -80,7 +81,7 @@ func run(addr string, cluster bool, sizesFlag string, nLookups, batch int, prefi
 	loaded := 0
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, size := range sizes {
-		start := time.Now()
+		start := clk.Now()
 		for loaded < size {
 			n := min(store.MaxItems, size-loaded)
 			items := make([]status.Subject, n)
@@ -94,7 +95,7 @@ func run(addr string, cluster bool, sizesFlag string, nLookups, batch int, prefi
 			}
 			loaded += n
 		}
-		loadTime := time.Since(start)
+		loadTime := clk.Now().Sub(start)
 		used, err := st.MemoryUsed(ctx)
 		if err != nil {
 			return err
@@ -111,9 +112,9 @@ func run(addr string, cluster bool, sizesFlag string, nLookups, batch int, prefi
 				ks[j] = rng.IntN(2 * loaded) // half revoked, half never seen
 				subs[j] = status.Subject{Kind: status.KindCertificate, Digest: digest(ks[j])}
 			}
-			t := time.Now()
+			t := clk.Now()
 			ans, err := reg.Lookup(ctx, eff.Add(time.Hour), subs)
-			lat = append(lat, time.Since(t))
+			lat = append(lat, clk.Now().Sub(t))
 			if err != nil {
 				return err
 			}
