@@ -1,0 +1,362 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+)
+
+// Enforcement records live in the registry slot ({reg}) so that a
+// consequence — the pledge's revocation event, the credit bar, the finding
+// and the audit entry — is one run of applyLua (see
+// docs/decisions/enforce-consequence-slot.md). Keys:
+//
+//	{reg}:enf:bar:<subject>    HASH  bar id → bar JSON; "<bar id>#lift" → lift JSON
+//	{reg}:enf:finding:<id>     HASH  body → finding JSON, pledge, seq
+//	{reg}:enf:findings:<pledge> ZSET finding ids by recorded time (ms)
+//	{reg}:enf:draw:<id>        HASH  body → draw JSON
+//	{reg}:enf:draws            ZSET  draw ids by recorded time (ms)
+//
+// Records are written once (the script refuses an existing key or field)
+// and never changed: a lift is a new field next to the bar it lifts.
+func (s *Store) enfBarKey(subject string) string { return s.key(regTag, "enf", "bar", subject) }
+func (s *Store) enfFindingKey(id string) string  { return s.key(regTag, "enf", "finding", id) }
+func (s *Store) enfFindingsKey(pl string) string { return s.key(regTag, "enf", "findings", pl) }
+func (s *Store) enfDrawKey(id string) string     { return s.key(regTag, "enf", "draw", id) }
+func (s *Store) enfDrawsKey() string             { return s.key(regTag, "enf", "draws") }
+func liftField(barID string) string              { return barID + "#lift" }
+func isLiftField(f string) bool                  { return strings.HasSuffix(f, "#lift") }
+func checkRecordID(what, id string) error        { return checkText(what, id, maxIDLen) }
+func nonEmpty(what, s string) error {
+	if s == "" || strings.ContainsAny(s, "{}:# \t\r\n") {
+		return apperr.New(apperr.Malformed, "%s must be a non-empty code without spaces, braces, colons or '#'", what)
+	}
+	return checkRecordID(what, s)
+}
+
+// BarLift is the record that lifts a bar (an appeal upheld, a court ruling,
+// a correction, or a credit repair). The bar itself is never rewritten.
+type BarLift struct {
+	BarID      string    `json:"barId"`
+	At         time.Time `json:"at"`
+	Reason     string    `json:"reason"`
+	DocumentNo string    `json:"documentNo,omitempty"`
+	FindingID  string    `json:"findingId,omitempty"`
+}
+
+// EnforcementWrite is what an enforcement change writes besides the status
+// event and the audit entry. Every part is optional except the finding.
+type EnforcementWrite struct {
+	// FindingID, PledgeID and Finding (JSON) record the finding.
+	FindingID string
+	PledgeID  string
+	Finding   []byte
+	// Bar, when set, is written under its subject in the registry slot.
+	Bar *pledge.Bar
+	// Lift, when set, lifts the bar LiftSubject/Lift.BarID.
+	Lift        *BarLift
+	LiftSubject string
+	// DrawID and Draw (JSON) record a sampling draw.
+	DrawID string
+	Draw   []byte
+}
+
+func (w *EnforcementWrite) validate() error {
+	if w.FindingID == "" && w.DrawID == "" {
+		return apperr.New(apperr.Malformed, "an enforcement change records a finding or a draw")
+	}
+	if w.FindingID != "" {
+		if err := nonEmpty("finding id", w.FindingID); err != nil {
+			return err
+		}
+		if err := nonEmpty("pledge id", w.PledgeID); err != nil {
+			return err
+		}
+	}
+	if w.DrawID != "" {
+		if err := nonEmpty("draw id", w.DrawID); err != nil {
+			return err
+		}
+	}
+	if w.Bar != nil {
+		if err := w.Bar.Validate(); err != nil {
+			return err
+		}
+		if err := nonEmpty("bar id", w.Bar.ID); err != nil {
+			return err
+		}
+	}
+	if w.Lift != nil {
+		if err := nonEmpty("bar id", w.Lift.BarID); err != nil {
+			return err
+		}
+		if err := nonEmpty("bar subject", w.LiftSubject); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ops builds the script ops of w (see applyLua: 'N' new hash, 'F' new
+// field, 'Z' sorted-set member).
+func (r *Registry) enforcementOps(kl *keyList, w *EnforcementWrite, recorded time.Time) (int, []any, error) {
+	var args []any
+	n := 0
+	score := recorded.UnixMilli()
+	if w.FindingID != "" {
+		args = append(args, "N", kl.at(r.st.enfFindingKey(w.FindingID)), 2, "body", w.Finding, "pledge", w.PledgeID)
+		args = append(args, "Z", kl.at(r.st.enfFindingsKey(w.PledgeID)), score, w.FindingID)
+		n += 2
+	}
+	if w.Bar != nil {
+		b := *w.Bar
+		b.Start, b.End = b.Start.UTC(), b.End.UTC()
+		body, err := json.Marshal(b)
+		if err != nil {
+			return 0, nil, apperr.Wrap(apperr.Internal, err, "cannot encode a bar")
+		}
+		args = append(args, "F", kl.at(r.st.enfBarKey(b.Subject)), b.ID, body)
+		n++
+	}
+	if w.Lift != nil {
+		body, err := json.Marshal(w.Lift)
+		if err != nil {
+			return 0, nil, apperr.Wrap(apperr.Internal, err, "cannot encode a bar lift")
+		}
+		args = append(args, "F", kl.at(r.st.enfBarKey(w.LiftSubject)), liftField(w.Lift.BarID), body)
+		n++
+	}
+	if w.DrawID != "" {
+		args = append(args, "N", kl.at(r.st.enfDrawKey(w.DrawID)), 1, "body", w.Draw)
+		args = append(args, "Z", kl.at(r.st.enfDrawsKey()), score, w.DrawID)
+		n += 2
+	}
+	return n, args, nil
+}
+
+// ApplyEnforcement commits an enforcement change in one run of the
+// registry's write script: the status event on c.Items (none for a finding
+// without consequence or a draw), the finding, bar, lift or draw records of
+// w, and the audit entry — all or nothing. Like Apply, a Conflict means
+// nothing was written and an Unavailable error means applied whole or not at
+// all (read before retrying).
+func (r *Registry) ApplyEnforcement(ctx context.Context, c Change, w EnforcementWrite) (Applied, error) {
+	if err := w.validate(); err != nil {
+		return Applied{}, err
+	}
+	if len(c.Items) == 0 {
+		// An audit-only change: validate the rest with a placeholder item.
+		if len(c.From) == 0 {
+			c.From = []status.Code{status.Unknown}
+		}
+		probe := c
+		probe.Items = []status.Subject{{Kind: status.KindPledge, ID: "-"}}
+		if probe.To == "" {
+			probe.To = status.Active
+		}
+		if err := probe.validate(); err != nil {
+			return Applied{}, err
+		}
+		if c.To == "" {
+			c.To = status.Active
+		}
+	} else if err := c.validate(); err != nil {
+		return Applied{}, err
+	}
+	to, err := codeByte(c.To)
+	if err != nil || to == noRecord {
+		return Applied{}, apperr.New(apperr.Malformed, "state %q cannot be recorded", c.To)
+	}
+	var allowed []byte
+	for _, f := range c.From {
+		b, err := codeByte(f)
+		if err != nil {
+			return Applied{}, err
+		}
+		allowed = append(allowed, b)
+	}
+	kl := &keyList{pos: map[string]int{}}
+	kl.at(r.st.auditHeadKey())
+	kl.at(r.st.auditEntriesKey())
+	var itemArgs []any
+	var all []indexEntry
+	seen := map[string]bool{}
+	subjects := make([]SubjectRef, 0, len(c.Items))
+	for i, sub := range c.Items {
+		ents, err := r.entriesOf(sub)
+		if err != nil {
+			return Applied{}, apperr.Wrap(apperr.Malformed, err, "item %d: %s", i+1, apperr.As(err).Detail)
+		}
+		itemArgs = append(itemArgs, len(ents))
+		for _, e := range ents {
+			if seen[e.bucket+e.field] {
+				return Applied{}, apperr.New(apperr.Malformed, "item %d names a subject already in this change", i+1)
+			}
+			seen[e.bucket+e.field] = true
+			kl.at(e.bucket)
+			itemArgs = append(itemArgs, e.raw)
+			all = append(all, e)
+		}
+		ref := SubjectRef{Kind: sub.Kind, ID: sub.ID}
+		if sub.Digest != ([32]byte{}) {
+			ref.Digest = hex.EncodeToString(sub.Digest[:])
+		}
+		subjects = append(subjects, ref)
+	}
+	changeID := make([]byte, 16)
+	if _, err := rand.Read(changeID); err != nil {
+		return Applied{}, apperr.Wrap(apperr.Internal, err, "cannot make a change id")
+	}
+	entry := AuditEntry{
+		V: AuditVersion, Change: hex.EncodeToString(changeID), Actor: c.Actor, Action: c.Action,
+		Code: c.To, Reason: c.Reason, DocumentNo: c.DocumentNo, Effective: c.Effective.UTC().Truncate(time.Millisecond),
+		Note: c.Note, Items: len(c.Items), Data: c.Data,
+	}
+	if len(subjects) <= maxInlineSubjects {
+		entry.Subjects = subjects
+	}
+	// Listing scores use the change's effective time, so they do not depend
+	// on the attempt that wins.
+	nops, opArgs, err := r.enforcementOps(kl, &w, entry.Effective)
+	if err != nil {
+		return Applied{}, err
+	}
+	for attempt := 0; attempt < applyAttempts; attempt++ {
+		a, retry, err := r.applyOnce(ctx, &entry, to, allowed, all, kl, len(c.Items), itemArgs, nops, opArgs)
+		if !retry {
+			return a, err
+		}
+		if attempt > 4 {
+			time.Sleep(time.Duration(attempt) * time.Millisecond)
+		}
+	}
+	return Applied{}, apperr.New(apperr.Unavailable, "the registry is busy; try again").WithCode("TRY_LATER")
+}
+
+// EnforcementBars reads the credit bars that enforcement consequences wrote
+// into the registry slot, each with its lift applied (Repaired set).
+func (r *Registry) EnforcementBars(ctx context.Context, subject string) ([]pledge.Bar, error) {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	vals, err := r.st.rdb.HGetAll(ctx, r.st.enfBarKey(subject)).Result()
+	if err != nil {
+		return nil, mapErr(err, "bar not found")
+	}
+	lifts := map[string]BarLift{}
+	var out []pledge.Bar
+	for f, v := range vals {
+		if isLiftField(f) {
+			var l BarLift
+			if err := json.Unmarshal([]byte(v), &l); err != nil {
+				return nil, apperr.Wrap(apperr.Internal, err, "a stored bar lift does not decode")
+			}
+			lifts[l.BarID] = l
+			continue
+		}
+		var b pledge.Bar
+		if err := json.Unmarshal([]byte(v), &b); err != nil {
+			return nil, apperr.Wrap(apperr.Internal, err, "a stored bar does not decode")
+		}
+		out = append(out, b)
+	}
+	for i := range out {
+		if l, ok := lifts[out[i].ID]; ok {
+			out[i].Repaired = true
+			out[i].RepairedAt = l.At
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// GetFinding returns a finding's stored JSON and the pledge it concerns.
+func (r *Registry) GetFinding(ctx context.Context, id string) ([]byte, error) {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	b, err := r.st.rdb.HGet(ctx, r.st.enfFindingKey(id), "body").Bytes()
+	if err != nil {
+		return nil, mapErr(err, "no such finding / 未找到核查结论")
+	}
+	return b, nil
+}
+
+// FindingsOf returns the stored JSON of every finding on a pledge, oldest first.
+func (r *Registry) FindingsOf(ctx context.Context, pledgeID string) ([][]byte, error) {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	ids, err := r.st.rdb.ZRange(ctx, r.st.enfFindingsKey(pledgeID), 0, -1).Result()
+	if err != nil {
+		return nil, mapErr(err, "no findings")
+	}
+	out := make([][]byte, 0, len(ids))
+	for _, id := range ids {
+		b, err := r.st.rdb.HGet(ctx, r.st.enfFindingKey(id), "body").Bytes()
+		if err != nil {
+			return nil, mapErr(err, "a listed finding is missing")
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// GetDraw returns a draw's stored JSON.
+func (r *Registry) GetDraw(ctx context.Context, id string) ([]byte, error) {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	b, err := r.st.rdb.HGet(ctx, r.st.enfDrawKey(id), "body").Bytes()
+	if err != nil {
+		return nil, mapErr(err, "no such draw / 未找到抽查记录")
+	}
+	return b, nil
+}
+
+// DrawIDs lists draw IDs, newest first, at most limit.
+func (r *Registry) DrawIDs(ctx context.Context, limit int64) ([]string, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	ids, err := r.st.rdb.ZRevRange(ctx, r.st.enfDrawsKey(), 0, limit-1).Result()
+	if err != nil {
+		return nil, mapErr(err, "no draws")
+	}
+	return ids, nil
+}
+
+// CombinedBars is the pledge.BarRepo the pledge service must use: bars put
+// by the bar repository (Base) and the bars enforcement consequences wrote
+// into the registry slot, read together, so a consequence bars the
+// applicant's next pledge.
+type CombinedBars struct {
+	Base     pledge.BarRepo
+	Registry *Registry
+}
+
+var _ pledge.BarRepo = CombinedBars{}
+
+// PutBar implements pledge.BarRepo (into Base: registry bars are written
+// only by enforcement changes).
+func (c CombinedBars) PutBar(ctx context.Context, b pledge.Bar) error { return c.Base.PutBar(ctx, b) }
+
+// BarsFor implements pledge.BarRepo. Either read failing fails the whole
+// call (fail closed).
+func (c CombinedBars) BarsFor(ctx context.Context, subject string) ([]pledge.Bar, error) {
+	a, err := c.Base.BarsFor(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.Registry.EnforcementBars(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	return append(a, b...), nil
+}
