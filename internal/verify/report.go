@@ -1,0 +1,173 @@
+package verify
+
+import (
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+)
+
+// Format names the report format.
+const Format = "pledgeseal.verification/v1"
+
+// Scopes of a check: which question it answers.
+const (
+	// ScopeSigning checks answer "was it validly signed and sealed at the
+	// signing time": integrity, bindings, signatures, chains and the status
+	// of seal and certificates at the signing and sealing times.
+	ScopeSigning = "SIGNING"
+	// ScopeNow checks answer "what is its legal status now".
+	ScopeNow = "NOW"
+)
+
+// Check names, in the order they are reported.
+const (
+	CheckPackage            = "package-format"
+	CheckApplicantSignature = "applicant-signature"
+	CheckApplicantChain     = "applicant-certificate-chain"
+	CheckPledgeBinding      = "applicant-pledge-binding"
+	CheckApplicantStatus    = "applicant-certificate-status"
+	CheckNoticeBinding      = "notice-binding"
+	CheckNoticeSeal         = "notice-seal"
+	CheckSealBinding        = "agency-seal-binding"
+	CheckAgencySeal         = "agency-seal"
+	CheckSealStatus         = "seal-status-at-sealing"
+	CheckMakerStatus        = "seal-maker-certificate-status"
+	CheckSignerStatus       = "seal-signer-certificate-status"
+	CheckPledgeState        = "pledge-state-now"
+	CheckFindings           = "pledge-findings-now"
+	CheckSealNow            = "seal-status-now"
+)
+
+// Sub-indications this package adds to outcome's vocabulary.
+const (
+	// PledgeReturned: the agency returned the pledge without a decision.
+	PledgeReturned outcome.SubIndication = "PLEDGE_RETURNED"
+	// AwaitingDecision: signed, not yet accepted by the agency.
+	AwaitingDecision outcome.SubIndication = "AWAITING_DECISION"
+)
+
+// Check is one verification step with the question it answers.
+type Check struct {
+	Name          string                `json:"name"`
+	Scope         string                `json:"scope"`
+	Result        outcome.Result        `json:"result"`
+	SubIndication outcome.SubIndication `json:"subIndication,omitempty"`
+	Detail        string                `json:"detail"`
+}
+
+// Party is the applicant as the reader may see them: masked for the
+// public, in full for the applicant and the owning agency.
+type Party struct {
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	IDType   string `json:"idType"`
+	IDNumber string `json:"idNumber"`
+	Masked   bool   `json:"masked"`
+}
+
+// DecisionInfo is the agency's decision carried by the package.
+type DecisionInfo struct {
+	DocumentNo string     `json:"documentNo"`
+	Date       string     `json:"date"`
+	SealedAt   *time.Time `json:"sealedAt,omitempty"`
+}
+
+// Summary describes the pledge a report is about (from its document).
+type Summary struct {
+	PledgeID         string           `json:"pledgeId"`
+	Agency           string           `json:"agency"`
+	Entry            pledge.EntryKey  `json:"entry"`
+	Notice           pledge.NoticeRef `json:"notice"`
+	CatalogueVersion int              `json:"catalogueVersion"`
+	Applicant        Party            `json:"applicant"`
+	Way              string           `json:"way"`
+	Channel          string           `json:"channel"`
+	SignedAt         time.Time        `json:"signedAt"`
+	Digest           string           `json:"digest"`
+	Decision         *DecisionInfo    `json:"decision,omitempty"`
+	StatusURL        string           `json:"statusUrl"`
+}
+
+// AtSigning answers "was it validly signed and sealed at the signing time".
+type AtSigning struct {
+	Indication    outcome.Indication    `json:"indication"`
+	SubIndication outcome.SubIndication `json:"subIndication"`
+	// SignedAt is the applicant's signing time; SealedAt the agency's
+	// counter-sealing time (absent before acceptance).
+	SignedAt *time.Time `json:"signedAt,omitempty"`
+	SealedAt *time.Time `json:"sealedAt,omitempty"`
+	Checks   []Check    `json:"checks"`
+}
+
+// Now answers "what is its legal status now".
+type Now struct {
+	Indication    outcome.Indication    `json:"indication"`
+	SubIndication outcome.SubIndication `json:"subIndication"`
+	// State is the pledge's workflow state now (SIGNED, ACTIVE, WITHDRAWN,
+	// RETURNED, FALSE, NOT_FULFILLED, REVOKED, UNKNOWN), empty when not read.
+	State  status.Code `json:"state,omitempty"`
+	Checks []Check     `json:"checks"`
+}
+
+// Freshness says when the report was made and how fresh its status is.
+type Freshness struct {
+	VerifiedAt time.Time `json:"verifiedAt"`
+	// StatusReadAt is when the registries were read; absent when status
+	// was not read (offline, or the read failed).
+	StatusReadAt *time.Time `json:"statusReadAt,omitempty"`
+	// Online tells whether status sources were configured at all.
+	Online bool `json:"online"`
+}
+
+// Report is the verification report of one pledge package.
+type Report struct {
+	Format         string                `json:"format"`
+	Indication     outcome.Indication    `json:"indication"`
+	SubIndication  outcome.SubIndication `json:"subIndication"`
+	Pledge         *Summary              `json:"pledge,omitempty"`
+	ValidAtSigning AtSigning             `json:"validAtSigning"`
+	StatusNow      Now                   `json:"statusNow"`
+	Freshness      Freshness             `json:"freshness"`
+}
+
+// Checks returns every check of the report, signing scope first.
+func (r *Report) Checks() []Check {
+	return append(append([]Check{}, r.ValidAtSigning.Checks...), r.StatusNow.Checks...)
+}
+
+// Find returns the check named name.
+func (r *Report) Find(name string) (Check, bool) {
+	for _, c := range r.Checks() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
+func toOutcome(cs []Check) []outcome.Check {
+	out := make([]outcome.Check, len(cs))
+	for i, c := range cs {
+		out[i] = outcome.Check{Name: c.Name, Result: c.Result, Detail: c.Detail, SubIndication: c.SubIndication}
+	}
+	return out
+}
+
+// finish derives the indications of both parts and of the whole.
+func (r *Report) finish() {
+	r.ValidAtSigning.Indication, r.ValidAtSigning.SubIndication = outcome.Derive(toOutcome(r.ValidAtSigning.Checks))
+	performed := 0
+	for _, c := range r.StatusNow.Checks {
+		if c.Result != outcome.NotPerformed {
+			performed++
+		}
+	}
+	if performed == 0 {
+		r.StatusNow.Indication, r.StatusNow.SubIndication = outcome.IndeterminateResult, outcome.StatusUnavailable
+	} else {
+		r.StatusNow.Indication, r.StatusNow.SubIndication = outcome.Derive(toOutcome(r.StatusNow.Checks))
+	}
+	r.Indication, r.SubIndication = outcome.Derive(toOutcome(r.Checks()))
+}

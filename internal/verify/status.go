@@ -1,0 +1,196 @@
+package verify
+
+import (
+	"context"
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+)
+
+const tryLater = "cannot be read now (the status registry is unavailable); try later"
+
+// statusChecks asks every status question of one package in one batch per
+// source (both sources concurrently) and adds the checks of both scopes.
+func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.ParsedPackage, sig *ses.Signature, res pledge.SignerResult, applicantOK bool, sealedAt time.Time) {
+	id := p.Doc.PledgeID
+	pledgeSub := status.Subject{Kind: status.KindPledge, ID: id}
+	reg := []status.Subject{pledgeSub}
+	idxSeal, idxMaker, idxSigner, idxApplicant := -1, -1, -1, -1
+	if sig != nil {
+		seal := sig.TBS.Seal
+		idxSeal = len(reg)
+		reg = append(reg, status.Subject{Kind: status.KindSeal, ID: seal.Info.ESID, Digest: pki.Digest(seal.Raw)})
+		if len(seal.MakerCert) > 0 {
+			idxMaker = len(reg)
+			reg = append(reg, status.Subject{Kind: status.KindCertificate, Digest: pki.Digest(seal.MakerCert)})
+		}
+		if len(sig.Cert) > 0 {
+			idxSigner = len(reg)
+			reg = append(reg, status.Subject{Kind: status.KindCertificate, Digest: pki.Digest(sig.Cert)})
+		}
+	}
+	if applicantOK && res.Signer != nil {
+		idxApplicant = len(reg)
+		reg = append(reg, status.Subject{Kind: status.KindCertificate, Digest: pki.Digest(res.Signer.Raw)})
+	}
+
+	if !v.Online() {
+		off := "not performed: offline verification (no status source); ask the service at the status URL for the status now"
+		if sig != nil {
+			b.add(ScopeSigning, CheckSealStatus, outcome.NotPerformed, "", "%s", off)
+		}
+		b.add(ScopeNow, CheckPledgeState, outcome.NotPerformed, "", "%s", off)
+		b.add(ScopeNow, CheckFindings, outcome.NotPerformed, "", "%s", off)
+		return
+	}
+	ra, pa, rerr, perr := v.lookup(ctx, sealedAt, reg, []status.Subject{pledgeSub})
+	if rerr == nil && perr == nil {
+		t := ra.ReadAt
+		if pa.ReadAt.Before(t) {
+			t = pa.ReadAt
+		}
+		t = t.UTC()
+		b.r.Freshness.StatusReadAt = &t
+	}
+	regState := func(i int) (status.Result, bool) {
+		if rerr != nil || i < 0 || i >= len(ra.Results) {
+			return status.Result{}, false
+		}
+		return ra.Results[i], true
+	}
+
+	// At the signing and sealing times.
+	if sig != nil {
+		sealAt(b, CheckSealStatus, "seal", regState, idxSeal, sealedAt)
+		sealAt(b, CheckMakerStatus, "seal-maker certificate", regState, idxMaker, sealedAt)
+		sealAt(b, CheckSignerStatus, "agency signer certificate", regState, idxSigner, sealedAt)
+	}
+	if idxApplicant >= 0 {
+		if r, ok := regState(idxApplicant); !ok {
+			b.add(ScopeSigning, CheckApplicantStatus, outcome.Indeterminate, outcome.TryLater, "the applicant certificate's status %s", tryLater)
+		} else if bad(r.At.Code) && !r.At.Since.After(p.Doc.SignedAt) {
+			b.add(ScopeSigning, CheckApplicantStatus, outcome.Failed, outcome.Revoked, "the applicant certificate was %s at the signing time (since %s)", r.At.Code, ts(r.At.Since))
+		} else {
+			b.add(ScopeSigning, CheckApplicantStatus, outcome.Passed, "", "no revocation of the applicant certificate was recorded at the signing time %s", ts(p.Doc.SignedAt))
+		}
+	}
+
+	// Now.
+	if perr != nil || len(pa.Results) != 1 {
+		b.add(ScopeNow, CheckPledgeState, outcome.Indeterminate, outcome.TryLater, "the pledge's state %s", tryLater)
+	} else {
+		st := pa.Results[0].Now
+		b.r.StatusNow.State = orUnknown(st.Code)
+		pledgeNow(b, st, p.AgencySES != nil)
+	}
+	if r, ok := regState(0); !ok {
+		b.add(ScopeNow, CheckFindings, outcome.Indeterminate, outcome.TryLater, "enforcement findings and revocations %s", tryLater)
+	} else {
+		findingsNow(b, r.Now)
+	}
+	if sig != nil {
+		if r, ok := regState(idxSeal); !ok {
+			b.add(ScopeNow, CheckSealNow, outcome.Indeterminate, outcome.TryLater, "the seal's status now %s", tryLater)
+		} else {
+			now := orUnknown(r.Now.Code)
+			if now == status.Active || now == status.Unknown {
+				b.add(ScopeNow, CheckSealNow, outcome.Passed, "", "the seal is %s now", now)
+			} else {
+				b.add(ScopeNow, CheckSealNow, outcome.Passed, "", "the seal is %s now (since %s); this does not affect a pledge sealed while the seal was valid", now, ts(r.Now.Since))
+			}
+		}
+	}
+}
+
+func orUnknown(c status.Code) status.Code {
+	if c == "" {
+		return status.Unknown
+	}
+	return c
+}
+
+func bad(c status.Code) bool {
+	switch c {
+	case status.Revoked, status.Suspended, status.ReportedLost, status.Frozen, status.Cancelled:
+		return true
+	}
+	return false
+}
+
+// sealAt checks a seal or certificate's state at the sealing time.
+func sealAt(b builder, name, what string, get func(int) (status.Result, bool), i int, at time.Time) {
+	if i < 0 {
+		b.add(ScopeSigning, name, outcome.Failed, outcome.FormatFailure, "the agency seal carries no readable %s", what)
+		return
+	}
+	r, ok := get(i)
+	if !ok {
+		b.add(ScopeSigning, name, outcome.Indeterminate, outcome.TryLater, "the %s's status %s", what, tryLater)
+		return
+	}
+	st := r.At
+	switch orUnknown(st.Code) {
+	case status.Active:
+		b.add(ScopeSigning, name, outcome.Passed, "", "the %s was active at the sealing time %s", what, ts(at))
+	case status.Unknown:
+		b.add(ScopeSigning, name, outcome.Passed, "", "no suspension or revocation of the %s was recorded at the sealing time %s", what, ts(at))
+	case status.Suspended:
+		b.add(ScopeSigning, name, outcome.Failed, outcome.SealSuspended, "the %s was suspended at the sealing time (since %s)", what, ts(st.Since))
+	case status.ReportedLost:
+		b.add(ScopeSigning, name, outcome.Failed, outcome.SealReportedLost, "the %s was reported lost at the sealing time (since %s)", what, ts(st.Since))
+	case status.Frozen:
+		b.add(ScopeSigning, name, outcome.Failed, outcome.SealFrozen, "the %s was frozen at the sealing time (since %s)", what, ts(st.Since))
+	case status.Cancelled:
+		b.add(ScopeSigning, name, outcome.Failed, outcome.SealCancelled, "the %s was cancelled at the sealing time (since %s)", what, ts(st.Since))
+	case status.Revoked:
+		b.add(ScopeSigning, name, outcome.Failed, outcome.Revoked, "the %s was revoked at the sealing time (since %s)", what, ts(st.Since))
+	default:
+		b.add(ScopeSigning, name, outcome.Indeterminate, outcome.TryLater, "the %s has an unexpected status %q", what, st.Code)
+	}
+}
+
+func pledgeNow(b builder, st status.State, sealed bool) {
+	switch orUnknown(st.Code) {
+	case status.Active:
+		if !sealed {
+			b.add(ScopeNow, CheckPledgeState, outcome.Indeterminate, AwaitingDecision, "the pledge was accepted (decision %s, %s) after this package was made: download the current package", st.DocumentNo, ts(st.Since))
+			return
+		}
+		b.add(ScopeNow, CheckPledgeState, outcome.Passed, "", "the pledge is accepted and in force (decision %s, since %s)", st.DocumentNo, ts(st.Since))
+	case "SIGNED":
+		b.add(ScopeNow, CheckPledgeState, outcome.Indeterminate, AwaitingDecision, "the pledge is signed and awaits the agency's decision (since %s)", ts(st.Since))
+	case status.Withdrawn:
+		b.add(ScopeNow, CheckPledgeState, outcome.Failed, outcome.PledgeWithdrawn, "the applicant withdrew the pledge on %s", ts(st.Since))
+	case "RETURNED":
+		b.add(ScopeNow, CheckPledgeState, outcome.Failed, PledgeReturned, "the agency returned the pledge without a decision on %s", ts(st.Since))
+	case status.False:
+		b.add(ScopeNow, CheckPledgeState, outcome.Failed, outcome.PledgeFalse, "the pledge was found false on %s (document %s)", ts(st.Since), st.DocumentNo)
+	case status.NotFulfilled:
+		b.add(ScopeNow, CheckPledgeState, outcome.Failed, outcome.PledgeNotFulfilled, "the pledge was found not fulfilled on %s (document %s)", ts(st.Since), st.DocumentNo)
+	case status.Revoked:
+		b.add(ScopeNow, CheckPledgeState, outcome.Failed, outcome.DecisionRevoked, "the decision was revoked on %s (document %s)", ts(st.Since), st.DocumentNo)
+	case status.Unknown:
+		b.add(ScopeNow, CheckPledgeState, outcome.Indeterminate, outcome.StatusUnavailable, "this service holds no record of the pledge: ask the service named by the status URL")
+	default:
+		b.add(ScopeNow, CheckPledgeState, outcome.Indeterminate, outcome.TryLater, "the pledge has an unexpected state %q", st.Code)
+	}
+}
+
+func findingsNow(b builder, st status.State) {
+	switch orUnknown(st.Code) {
+	case status.Active, status.Unknown:
+		b.add(ScopeNow, CheckFindings, outcome.Passed, "", "no enforcement finding or revocation of the decision is recorded")
+	case status.Revoked:
+		b.add(ScopeNow, CheckFindings, outcome.Failed, outcome.DecisionRevoked, "the decision was revoked on %s (document %s, reason %s)", ts(st.Since), st.DocumentNo, st.Reason)
+	case status.False:
+		b.add(ScopeNow, CheckFindings, outcome.Failed, outcome.PledgeFalse, "the pledge was confirmed false on %s (document %s)", ts(st.Since), st.DocumentNo)
+	case status.NotFulfilled:
+		b.add(ScopeNow, CheckFindings, outcome.Failed, outcome.PledgeNotFulfilled, "the pledge was found not fulfilled on %s (document %s)", ts(st.Since), st.DocumentNo)
+	default:
+		b.add(ScopeNow, CheckFindings, outcome.Failed, outcome.DecisionRevoked, "the registry records the pledge as %s since %s", st.Code, ts(st.Since))
+	}
+}

@@ -1,0 +1,377 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+)
+
+// MaxBatch is the most packages one VerifyBatch call accepts.
+const MaxBatch = 100
+
+// Options configures a Verifier.
+type Options struct {
+	// SealTrust holds the anchors of seal-maker certificates; SignerTrust
+	// those of agency signer certificates (nil: SealTrust).
+	SealTrust, SignerTrust *pki.TrustStore
+	// ApplicantTrust holds the anchors applicant signatures must chain to.
+	ApplicantTrust *pki.TrustStore
+	// CMS verifies applicant signatures (default pledge.PKICMS).
+	CMS pledge.CMS
+	// Registry answers seal, certificate and pledge (enforcement finding,
+	// decision revocation) subjects; Pledges answers pledge workflow states.
+	// With both nil the verifier is offline: status checks are
+	// NOT_PERFORMED and say so. With one of them nil, its checks are
+	// INDETERMINATE (a server must never pass without status).
+	Registry status.Source
+	Pledges  status.Source
+	Clock    clock.Clock
+	// Registerer receives the counters (nil: not exported).
+	Registerer prometheus.Registerer
+	// CacheSize bounds the SES verifier's cache (0: its default).
+	CacheSize int
+}
+
+// Viewer is who reads a report: the applicant and the owning agency see
+// personal data; everyone else sees it masked.
+type Viewer struct {
+	Agency    string
+	Applicant *pledge.Applicant
+}
+
+// Public is the anonymous viewer.
+func Public() Viewer { return Viewer{} }
+
+func (v Viewer) sees(d *pledge.Document) bool {
+	if v.Agency != "" && v.Agency == d.Agency {
+		return true
+	}
+	a := v.Applicant
+	return a != nil && a.Kind == d.Applicant.Kind && a.IDType == d.Applicant.IDType &&
+		a.IDNumber != "" && pii.Normalize(a.IDNumber) == pii.Normalize(d.Applicant.IDNumber)
+}
+
+// Verifier makes verification reports. It is safe for concurrent use.
+type Verifier struct {
+	opts     Options
+	ses      *ses.Verifier
+	verifies *prometheus.CounterVec
+	trips    prometheus.Counter
+	lookups  prometheus.Counter
+}
+
+// New returns a Verifier and registers its counters on opts.Registerer.
+func New(opts Options) (*Verifier, error) {
+	if opts.CMS == nil {
+		opts.CMS = pledge.PKICMS{}
+	}
+	if opts.Clock == nil {
+		return nil, apperr.New(apperr.Internal, "verify: a clock is required")
+	}
+	v := &Verifier{
+		opts: opts,
+		ses:  ses.NewVerifier(ses.Options{SealTrust: opts.SealTrust, SignerTrust: opts.SignerTrust, CacheSize: opts.CacheSize}),
+		verifies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pledgeseal_verifications_total", Help: "Pledge package verifications by overall indication.",
+		}, []string{"indication"}),
+		trips: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pledgeseal_verification_status_round_trips_total", Help: "Status source calls made by verifications (each is one Redis round trip; the two sources of one verification run concurrently).",
+		}),
+		lookups: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pledgeseal_verification_status_lookups_total", Help: "Verifications that asked the status sources.",
+		}),
+	}
+	if opts.Registerer != nil {
+		stats := v.ses.Stats
+		cs := []prometheus.Collector{v.verifies, v.trips, v.lookups,
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "pledgeseal_verification_sm2_skipped_total", Help: "Seal-maker SM2 verifications answered from the cache.",
+			}, func() float64 { return float64(stats().SM2Skipped) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "pledgeseal_verification_sm2_performed_total", Help: "SM2 verifications run for seals (maker and signer).",
+			}, func() float64 { return float64(stats().SM2Performed) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "pledgeseal_verification_chains_skipped_total", Help: "Seal certificate chains answered from the cache.",
+			}, func() float64 { return float64(stats().ChainsSkipped) }),
+		}
+		for _, c := range cs {
+			if err := opts.Registerer.Register(c); err != nil {
+				return nil, apperr.Wrap(apperr.Internal, err, "verify: cannot register metrics")
+			}
+		}
+	}
+	return v, nil
+}
+
+// Stats returns the SES verifier's counters (cache effect).
+func (v *Verifier) Stats() ses.Stats { return v.ses.Stats() }
+
+// Online reports whether status sources are configured.
+func (v *Verifier) Online() bool { return v.opts.Registry != nil || v.opts.Pledges != nil }
+
+// VerifyBatch verifies up to MaxBatch packages; the seal and chain cache is
+// shared, so a seal common to the batch costs one maker-signature check.
+func (v *Verifier) VerifyBatch(ctx context.Context, pkgs [][]byte, viewer Viewer) ([]Report, error) {
+	if len(pkgs) == 0 || len(pkgs) > MaxBatch {
+		return nil, apperr.New(apperr.Malformed, "give 1 to %d packages", MaxBatch).WithCode("BATCH_SIZE")
+	}
+	out := make([]Report, len(pkgs))
+	for i, b := range pkgs {
+		out[i] = v.Verify(ctx, b, viewer)
+	}
+	return out, nil
+}
+
+type builder struct {
+	r *Report
+}
+
+func (b builder) add(scope, name string, res outcome.Result, sub outcome.SubIndication, format string, args ...any) {
+	if res == outcome.Passed || res == outcome.NotPerformed {
+		sub = outcome.None
+	}
+	c := Check{Name: name, Scope: scope, Result: res, SubIndication: sub, Detail: fmt.Sprintf(format, args...)}
+	if scope == ScopeNow {
+		b.r.StatusNow.Checks = append(b.r.StatusNow.Checks, c)
+	} else {
+		b.r.ValidAtSigning.Checks = append(b.r.ValidAtSigning.Checks, c)
+	}
+}
+
+func detailOf(err error) string {
+	if e := apperr.As(err); e != nil && e.Detail != "" {
+		return e.Detail
+	}
+	return "invalid"
+}
+
+func codeOf(err error) string {
+	if e := apperr.As(err); e != nil {
+		return e.Code
+	}
+	return ""
+}
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Verify makes the report of one package. It never fails: a package that
+// cannot be parsed is TOTAL_FAILED / FORMAT_FAILURE, a status that cannot
+// be read INDETERMINATE / TRY_LATER.
+func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Report) {
+	r = Report{Format: Format, ValidAtSigning: AtSigning{Checks: []Check{}}, StatusNow: Now{Checks: []Check{}},
+		Freshness: Freshness{VerifiedAt: v.opts.Clock.Now().UTC(), Online: v.Online()}}
+	b := builder{&r}
+	defer func() {
+		r.finish()
+		v.verifies.WithLabelValues(string(r.Indication)).Inc()
+	}()
+
+	p, err := pledge.ParsePackage(pkg)
+	if err != nil {
+		b.add(ScopeSigning, CheckPackage, outcome.Failed, outcome.FormatFailure, "%s", detailOf(err))
+		return r
+	}
+	b.add(ScopeSigning, CheckPackage, outcome.Passed, "", "the package has the format %s", pledge.PackageFormat)
+	doc := p.Doc
+	docDigest := pki.Digest(p.Document)
+	signedAt := doc.SignedAt.UTC()
+	r.ValidAtSigning.SignedAt = &signedAt
+	r.Pledge = summary(p, viewer, docDigest)
+
+	// The applicant's signature, by the one shared verifier.
+	res, aerr := pledge.VerifyApplicantSignature(v.opts.CMS, v.opts.ApplicantTrust, doc.PledgeID, p.Document, p.ApplicantCMS, doc.SignedAt, p.Certificates...)
+	v.applicantChecks(b, p, res, aerr)
+
+	// The notice the pledge binds and its seal.
+	noticeHash := outcome.HashFailure
+	if err := p.CheckNotice(); err != nil {
+		noticeHash = outcome.NoticeMismatch
+		sub := outcome.NoticeMismatch
+		if codeOf(err) == pledge.CodeSESMalformed {
+			sub = outcome.FormatFailure
+		}
+		b.add(ScopeSigning, CheckNoticeBinding, outcome.Failed, sub, "%s", detailOf(err))
+	} else {
+		b.add(ScopeSigning, CheckNoticeBinding, outcome.Passed, "", "the notice %s version %d is the one the pledge binds (SM3 %s) and its seal covers it", doc.Notice.ID, doc.Notice.Version, doc.Notice.Digest)
+	}
+	nrep := v.ses.VerifySignatureBytes(ctx, p.NoticeSES, ses.Input{ID: "notice", Data: p.NoticeBytes, HasData: true})
+	sesCheck(b, CheckNoticeSeal, "the notice seal", nrep, noticeHash)
+
+	// The agency's counter-seal.
+	var sig *ses.Signature
+	sealedAt := doc.SignedAt
+	if has, err := p.CheckAgencySeal(); !has {
+		b.add(ScopeSigning, CheckSealBinding, outcome.NotPerformed, "", "not performed: the pledge has not been accepted and counter-sealed yet")
+		b.add(ScopeSigning, CheckAgencySeal, outcome.NotPerformed, "", "not performed: the package carries no agency seal yet")
+	} else {
+		if err != nil {
+			sub := outcome.HashFailure
+			if codeOf(err) == pledge.CodeSESMalformed {
+				sub = outcome.FormatFailure
+			}
+			b.add(ScopeSigning, CheckSealBinding, outcome.Failed, sub, "%s", detailOf(err))
+		} else {
+			b.add(ScopeSigning, CheckSealBinding, outcome.Passed, "", "the agency seal binds this document and this applicant signature")
+		}
+		arep := v.ses.VerifySignatureBytes(ctx, p.AgencySES, ses.Input{ID: "agency-seal", Data: p.SealedData, HasData: true})
+		sesCheck(b, CheckAgencySeal, "the agency seal", arep, outcome.HashFailure)
+		if s, perr := ses.ParseSignature(p.AgencySES); perr == nil && s.TBS.TimeInfoErr == "" {
+			sig = s
+			sealedAt = s.TBS.TimeInfo
+			t := sealedAt.UTC()
+			r.ValidAtSigning.SealedAt = &t
+			if r.Pledge.Decision != nil {
+				r.Pledge.Decision.SealedAt = &t
+			}
+		}
+	}
+
+	v.statusChecks(ctx, b, p, sig, res, aerr == nil, sealedAt)
+	return r
+}
+
+func summary(p *pledge.ParsedPackage, viewer Viewer, digest [32]byte) *Summary {
+	d := p.Doc
+	party := Party{Kind: d.Applicant.Kind, IDType: d.Applicant.IDType, Name: d.Applicant.Name, IDNumber: d.Applicant.IDNumber}
+	if !viewer.sees(d) {
+		party.Name, party.IDNumber, party.Masked = pii.MaskName(party.Name), pii.MaskID(party.IDNumber), true
+	}
+	s := &Summary{
+		PledgeID: d.PledgeID, Agency: d.Agency, Entry: d.Entry, Notice: d.Notice, CatalogueVersion: d.CatalogueVersion,
+		Applicant: party, Way: p.Package.ApplicantSignature.Way, Channel: d.Channel, SignedAt: d.SignedAt.UTC(),
+		Digest: fmt.Sprintf("%x", digest[:]), StatusURL: p.Package.StatusURL,
+	}
+	if a := p.Package.AgencySeal; a != nil {
+		s.Decision = &DecisionInfo{DocumentNo: a.DocumentNo, Date: a.Date}
+	}
+	return s
+}
+
+func (v *Verifier) applicantChecks(b builder, p *pledge.ParsedPackage, res pledge.SignerResult, err error) {
+	if err == nil {
+		b.add(ScopeSigning, CheckApplicantSignature, outcome.Passed, "", "the applicant's CMS signature (%s) verifies over the pledge document", p.Package.ApplicantSignature.Way)
+		b.add(ScopeSigning, CheckApplicantChain, outcome.Passed, "", "the signing certificate chains to a configured applicant trust anchor at the signing time %s", ts(p.Doc.SignedAt))
+		if res.EventCertificate {
+			b.add(ScopeSigning, CheckPledgeBinding, outcome.Passed, "", "the event certificate is bound to this pledge and this document digest")
+		} else {
+			b.add(ScopeSigning, CheckPledgeBinding, outcome.NotPerformed, "", "not performed: an own certificate carries no pledge binding (the signature binds the document)")
+		}
+		return
+	}
+	d := detailOf(err)
+	notRun := "not performed: the signature itself did not verify"
+	switch code := codeOf(err); code {
+	case pledge.CodeCMSMalformed:
+		b.add(ScopeSigning, CheckApplicantSignature, outcome.Failed, outcome.FormatFailure, "%s", d)
+		b.add(ScopeSigning, CheckApplicantChain, outcome.NotPerformed, "", "%s", notRun)
+		b.add(ScopeSigning, CheckPledgeBinding, outcome.NotPerformed, "", "%s", notRun)
+	case pledge.CodeSignatureInvalid:
+		sub := outcome.SigCryptoFailure
+		if errors.Is(err, pki.ErrCMSDigest) {
+			sub = outcome.HashFailure
+			d = "the pledge document does not match the digest the applicant signed (the document was changed)"
+		}
+		b.add(ScopeSigning, CheckApplicantSignature, outcome.Failed, sub, "%s", d)
+		b.add(ScopeSigning, CheckApplicantChain, outcome.NotPerformed, "", "%s", notRun)
+		b.add(ScopeSigning, CheckPledgeBinding, outcome.NotPerformed, "", "%s", notRun)
+	case pledge.CodeBindingMismatch:
+		b.add(ScopeSigning, CheckApplicantSignature, outcome.Passed, "", "the applicant's CMS signature verifies over the pledge document")
+		b.add(ScopeSigning, CheckApplicantChain, outcome.Passed, "", "the signing certificate chains to a configured applicant trust anchor")
+		b.add(ScopeSigning, CheckPledgeBinding, outcome.Failed, outcome.HashFailure, "%s", d)
+	default:
+		b.add(ScopeSigning, CheckApplicantSignature, outcome.Passed, "", "the applicant's CMS signature verifies over the pledge document")
+		res, sub := outcome.Failed, outcome.ChainConstraintsFailure
+		switch {
+		case apperr.KindOf(err) == apperr.Unavailable:
+			res, sub = outcome.Indeterminate, outcome.NoCertificateChainFound
+		case code == pledge.CodeNoChain:
+			sub = outcome.NoCertificateChainFound
+		case code == pledge.CodeCertNotValidAt:
+			sub = outcome.Expired
+			if errors.Is(err, pki.ErrNotValidAtTime) && strings.Contains(strings.ToLower(err.Error()), "not yet") {
+				sub = outcome.NotYetValid
+			}
+		}
+		b.add(ScopeSigning, CheckApplicantChain, res, sub, "%s", d)
+		b.add(ScopeSigning, CheckPledgeBinding, outcome.NotPerformed, "", "not performed: the certificate chain failed")
+	}
+}
+
+// sesCheck folds an SES report into one check, naming what failed. When
+// only the data hash fails, the sub-indication is hashSub (a notice that is
+// not the one bound is NOTICE_MISMATCH rather than a bare hash failure).
+func sesCheck(b builder, name, what string, rep outcome.Report, hashSub outcome.SubIndication) {
+	if rep.Indication == outcome.TotalPassed {
+		b.add(ScopeSigning, name, outcome.Passed, "", "%s verifies: signature, seal, maker and signer certificate chains, seal validity window and data hash (%d checks)", what, len(rep.Checks))
+		return
+	}
+	var bad []string
+	onlyHash := true
+	for _, c := range rep.Checks {
+		if c.Result == outcome.Failed || c.Result == outcome.Indeterminate {
+			bad = append(bad, c.Name+": "+c.Detail)
+			onlyHash = onlyHash && c.Name == ses.CheckDataHash
+		}
+	}
+	res, sub := outcome.Failed, rep.SubIndication
+	if rep.Indication == outcome.IndeterminateResult {
+		res = outcome.Indeterminate
+	}
+	if onlyHash {
+		sub = hashSub
+	}
+	b.add(ScopeSigning, name, res, sub, "%s does not verify: %s", what, strings.Join(bad, "; "))
+}
+
+// lookup asks both sources concurrently; each is one Redis round trip.
+func (v *Verifier) lookup(ctx context.Context, at time.Time, reg, pl []status.Subject) (status.Answer, status.Answer, error, error) {
+	var wg sync.WaitGroup
+	var ra, pa status.Answer
+	rerr, perr := errors.New("no registry source is configured"), errors.New("no pledge status source is configured")
+	v.lookups.Inc()
+	if v.opts.Registry != nil {
+		wg.Add(1)
+		v.trips.Inc()
+		go func() {
+			defer wg.Done()
+			ra, rerr = checked(v.opts.Registry.Lookup(ctx, at, reg))(len(reg))
+		}()
+	}
+	if v.opts.Pledges != nil {
+		wg.Add(1)
+		v.trips.Inc()
+		go func() {
+			defer wg.Done()
+			pa, perr = checked(v.opts.Pledges.Lookup(ctx, at, pl))(len(pl))
+		}()
+	}
+	wg.Wait()
+	return ra, pa, rerr, perr
+}
+
+// checked refuses an answer of the wrong length (fail closed).
+func checked(a status.Answer, err error) func(int) (status.Answer, error) {
+	return func(n int) (status.Answer, error) {
+		if err != nil {
+			return status.Answer{}, err
+		}
+		if len(a.Results) != n {
+			return status.Answer{}, errors.New("the status source answered a different number of subjects")
+		}
+		return a, nil
+	}
+}

@@ -1,0 +1,301 @@
+// Package verifytest builds a complete pledge domain over a real Redis for
+// tests of internal/verify and the HTTP layer: certificate authorities, a
+// seal made and filed in the seal registry, the catalogue, notices, the
+// pledge service and a verifier whose status sources are the real
+// registry and pledge repository. It must only be imported by tests.
+package verifytest
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/seal"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+	"github.com/pledgeseal/pledgeseal/internal/store"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
+)
+
+// CA is a key and certificate that can issue.
+type CA struct {
+	Cert *smx509.Certificate
+	Key  *sm2.PrivateKey
+}
+
+// Issuer returns the pki issuer of c.
+func (c CA) Issuer() *pki.Issuer { return &pki.Issuer{Cert: c.Cert, Key: c.Key} }
+
+// NewCA issues a CA certificate (self-signed when parent is nil).
+func NewCA(t testing.TB, cn string, parent *CA, from, to time.Time) CA {
+	t.Helper()
+	k, err := pki.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var iss *pki.Issuer
+	if parent != nil {
+		iss = parent.Issuer()
+	}
+	der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn}, PublicKey: k, NotBefore: from, NotAfter: to, IsCA: true, MaxPathLen: -1}, iss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pki.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return CA{Cert: c, Key: k}
+}
+
+// NewLeaf issues a signing certificate; serial becomes the subject
+// serialNumber when given.
+func NewLeaf(t testing.TB, cn string, parent CA, from, to time.Time, serial string) CA {
+	t.Helper()
+	k, err := pki.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn, SerialNumber: serial}, PublicKey: k, NotBefore: from, NotAfter: to}, parent.Issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pki.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return CA{Cert: c, Key: k}
+}
+
+// Agency is the demo agency of the environment.
+const Agency = "110105-SCJGJ"
+
+// ESID is the agency seal's identifier.
+const ESID = "11010500000001"
+
+// Key is the catalogue entry the environment uses.
+var Key = pledge.EntryKey{Region: "110105", Matter: "M-0001", Certificate: "C-NO-CRIME"}
+
+// Applicant is the demo applicant (matches the HTTP harness identity).
+var Applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199003071234"}
+
+// Env is a complete pledge domain over a real Redis.
+type Env struct {
+	Clock     *clock.Fake
+	Store     *store.Store
+	Protector *pii.Protector
+	Registry  *store.Registry
+	Seals     *seal.Registry
+	Revoc     *seal.Revocations
+	Catalogue *pledge.Catalogue
+	Notices   *pledge.Notices
+	Service   *pledge.Service
+	Pledges   *store.PledgeRepo
+	Bars      *store.BarRepo
+	Sealer    *pledge.SESSealer
+	Verifier  *verify.Verifier
+	Metrics   *prometheus.Registry
+
+	ApplicantRoot, EventCA, CitizenCA, OutsideCA CA
+	SealRoot, Maker, SealSigner                  CA
+	ApplicantTrust, SealTrust                    *pki.TrustStore
+	Seal                                         *ses.Seal
+	AgencySeal                                   pledge.AgencySeal
+	Published                                    pledge.PublishedNotice
+}
+
+// SealMaker is the principal that files the environment's seal.
+var SealMaker = auth.Principal{Role: auth.RoleSealMaker, TokenID: "verifytest"}
+
+// New builds the environment on st (whose clock must be clk).
+func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
+	t.Helper()
+	e := &Env{Clock: clk, Store: st, Metrics: prometheus.NewRegistry()}
+	encKey, _ := hex.DecodeString("0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+	idxKey, _ := hex.DecodeString("a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0")
+	var err error
+	if e.Protector, err = pii.New(encKey, idxKey); err != nil {
+		t.Fatal(err)
+	}
+	now := clk.Now()
+	from, to := now.AddDate(-1, 0, 0), now.AddDate(5, 0, 0)
+	e.ApplicantRoot = NewCA(t, "Test Applicant Root", nil, from, to)
+	e.EventCA = NewCA(t, "Test Applicant Event CA", &e.ApplicantRoot, from, to)
+	e.CitizenCA = NewCA(t, "Test Citizen CA", nil, from, to)
+	e.OutsideCA = NewCA(t, "Untrusted CA", nil, from, to)
+	e.ApplicantTrust = pki.NewTrustStore([]*smx509.Certificate{e.ApplicantRoot.Cert, e.CitizenCA.Cert}, []*smx509.Certificate{e.EventCA.Cert})
+	e.SealRoot = NewCA(t, "Test Seal Root", nil, from, to)
+	e.Maker = NewLeaf(t, "Test Seal Maker", e.SealRoot, from, to, "")
+	e.SealSigner = NewLeaf(t, "Test Agency Signer", e.SealRoot, from, to, "")
+	e.SealTrust = pki.NewTrustStore([]*smx509.Certificate{e.SealRoot.Cert}, nil)
+
+	e.Registry = store.NewRegistry(st)
+	maker := ses.Maker{Signer: pki.NewKeySigner(e.Maker.Key), Cert: e.Maker.Cert.Raw}
+	e.Seals = seal.NewRegistry(e.Registry, seal.Config{Maker: &maker, MakerTrust: e.SealTrust}, clk)
+	e.Revoc = seal.NewRevocations(e.Registry, clk)
+	filed, err := e.Seals.Make(context.Background(), SealMaker, seal.MakeRequest{
+		Filing: seal.Filing{Agency: Agency, Category: seal.Category("statutory_name"), TypeCode: seal.TypeCode("01"), DocumentNo: "朝市监印备〔2026〕1号"},
+		ESID:   ESID, Name: "北京市朝阳区市场监督管理局", SignerCerts: [][]byte{e.SealSigner.Cert.Raw},
+		ValidStart: now.Add(-time.Hour), ValidEnd: now.AddDate(2, 0, 0),
+		Picture: ses.Picture{Type: "PNG", Data: []byte("\x89PNG\r\n\x1a\n"), Width: 40, Height: 40},
+	})
+	if err != nil {
+		t.Fatalf("make seal: %v", err)
+	}
+	if e.Seal, err = ses.ParseSeal(filed.DER); err != nil {
+		t.Fatal(err)
+	}
+	e.AgencySeal = pledge.AgencySeal{Seal: e.Seal, Signer: ses.Signer{Signer: pki.NewKeySigner(e.SealSigner.Key), Cert: e.SealSigner.Cert.Raw}}
+	e.Sealer = pledge.NewSESSealer(map[string]pledge.AgencySeal{Agency: e.AgencySeal}, e.Registry, clk)
+	e.Catalogue = pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)
+	e.Notices = pledge.NewNotices(store.NewNoticeRepo(st), e.Catalogue, e.Sealer, clk)
+	e.Bars = store.NewBarRepo(st)
+	e.Pledges = store.NewPledgeRepo(st, e.Protector)
+	e.Service = pledge.NewService(pledge.Deps{
+		Catalogue: e.Catalogue, Notices: e.Notices, Bars: e.Bars, Pledges: e.Pledges,
+		Indexer: e.Protector, Sealer: e.Sealer, EventCA: e.EventCA.Issuer(), ApplicantTrust: e.ApplicantTrust, Clock: clk,
+	})
+	e.Verifier, err = verify.New(verify.Options{
+		SealTrust: e.SealTrust, ApplicantTrust: e.ApplicantTrust, Registry: e.Registry, Pledges: e.Pledges,
+		Clock: clk, Registerer: e.Metrics,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// Entry is the demo catalogue entry, effective from `from`.
+func Entry(from time.Time) pledge.Entry {
+	return pledge.Entry{
+		EntryKey:        Key,
+		EffectiveFrom:   from,
+		MatterName:      pledge.Text{Zh: "社会团体成立登记", En: "Registration of a social organisation"},
+		CertificateName: pledge.Text{Zh: "无犯罪记录证明", En: "Certificate of no criminal record"},
+		Proves:          pledge.Text{Zh: "负责人无犯罪记录", En: "The person in charge has no criminal record"},
+		LegalBasis:      []pledge.Text{{Zh: "《社会团体登记管理条例》第十条"}},
+		RequestingUnit:  "北京市朝阳区市场监督管理局",
+		IssuingUnit:     "公安机关",
+		Modes:           []pledge.Mode{pledge.ModeWrittenPledge, pledge.ModeDataSharing},
+		PledgeEligible:  true,
+		PostCheck:       pledge.PostCheckPolicy{Methods: []string{pledge.CheckInterAgency}, TimeLimitDays: 60, WorkingDays: true, SamplingPermille: 100},
+		Disclosure:      pledge.DisclosurePolicy{Publish: true, Scope: pledge.Text{Zh: "信用中国（北京）"}, Days: 365},
+		Owner:           Agency,
+	}
+}
+
+// Notice is the demo notice.
+func Notice() pledge.Notice {
+	tx := func(zh string) pledge.Text { return pledge.Text{Zh: zh} }
+	return pledge.Notice{
+		ID: "N-M0001-NOCRIME", Agency: Agency, AgencyName: "北京市朝阳区市场监督管理局", Entry: Key,
+		MatterName: tx("社会团体成立登记"), CertificateName: tx("无犯罪记录证明"),
+		CertificateContent: tx("证明负责人无犯罪记录"),
+		LegalBasis:         []pledge.Text{tx("《社会团体登记管理条例》第十条")},
+		Conditions:         []pledge.Text{tx("拟任负责人未受过剥夺政治权利的刑事处罚")},
+		WouldHaveProved:    tx("负责人无犯罪记录"),
+		HowToPledge:        pledge.HowToPledge{Method: tx("在线电子签名，不得代为承诺"), OnBehalfAllowed: false},
+		Liability:          tx("承诺不实的，撤销登记并依法追究责任"),
+		Verification:       pledge.Verification{AgencyPower: tx("登记机关可向公安机关核查"), ApplicantDuty: tx("申请人应配合核查"), ThirdPartyAllowed: true},
+		Publication:        pledge.Publication{Published: true, How: tx("网站公示"), Scope: tx("信用中国（北京）")},
+		Withdrawal:         tx("作出决定前可撤回承诺"),
+		PostCheckWindow:    tx("决定作出后60个工作日内"),
+		Contacts: []pledge.Contact{{Kind: "CONSULTATION", Channel: "电话", Value: "010-12345678"},
+			{Kind: "COMPLAINT", Channel: "电话", Value: "12345"}},
+	}
+}
+
+// Ready records the catalogue entry and publishes the notice.
+func (e *Env) Ready(t testing.TB) pledge.PublishedNotice {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.Catalogue.Record(ctx, pledge.Editor{Agency: Agency, Actor: "officer-1"}, Entry(e.Clock.Now()), 0); err != nil {
+		t.Fatalf("record entry: %v", err)
+	}
+	e.Clock.Advance(time.Minute)
+	p, err := e.Notices.Publish(ctx, Agency, Notice())
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	e.Published = p
+	return p
+}
+
+// Request is a sign request for the published notice.
+func (e *Env) Request(key string) pledge.SignRequest {
+	return pledge.SignRequest{
+		Notice:         pledge.NoticeRef{ID: e.Published.Notice.ID, Version: e.Published.Notice.Version, Digest: e.Published.DigestHex()},
+		Facts:          []pledge.Fact{{Code: "ORG_NAME", Label: pledge.Text{Zh: "社会团体名称"}, Value: "北京市围棋协会"}},
+		Channel:        pledge.ChannelWeb,
+		IdempotencyKey: key,
+	}
+}
+
+// StatusURL is the status link of a pledge.
+func StatusURL(id string) string { return "https://pledge.example.gov.cn/v1/pledges/" + id }
+
+// Package returns rec's package.
+func (e *Env) Package(t testing.TB, rec pledge.Record) []byte {
+	t.Helper()
+	b, err := e.Service.Package(context.Background(), rec, StatusURL(rec.ID), nil)
+	if err != nil {
+		t.Fatalf("package: %v", err)
+	}
+	return b
+}
+
+// Accepted signs (event certificate) and accepts a pledge, returning the record.
+func (e *Env) Accepted(t testing.TB, key string) pledge.Record {
+	t.Helper()
+	ctx := context.Background()
+	rec, _, err := e.Service.SignWithEventCertificate(ctx, Applicant, e.Request(key))
+	if err != nil {
+		t.Fatalf("sign: %v", err)
+	}
+	e.Clock.Advance(time.Minute)
+	rec, err = e.Service.Accept(ctx, pledge.Officer{Agency: Agency, ID: "officer-1"}, rec.ID, "朝市监许〔2026〕7号", e.Clock.Now().Format(time.DateOnly))
+	if err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	e.Clock.Advance(time.Minute)
+	return rec
+}
+
+// SignAt makes an SES_Signature v4 by the environment's agency seal over
+// data with timeInfo `at`, bypassing the checks of ses.Sign (validity
+// window, registry), as a forger or a faulty system would.
+func (e *Env) SignAt(t testing.TB, data []byte, at time.Time, property string) []byte {
+	t.Helper()
+	tbs := ses.TBSSign{Version: 4, Seal: e.Seal, TimeInfo: at.UTC().Truncate(time.Second), DataHash: ses.DataDigest(data), PropertyInfo: property}
+	der, err := ses.EncodeTBS(&tbs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := e.AgencySeal.Signer.Signer.SignMessage(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig, err = pki.NormalizeSignature(sig); err != nil {
+		t.Fatal(err)
+	}
+	s := &ses.Signature{Version: ses.V4, TBS: tbs, Cert: e.AgencySeal.Signer.Cert, SignatureAlgID: ses.OIDSM2WithSM3(), Value: sig}
+	out, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// SubjectOfPledge is the registry subject of a pledge.
+func SubjectOfPledge(id string) status.Subject { return status.Subject{Kind: status.KindPledge, ID: id} }
