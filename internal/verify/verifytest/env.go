@@ -298,4 +298,6 @@ func (e *Env) SignAt(t testing.TB, data []byte, at time.Time, property string) [
 }
 
 // SubjectOfPledge is the registry subject of a pledge.
-func SubjectOfPledge(id string) status.Subject { return status.Subject{Kind: status.KindPledge, ID: id} }
+func SubjectOfPledge(id string) status.Subject {
+	return status.Subject{Kind: status.KindPledge, ID: id}
+}
