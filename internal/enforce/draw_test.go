@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
 )
 
 const testSeed = "5f1d0c9e2a7b4c3d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3"
@@ -167,21 +168,24 @@ func TestDrawWithOpenSSL(t *testing.T) {
 func TestDueDate(t *testing.T) {
 	cal := Calendar{Holidays: map[string]bool{"2026-10-01": true, "2026-10-02": true, "2026-10-05": true},
 		ExtraWorkdays: map[string]bool{"2026-10-10": true}}
+	days := func(n int, working bool) pledge.PostCheckPolicy {
+		return pledge.PostCheckPolicy{Methods: []string{pledge.CheckOnSite}, TimeLimitDays: n, WorkingDays: working}
+	}
 	cases := []struct {
 		name, decided string
-		p             Policy
+		p             pledge.PostCheckPolicy
 		want          string
 		err           bool
 	}{
-		{"calendar days", "2026-03-01", Policy{Method: MethodOnline, Limit: 30, Unit: UnitCalendarDays}, "2026-03-31", false},
-		{"months", "2026-03-15", Policy{Method: MethodWritten, Limit: 3, Unit: UnitMonths}, "2026-06-15", false},
-		{"working days skip weekend", "2026-09-25", Policy{Method: MethodOnSite, Limit: 2, Unit: UnitWorkingDays}, "2026-09-29", false},
-		{"working days skip holidays and weekends", "2026-09-30", Policy{Method: MethodOnSite, Limit: 3, Unit: UnitWorkingDays}, "2026-10-08", false},
-		{"working days with a makeup day", "2026-10-08", Policy{Method: MethodOnSite, Limit: 2, Unit: UnitWorkingDays}, "2026-10-10", false},
-		{"exempt", "2026-03-01", Policy{Exempt: true}, "", false},
-		{"bad method", "2026-03-01", Policy{Method: "PSYCHIC", Limit: 3, Unit: UnitMonths}, "", true},
-		{"bad date", "2026-3-1", Policy{Method: MethodOnline, Limit: 3, Unit: UnitMonths}, "", true},
-		{"zero limit", "2026-03-01", Policy{Method: MethodOnline, Unit: UnitCalendarDays}, "", true},
+		{"calendar days", "2026-03-01", days(30, false), "2026-03-31", false},
+		{"calendar days over a year end", "2026-12-15", days(90, false), "2027-03-15", false},
+		{"working days skip the weekend", "2026-09-25", days(2, true), "2026-09-29", false},
+		{"working days skip holidays and weekends", "2026-09-30", days(3, true), "2026-10-08", false},
+		{"working days count a makeup Saturday", "2026-10-08", days(2, true), "2026-10-10", false},
+		{"exempt", "2026-03-01", pledge.PostCheckPolicy{Exempt: true}, "", false},
+		{"bad date", "2026-3-1", days(3, false), "", true},
+		{"zero limit", "2026-03-01", days(0, true), "", true},
+		{"too long", "2026-03-01", days(MaxTimeLimitDays+1, false), "", true},
 	}
 	for _, c := range cases {
 		got, err := DueDate(c.decided, c.p, cal)

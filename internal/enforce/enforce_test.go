@@ -256,3 +256,72 @@ func suite(t *testing.T, mk func(*testing.T) env) {
 func TestServiceSingleNode(t *testing.T) { suite(t, single) }
 
 func TestServiceCluster(t *testing.T) { suite(t, clustered) }
+
+func TestTasks(t *testing.T) {
+	ctx := context.Background()
+	e := single(t)
+	svc, err := New(Deps{Registry: e.reg, Pledges: e.pl, Clock: e.clk, Tasks: store.NewTaskRepo(e.store),
+		Calendar: Calendar{Holidays: map[string]bool{"2026-04-06": true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := pledge.PostCheckPolicy{Methods: []string{pledge.CheckWritten}, TimeLimitDays: 5, WorkingDays: true}
+	r1 := e.decided(t, "PL-T1", "s1", "110105")
+	r2 := e.decided(t, "PL-T2", "s2", "310101")
+	r3 := e.decided(t, "PL-T3", "s3", "110105")
+	t1, err := svc.CreateTask(ctx, r1, pol) // 2026-04-01 + 5 working days, 04-06 a holiday
+	if err != nil || t1.Due != "2026-04-09" {
+		t.Fatalf("%+v %v", t1, err)
+	}
+	if _, err := svc.CreateTask(ctx, r2, pledge.PostCheckPolicy{TimeLimitDays: 90}); err != nil {
+		t.Fatal(err)
+	}
+	if t3, err := svc.CreateTask(ctx, r3, pledge.PostCheckPolicy{Exempt: true}); err != nil || t3.Status != TaskExempt {
+		t.Fatalf("%+v %v", t3, err)
+	}
+	// a repeat keeps the first task
+	if again, err := svc.CreateTask(ctx, r1, pledge.PostCheckPolicy{TimeLimitDays: 300}); err != nil || again.Due != "2026-04-09" {
+		t.Fatalf("%+v %v", again, err)
+	}
+	e.clk.Set(time.Date(2026, 4, 10, 1, 0, 0, 0, time.UTC))
+	cases := []struct {
+		name string
+		p    auth.Principal
+		f    TaskFilter
+		want []string
+		err  apperr.Kind
+	}{
+		{"enforcement sees its jurisdiction", officer, TaskFilter{}, []string{"PL-T3", "PL-T1"}, 0},
+		{"overdue only", officer, TaskFilter{OverdueOnly: true}, []string{"PL-T1"}, 0},
+		{"exempt only", officer, TaskFilter{Status: TaskExempt}, []string{"PL-T3"}, 0},
+		{"due range", auth.Principal{Role: auth.RoleAdmin, TokenID: "a"}, TaskFilter{DueFrom: "2026-05-01"}, []string{"PL-T2"}, 0},
+		{"other jurisdiction", outsider, TaskFilter{}, []string{"PL-T2"}, 0},
+		{"agency sees its own", agency, TaskFilter{Matter: "M-LICENCE-01"}, []string{"PL-T3", "PL-T1", "PL-T2"}, 0},
+		{"another agency sees none", otherAg, TaskFilter{}, []string{}, 0},
+		{"public refused", auth.Public(), TaskFilter{}, nil, apperr.Forbidden},
+		{"bad status", officer, TaskFilter{Status: "SOON"}, nil, apperr.Malformed},
+		{"bad date", officer, TaskFilter{DueTo: "tomorrow"}, nil, apperr.Malformed},
+	}
+	for _, c := range cases {
+		got, err := svc.ListTasks(ctx, c.p, c.f)
+		if c.err != 0 {
+			if apperr.KindOf(err) != c.err {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		ids := []string{}
+		for _, tk := range got {
+			ids = append(ids, tk.PledgeID)
+			if tk.PledgeID == "PL-T1" && !tk.Overdue {
+				t.Errorf("%s: PL-T1 not marked overdue", c.name)
+			}
+		}
+		if strings.Join(ids, ",") != strings.Join(c.want, ",") {
+			t.Errorf("%s: got %v, want %v", c.name, ids, c.want)
+		}
+	}
+}

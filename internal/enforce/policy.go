@@ -4,63 +4,18 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
-)
-
-// Check methods (pledge-domain.md "Post-checks").
-const (
-	MethodWritten      = "WRITTEN"
-	MethodOnline       = "ONLINE"
-	MethodOnSite       = "ON_SITE"
-	MethodPublicNotice = "PUBLIC_NOTICE"
-	MethodInterAgency  = "INTER_AGENCY"
-)
-
-// Time-limit units.
-const (
-	UnitCalendarDays = "CALENDAR_DAYS"
-	UnitWorkingDays  = "WORKING_DAYS"
-	UnitMonths       = "MONTHS"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
 )
 
 // DateLayout is the layout of civil dates (decision dates, due dates).
 const DateLayout = "2006-01-02"
 
-// Policy is a matter's post-check policy: a method and a time limit from the
-// decision date, or an exemption.
-type Policy struct {
-	Exempt bool   `json:"exempt"`
-	Method string `json:"method,omitempty"`
-	Limit  int    `json:"limit,omitempty"`
-	Unit   string `json:"unit,omitempty"`
-}
-
-// Validate checks a policy.
-func (p Policy) Validate() error {
-	if p.Exempt {
-		return nil
-	}
-	switch p.Method {
-	case MethodWritten, MethodOnline, MethodOnSite, MethodPublicNotice, MethodInterAgency:
-	default:
-		return apperr.New(apperr.Malformed, "unknown post-check method %q", p.Method).WithCode("POLICY_INVALID")
-	}
-	switch p.Unit {
-	case UnitCalendarDays, UnitWorkingDays:
-		if p.Limit < 1 || p.Limit > 3660 {
-			return apperr.New(apperr.Malformed, "a post-check limit must be 1 to 3660 days").WithCode("POLICY_INVALID")
-		}
-	case UnitMonths:
-		if p.Limit < 1 || p.Limit > 120 {
-			return apperr.New(apperr.Malformed, "a post-check limit must be 1 to 120 months").WithCode("POLICY_INVALID")
-		}
-	default:
-		return apperr.New(apperr.Malformed, "unknown time-limit unit %q", p.Unit).WithCode("POLICY_INVALID")
-	}
-	return nil
-}
+// MaxTimeLimitDays bounds a post-check window.
+const MaxTimeLimitDays = 3660
 
 // Calendar says which days are working days: Monday to Friday, except
-// Holidays, plus ExtraWorkdays (调休 weekends). Keys are YYYY-MM-DD.
+// Holidays, plus ExtraWorkdays (调休 weekends). Keys are YYYY-MM-DD. A
+// deployment loads the State Council's yearly holiday notice into it.
 type Calendar struct {
 	Holidays      map[string]bool
 	ExtraWorkdays map[string]bool
@@ -88,31 +43,28 @@ func ParseDate(s string) (time.Time, error) {
 	return d, nil
 }
 
-// DueDate returns the last day of the post-check window: the decision date
-// plus Limit calendar days, months, or working days (the decision day itself
-// does not count). An exempt policy has no due date ("").
-func DueDate(decided string, p Policy, cal Calendar) (string, error) {
-	if err := p.Validate(); err != nil {
-		return "", err
-	}
+// DueDate returns the last day of the post-check window of a matter's
+// policy: the decision date plus TimeLimitDays calendar days, or working
+// days when WorkingDays is set (the decision day itself does not count).
+// An exempt policy has no due date ("").
+func DueDate(decided string, p pledge.PostCheckPolicy, cal Calendar) (string, error) {
 	if p.Exempt {
 		return "", nil
+	}
+	if p.TimeLimitDays < 1 || p.TimeLimitDays > MaxTimeLimitDays {
+		return "", apperr.New(apperr.Malformed, "the matter's post-check window must be 1 to %d days (or the matter exempt)", MaxTimeLimitDays).WithCode("POLICY_INVALID")
 	}
 	d, err := ParseDate(decided)
 	if err != nil {
 		return "", err
 	}
-	switch p.Unit {
-	case UnitCalendarDays:
-		d = d.AddDate(0, 0, p.Limit)
-	case UnitMonths:
-		d = d.AddDate(0, p.Limit, 0)
-	case UnitWorkingDays:
-		for n := 0; n < p.Limit; {
-			d = d.AddDate(0, 0, 1)
-			if cal.IsWorkingDay(d) {
-				n++
-			}
+	if !p.WorkingDays {
+		return d.AddDate(0, 0, p.TimeLimitDays).Format(DateLayout), nil
+	}
+	for n := 0; n < p.TimeLimitDays; {
+		d = d.AddDate(0, 0, 1)
+		if cal.IsWorkingDay(d) {
+			n++
 		}
 	}
 	return d.Format(DateLayout), nil

@@ -51,6 +51,11 @@ type Deps struct {
 	Pledges  Pledges
 	Clock    clock.Clock
 	Bars     BarPolicy
+	// Tasks keeps post-check tasks; Calendar counts working days; Location
+	// is where due dates are civil dates (default Asia/Shanghai, UTC+8).
+	Tasks    Tasks
+	Calendar Calendar
+	Location *time.Location
 }
 
 // Service records findings and draws. It is safe for concurrent use.
@@ -71,6 +76,9 @@ func New(d Deps) (*Service, error) {
 	case pledge.ScopeAll, pledge.ScopeRegion, pledge.ScopeMatter:
 	default:
 		return nil, apperr.New(apperr.Malformed, "bar scope must be ALL, REGION or MATTER")
+	}
+	if d.Location == nil {
+		d.Location = time.FixedZone("CST", 8*3600)
 	}
 	if d.Registry == nil || d.Pledges == nil || d.Clock == nil {
 		return nil, apperr.New(apperr.Malformed, "enforcement needs a registry, pledges and a clock")

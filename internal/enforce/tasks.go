@@ -1,0 +1,183 @@
+package enforce
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+)
+
+// Tasks keeps post-check tasks (*store.TaskRepo implements it).
+type Tasks interface {
+	PutTask(ctx context.Context, pledgeID string, body []byte, dueScore int64) ([]byte, bool, error)
+	GetTask(ctx context.Context, pledgeID string) ([]byte, error)
+	TasksDue(ctx context.Context, from, to, limit int64) ([][]byte, error)
+}
+
+// Task states as listed.
+const (
+	TaskOpen   = "OPEN"
+	TaskDone   = "DONE"
+	TaskExempt = "EXEMPT"
+)
+
+// Task is the post-check of one decided pledge.
+type Task struct {
+	PledgeID         string    `json:"pledgeId"`
+	Agency           string    `json:"agency"`
+	Region           string    `json:"region"`
+	Matter           string    `json:"matter"`
+	Methods          []string  `json:"methods"`
+	Decided          string    `json:"decided"`
+	Due              string    `json:"due,omitempty"`
+	Exempt           bool      `json:"exempt"`
+	ExemptReason     string    `json:"exemptReason,omitempty"`
+	SamplingPermille int       `json:"samplingPermille"`
+	Created          time.Time `json:"created"`
+	// Status and Overdue are computed when listed.
+	Status  string `json:"status"`
+	Overdue bool   `json:"overdue"`
+}
+
+func dueScore(due string) int64 {
+	if due == "" {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.ReplaceAll(due, "-", ""), 10, 64)
+	return n
+}
+
+// CreateTask creates the post-check task of a decided pledge following its
+// matter's policy (exempt, or a due date counted from the decision date).
+// A second call for the same pledge returns the first task.
+func (s *Service) CreateTask(ctx context.Context, rec pledge.Record, policy pledge.PostCheckPolicy) (Task, error) {
+	if s.d.Tasks == nil {
+		return Task{}, apperr.New(apperr.Unavailable, "post-check tasks are not configured")
+	}
+	if rec.Decision == nil {
+		return Task{}, apperr.New(apperr.Conflict, "the pledge has not been decided").WithCode("NOT_DECIDED")
+	}
+	due, err := DueDate(rec.Decision.Date, policy, s.d.Calendar)
+	if err != nil {
+		return Task{}, err
+	}
+	t := Task{PledgeID: rec.ID, Agency: rec.Agency, Region: rec.Entry.Region, Matter: rec.Entry.Matter,
+		Methods: append([]string{}, policy.Methods...), Decided: rec.Decision.Date, Due: due, Exempt: policy.Exempt,
+		ExemptReason: policy.ExemptReason.Zh, SamplingPermille: policy.SamplingPermille, Created: s.d.Clock.Now().UTC()}
+	body, err := json.Marshal(t)
+	if err != nil {
+		return Task{}, apperr.Wrap(apperr.Internal, err, "cannot encode a task")
+	}
+	got, _, err := s.d.Tasks.PutTask(ctx, rec.ID, body, dueScore(due))
+	if err != nil {
+		return Task{}, err
+	}
+	var stored Task
+	if err := json.Unmarshal(got, &stored); err != nil {
+		return Task{}, apperr.Wrap(apperr.Internal, err, "a stored task does not decode")
+	}
+	return s.withStatus(ctx, stored)
+}
+
+// done outcomes close a task.
+var done = []Outcome{VerifiedOK, Fulfilled, FalseConfirmed, NotFulfilled, AppealReversed}
+
+func (s *Service) withStatus(ctx context.Context, t Task) (Task, error) {
+	t.Status = TaskOpen
+	if t.Exempt {
+		t.Status = TaskExempt
+		return t, nil
+	}
+	fs, err := s.Findings(ctx, t.PledgeID)
+	if err != nil {
+		return Task{}, err
+	}
+	if len(fs) > 0 && slices.Contains(done, fs[len(fs)-1].Outcome) {
+		t.Status = TaskDone
+		return t, nil
+	}
+	today := s.d.Clock.Now().In(s.d.Location).Format(DateLayout)
+	t.Overdue = t.Due != "" && today > t.Due
+	return t, nil
+}
+
+// TaskFilter selects tasks. Empty fields match everything; DueFrom/DueTo
+// are YYYY-MM-DD.
+type TaskFilter struct {
+	Region, Matter, Agency, Status string
+	DueFrom, DueTo                 string
+	OverdueOnly                    bool
+	Limit                          int
+}
+
+// MaxTaskList bounds one listing.
+const MaxTaskList = 500
+
+// ListTasks lists tasks p may see (enforcement: its jurisdiction; agency:
+// its own pledges; admin: all), by due date, overdue ones marked.
+func (s *Service) ListTasks(ctx context.Context, p auth.Principal, f TaskFilter) ([]Task, error) {
+	if s.d.Tasks == nil {
+		return nil, apperr.New(apperr.Unavailable, "post-check tasks are not configured")
+	}
+	switch p.Role {
+	case auth.RoleEnforcement, auth.RoleAgency, auth.RoleAdmin:
+	default:
+		return nil, forbidden("only enforcement officers and agencies list post-check tasks")
+	}
+	if f.Status != "" && !slices.Contains([]string{TaskOpen, TaskDone, TaskExempt}, f.Status) {
+		return nil, apperr.New(apperr.Malformed, "status must be OPEN, DONE or EXEMPT")
+	}
+	from, to := int64(0), int64(99991231)
+	for _, d := range []struct {
+		s   string
+		dst *int64
+	}{{f.DueFrom, &from}, {f.DueTo, &to}} {
+		if d.s != "" {
+			if _, err := ParseDate(d.s); err != nil {
+				return nil, err
+			}
+			*d.dst = dueScore(d.s)
+		}
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > MaxTaskList {
+		limit = MaxTaskList
+	}
+	raws, err := s.d.Tasks.TasksDue(ctx, from, to, MaxTaskList*4)
+	if err != nil {
+		return nil, err
+	}
+	out := []Task{}
+	for _, b := range raws {
+		var t Task
+		if err := json.Unmarshal(b, &t); err != nil {
+			return nil, apperr.Wrap(apperr.Internal, err, "a stored task does not decode")
+		}
+		switch {
+		case p.Role == auth.RoleEnforcement && !Covers(p.Org, t.Region),
+			p.Role == auth.RoleAgency && p.Org != t.Agency,
+			f.Region != "" && !Covers(f.Region, t.Region),
+			f.Matter != "" && f.Matter != t.Matter,
+			f.Agency != "" && f.Agency != t.Agency:
+			continue
+		}
+		t, err := s.withStatus(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		if (f.Status != "" && t.Status != f.Status) || (f.OverdueOnly && !t.Overdue) {
+			continue
+		}
+		out = append(out, t)
+		if len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}
