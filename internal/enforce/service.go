@@ -327,7 +327,7 @@ func (s *Service) RecordFinding(ctx context.Context, p auth.Principal, req Findi
 		Effective: now.Truncate(time.Millisecond), Deadline: req.Deadline, Note: req.Note}
 	c := store.Change{Action: "enforce.finding." + strings.ToLower(string(req.Outcome)), Actor: actorOf(p),
 		DocumentNo: req.DocumentNo, Effective: now, Reason: string(req.Outcome),
-		Data: map[string]string{"finding": id, "pledge": rec.ID, "inspector": req.Inspector, "evidence": strconv.Itoa(len(evidence))}}
+		Data: map[string]string{"finding": id, "pledge": rec.ID, "agency": rec.Agency, "inspector": req.Inspector, "evidence": strconv.Itoa(len(evidence))}}
 	w := store.EnforcementWrite{FindingID: id, PledgeID: rec.ID}
 	if consequential(req.Outcome) {
 		reason, barReason := "FALSE_PLEDGE", pledge.BarFalsePledge
@@ -447,7 +447,7 @@ func (s *Service) Reverse(ctx context.Context, p auth.Principal, req ReverseRequ
 	c := store.Change{Action: "enforce.reverse", Actor: actorOf(p), To: status.Active,
 		From: []status.Code{status.False, status.NotFulfilled, status.Revoked}, Reason: req.Reason, DocumentNo: req.DocumentNo,
 		Effective: now, Items: []status.Subject{{Kind: status.KindPledge, ID: rec.ID, Digest: rec.Digest}},
-		Data: map[string]string{"finding": id, "reverses": orig.ID, "pledge": rec.ID, "bar": orig.BarID}}
+		Data: map[string]string{"finding": id, "reverses": orig.ID, "pledge": rec.ID, "agency": rec.Agency, "bar": orig.BarID}}
 	w := store.EnforcementWrite{FindingID: id, PledgeID: rec.ID, LiftSubject: rec.Applicant,
 		Lift: &store.BarLift{BarID: orig.BarID, At: now, Reason: req.Reason, DocumentNo: req.DocumentNo, FindingID: id}}
 	return s.commit(ctx, c, w, f)

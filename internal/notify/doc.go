@@ -1,0 +1,13 @@
+// Package notify owns notifications of status changes: the audit chain is
+// the outbox, every entry is copied in order into a Redis Stream, and
+// agencies' webhooks receive each entry that concerns them as a signed
+// delivery (HMAC-SM3 over timestamp and body, in headers), retried with
+// exponential backoff and dead-lettered after a configurable number of
+// tries; an admin can replay a dead-lettered delivery. All delivery state
+// is in Redis (consumer group, pending entries, delivery records), so a
+// restart loses nothing.
+//
+// It must not change registry state, must not import go-redis (it uses
+// internal/store's Notifications), never logs secrets or bodies, and takes
+// its clock and its *http.Client from the caller.
+package notify

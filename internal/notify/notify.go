@@ -1,0 +1,344 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/store"
+)
+
+// Sealer protects webhook secrets at rest (pii.Protector implements it).
+type Sealer interface {
+	Seal(recordID, field string, plaintext []byte) ([]byte, error)
+	Open(recordID, field string, sealed []byte) ([]byte, error)
+}
+
+// Options configure the service and its worker.
+type Options struct {
+	// MaxAttempts is how many tries a delivery gets before it is
+	// dead-lettered (default 8).
+	MaxAttempts int
+	// BaseBackoff is the wait after the first failure; it doubles after
+	// each further one, up to MaxBackoff (defaults 10 s and 1 h).
+	BaseBackoff, MaxBackoff time.Duration
+	// AllowHTTP permits http:// hook URLs (tests with loopback receivers);
+	// otherwise only https:// is accepted.
+	AllowHTTP bool
+	// Consumer names this worker in the consumer group (default "w1").
+	Consumer string
+}
+
+// Service registers hooks and runs deliveries. It is safe for concurrent use.
+type Service struct {
+	st     *store.Notifications
+	sealer Sealer
+	clk    clock.Clock
+	client *http.Client
+	log    *slog.Logger
+	o      Options
+}
+
+// Group is the consumer group of the dispatcher.
+const Group = "dispatch"
+
+// New returns the service.
+func New(st *store.Notifications, sealer Sealer, clk clock.Clock, client *http.Client, log *slog.Logger, o Options) *Service {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 8
+	}
+	if o.BaseBackoff <= 0 {
+		o.BaseBackoff = 10 * time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = time.Hour
+	}
+	if o.Consumer == "" {
+		o.Consumer = "w1"
+	}
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Service{st: st, sealer: sealer, clk: clk, client: client, log: log, o: o}
+}
+
+// Hook is a registered webhook. Agency "" (registered by an admin)
+// receives every event; an agency's hook receives the events that name it.
+type Hook struct {
+	ID      string    `json:"id"`
+	Agency  string    `json:"agency"`
+	URL     string    `json:"url"`
+	Created time.Time `json:"created"`
+	Secret  []byte    `json:"secret"` // sealed
+}
+
+// Register adds a hook for the principal's agency (admin: for all events).
+func (s *Service) Register(ctx context.Context, p auth.Principal, rawURL string, secret []byte) (Hook, error) {
+	var agency string
+	switch p.Role {
+	case auth.RoleAgency:
+		agency = p.Org
+	case auth.RoleAdmin:
+	default:
+		return Hook{}, apperr.New(apperr.Forbidden, "only agencies and admins register webhooks / 无权注册").WithCode("FORBIDDEN")
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" || len(rawURL) > 2048 || (u.Scheme != "https" && !(s.o.AllowHTTP && u.Scheme == "http")) || u.User != nil {
+		return Hook{}, apperr.New(apperr.Malformed, "the webhook URL must be an absolute https URL without credentials").WithCode("HOOK_INVALID")
+	}
+	if len(secret) < 16 || len(secret) > 256 {
+		return Hook{}, apperr.New(apperr.Malformed, "the webhook secret must be 16 to 256 bytes").WithCode("HOOK_INVALID")
+	}
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return Hook{}, apperr.Wrap(apperr.Internal, err, "cannot make an id")
+	}
+	h := Hook{ID: "H" + hex.EncodeToString(b), Agency: agency, URL: u.String(), Created: s.clk.Now().UTC()}
+	if h.Secret, err = s.sealer.Seal(h.ID, "webhook-secret", secret); err != nil {
+		return Hook{}, err
+	}
+	body, err := json.Marshal(h)
+	if err != nil {
+		return Hook{}, apperr.Wrap(apperr.Internal, err, "cannot encode a hook")
+	}
+	if err := s.st.PutHook(ctx, h.ID, body); err != nil {
+		return Hook{}, err
+	}
+	h.Secret = nil
+	return h, nil
+}
+
+func (s *Service) hooks(ctx context.Context) ([]Hook, error) {
+	m, err := s.st.Hooks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Hook, 0, len(m))
+	for _, v := range m {
+		var h Hook
+		if err := json.Unmarshal([]byte(v), &h); err != nil {
+			return nil, apperr.Wrap(apperr.Internal, err, "a stored hook does not decode")
+		}
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Hooks lists the hooks p may see (agency: its own; admin: all), secrets omitted.
+func (s *Service) Hooks(ctx context.Context, p auth.Principal) ([]Hook, error) {
+	if p.Role != auth.RoleAgency && p.Role != auth.RoleAdmin {
+		return nil, apperr.New(apperr.Forbidden, "only agencies and admins list webhooks").WithCode("FORBIDDEN")
+	}
+	all, err := s.hooks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Hook{}
+	for _, h := range all {
+		if p.Role == auth.RoleAdmin || h.Agency == p.Org {
+			h.Secret = nil
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// Replay puts a dead-lettered delivery back in the queue (admin only).
+func (s *Service) Replay(ctx context.Context, p auth.Principal, deliveryID string) error {
+	if p.Role != auth.RoleAdmin {
+		return apperr.New(apperr.Forbidden, "only admins replay deliveries").WithCode("FORBIDDEN")
+	}
+	return s.st.Replay(ctx, deliveryID, s.clk.Now().UnixMilli())
+}
+
+// Dead lists dead-lettered deliveries (admin only).
+func (s *Service) Dead(ctx context.Context, p auth.Principal) ([]store.Delivery, error) {
+	if p.Role != auth.RoleAdmin {
+		return nil, apperr.New(apperr.Forbidden, "only admins list dead-lettered deliveries").WithCode("FORBIDDEN")
+	}
+	ids, err := s.st.Dead(ctx, 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Delivery, 0, len(ids))
+	for _, id := range ids {
+		d, err := s.st.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		d.Body = ""
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// event is the part of an audit entry routing needs.
+type event struct {
+	Action string               `json:"action"`
+	Actor  struct{ Org string } `json:"actor"`
+	Data   map[string]string    `json:"data"`
+}
+
+func (e event) concerns(agency string) bool {
+	return agency == "" || e.Data["agency"] == agency || e.Actor.Org == agency
+}
+
+func deliveryID(seq uint64, hook string) string {
+	h := sm3.Sum([]byte(fmt.Sprintf("%d|%s", seq, hook)))
+	return "d" + hex.EncodeToString(h[:12])
+}
+
+// Step runs one round of the worker: copy new audit entries into the
+// stream, fan stream entries out into deliveries, attempt due deliveries.
+// It returns how many attempts it made.
+func (s *Service) Step(ctx context.Context) (int, error) {
+	if err := s.st.EnsureGroup(ctx, Group); err != nil {
+		return 0, err
+	}
+	for {
+		n, err := s.st.Outbox(ctx, 500)
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	hooks, err := s.hooks(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for {
+		evs, err := s.st.Read(ctx, Group, s.o.Consumer, 100)
+		if err != nil {
+			return 0, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for _, ev := range evs {
+			var e event
+			_ = json.Unmarshal([]byte(ev.Body), &e) // an undecodable entry still goes to catch-all hooks
+			var ds []store.NewDelivery
+			for _, h := range hooks {
+				if !e.concerns(h.Agency) {
+					continue
+				}
+				id := deliveryID(ev.Seq, h.ID)
+				body, err := json.Marshal(struct {
+					DeliveryID string          `json:"deliveryId"`
+					Hook       string          `json:"hook"`
+					Seq        uint64          `json:"seq"`
+					Event      json.RawMessage `json:"event"`
+				}{id, h.ID, ev.Seq, json.RawMessage(ev.Body)})
+				if err != nil {
+					return 0, apperr.Wrap(apperr.Internal, err, "cannot encode a delivery")
+				}
+				ds = append(ds, store.NewDelivery{ID: id, Hook: h.ID, Body: string(body)})
+			}
+			if err := s.st.FanOut(ctx, Group, ev.ID, s.clk.Now().UnixMilli(), ds); err != nil {
+				return 0, err
+			}
+		}
+	}
+	due, err := s.st.Due(ctx, s.clk.Now().UnixMilli(), 200)
+	if err != nil {
+		return 0, err
+	}
+	byID := map[string]Hook{}
+	for _, h := range hooks {
+		byID[h.ID] = h
+	}
+	for _, d := range due {
+		if err := s.attempt(ctx, d, byID[d.Hook]); err != nil {
+			return 0, err
+		}
+	}
+	return len(due), nil
+}
+
+// Backoff is the wait after the n-th failed attempt (n ≥ 1).
+func (s *Service) Backoff(n int) time.Duration {
+	d := s.o.BaseBackoff
+	for i := 1; i < n && d < s.o.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, s.o.MaxBackoff)
+}
+
+func (s *Service) attempt(ctx context.Context, d store.Delivery, h Hook) error {
+	now := s.clk.Now()
+	n := d.Attempts + 1
+	fail := func(reason string) error {
+		s.log.Warn("webhook delivery failed", "delivery", d.ID, "hook", d.Hook, "attempt", n, "reason", reason)
+		if n >= s.o.MaxAttempts {
+			return s.st.Settle(ctx, d.ID, "DEAD", n, 0, reason, now.UnixMilli())
+		}
+		return s.st.Settle(ctx, d.ID, "RETRY", n, now.Add(s.Backoff(n)).UnixMilli(), reason, now.UnixMilli())
+	}
+	if h.ID == "" {
+		return fail("the hook no longer exists")
+	}
+	secret, err := s.sealer.Open(h.ID, "webhook-secret", h.Secret)
+	if err != nil {
+		return fail("the hook secret cannot be opened")
+	}
+	body := []byte(d.Body)
+	ts := now.Unix()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
+	if err != nil {
+		return fail("bad request")
+	}
+	var e event
+	_ = json.Unmarshal([]byte(d.Body), &struct {
+		Event *event `json:"event"`
+	}{&e})
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderDelivery, d.ID)
+	req.Header.Set(HeaderTimestamp, fmt.Sprint(ts))
+	req.Header.Set(HeaderSignature, Sign(secret, ts, body))
+	req.Header.Set(HeaderAttempt, fmt.Sprint(n))
+	req.Header.Set(HeaderEvent, e.Action)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fail("transport error")
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fail(fmt.Sprintf("HTTP %d", resp.StatusCode))
+	}
+	return s.st.Settle(ctx, d.ID, "DELIVERED", n, 0, "", now.UnixMilli())
+}
+
+// Run calls Step every interval until ctx ends; errors are logged and the
+// next round retries.
+func (s *Service) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Step(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("notification round failed", "err", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+)
+
+// Notification keys share the hash tag {ntf}, so every notification step
+// is one script on one slot:
+//
+//	{ntf}:cursor      STRING last audit seq copied into the stream
+//	{ntf}:events      STREAM one entry per audit entry (fields seq, body)
+//	{ntf}:hooks       HASH   hook id → hook JSON (secret sealed)
+//	{ntf}:dlv:<id>    HASH   delivery: hook, seq, body, attempts, state, next, error
+//	{ntf}:due         ZSET   delivery ids waiting, by next attempt (Unix ms)
+//	{ntf}:dead        ZSET   dead-lettered delivery ids, by time
+//	{ntf}:done        ZSET   delivered ids, by time
+//
+// The audit chain is the outbox: every registry change appends an audit
+// entry in its own script, and Outbox copies entries into the stream in
+// order, exactly once (the copy and the cursor move are one script).
+const ntfTag = "ntf"
+
+// Notifications is the Redis side of internal/notify.
+type Notifications struct {
+	st                            *Store
+	relay, fanout, settle, replay *redis.Script
+}
+
+// NewNotifications returns the notification store over s.
+func NewNotifications(s *Store) *Notifications {
+	return &Notifications{st: s, relay: redis.NewScript(relayLua), fanout: redis.NewScript(fanoutLua),
+		settle: redis.NewScript(settleLua), replay: redis.NewScript(replayLua)}
+}
+
+func (n *Notifications) k(parts ...string) string { return n.st.key(ntfTag, parts...) }
+
+// relayLua appends one audit entry to the stream if the cursor is just
+// before it. KEYS cursor, stream; ARGV seq, body, maxlen. Returns 1 copied,
+// 0 already copied or out of order.
+const relayLua = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur + 1 ~= tonumber(ARGV[1]) then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'seq', ARGV[1], 'body', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`
+
+// Outbox copies audit entries after the cursor into the stream, at most
+// max per call; it returns how many it copied.
+func (n *Notifications) Outbox(ctx context.Context, max int) (int, error) {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	cur, err := n.st.rdb.Get(ctx, n.k("cursor")).Uint64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, mapErr(err, "cursor")
+	}
+	head, _, err := n.st.auditHead(ctx)
+	if err != nil {
+		return 0, err
+	}
+	copied := 0
+	for seq := cur + 1; seq <= head && copied < max; seq++ {
+		body, err := n.st.rdb.HGet(ctx, n.st.auditEntriesKey(), strconv.FormatUint(seq, 10)).Result()
+		if err != nil {
+			return copied, mapErr(err, "an audit entry is missing")
+		}
+		r, err := n.relay.Run(ctx, n.st.rdb, []string{n.k("cursor"), n.k("events")}, seq, body, 100000).Int()
+		if err != nil {
+			return copied, mapErr(err, "stream")
+		}
+		if r == 0 {
+			return copied, nil // another relay moved the cursor; it continues
+		}
+		copied++
+	}
+	return copied, nil
+}
+
+// StreamEvent is one stream entry.
+type StreamEvent struct {
+	ID   string
+	Seq  uint64
+	Body string
+}
+
+// EnsureGroup creates the consumer group (from the stream's start).
+func (n *Notifications) EnsureGroup(ctx context.Context, group string) error {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	err := n.st.rdb.XGroupCreateMkStream(ctx, n.k("events"), group, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return mapErr(err, "stream")
+	}
+	return nil
+}
+
+// Read returns events for consumer: its own pending entries first (a
+// restart resumes them), then new ones.
+func (n *Notifications) Read(ctx context.Context, group, consumer string, count int64) ([]StreamEvent, error) {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	var out []StreamEvent
+	for _, start := range []string{"0", ">"} {
+		res, err := n.st.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer,
+			Streams: []string{n.k("events"), start}, Count: count, Block: -1}).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, mapErr(err, "stream")
+		}
+		for _, s := range res {
+			for _, m := range s.Messages {
+				seqS, _ := m.Values["seq"].(string)
+				body, _ := m.Values["body"].(string)
+				seq, _ := strconv.ParseUint(seqS, 10, 64)
+				out = append(out, StreamEvent{ID: m.ID, Seq: seq, Body: body})
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+	return out, nil
+}
+
+// NewDelivery is one delivery a fan-out creates.
+type NewDelivery struct {
+	ID, Hook, Body string
+}
+
+// fanoutLua creates the deliveries of one stream entry and acknowledges it,
+// atomically. KEYS stream, due; ARGV group, entry id, due ms, n, then per
+// delivery: key, id, hook, body.
+const fanoutLua = `
+local n = tonumber(ARGV[4])
+local p = 5
+for i = 1, n do
+  local key, id, hook, body = ARGV[p], ARGV[p+1], ARGV[p+2], ARGV[p+3]
+  p = p + 4
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, 'hook', hook, 'body', body, 'attempts', '0', 'state', 'PENDING', 'next', ARGV[3])
+    redis.call('ZADD', KEYS[2], ARGV[3], id)
+  end
+end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`
+
+// FanOut records the deliveries of a stream entry (due at dueMs) and
+// acknowledges the entry in one script: a crash before it leaves the entry
+// pending (read again), a crash after it leaves the deliveries due.
+// Delivery ids must be derived from the entry and the hook so a repeat
+// creates nothing new.
+func (n *Notifications) FanOut(ctx context.Context, group, entryID string, dueMs int64, ds []NewDelivery) error {
+	keys := []string{n.k("events"), n.k("due")}
+	args := []any{group, entryID, dueMs, len(ds)}
+	for _, d := range ds {
+		args = append(args, n.k("dlv", d.ID), d.ID, d.Hook, d.Body)
+	}
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	return mapErr(n.fanout.Run(ctx, n.st.rdb, keys, args...).Err(), "stream")
+}
+
+// Delivery is a stored delivery.
+type Delivery struct {
+	ID, Hook, Body, State, LastError string
+	Attempts                         int
+	Next                             int64
+}
+
+// Due returns deliveries whose next attempt is at or before nowMs.
+func (n *Notifications) Due(ctx context.Context, nowMs int64, count int64) ([]Delivery, error) {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	ids, err := n.st.rdb.ZRangeByScore(ctx, n.k("due"), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(nowMs, 10), Count: count}).Result()
+	if err != nil {
+		return nil, mapErr(err, "deliveries")
+	}
+	out := make([]Delivery, 0, len(ids))
+	for _, id := range ids {
+		d, err := n.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Get reads one delivery.
+func (n *Notifications) Get(ctx context.Context, id string) (Delivery, error) {
+	m, err := n.st.rdb.HGetAll(ctx, n.k("dlv", id)).Result()
+	if err != nil {
+		return Delivery{}, mapErr(err, "delivery")
+	}
+	if len(m) == 0 {
+		return Delivery{}, apperr.New(apperr.NotFound, "no such delivery")
+	}
+	att, _ := strconv.Atoi(m["attempts"])
+	next, _ := strconv.ParseInt(m["next"], 10, 64)
+	return Delivery{ID: id, Hook: m["hook"], Body: m["body"], State: m["state"], LastError: m["error"], Attempts: att, Next: next}, nil
+}
+
+// settleLua records an attempt's outcome. KEYS delivery, due, dead, done;
+// ARGV id, state (DELIVERED|RETRY|DEAD), attempts, next ms, error, now ms.
+const settleLua = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'attempts', ARGV[3], 'next', ARGV[4], 'error', ARGV[5])
+if ARGV[2] == 'RETRY' then
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+else
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  if ARGV[2] == 'DEAD' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1]) end
+  if ARGV[2] == 'DELIVERED' then redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1]) end
+end
+return 1
+`
+
+// Settle records the outcome of an attempt.
+func (n *Notifications) Settle(ctx context.Context, id, state string, attempts int, nextMs int64, lastErr string, nowMs int64) error {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	if len(lastErr) > 300 {
+		lastErr = lastErr[:300]
+	}
+	return mapErr(n.settle.Run(ctx, n.st.rdb, []string{n.k("dlv", id), n.k("due"), n.k("dead"), n.k("done")},
+		id, state, attempts, nextMs, lastErr, nowMs).Err(), "delivery")
+}
+
+// replayLua moves a dead delivery back to due with its attempts reset.
+const replayLua = `
+if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'PENDING', 'attempts', '0', 'next', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+`
+
+// Replay moves a dead-lettered delivery back to the due set; NotFound if it
+// is not dead-lettered.
+func (n *Notifications) Replay(ctx context.Context, id string, nowMs int64) error {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	r, err := n.replay.Run(ctx, n.st.rdb, []string{n.k("dlv", id), n.k("due"), n.k("dead")}, id, nowMs).Int()
+	if err != nil {
+		return mapErr(err, "delivery")
+	}
+	if r == 0 {
+		return apperr.New(apperr.NotFound, "no dead-lettered delivery %s", id)
+	}
+	return nil
+}
+
+// Dead lists dead-lettered delivery ids, oldest first.
+func (n *Notifications) Dead(ctx context.Context, limit int64) ([]string, error) {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	ids, err := n.st.rdb.ZRange(ctx, n.k("dead"), 0, limit-1).Result()
+	return ids, mapErr(err, "deliveries")
+}
+
+// PutHook stores a hook (id → JSON).
+func (n *Notifications) PutHook(ctx context.Context, id string, body []byte) error {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	return mapErr(n.st.rdb.HSet(ctx, n.k("hooks"), id, body).Err(), "hook")
+}
+
+// Hooks returns every hook's JSON by id.
+func (n *Notifications) Hooks(ctx context.Context) (map[string]string, error) {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	m, err := n.st.rdb.HGetAll(ctx, n.k("hooks")).Result()
+	return m, mapErr(err, "hooks")
+}
