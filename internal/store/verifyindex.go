@@ -161,8 +161,79 @@ func (s *Store) VerifyIndex(ctx context.Context) (IndexReport, error) {
 			}
 		}
 	}
+	if p, err := s.checkLinks(ctx, bySeq); err != nil {
+		return rep, err
+	} else if p != "" {
+		return IndexReport{Events: rep.Events, Problem: p}, nil
+	}
 	rep.Consistent = true
 	return rep, nil
+}
+
+// checkLinks verifies the ID ↔ digest links: each must be mirrored by its
+// partner and must have been made by a change that named both keys (so
+// both carry an event with that change's sequence number). A forged link
+// could otherwise merge another subject's later events into a lookup.
+func (s *Store) checkLinks(ctx context.Context, bySeq map[uint64][]indexedEvent) (string, error) {
+	seqsOf := map[string]map[uint64]bool{}
+	for seq, evs := range bySeq {
+		for _, e := range evs {
+			k := string(e.raw)
+			if seqsOf[k] == nil {
+				seqsOf[k] = map[uint64]bool{}
+			}
+			seqsOf[k][seq] = true
+		}
+	}
+	scanCtx, cancel := context.WithTimeout(ctx, 100*s.timeout)
+	defer cancel()
+	base := s.key(regTag, "ln")
+	keys, err := s.scanKeys(scanCtx, globEscape(base)+":*")
+	if err != nil {
+		return "", err
+	}
+	links := map[string]string{}
+	for i := 0; i < len(keys); i += 500 {
+		part := keys[i:min(i+500, len(keys))]
+		cmds := make([]*redis.MapStringStringCmd, len(part))
+		c, cancel := s.ctx(ctx)
+		_, err := s.rdb.Pipelined(c, func(p redis.Pipeliner) error {
+			for j, k := range part {
+				cmds[j] = p.HGetAll(c, k)
+			}
+			return nil
+		})
+		cancel()
+		if err != nil {
+			return "", mapErr(err, "links")
+		}
+		for j, k := range part {
+			kt, hx, ok := strings.Cut(strings.TrimPrefix(k, base+":"), ":")
+			pfx, herr := hex.DecodeString(hx)
+			if !ok || len(kt) != 2 || herr != nil || len(pfx) != 2 {
+				return fmt.Sprintf("unexpected link key %q", k), nil
+			}
+			for field, val := range cmds[j].Val() {
+				links[kt+string(pfx)+field] = val
+			}
+		}
+	}
+	for a, b := range links {
+		if len(a) != 34 || len(b) != 34 || links[b] != a {
+			return "an ID ↔ digest link is not mirrored by its partner (links were edited)", nil
+		}
+		shared := false
+		for seq := range seqsOf[a] {
+			if seqsOf[b][seq] {
+				shared = true
+				break
+			}
+		}
+		if !shared {
+			return "an ID ↔ digest link joins two keys that no change named together (a forged link)", nil
+		}
+	}
+	return "", nil
 }
 
 // checkEntryIndex compares one audit entry with the index events carrying
