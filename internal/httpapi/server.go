@@ -45,6 +45,9 @@ type Deps struct {
 	// Seals and Revocations are the seal and revocation registries (seals.go, revocations.go).
 	Seals       SealService
 	Revocations RevocationService
+	// Pledges is the pledge domain: catalogue, notices, pledges,
+	// packages and verification reports (pledges.go).
+	Pledges *PledgeAPI
 }
 
 // Options tune the HTTP layer.
@@ -130,6 +133,10 @@ func (s *Server) registerRoutes() {
 	s.tokenRoutes()
 	s.sealRoutes()
 	s.revocationRoutes()
+	s.catalogueRoutes()
+	s.noticeRoutes()
+	s.pledgeRoutes()
+	s.verificationRoutes()
 }
 
 // ginPath turns /v1/seals/{id} into /v1/seals/:id.

@@ -82,7 +82,7 @@ func NewLeaf(t testing.TB, cn string, parent CA, from, to time.Time, serial stri
 const Agency = "110105-SCJGJ"
 
 // ESID is the agency seal's identifier.
-const ESID = "11010500000001"
+const ESID = "11010599990001"
 
 // Key is the catalogue entry the environment uses.
 var Key = pledge.EntryKey{Region: "110105", Matter: "M-0001", Certificate: "C-NO-CRIME"}

@@ -1,0 +1,340 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/skip2/go-qrcode"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
+)
+
+// PledgeRecords reads stored pledges without an ownership check
+// (store.PledgeRepo implements it); handlers check ownership.
+type PledgeRecords interface {
+	GetPledge(ctx context.Context, id string) (pledge.Record, error)
+}
+
+// PledgeAPI holds the pledge domain behind the catalogue, notice, pledge and
+// verification routes (catalogue.go, notices.go, pledges.go,
+// verifications.go). A nil PledgeAPI leaves those routes unregistered.
+type PledgeAPI struct {
+	Catalogue *pledge.Catalogue
+	Notices   *pledge.Notices
+	Service   *pledge.Service
+	Records   PledgeRecords
+	Verifier  *verify.Verifier
+	// ExtraCertificates are carried in every package (e.g. the agency
+	// signer chains), DER.
+	ExtraCertificates [][]byte
+}
+
+// QRSize is the side of the status QR code PNG in pixels.
+const QRSize = 256
+
+func (s *Server) pledgeRoutes() {
+	if s.deps.Pledges == nil {
+		return
+	}
+	applicant := only(auth.RoleApplicant)
+	agency := only(auth.RoleAgency)
+	s.handle(http.MethodPost, "/v1/pledges", applicant, s.createPledge)
+	s.handle(http.MethodPost, "/v1/pledges/{id}/signature", applicant, s.submitSignature)
+	s.handle(http.MethodGet, "/v1/pledges/{id}", only(auth.RoleApplicant, auth.RoleAgency), s.getPledge)
+	s.handle(http.MethodPost, "/v1/pledges/{id}/withdraw", applicant, s.withdrawPledge)
+	s.handle(http.MethodPost, "/v1/pledges/{id}/accept", agency, s.acceptPledge)
+	s.handle(http.MethodPost, "/v1/pledges/{id}/return", agency, s.returnPledge)
+	s.handle(http.MethodGet, "/v1/pledges/{id}/package", only(auth.RoleApplicant, auth.RoleAgency), s.pledgePackage)
+	s.handle(http.MethodGet, "/v1/pledges/{id}/qr", anyone(), s.pledgeQR)
+}
+
+// applicantOf is the pledge applicant from the authenticated identity.
+func applicantOf(p auth.Principal) (pledge.Applicant, error) {
+	if p.Identity == nil {
+		return pledge.Applicant{}, apperr.New(apperr.Unauthorized, "the token carries no applicant identity").WithCode("IDENTITY_INVALID")
+	}
+	kind := pledge.ApplicantPerson
+	if p.Identity.IDType == pledge.IDCreditCode {
+		kind = pledge.ApplicantOrganisation
+	}
+	return pledge.Applicant{Kind: kind, Name: p.Identity.Name, IDType: p.Identity.IDType, IDNumber: p.Identity.IDNumber}, nil
+}
+
+func officerOf(p auth.Principal) pledge.Officer {
+	return pledge.Officer{Agency: p.Org, ID: p.Actor()}
+}
+
+// statusURL is the public status link of a pledge: its verification report.
+func (s *Server) statusURL(id string) string {
+	base := strings.TrimRight(s.opts.BaseURL, "/")
+	if base == "" {
+		base = "http://localhost:8080"
+	}
+	return base + "/v1/pledges/" + id + "/verification"
+}
+
+type createPledgeRequest struct {
+	Notice  pledge.NoticeRef `json:"notice"`
+	Facts   []pledge.Fact    `json:"facts"`
+	Channel string           `json:"channel"`
+	// Way is EVENT_CERTIFICATE (the service signs with a one-time event
+	// certificate) or OWN_CERTIFICATE (the service returns the draft to sign).
+	Way string `json:"way"`
+}
+
+func (r *createPledgeRequest) Validate() error {
+	if r.Way != pledge.WayEventCertificate && r.Way != pledge.WayOwnCertificate {
+		return apperr.New(apperr.Malformed, "way must be %s or %s", pledge.WayEventCertificate, pledge.WayOwnCertificate).WithCode("FIELD_INVALID")
+	}
+	return nil
+}
+
+type pledgeEventView struct {
+	To         pledge.Status `json:"to"`
+	At         time.Time     `json:"at"`
+	Reason     string        `json:"reason,omitempty"`
+	DocumentNo string        `json:"documentNo,omitempty"`
+}
+
+type decisionView struct {
+	DocumentNo string    `json:"documentNo"`
+	Date       string    `json:"date"`
+	DecidedAt  time.Time `json:"decidedAt"`
+}
+
+type pledgeView struct {
+	ID        string            `json:"id"`
+	Status    pledge.Status     `json:"status"`
+	Digest    string            `json:"digest"`
+	Agency    string            `json:"agency"`
+	Notice    pledge.NoticeRef  `json:"notice"`
+	Entry     pledge.EntryKey   `json:"entry"`
+	Way       string            `json:"way"`
+	CreatedAt time.Time         `json:"createdAt"`
+	Events    []pledgeEventView `json:"events"`
+	Decision  *decisionView     `json:"decision,omitempty"`
+	Document  string            `json:"document"`
+	StatusURL string            `json:"statusUrl"`
+}
+
+func (s *Server) viewPledge(r pledge.Record) pledgeView {
+	v := pledgeView{ID: r.ID, Status: r.Status, Digest: hex.EncodeToString(r.Digest[:]), Agency: r.Agency, Notice: r.Notice,
+		Entry: r.Entry, Way: r.Way, CreatedAt: r.CreatedAt.UTC(), Events: []pledgeEventView{},
+		Document: base64.StdEncoding.EncodeToString(r.Document), StatusURL: s.statusURL(r.ID)}
+	for _, e := range r.Events {
+		// The actor is an internal token reference: not shown.
+		v.Events = append(v.Events, pledgeEventView{To: e.To, At: e.At.UTC(), Reason: e.Reason, DocumentNo: e.DocumentNo})
+	}
+	if d := r.Decision; d != nil {
+		v.Decision = &decisionView{DocumentNo: d.DocumentNo, Date: d.Date, DecidedAt: d.DecidedAt.UTC()}
+	}
+	return v
+}
+
+type draftView struct {
+	PledgeID  string    `json:"pledgeId"`
+	Document  string    `json:"document"`
+	Digest    string    `json:"digest"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// idempotencyKey reads the Idempotency-Key header (required: the pledge ID
+// derives from it, so a repeat returns the same pledge).
+func idempotencyKey(c *gin.Context) (string, error) {
+	k := c.GetHeader("Idempotency-Key")
+	if k == "" {
+		return "", apperr.New(apperr.Malformed, "the Idempotency-Key header is required (8 to 64 characters)").WithCode("IDEMPOTENCY_KEY_REQUIRED")
+	}
+	return k, nil
+}
+
+func (s *Server) createPledge(c *gin.Context, p auth.Principal) error {
+	a, err := applicantOf(p)
+	if err != nil {
+		return err
+	}
+	var req createPledgeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	sr := pledge.SignRequest{Notice: req.Notice, Facts: req.Facts, Channel: req.Channel, IdempotencyKey: key}
+	svc := s.deps.Pledges.Service
+	if req.Way == pledge.WayEventCertificate {
+		rec, created, err := svc.SignWithEventCertificate(c, a, sr)
+		if err != nil {
+			return err
+		}
+		code := http.StatusCreated
+		if !created {
+			code = http.StatusOK
+		}
+		c.JSON(code, gin.H{"pledge": s.viewPledge(rec)})
+		return nil
+	}
+	prep, err := svc.Prepare(c, a, sr)
+	if err != nil {
+		return err
+	}
+	if prep.Repeat != nil {
+		c.JSON(http.StatusOK, gin.H{"pledge": s.viewPledge(*prep.Repeat)})
+		return nil
+	}
+	d := prep.Draft
+	c.JSON(http.StatusCreated, gin.H{"draft": draftView{PledgeID: d.ID, Document: base64.StdEncoding.EncodeToString(d.Document),
+		Digest: hex.EncodeToString(d.Digest[:]), ExpiresAt: d.ExpiresAt.UTC()}})
+	return nil
+}
+
+type signatureRequest struct {
+	CMS string `json:"cms"`
+}
+
+func (s *Server) submitSignature(c *gin.Context, p auth.Principal) error {
+	a, err := applicantOf(p)
+	if err != nil {
+		return err
+	}
+	var req signatureRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	cms, err := base64.StdEncoding.Strict().DecodeString(req.CMS)
+	if err != nil || len(cms) == 0 {
+		return apperr.New(apperr.Malformed, "cms must be the base64 of a DER CMS SignedData").WithCode("CMS_MALFORMED")
+	}
+	rec, created, err := s.deps.Pledges.Service.SubmitOwnSignature(c, a, c.Param("id"), cms)
+	if err != nil {
+		return err
+	}
+	code := http.StatusCreated
+	if !created {
+		code = http.StatusOK
+	}
+	c.JSON(code, gin.H{"pledge": s.viewPledge(rec)})
+	return nil
+}
+
+// ownRecord returns a pledge its applicant or its agency may read; anyone
+// else gets NotFound (existence is not revealed).
+func (s *Server) ownRecord(ctx context.Context, p auth.Principal, id string) (pledge.Record, error) {
+	if p.Role == auth.RoleApplicant {
+		a, err := applicantOf(p)
+		if err != nil {
+			return pledge.Record{}, err
+		}
+		return s.deps.Pledges.Service.Get(ctx, a, id)
+	}
+	r, err := s.deps.Pledges.Records.GetPledge(ctx, id)
+	if err != nil {
+		return pledge.Record{}, err
+	}
+	if p.Role != auth.RoleAgency || r.Agency != p.Org {
+		return pledge.Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+	}
+	return r, nil
+}
+
+func (s *Server) getPledge(c *gin.Context, p auth.Principal) error {
+	r, err := s.ownRecord(c, p, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, s.viewPledge(r))
+	return nil
+}
+
+type reasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) withdrawPledge(c *gin.Context, p auth.Principal) error {
+	a, err := applicantOf(p)
+	if err != nil {
+		return err
+	}
+	var req reasonRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	r, err := s.deps.Pledges.Service.Withdraw(c, a, c.Param("id"), req.Reason)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, s.viewPledge(r))
+	return nil
+}
+
+type acceptRequest struct {
+	DocumentNo string `json:"documentNo"`
+	Date       string `json:"date"`
+}
+
+func (s *Server) acceptPledge(c *gin.Context, p auth.Principal) error {
+	var req acceptRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	r, err := s.deps.Pledges.Service.Accept(c, officerOf(p), c.Param("id"), req.DocumentNo, req.Date)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, s.viewPledge(r))
+	return nil
+}
+
+func (s *Server) returnPledge(c *gin.Context, p auth.Principal) error {
+	var req reasonRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	r, err := s.deps.Pledges.Service.Return(c, officerOf(p), c.Param("id"), req.Reason)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, s.viewPledge(r))
+	return nil
+}
+
+func (s *Server) pledgePackage(c *gin.Context, p auth.Principal) error {
+	r, err := s.ownRecord(c, p, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	b, err := s.deps.Pledges.Service.Package(c, r, s.statusURL(r.ID), s.deps.Pledges.ExtraCertificates)
+	if err != nil {
+		return err
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+r.ID+`.pledge.json"`)
+	c.Data(http.StatusOK, "application/json", b)
+	return nil
+}
+
+// pledgeQR is a QR code of the pledge's public status URL. It reveals
+// nothing but the URL, so it is public; an unknown pledge is 404.
+func (s *Server) pledgeQR(c *gin.Context, _ auth.Principal) error {
+	id := c.Param("id")
+	if _, err := s.deps.Pledges.Records.GetPledge(c, id); err != nil {
+		if apperr.KindOf(err) == apperr.NotFound || apperr.KindOf(err) == apperr.Malformed {
+			return apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+		}
+		return err
+	}
+	png, err := qrcode.Encode(s.statusURL(id), qrcode.Medium, QRSize)
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, err, "cannot draw the QR code")
+	}
+	c.Data(http.StatusOK, "image/png", png)
+	return nil
+}

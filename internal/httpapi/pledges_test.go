@@ -1,0 +1,586 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/seal"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
+	"github.com/pledgeseal/pledgeseal/internal/store"
+	"github.com/pledgeseal/pledgeseal/internal/testredis"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
+	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
+)
+
+// apiOf is the PledgeAPI over a verifytest environment.
+func apiOf(e *verifytest.Env) *PledgeAPI {
+	return &PledgeAPI{Catalogue: e.Catalogue, Notices: e.Notices, Service: e.Service, Records: e.Pledges, Verifier: e.Verifier}
+}
+
+// newPledgeAPI is the pledge domain every harness gets (so the route
+// matrix and the spec check cover its routes). It keeps its own key prefix
+// on the harness's Redis, so its demo seal does not show in seal tests.
+func newPledgeAPI(t *testing.T, _ *store.Store, clk *clock.Fake) *PledgeAPI {
+	t.Helper()
+	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return apiOf(verifytest.New(t, st, clk))
+}
+
+// pledgeHarness is a harness with a handle on its pledge domain. addr, if
+// given, is a Redis for the domain's store (the tokens stay on the shared one).
+func pledgeHarness(t *testing.T, addr ...string) (*harness, *verifytest.Env) {
+	t.Helper()
+	var env *verifytest.Env
+	h := newHarness(t, func(d *Deps) {
+		a := testredis.Addr(t)
+		if len(addr) > 0 {
+			a = addr[0]
+		}
+		st, err := store.New(store.Options{Addrs: []string{a}, Prefix: testredis.Prefix(t) + "pl:", Timeout: time.Second}, d.Clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		env = verifytest.New(t, st, d.Clock.(*clock.Fake))
+		d.Pledges = apiOf(env)
+		// The revocation API works on the same registry as the domain.
+		d.Revocations = env.Revoc
+	})
+	return h, env
+}
+
+func (h *harness) doKey(method, path string, role auth.Role, key string, body any) *httptest.ResponseRecorder {
+	h.t.Helper()
+	raw, err := json.Marshal(body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if str, ok := body.(string); ok {
+		raw = []byte(str)
+	}
+	req := httptest.NewRequest(method, path, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	if tok := h.tok[role]; tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return serve(h, req)
+}
+
+func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, code int) {
+	t.Helper()
+	if rec.Code != code {
+		t.Fatalf("status %d, want %d: %s", rec.Code, code, rec.Body)
+	}
+}
+
+func wantProblem(t *testing.T, rec *httptest.ResponseRecorder, code int, detail string) {
+	t.Helper()
+	wantStatus(t, rec, code)
+	var p Problem
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Detail == "" {
+		t.Fatalf("not a problem document: %s", rec.Body)
+	}
+	if detail != "" && !strings.Contains(rec.Body.String(), detail) {
+		t.Fatalf("problem %s does not mention %q", rec.Body, detail)
+	}
+}
+
+type pledgeFlow struct {
+	h   *harness
+	e   *verifytest.Env
+	ref pledge.NoticeRef
+}
+
+// setUp records the catalogue entry and publishes the notice over HTTP.
+func setUp(t *testing.T, h *harness, e *verifytest.Env) *pledgeFlow {
+	t.Helper()
+	rec := h.do("POST", "/v1/catalogue/entries", auth.RoleAgency, map[string]any{"entry": verifytest.Entry(h.clock.Now())})
+	wantStatus(t, rec, http.StatusCreated)
+	h.clock.Advance(time.Minute)
+	rec = h.do("POST", "/v1/notices", auth.RoleAgency, verifytest.Notice())
+	wantStatus(t, rec, http.StatusCreated)
+	n := decode[noticeView](t, rec)
+	return &pledgeFlow{h: h, e: e, ref: pledge.NoticeRef{ID: n.Notice.ID, Version: n.Notice.Version, Digest: n.Digest}}
+}
+
+func (f *pledgeFlow) body(way string) map[string]any {
+	return map[string]any{"notice": f.ref, "channel": "WEB", "way": way,
+		"facts": []pledge.Fact{{Code: "ORG_NAME", Label: pledge.Text{Zh: "社会团体名称"}, Value: "北京市围棋协会"}}}
+}
+
+// signEvent signs a pledge with an event certificate over HTTP.
+func (f *pledgeFlow) signEvent(t *testing.T, key string) pledgeView {
+	t.Helper()
+	rec := f.h.doKey("POST", "/v1/pledges", auth.RoleApplicant, key, f.body(pledge.WayEventCertificate))
+	wantStatus(t, rec, http.StatusCreated)
+	return decode[struct{ Pledge pledgeView }](t, rec).Pledge
+}
+
+// prepareOwn prepares a draft over HTTP.
+func (f *pledgeFlow) prepareOwn(t *testing.T, key string) draftView {
+	t.Helper()
+	rec := f.h.doKey("POST", "/v1/pledges", auth.RoleApplicant, key, f.body(pledge.WayOwnCertificate))
+	wantStatus(t, rec, http.StatusCreated)
+	return decode[struct{ Draft draftView }](t, rec).Draft
+}
+
+func (f *pledgeFlow) citizen(t *testing.T, parent verifytest.CA) verifytest.CA {
+	now := f.h.clock.Now()
+	return verifytest.NewLeaf(t, testIdentity.Name, parent, now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0), testIdentity.IDNumber)
+}
+
+func signCMS(t *testing.T, doc []byte, signer verifytest.CA, at time.Time) string {
+	t.Helper()
+	cms, err := pki.SignDetached(doc, signer.Cert.Raw, pki.NewKeySigner(signer.Key), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(cms)
+}
+
+func (f *pledgeFlow) accept(t *testing.T, id string) pledgeView {
+	t.Helper()
+	f.h.clock.Advance(time.Minute)
+	rec := f.h.do("POST", "/v1/pledges/"+id+"/accept", auth.RoleAgency, map[string]any{"documentNo": "朝市监许〔2026〕7号", "date": f.h.clock.Now().Format(time.DateOnly)})
+	wantStatus(t, rec, http.StatusOK)
+	f.h.clock.Advance(time.Minute)
+	return decode[pledgeView](t, rec)
+}
+
+func (f *pledgeFlow) pkg(t *testing.T, id string) []byte {
+	t.Helper()
+	rec := f.h.do("GET", "/v1/pledges/"+id+"/package", auth.RoleApplicant, nil)
+	wantStatus(t, rec, http.StatusOK)
+	return rec.Body.Bytes()
+}
+
+func (f *pledgeFlow) verifyPkg(t *testing.T, role auth.Role, pkg []byte) verify.Report {
+	t.Helper()
+	rec := f.h.do("POST", "/v1/verifications", role, map[string]json.RawMessage{"package": pkg})
+	wantStatus(t, rec, http.StatusOK)
+	return decode[verify.Report](t, rec)
+}
+
+func (f *pledgeFlow) verifyStored(t *testing.T, role auth.Role, id string) verify.Report {
+	t.Helper()
+	rec := f.h.do("GET", "/v1/pledges/"+id+"/verification", role, nil)
+	wantStatus(t, rec, http.StatusOK)
+	return decode[verify.Report](t, rec)
+}
+
+func wantReport(t *testing.T, r verify.Report, ind outcome.Indication, sub outcome.SubIndication) {
+	t.Helper()
+	if r.Indication != ind || r.SubIndication != sub {
+		js, _ := json.MarshalIndent(r, "", " ")
+		t.Fatalf("got %s/%s, want %s/%s\n%s", r.Indication, r.SubIndication, ind, sub, js)
+	}
+}
+
+// TestPledgeEndToEnd: catalogue → notice → sign (both ways) → accept →
+// verify TOTAL_PASSED; withdrawal and revocation give their sub-indications.
+func TestPledgeEndToEnd(t *testing.T) {
+	h, e := pledgeHarness(t)
+	f := setUp(t, h, e)
+
+	// The public catalogue query.
+	rec := h.do("GET", "/v1/catalogue/matters/110105/M-0001", auth.RolePublic, nil)
+	wantStatus(t, rec, http.StatusOK)
+	if ans := decode[pledge.MatterAnswer](t, rec); len(ans.Demands) != 1 || ans.Demands[0].Modes[0] != pledge.ModeWrittenPledge {
+		t.Fatalf("matter answer: %s", rec.Body)
+	}
+	rec = h.do("GET", "/v1/catalogue/matters/110105/M-9999", auth.RolePublic, nil)
+	if ans := decode[pledge.MatterAnswer](t, rec); len(ans.Demands) != 0 || ans.Message == nil || ans.Message.Zh != "不在清单内，不得索要" {
+		t.Fatalf("absent matter: %s", rec.Body)
+	}
+	// The public notice fetch returns the notice with its seal.
+	rec = h.do("GET", "/v1/notices/"+f.ref.ID, auth.RolePublic, nil)
+	wantStatus(t, rec, http.StatusOK)
+	if n := decode[noticeView](t, rec); n.Seal == "" || n.Digest != f.ref.Digest {
+		t.Fatalf("notice: %s", rec.Body)
+	}
+
+	// (a) event certificate, with a repeat.
+	ev := f.signEvent(t, "e2e-event-0001")
+	rec = h.doKey("POST", "/v1/pledges", auth.RoleApplicant, "e2e-event-0001", f.body(pledge.WayEventCertificate))
+	wantStatus(t, rec, http.StatusOK)
+	if again := decode[struct{ Pledge pledgeView }](t, rec).Pledge; again.ID != ev.ID {
+		t.Fatalf("repeat made another pledge %s != %s", again.ID, ev.ID)
+	}
+	// (b) own certificate.
+	d := f.prepareOwn(t, "e2e-own-0001")
+	doc, _ := base64.StdEncoding.DecodeString(d.Document)
+	rec = h.do("POST", "/v1/pledges/"+d.PledgeID+"/signature", auth.RoleApplicant, map[string]string{"cms": signCMS(t, doc, f.citizen(t, e.CitizenCA), h.clock.Now())})
+	wantStatus(t, rec, http.StatusCreated)
+
+	for _, id := range []string{ev.ID, d.PledgeID} {
+		if got := f.accept(t, id); got.Status != pledge.StatusAccepted || got.Decision == nil {
+			t.Fatalf("accept: %+v", got)
+		}
+		pkg := f.pkg(t, id)
+		pub := f.verifyPkg(t, auth.RolePublic, pkg)
+		wantReport(t, pub, outcome.TotalPassed, outcome.None)
+		if !pub.Pledge.Applicant.Masked || pub.Pledge.Applicant.IDNumber == testIdentity.IDNumber {
+			t.Fatalf("public report shows personal data: %+v", pub.Pledge.Applicant)
+		}
+		mine := f.verifyStored(t, auth.RoleApplicant, id)
+		wantReport(t, mine, outcome.TotalPassed, outcome.None)
+		if mine.Pledge.Applicant.Masked || mine.Pledge.Applicant.IDNumber != testIdentity.IDNumber {
+			t.Fatalf("the applicant sees a masked report: %+v", mine.Pledge.Applicant)
+		}
+		ag := f.verifyStored(t, auth.RoleAgency, id)
+		if ag.Pledge.Applicant.Masked {
+			t.Fatal("the agency sees a masked report")
+		}
+	}
+	// A batch.
+	rec = h.do("POST", "/v1/verifications", auth.RolePublic, map[string][]json.RawMessage{"packages": {f.pkg(t, ev.ID), f.pkg(t, d.PledgeID)}})
+	wantStatus(t, rec, http.StatusOK)
+	if b := decode[batchView](t, rec); b.Indication != outcome.TotalPassed || len(b.Reports) != 2 {
+		t.Fatalf("batch: %s", rec.Body)
+	}
+
+	// The QR code of the status URL.
+	rec = h.do("GET", "/v1/pledges/"+ev.ID+"/qr", auth.RolePublic, nil)
+	wantStatus(t, rec, http.StatusOK)
+	img, err := png.Decode(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil || rec.Header().Get("Content-Type") != "image/png" {
+		t.Fatalf("QR is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != QRSize || b.Dy() != QRSize {
+		t.Fatalf("QR size %v", b)
+	}
+	wantStatus(t, h.do("GET", "/v1/pledges/P00000000000000000000000000000000/qr", auth.RolePublic, nil), http.StatusNotFound)
+
+	// Withdrawal before the decision.
+	w := f.signEvent(t, "e2e-withdraw-1")
+	rec = h.do("POST", "/v1/pledges/"+w.ID+"/withdraw", auth.RoleApplicant, map[string]string{"reason": "改走普通程序"})
+	wantStatus(t, rec, http.StatusOK)
+	wantReport(t, f.verifyStored(t, auth.RolePublic, w.ID), outcome.TotalFailed, outcome.PledgeWithdrawn)
+	wantProblem(t, h.do("POST", "/v1/pledges/"+ev.ID+"/withdraw", auth.RoleApplicant, map[string]string{"reason": "太晚了"}), http.StatusConflict, "NOT_WITHDRAWABLE")
+
+	// Revocation of the decision (enforcement, over the revocation API).
+	rec = h.do("POST", "/v1/revocations", auth.RoleEnforcement, map[string]any{
+		"subjects": []map[string]string{{"kind": "pledge", "id": ev.ID}}, "reason": "DECISION_REVOKED", "documentNo": "朝市监撤〔2026〕3号"})
+	if rec.Code != http.StatusCreated && rec.Code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", rec.Code, rec.Body)
+	}
+	wantReport(t, f.verifyStored(t, auth.RolePublic, ev.ID), outcome.TotalFailed, outcome.DecisionRevoked)
+	wantReport(t, f.verifyStored(t, auth.RolePublic, d.PledgeID), outcome.TotalPassed, outcome.None)
+
+	// Returned by the agency.
+	r := f.signEvent(t, "e2e-return-01")
+	wantStatus(t, h.do("POST", "/v1/pledges/"+r.ID+"/return", auth.RoleAgency, map[string]string{"reason": "材料不全"}), http.StatusOK)
+	wantReport(t, f.verifyStored(t, auth.RolePublic, r.ID), outcome.TotalFailed, verify.PledgeReturned)
+}
+
+// mutatePkg changes a package's JSON.
+func mutatePkg(t *testing.T, pkg []byte, fn func(p *pledge.Package)) []byte {
+	t.Helper()
+	var p pledge.Package
+	if err := json.Unmarshal(pkg, &p); err != nil {
+		t.Fatal(err)
+	}
+	fn(&p)
+	out, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestPledgeBadInput: every bad input has its own case and gets a clear
+// 4xx or a FAILED sub-indication, never a 500.
+func TestPledgeBadInput(t *testing.T) {
+	h, e := pledgeHarness(t)
+	f := setUp(t, h, e)
+	a := f.signEvent(t, "bad-input-a-01")
+	f.accept(t, a.ID)
+	b := f.signEvent(t, "bad-input-b-01")
+	f.accept(t, b.ID)
+	pkgA, pkgB := f.pkg(t, a.ID), f.pkg(t, b.ID)
+	var pb pledge.Package
+	_ = json.Unmarshal(pkgB, &pb)
+	b64 := base64.StdEncoding.EncodeToString
+	unb64 := func(s string) []byte {
+		out, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+
+	t.Run("tampered document", func(t *testing.T) {
+		pkg := mutatePkg(t, pkgA, func(p *pledge.Package) {
+			d, err := pledge.ParseDocument(unb64(p.Document))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Facts[0].Value = "北京市象棋协会"
+			c, _ := d.Canonical()
+			p.Document = b64(c)
+		})
+		wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalFailed, outcome.HashFailure)
+	})
+	t.Run("notice digest mismatch when signing", func(t *testing.T) {
+		body := f.body(pledge.WayEventCertificate)
+		ref := f.ref
+		ref.Digest = strings.Repeat("0", 64)
+		body["notice"] = ref
+		wantProblem(t, h.doKey("POST", "/v1/pledges", auth.RoleApplicant, "bad-digest-0001", body), http.StatusConflict, "NOTICE_DIGEST_MISMATCH")
+	})
+	t.Run("notice digest mismatch in a package", func(t *testing.T) {
+		pkg := mutatePkg(t, pkgA, func(p *pledge.Package) {
+			n := e.Published.Notice
+			if n.ID == "" {
+				got, err := e.Notices.Get(context.Background(), f.ref.ID, f.ref.Version)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n = got.Notice
+			}
+			n.Liability = pledge.Text{Zh: "不承担责任"}
+			c, _ := n.Canonical()
+			p.Notice.Document = b64(c)
+		})
+		wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalFailed, outcome.NoticeMismatch)
+	})
+	t.Run("signature by a certificate outside the trust anchors", func(t *testing.T) {
+		d := f.prepareOwn(t, "bad-outside-001")
+		doc := unb64(d.Document)
+		rec := h.do("POST", "/v1/pledges/"+d.PledgeID+"/signature", auth.RoleApplicant, map[string]string{"cms": signCMS(t, doc, f.citizen(t, e.OutsideCA), h.clock.Now())})
+		wantProblem(t, rec, http.StatusForbidden, "NO_CERTIFICATE_CHAIN_FOUND")
+	})
+	t.Run("swapped applicant signature", func(t *testing.T) {
+		d := f.prepareOwn(t, "bad-swapped-001")
+		other := f.prepareOwn(t, "bad-swapped-002")
+		rec := h.do("POST", "/v1/pledges/"+d.PledgeID+"/signature", auth.RoleApplicant, map[string]string{"cms": signCMS(t, unb64(other.Document), f.citizen(t, e.CitizenCA), h.clock.Now())})
+		wantProblem(t, rec, http.StatusForbidden, "SIGNATURE_INVALID")
+		pkg := mutatePkg(t, pkgA, func(p *pledge.Package) { p.ApplicantSignature = pb.ApplicantSignature })
+		wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalFailed, outcome.HashFailure)
+	})
+	t.Run("SES made over another pledge", func(t *testing.T) {
+		pkg := mutatePkg(t, pkgA, func(p *pledge.Package) { p.AgencySeal = pb.AgencySeal })
+		wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalFailed, outcome.HashFailure)
+	})
+	t.Run("expired seal", func(t *testing.T) {
+		pkg := mutatePkg(t, pkgA, func(p *pledge.Package) {
+			p.AgencySeal.SES = b64(e.SignAt(t, unb64(p.AgencySeal.SealedData), e.Seal.Info.Property.ValidEnd.Add(time.Hour), "pledge:"+p.PledgeID))
+		})
+		wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalFailed, outcome.SealOutOfValidity)
+	})
+	t.Run("malformed JSON", func(t *testing.T) {
+		wantProblem(t, h.do("POST", "/v1/verifications", auth.RolePublic, `{"package": {`), http.StatusBadRequest, "")
+		wantProblem(t, h.doKey("POST", "/v1/pledges", auth.RoleApplicant, "bad-json-00001", "not json"), http.StatusBadRequest, "")
+		// A package that is JSON but not a package is a FORMAT_FAILURE report.
+		wantReport(t, f.verifyPkg(t, auth.RolePublic, []byte(`{"format":"x"}`)), outcome.TotalFailed, outcome.FormatFailure)
+	})
+	t.Run("malformed base64", func(t *testing.T) {
+		d := f.prepareOwn(t, "bad-base64-0001")
+		wantProblem(t, h.do("POST", "/v1/pledges/"+d.PledgeID+"/signature", auth.RoleApplicant, map[string]string{"cms": "***"}), http.StatusBadRequest, "CMS_MALFORMED")
+		wantReport(t, f.verifyPkg(t, auth.RolePublic, mutatePkg(t, pkgA, func(p *pledge.Package) { p.Document = "@@" })), outcome.TotalFailed, outcome.FormatFailure)
+	})
+	t.Run("malformed DER", func(t *testing.T) {
+		d := f.prepareOwn(t, "bad-der-000001")
+		wantProblem(t, h.do("POST", "/v1/pledges/"+d.PledgeID+"/signature", auth.RoleApplicant, map[string]string{"cms": b64([]byte{0x30, 0x80, 0x01})}), http.StatusBadRequest, "CMS_MALFORMED")
+		wantReport(t, f.verifyPkg(t, auth.RolePublic, mutatePkg(t, pkgA, func(p *pledge.Package) { p.AgencySeal.SES = b64([]byte{0x04, 0x01, 0x00}) })), outcome.TotalFailed, outcome.FormatFailure)
+	})
+	t.Run("oversized body", func(t *testing.T) {
+		big := `{"package": "` + strings.Repeat("A", 70<<10) + `"}`
+		wantProblem(t, h.do("POST", "/v1/verifications", auth.RolePublic, big), http.StatusRequestEntityTooLarge, "")
+	})
+	t.Run("unknown fields", func(t *testing.T) {
+		body := f.body(pledge.WayEventCertificate)
+		body["applicant"] = map[string]string{"name": "李四"}
+		wantProblem(t, h.doKey("POST", "/v1/pledges", auth.RoleApplicant, "bad-unknown-001", body), http.StatusBadRequest, "applicant")
+		wantProblem(t, h.do("POST", "/v1/verifications", auth.RolePublic, map[string]any{"package": json.RawMessage(pkgA), "extra": 1}), http.StatusBadRequest, "extra")
+	})
+	t.Run("barred applicant", func(t *testing.T) {
+		now := h.clock.Now()
+		subject := e.Service.SubjectIndex(verifytest.Applicant)
+		if err := e.Bars.PutBar(context.Background(), pledge.Bar{ID: "B-1", Subject: subject, Reason: pledge.BarFalsePledge, ScopeKind: "ALL",
+			Start: now.Add(-time.Hour), End: now.AddDate(1, 0, 0), EndRule: pledge.Text{Zh: "信用修复后解除"}, Source: "credit-china", DocumentNo: "失信〔2026〕1号"}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			_ = e.Bars.PutBar(context.Background(), pledge.Bar{ID: "B-1", Subject: subject, Reason: pledge.BarFalsePledge, ScopeKind: "ALL",
+				Start: now.Add(-time.Hour), End: now.AddDate(1, 0, 0), EndRule: pledge.Text{Zh: "信用修复后解除"}, Source: "credit-china", Repaired: true, RepairedAt: now})
+		}()
+		wantProblem(t, h.doKey("POST", "/v1/pledges", auth.RoleApplicant, "bad-barred-0001", f.body(pledge.WayEventCertificate)), http.StatusForbidden, "APPLICANT_BARRED")
+	})
+	t.Run("matter not in the catalogue", func(t *testing.T) {
+		n := verifytest.Notice()
+		n.ID = "N-NOT-LISTED"
+		n.Entry.Matter = "M-9999"
+		rec := h.do("POST", "/v1/notices", auth.RoleAgency, n)
+		if rec.Code < 400 || rec.Code >= 500 {
+			t.Fatalf("notice for a matter not in the catalogue: %d %s", rec.Code, rec.Body)
+		}
+		body := f.body(pledge.WayEventCertificate)
+		body["notice"] = pledge.NoticeRef{ID: "N-NOT-LISTED", Version: 1, Digest: strings.Repeat("a", 64)}
+		wantProblem(t, h.doKey("POST", "/v1/pledges", auth.RoleApplicant, "bad-matter-0001", body), http.StatusNotFound, "NOTICE_NOT_FOUND")
+	})
+	t.Run("seal suspended before acceptance", func(t *testing.T) {
+		c := f.signEvent(t, "bad-suspend-001")
+		if _, err := e.Seals.ChangeStatus(context.Background(), verifytest.SealMaker, verifytest.ESID, seal.StatusChange{
+			Action: seal.Suspend, Reason: "印章保管人变更", DocumentNo: "朝市监印停〔2026〕1号"}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			_, _ = e.Seals.ChangeStatus(context.Background(), verifytest.SealMaker, verifytest.ESID, seal.StatusChange{
+				Action: seal.Restore, Reason: "恢复", DocumentNo: "朝市监印复〔2026〕1号"})
+		}()
+		h.clock.Advance(time.Minute)
+		wantProblem(t, h.do("POST", "/v1/pledges/"+c.ID+"/accept", auth.RoleAgency, map[string]any{"documentNo": "X-1", "date": "2026-11-25"}), http.StatusConflict, "SEAL_NOT_ACTIVE")
+		// A counter-seal made anyway while suspended (a faulty or rogue
+		// system) fails verification with SEAL_SUSPENDED.
+		pkg := f.pkg(t, c.ID)
+		forged := mutatePkg(t, pkg, func(p *pledge.Package) {
+			doc := unb64(p.Document)
+			data, err := pledge.SignedPledgeBytes(p.PledgeID, pki.Digest(doc), unb64(p.ApplicantSignature.CMS))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.AgencySeal = &pledge.PackageSeal{SealedData: b64(data), SES: b64(e.SignAt(t, data, h.clock.Now(), "pledge:"+p.PledgeID)), DocumentNo: "X-1", Date: "2026-11-25"}
+		})
+		r := f.verifyPkg(t, auth.RolePublic, forged)
+		if r.Indication != outcome.TotalFailed || r.SubIndication != outcome.SealSuspended {
+			t.Fatalf("got %s/%s", r.Indication, r.SubIndication)
+		}
+	})
+	t.Run("wrong role and foreign pledge", func(t *testing.T) {
+		wantStatus(t, h.do("POST", "/v1/pledges/"+a.ID+"/accept", auth.RoleApplicant, map[string]any{"documentNo": "X", "date": "2026-11-25"}), http.StatusForbidden)
+		wantStatus(t, h.do("GET", "/v1/pledges/"+a.ID+"/package", auth.RoleEnforcement, nil), http.StatusForbidden)
+		wantProblem(t, h.do("POST", "/v1/pledges", auth.RoleApplicant, f.body(pledge.WayEventCertificate)), http.StatusBadRequest, "IDEMPOTENCY_KEY_REQUIRED")
+	})
+}
+
+// TestPledgeRedisDown: with the pledge store's Redis gone, verification
+// answers INDETERMINATE / TRY_LATER and state-changing routes 503.
+func TestPledgeRedisDown(t *testing.T) {
+	srv := testredis.Start(t)
+	h, e := pledgeHarness(t, srv.Addr)
+	f := setUp(t, h, e)
+	ev := f.signEvent(t, "down-event-001")
+	f.accept(t, ev.ID)
+	pkg := f.pkg(t, ev.ID)
+	wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalPassed, outcome.None)
+	srv.Kill()
+	wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.IndeterminateResult, outcome.TryLater)
+	for _, rec := range []*httptest.ResponseRecorder{
+		h.doKey("POST", "/v1/pledges", auth.RoleApplicant, "down-event-002", f.body(pledge.WayEventCertificate)),
+		h.do("POST", "/v1/pledges/"+ev.ID+"/withdraw", auth.RoleApplicant, map[string]string{"reason": "x"}),
+		h.do("POST", "/v1/notices", auth.RoleAgency, verifytest.Notice()),
+		h.do("GET", "/v1/pledges/"+ev.ID+"/verification", auth.RolePublic, nil),
+	} {
+		wantProblem(t, rec, http.StatusServiceUnavailable, "")
+	}
+}
+
+// TestOpenSSLOverHTTP: the applicant's CMS signature and the agency's SES
+// in a package fetched through the API verify with OpenSSL (the domain
+// tests in internal/pledge do the same on the service's own bytes).
+func TestOpenSSLOverHTTP(t *testing.T) {
+	bin, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed")
+	}
+	h, e := pledgeHarness(t)
+	f := setUp(t, h, e)
+	ev := f.signEvent(t, "openssl-http-01")
+	f.accept(t, ev.ID)
+	var p pledge.Package
+	if err := json.Unmarshal(f.pkg(t, ev.ID), &p); err != nil {
+		t.Fatal(err)
+	}
+	dec := func(s string) []byte {
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	pubPEM := func(c *smx509.Certificate) []byte {
+		der, err := smx509.MarshalPKIXPublicKey(c.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	}
+	check := func(name string, pub, msg, sig []byte, wantOK bool) {
+		t.Helper()
+		out, err := exec.Command(bin, "dgst", "-sm3", "-verify", write(name+".pub", pub),
+			"-sigopt", "distid:1234567812345678", "-signature", write(name+".sig", sig), write(name+".msg", msg)).CombinedOutput()
+		if ok := err == nil && strings.Contains(string(out), "Verified OK"); ok != wantOK {
+			t.Fatalf("%s: openssl says %q (err %v), want ok=%v", name, out, err, wantOK)
+		}
+	}
+	sm3 := func(b []byte) string {
+		out, err := exec.Command(bin, "dgst", "-sm3", "-r", write("sm3.in", b)).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Fields(string(out))[0]
+	}
+	// Applicant: signed attributes (messageDigest = SM3 of the document).
+	cms, err := pki.ParseCMS(dec(p.ApplicantSignature.CMS))
+	if err != nil || len(cms.Signers) != 1 || cms.Signers[0].Cert == nil {
+		t.Fatalf("CMS: %v", err)
+	}
+	si := cms.Signers[0]
+	check("applicant", pubPEM(si.Cert), si.SignedAttrs, si.Signature, true)
+	if got := sm3(dec(p.Document)); got != fmt.Sprintf("%x", si.MessageDigest) {
+		t.Fatalf("openssl SM3 of the document %s, messageDigest %x", got, si.MessageDigest)
+	}
+	bad := append([]byte{}, si.SignedAttrs...)
+	bad[len(bad)-1] ^= 1
+	check("applicant-tampered", pubPEM(si.Cert), bad, si.Signature, false)
+	// Agency: the SES signature over TBS_Sign, whose dataHash is SM3 of
+	// the sealed signed-pledge bytes.
+	sig, err := ses.ParseSignature(dec(p.AgencySeal.SES))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := pki.ParseCertificate(sig.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("agency", pubPEM(signer), sig.RawTBS, sig.Value, true)
+	if got := sm3(dec(p.AgencySeal.SealedData)); got != fmt.Sprintf("%x", sig.TBS.DataHash) {
+		t.Fatalf("openssl SM3 of the sealed data %s, dataHash %x", got, sig.TBS.DataHash)
+	}
+}

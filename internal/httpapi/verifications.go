@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
+)
+
+func (s *Server) verificationRoutes() {
+	if s.deps.Pledges == nil || s.deps.Pledges.Verifier == nil {
+		return
+	}
+	s.handle(http.MethodPost, "/v1/verifications", anyone(), s.verifyPackages)
+	s.handle(http.MethodGet, "/v1/pledges/{id}/verification", anyone(), s.pledgeVerification)
+}
+
+// verifyRequest carries one package or a batch. Packages are embedded as
+// JSON objects and parsed strictly by pledge.ParsePackage.
+type verifyRequest struct {
+	Package  json.RawMessage   `json:"package"`
+	Packages []json.RawMessage `json:"packages"`
+}
+
+func (r *verifyRequest) Validate() error {
+	switch {
+	case len(r.Package) > 0 && r.Packages != nil:
+		return apperr.New(apperr.Malformed, "give either package or packages, not both").WithCode("FIELD_INVALID")
+	case len(r.Package) == 0 && len(r.Packages) == 0:
+		return apperr.New(apperr.Malformed, "give package (one) or packages (1 to %d)", verify.MaxBatch).WithCode("FIELD_INVALID")
+	case len(r.Packages) > verify.MaxBatch:
+		return apperr.New(apperr.Malformed, "at most %d packages per batch", verify.MaxBatch).WithCode("BATCH_SIZE")
+	}
+	return nil
+}
+
+// viewerOf is who reads a report: the applicant (identity from the token)
+// or the agency (organisation from the token) see personal data of their
+// own pledges; everyone else sees it masked.
+func viewerOf(p auth.Principal) verify.Viewer {
+	switch p.Role {
+	case auth.RoleAgency:
+		return verify.Viewer{Agency: p.Org}
+	case auth.RoleApplicant:
+		if a, err := applicantOf(p); err == nil {
+			return verify.Viewer{Applicant: &a}
+		}
+	}
+	return verify.Public()
+}
+
+type batchView struct {
+	Indication outcome.Indication `json:"indication"`
+	Reports    []verify.Report    `json:"reports"`
+}
+
+func worst(rs []verify.Report) outcome.Indication {
+	out := make([]outcome.Report, len(rs))
+	for i, r := range rs {
+		out[i] = outcome.Report{Indication: r.Indication}
+	}
+	return outcome.Worst(out)
+}
+
+// verifyPackages verifies one package (the report) or a batch (every
+// report and the worst indication). A package that does not parse is a
+// TOTAL_FAILED / FORMAT_FAILURE report, not a 400: the request was valid.
+func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
+	var req verifyRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v, viewer := s.deps.Pledges.Verifier, viewerOf(p)
+	if len(req.Package) > 0 {
+		c.JSON(http.StatusOK, v.Verify(c, req.Package, viewer))
+		return nil
+	}
+	pkgs := make([][]byte, len(req.Packages))
+	for i, b := range req.Packages {
+		pkgs[i] = b
+	}
+	rs, err := v.VerifyBatch(c, pkgs, viewer)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, batchView{Indication: worst(rs), Reports: rs})
+	return nil
+}
+
+// pledgeVerification verifies the current package of a stored pledge: the
+// status link of every package and QR code. Anyone may ask; personal data
+// is masked except for the applicant and the agency.
+func (s *Server) pledgeVerification(c *gin.Context, p auth.Principal) error {
+	id := c.Param("id")
+	r, err := s.deps.Pledges.Records.GetPledge(c, id)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.Malformed {
+			return apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+		}
+		return err
+	}
+	b, err := s.deps.Pledges.Service.Package(c, r, s.statusURL(r.ID), s.deps.Pledges.ExtraCertificates)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, s.deps.Pledges.Verifier.Verify(c, b, viewerOf(p)))
+	return nil
+}
