@@ -105,6 +105,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	}
 	reg := store.NewRegistry(st)
 	deps.Seals, deps.Revocations = seal.NewRegistry(reg, seal.Config{}, clk), seal.NewRevocations(reg, clk)
+	deps.Enforce, deps.Webhooks = newEnforceAPI(t, st, clk)
 	deps.Pledges = newPledgeAPI(t, st, clk) // pledges_test.go
 	for _, o := range opts {
 		o(&deps)

@@ -48,6 +48,10 @@ type Deps struct {
 	// Pledges is the pledge domain: catalogue, notices, pledges,
 	// packages and verification reports (pledges.go).
 	Pledges *PledgeAPI
+	// Enforce is the post-check service (enforce.go); Webhooks the
+	// notification service (webhooks.go).
+	Enforce  EnforceService
+	Webhooks WebhookService
 }
 
 // Options tune the HTTP layer.
@@ -137,6 +141,8 @@ func (s *Server) registerRoutes() {
 	s.noticeRoutes()
 	s.pledgeRoutes()
 	s.verificationRoutes()
+	s.enforceRoutes()
+	s.webhookRoutes()
 }
 
 // ginPath turns /v1/seals/{id} into /v1/seals/:id.

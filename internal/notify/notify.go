@@ -166,8 +166,14 @@ func (s *Service) Replay(ctx context.Context, p auth.Principal, deliveryID strin
 	return s.st.Replay(ctx, deliveryID, s.clk.Now().UnixMilli())
 }
 
+// DeadLetter is a dead-lettered delivery (its body omitted).
+type DeadLetter struct {
+	ID, Hook, State, LastError string
+	Attempts                   int
+}
+
 // Dead lists dead-lettered deliveries (admin only).
-func (s *Service) Dead(ctx context.Context, p auth.Principal) ([]store.Delivery, error) {
+func (s *Service) Dead(ctx context.Context, p auth.Principal) ([]DeadLetter, error) {
 	if p.Role != auth.RoleAdmin {
 		return nil, apperr.New(apperr.Forbidden, "only admins list dead-lettered deliveries").WithCode("FORBIDDEN")
 	}
@@ -175,14 +181,13 @@ func (s *Service) Dead(ctx context.Context, p auth.Principal) ([]store.Delivery,
 	if err != nil {
 		return nil, err
 	}
-	out := make([]store.Delivery, 0, len(ids))
+	out := make([]DeadLetter, 0, len(ids))
 	for _, id := range ids {
 		d, err := s.st.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		d.Body = ""
-		out = append(out, d)
+		out = append(out, DeadLetter{ID: d.ID, Hook: d.Hook, State: d.State, LastError: d.LastError, Attempts: d.Attempts})
 	}
 	return out, nil
 }
