@@ -131,6 +131,11 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 	a := &App{Config: cfg, Log: log, Store: c.store, Material: c.mat, Tokens: c.tokens, Registry: reg, clock: clk}
 	sealStore := store.NewRegistry(c.store)
 	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
+	pledges, err := buildPledgeAPI(c, sealStore, &maker, reg, log, clk) // pledges.go
+	if err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
 	a.API = httpapi.New(httpapi.Deps{
 		Log:      log,
 		Clock:    clk,
@@ -143,6 +148,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		},
 		Seals:       seal.NewRegistry(sealStore, seal.Config{Maker: &maker, MakerTrust: c.mat.Trust}, clk),
 		Revocations: seal.NewRevocations(sealStore, clk),
+		Pledges:     pledges,
 	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL})
 	return a, nil
 }

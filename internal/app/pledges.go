@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/httpapi"
+	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/seal"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+	"github.com/pledgeseal/pledgeseal/internal/store"
+	"github.com/pledgeseal/pledgeseal/internal/trust"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
+)
+
+// startupPrincipal files the dev seals at start-up and reads the registry
+// for the sealer (audited as such).
+func startupPrincipal() auth.Principal {
+	return auth.Principal{Role: auth.RoleSealMaker, TokenID: "startup"}
+}
+
+// buildPledgeAPI wires the pledge domain: catalogue, notices, bars and
+// pledges over the store, the agency sealer over the seal registry, the
+// event CA and applicant trust from the trust material, and the verifier
+// whose status sources are the registry and the pledge repository.
+func buildPledgeAPI(c *core, sealStore *store.Registry, maker *ses.Maker, reg prometheus.Registerer, log *slog.Logger, clk clock.Clock) (*httpapi.PledgeAPI, error) {
+	prot, err := pii.New(c.mat.DataKeys.Enc, c.mat.DataKeys.Index)
+	if err != nil {
+		return nil, &StartupError{Step: "personal-data keys", Err: err}
+	}
+	seals := seal.NewRegistry(sealStore, seal.Config{Maker: maker, MakerTrust: c.mat.Trust}, clk)
+	if c.mat.Dev {
+		fileDevSeals(c.mat, seals, log, clk)
+	}
+	// Applicant signatures chain to the configured roots through the
+	// applicant CA (event certificates) or any other configured CA.
+	var inter []*smx509.Certificate
+	if ca := c.mat.ApplicantCA.Cert; ca != nil {
+		inter = append([]*smx509.Certificate{ca}, c.mat.ApplicantCA.Chain...)
+	}
+	applicantTrust := pki.NewTrustStore(c.mat.Roots, inter)
+	sealer := &registrySealer{mat: c.mat, seals: seals, src: sealStore, clk: clk}
+	cat := pledge.NewCatalogue(store.NewCatalogueRepo(c.store), clk)
+	notices := pledge.NewNotices(store.NewNoticeRepo(c.store), cat, sealer, clk)
+	pledges := store.NewPledgeRepo(c.store, prot)
+	svc := pledge.NewService(pledge.Deps{
+		Catalogue: cat, Notices: notices, Bars: store.NewBarRepo(c.store), Pledges: pledges, Indexer: prot,
+		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk,
+	})
+	v, err := verify.New(verify.Options{
+		SealTrust: c.mat.Trust, ApplicantTrust: applicantTrust, Registry: sealStore, Pledges: pledges,
+		Clock: clk, Registerer: reg,
+	})
+	if err != nil {
+		return nil, &StartupError{Step: "verifier", Err: err}
+	}
+	return &httpapi.PledgeAPI{Catalogue: cat, Notices: notices, Service: svc, Records: pledges, Verifier: v}, nil
+}
+
+// devESID is the esID of a demo agency's dev seal.
+func devESID(code string) string { return "DEV-" + code }
+
+// fileDevSeals makes and files one seal per demo agency whose signing
+// certificate has none in the registry yet (dev material only). A failure
+// (e.g. Redis not up yet) is logged, not fatal: the agency then cannot seal
+// until a seal is filed (pledgectl or POST /v1/seals) or the server restarts.
+func fileDevSeals(m *trust.Material, seals *seal.Registry, log *slog.Logger, clk clock.Clock) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	now := clk.Now()
+	for _, ag := range m.Agencies {
+		pg, err := seals.List(ctx, startupPrincipal(), seal.ListFilter{Agency: ag.Code, SignerCert: pki.Digest(ag.CertDER), Limit: 1})
+		if err != nil {
+			log.Warn("cannot check the dev seals", "agency", ag.Code, "err", err.Error())
+			return
+		}
+		if len(pg.IDs) > 0 {
+			continue
+		}
+		end := ag.Cert.NotAfter
+		if end.After(now.AddDate(3, 0, 0)) {
+			end = now.AddDate(3, 0, 0)
+		}
+		_, err = seals.Make(ctx, startupPrincipal(), seal.MakeRequest{
+			Filing: seal.Filing{Agency: ag.Code, Category: seal.CategoryStatutoryName, TypeCode: seal.TypeStatutoryName,
+				DocumentNo: "DEV-" + ag.Code, Note: "development seal filed at start-up"},
+			ESID: devESID(ag.Code), Name: ag.Name, SignerCerts: [][]byte{ag.CertDER},
+			ValidStart: now.Add(-time.Minute), ValidEnd: end,
+			Picture: ses.Picture{Type: "PNG", Data: devPicture(), Width: 40, Height: 40},
+		})
+		if err != nil && apperr.KindOf(err) != apperr.Conflict {
+			log.Warn("cannot file the dev seal", "agency", ag.Code, "err", err.Error())
+			continue
+		}
+		log.Info("filed a dev seal", "agency", ag.Code, "es_id", devESID(ag.Code))
+	}
+}
+
+// devPicture is a 1×1 transparent PNG.
+func devPicture() []byte {
+	return []byte{0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00,
+		0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00,
+		0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82}
+}
+
+// registrySealer seals with the agency's newest seal in the registry that
+// lists the agency's signing certificate and is ACTIVE now; it reads the
+// registry on every sealing, so a seal filed, suspended or restored through
+// the API takes effect at once.
+type registrySealer struct {
+	mat   *trust.Material
+	seals *seal.Registry
+	src   *store.Registry
+	clk   clock.Clock
+}
+
+// SealData implements pledge.Sealer.
+func (r *registrySealer) SealData(ctx context.Context, agency string, data []byte, propertyInfo string) ([]byte, error) {
+	ag, ok := r.mat.Agency(agency)
+	if !ok {
+		return nil, apperr.New(apperr.Conflict, "the agency has no signing key on this service (机关无可用印章)").WithCode("NO_ACTIVE_SEAL")
+	}
+	pg, err := r.seals.List(ctx, startupPrincipal(), seal.ListFilter{Agency: agency, SignerCert: pki.Digest(ag.CertDER), Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	var chosen *ses.Seal
+	for i := len(pg.IDs) - 1; i >= 0 && chosen == nil; i-- {
+		s, err := r.seals.Get(ctx, pg.IDs[i])
+		if err != nil {
+			return nil, err
+		}
+		if s.Status.Code != status.Active {
+			continue
+		}
+		if chosen, err = ses.ParseSeal(s.DER); err != nil {
+			return nil, apperr.Wrap(apperr.Internal, err, "a registered seal does not parse")
+		}
+	}
+	if chosen == nil {
+		return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode("SEAL_NOT_ACTIVE")
+	}
+	s := pledge.NewSESSealer(map[string]pledge.AgencySeal{agency: {Seal: chosen, Signer: ses.Signer{Signer: ag.Signer(), Cert: ag.CertDER}}}, r.src, r.clk)
+	return s.SealData(ctx, agency, data, propertyInfo)
+}
