@@ -1,0 +1,268 @@
+// Package pledgecli owns the pledgectl commands for pledges: `pledge
+// verify PACKAGE [--online BASEURL] [--trust PEM...] [--json]`. It reads a
+// package file, verifies it offline with internal/verify (integrity,
+// signatures, chains, seals and bindings: "valid at signing time"), asks a
+// PledgeSeal server for the status now when --online is given, and prints
+// the report as text or JSON with the exit status of `pledgectl ofd
+// verify`: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 usage or
+// unreadable input.
+//
+// It must not hold verification logic of its own, touch Redis, or send
+// anything but the package to the server named by --online.
+package pledgecli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+	"github.com/spf13/cobra"
+
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
+)
+
+// Exit statuses (as for `pledgectl ofd verify`).
+const (
+	ExitPassed        = 0
+	ExitFailed        = 1
+	ExitIndeterminate = 2
+	ExitUsage         = 3
+)
+
+// onlineTimeout bounds the call to the server.
+const onlineTimeout = 20 * time.Second
+
+// ExitError carries the process exit status; pledgectl's main maps it.
+type ExitError struct {
+	Code int
+	Msg  string
+}
+
+func (e *ExitError) Error() string { return e.Msg }
+
+// ExitCode returns the exit status.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+func usagef(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Commands returns the top-level `pledge` command.
+func Commands(stdout io.Writer, clk clock.Clock) []*cobra.Command {
+	return commands(stdout, clk, http.DefaultClient)
+}
+
+func commands(stdout io.Writer, clk clock.Clock, client *http.Client) []*cobra.Command {
+	c := &cobra.Command{Use: "pledge", Short: "Verify pledge packages (承诺书验证)"}
+	c.AddCommand(verifyCmd(stdout, clk, client))
+	return []*cobra.Command{c}
+}
+
+// Output is the JSON output of `pledge verify`.
+type Output struct {
+	// Indication is the worst of the offline report and, with --online,
+	// the server's report.
+	Indication outcome.Indication `json:"indication"`
+	Offline    verify.Report      `json:"offline"`
+	Online     *verify.Report     `json:"online,omitempty"`
+	// OnlineError says why the server could not answer (then INDETERMINATE).
+	OnlineError string `json:"onlineError,omitempty"`
+}
+
+func verifyCmd(stdout io.Writer, clk clock.Clock, client *http.Client) *cobra.Command {
+	var (
+		trust  []string
+		online string
+		asJSON bool
+	)
+	c := &cobra.Command{
+		Use:   "verify PACKAGE",
+		Short: "Verify a pledge package offline, and its status now with --online",
+		Long: `Verify a pledge package (pledgeseal.package/v1) offline: the applicant's
+CMS signature and certificate chain, the notice binding and seal, and the
+agency's counter-seal ("valid at signing time"). Status now (withdrawal,
+findings, revocation of the decision) needs --online BASEURL, which posts
+the package to BASEURL/v1/verifications.
+
+Exit status: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 usage error
+or unreadable input.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pkg, err := readFile(args[0])
+			if err != nil {
+				return err
+			}
+			ts, err := loadTrust(trust)
+			if err != nil {
+				return err
+			}
+			v, err := verify.New(verify.Options{SealTrust: ts, ApplicantTrust: ts, Clock: clk})
+			if err != nil {
+				return err
+			}
+			out := Output{Offline: v.Verify(cmd.Context(), pkg, verify.Public())}
+			reports := []outcome.Report{{Indication: out.Offline.Indication}}
+			if online != "" {
+				r, err := askServer(cmd.Context(), client, online, pkg)
+				if err != nil {
+					var ee *ExitError
+					if errors.As(err, &ee) {
+						return err
+					}
+					out.OnlineError = err.Error()
+					reports = append(reports, outcome.Report{Indication: outcome.IndeterminateResult})
+				} else {
+					out.Online = r
+					reports = append(reports, outcome.Report{Indication: r.Indication})
+				}
+			}
+			out.Indication = outcome.Worst(reports)
+			if asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(out); err != nil {
+					return err
+				}
+			} else {
+				printText(stdout, out)
+			}
+			switch out.Indication {
+			case outcome.TotalPassed:
+				return nil
+			case outcome.TotalFailed:
+				return &ExitError{Code: ExitFailed, Msg: "verification failed (验证失败)"}
+			}
+			return &ExitError{Code: ExitIndeterminate, Msg: "verification indeterminate (无法确定)"}
+		},
+	}
+	c.Flags().StringArrayVar(&trust, "trust", nil, "PEM file of trust anchors for seals and applicant certificates (repeatable)")
+	c.Flags().StringVar(&online, "online", "", "base URL of a PledgeSeal server to ask for the status now")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
+	return c
+}
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, usagef("cannot read package %q: %v", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, pledge.MaxPackage+1))
+	if err != nil {
+		return nil, usagef("cannot read package %q: %v", path, err)
+	}
+	if len(b) > pledge.MaxPackage {
+		return nil, usagef("package %q is larger than %d bytes", path, pledge.MaxPackage)
+	}
+	return b, nil
+}
+
+func loadTrust(paths []string) (*pki.TrustStore, error) {
+	var anchors []*smx509.Certificate
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, usagef("cannot read trust file %q", p)
+		}
+		certs, err := pki.ParseCertificatesPEM(b)
+		if err != nil {
+			return nil, usagef("trust file %q: %v", p, err)
+		}
+		anchors = append(anchors, certs...)
+	}
+	return pki.NewTrustStore(anchors, nil), nil
+}
+
+// askServer posts the package to BASEURL/v1/verifications. A bad URL is a
+// usage error; a server that cannot answer is an ordinary error (the
+// caller reports INDETERMINATE).
+func askServer(ctx context.Context, client *http.Client, base string, pkg []byte) (*verify.Report, error) {
+	u, err := url.Parse(strings.TrimRight(base, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, usagef("--online must be an http(s) base URL, such as https://pledge.example.gov.cn")
+	}
+	body, err := json.Marshal(map[string]json.RawMessage{"package": pkg})
+	if err != nil {
+		// The package is not JSON: the offline report says so; the
+		// server would say the same.
+		return nil, errors.New("the package is not JSON, so it was not sent")
+	}
+	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String()+"/v1/verifications", bytes.NewReader(body))
+	if err != nil {
+		return nil, usagef("--online: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the server cannot be reached: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("the server's answer cannot be read: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("the server answered %d: %s", resp.StatusCode, strings.TrimSpace(string(b[:min(len(b), 300)])))
+	}
+	var r verify.Report
+	if err := json.Unmarshal(b, &r); err != nil || r.Format != verify.Format {
+		return nil, errors.New("the server's answer is not a verification report")
+	}
+	return &r, nil
+}
+
+func printText(w io.Writer, out Output) {
+	r := out.Offline
+	fmt.Fprintf(w, "Result (结论): %s\n", out.Indication)
+	if p := r.Pledge; p != nil {
+		fmt.Fprintf(w, "Pledge %s  agency %s  matter %s/%s/%s  applicant %s %s\n", p.PledgeID, p.Agency,
+			p.Entry.Region, p.Entry.Matter, p.Entry.Certificate, p.Applicant.Name, p.Applicant.IDNumber)
+		if d := p.Decision; d != nil {
+			fmt.Fprintf(w, "Decision %s of %s\n", d.DocumentNo, d.Date)
+		}
+	}
+	section := func(title string, ind outcome.Indication, sub outcome.SubIndication, checks []verify.Check) {
+		fmt.Fprintf(w, "\n%s: %s %s\n", title, ind, sub)
+		for _, c := range checks {
+			s := ""
+			if c.SubIndication != "" {
+				s = " [" + string(c.SubIndication) + "]"
+			}
+			fmt.Fprintf(w, "  %-14s %-32s %s%s\n", c.Result, c.Name, c.Detail, s)
+		}
+	}
+	section("Valid at signing time (签署时有效性, offline)", r.ValidAtSigning.Indication, r.ValidAtSigning.SubIndication, r.ValidAtSigning.Checks)
+	if out.Online != nil {
+		o := out.Online
+		section("Status now (当前状态, from the server)", o.StatusNow.Indication, o.StatusNow.SubIndication, o.StatusNow.Checks)
+		if o.Freshness.StatusReadAt != nil {
+			fmt.Fprintf(w, "  status read at %s\n", o.Freshness.StatusReadAt.Format(time.RFC3339))
+		}
+		if o.Indication != outcome.TotalPassed {
+			fmt.Fprintf(w, "  server's overall answer: %s %s\n", o.Indication, o.SubIndication)
+		}
+	} else if out.OnlineError != "" {
+		fmt.Fprintf(w, "\nStatus now: INDETERMINATE TRY_LATER (%s)\n", out.OnlineError)
+	} else {
+		fmt.Fprintf(w, "\nStatus now: not checked (offline); use --online BASEURL\n")
+	}
+}

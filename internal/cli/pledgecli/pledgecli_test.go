@@ -1,0 +1,138 @@
+package pledgecli
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/httpapi"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/seal"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+	"github.com/pledgeseal/pledgeseal/internal/store"
+	"github.com/pledgeseal/pledgeseal/internal/testredis"
+	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
+)
+
+// run executes `pledge verify args...` and returns the exit status and output.
+func run(t *testing.T, clk clock.Clock, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	cmds := commands(&out, clk, &http.Client{Timeout: 5 * time.Second})
+	root := cmds[0]
+	root.SetArgs(append([]string{"verify"}, args...))
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SilenceErrors, root.SilenceUsage = true, true
+	err := root.Execute()
+	if err == nil {
+		return 0, out.String()
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code, out.String() + ee.Msg
+	}
+	return -1, out.String() + err.Error()
+}
+
+func TestPledgeVerify(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	e := verifytest.New(t, st, clk)
+	e.Ready(t)
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pemOf := func(cs ...*smx509.Certificate) []byte {
+		var b []byte
+		for _, c := range cs {
+			b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+		}
+		return b
+	}
+	trust := write("trust.pem", pemOf(e.SealRoot.Cert, e.ApplicantRoot.Cert, e.CitizenCA.Cert))
+	good := e.Accepted(t, "cli-good-000001")
+	goodPkg := write("good.json", e.Package(t, good))
+	var p pledge.Package
+	_ = json.Unmarshal(e.Package(t, good), &p)
+	p.Notice.SES = p.AgencySeal.SES
+	tampered, _ := json.Marshal(p)
+	badPkg := write("bad.json", tampered)
+
+	// The server: the real HTTP API over the same domain.
+	tokens, err := auth.NewTokens(st, bytes.Repeat([]byte{7}, 32), e.Protector, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Clock: clk, Auth: tokens, Tokens: tokens,
+		Pledges: &httpapi.PledgeAPI{Catalogue: e.Catalogue, Notices: e.Notices, Service: e.Service, Records: e.Pledges, Verifier: e.Verifier}},
+		httpapi.Options{}).Handler())
+	defer srv.Close()
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		has  string
+	}{
+		{"offline passes", []string{"--trust", trust, goodPkg}, ExitPassed, "TOTAL_PASSED"},
+		{"offline without anchors", []string{goodPkg}, ExitIndeterminate, "NO_CERTIFICATE_CHAIN_FOUND"},
+		{"tampered", []string{"--trust", trust, badPkg}, ExitFailed, "TOTAL_FAILED"},
+		{"not a package", []string{"--trust", trust, write("x.json", []byte("{}"))}, ExitFailed, "FORMAT_FAILURE"},
+		{"missing file", []string{filepath.Join(dir, "none.json")}, ExitUsage, "cannot read"},
+		{"bad trust file", []string{"--trust", write("t.pem", []byte("x")), goodPkg}, ExitUsage, "trust file"},
+		{"bad online URL", []string{"--trust", trust, "--online", "ftp://x", goodPkg}, ExitUsage, "--online"},
+		{"online passes", []string{"--trust", trust, "--online", srv.URL, goodPkg}, ExitPassed, "Status now"},
+		{"server down", []string{"--trust", trust, "--online", "http://127.0.0.1:1", goodPkg}, ExitIndeterminate, "TRY_LATER"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out := run(t, clk, c.args...)
+			if code != c.code || !strings.Contains(out, c.has) {
+				t.Fatalf("exit %d (want %d), output lacks %q:\n%s", code, c.code, c.has, out)
+			}
+		})
+	}
+
+	// Revoked now: offline still passes, online fails.
+	if _, err := e.Revoc.Revoke(t.Context(), auth.Principal{Role: auth.RoleEnforcement, Org: "110105", TokenID: "t"}, seal.RevokeRequest{
+		Subjects: []status.Subject{verifytest.SubjectOfPledge(good.ID)}, Reason: seal.ReasonDecisionRevoked, DocumentNo: "撤〔2026〕1号"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run(t, clk, "--trust", trust, goodPkg); code != ExitPassed {
+		t.Fatalf("offline after revocation: %d %s", code, out)
+	}
+	code, out := run(t, clk, "--json", "--trust", trust, "--online", srv.URL, goodPkg)
+	if code != ExitFailed {
+		t.Fatalf("online after revocation: %d %s", code, out)
+	}
+	var o Output
+	if err := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &o); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	if o.Online == nil || o.Online.SubIndication != outcome.DecisionRevoked || o.Offline.Indication != outcome.TotalPassed {
+		t.Fatalf("json output: %+v", o)
+	}
+}
