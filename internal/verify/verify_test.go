@@ -23,7 +23,9 @@ import (
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T, addr ...string) *verifytest.Env {
+func newEnv(t *testing.T, addr ...string) *verifytest.Env { return newEnvB(t, addr...) }
+
+func newEnvB(t testing.TB, addr ...string) *verifytest.Env {
 	t.Helper()
 	if len(addr) == 0 {
 		addr = []string{testredis.Addr(t)}
