@@ -47,7 +47,8 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		b.add(ScopeNow, CheckFindings, outcome.NotPerformed, "", "%s", off)
 		return
 	}
-	ra, pa, rerr, perr := v.lookup(ctx, sealedAt, reg, []status.Subject{pledgeSub})
+	ans := v.lookup(ctx, sealedAt, reg, []status.Subject{pledgeSub})
+	ra, pa, rerr, perr := ans.reg, ans.pl, ans.regErr, ans.plErr
 	if rerr == nil && perr == nil {
 		t := ra.ReadAt
 		if pa.ReadAt.Before(t) {

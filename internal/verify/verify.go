@@ -337,18 +337,23 @@ func sesCheck(b builder, name, what string, rep outcome.Report, hashSub outcome.
 	b.add(ScopeSigning, name, res, sub, "%s does not verify: %s", what, strings.Join(bad, "; "))
 }
 
+// answers holds what both status sources said (or why they did not).
+type answers struct {
+	reg, pl       status.Answer
+	regErr, plErr error
+}
+
 // lookup asks both sources concurrently; each is one Redis round trip.
-func (v *Verifier) lookup(ctx context.Context, at time.Time, reg, pl []status.Subject) (status.Answer, status.Answer, error, error) {
+func (v *Verifier) lookup(ctx context.Context, at time.Time, reg, pl []status.Subject) answers {
 	var wg sync.WaitGroup
-	var ra, pa status.Answer
-	rerr, perr := errors.New("no registry source is configured"), errors.New("no pledge status source is configured")
+	out := answers{regErr: errors.New("no registry source is configured"), plErr: errors.New("no pledge status source is configured")}
 	v.lookups.Inc()
 	if v.opts.Registry != nil {
 		wg.Add(1)
 		v.trips.Inc()
 		go func() {
 			defer wg.Done()
-			ra, rerr = checked(v.opts.Registry.Lookup(ctx, at, reg))(len(reg))
+			out.reg, out.regErr = checked(ctx, v.opts.Registry, at, reg)
 		}()
 	}
 	if v.opts.Pledges != nil {
@@ -356,22 +361,21 @@ func (v *Verifier) lookup(ctx context.Context, at time.Time, reg, pl []status.Su
 		v.trips.Inc()
 		go func() {
 			defer wg.Done()
-			pa, perr = checked(v.opts.Pledges.Lookup(ctx, at, pl))(len(pl))
+			out.pl, out.plErr = checked(ctx, v.opts.Pledges, at, pl)
 		}()
 	}
 	wg.Wait()
-	return ra, pa, rerr, perr
+	return out
 }
 
-// checked refuses an answer of the wrong length (fail closed).
-func checked(a status.Answer, err error) func(int) (status.Answer, error) {
-	return func(n int) (status.Answer, error) {
-		if err != nil {
-			return status.Answer{}, err
-		}
-		if len(a.Results) != n {
-			return status.Answer{}, errors.New("the status source answered a different number of subjects")
-		}
-		return a, nil
+// checked asks src and refuses an answer of the wrong length (fail closed).
+func checked(ctx context.Context, src status.Source, at time.Time, subs []status.Subject) (status.Answer, error) {
+	a, err := src.Lookup(ctx, at, subs)
+	if err != nil {
+		return status.Answer{}, err
 	}
+	if len(a.Results) != len(subs) {
+		return status.Answer{}, errors.New("the status source answered a different number of subjects")
+	}
+	return a, nil
 }
