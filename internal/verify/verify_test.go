@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -188,6 +189,21 @@ func TestVerifyCases(t *testing.T) {
 			_ = json.Unmarshal(otherPkg, &o)
 			p.ApplicantSignature = o.ApplicantSignature
 		}), outcome.TotalFailed, outcome.HashFailure},
+		{"corrupted signature value", mutate(t, signedPkg, func(p *pledge.Package) {
+			der := unb64(t, p.ApplicantSignature.CMS)
+			cms, err := pki.ParseCMS(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := cms.Signers[0].Signature
+			i := bytes.Index(der, sig)
+			if i < 0 {
+				t.Fatal("signature value not found in the CMS")
+			}
+			bad := append([]byte{}, der...)
+			bad[i+len(sig)-1] ^= 0x01 // last byte of s: still DER, no longer valid
+			p.ApplicantSignature.CMS = b64(bad)
+		}), outcome.TotalFailed, outcome.SigCryptoFailure},
 		{"SES made over another pledge", mutate(t, acceptedPkg, func(p *pledge.Package) {
 			var o pledge.Package
 			_ = json.Unmarshal(otherPkg, &o)
