@@ -22,6 +22,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/config"
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
+	"github.com/pledgeseal/pledgeseal/internal/notify"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
@@ -49,6 +50,8 @@ type App struct {
 	Tokens   *auth.Tokens
 	Registry *prometheus.Registry
 	clock    clock.Clock
+	// Notify delivers webhooks (enforce.go); Serve runs its worker.
+	Notify *notify.Service
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -131,6 +134,12 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 	a := &App{Config: cfg, Log: log, Store: c.store, Material: c.mat, Tokens: c.tokens, Registry: reg, clock: clk}
 	sealStore := store.NewRegistry(c.store)
 	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
+	enf, hooks, err := buildEnforcement(c, sealStore, log, clk) // enforce.go
+	if err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
+	a.Notify = hooks
 	pledges, err := buildPledgeAPI(c, sealStore, &maker, reg, log, clk) // pledges.go
 	if err != nil {
 		_ = c.store.Close()
@@ -148,6 +157,8 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		},
 		Seals:       seal.NewRegistry(sealStore, seal.Config{Maker: &maker, MakerTrust: c.mat.Trust}, clk),
 		Revocations: seal.NewRevocations(sealStore, clk),
+		Enforce:     enf,
+		Webhooks:    hooks,
 		Pledges:     pledges,
 	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL})
 	return a, nil
@@ -194,6 +205,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	a.runNotifier(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("pledged listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "trust", a.Material)

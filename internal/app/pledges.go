@@ -54,7 +54,7 @@ func buildPledgeAPI(c *core, sealStore *store.Registry, maker *ses.Maker, reg pr
 	notices := pledge.NewNotices(store.NewNoticeRepo(c.store), cat, sealer, clk)
 	pledges := store.NewPledgeRepo(c.store, prot)
 	svc := pledge.NewService(pledge.Deps{
-		Catalogue: cat, Notices: notices, Bars: store.NewBarRepo(c.store), Pledges: pledges, Indexer: prot,
+		Catalogue: cat, Notices: notices, Bars: store.CombinedBars{Base: store.NewBarRepo(c.store), Registry: sealStore}, Pledges: pledges, Indexer: prot,
 		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk,
 	})
 	v, err := verify.New(verify.Options{

@@ -54,6 +54,7 @@ type Deps struct {
 	// Tasks keeps post-check tasks; Calendar counts working days; Location
 	// is where due dates are civil dates (default Asia/Shanghai, UTC+8).
 	Tasks    Tasks
+	Policies Policies
 	Calendar Calendar
 	Location *time.Location
 }
@@ -336,7 +337,9 @@ func (s *Service) RecordFinding(ctx context.Context, p auth.Principal, req Findi
 			reason, barReason = "NOT_FULFILLED", pledge.BarUnfulfilledPledge
 			f.State = status.NotFulfilled
 		}
-		bar := s.barFor(rec, "B"+id[1:], barReason, req.DocumentNo, f.Effective)
+		// The pledge service checks bars at whole seconds: the bar starts
+		// at the start of the second of the finding.
+		bar := s.barFor(rec, "B"+id[1:], barReason, req.DocumentNo, f.Effective.Truncate(time.Second))
 		f.BarID = bar.ID
 		c.To, c.Reason = f.State, reason
 		c.From = []status.Code{status.Unknown, status.Active}
@@ -449,6 +452,6 @@ func (s *Service) Reverse(ctx context.Context, p auth.Principal, req ReverseRequ
 		Effective: now, Items: []status.Subject{{Kind: status.KindPledge, ID: rec.ID, Digest: rec.Digest}},
 		Data: map[string]string{"finding": id, "reverses": orig.ID, "pledge": rec.ID, "agency": rec.Agency, "bar": orig.BarID}}
 	w := store.EnforcementWrite{FindingID: id, PledgeID: rec.ID, LiftSubject: rec.Applicant,
-		Lift: &store.BarLift{BarID: orig.BarID, At: now, Reason: req.Reason, DocumentNo: req.DocumentNo, FindingID: id}}
+		Lift: &store.BarLift{BarID: orig.BarID, At: now.Truncate(time.Second), Reason: req.Reason, DocumentNo: req.DocumentNo, FindingID: id}}
 	return s.commit(ctx, c, w, f)
 }

@@ -20,6 +20,42 @@ type Tasks interface {
 	TasksDue(ctx context.Context, from, to, limit int64) ([][]byte, error)
 }
 
+// Policies finds the catalogue entry a pledge was signed under
+// (*pledge.Catalogue implements it).
+type Policies interface {
+	EntryAt(ctx context.Context, key pledge.EntryKey, at time.Time) (pledge.Entry, error)
+}
+
+// OpenTask creates (or returns) the post-check task of a decided pledge,
+// following the post-check policy of the catalogue entry in force when the
+// pledge was signed. The pledge's agency, enforcement officers whose
+// jurisdiction covers it and admins may open it. (The acceptance flow
+// should call CreateTask itself; this is the explicit way.)
+func (s *Service) OpenTask(ctx context.Context, p auth.Principal, pledgeID string) (Task, error) {
+	if s.d.Policies == nil {
+		return Task{}, apperr.New(apperr.Unavailable, "post-check policies are not configured")
+	}
+	if !codePattern.MatchString(pledgeID) {
+		return Task{}, apperr.New(apperr.Malformed, "pledgeId must be a pledge ID")
+	}
+	rec, err := s.d.Pledges.GetPledge(ctx, pledgeID)
+	if err != nil {
+		return Task{}, err
+	}
+	switch {
+	case p.Role == auth.RoleAdmin:
+	case p.Role == auth.RoleAgency && p.Org == rec.Agency:
+	case p.Role == auth.RoleEnforcement && Covers(p.Org, rec.Entry.Region):
+	default:
+		return Task{}, forbidden("you may not open a task for this pledge")
+	}
+	entry, err := s.d.Policies.EntryAt(ctx, rec.Entry, rec.CreatedAt)
+	if err != nil {
+		return Task{}, err
+	}
+	return s.CreateTask(ctx, rec, entry.PostCheck)
+}
+
 // Task states as listed.
 const (
 	TaskOpen   = "OPEN"

@@ -20,6 +20,7 @@ type EnforceService interface {
 	RunDraw(ctx context.Context, p auth.Principal, req enforce.DrawRequest) (enforce.Draw, error)
 	GetDraw(ctx context.Context, id string) (enforce.Draw, error)
 	ListTasks(ctx context.Context, p auth.Principal, f enforce.TaskFilter) ([]enforce.Task, error)
+	OpenTask(ctx context.Context, p auth.Principal, pledgeID string) (enforce.Task, error)
 }
 
 func (s *Server) enforceRoutes() {
@@ -32,6 +33,32 @@ func (s *Server) enforceRoutes() {
 	s.handle(http.MethodPost, "/v1/enforcement/draws", only(auth.RoleEnforcement), s.runDraw)
 	s.handle(http.MethodGet, "/v1/enforcement/draws/{id}", anyone(), s.getDraw)
 	s.handle(http.MethodGet, "/v1/enforcement/tasks", only(auth.RoleEnforcement, auth.RoleAgency, auth.RoleAdmin), s.listTasks)
+	s.handle(http.MethodPost, "/v1/enforcement/tasks", only(auth.RoleEnforcement, auth.RoleAgency, auth.RoleAdmin), s.openTask)
+}
+
+type taskBody struct {
+	PledgeID string `json:"pledgeId"`
+}
+
+// Validate checks the shape.
+func (b taskBody) Validate() error {
+	if b.PledgeID == "" {
+		return apperr.New(apperr.Malformed, "pledgeId is required")
+	}
+	return nil
+}
+
+func (s *Server) openTask(c *gin.Context, p auth.Principal) error {
+	var b taskBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	t, err := s.deps.Enforce.OpenTask(c.Request.Context(), p, b.PledgeID)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, t)
+	return nil
 }
 
 type findingBody struct {

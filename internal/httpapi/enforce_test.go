@@ -37,7 +37,7 @@ func newEnforceAPI(t *testing.T, st *store.Store, clk clock.Clock) (EnforceServi
 	t.Helper()
 	reg := store.NewRegistry(st)
 	svc, err := enforce.New(enforce.Deps{Registry: reg, Pledges: store.NewPledgeRepo(st, enforceProtector(t)), Clock: clk,
-		Tasks: store.NewTaskRepo(st)})
+		Tasks: store.NewTaskRepo(st), Policies: pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,150 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/config"
+	"github.com/pledgeseal/pledgeseal/internal/enforce"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/testredis"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
+	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
+)
+
+// TestEnforcementOverHTTP is the end-to-end path through the real
+// application: decided pledge → task → draw → FALSE_CONFIRMED → the
+// pledge's report says TOTAL_FAILED / PLEDGE_FALSE while valid at signing
+// time stays TOTAL_PASSED → the applicant's next pledge is refused with the
+// bar's reason → an appeal reversal lifts the bar.
+func TestEnforcementOverHTTP(t *testing.T) {
+	keys := devMaterial(t)
+	env := baseEnv(keys, testredis.Addr(t), testredis.FreePort(t))
+	getenv := func(k string) string {
+		for _, kv := range env {
+			if name, v, _ := strings.Cut(kv, "="); name == k {
+				return v
+			}
+		}
+		return ""
+	}
+	cfg, err := config.Load(nil, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Build(cfg, getenv, slog.New(slog.DiscardHandler), clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ag := a.Material.Agencies[0].Code
+	ctx := context.Background()
+	tok := func(req auth.CreateRequest) string {
+		req.TTL = time.Hour
+		iss, err := a.Tokens.Create(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return iss.Secret
+	}
+	agency := tok(auth.CreateRequest{Role: auth.RoleAgency, Org: ag})
+	officer := tok(auth.CreateRequest{Role: auth.RoleEnforcement, Org: "110000"})
+	applicant := tok(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "张三丰", IDType: "RESIDENT_ID", IDNumber: "110101199003071234"}})
+	h := a.API.Handler()
+	do := func(method, path, token, key string, body any) *httptest.ResponseRecorder {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req := httptest.NewRequest(method, path, rd)
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	must := func(rec *httptest.ResponseRecorder, code int) *httptest.ResponseRecorder {
+		t.Helper()
+		if rec.Code != code {
+			t.Fatalf("status %d, want %d: %s", rec.Code, code, rec.Body)
+		}
+		return rec
+	}
+	entry := verifytest.Entry(time.Now())
+	entry.Owner = ag
+	must(do("POST", "/v1/catalogue/entries", agency, "", map[string]any{"entry": entry}), http.StatusCreated)
+	n := verifytest.Notice()
+	n.Agency = ag
+	var pub struct {
+		Notice pledge.Notice
+		Digest string
+	}
+	_ = json.Unmarshal(must(do("POST", "/v1/notices", agency, "", n), http.StatusCreated).Body.Bytes(), &pub)
+	sign := func(key string) *httptest.ResponseRecorder {
+		return do("POST", "/v1/pledges", applicant, key, map[string]any{"notice": pledge.NoticeRef{ID: pub.Notice.ID, Version: pub.Notice.Version, Digest: pub.Digest},
+			"channel": "WEB", "way": "EVENT_CERTIFICATE"})
+	}
+	var made struct{ Pledge struct{ ID string } }
+	_ = json.Unmarshal(must(sign("enforce-0000001"), http.StatusCreated).Body.Bytes(), &made)
+	id := made.Pledge.ID
+	must(do("POST", "/v1/pledges/"+id+"/accept", agency, "", map[string]string{"documentNo": "DEV-1", "date": time.Now().Format(time.DateOnly)}), http.StatusOK)
+
+	// task
+	var task enforce.Task
+	_ = json.Unmarshal(must(do("POST", "/v1/enforcement/tasks", agency, "", map[string]string{"pledgeId": id}), http.StatusCreated).Body.Bytes(), &task)
+	if task.Status != enforce.TaskOpen || task.Due == "" {
+		t.Fatalf("task %+v", task)
+	}
+	if rec := must(do("GET", "/v1/enforcement/tasks?status=OPEN", officer, "", nil), http.StatusOK); !strings.Contains(rec.Body.String(), id) {
+		t.Fatalf("task list %s", rec.Body)
+	}
+	// draw
+	var d enforce.Draw
+	_ = json.Unmarshal(must(do("POST", "/v1/enforcement/draws", officer, "", map[string]any{"region": entry.Region, "matter": entry.Matter,
+		"ratioPermille": 100, "floor": 1, "inspectors": []string{"INS-1", "INS-2"}, "inspectorsPerPledge": 1,
+		"population": []map[string]string{{"pledgeId": id, "tier": "D"}}}), http.StatusCreated).Body.Bytes(), &d)
+	if len(d.Result.Selection) != 1 || d.Result.Selection[0].PledgeID != id {
+		t.Fatalf("draw %+v", d.Result)
+	}
+	must(do("GET", "/v1/enforcement/draws/"+d.ID, "", "", nil), http.StatusOK)
+	// FALSE_CONFIRMED
+	var f enforce.Finding
+	_ = json.Unmarshal(must(do("POST", "/v1/enforcement/findings", officer, "", map[string]any{"pledgeId": id, "outcome": "FALSE_CONFIRMED",
+		"documentNo": "朝市监核〔2026〕9号", "evidence": []string{strings.Repeat("0a", 32)}, "inspector": d.Result.Selection[0].Inspectors[0]}),
+		http.StatusCreated).Body.Bytes(), &f)
+	var r verify.Report
+	_ = json.Unmarshal(must(do("GET", "/v1/pledges/"+id+"/verification", "", "", nil), http.StatusOK).Body.Bytes(), &r)
+	if r.Indication != outcome.TotalFailed || r.SubIndication != outcome.PledgeFalse || r.ValidAtSigning.Indication != outcome.TotalPassed {
+		t.Fatalf("report after the finding: %s/%s, at signing %s", r.Indication, r.SubIndication, r.ValidAtSigning.Indication)
+	}
+	// the next pledge is refused with the bar's reason
+	rec := sign("enforce-0000002")
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "APPLICANT_BARRED") || !strings.Contains(rec.Body.String(), pledge.BarFalsePledge) {
+		t.Fatalf("next pledge: %d %s", rec.Code, rec.Body)
+	}
+	// appeal reversal lifts the bar
+	must(do("POST", "/v1/enforcement/findings/"+f.ID+"/reversal", officer, "", map[string]string{"reason": "APPEAL_UPHELD", "documentNo": "朝复〔2026〕1号"}), http.StatusCreated)
+	must(sign("enforce-0000003"), http.StatusCreated)
+	_ = json.Unmarshal(must(do("GET", "/v1/pledges/"+id+"/verification", "", "", nil), http.StatusOK).Body.Bytes(), &r)
+	if r.Indication != outcome.TotalPassed {
+		t.Fatalf("report after the appeal: %s/%s", r.Indication, r.SubIndication)
+	}
+}
