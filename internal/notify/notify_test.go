@@ -42,7 +42,12 @@ type rig struct {
 
 func newRig(t *testing.T, addr, prefix string, clk *clock.Fake, o Options) rig {
 	t.Helper()
-	st, err := store.New(store.Options{Addrs: []string{addr}, Prefix: prefix, Timeout: 2 * time.Second}, clk)
+	return newRigOpts(t, store.Options{Addrs: []string{addr}, Prefix: prefix, Timeout: 2 * time.Second}, clk, o)
+}
+
+func newRigOpts(t *testing.T, so store.Options, clk *clock.Fake, o Options) rig {
+	t.Helper()
+	st, err := store.New(so, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,10 +126,22 @@ func (rc *receiver) seqs() []uint64 {
 }
 
 func TestDeliveries(t *testing.T) {
+	deliveries(t, func(t *testing.T, clk *clock.Fake) rig {
+		return newRig(t, testredis.Addr(t), testredis.Prefix(t), clk, Options{})
+	})
+}
+
+// TestDeliveriesCluster runs the same on the 3-master cluster.
+func TestDeliveriesCluster(t *testing.T) {
+	deliveries(t, func(t *testing.T, clk *clock.Fake) rig {
+		return newRigOpts(t, store.Options{Addrs: testredis.ClusterAddrs(t), Cluster: true, Prefix: testredis.Prefix(t), Timeout: 2 * time.Second}, clk, Options{})
+	})
+}
+
+func deliveries(t *testing.T, mk func(*testing.T, *clock.Fake) rig) {
 	ctx := context.Background()
-	addr, prefix := testredis.Addr(t), testredis.Prefix(t)
 	clk := clock.NewFake(t0)
-	r := newRig(t, addr, prefix, clk, Options{})
+	r := mk(t, clk)
 	all := newReceiver(t, clk)
 	mine := newReceiver(t, clk)
 	if _, err := r.svc.Register(ctx, admin, all.srv.URL, secret); err != nil {
