@@ -226,6 +226,25 @@ func (s *Server) submitSignature(c *gin.Context, p auth.Principal) error {
 	return nil
 }
 
+// findPledge reads a pledge by an ID taken from the path; an ID that
+// cannot be a pledge ID is NotFound before any store access.
+func (s *Server) findPledge(ctx context.Context, id string) (pledge.Record, error) {
+	if !validPledgeID(id) {
+		return pledge.Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+	}
+	return s.deps.Pledges.Records.GetPledge(ctx, id)
+}
+
+// validPledgeID reports whether id has the shape of a pledge ID
+// ("P" and 32 lowercase hex digits).
+func validPledgeID(id string) bool {
+	if len(id) != 33 || id[0] != 'P' {
+		return false
+	}
+	_, err := hex.DecodeString(id[1:])
+	return err == nil && id[1:] == strings.ToLower(id[1:])
+}
+
 // ownRecord returns a pledge its applicant or its agency may read; anyone
 // else gets NotFound (existence is not revealed).
 func (s *Server) ownRecord(ctx context.Context, p auth.Principal, id string) (pledge.Record, error) {
@@ -236,7 +255,7 @@ func (s *Server) ownRecord(ctx context.Context, p auth.Principal, id string) (pl
 		}
 		return s.deps.Pledges.Service.Get(ctx, a, id)
 	}
-	r, err := s.deps.Pledges.Records.GetPledge(ctx, id)
+	r, err := s.findPledge(ctx, id)
 	if err != nil {
 		return pledge.Record{}, err
 	}
@@ -325,10 +344,7 @@ func (s *Server) pledgePackage(c *gin.Context, p auth.Principal) error {
 // nothing but the URL, so it is public; an unknown pledge is 404.
 func (s *Server) pledgeQR(c *gin.Context, _ auth.Principal) error {
 	id := c.Param("id")
-	if _, err := s.deps.Pledges.Records.GetPledge(c, id); err != nil {
-		if apperr.KindOf(err) == apperr.NotFound || apperr.KindOf(err) == apperr.Malformed {
-			return apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
-		}
+	if _, err := s.findPledge(c, id); err != nil {
 		return err
 	}
 	png, err := qrcode.Encode(s.statusURL(id), qrcode.Medium, QRSize)

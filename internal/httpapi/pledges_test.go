@@ -478,6 +478,10 @@ func TestPledgeBadInput(t *testing.T) {
 		wantStatus(t, h.do("POST", "/v1/pledges/"+a.ID+"/accept", auth.RoleApplicant, map[string]any{"documentNo": "X", "date": "2026-11-25"}), http.StatusForbidden)
 		wantStatus(t, h.do("GET", "/v1/pledges/"+a.ID+"/package", auth.RoleEnforcement, nil), http.StatusForbidden)
 		wantProblem(t, h.do("POST", "/v1/pledges", auth.RoleApplicant, f.body(pledge.WayEventCertificate)), http.StatusBadRequest, "IDEMPOTENCY_KEY_REQUIRED")
+		for _, id := range []string{"not-a-pledge", "P" + strings.Repeat("G", 32), strings.ToUpper(a.ID), "%7Bx%7D"} {
+			wantProblem(t, h.do("GET", "/v1/pledges/"+id+"/verification", auth.RolePublic, nil), http.StatusNotFound, "PLEDGE_NOT_FOUND")
+			wantProblem(t, h.do("GET", "/v1/pledges/"+id+"/package", auth.RoleAgency, nil), http.StatusNotFound, "")
+		}
 	})
 }
 

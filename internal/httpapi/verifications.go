@@ -97,11 +97,8 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 // is masked except for the applicant and the agency.
 func (s *Server) pledgeVerification(c *gin.Context, p auth.Principal) error {
 	id := c.Param("id")
-	r, err := s.deps.Pledges.Records.GetPledge(c, id)
+	r, err := s.findPledge(c, id)
 	if err != nil {
-		if apperr.KindOf(err) == apperr.Malformed {
-			return apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
-		}
 		return err
 	}
 	b, err := s.deps.Pledges.Service.Package(c, r, s.statusURL(r.ID), s.deps.Pledges.ExtraCertificates)
