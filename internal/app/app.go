@@ -28,6 +28,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
+	"github.com/pledgeseal/pledgeseal/internal/web"
 )
 
 // Env is what the process gives the application.
@@ -145,6 +146,11 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		_ = c.store.Close()
 		return nil, err
 	}
+	pages, err := web.New() // the web pages (internal/web)
+	if err != nil {
+		_ = c.store.Close()
+		return nil, &StartupError{Step: "web pages", Err: err}
+	}
 	a.API = httpapi.New(httpapi.Deps{
 		Log:      log,
 		Clock:    clk,
@@ -160,6 +166,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Enforce:     enf,
 		Webhooks:    hooks,
 		Pledges:     pledges,
+		Web:         pages,
 	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL})
 	return a, nil
 }

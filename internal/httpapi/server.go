@@ -52,6 +52,9 @@ type Deps struct {
 	// notification service (webhooks.go).
 	Enforce  EnforceService
 	Webhooks WebhookService
+	// Web serves the web pages (internal/web) at /, /app/ and /assets/
+	// (web.go); nil serves no pages.
+	Web http.Handler
 }
 
 // Options tune the HTTP layer.
@@ -122,6 +125,7 @@ func New(deps Deps, opts Options) *Server {
 		writeProblemStatus(c, http.StatusMethodNotAllowed, "method "+c.Request.Method+" is not allowed here")
 	})
 	s.registerRoutes()
+	s.webRoutes()
 	return s
 }
 

@@ -1,0 +1,547 @@
+// PledgeSeal pages: hand-written, no framework, no build step. Every page
+// calls the JSON API (/v1/...) of the same origin; the bearer token pasted
+// at sign-in lives in sessionStorage only.
+"use strict";
+
+(function () {
+  var MSGS = {};
+  try { MSGS = JSON.parse(document.getElementById("msgs").textContent); } catch (e) { MSGS = {}; }
+  var LANG = document.body.getAttribute("data-lang") || "zh-CN";
+  var TOKEN_KEY = "pledgeseal.token";
+  var MINE_KEY = "pledgeseal.mine";
+  var PLEDGE_ID = /P[0-9a-f]{32}/;
+
+  function t(k) { return Object.prototype.hasOwnProperty.call(MSGS, k) ? MSGS[k] : k; }
+  function $(id) { return document.getElementById(id); }
+  function el(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        if (k === "text") { e.textContent = attrs[k]; } else if (k === "cls") { e.className = attrs[k]; } else { e.setAttribute(k, attrs[k]); }
+      });
+    }
+    (kids || []).forEach(function (c) { if (c !== null && c !== undefined) { e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); } });
+    return e;
+  }
+  function clear(e) { while (e.firstChild) { e.removeChild(e.firstChild); } return e; }
+  function say(id, text, kind) { var e = $(id); if (!e) { return; } e.textContent = text || ""; e.className = "msg" + (kind ? " " + kind : ""); }
+  function txt(x) { if (!x) { return ""; } if (typeof x === "string") { return x; } return (LANG === "en" ? (x.en || x.zh) : (x.zh || x.en)) || ""; }
+  function fmtTime(s) { if (!s) { return ""; } var d = new Date(s); return isNaN(d) ? s : d.toLocaleString(LANG === "en" ? "en-GB" : "zh-CN", { hour12: false }); }
+  function token() { try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; } }
+
+  // api calls the JSON API; it resolves to {status, body} or rejects with an
+  // Error whose message is the problem detail.
+  function api(method, path, body, extra) {
+    var h = { "Accept": "application/json" };
+    if (body !== undefined) { h["Content-Type"] = "application/json"; }
+    var tok = token();
+    if (tok) { h["Authorization"] = "Bearer " + tok; }
+    if (extra) { Object.keys(extra).forEach(function (k) { h[k] = extra[k]; }); }
+    return fetch(path, { method: method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit" })
+      .catch(function () { throw new Error(t("common.network")); })
+      .then(function (r) {
+        return r.text().then(function (s) {
+          var j = null;
+          try { j = s ? JSON.parse(s) : null; } catch (e) { j = null; }
+          if (!r.ok) {
+            var err = new Error((j && (j.detail || j.title)) || ("HTTP " + r.status));
+            err.status = r.status; err.code = j && j.code;
+            throw err;
+          }
+          return { status: r.status, body: j };
+        });
+      });
+  }
+  function fail(id) { return function (e) { say(id, t("common.error") + e.message, "err"); }; }
+  function notAvailable(e) { return e && (e.status === 404 || e.status === 405) && !e.code; }
+
+  // --- language switch keeps the current query -------------------------------
+  (function () {
+    var a = $("lang-switch");
+    if (!a) { return; }
+    var q = new URLSearchParams(location.search);
+    q.set("lang", a.getAttribute("hreflang"));
+    a.setAttribute("href", "?" + q.toString());
+  })();
+
+  // --- sign-in ----------------------------------------------------------------
+  function signin(roles, onReady) {
+    var form = $("signin-form");
+    if (!form) { return; }
+    function show(who) {
+      $("whoami-text").textContent = t("role." + who.role) + (who.org ? " · " + who.org : "") + (who.name ? " · " + who.name + " " + (who.idNumber || "") : "");
+      $("whoami").hidden = false; form.hidden = true; $("signed-in-only").hidden = false;
+      say("signin-msg", "");
+      onReady(who);
+    }
+    function check() {
+      if (!token()) { return; }
+      api("GET", "/v1/whoami").then(function (r) {
+        var who = r.body || {};
+        if (roles.indexOf(who.role) < 0) {
+          sessionStorage.removeItem(TOKEN_KEY);
+          say("signin-msg", t("signin.wrongRole") + roles.map(function (x) { return t("role." + x); }).join(" / "), "err");
+          return;
+        }
+        show(who);
+      }).catch(function (e) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        say("signin-msg", e.status === 401 ? t("signin.bad") : t("common.error") + e.message, "err");
+      });
+    }
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      try { sessionStorage.setItem(TOKEN_KEY, $("token").value.trim()); } catch (e) { /* private mode */ }
+      $("token").value = "";
+      check();
+    });
+    $("signout").addEventListener("click", function () {
+      sessionStorage.removeItem(TOKEN_KEY);
+      location.reload();
+    });
+    check();
+  }
+
+  // --- verification report ------------------------------------------------------
+  function tone(ind) { return ind === "TOTAL_PASSED" ? "pass" : ind === "TOTAL_FAILED" ? "fail" : "grey"; }
+  function resultTone(r) { return r === "PASSED" ? "pass" : r === "FAILED" ? "fail" : "grey"; }
+  function mark(r) { return r === "PASSED" ? "✓" : r === "FAILED" ? "✗" : r === "NOT_PERFORMED" ? "–" : "?"; }
+  function subText(s) { return s ? (t("sub." + s) !== "sub." + s ? t("sub." + s) : s) : ""; }
+
+  function checkList(checks) {
+    return el("ul", { cls: "checks" }, (checks || []).map(function (c) {
+      var name = t("check." + c.name);
+      return el("li", { "data-check": c.name, "data-result": c.result }, [
+        el("span", { cls: "mark " + resultTone(c.result), "aria-hidden": "true", text: mark(c.result) }),
+        el("span", {}, [el("strong", { text: name }), " — ", el("span", { cls: resultTone(c.result), text: t("result." + c.result) }),
+          c.subIndication ? " · " + subText(c.subIndication) : ""]),
+        c.detail ? el("span", { cls: "detail", text: c.detail }) : null
+      ]);
+    }));
+  }
+
+  function renderReport(rep) {
+    var box = clear($("report"));
+    var ind = rep.indication || "INDETERMINATE";
+    var icon = ind === "TOTAL_PASSED" ? "✓" : ind === "TOTAL_FAILED" ? "✗" : "?";
+    box.appendChild(el("h2", { id: "report-h", text: t("report.h") }));
+    box.appendChild(el("div", { cls: "verdict " + tone(ind), id: "verdict", "data-indication": ind, "data-sub": rep.subIndication || "" }, [
+      el("p", { cls: "big" }, [el("span", { cls: "icon", "aria-hidden": "true", text: icon }), t("report." + ind)]),
+      rep.subIndication ? el("p", {}, [el("strong", { text: t("report.why") + ": " }), subText(rep.subIndication)]) : null
+    ]));
+    var p = rep.pledge;
+    if (p) {
+      var ap = p.applicant || {};
+      var rows = [
+        [t("report.pledgeId"), p.pledgeId, "mono"],
+        [t("report.agency"), p.agency],
+        [t("report.matter"), (p.entry ? p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate : "")],
+        [t("report.applicant"), (ap.name || "") + " " + (ap.idNumber || "") + (ap.masked ? " " + t("report.masked") : "")],
+        [t("report.signedAt"), fmtTime(p.signedAt)],
+        [t("report.decision"), p.decision ? p.decision.documentNo + " · " + p.decision.date : t("report.noDecision")]
+      ];
+      var dl = el("dl", { cls: "kv" });
+      rows.forEach(function (r) { dl.appendChild(el("dt", { text: r[0] })); dl.appendChild(el("dd", { cls: r[2] || "", text: r[1] || "" })); });
+      box.appendChild(el("section", { "aria-labelledby": "sum-h" }, [el("h3", { id: "sum-h", text: t("report.summary") }), dl]));
+    }
+    var s = rep.validAtSigning || {}, n = rep.statusNow || {};
+    box.appendChild(el("section", { "aria-labelledby": "sig-h", cls: "part" }, [
+      el("h3", { id: "sig-h" }, [t("report.atSigning") + " ", el("span", { cls: "badge " + tone(s.indication), text: t("report." + (s.indication || "INDETERMINATE")).split(/[:：]/)[0] })]),
+      checkList(s.checks)]));
+    box.appendChild(el("section", { "aria-labelledby": "now-h", cls: "part" }, [
+      el("h3", { id: "now-h" }, [t("report.now") + " ", el("span", { cls: "badge " + tone(n.indication), text: t("report." + (n.indication || "INDETERMINATE")).split(/[:：]/)[0] })]),
+      n.state ? el("p", {}, [el("strong", { text: t("report.state") + ": " }), el("span", { id: "state-now", text: t("state." + n.state) })]) : null,
+      checkList(n.checks)]));
+    var f = rep.freshness || {};
+    var fr = el("dl", { cls: "kv" }, [el("dt", { text: t("report.verifiedAt") }), el("dd", { text: fmtTime(f.verifiedAt) })]);
+    if (f.statusReadAt) { fr.appendChild(el("dt", { text: t("report.statusReadAt") })); fr.appendChild(el("dd", { text: fmtTime(f.statusReadAt) })); }
+    box.appendChild(fr);
+    var pr = el("button", { type: "button", id: "print", cls: "secondary", text: t("verify.print") });
+    pr.addEventListener("click", function () { window.print(); });
+    box.appendChild(pr);
+    box.hidden = false;
+    box.focus();
+  }
+
+  function pageVerify() {
+    function byId(id) {
+      say("verify-msg", t("verify.working"));
+      api("GET", "/v1/pledges/" + id + "/verification").then(function (r) { say("verify-msg", ""); renderReport(r.body); })
+        .catch(fail("verify-msg"));
+    }
+    $("verify-url-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var m = PLEDGE_ID.exec($("status-url").value.trim());
+      if (!m) { say("verify-msg", t("verify.url.bad"), "err"); return; }
+      history.replaceState(null, "", "?id=" + m[0]);
+      byId(m[0]);
+    });
+    $("verify-file-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var f = $("pkg-file").files[0];
+      if (!f) { say("verify-msg", t("verify.file.none"), "err"); return; }
+      f.text().then(function (s) {
+        var pkg;
+        try { pkg = JSON.parse(s); } catch (e) { say("verify-msg", t("verify.file.bad"), "err"); return; }
+        say("verify-msg", t("verify.working"));
+        return api("POST", "/v1/verifications", { "package": pkg }).then(function (r) { say("verify-msg", ""); renderReport(r.body); });
+      }).catch(fail("verify-msg"));
+    });
+    var q = new URLSearchParams(location.search);
+    var m = PLEDGE_ID.exec(q.get("id") || q.get("url") || "");
+    if (m) { $("status-url").value = m[0]; byId(m[0]); }
+  }
+
+  // --- a minimal DER reader: enough to find the seal inside an SES ------------
+  function tlv(b, i, end) {
+    if (i + 2 > end) { throw new Error("der"); }
+    var tag = b[i], len = b[i + 1], p = i + 2;
+    if (len & 0x80) {
+      var n = len & 0x7f;
+      if (n < 1 || n > 4) { throw new Error("der"); }
+      len = 0;
+      for (var k = 0; k < n; k++) { if (p >= end) { throw new Error("der"); } len = len * 256 + b[p++]; }
+    }
+    if (p + len > end) { throw new Error("der"); }
+    return { tag: tag, head: i, start: p, end: p + len };
+  }
+  function kids(b, node) {
+    var out = [], i = node.start;
+    while (i < node.end) { var c = tlv(b, i, node.end); out.push(c); i = c.end; if (out.length > 64) { break; } }
+    return out;
+  }
+  function ascii(b, n) { var s = ""; for (var i = n.start; i < n.end && i < n.start + 64; i++) { s += String.fromCharCode(b[i]); } return s; }
+  // findSeal looks for SESeal { SES_SealInfo { header, esID, property, picture {type, data, w, h}, ...}, ...}.
+  function findSeal(b, node, parent, depth) {
+    if (depth > 6 || (node.tag !== 0x30 && node.tag !== 0xa0)) { return null; }
+    var cs = kids(b, node);
+    if (node.tag === 0x30 && cs.length >= 4 && cs[0].tag === 0x30 && cs[1].tag === 0x16 && cs[2].tag === 0x30 && cs[3].tag === 0x30) {
+      var pic = kids(b, cs[3]);
+      if (pic.length >= 2 && pic[0].tag === 0x16 && pic[1].tag === 0x04) {
+        return { esID: ascii(b, cs[1]), type: ascii(b, pic[0]).toLowerCase(), data: b.subarray(pic[1].start, pic[1].end), seal: parent ? b.subarray(parent.head, parent.end) : null };
+      }
+    }
+    for (var i = 0; i < cs.length; i++) { var r = findSeal(b, cs[i], node, depth + 1); if (r) { return r; } }
+    return null;
+  }
+  function b64bytes(s) { var bin = atob(s); var u = new Uint8Array(bin.length); for (var i = 0; i < bin.length; i++) { u[i] = bin.charCodeAt(i); } return u; }
+  function sameBytes(a, b) { if (!a || !b || a.length !== b.length) { return false; } for (var i = 0; i < a.length; i++) { if (a[i] !== b[i]) { return false; } } return true; }
+  var MIME = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", bmp: "image/bmp", svg: "image/svg+xml" };
+
+  function showSeal(notice) {
+    var pic = clear($("seal-picture"));
+    var info = null;
+    try { var b = b64bytes(notice.seal); info = findSeal(b, tlv(b, 0, b.length), null, 0); } catch (e) { info = null; }
+    function placeholder() { clear(pic).appendChild(el("div", { cls: "placeholder", text: t("seal.noPicture") })); }
+    if (!info) { placeholder(); say("seal-check", t("seal.bad") + t("seal.unreadable"), "err"); return; }
+    if (MIME[info.type]) {
+      var url = URL.createObjectURL(new Blob([info.data], { type: MIME[info.type] }));
+      var img = el("img", { src: url, alt: t("seal.picture") + " " + info.esID });
+      img.addEventListener("error", placeholder);
+      pic.appendChild(img);
+    } else { placeholder(); }
+    say("seal-check", t("seal.checking"));
+    api("GET", "/v1/seals/" + encodeURIComponent(info.esID)).then(function (r) {
+      var s = r.body || {};
+      var reg = s.seal ? b64bytes(s.seal) : null;
+      var code = s.status && s.status.code;
+      if (!sameBytes(reg, info.seal)) { say("seal-check", t("seal.bad") + t("seal.notRegistered"), "err"); return; }
+      if (s.agency !== notice.notice.agency) { say("seal-check", t("seal.bad") + t("seal.otherAgency"), "err"); return; }
+      if (code !== "ACTIVE") { say("seal-check", t("seal.bad") + t("seal.notActive") + t("state." + code), "err"); return; }
+      say("seal-check", t("seal.ok") + " (" + s.name + " · " + s.esId + ")", "ok");
+      $("seal-check").setAttribute("data-ok", "true");
+    }).catch(function (e) {
+      say("seal-check", t("seal.bad") + (e.status === 404 ? t("seal.notRegistered") : e.message), "err");
+    });
+  }
+
+  // --- applicant ------------------------------------------------------------------
+  var STATEMENTS = ["KNOWS_NOTICE", "MEETS_CONDITIONS", "CAN_PROVIDE_MATERIALS", "INFORMATION_TRUE", "ACCEPTS_VERIFICATION", "BEARS_LIABILITY"];
+
+  function mine() { try { return JSON.parse(localStorage.getItem(MINE_KEY) || "[]"); } catch (e) { return []; } }
+  function remember(id) { var m = mine(); if (m.indexOf(id) < 0) { m.unshift(id); } try { localStorage.setItem(MINE_KEY, JSON.stringify(m.slice(0, 50))); } catch (e) { /* full */ } }
+  function randomKey() { var a = new Uint8Array(16); crypto.getRandomValues(a); return "web-" + Array.prototype.map.call(a, function (x) { return ("0" + x.toString(16)).slice(-2); }).join(""); }
+  function kv(dl, k, v, cls) { dl.appendChild(el("dt", { text: k })); dl.appendChild(el("dd", { cls: cls || "", text: v || "" })); }
+  function utf8(b64) { try { return new TextDecoder().decode(b64bytes(b64)); } catch (e) { return ""; } }
+
+  function pageApply() {
+    var state = { notice: null, who: null, key: null, pending: null };
+    var q = new URLSearchParams(location.search);
+    if (q.get("region")) { $("region").value = q.get("region"); }
+    if (q.get("matter")) { $("matter").value = q.get("matter"); }
+    if (q.get("notice")) { $("notice-id").value = q.get("notice"); }
+    var sts = $("statements");
+    STATEMENTS.forEach(function (c) {
+      sts.appendChild(el("label", { cls: "check", "for": "st-" + c }, [el("input", { type: "checkbox", id: "st-" + c, name: c, required: "required" }), t("st." + c)]));
+    });
+
+    signin(["applicant"], function (who) { state.who = who; listMine(); });
+
+    $("matter-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var out = clear($("matter-result"));
+      api("GET", "/v1/catalogue/matters/" + encodeURIComponent($("region").value.trim()) + "/" + encodeURIComponent($("matter").value.trim())).then(function (r) {
+        var a = r.body || {};
+        if (!a.demands || a.demands.length === 0) { out.appendChild(el("p", { cls: "msg", text: (a.message ? txt(a.message) : t("apply.matter.none")) })); return; }
+        var tb = el("tbody");
+        a.demands.forEach(function (d) {
+          var e = d.entry || {};
+          tb.appendChild(el("tr", {}, [el("td", { "data-label": t("report.matter"), text: txt(e.matterName) + " · " + txt(e.certificateName) }),
+            el("td", { "data-label": t("apply.modes"), text: (d.modes || []).join(", ") }),
+            el("td", { "data-label": t("common.status"), text: e.pledgeEligible ? t("apply.eligible") : t("apply.notEligible") })]));
+        });
+        out.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.matter") }), el("th", { text: t("apply.modes") }), el("th", { text: t("common.status") })])]), tb]));
+      }).catch(function (e) { out.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
+    });
+
+    $("notice-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      api("GET", "/v1/notices/" + encodeURIComponent($("notice-id").value.trim())).then(function (r) {
+        state.notice = r.body;
+        var n = r.body.notice;
+        var body = clear($("notice-body"));
+        var dl = el("dl", { cls: "kv" });
+        kv(dl, t("report.agency"), n.agencyName + " (" + n.agency + ")");
+        kv(dl, t("report.matter"), txt(n.matterName) + " · " + txt(n.certificateName));
+        kv(dl, t("apply.notice.version"), String(n.version) + " · " + fmtTime(n.publishedAt));
+        kv(dl, t("apply.notice.proves"), txt(n.wouldHaveProved));
+        kv(dl, t("apply.notice.basis"), (n.legalBasis || []).map(txt).join("；"));
+        kv(dl, t("apply.notice.how"), txt(n.howToPledge && n.howToPledge.method));
+        kv(dl, t("apply.notice.liability"), txt(n.liability));
+        kv(dl, t("apply.notice.verify"), txt(n.verification && n.verification.agencyPower) + " " + txt(n.verification && n.verification.applicantDuty));
+        kv(dl, t("apply.notice.publication"), n.publication && n.publication.published ? txt(n.publication.how) + " · " + txt(n.publication.scope) : t("common.no"));
+        kv(dl, t("apply.notice.withdrawal"), txt(n.withdrawal));
+        kv(dl, t("apply.notice.postCheck"), txt(n.postCheckWindow));
+        kv(dl, t("apply.notice.contacts"), (n.contacts || []).map(function (c) { return c.channel + " " + c.value; }).join("；"));
+        kv(dl, t("apply.notice.digest"), r.body.digest, "mono");
+        body.appendChild(el("h3", { text: t("apply.notice.conditions") }));
+        body.appendChild(el("ul", {}, (n.conditions || []).map(function (c) { return el("li", { text: txt(c) }); })));
+        body.appendChild(dl);
+        $("notice-card").hidden = false; $("pledge-card").hidden = false;
+        $("notice-card").focus();
+        showSeal(r.body);
+      }).catch(function (e) { clear($("matter-result")).appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
+    });
+
+    $("pledge-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var all = STATEMENTS.every(function (c) { return $("st-" + c).checked; });
+      if (!all) { say("pledge-msg", t("apply.form.incomplete"), "err"); return; }
+      say("pledge-msg", "");
+      var n = state.notice.notice;
+      var facts = [];
+      var fl = $("fact-label").value.trim(), fv = $("fact-value").value.trim();
+      if (fl && fv) { facts.push({ code: "APPLICANT_NOTE", label: { zh: fl }, value: fv }); }
+      state.pending = { notice: { id: n.id, version: n.version, digest: state.notice.digest }, facts: facts, channel: "WEB", way: "EVENT_CERTIFICATE" };
+      state.key = state.key || randomKey();
+      var dl = clear($("review-body"));
+      kv(dl, t("report.applicant"), (state.who.name || "") + " " + (state.who.idNumber || ""));
+      kv(dl, t("report.matter"), txt(n.matterName) + " · " + txt(n.certificateName));
+      kv(dl, t("apply.notice"), n.id + " v" + n.version);
+      kv(dl, t("apply.notice.digest"), state.notice.digest, "mono");
+      kv(dl, t("apply.form.statements"), STATEMENTS.map(function (c) { return "✓ " + t("st." + c); }).join("\n"));
+      if (facts.length) { kv(dl, fl, fv); }
+      $("review-card").hidden = false; $("review-card").focus();
+    });
+    $("back-btn").addEventListener("click", function () { $("review-card").hidden = true; $("pledge-form").querySelector("input").focus(); });
+    $("sign-btn").addEventListener("click", function () {
+      $("sign-btn").disabled = true;
+      say("sign-msg", t("apply.signing"));
+      api("POST", "/v1/pledges", state.pending, { "Idempotency-Key": state.key }).then(function (r) {
+        var p = r.body.pledge;
+        say("sign-msg", "");
+        remember(p.id);
+        $("done-id").textContent = p.id;
+        $("done-doc").textContent = utf8(p.document);
+        $("qr").setAttribute("src", "/v1/pledges/" + p.id + "/qr");
+        $("done-verify").setAttribute("href", "/app/verify?id=" + p.id);
+        $("done-card").hidden = false; $("done-card").focus();
+        state.key = null;
+        return api("GET", "/v1/pledges/" + p.id + "/package").then(function (pk) {
+          var url = URL.createObjectURL(new Blob([JSON.stringify(pk.body)], { type: "application/json" }));
+          $("download").setAttribute("href", url);
+          $("download").setAttribute("download", p.id + ".pledge.json");
+          listMine();
+        });
+      }).catch(fail("sign-msg")).then(function () { $("sign-btn").disabled = false; });
+    });
+    $("mine-refresh").addEventListener("click", listMine);
+
+    function listMine() {
+      var box = clear($("mine-list"));
+      var ids = mine();
+      if (!ids.length) { box.appendChild(el("p", { text: t("apply.mine.none") })); return; }
+      var tb = el("tbody");
+      box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("common.status") }), el("th", { text: "" })])]), tb]));
+      ids.forEach(function (id) {
+        var st = el("td", { "data-label": t("common.status"), text: t("common.loading") });
+        var act = el("td", {});
+        tb.appendChild(el("tr", { "data-pledge": id }, [el("td", { cls: "mono", "data-label": t("report.pledgeId") }, [el("a", { href: "/app/verify?id=" + id, text: id })]), st, act]));
+        api("GET", "/v1/pledges/" + id).then(function (r) {
+          var p = r.body;
+          st.textContent = t("state." + p.status);
+          st.setAttribute("data-status", p.status);
+          if (p.status === "SIGNED") {
+            var b = el("button", { type: "button", cls: "secondary", text: t("apply.withdraw") });
+            b.addEventListener("click", function () { withdrawForm(act, id); });
+            act.appendChild(b);
+          }
+        }).catch(function (e) { st.textContent = e.message; });
+      });
+    }
+    function withdrawForm(cell, id) {
+      clear(cell);
+      var inp = el("textarea", { id: "wd-" + id, rows: "2", required: "required", maxlength: "500" });
+      var f = el("form", {}, [el("label", { "for": "wd-" + id, text: t("apply.withdraw.reason") }), inp,
+        el("button", { type: "submit", text: t("apply.withdraw.confirm") })]);
+      f.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        api("POST", "/v1/pledges/" + id + "/withdraw", { reason: inp.value.trim() }).then(function () { listMine(); })
+          .catch(function (e) { cell.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
+      });
+      cell.appendChild(f);
+      inp.focus();
+    }
+  }
+
+  // --- agency officer -----------------------------------------------------------
+  function pageOfficer() {
+    var current = null;
+    $("doc-date").value = new Date().toISOString().slice(0, 10);
+    signin(["agency"], function () { loadSeals(); });
+    function openCase(id) {
+      api("GET", "/v1/pledges/" + encodeURIComponent(id)).then(function (r) {
+        var p = r.body;
+        current = p.id;
+        say("open-msg", "");
+        var dl = clear($("case-body"));
+        kv(dl, t("report.pledgeId"), p.id, "mono");
+        kv(dl, t("common.status"), t("state." + p.status));
+        kv(dl, t("report.matter"), p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate);
+        kv(dl, t("apply.notice"), p.notice.id + " v" + p.notice.version);
+        kv(dl, t("report.signedAt"), fmtTime(p.createdAt));
+        if (p.decision) { kv(dl, t("report.decision"), p.decision.documentNo + " · " + p.decision.date); }
+        var doc = utf8(p.document);
+        var pre = el("pre", { cls: "doc", text: doc });
+        dl.appendChild(el("dt", { text: t("apply.done.signed") }));
+        dl.appendChild(el("dd", {}, [el("details", {}, [el("summary", { text: t("common.open") }), pre])]));
+        $("case-body").setAttribute("data-status", p.status);
+        $("case-actions").hidden = p.status !== "SIGNED";
+        $("case").hidden = false; $("case").focus();
+      }).catch(fail("open-msg"));
+    }
+    $("open-form").addEventListener("submit", function (ev) { ev.preventDefault(); say("case-msg", ""); openCase($("open-id").value.trim()); });
+    $("accept-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      api("POST", "/v1/pledges/" + current + "/accept", { documentNo: $("doc-no").value.trim(), date: $("doc-date").value }).then(function (r) {
+        openCase(current); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
+      }).catch(fail("case-msg"));
+    });
+    $("return-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      api("POST", "/v1/pledges/" + current + "/return", { reason: $("return-reason").value.trim() }).then(function (r) {
+        openCase(current); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
+      }).catch(fail("case-msg"));
+    });
+    $("seals-load").addEventListener("click", loadSeals);
+    function loadSeals() {
+      var box = clear($("seals"));
+      api("GET", "/v1/seals").then(function (r) {
+        var ids = (r.body && r.body.seals) || [];
+        if (!ids.length) { box.appendChild(el("p", { text: t("officer.seals.none") })); return; }
+        var tb = el("tbody");
+        box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("seal.esid") }), el("th", { text: t("seal.name") }),
+          el("th", { text: t("seal.status") }), el("th", { text: t("seal.valid") })])]), tb]));
+        ids.forEach(function (id) {
+          api("GET", "/v1/seals/" + encodeURIComponent(id)).then(function (s) {
+            var x = s.body, code = x.status && x.status.code;
+            tb.appendChild(el("tr", {}, [el("td", { cls: "mono", "data-label": t("seal.esid"), text: x.esId }), el("td", { "data-label": t("seal.name"), text: x.name }),
+              el("td", { "data-label": t("seal.status") }, [el("span", { cls: "badge " + (code === "ACTIVE" ? "pass" : "fail"), text: t("state." + code) })]),
+              el("td", { "data-label": t("seal.valid"), text: (x.validStart || "").slice(0, 10) + " – " + (x.validEnd || "").slice(0, 10) })]));
+          }).catch(function () { /* one unreadable seal does not hide the others */ });
+        });
+      }).catch(function (e) { box.appendChild(el("p", { cls: notAvailable(e) ? "na" : "msg err", text: notAvailable(e) ? t("common.notAvailable") : t("common.error") + e.message })); });
+    }
+  }
+
+  // --- enforcement console ----------------------------------------------------------
+  function pageEnforce() {
+    var tasks = [];
+    signin(["enforcement"], function () { loadTasks(false); });
+    function loadTasks(overdue) {
+      var box = clear($("tasks"));
+      api("GET", "/v1/enforcement/tasks" + (overdue ? "?overdue=true" : "")).then(function (r) {
+        tasks = (r.body && r.body.tasks) || [];
+        if (!tasks.length) { box.appendChild(el("p", { text: t("enforce.tasks.none") })); return; }
+        var tb = el("tbody");
+        tasks.forEach(function (k) {
+          tb.appendChild(el("tr", { cls: k.overdue ? "overdue" : "" }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: k.pledgeId }),
+            el("td", { "data-label": t("report.matter"), text: k.region + " / " + k.matter }),
+            el("td", { "data-label": t("enforce.tasks.due") }, [k.due || "", k.overdue ? el("span", { cls: "badge fail", text: " " + t("enforce.tasks.overdueMark") }) : null]),
+            el("td", { "data-label": t("common.status"), text: k.status })]));
+        });
+        box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("report.matter") }),
+          el("th", { text: t("enforce.tasks.due") }), el("th", { text: t("common.status") })])]), tb]));
+      }).catch(function (e) { box.appendChild(el("p", { cls: notAvailable(e) ? "na" : "msg err", text: notAvailable(e) ? t("common.notAvailable") : t("common.error") + e.message })); });
+    }
+    $("tasks-all").addEventListener("click", function () { loadTasks(false); });
+    $("tasks-overdue").addEventListener("click", function () { loadTasks(true); });
+    $("draw-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var box = clear($("draw-result"));
+      var ids = $("draw-population").value.split(/\s+/).filter(Boolean);
+      if (!ids.length) { ids = tasks.map(function (k) { return k.pledgeId; }); }
+      if (!ids.length) { box.appendChild(el("p", { cls: "msg err", text: t("enforce.draw.empty") })); return; }
+      var seed = new Uint8Array(32); crypto.getRandomValues(seed);
+      var body = { region: $("draw-region").value.trim(), matter: $("draw-matter").value.trim(), ratioPermille: parseInt($("draw-ratio").value, 10),
+        seed: Array.prototype.map.call(seed, function (x) { return ("0" + x.toString(16)).slice(-2); }).join(""),
+        population: ids.map(function (id) { return { pledgeId: id, tier: "B" }; }) };
+      api("POST", "/v1/enforcement/draws", body).then(function (r) {
+        var d = r.body || {};
+        var sel = (d.result && (d.result.selected || d.result.selection)) || [];
+        var names = sel.map(function (s) { return typeof s === "string" ? s : s.pledgeId; });
+        box.appendChild(el("dl", { cls: "kv" }, [el("dt", { text: "ID" }), el("dd", { cls: "mono", text: d.id }),
+          el("dt", { text: t("enforce.draw.seed") }), el("dd", { cls: "mono", text: d.seed }),
+          el("dt", { text: t("enforce.draw.result") }), el("dd", { cls: "mono", id: "draw-selected", text: names.join(" ") || "—" })]));
+      }).catch(function (e) { box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
+    });
+    $("finding-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var body = { pledgeId: $("f-pledge").value.trim(), outcome: $("f-outcome").value, documentNo: $("f-docno").value.trim(),
+        inspector: $("f-inspector").value.trim(), evidence: $("f-evidence").value.split(/\s+/).filter(Boolean) };
+      if ($("f-note").value.trim()) { body.note = $("f-note").value.trim(); }
+      if (!body.evidence.length) { delete body.evidence; }
+      api("POST", "/v1/enforcement/findings", body).then(function (r) {
+        var f = r.body || {};
+        say("finding-msg", t("enforce.finding.done") + consequences(f), "ok");
+        $("fs-pledge").value = f.pledgeId;
+        loadFindings(f.pledgeId);
+      }).catch(fail("finding-msg"));
+    });
+    $("findings-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadFindings($("fs-pledge").value.trim()); });
+    function consequences(f) {
+      var parts = [t("outcome." + f.outcome)];
+      if (f.state) { parts.push(t("enforce.registry") + ": " + t("state." + f.state)); }
+      if (f.barId) { parts.push(t("enforce.bar")); }
+      return parts.join("；");
+    }
+    function loadFindings(id) {
+      var box = clear($("findings"));
+      api("GET", "/v1/enforcement/findings?pledgeId=" + encodeURIComponent(id)).then(function (r) {
+        var fs = (r.body && r.body.findings) || [];
+        if (!fs.length) { box.appendChild(el("p", { text: t("enforce.findings.none") })); return; }
+        box.appendChild(el("ul", { cls: "checks" }, fs.map(function (f) {
+          return el("li", { "data-outcome": f.outcome }, [el("span", { cls: "mark " + (f.outcome === "VERIFIED_OK" || f.outcome === "FULFILLED" ? "pass" : "fail"), "aria-hidden": "true", text: "•" }),
+            el("span", {}, [el("strong", { text: t("outcome." + f.outcome) }), " · " + f.documentNo + " · " + fmtTime(f.effective)]),
+            el("span", { cls: "detail", text: consequences(f) })]);
+        })));
+      }).catch(function (e) { box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
+    }
+  }
+
+  var page = document.body.getAttribute("data-page");
+  if (page === "verify") { pageVerify(); }
+  if (page === "apply") { pageApply(); }
+  if (page === "officer") { pageOfficer(); }
+  if (page === "enforce") { pageEnforce(); }
+})();

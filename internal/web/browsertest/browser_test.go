@@ -1,0 +1,436 @@
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/enforce"
+	"github.com/pledgeseal/pledgeseal/internal/httpapi"
+	"github.com/pledgeseal/pledgeseal/internal/store"
+	"github.com/pledgeseal/pledgeseal/internal/testredis"
+	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
+	"github.com/pledgeseal/pledgeseal/internal/web"
+)
+
+// site is a running pledged (API + pages) over a real Redis.
+type site struct {
+	base   string
+	env    *verifytest.Env
+	enf    *enforce.Service
+	tokens map[auth.Role]string
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	clk := clock.NewFake(time.Now().UTC().Truncate(time.Second))
+	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: 2 * time.Second}, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	env := verifytest.New(t, st, clk)
+	env.Ready(t)
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens(st, key, env.Protector, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enf, err := enforce.New(enforce.Deps{Registry: env.Registry, Pledges: env.Pledges, Clock: clk, Tasks: store.NewTaskRepo(st)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := web.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	api := httpapi.New(httpapi.Deps{
+		Log: slog.New(slog.DiscardHandler), Clock: clk, Auth: tokens, Tokens: tokens,
+		Seals: env.Seals, Revocations: env.Revoc, Enforce: enf, Web: pages,
+		Pledges: &httpapi.PledgeAPI{Catalogue: env.Catalogue, Notices: env.Notices, Service: env.Service, Records: env.Pledges, Verifier: env.Verifier},
+	}, httpapi.Options{BaseURL: base})
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	applicant := auth.Identity{Name: verifytest.Applicant.Name, IDType: verifytest.Applicant.IDType, IDNumber: verifytest.Applicant.IDNumber}
+	s := &site{base: base, env: env, enf: enf, tokens: map[auth.Role]string{}}
+	for _, req := range []auth.CreateRequest{
+		{Role: auth.RoleApplicant, Identity: &applicant, TTL: time.Hour},
+		{Role: auth.RoleAgency, Org: verifytest.Agency, TTL: time.Hour},
+		{Role: auth.RoleEnforcement, Org: verifytest.Key.Region, TTL: time.Hour},
+	} {
+		iss, err := tokens.Create(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.tokens[req.Role] = iss.Secret
+	}
+	return s
+}
+
+// chromiumPath finds the browser; without one the test fails under
+// `make test` (PLEDGESEAL_TEST_REQUIRE_REDIS=1) and is skipped otherwise.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("PLEDGESEAL_TEST_REQUIRE_REDIS") == "1" {
+		t.Fatal("chromium is not installed (apt-get install -y chromium); the browser tests need it")
+	}
+	t.Skip("chromium is not installed; skipping the browser tests")
+	return ""
+}
+
+// artifacts is where screenshots go: PLEDGESEAL_TEST_ARTIFACTS or a
+// temporary directory (logged).
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("PLEDGESEAL_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	dir = filepath.Join(dir, "browser", strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
+// browser is one headless Chromium; each tab collects JavaScript errors.
+type browser struct {
+	t      *testing.T
+	ctx    context.Context
+	dir    string
+	base   string
+	mu     sync.Mutex
+	errs   []string
+	nshots int
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	exe := chromiumPath(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browser{t: t, ctx: ctx, dir: artifacts(t), base: base}
+}
+
+// tab opens a fresh tab (its own sessionStorage, so its own sign-in)
+// whose console errors and uncaught exceptions fail the test.
+func (b *browser) tab() context.Context {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatal(err)
+	}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				b.fail(fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line))
+			}
+		}
+	}()
+	return ctx
+}
+
+func (b *browser) fail(msg string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.errs = append(b.errs, msg)
+}
+
+// checkJS fails the test on any JavaScript error seen so far.
+func (b *browser) checkJS() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range b.errs {
+		b.t.Errorf("JavaScript error: %s", e)
+	}
+	b.errs = nil
+}
+
+// run runs actions with a time limit, saving a screenshot named what on
+// failure too.
+func (b *browser) run(ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(c, actions...); err != nil {
+		b.shot(ctx, "FAILED-"+what)
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	b.checkJS()
+}
+
+// shot saves a full-page screenshot as NN-name.png.
+func (b *browser) shot(ctx context.Context, name string) {
+	b.t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(c, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	b.nshots++
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' || r == '\\' {
+			return '-'
+		}
+		return r
+	}, name)
+	p := filepath.Join(b.dir, fmt.Sprintf("%02d-%s.png", b.nshots, name))
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *browser) signIn(ctx context.Context, path, token string) {
+	b.t.Helper()
+	b.run(ctx, "sign in at "+path,
+		chromedp.Navigate(b.base+path),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), token),
+		chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#signed-in-only")),
+	)
+}
+
+// get runs an action that returns a value.
+func get[T any](b *browser, ctx context.Context, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(c, a)
+	if err != nil {
+		b.shot(ctx, "FAILED-"+what)
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func (b *browser) text(ctx context.Context, sel string) string {
+	b.t.Helper()
+	return get(b, ctx, "text of "+sel, chromedp.TextContent(chromedp.CSS(sel)))
+}
+
+// TestPledgeLifecycleInBrowser: an applicant signs a pledge end to end,
+// the agency accepts it, the public verifies it (QR status link and
+// package upload), enforcement records it as false, and the verification
+// page then shows it failed.
+func TestPledgeLifecycleInBrowser(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t, s.base)
+	notice := s.env.Published.Notice
+
+	// --- applicant ---
+	app := b.tab()
+	b.signIn(app, "/app/apply", s.tokens[auth.RoleApplicant])
+	b.shot(app, "apply-signed-in")
+	who := b.text(app, "#whoami-text")
+	b.run(app, "choose the matter and read the notice",
+		chromedp.SendKeys(chromedp.CSS("#region"), verifytest.Key.Region),
+		chromedp.SendKeys(chromedp.CSS("#matter"), verifytest.Key.Matter),
+		chromedp.Click(chromedp.CSS("#matter-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#matter-result table")),
+		chromedp.SendKeys(chromedp.CSS("#notice-id"), notice.ID),
+		chromedp.Click(chromedp.CSS("#notice-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#notice-card")),
+		chromedp.WaitVisible(chromedp.CSS(`#seal-check[data-ok="true"]`)),
+	)
+	if strings.Contains(who, verifytest.Applicant.IDNumber) || !strings.Contains(who, "1101**") {
+		t.Errorf("whoami shows %q: want the masked ID number", who)
+	}
+	noticeText := b.text(app, "#notice-body")
+	if !strings.Contains(noticeText, s.env.Published.DigestHex()) || !strings.Contains(noticeText, "拟任负责人") {
+		t.Errorf("the notice page lacks the digest or the conditions: %q", noticeText)
+	}
+	b.shot(app, "apply-notice")
+	// Submitting without every statement ticked is refused on the page.
+	// (the statements are required fields, so the browser refuses first).
+	b.run(app, "incomplete pledge", chromedp.Click(chromedp.CSS("#pledge-form button[type=submit]")))
+	if !b.hidden(app, "#review-card") {
+		t.Errorf("an incomplete pledge went to review")
+	}
+	var ticks []chromedp.Action[chromedp.Void]
+	for _, c := range []string{"KNOWS_NOTICE", "MEETS_CONDITIONS", "CAN_PROVIDE_MATERIALS", "INFORMATION_TRUE", "ACCEPTS_VERIFICATION", "BEARS_LIABILITY"} {
+		ticks = append(ticks, chromedp.Click(chromedp.CSS("#st-"+c)))
+	}
+	ticks = append(ticks,
+		chromedp.SendKeys(chromedp.CSS("#fact-label"), "社会团体名称"),
+		chromedp.SendKeys(chromedp.CSS("#fact-value"), "北京市围棋协会"),
+		chromedp.Click(chromedp.CSS("#pledge-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#review-card")))
+	b.run(app, "fill in the pledge", ticks...)
+	review := b.text(app, "#review-body")
+	if !strings.Contains(review, "北京市围棋协会") || !strings.Contains(review, s.env.Published.DigestHex()) {
+		t.Errorf("the review does not show what will be signed: %q", review)
+	}
+	b.shot(app, "apply-review")
+	b.run(app, "sign",
+		chromedp.Click(chromedp.CSS("#sign-btn")),
+		chromedp.WaitVisible(chromedp.CSS("#done-card")),
+		chromedp.WaitVisible(chromedp.CSS(`#download[href^="blob:"]`)),
+	)
+	pledgeID, doc := b.text(app, "#done-id"), b.text(app, "#done-doc")
+	if !strings.HasPrefix(pledgeID, "P") || !strings.Contains(doc, pledgeID) || !strings.Contains(doc, "北京市围棋协会") {
+		t.Fatalf("signed pledge %q, document %q", pledgeID, doc)
+	}
+	get(b, app, "QR code", chromedp.Poll[bool](`document.getElementById("qr").complete && document.getElementById("qr").naturalWidth > 0`, chromedp.WithPollingTimeout(10*time.Second)))
+	b.shot(app, "apply-signed")
+	b.run(app, "my pledges", chromedp.WaitVisible(chromedp.CSS(`#mine-list tr[data-pledge="`+pledgeID+`"] td[data-status="SIGNED"]`)))
+
+	// --- officer accepts ---
+	off := b.tab()
+	b.signIn(off, "/app/officer", s.tokens[auth.RoleAgency])
+	b.run(off, "open and accept",
+		chromedp.WaitVisible(chromedp.CSS("#seals table")),
+		chromedp.SendKeys(chromedp.CSS("#open-id"), pledgeID),
+		chromedp.Click(chromedp.CSS("#open-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#case-body[data-status="SIGNED"]`)),
+		chromedp.SendKeys(chromedp.CSS("#doc-no"), "朝市监许〔2026〕42号"),
+	)
+	b.shot(off, "officer-case")
+	b.run(off, "accept", chromedp.Click(chromedp.CSS("#accept-form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(`#case-body[data-status="ACCEPTED"]`)))
+	b.shot(off, "officer-accepted")
+
+	// --- the public verifies: QR status link, then the package file ---
+	pub := b.tab()
+	statusURL := s.base + "/v1/pledges/" + pledgeID + "/verification"
+	b.run(pub, "verify by status link",
+		chromedp.Navigate(s.base+"/app/verify"),
+		chromedp.SendKeys(chromedp.CSS("#status-url"), statusURL),
+		chromedp.Click(chromedp.CSS("#verify-url-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_PASSED"]`)),
+	)
+	report := b.text(pub, "#report")
+	if strings.Contains(report, verifytest.Applicant.IDNumber) || strings.Contains(report, verifytest.Applicant.Name) {
+		t.Errorf("the public report shows personal data: %q", report)
+	}
+	b.shot(pub, "verify-passed")
+	pkg := s.download(t, pledgeID)
+	file := filepath.Join(t.TempDir(), pledgeID+".pledge.json")
+	if err := os.WriteFile(file, pkg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.run(pub, "verify an uploaded package",
+		chromedp.Navigate(s.base+"/app/verify?lang=en"),
+		chromedp.SetUploadFiles(chromedp.CSS("#pkg-file"), []string{file}),
+		chromedp.Click(chromedp.CSS("#verify-file-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_PASSED"]`)),
+	)
+	if lang := get(b, pub, "English page", chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != "en" {
+		t.Errorf("lang=%q after ?lang=en", lang)
+	}
+	b.shot(pub, "verify-upload-en")
+
+	// --- enforcement flags it false ---
+	rec, err := s.env.Pledges.GetPledge(context.Background(), pledgeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.enf.CreateTask(context.Background(), rec, verifytest.Entry(time.Time{}).PostCheck); err != nil {
+		t.Fatal(err)
+	}
+	enf := b.tab()
+	b.signIn(enf, "/app/enforce", s.tokens[auth.RoleEnforcement])
+	evidence := hex.EncodeToString(bytes.Repeat([]byte{0xcd}, 32))
+	b.run(enf, "record a finding",
+		chromedp.WaitVisible(chromedp.CSS("#tasks table")),
+		chromedp.SendKeys(chromedp.CSS("#f-pledge"), pledgeID),
+		chromedp.SetValue(chromedp.CSS("#f-outcome"), "FALSE_CONFIRMED"),
+		chromedp.SendKeys(chromedp.CSS("#f-docno"), "朝市监核〔2026〕3号"),
+		chromedp.SendKeys(chromedp.CSS("#f-inspector"), "INS-1"),
+		chromedp.SendKeys(chromedp.CSS("#f-evidence"), evidence),
+	)
+	b.shot(enf, "enforce-console")
+	b.run(enf, "finding recorded",
+		chromedp.Click(chromedp.CSS("#finding-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#findings li[data-outcome="FALSE_CONFIRMED"]`)),
+	)
+	b.shot(enf, "enforce-false-confirmed")
+
+	// --- the verification page now shows it failed ---
+	b.run(pub, "verify after the finding",
+		chromedp.Navigate(s.base+"/app/verify?lang=zh&id="+pledgeID),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"][data-sub="PLEDGE_FALSE"]`)),
+	)
+	b.shot(pub, "verify-failed")
+	b.run(pub, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"]`)))
+	b.shot(pub, "verify-failed-phone")
+	b.run(app, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS("#mine-list table")))
+	b.shot(app, "apply-phone")
+}
+
+func (b *browser) hidden(ctx context.Context, sel string) bool {
+	b.t.Helper()
+	return get(b, ctx, "hidden "+sel, chromedp.Evaluate[bool](`document.querySelector("`+sel+`").hidden`))
+}
+
+// download fetches a pledge's package as its applicant.
+func (s *site) download(t *testing.T, id string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.base+"/v1/pledges/"+id+"/package", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.tokens[auth.RoleApplicant])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("package: %d %v %s", resp.StatusCode, err, body)
+	}
+	return body
+}

@@ -1,0 +1,167 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func newHandler(t *testing.T) *Handler {
+	t.Helper()
+	h, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func get(h http.Handler, method, target string, cookie *http.Cookie) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, nil)
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestPages(t *testing.T) {
+	h := newHandler(t)
+	cases := []struct {
+		name, method, target string
+		cookie               *http.Cookie
+		code                 int
+		lang                 string // want <html lang=…>
+		contains             string
+		setsCookie           bool
+	}{
+		{"200/home zh by default", "GET", "/app/", nil, 200, "zh-CN", "首页", false},
+		{"200/verify", "GET", "/app/verify", nil, 200, "zh-CN", `id="verify-file-form"`, false},
+		{"200/apply", "GET", "/app/apply", nil, 200, "zh-CN", `id="signin-form"`, false},
+		{"200/officer", "GET", "/app/officer", nil, 200, "zh-CN", `id="accept-form"`, false},
+		{"200/enforce", "GET", "/app/enforce", nil, 200, "zh-CN", `id="finding-form"`, false},
+		{"200/english by query", "GET", "/app/verify?lang=en", nil, 200, "en", "Verify a pledge", true},
+		{"200/english by cookie", "GET", "/app/verify", &http.Cookie{Name: LangCookie, Value: "en"}, 200, "en", "Verify a pledge", false},
+		{"200/query beats cookie", "GET", "/app/verify?lang=zh", &http.Cookie{Name: LangCookie, Value: "en"}, 200, "zh-CN", "核验承诺书", true},
+		{"200/unknown lang falls back", "GET", "/app/?lang=xx", nil, 200, "zh-CN", "首页", false},
+		{"200/HEAD", "HEAD", "/app/verify", nil, 200, "", "", false},
+		{"302/root", "GET", "/", nil, 302, "", "", false},
+		{"301/app without slash", "GET", "/app", nil, 301, "", "", false},
+		{"404/unknown page", "GET", "/app/nope", nil, 404, "", "", false},
+		{"404/outside", "GET", "/elsewhere", nil, 404, "", "", false},
+		{"405/post", "POST", "/app/verify", nil, 405, "", "", false},
+		{"200/css", "GET", "/assets/app.css", nil, 200, "", "--pass", false},
+		{"200/js", "GET", "/assets/app.js", nil, 200, "", "use strict", false},
+		{"404/asset", "GET", "/assets/none.js", nil, 404, "", "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := get(h, c.method, c.target, c.cookie)
+			if rec.Code != c.code {
+				t.Fatalf("status %d, want %d", rec.Code, c.code)
+			}
+			if csp := rec.Header().Get("Content-Security-Policy"); csp != ContentSecurityPolicy {
+				t.Errorf("CSP %q", csp)
+			}
+			body := rec.Body.String()
+			if c.lang != "" && !strings.Contains(body, `<html lang="`+c.lang+`">`) {
+				t.Errorf("want lang %s in %.200s", c.lang, body)
+			}
+			if c.contains != "" && !strings.Contains(body, c.contains) {
+				t.Errorf("body lacks %q", c.contains)
+			}
+			if got := strings.Contains(rec.Header().Get("Set-Cookie"), LangCookie+"="); got != c.setsCookie {
+				t.Errorf("Set-Cookie %q, want a language cookie: %v", rec.Header().Get("Set-Cookie"), c.setsCookie)
+			}
+		})
+	}
+}
+
+// TestNoInlineScript: the CSP forbids inline script, so no page may carry
+// one (only the JSON message block, which is data), nor inline handlers or
+// styles, nor anything from another origin.
+func TestNoInlineScript(t *testing.T) {
+	h := newHandler(t)
+	scriptTag := regexp.MustCompile(`<script\b[^>]*>`)
+	handler := regexp.MustCompile(`(?i)\son[a-z]+\s*=|style\s*=|javascript:|https?://`)
+	for _, p := range pages() {
+		for _, lang := range []string{"zh", "en"} {
+			body := get(h, "GET", "/app/"+p.Path+"?lang="+lang, nil).Body.String()
+			for _, tag := range scriptTag.FindAllString(body, -1) {
+				if !strings.Contains(tag, `src="/assets/`) && !strings.Contains(tag, `type="application/json"`) {
+					t.Errorf("%s/%s: inline script %s", p.Name, lang, tag)
+				}
+			}
+			// The text of the pages may mention https://… as an example; the markup may not.
+			markup := regexp.MustCompile(`>[^<]*<`).ReplaceAllString(body, "><")
+			if m := handler.FindString(markup); m != "" {
+				t.Errorf("%s/%s: %q in the markup", p.Name, lang, m)
+			}
+			if !strings.Contains(body, `<main id="main"`) || !strings.Contains(body, `class="skip"`) {
+				t.Errorf("%s/%s: no main landmark or skip link", p.Name, lang)
+			}
+		}
+	}
+}
+
+// TestLabels: every form control of every page has a label.
+func TestLabels(t *testing.T) {
+	h := newHandler(t)
+	control := regexp.MustCompile(`<(input|select|textarea)\b[^>]*\bid="([^"]+)"`)
+	for _, p := range pages() {
+		body := get(h, "GET", "/app/"+p.Path, nil).Body.String()
+		for _, m := range control.FindAllStringSubmatch(body, -1) {
+			if !strings.Contains(body, `for="`+m[2]+`"`) {
+				t.Errorf("%s: %s #%s has no label", p.Name, m[1], m[2])
+			}
+		}
+	}
+}
+
+func TestCatalogues(t *testing.T) {
+	h := newHandler(t)
+	if len(h.catalog["zh-CN"]) < 100 {
+		t.Fatalf("zh-CN catalogue has %d messages", len(h.catalog["zh-CN"]))
+	}
+	bad := map[string]map[string]string{"zh-CN": {"a": "甲", "b": "乙"}, "en": {"a": "A"}}
+	if err := CheckCatalogues(bad); err == nil || !strings.Contains(err.Error(), `en lacks "b"`) {
+		t.Fatalf("CheckCatalogues = %v", err)
+	}
+	// Every key the script looks up literally is in the catalogue.
+	js, err := fs.ReadFile(assetFS, "assets/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`\bt\("([a-zA-Z.]+)"\)`).FindAllStringSubmatch(string(js), -1) {
+		if _, ok := h.catalog["en"][m[1]]; !ok {
+			t.Errorf("app.js uses %q, which no catalogue has", m[1])
+		}
+	}
+}
+
+// FuzzServe: no request path, query or cookie makes the handler panic or
+// answer with a server error.
+func FuzzServe(f *testing.F) {
+	h, err := New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"/app/", "/app/verify?lang=en", "/assets/app.css", "/app/../etc/passwd", "/assets/%2e%2e/web.go", "/app/verify?id=P0&lang=%00", "/"} {
+		f.Add(s, "en")
+	}
+	f.Fuzz(func(t *testing.T, target, cookie string) {
+		req, err := http.NewRequest("GET", "http://x"+target, nil)
+		if err != nil || !strings.HasPrefix(target, "/") {
+			return
+		}
+		req.Header.Set("Cookie", LangCookie+"="+cookie)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s → %d", target, rec.Code)
+		}
+	})
+}
