@@ -135,6 +135,11 @@ func TestEnforcementOverHTTP(t *testing.T) {
 	if r.Indication != outcome.TotalFailed || r.SubIndication != outcome.PledgeFalse || r.ValidAtSigning.Indication != outcome.TotalPassed {
 		t.Fatalf("report after the finding: %s/%s, at signing %s", r.Indication, r.SubIndication, r.ValidAtSigning.Indication)
 	}
+	// the public list masks the applicant
+	if rec := must(do("GET", "/v1/enforcement/false-pledges", "", "", nil), http.StatusOK); !strings.Contains(rec.Body.String(), id) ||
+		!strings.Contains(rec.Body.String(), "张*丰") || strings.Contains(rec.Body.String(), "110101199003071234") {
+		t.Fatalf("public list %s", rec.Body)
+	}
 	// the next pledge is refused with the bar's reason
 	rec := sign("enforce-0000002")
 	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "APPLICANT_BARRED") || !strings.Contains(rec.Body.String(), pledge.BarFalsePledge) {

@@ -99,6 +99,12 @@ func TestEndToEndFalsePledge(t *testing.T) {
 		t.Fatalf("after the finding: %s/%s, at signing %s/%s, now %s/%s", r.Indication, r.SubIndication,
 			r.ValidAtSigning.Indication, r.ValidAtSigning.SubIndication, r.StatusNow.Indication, r.StatusNow.SubIndication)
 	}
+	// → the public list of false pledges, masked
+	list, err := esvc.FalsePledges(ctx, 10)
+	if err != nil || len(list) != 1 || list[0].PledgeID != rec.ID || list[0].ApplicantName != "张*丰" ||
+		list[0].ApplicantID != "1101**********1234" || !list[0].Expires.Equal(f.Effective.AddDate(5, 0, 0)) {
+		t.Fatalf("public list %+v %v", list, err)
+	}
 	// → the applicant's next pledge is refused with the bar's reason
 	_, _, err = psvc.SignWithEventCertificate(ctx, verifytest.Applicant, env.Request("idem-key-0002"))
 	if e := apperr.As(err); e == nil || e.Kind != apperr.Forbidden || e.Code != "APPLICANT_BARRED" || !strings.Contains(e.Detail, pledge.BarFalsePledge) {
@@ -114,6 +120,9 @@ func TestEndToEndFalsePledge(t *testing.T) {
 	}
 	if r := env.Verifier.Verify(ctx, pkg, verify.Public()); r.Indication != outcome.TotalPassed || r.StatusNow.State != status.Active {
 		t.Fatalf("after the appeal: %s/%s (%s)", r.Indication, r.SubIndication, r.StatusNow.State)
+	}
+	if list, err := esvc.FalsePledges(ctx, 10); err != nil || len(list) != 0 {
+		t.Fatalf("a reversed finding is still listed: %+v %v", list, err)
 	}
 	// → the draw still recomputes to the same selection
 	if _, same, err := esvc.Rerun(ctx, draw.ID); err != nil || !same {

@@ -161,6 +161,9 @@ func suite(t *testing.T, mk func(*testing.T) env) {
 		if _, err := e.svc.FindingsFor(ctx, auth.Public(), rec.ID); apperr.KindOf(err) != apperr.Forbidden {
 			t.Fatalf("the public read findings: %v", err)
 		}
+		if list, err := e.svc.FalsePledges(ctx, 0); err != nil || len(list) != 0 {
+			t.Fatalf("reversed finding listed: %+v %v", list, err)
+		}
 		rep, err := e.store.VerifyAudit(ctx)
 		if err != nil || !rep.Intact || rep.HeadSeq != 2 {
 			t.Fatalf("audit %+v %v", rep, err)
@@ -191,6 +194,10 @@ func suite(t *testing.T, mk func(*testing.T) env) {
 		bars, err := e.bars.BarsFor(ctx, "subjB")
 		if err != nil || len(bars) != 1 || bars[0].Reason != pledge.BarUnfulfilledPledge || bars[0].ID != f.BarID {
 			t.Fatalf("bars %+v %v", bars, err)
+		}
+		// not fulfilled is not on the list of false pledges
+		if list, err := e.svc.FalsePledges(ctx, 0); err != nil || len(list) != 0 {
+			t.Fatalf("public list %+v %v", list, err)
 		}
 	})
 	t.Run("authorization and validation", func(t *testing.T) {
@@ -322,6 +329,30 @@ func TestTasks(t *testing.T) {
 		}
 		if strings.Join(ids, ",") != strings.Join(c.want, ",") {
 			t.Errorf("%s: got %v, want %v", c.name, ids, c.want)
+		}
+	}
+}
+
+// TestFalsePledgesExpire: a false pledge is listed for five years, then not.
+func TestFalsePledgesExpire(t *testing.T) {
+	ctx := context.Background()
+	e := single(t)
+	rec := e.decided(t, "PL-X-1", "subjX", "110105")
+	if _, err := e.svc.RecordFinding(ctx, officer, FindingRequest{PledgeID: rec.ID, Outcome: FalseConfirmed,
+		DocumentNo: "京核〔2026〕5号", Evidence: []string{evidence1}, Inspector: "INS-1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		after time.Duration
+		want  int
+	}{{0, 1}, {5*365*24*time.Hour - time.Hour, 1}, {5*366*24*time.Hour + time.Hour, 0}} {
+		e.clk.Set(t0.Add(c.after))
+		list, err := e.svc.FalsePledges(ctx, 0)
+		if err != nil || len(list) != c.want {
+			t.Fatalf("after %s: %+v %v", c.after, list, err)
+		}
+		if c.want == 1 && (list[0].ApplicantName != "" || list[0].Matter != "M-LICENCE-01") {
+			t.Fatalf("entry %+v", list[0])
 		}
 	}
 }

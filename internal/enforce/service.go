@@ -346,6 +346,7 @@ func (s *Service) RecordFinding(ctx context.Context, p auth.Principal, req Findi
 		c.Items = []status.Subject{{Kind: status.KindPledge, ID: rec.ID, Digest: rec.Digest}}
 		c.Data["bar"] = bar.ID
 		w.Bar = &bar
+		w.Disclose = req.Outcome == FalseConfirmed
 	}
 	return s.commit(ctx, c, w, f)
 }

@@ -21,6 +21,7 @@ type EnforceService interface {
 	GetDraw(ctx context.Context, id string) (enforce.Draw, error)
 	ListTasks(ctx context.Context, p auth.Principal, f enforce.TaskFilter) ([]enforce.Task, error)
 	OpenTask(ctx context.Context, p auth.Principal, pledgeID string) (enforce.Task, error)
+	FalsePledges(ctx context.Context, limit int) ([]enforce.Disclosed, error)
 }
 
 func (s *Server) enforceRoutes() {
@@ -34,6 +35,24 @@ func (s *Server) enforceRoutes() {
 	s.handle(http.MethodGet, "/v1/enforcement/draws/{id}", anyone(), s.getDraw)
 	s.handle(http.MethodGet, "/v1/enforcement/tasks", only(auth.RoleEnforcement, auth.RoleAgency, auth.RoleAdmin), s.listTasks)
 	s.handle(http.MethodPost, "/v1/enforcement/tasks", only(auth.RoleEnforcement, auth.RoleAgency, auth.RoleAdmin), s.openTask)
+	s.handle(http.MethodGet, "/v1/enforcement/false-pledges", anyone(), s.falsePledges)
+}
+
+func (s *Server) falsePledges(c *gin.Context, _ auth.Principal) error {
+	limit := 0
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > enforce.MaxDisclosed {
+			return apperr.New(apperr.Malformed, "limit must be 1 to %d", enforce.MaxDisclosed)
+		}
+		limit = n
+	}
+	list, err := s.deps.Enforce.FalsePledges(c.Request.Context(), limit)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"entries": list})
+	return nil
 }
 
 type taskBody struct {

@@ -93,6 +93,13 @@ func TestEnforcementRoutes(t *testing.T) {
 			t.Errorf("%s: got %d %s", c.name, rec.Code, rec.Body)
 		}
 	}
+	// The public list shows the false pledge.
+	if r := h.do(http.MethodGet, "/v1/enforcement/false-pledges", auth.RolePublic, nil); r.Code != 200 || !strings.Contains(r.Body.String(), rec.ID) {
+		t.Fatalf("public list %d %s", r.Code, r.Body)
+	}
+	if r := h.do(http.MethodGet, "/v1/enforcement/false-pledges?limit=0", auth.RolePublic, nil); r.Code != 400 {
+		t.Fatalf("bad limit %d", r.Code)
+	}
 	// The consequence is visible through the public registry route.
 	st := h.do(http.MethodGet, "/v1/revocations?kind=pledge&id="+rec.ID, auth.RolePublic, nil)
 	if st.Code != 200 || !strings.Contains(st.Body.String(), `"FALSE"`) {

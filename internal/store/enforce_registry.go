@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
@@ -24,6 +27,7 @@ import (
 //	{reg}:enf:findings:<pledge> ZSET finding ids by recorded time (ms)
 //	{reg}:enf:draw:<id>        HASH  body → draw JSON
 //	{reg}:enf:draws            ZSET  draw ids by recorded time (ms)
+//	{reg}:enf:disclosed        ZSET  publicly listed finding ids by effective time (ms)
 //
 // Records are written once (the script refuses an existing key or field)
 // and never changed: a lift is a new field next to the bar it lifts.
@@ -32,6 +36,7 @@ func (s *Store) enfFindingKey(id string) string  { return s.key(regTag, "enf", "
 func (s *Store) enfFindingsKey(pl string) string { return s.key(regTag, "enf", "findings", pl) }
 func (s *Store) enfDrawKey(id string) string     { return s.key(regTag, "enf", "draw", id) }
 func (s *Store) enfDrawsKey() string             { return s.key(regTag, "enf", "draws") }
+func (s *Store) enfDisclosedKey() string         { return s.key(regTag, "enf", "disclosed") }
 func liftField(barID string) string              { return barID + "#lift" }
 func isLiftField(f string) bool                  { return strings.HasSuffix(f, "#lift") }
 func checkRecordID(what, id string) error        { return checkText(what, id, maxIDLen) }
@@ -59,6 +64,8 @@ type EnforcementWrite struct {
 	FindingID string
 	PledgeID  string
 	Finding   []byte
+	// Disclose lists the finding publicly (the list of false pledges).
+	Disclose bool
 	// Bar, when set, is written under its subject in the registry slot.
 	Bar *pledge.Bar
 	// Lift, when set, lifts the bar LiftSubject/Lift.BarID.
@@ -115,6 +122,10 @@ func (r *Registry) enforcementOps(kl *keyList, w *EnforcementWrite, recorded tim
 		args = append(args, "N", kl.at(r.st.enfFindingKey(w.FindingID)), 2, "body", w.Finding, "pledge", w.PledgeID)
 		args = append(args, "Z", kl.at(r.st.enfFindingsKey(w.PledgeID)), score, w.FindingID)
 		n += 2
+		if w.Disclose {
+			args = append(args, "Z", kl.at(r.st.enfDisclosedKey()), score, w.FindingID)
+			n++
+		}
 	}
 	if w.Bar != nil {
 		b := *w.Bar
@@ -293,6 +304,27 @@ func (r *Registry) FindingsOf(ctx context.Context, pledgeID string) ([][]byte, e
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
 	ids, err := r.st.rdb.ZRange(ctx, r.st.enfFindingsKey(pledgeID), 0, -1).Result()
+	if err != nil {
+		return nil, mapErr(err, "no findings")
+	}
+	out := make([][]byte, 0, len(ids))
+	for _, id := range ids {
+		b, err := r.st.rdb.HGet(ctx, r.st.enfFindingKey(id), "body").Bytes()
+		if err != nil {
+			return nil, mapErr(err, "a listed finding is missing")
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// DisclosedFindings returns the stored JSON of publicly listed findings
+// whose effective time lies in [fromMs, toMs], newest first, at most limit.
+func (r *Registry) DisclosedFindings(ctx context.Context, fromMs, toMs, limit int64) ([][]byte, error) {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	ids, err := r.st.rdb.ZRevRangeByScore(ctx, r.st.enfDisclosedKey(), &redis.ZRangeBy{
+		Min: strconv.FormatInt(fromMs, 10), Max: strconv.FormatInt(toMs, 10), Count: limit}).Result()
 	if err != nil {
 		return nil, mapErr(err, "no findings")
 	}
