@@ -31,7 +31,7 @@ type env struct {
 	store *store.Store
 }
 
-func newEnv(t *testing.T, opts store.Options) env {
+func newEnv(t testing.TB, opts store.Options) env {
 	t.Helper()
 	clk := clock.NewFake(t0)
 	opts.Prefix = testredis.Prefix(t)
@@ -62,7 +62,7 @@ func clustered(t *testing.T) env {
 }
 
 // decided stores an accepted and decided pledge of applicant subject.
-func (e env) decided(t *testing.T, id, subject, region string) pledge.Record {
+func (e env) decided(t testing.TB, id, subject, region string) pledge.Record {
 	t.Helper()
 	rec := pledge.Record{ID: id, Status: pledge.StatusAccepted, Document: []byte(`{"pledge":"` + id + `"}`),
 		Digest: sm3.Sum([]byte(id)), Applicant: subject, Agency: "AG-110105-01",
