@@ -4,7 +4,7 @@
 FUZZTIME ?= 30s
 export FUZZTIME
 
-.PHONY: run stop test build lint fuzz clean help
+.PHONY: run stop test build lint fuzz bench clean help
 
 help: ## list the targets
 	@grep -E "^[a-z]+:.*## " $(MAKEFILE_LIST) | sed -E "s/:.*## /\t/"
@@ -26,6 +26,9 @@ lint: ## staticcheck (skipped with a message when it cannot be fetched)
 
 fuzz: ## run every fuzz target for FUZZTIME (default 30s)
 	@bash scripts/fuzz.sh
+
+bench: ## performance harness: SM2 ceilings, in-process, HTTP load on its own pledged and Redis; JSON in var/bench/ (~4 min)
+	@bash scripts/bench.sh
 
 clean: ## remove build output (keeps var/ data and keys/)
 	rm -rf bin

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/bench"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/trust"
+)
+
+// Counters pledged exports that the cache and round-trip targets read.
+const (
+	mSM2Performed  = "pledgeseal_verification_sm2_performed_total"
+	mSM2Skipped    = "pledgeseal_verification_sm2_skipped_total"
+	mChainsSkipped = "pledgeseal_verification_chains_skipped_total"
+	mStatusTrips   = "pledgeseal_verification_status_round_trips_total"
+	mStatusLookups = "pledgeseal_verification_status_lookups_total"
+)
+
+var parseMetric = bench.ParseMetric
+
+// client is what the HTTP steps need of the running pledged.
+type client struct {
+	s                 *server
+	agencyTok, appTok string
+	agency            string
+	notice            pledge.NoticeRef
+	runID             string
+}
+
+func (c *client) sign(ctx context.Context, key string) (string, error) {
+	out, err := c.s.expect(ctx, http.StatusCreated, http.MethodPost, "/v1/pledges", c.appTok, key,
+		map[string]any{"notice": c.notice, "channel": "WEB", "way": "EVENT_CERTIFICATE"})
+	if err != nil {
+		return "", err
+	}
+	var made struct{ Pledge struct{ ID string } }
+	if err := json.Unmarshal(out, &made); err != nil || made.Pledge.ID == "" {
+		return "", fmt.Errorf("POST /v1/pledges: no pledge ID in %.200s", out)
+	}
+	return made.Pledge.ID, nil
+}
+
+// acceptedPackage signs, accepts and downloads one package.
+func (c *client) acceptedPackage(ctx context.Context, clk clock.Clock, key string) ([]byte, error) {
+	id, err := c.sign(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.s.expect(ctx, http.StatusOK, http.MethodPost, "/v1/pledges/"+id+"/accept", c.agencyTok, "",
+		map[string]string{"documentNo": "BENCH-1", "date": clk.Now().Format(time.DateOnly)}); err != nil {
+		return nil, err
+	}
+	return c.s.expect(ctx, http.StatusOK, http.MethodGet, "/v1/pledges/"+id+"/package", c.appTok, "", nil)
+}
+
+func verifyBody(pkg []byte) []byte {
+	return append(append([]byte(`{"package":`), pkg...), '}')
+}
+
+var passed = []byte(`"indication":"TOTAL_PASSED"`)
+
+func (c *client) verify(ctx context.Context, body []byte) error {
+	out, err := c.s.expect(ctx, http.StatusOK, http.MethodPost, "/v1/verifications", "", "", body)
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(out, passed) {
+		return fmt.Errorf("verification is not TOTAL_PASSED: %.300s", out)
+	}
+	return nil
+}
+
+type counters map[string]float64
+
+func (c *client) counters(ctx context.Context) (counters, error) {
+	out := counters{}
+	for _, m := range []string{mSM2Performed, mSM2Skipped, mChainsSkipped, mStatusTrips, mStatusLookups} {
+		v, err := c.s.metric(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		out[m] = v
+	}
+	return out, nil
+}
+
+// sesSignatures counts the SES signatures a package carries (the notice
+// seal and, once accepted, the agency counter-seal): each signer signature
+// must be verified on every verification.
+func sesSignatures(pkg []byte) (float64, error) {
+	p, err := pledge.ParsePackage(pkg)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	if len(p.NoticeSES) > 0 {
+		n++
+	}
+	if len(p.AgencySES) > 0 {
+		n++
+	}
+	return float64(n), nil
+}
+
+// httpSteps starts pledged, prepares a notice and two packages sealed by
+// the same seal and chain, reads the cache counters around verifying the
+// second, then runs the load steps.
+func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result, pr *progress, mat *trust.Material, keys, tmp, runID string) error {
+	listen, err := freePort()
+	if err != nil {
+		return err
+	}
+	maxConc := o.sweep[len(o.sweep)-1]
+	env := serverEnv(listen, o.redis, keys, "pledgebench-"+runID+":")
+	pr.step("HTTP: starting pledged on %s", listen)
+	s, err := startServer(ctx, clk, filepath.Join(o.bin, "pledged"), env, listen, tmp, 4*maxConc)
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	c := &client{s: s, agency: mat.Agencies[0].Code, runID: runID}
+	if c.agencyTok, c.appTok, err = tokens(ctx, clk, env, c.agency); err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
+	if _, err := s.expect(ctx, http.StatusCreated, http.MethodPost, "/v1/catalogue/entries", c.agencyTok, "",
+		map[string]any{"entry": benchEntry(c.agency, clk.Now().Add(-30*time.Second))}); err != nil {
+		return err
+	}
+	out, err := s.expect(ctx, http.StatusCreated, http.MethodPost, "/v1/notices", c.agencyTok, "", benchNotice(c.agency))
+	if err != nil {
+		return err
+	}
+	var pub struct {
+		Notice pledge.Notice
+		Digest string
+	}
+	if err := json.Unmarshal(out, &pub); err != nil {
+		return fmt.Errorf("POST /v1/notices: %w", err)
+	}
+	c.notice = pledge.NoticeRef{ID: pub.Notice.ID, Version: pub.Notice.Version, Digest: pub.Digest}
+
+	pr.step("HTTP: two packages with the same seal and chain; counters around the second verification")
+	pkg1, err := c.acceptedPackage(ctx, clk, "hb-"+runID+"-pkg-1")
+	if err != nil {
+		return err
+	}
+	pkg2, err := c.acceptedPackage(ctx, clk, "hb-"+runID+"-pkg-2")
+	if err != nil {
+		return err
+	}
+	if err := c.verify(ctx, verifyBody(pkg1)); err != nil {
+		return err
+	}
+	before, err := c.counters(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.verify(ctx, verifyBody(pkg2)); err != nil {
+		return err
+	}
+	after, err := c.counters(ctx)
+	if err != nil {
+		return err
+	}
+	sigs, err := sesSignatures(pkg2)
+	if err != nil {
+		return err
+	}
+	delta := func(m string) float64 { return after[m] - before[m] }
+	r.Cache = &bench.Cache{Source: "pledged GET /metrics", SealSM2Delta: delta(mSM2Performed), SignerSigs: sigs,
+		SkippedDelta: delta(mSM2Skipped), ChainsSkippedDelta: delta(mChainsSkipped),
+		StatusTripsDelta: delta(mStatusTrips), StatusLookupsDelta: delta(mStatusLookups)}
+	pr.step("HTTP: 2nd package: +%.0f seal SM2 (%.0f signer signatures), +%.0f from cache; %.0f status round trips",
+		r.Cache.SealSM2Delta, sigs, r.Cache.SkippedDelta, r.Cache.StatusTripsDelta)
+
+	body := verifyBody(pkg1)
+	sealPath := "/v1/seals/DEV-" + c.agency + "/status"
+	endpoints := []struct {
+		name string
+		do   bench.Request
+	}{
+		{bench.EndpointVerify, func(ctx context.Context, _, _ int) error { return c.verify(ctx, body) }},
+		{bench.EndpointSign, nil},
+		{bench.EndpointStatus, func(ctx context.Context, _, _ int) error {
+			_, err := s.expect(ctx, http.StatusOK, http.MethodGet, sealPath, "", "", nil)
+			return err
+		}},
+	}
+	for i, ep := range endpoints {
+		do := ep.do
+		for _, conc := range o.sweep {
+			if ep.name == bench.EndpointSign {
+				do = c.signer(fmt.Sprintf("hb-%s-c%d", runID, conc))
+			}
+			st := bench.Closed(ctx, clk, ep.name, conc, o.step, do)
+			r.HTTP = append(r.HTTP, st)
+			pr.step("HTTP %-6s c=%-3d %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d %s", ep.name, conc, st.Throughput, st.Latency.P50Ms, st.Latency.P99Ms, st.Errors, st.FirstError)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		peak, ok := r.Peak(ep.name)
+		if !ok {
+			continue
+		}
+		if ep.name == bench.EndpointSign {
+			do = c.signer("hb-" + runID + "-paced")
+		}
+		st := bench.Paced(ctx, clk, ep.name, peak.Throughput/2, o.step, 4*maxConc, do)
+		r.HTTP = append(r.HTTP, st)
+		pr.step("HTTP %-6s paced %.1f/s (half of peak) p50 %7.2f ms  p99 %7.2f ms  errors %d %s", ep.name, st.RatePerSec, st.Latency.P50Ms, st.Latency.P99Ms, st.Errors, st.FirstError)
+		endpoints[i].do = do
+	}
+	return nil
+}
+
+// signer returns a Request that signs a new pledge per call (unique
+// idempotency keys under prefix).
+func (c *client) signer(prefix string) bench.Request {
+	return func(ctx context.Context, _, seq int) error {
+		_, err := c.sign(ctx, fmt.Sprintf("%s-%08d", prefix, seq))
+		return err
+	}
+}

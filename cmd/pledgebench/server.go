@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/app"
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/config"
+)
+
+// server is the pledged process the benchmark started.
+type server struct {
+	cmd     *exec.Cmd
+	base    string
+	env     []string
+	client  *http.Client
+	logPath string
+	done    chan error
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// serverEnv is the environment pledged, pledgectl and the in-process token
+// service share.
+func serverEnv(listen, redisAddr, keys, prefix string) []string {
+	return []string{
+		"PLEDGESEAL_LISTEN=" + listen,
+		"PLEDGESEAL_REDIS_ADDRS=" + redisAddr,
+		"PLEDGESEAL_REDIS_PREFIX=" + prefix,
+		"PLEDGESEAL_KEYS_DIR=" + keys,
+		"PLEDGESEAL_KEY_PASSPHRASE=" + devPassphrase,
+		"PLEDGESEAL_LOG_LEVEL=warn",
+		"PLEDGESEAL_BASE_URL=http://" + listen,
+	}
+}
+
+func getenvOf(env []string) func(string) string {
+	return func(k string) string {
+		for _, kv := range env {
+			if name, v, _ := strings.Cut(kv, "="); name == k {
+				return v
+			}
+		}
+		return ""
+	}
+}
+
+// initKeys runs `pledgectl init --dev` into dir.
+func initKeys(ctx context.Context, pledgectl, dir string) error {
+	cmd := exec.CommandContext(ctx, pledgectl, "init", "--dev", "--dir", dir)
+	cmd.Env = append(os.Environ(), "PLEDGESEAL_KEY_PASSPHRASE="+devPassphrase)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pledgectl init --dev: %v: %s", err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// startServer starts pledged with env, its log in tmp, and waits for
+// /readyz.
+func startServer(ctx context.Context, clk clock.Clock, pledged string, env []string, listen, tmp string, maxConns int) (*server, error) {
+	logPath := filepath.Join(tmp, "pledged.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(pledged)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	s := &server{cmd: cmd, base: "http://" + listen, env: env, logPath: logPath, done: make(chan error, 1),
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: maxConns + 8, MaxIdleConnsPerHost: maxConns + 8, IdleConnTimeout: time.Minute}}}
+	go func() { s.done <- cmd.Wait(); logf.Close() }()
+	deadline := clk.Now().Add(60 * time.Second)
+	for clk.Now().Before(deadline) {
+		select {
+		case err := <-s.done:
+			s.done <- err
+			return nil, fmt.Errorf("pledged exited at start-up (%v): see %s", err, logPath)
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		default:
+		}
+		if code, _, err := s.do(ctx, http.MethodGet, "/readyz", "", "", nil); err == nil && code == http.StatusOK {
+			return s, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("pledged did not become ready within 60 s: see %s", logPath)
+}
+
+// stop ends the pledged process this benchmark started (SIGINT, then kill).
+func (s *server) stop() {
+	if s == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// do sends one request; body is JSON-encoded unless it is already []byte.
+func (s *server) do(ctx context.Context, method, path, token, idemKey string, body any) (int, []byte, error) {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		enc, err := json.Marshal(b)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(enc)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.base+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, out, err
+}
+
+// expect sends one request and fails unless the status is want.
+func (s *server) expect(ctx context.Context, want int, method, path, token, idemKey string, body any) ([]byte, error) {
+	code, out, err := s.do(ctx, method, path, token, idemKey, body)
+	if err != nil {
+		return nil, err
+	}
+	if code != want {
+		return nil, fmt.Errorf("%s %s: status %d, want %d: %.300s", method, path, code, want, out)
+	}
+	return out, nil
+}
+
+// tokens issues an agency and an applicant token through the same token
+// service pledged uses (same Redis, prefix and keys).
+func tokens(ctx context.Context, clk clock.Clock, env []string, agency string) (agencyTok, applicantTok string, err error) {
+	cfg, err := config.Load(nil, env, io.Discard)
+	if err != nil {
+		return "", "", err
+	}
+	toks, closer, err := app.OpenTokens(cfg, getenvOf(env), clk)
+	if err != nil {
+		return "", "", err
+	}
+	defer closer.Close()
+	issue := func(req auth.CreateRequest) (string, error) {
+		req.TTL = 2 * time.Hour
+		iss, err := toks.Create(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		return iss.Secret, nil
+	}
+	if agencyTok, err = issue(auth.CreateRequest{Role: auth.RoleAgency, Org: agency}); err != nil {
+		return "", "", err
+	}
+	applicantTok, err = issue(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{
+		Name: benchApplicant.Name, IDType: benchApplicant.IDType, IDNumber: benchApplicant.IDNumber}})
+	return agencyTok, applicantTok, err
+}
+
+// metric reads one counter from GET /metrics.
+func (s *server) metric(ctx context.Context, name string) (float64, error) {
+	out, err := s.expect(ctx, http.StatusOK, http.MethodGet, "/metrics", "", "", nil)
+	if err != nil {
+		return 0, err
+	}
+	v, ok := parseMetric(string(out), name)
+	if !ok {
+		return 0, errors.New("/metrics has no " + name)
+	}
+	return v, nil
+}

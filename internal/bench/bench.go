@@ -1,0 +1,379 @@
+// Package bench holds the logic of the performance harness (cmd/pledgebench):
+// closed-loop and paced load generation, latency summaries, the crypto
+// ceilings and the targets computed from them as ratios of one run, the
+// result JSON and the printed table. It owns no service code and must not
+// touch Redis, HTTP handlers or keys itself: the command drives those and
+// hands the numbers here.
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Latency summarises a set of request latencies.
+type Latency struct {
+	Count int     `json:"count"`
+	P50Ms float64 `json:"p50Ms"`
+	P90Ms float64 `json:"p90Ms"`
+	P99Ms float64 `json:"p99Ms"`
+	MaxMs float64 `json:"maxMs"`
+}
+
+// Summarize returns the percentiles of ds (nearest rank). It sorts ds.
+func Summarize(ds []time.Duration) Latency {
+	if len(ds) == 0 {
+		return Latency{}
+	}
+	slices.Sort(ds)
+	ms := func(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+	return Latency{Count: len(ds), P50Ms: ms(Percentile(ds, 50)), P90Ms: ms(Percentile(ds, 90)),
+		P99Ms: ms(Percentile(ds, 99)), MaxMs: ms(ds[len(ds)-1])}
+}
+
+// Percentile returns the nearest-rank p-th percentile of sorted ds.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	rank = min(max(rank, 1), len(sorted))
+	return sorted[rank-1]
+}
+
+// Ceilings are the raw gmsm SM2 rates on all cores.
+type Ceilings struct {
+	Goroutines   int     `json:"goroutines"`
+	SignPerSec   float64 `json:"signPerSec"`
+	VerifyPerSec float64 `json:"verifyPerSec"`
+}
+
+// Ops counts the SM2 work of one operation. Sign counts private-key
+// operations (signatures and key generations, each one scalar
+// multiplication of the base point); Verify counts signature verifications.
+type Ops struct {
+	Sign   float64 `json:"sign"`
+	Verify float64 `json:"verify"`
+	// How says where the numbers come from.
+	How string `json:"how"`
+}
+
+// Ceiling is the operations per second that SM2 alone allows for an
+// operation needing o, at the rates c: the time of each kind of SM2 work
+// added up, inverted. Zero when o needs no SM2 or a rate is missing.
+func (o Ops) Ceiling(c Ceilings) float64 {
+	var sec float64
+	if o.Sign > 0 {
+		if c.SignPerSec <= 0 {
+			return 0
+		}
+		sec += o.Sign / c.SignPerSec
+	}
+	if o.Verify > 0 {
+		if c.VerifyPerSec <= 0 {
+			return 0
+		}
+		sec += o.Verify / c.VerifyPerSec
+	}
+	if sec == 0 {
+		return 0
+	}
+	return 1 / sec
+}
+
+// InProcess is one in-process benchmark.
+type InProcess struct {
+	Name        string `json:"name"`
+	NsPerOp     int64  `json:"nsPerOp"`
+	AllocsPerOp int64  `json:"allocsPerOp"`
+	BytesPerOp  int64  `json:"bytesPerOp"`
+	N           int    `json:"n"`
+	SM2         Ops    `json:"sm2"`
+}
+
+// Step is one fixed-duration load step.
+type Step struct {
+	Endpoint    string  `json:"endpoint"`
+	Mode        string  `json:"mode"` // "closed" (N workers) or "paced" (fixed rate)
+	Concurrency int     `json:"concurrency,omitempty"`
+	RatePerSec  float64 `json:"ratePerSec,omitempty"`
+	DurationSec float64 `json:"durationSec"`
+	OK          int     `json:"ok"`
+	Errors      int     `json:"errors"`
+	FirstError  string  `json:"firstError,omitempty"`
+	Throughput  float64 `json:"throughput"`
+	Latency     Latency `json:"latency"`
+}
+
+// Lookup is the batch status lookup measurement.
+type Lookup struct {
+	Subjects          int     `json:"subjects"`
+	Lookups           int     `json:"lookups"`
+	RoundTrips        int64   `json:"roundTrips"`
+	RoundTripsPerCall float64 `json:"roundTripsPerLookup"`
+	Latency           Latency `json:"latency"`
+}
+
+// Cache is what the exported counters showed around verifying a second
+// package with the same seal and chain.
+type Cache struct {
+	Source string `json:"source"`
+	// SealSM2Delta is the rise of the seal SM2 verifications counter
+	// (maker and signer signatures) for the second package.
+	SealSM2Delta float64 `json:"sealSm2Delta"`
+	// SignerSigs is the number of SES signer signatures the package
+	// carries; each must be verified, so SealSM2Delta == SignerSigs means
+	// no seal (maker) signature was verified again.
+	SignerSigs float64 `json:"signerSignatures"`
+	// SkippedDelta and ChainsSkippedDelta are the cache hits it made.
+	SkippedDelta       float64 `json:"sm2SkippedDelta"`
+	ChainsSkippedDelta float64 `json:"chainsSkippedDelta"`
+	// StatusTripsDelta and StatusLookupsDelta are the status round trips
+	// and status lookups of that one verification.
+	StatusTripsDelta   float64 `json:"statusRoundTripsDelta"`
+	StatusLookupsDelta float64 `json:"statusLookupsDelta"`
+}
+
+// Target is one pass/miss line.
+type Target struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Limit  float64 `json:"limit"`
+	Want   string  `json:"want"` // ">=" or "<="
+	Pass   bool    `json:"pass"`
+	Note   string  `json:"note,omitempty"`
+	Absent bool    `json:"notAvailable,omitempty"`
+}
+
+// Result is the whole run.
+type Result struct {
+	Started   time.Time   `json:"started"`
+	Finished  time.Time   `json:"finished"`
+	GoVersion string      `json:"goVersion"`
+	CPUs      int         `json:"cpus"`
+	LoadAvg   []string    `json:"loadAvg,omitempty"`
+	Ceilings  Ceilings    `json:"ceilings"`
+	InProcess []InProcess `json:"inProcess"`
+	HTTP      []Step      `json:"http"`
+	HTTPNote  string      `json:"httpNote,omitempty"`
+	Lookup    *Lookup     `json:"lookup,omitempty"`
+	Cache     *Cache      `json:"cache,omitempty"`
+	Targets   []Target    `json:"targets"`
+}
+
+// Peak returns the closed-loop step of endpoint with the highest
+// throughput.
+func (r *Result) Peak(endpoint string) (Step, bool) {
+	var best Step
+	found := false
+	for _, s := range r.HTTP {
+		if s.Endpoint == endpoint && s.Mode == "closed" && s.OK > 0 && (!found || s.Throughput > best.Throughput) {
+			best, found = s, true
+		}
+	}
+	return best, found
+}
+
+// Paced returns the paced step of endpoint.
+func (r *Result) Paced(endpoint string) (Step, bool) {
+	for _, s := range r.HTTP {
+		if s.Endpoint == endpoint && s.Mode == "paced" {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+// InProc returns the in-process benchmark called name.
+func (r *Result) InProc(name string) (InProcess, bool) {
+	for _, b := range r.InProcess {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return InProcess{}, false
+}
+
+// Endpoint names used by the command and the targets.
+const (
+	EndpointVerify = "verify"
+	EndpointSign   = "sign"
+	EndpointStatus = "status"
+	BenchVerify    = "verify-package"
+	BenchSign      = "sign-pledge"
+)
+
+func atLeast(name string, v, limit float64, note string) Target {
+	return Target{Name: name, Value: round(v), Limit: limit, Want: ">=", Pass: v >= limit, Note: note}
+}
+
+func atMost(name string, v, limit float64, note string) Target {
+	return Target{Name: name, Value: round(v), Limit: limit, Want: "<=", Pass: v <= limit, Note: note}
+}
+
+func absent(name, why string) Target { return Target{Name: name, Absent: true, Note: why} }
+
+func round(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// Evaluate computes the targets of the issue from r, as ratios within
+// this run, and stores them in r.Targets.
+func (r *Result) Evaluate() {
+	r.Targets = nil
+	ratio := func(name, endpoint, bench string, limit float64) {
+		b, ok := r.InProc(bench)
+		peak, okp := r.Peak(endpoint)
+		switch {
+		case !okp:
+			r.Targets = append(r.Targets, absent(name, "HTTP "+endpoint+" step not available"))
+		case !ok || b.SM2.Ceiling(r.Ceilings) == 0:
+			r.Targets = append(r.Targets, absent(name, "no SM2 count for "+bench))
+		default:
+			c := b.SM2.Ceiling(r.Ceilings)
+			r.Targets = append(r.Targets, atLeast(name, peak.Throughput/c, limit,
+				fmt.Sprintf("%.1f/s at c=%d vs ceiling %.1f/s (%.2f sign + %.2f verify SM2 per op)", peak.Throughput, peak.Concurrency, c, b.SM2.Sign, b.SM2.Verify)))
+		}
+	}
+	ratio("HTTP verification throughput / crypto ceiling", EndpointVerify, BenchVerify, 0.70)
+	ratio("HTTP signing throughput / crypto ceiling", EndpointSign, BenchSign, 0.60)
+	for _, ep := range []string{EndpointVerify, EndpointSign, EndpointStatus} {
+		name := "p99 / p50 at half of peak (" + ep + ")"
+		if s, ok := r.Paced(ep); ok && s.Latency.P50Ms > 0 {
+			r.Targets = append(r.Targets, atMost(name, s.Latency.P99Ms/s.Latency.P50Ms, 5,
+				fmt.Sprintf("%.1f/s offered: p50 %.2f ms, p99 %.2f ms", s.RatePerSec, s.Latency.P50Ms, s.Latency.P99Ms)))
+		} else {
+			r.Targets = append(r.Targets, absent(name, "paced "+ep+" step not available"))
+		}
+	}
+	if c := r.Cache; c != nil {
+		extra := c.SealSM2Delta - c.SignerSigs
+		r.Targets = append(r.Targets, atMost("extra seal/chain SM2 verifications for a 2nd package (same seal and chain)", extra, 0,
+			fmt.Sprintf("%s: +%.0f seal SM2 for %.0f signer signatures, +%.0f maker checks and +%.0f chains from cache", c.Source, c.SealSM2Delta, c.SignerSigs, c.SkippedDelta, c.ChainsSkippedDelta)))
+		if c.StatusLookupsDelta > 0 {
+			r.Targets = append(r.Targets, atMost("Redis round trips for the status lookups of one verification", c.StatusTripsDelta/c.StatusLookupsDelta, 1,
+				fmt.Sprintf("%s: %.0f status round trips for %.0f verification", c.Source, c.StatusTripsDelta, c.StatusLookupsDelta)))
+		}
+	} else {
+		r.Targets = append(r.Targets, absent("extra seal/chain SM2 verifications for a 2nd package (same seal and chain)", "counters not read"))
+	}
+	if l := r.Lookup; l != nil && l.Lookups > 0 {
+		r.Targets = append(r.Targets, atMost("Redis round trips per batch status lookup (store)", l.RoundTripsPerCall, 1,
+			fmt.Sprintf("%d subjects per lookup, %d lookups, %d round trips", l.Subjects, l.Lookups, l.RoundTrips)))
+	}
+}
+
+// Passed reports whether every available target passed.
+func (r *Result) Passed() bool {
+	for _, t := range r.Targets {
+		if !t.Absent && !t.Pass {
+			return false
+		}
+	}
+	return true
+}
+
+// WriteJSON writes r under dir as bench-<UTC timestamp>.json and returns
+// the path.
+func (r *Result) WriteJSON(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "bench-"+r.Started.UTC().Format("20060102T150405Z")+".json")
+	return p, os.WriteFile(p, append(b, '\n'), 0o644)
+}
+
+// ReadJSON reads a result written by WriteJSON.
+func ReadJSON(path string) (*Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// PrintTable writes the human-readable summary.
+func (r *Result) PrintTable(w io.Writer) {
+	fmt.Fprintf(w, "\nPledgeSeal benchmark %s (%s, %d CPUs, load average %s)\n", r.Started.UTC().Format(time.RFC3339), r.GoVersion, r.CPUs, strings.Join(r.LoadAvg, " "))
+	fmt.Fprintf(w, "\nCeilings (gmsm SM2, %d goroutines): sign %.0f/s, verify %.0f/s\n", r.Ceilings.Goroutines, r.Ceilings.SignPerSec, r.Ceilings.VerifyPerSec)
+	fmt.Fprintf(w, "\n%-22s %12s %10s %12s %8s %8s  %s\n", "in-process", "ns/op", "allocs/op", "B/op", "SM2 sig", "SM2 ver", "ceiling/s")
+	for _, b := range r.InProcess {
+		fmt.Fprintf(w, "%-22s %12d %10d %12d %8.2f %8.2f  %.1f\n", b.Name, b.NsPerOp, b.AllocsPerOp, b.BytesPerOp, b.SM2.Sign, b.SM2.Verify, b.SM2.Ceiling(r.Ceilings))
+	}
+	fmt.Fprintf(w, "\n%-8s %-6s %5s %8s %8s %7s %9s %9s %9s %9s\n", "HTTP", "mode", "conc", "rate", "ok", "errors", "req/s", "p50 ms", "p90 ms", "p99 ms")
+	if len(r.HTTP) == 0 {
+		fmt.Fprintf(w, "not available: %s\n", r.HTTPNote)
+	}
+	for _, s := range r.HTTP {
+		rate := "-"
+		if s.RatePerSec > 0 {
+			rate = strconv.FormatFloat(s.RatePerSec, 'f', 1, 64)
+		}
+		fmt.Fprintf(w, "%-8s %-6s %5d %8s %8d %7d %9.1f %9.2f %9.2f %9.2f\n", s.Endpoint, s.Mode, s.Concurrency, rate, s.OK, s.Errors, s.Throughput, s.Latency.P50Ms, s.Latency.P90Ms, s.Latency.P99Ms)
+	}
+	if l := r.Lookup; l != nil {
+		fmt.Fprintf(w, "\nbatch status lookup: %d subjects, %d lookups, %.2f round trips each, p50 %.3f ms, p99 %.3f ms\n",
+			l.Subjects, l.Lookups, l.RoundTripsPerCall, l.Latency.P50Ms, l.Latency.P99Ms)
+	}
+	fmt.Fprintf(w, "\nTargets\n")
+	for _, t := range r.Targets {
+		switch {
+		case t.Absent:
+			fmt.Fprintf(w, "  N/A   %s: %s\n", t.Name, t.Note)
+		default:
+			verdict := "MISS"
+			if t.Pass {
+				verdict = "PASS"
+			}
+			fmt.Fprintf(w, "  %-5s %s: %g (want %s %g) — %s\n", verdict, t.Name, t.Value, t.Want, t.Limit, t.Note)
+		}
+	}
+}
+
+// ParseMetric returns the sum of every sample of the Prometheus text
+// exposition body whose metric name is name (all label sets).
+func ParseMetric(body, name string) (float64, bool) {
+	var sum float64
+	found := false
+	for _, line := range strings.Split(body, "\n") {
+		if line == "" || line[0] == '#' || !strings.HasPrefix(line, name) {
+			continue
+		}
+		rest := line[len(name):]
+		if rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		if rest[0] == '{' {
+			end := strings.LastIndexByte(rest, '}')
+			if end < 0 {
+				continue
+			}
+			rest = rest[end+1:]
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			continue
+		}
+		sum += v
+		found = true
+	}
+	return sum, found
+}
