@@ -166,8 +166,9 @@
   function pageVerify() {
     function byId(id) {
       say("verify-msg", t("verify.working"));
+      $("report").hidden = true;
       api("GET", "/v1/pledges/" + id + "/verification").then(function (r) { say("verify-msg", ""); renderReport(r.body); })
-        .catch(fail("verify-msg"));
+        .catch(function (e) { say("verify-msg", e.status === 404 ? t("verify.notFound") : t("common.error") + e.message, "err"); });
     }
     $("verify-url-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -287,7 +288,7 @@
         a.demands.forEach(function (d) {
           var e = d.entry || {};
           tb.appendChild(el("tr", {}, [el("td", { "data-label": t("report.matter"), text: txt(e.matterName) + " · " + txt(e.certificateName) }),
-            el("td", { "data-label": t("apply.modes"), text: (d.modes || []).join(", ") }),
+            el("td", { "data-label": t("apply.modes"), text: (d.modes || []).map(function (m) { return t("mode." + m); }).join(LANG === "en" ? ", " : "、") }),
             el("td", { "data-label": t("common.status"), text: e.pledgeEligible ? t("apply.eligible") : t("apply.notEligible") })]));
         });
         out.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.matter") }), el("th", { text: t("apply.modes") }), el("th", { text: t("common.status") })])]), tb]));
@@ -305,14 +306,14 @@
         kv(dl, t("report.matter"), txt(n.matterName) + " · " + txt(n.certificateName));
         kv(dl, t("apply.notice.version"), String(n.version) + " · " + fmtTime(n.publishedAt));
         kv(dl, t("apply.notice.proves"), txt(n.wouldHaveProved));
-        kv(dl, t("apply.notice.basis"), (n.legalBasis || []).map(txt).join("；"));
+        kv(dl, t("apply.notice.basis"), (n.legalBasis || []).map(txt).join(LANG === "en" ? "; " : "；"));
         kv(dl, t("apply.notice.how"), txt(n.howToPledge && n.howToPledge.method));
         kv(dl, t("apply.notice.liability"), txt(n.liability));
         kv(dl, t("apply.notice.verify"), txt(n.verification && n.verification.agencyPower) + " " + txt(n.verification && n.verification.applicantDuty));
         kv(dl, t("apply.notice.publication"), n.publication && n.publication.published ? txt(n.publication.how) + " · " + txt(n.publication.scope) : t("common.no"));
         kv(dl, t("apply.notice.withdrawal"), txt(n.withdrawal));
         kv(dl, t("apply.notice.postCheck"), txt(n.postCheckWindow));
-        kv(dl, t("apply.notice.contacts"), (n.contacts || []).map(function (c) { return c.channel + " " + c.value; }).join("；"));
+        kv(dl, t("apply.notice.contacts"), (n.contacts || []).map(function (c) { return c.channel + " " + c.value; }).join(LANG === "en" ? "; " : "；"));
         kv(dl, t("apply.notice.digest"), r.body.digest, "mono");
         body.appendChild(el("h3", { text: t("apply.notice.conditions") }));
         body.appendChild(el("ul", {}, (n.conditions || []).map(function (c) { return el("li", { text: txt(c) }); })));
@@ -355,6 +356,7 @@
         $("done-doc").textContent = utf8(p.document);
         $("qr").setAttribute("src", "/v1/pledges/" + p.id + "/qr");
         $("done-verify").setAttribute("href", "/app/verify?id=" + p.id);
+        $("review-card").hidden = true;
         $("done-card").hidden = false; $("done-card").focus();
         state.key = null;
         return api("GET", "/v1/pledges/" + p.id + "/package").then(function (pk) {
@@ -523,7 +525,7 @@
       var parts = [t("outcome." + f.outcome)];
       if (f.state) { parts.push(t("enforce.registry") + ": " + t("state." + f.state)); }
       if (f.barId) { parts.push(t("enforce.bar")); }
-      return parts.join("；");
+      return parts.join(LANG === "en" ? "; " : "；");
     }
     function loadFindings(id) {
       var box = clear($("findings"));

@@ -170,7 +170,9 @@ func (b *browser) tab() context.Context {
 			if err != nil {
 				return
 			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
+			// A failed request (an expected 404) is the browser's log, not
+			// a JavaScript error; everything else at error level counts.
+			if (m.Type == chromedp.ConsoleError && m.Source != "network") || m.IsException() {
 				b.fail(fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line))
 			}
 		}
@@ -326,6 +328,27 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	b.shot(app, "apply-signed")
 	b.run(app, "my pledges", chromedp.WaitVisible(chromedp.CSS(`#mine-list tr[data-pledge="`+pledgeID+`"] td[data-status="SIGNED"]`)))
 
+	// A second pledge, withdrawn before the decision from "my pledges".
+	b.run(app, "sign a second pledge",
+		chromedp.Click(chromedp.CSS("#pledge-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#review-card")),
+		chromedp.Click(chromedp.CSS("#sign-btn")),
+		chromedp.WaitNotVisible(chromedp.CSS("#review-card")),
+	)
+	second := b.text(app, "#done-id")
+	if second == pledgeID || !strings.HasPrefix(second, "P") {
+		t.Fatalf("second pledge %q (first %q)", second, pledgeID)
+	}
+	row := `#mine-list tr[data-pledge="` + second + `"] `
+	b.run(app, "withdraw",
+		chromedp.Click(chromedp.CSS(row+"button")),
+		chromedp.SendKeys(chromedp.CSS(row+"textarea"), "改走普通程序"),
+		chromedp.Click(chromedp.CSS(row+"button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(row+`td[data-status="WITHDRAWN"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#mine-list tr[data-pledge="`+pledgeID+`"] td[data-status="SIGNED"]`)),
+	)
+	b.shot(app, "apply-withdrawn")
+
 	// --- officer accepts ---
 	off := b.tab()
 	b.signIn(off, "/app/officer", s.tokens[auth.RoleAgency])
@@ -354,6 +377,14 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		t.Errorf("the public report shows personal data: %q", report)
 	}
 	b.shot(pub, "verify-passed")
+	b.run(pub, "an unknown pledge",
+		chromedp.Navigate(s.base+"/app/verify?id=P"+strings.Repeat("0", 32)),
+		chromedp.WaitVisible(chromedp.CSS("#verify-msg.err")),
+	)
+	if !b.hidden(pub, "#report") {
+		t.Error("a report is shown for an unknown pledge")
+	}
+	b.shot(pub, "verify-unknown")
 	pkg := s.download(t, pledgeID)
 	file := filepath.Join(t.TempDir(), pledgeID+".pledge.json")
 	if err := os.WriteFile(file, pkg, 0o600); err != nil {
@@ -390,6 +421,16 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#f-evidence"), evidence),
 	)
 	b.shot(enf, "enforce-console")
+	b.run(enf, "run a draw over the open tasks",
+		chromedp.SendKeys(chromedp.CSS("#draw-region"), verifytest.Key.Region),
+		chromedp.SendKeys(chromedp.CSS("#draw-matter"), verifytest.Key.Matter),
+		chromedp.SetValue(chromedp.CSS("#draw-ratio"), "1000"),
+		chromedp.Click(chromedp.CSS("#draw-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#draw-selected")),
+	)
+	if sel := b.text(enf, "#draw-selected"); !strings.Contains(sel, pledgeID) {
+		t.Errorf("the draw at 1000‰ did not select %s: %q", pledgeID, sel)
+	}
 	b.run(enf, "finding recorded",
 		chromedp.Click(chromedp.CSS("#finding-form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS(`#findings li[data-outcome="FALSE_CONFIRMED"]`)),
@@ -405,9 +446,15 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	b.run(pub, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"]`)))
 	b.shot(pub, "verify-failed-phone")
+	if wide := get(b, pub, "page width", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
+		t.Error("the report scrolls sideways on a phone-sized screen")
+	}
 	b.run(app, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.CSS("#mine-list table")))
 	b.shot(app, "apply-phone")
+	if wide := get(b, app, "page width", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
+		t.Error("the applicant page scrolls sideways on a phone-sized screen")
+	}
 }
 
 func (b *browser) hidden(ctx context.Context, sel string) bool {
