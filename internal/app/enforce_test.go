@@ -107,14 +107,14 @@ func TestEnforcementOverHTTP(t *testing.T) {
 	id := made.Pledge.ID
 	must(do("POST", "/v1/pledges/"+id+"/accept", agency, "", map[string]string{"documentNo": "DEV-1", "date": time.Now().Format(time.DateOnly)}), http.StatusOK)
 
-	// task
-	var task enforce.Task
-	_ = json.Unmarshal(must(do("POST", "/v1/enforcement/tasks", agency, "", map[string]string{"pledgeId": id}), http.StatusCreated).Body.Bytes(), &task)
-	if task.Status != enforce.TaskOpen || task.Due == "" {
-		t.Fatalf("task %+v", task)
-	}
+	// task: opened by the decision
 	if rec := must(do("GET", "/v1/enforcement/tasks?status=OPEN", officer, "", nil), http.StatusOK); !strings.Contains(rec.Body.String(), id) {
 		t.Fatalf("task list %s", rec.Body)
+	}
+	var task enforce.Task
+	_ = json.Unmarshal(must(do("POST", "/v1/enforcement/tasks", agency, "", map[string]string{"pledgeId": id}), http.StatusCreated).Body.Bytes(), &task)
+	if task.Status != enforce.TaskOpen || task.Due == "" || task.PledgeID != id {
+		t.Fatalf("task %+v", task)
 	}
 	// draw
 	var d enforce.Draw

@@ -309,6 +309,14 @@ func (s *Server) acceptPledge(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
+	if s.deps.Enforce != nil {
+		// The decision opens the post-check task (enforce.go). The decision
+		// stands either way; a task that failed here is opened again with
+		// POST /v1/enforcement/tasks.
+		if _, err := s.deps.Enforce.OpenTask(c, p, r.ID); err != nil {
+			s.log.Warn("post-check task not opened", "pledge", r.ID, "err", err.Error())
+		}
+	}
 	c.JSON(http.StatusOK, s.viewPledge(r))
 	return nil
 }
