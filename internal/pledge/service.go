@@ -79,6 +79,43 @@ type PledgeRepo interface {
 	// t.From (Conflict otherwise), appending the event; it returns the
 	// updated record.
 	Transition(ctx context.Context, id string, t Transition) (Record, error)
+	// ListByApplicant returns a page of the pledges of the applicant with
+	// keyed-hash index subject, newest first, after cursor ("" = first
+	// page); Malformed for a cursor it did not issue.
+	ListByApplicant(ctx context.Context, subject, cursor string, limit int) (Page, error)
+	// ListByAgency returns a page of the agency's pledges now in status st,
+	// the latest to enter it first, after cursor.
+	ListByAgency(ctx context.Context, agency string, st Status, cursor string, limit int) (Page, error)
+}
+
+// Listing page sizes.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// Page is one page of a listing. Next is the opaque cursor of the next
+// page, empty on the last one.
+type Page struct {
+	Records []Record
+	Next    string
+}
+
+// ListQuery selects a page: Cursor from the previous page's Next (empty for
+// the first), Limit 1 to MaxPageSize (0 means DefaultPageSize).
+type ListQuery struct {
+	Cursor string
+	Limit  int
+}
+
+func (q *ListQuery) normalise() error {
+	if q.Limit == 0 {
+		q.Limit = DefaultPageSize
+	}
+	if q.Limit < 1 || q.Limit > MaxPageSize {
+		return malformed("FIELD_INVALID", "limit must be 1 to %d", MaxPageSize)
+	}
+	return nil
 }
 
 // Indexer computes keyed-hash indexes (pii.Protector implements it).
@@ -431,6 +468,38 @@ func (s *Service) Get(ctx context.Context, a Applicant, id string) (Record, erro
 		return Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
 	}
 	return r, nil
+}
+
+// ListMine returns the applicant's own pledges, newest first. The applicant
+// comes from authentication; the listing is by its keyed-hash index, so no
+// other applicant's pledge can appear.
+func (s *Service) ListMine(ctx context.Context, a Applicant, q ListQuery) (Page, error) {
+	if err := a.validate(); err != nil {
+		return Page{}, err
+	}
+	if err := q.normalise(); err != nil {
+		return Page{}, err
+	}
+	return s.d.Pledges.ListByApplicant(ctx, s.SubjectIndex(a), q.Cursor, q.Limit)
+}
+
+// ListForAgency returns the officer's agency's pledges in status st (empty
+// means SIGNED: awaiting the decision), the latest to enter it first. The
+// agency is the officer's, never one named by the request.
+func (s *Service) ListForAgency(ctx context.Context, o Officer, st Status, q ListQuery) (Page, error) {
+	if err := checkCode("agency", o.Agency); err != nil {
+		return Page{}, apperr.New(apperr.Forbidden, "the token names no agency").WithCode("OUT_OF_SCOPE")
+	}
+	if st == "" {
+		st = StatusSigned
+	}
+	if !slices.Contains(AllStatuses(), st) {
+		return Page{}, malformed("FIELD_INVALID", "status must be one of %s", strings.Join(statusNames(), ", "))
+	}
+	if err := q.normalise(); err != nil {
+		return Page{}, err
+	}
+	return s.d.Pledges.ListByAgency(ctx, o.Agency, st, q.Cursor, q.Limit)
 }
 
 const maxReason = 500

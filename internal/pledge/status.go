@@ -23,6 +23,19 @@ const (
 	StatusRevoked      Status = "REVOKED"
 )
 
+// AllStatuses returns every status, in workflow order.
+func AllStatuses() []Status {
+	return []Status{StatusSigned, StatusAccepted, StatusWithdrawn, StatusReturned, StatusFalse, StatusNotFulfilled, StatusRevoked}
+}
+
+func statusNames() []string {
+	var out []string
+	for _, s := range AllStatuses() {
+		out = append(out, string(s))
+	}
+	return out
+}
+
 // transitions lists the allowed moves.
 var transitions = map[Status][]Status{
 	StatusSigned:       {StatusAccepted, StatusWithdrawn, StatusReturned},

@@ -1,9 +1,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,37 +27,53 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return ARGV[1] 
 return redis.call('GET', KEYS[1])
 `
 
-// pledgeCreateLua creates the pledge hash unless it exists and returns the
-// stored {meta, doc}. KEYS[1] record hash; ARGV meta, sealed document, status.
+// pledgeCreateLua creates the pledge hash unless it exists, indexes it for
+// its applicant and for its agency under its status, and returns the stored
+// {created, meta, doc}. KEYS[1] record hash; KEYS[2] the applicant's index;
+// KEYS[3] the agency's index for the status. ARGV meta, sealed document,
+// status, applicant index member, agency index member.
 const pledgeCreateLua = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'doc', ARGV[2], 'status', ARGV[3], 'rev', '1')
+  redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'doc', ARGV[2], 'status', ARGV[3], 'rev', '1', 'ixa', ARGV[4], 'ixg', ARGV[5])
+  redis.call('ZADD', KEYS[2], 0, ARGV[4])
+  redis.call('ZADD', KEYS[3], 0, ARGV[5])
   return {1, ARGV[1], ARGV[2]}
 end
 return {0, redis.call('HGET', KEYS[1], 'meta'), redis.call('HGET', KEYS[1], 'doc')}
 `
 
 // pledgeMoveLua applies one status transition if the record is still at the
-// revision read and its status is one of the allowed sources. KEYS[1]
-// record hash; ARGV[1] revision read; ARGV[2] new meta; ARGV[3] new status;
-// ARGV[4..] allowed source statuses. Returns 1 applied, 0 revision moved
-// (retry), -1 status not allowed, -2 no record.
+// revision read and its status is one of the allowed sources, and moves the
+// pledge from the agency's index of the status read to the index of the new
+// status. KEYS[1] record hash; KEYS[2] the agency's index of the status
+// read (the revision check guarantees it is still the status); KEYS[3] the
+// agency's index of the new status. ARGV[1] revision read; ARGV[2] new
+// meta; ARGV[3] new status; ARGV[4] new agency index member; ARGV[5..]
+// allowed source statuses. Returns 1 applied, 0 revision moved (retry), -1
+// status not allowed, -2 no record.
 const pledgeMoveLua = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 if redis.call('HGET', KEYS[1], 'rev') ~= ARGV[1] then return 0 end
 local st = redis.call('HGET', KEYS[1], 'status')
 local ok = false
-for i = 4, #ARGV do if ARGV[i] == st then ok = true end end
+for i = 5, #ARGV do if ARGV[i] == st then ok = true end end
 if not ok then return -1 end
-redis.call('HSET', KEYS[1], 'meta', ARGV[2], 'status', ARGV[3], 'rev', tostring(tonumber(ARGV[1]) + 1))
+local old = redis.call('HGET', KEYS[1], 'ixg')
+if old then redis.call('ZREM', KEYS[2], old) end
+redis.call('ZADD', KEYS[3], 0, ARGV[4])
+redis.call('HSET', KEYS[1], 'meta', ARGV[2], 'status', ARGV[3], 'rev', tostring(tonumber(ARGV[1]) + 1), 'ixg', ARGV[4])
 return 1
 `
 
 // pledgeMoveAttempts bounds optimistic retries of one transition.
 const pledgeMoveAttempts = 8
 
-// PledgeRepo implements pledge.PledgeRepo. Each pledge lives in its own
-// slot ({pl:ID}): its draft and its record hash (meta, doc, status, rev).
+// PledgeRepo implements pledge.PledgeRepo. A pledge's draft lives in its
+// own slot ({pl:ID}); its record hash (meta, doc, status, rev and its two
+// index members) lives in one of PledgeShards shard slots ({pls:NN}, NN
+// from the pledge ID) together with that shard's listing indexes, so a
+// change and its index updates are one script on one slot (see
+// "Listings" below).
 // The document (name, ID number), and the record itself (an own
 // certificate and the CMS carry the applicant's identity; facts and reasons
 // may too), are sealed with SM4-GCM bound to the pledge id and field; only
@@ -75,8 +97,10 @@ func NewPledgeRepo(s *Store, p *pii.Protector) *PledgeRepo {
 		create: redis.NewScript(pledgeCreateLua), move: redis.NewScript(pledgeMoveLua)}
 }
 
-func (r *PledgeRepo) draftKey(id string) string  { return r.st.key("pl:"+id, "draft") }
-func (r *PledgeRepo) recordKey(id string) string { return r.st.key("pl:"+id, "rec") }
+func (r *PledgeRepo) draftKey(id string) string { return r.st.key("pl:"+id, "draft") }
+func (r *PledgeRepo) recordKey(id string) string {
+	return r.st.key(pledgeShardTag(pledgeShard(id)), "rec", id)
+}
 
 // PII field names bound into the SM4-GCM associated data.
 const (
@@ -181,9 +205,12 @@ func (r *PledgeRepo) CreatePledge(ctx context.Context, rec pledge.Record) (pledg
 	if err != nil {
 		return pledge.Record{}, false, err
 	}
+	shard := pledgeShard(rec.ID)
+	keys := []string{r.recordKey(rec.ID), r.applicantIndexKey(shard, rec.Applicant), r.agencyIndexKey(shard, rec.Agency, rec.Status)}
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
-	res, err := r.create.Run(ctx, r.st.rdb, []string{r.recordKey(rec.ID)}, meta, sealed, string(rec.Status)).Slice()
+	res, err := r.create.Run(ctx, r.st.rdb, keys, meta, sealed, string(rec.Status),
+		indexMember(rec.CreatedAt, rec.ID), indexMember(enteredAt(rec), rec.ID)).Slice()
 	if err != nil {
 		return pledge.Record{}, false, mapErr(err, "no such pledge")
 	}
@@ -237,6 +264,7 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 		if !slices.Contains(t.From, rec.Status) {
 			return pledge.Record{}, apperr.New(apperr.Conflict, "the pledge is %s", rec.Status).WithCode("STATUS_CONFLICT")
 		}
+		from := rec.Status
 		rec.Status = t.Event.To
 		rec.Events = append(rec.Events, t.Event)
 		if t.Decision != nil {
@@ -246,12 +274,14 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 		if err != nil {
 			return pledge.Record{}, err
 		}
-		args := []any{rev, meta, string(t.Event.To)}
+		args := []any{rev, meta, string(t.Event.To), indexMember(t.Event.At, id)}
 		for _, f := range t.From {
 			args = append(args, string(f))
 		}
+		shard := pledgeShard(id)
+		keys := []string{r.recordKey(id), r.agencyIndexKey(shard, rec.Agency, from), r.agencyIndexKey(shard, rec.Agency, t.Event.To)}
 		cctx, cancel := r.st.ctx(ctx)
-		n, err := r.move.Run(cctx, r.st.rdb, []string{r.recordKey(id)}, args...).Int64()
+		n, err := r.move.Run(cctx, r.st.rdb, keys, args...).Int64()
 		cancel()
 		if err != nil {
 			return pledge.Record{}, mapErr(err, "no such pledge")
@@ -352,4 +382,171 @@ func (r *PledgeRepo) Lookup(ctx context.Context, at time.Time, subjects []status
 		ans.Results[i] = res
 	}
 	return ans, nil
+}
+
+// Listings.
+//
+// A listing spans many pledges, and a pledge's change must update its
+// indexes in the same script, so on a cluster the indexes must share the
+// record's slot. One slot per applicant or per agency cannot hold the
+// record too (a pledge belongs to both, and GET by ID must find it from the
+// ID alone), so records and indexes are split into PledgeShards shards by
+// the pledge ID: shard NN holds the records of its pledges and, for them,
+// the per-applicant index {pls:NN}:by-applicant:INDEX and the per-agency,
+// per-status index {pls:NN}:by-agency:AGENCY:STATUS. A listing reads the
+// index of every shard in one pipeline (go-redis sends one batch per node,
+// concurrently) and merges. Index members are "TIME:ID" (TIME the
+// zero-padded Unix nanoseconds) with score 0, so ZRANGE BYLEX REV orders
+// them newest first with the ID as tie-break, and the last member of a page
+// is an exact cursor. The applicant is known only by keyed-hash index.
+
+// PledgeShards is the number of shard slots records and listing indexes are
+// spread over. Changing it moves every record: it is part of the key layout.
+const PledgeShards = 16
+
+// pledgeShard returns the shard of a pledge ID (FNV-1a, so any ID maps).
+func pledgeShard(id string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return int(h.Sum32() % PledgeShards)
+}
+
+func pledgeShardTag(shard int) string { return fmt.Sprintf("pls:%02x", shard) }
+
+func (r *PledgeRepo) applicantIndexKey(shard int, subject string) string {
+	return r.st.key(pledgeShardTag(shard), "by-applicant", subject)
+}
+
+func (r *PledgeRepo) agencyIndexKey(shard int, agency string, st pledge.Status) string {
+	return r.st.key(pledgeShardTag(shard), "by-agency", agency, string(st))
+}
+
+// memberTimeDigits is the width of the time part of an index member.
+const memberTimeDigits = 20
+
+// indexMember is the sortable index member of pledge id at time t.
+func indexMember(t time.Time, id string) string {
+	ns := max(t.UnixNano(), 0)
+	return fmt.Sprintf("%0*d:%s", memberTimeDigits, ns, id)
+}
+
+// enteredAt is when rec entered its current status (its last event).
+func enteredAt(rec pledge.Record) time.Time {
+	if n := len(rec.Events); n > 0 {
+		return rec.Events[n-1].At
+	}
+	return rec.CreatedAt
+}
+
+// encodeCursor makes a page's last index member an opaque cursor.
+func encodeCursor(member string) string { return base64.RawURLEncoding.EncodeToString([]byte(member)) }
+
+// decodeCursor checks and decodes a cursor from a client ("" is the start).
+func decodeCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	bad := apperr.New(apperr.Malformed, "the cursor is not one this service issued").WithCode("CURSOR_INVALID")
+	if len(c) > 200 {
+		return "", bad
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(c)
+	if err != nil {
+		return "", bad
+	}
+	m := string(b)
+	ts, id, ok := strings.Cut(m, ":")
+	if !ok || len(ts) != memberTimeDigits || id == "" || len(id) > 64 {
+		return "", bad
+	}
+	if _, err := strconv.ParseUint(ts, 10, 64); err != nil {
+		return "", bad
+	}
+	for _, ch := range id {
+		if !(ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch == '-' || ch == '_') {
+			return "", bad
+		}
+	}
+	return m, nil
+}
+
+// ListByApplicant implements pledge.PledgeRepo: the pledges of the
+// applicant with keyed-hash index subject, newest signature first.
+func (r *PledgeRepo) ListByApplicant(ctx context.Context, subject, cursor string, limit int) (pledge.Page, error) {
+	return r.list(ctx, cursor, limit, "", func(shard int) string { return r.applicantIndexKey(shard, subject) })
+}
+
+// ListByAgency implements pledge.PledgeRepo: the agency's pledges now in
+// status st, the latest to enter it first. A pledge that moves between the
+// index read and the record read is left out of the page.
+func (r *PledgeRepo) ListByAgency(ctx context.Context, agency string, st pledge.Status, cursor string, limit int) (pledge.Page, error) {
+	return r.list(ctx, cursor, limit, st, func(shard int) string { return r.agencyIndexKey(shard, agency, st) })
+}
+
+// list reads one page: limit+1 members from every shard's index (one
+// pipeline), the newest limit of them merged, then their records (one
+// pipeline). want, if set, drops records no longer in that status.
+func (r *PledgeRepo) list(ctx context.Context, cursor string, limit int, want pledge.Status, key func(int) string) (pledge.Page, error) {
+	if limit < 1 || limit > pledge.MaxPageSize {
+		return pledge.Page{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", pledge.MaxPageSize).WithCode("FIELD_INVALID")
+	}
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return pledge.Page{}, err
+	}
+	start := "+"
+	if after != "" {
+		start = "(" + after
+	}
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	pipe := r.st.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, PledgeShards)
+	for sh := range PledgeShards {
+		cmds[sh] = pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key(sh), Start: start, Stop: "-", ByLex: true, Rev: true, Count: int64(limit) + 1})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return pledge.Page{}, mapErr(err, "no such listing")
+	}
+	var members []string
+	for _, c := range cmds {
+		members = append(members, c.Val()...)
+	}
+	slices.SortFunc(members, func(a, b string) int { return cmp.Compare(b, a) })
+	page := pledge.Page{Records: []pledge.Record{}}
+	if len(members) > limit {
+		members = members[:limit]
+		page.Next = encodeCursor(members[limit-1])
+	}
+	if len(members) == 0 {
+		return page, nil
+	}
+	ids := make([]string, len(members))
+	recs := make([]*redis.SliceCmd, len(members))
+	pipe = r.st.rdb.Pipeline()
+	for i, m := range members {
+		_, ids[i], _ = strings.Cut(m, ":")
+		recs[i] = pipe.HMGet(ctx, r.recordKey(ids[i]), "meta", "doc", "status")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return pledge.Page{}, mapErr(err, "no such pledge")
+	}
+	for i, c := range recs {
+		vals := c.Val()
+		meta, ok := vals[0].(string)
+		if !ok {
+			continue // an index entry without its record cannot be written by the scripts
+		}
+		doc, _ := vals[1].(string)
+		st, _ := vals[2].(string)
+		if want != "" && pledge.Status(st) != want {
+			continue
+		}
+		rec, err := r.decodeRecord(ids[i], meta, doc, st)
+		if err != nil {
+			return pledge.Page{}, err
+		}
+		page.Records = append(page.Records, rec)
+	}
+	return page, nil
 }

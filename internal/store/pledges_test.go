@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -298,6 +301,8 @@ func plConformance(t *testing.T, mk func(*testing.T) plRepos) {
 		}
 	})
 
+	t.Run("listings follow every change", func(t *testing.T) { plListings(t, mk(t)) })
+
 	t.Run("transitions are atomic and checked", func(t *testing.T) {
 		r := mk(t)
 		if _, _, err := r.pl.CreatePledge(ctx, plRecord("P3")); err != nil {
@@ -340,8 +345,221 @@ func plConformance(t *testing.T, mk func(*testing.T) plRepos) {
 		if err != nil || len(got.Events) != 2 || (got.Status == pledge.StatusAccepted) != (got.Decision != nil) {
 			t.Fatalf("after race: %v %+v", err, got)
 		}
+		// The agency's indexes moved with the winner, and only with it.
+		for _, st := range pledge.AllStatuses() {
+			p, err := r.pl.ListByAgency(ctx, "AG-1", st, "", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := r.st.rdb.ZCard(ctx, r.pl.agencyIndexKey(pledgeShard("P3"), "AG-1", st)).Result()
+			want := 0
+			if st == got.Status {
+				want = 1
+			}
+			if len(p.Records) != want || int(n) != want {
+				t.Fatalf("after race, %s lists %d (index %d), want %d", st, len(p.Records), n, want)
+			}
+		}
 		if _, err := r.pl.Transition(ctx, "P-NONE", withdraw); apperr.KindOf(err) != apperr.NotFound {
 			t.Fatalf("transition of a missing pledge: %v", err)
+		}
+	})
+}
+
+// plListed is the IDs of a page.
+func plListed(p pledge.Page) []string {
+	ids := []string{}
+	for _, r := range p.Records {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// plListings: indexes per applicant and per agency and status move with
+// each change, across shards, with exact cursors.
+func plListings(t *testing.T, r plRepos) {
+	ctx := context.Background()
+	// 40 pledges (spread over the shards): applicant A at agency AG-1
+	// (one per second), applicant B at AG-1 and AG-2.
+	mkRec := func(i int, subject, agency string) pledge.Record {
+		rec := plRecord(fmt.Sprintf("P%03d", i))
+		rec.Applicant, rec.Agency = subject, agency
+		rec.CreatedAt = plT0.Add(time.Duration(i) * time.Second)
+		rec.Events[0].At = rec.CreatedAt
+		return rec
+	}
+	var aIDs []string // newest first
+	for i := range 40 {
+		subject, agency := "A", "AG-1"
+		switch {
+		case i%4 == 1:
+			subject = "B"
+		case i%4 == 3:
+			subject, agency = "B", "AG-2"
+		}
+		if _, _, err := r.pl.CreatePledge(ctx, mkRec(i, subject, agency)); err != nil {
+			t.Fatal(err)
+		}
+		if subject == "A" {
+			aIDs = append([]string{fmt.Sprintf("P%03d", i)}, aIDs...)
+		}
+	}
+	shards := map[int]bool{}
+	for _, id := range aIDs {
+		shards[pledgeShard(id)] = true
+	}
+	if len(shards) < 4 {
+		t.Fatalf("test pledges fall in only %d shards", len(shards))
+	}
+	// The same record created twice is indexed once.
+	if _, created, err := r.pl.CreatePledge(ctx, mkRec(0, "A", "AG-1")); err != nil || created {
+		t.Fatalf("repeat: %v %v", err, created)
+	}
+
+	pageAll := func(list func(cursor string) (pledge.Page, error)) []string {
+		t.Helper()
+		var all []string
+		cursor := ""
+		for range 50 {
+			p, err := list(cursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, plListed(p)...)
+			if p.Next == "" {
+				return all
+			}
+			cursor = p.Next
+		}
+		t.Fatal("pagination never ends")
+		return nil
+	}
+
+	for _, limit := range []int{1, 3, 7, 20, 100} {
+		got := pageAll(func(c string) (pledge.Page, error) { return r.pl.ListByApplicant(ctx, "A", c, limit) })
+		if !slices.Equal(got, aIDs) {
+			t.Fatalf("limit %d: applicant A listed %v, want %v", limit, got, aIDs)
+		}
+	}
+	if p, err := r.pl.ListByApplicant(ctx, "A", "", 7); err != nil || len(p.Records) != 7 || p.Next == "" || p.Records[0].ID != "P038" ||
+		!bytes.Equal(p.Records[0].Document, mkRec(38, "A", "AG-1").Document) || p.Records[0].Status != pledge.StatusSigned {
+		t.Fatalf("first page: %v %v next=%q", err, plListed(p), p.Next)
+	}
+	if p, err := r.pl.ListByApplicant(ctx, "nobody", "", 20); err != nil || len(p.Records) != 0 || p.Next != "" {
+		t.Fatalf("unknown applicant: %v %+v", err, p)
+	}
+
+	agencyList := func(agency string, st pledge.Status) []string {
+		return pageAll(func(c string) (pledge.Page, error) { return r.pl.ListByAgency(ctx, agency, st, c, 6) })
+	}
+	if got := agencyList("AG-1", pledge.StatusSigned); len(got) != 30 {
+		t.Fatalf("AG-1 signed: %d", len(got))
+	}
+	if p, err := r.pl.ListByApplicant(ctx, "A", "", 20); err != nil || len(p.Records) != 20 || p.Next != "" {
+		t.Fatalf("exactly one full page: %v %d next=%q", err, len(p.Records), p.Next)
+	}
+	if got := agencyList("AG-2", pledge.StatusSigned); len(got) != 10 || got[0] != "P039" {
+		t.Fatalf("AG-2 signed: %v", got)
+	}
+
+	move := func(id string, to pledge.Status, at time.Time) {
+		t.Helper()
+		tr := pledge.Transition{From: pledge.Sources(to), Event: pledge.Event{To: to, At: at, Actor: "x", Reason: "r"}}
+		if to == pledge.StatusAccepted {
+			tr.Decision = &pledge.Decision{DocumentNo: "D", Date: "2026-03-02", DecidedAt: at}
+		}
+		if _, err := r.pl.Transition(ctx, id, tr); err != nil {
+			t.Fatalf("%s → %s: %v", id, to, err)
+		}
+	}
+	later := plT0.Add(time.Hour)
+	move("P000", pledge.StatusAccepted, later)
+	move("P004", pledge.StatusWithdrawn, later.Add(time.Second))
+	move("P008", pledge.StatusReturned, later.Add(2*time.Second))
+	move("P012", pledge.StatusAccepted, later.Add(3*time.Second))
+	move("P012", pledge.StatusFalse, later.Add(4*time.Second))
+	move("P003", pledge.StatusAccepted, later.Add(5*time.Second)) // AG-2
+
+	want := map[pledge.Status][]string{
+		pledge.StatusAccepted:  {"P000"},
+		pledge.StatusWithdrawn: {"P004"},
+		pledge.StatusReturned:  {"P008"},
+		pledge.StatusFalse:     {"P012"},
+		pledge.StatusRevoked:   {},
+	}
+	for st, ids := range want {
+		if got := agencyList("AG-1", st); !slices.Equal(got, ids) {
+			t.Errorf("AG-1 %s: %v, want %v", st, got, ids)
+		}
+	}
+	signed := agencyList("AG-1", pledge.StatusSigned)
+	if len(signed) != 26 || slices.ContainsFunc(signed, func(id string) bool { return slices.Contains([]string{"P000", "P004", "P008", "P012", "P003"}, id) }) {
+		t.Fatalf("AG-1 signed after moves: %v", signed)
+	}
+	// Another agency never sees AG-1's pledges, and AG-1 not AG-2's.
+	if got := agencyList("AG-2", pledge.StatusAccepted); !slices.Equal(got, []string{"P003"}) {
+		t.Fatalf("AG-2 accepted: %v", got)
+	}
+	if got := agencyList("AG-2", pledge.StatusSigned); len(got) != 9 || slices.Contains(got, "P001") {
+		t.Fatalf("AG-2 signed: %v", got)
+	}
+	// The applicant keeps every pledge whatever its status, in signing order.
+	if got := pageAll(func(c string) (pledge.Page, error) { return r.pl.ListByApplicant(ctx, "A", c, 5) }); !slices.Equal(got, aIDs) {
+		t.Fatalf("applicant after moves: %v", got)
+	}
+	// Every index entry has its record and every record one agency entry.
+	var members int64
+	for sh := range PledgeShards {
+		for _, st := range pledge.AllStatuses() {
+			for _, ag := range []string{"AG-1", "AG-2"} {
+				n, err := r.st.rdb.ZCard(ctx, r.pl.agencyIndexKey(sh, ag, st)).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				members += n
+			}
+		}
+	}
+	if members != 40 {
+		t.Fatalf("%d agency index entries for 40 pledges", members)
+	}
+
+	for name, cursor := range map[string]string{
+		"not base64":  "!!",
+		"not ours":    encodeCursor("hello"),
+		"short time":  encodeCursor("123:P1"),
+		"bad id":      encodeCursor("00000000000000000001:P 1"),
+		"long":        strings.Repeat("A", 300),
+		"empty id":    encodeCursor("00000000000000000001:"),
+		"signed time": encodeCursor("-0000000000000000001:P1"),
+	} {
+		if _, err := r.pl.ListByApplicant(ctx, "A", cursor, 5); apperr.KindOf(err) != apperr.Malformed {
+			t.Errorf("cursor %s: %v", name, err)
+		}
+	}
+	for _, limit := range []int{0, -1, 101} {
+		if _, err := r.pl.ListByAgency(ctx, "AG-1", pledge.StatusSigned, "", limit); apperr.KindOf(err) != apperr.Malformed {
+			t.Errorf("limit %d: %v", limit, err)
+		}
+	}
+}
+
+// FuzzDecodeCursor: cursors come from clients; decoding never panics and
+// what it accepts re-encodes to the same cursor.
+func FuzzDecodeCursor(f *testing.F) {
+	for _, s := range []string{"", "!!", encodeCursor(indexMember(plT0, "P0123")), encodeCursor("00000000000000000001:"), "AAAA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, c string) {
+		m, err := decodeCursor(c)
+		if err != nil {
+			if apperr.KindOf(err) != apperr.Malformed {
+				t.Fatalf("error kind %v", err)
+			}
+			return
+		}
+		if c != "" && encodeCursor(m) != c {
+			t.Fatalf("cursor %q decodes to %q which encodes differently", c, m)
 		}
 	})
 }
@@ -357,6 +575,8 @@ func TestPledgeReposFailClosed(t *testing.T) {
 	srv.Kill()
 	calls := map[string]func() error{
 		"get pledge":   func() error { _, err := r.pl.GetPledge(ctx, "P1"); return err },
+		"list mine":    func() error { _, err := r.pl.ListByApplicant(ctx, "subject-index", "", 10); return err },
+		"list agency":  func() error { _, err := r.pl.ListByAgency(ctx, "AG-1", pledge.StatusSigned, "", 10); return err },
 		"create":       func() error { _, _, err := r.pl.CreatePledge(ctx, plRecord("P2")); return err },
 		"transition":   func() error { _, err := r.pl.Transition(ctx, "P1", pledge.Transition{}); return err },
 		"draft":        func() error { _, err := r.pl.GetDraft(ctx, "P1"); return err },
