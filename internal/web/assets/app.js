@@ -369,9 +369,25 @@
     });
     $("mine-refresh").addEventListener("click", listMine);
 
+    // listMine asks the API for the applicant's pledges; where that route
+    // does not exist yet it falls back to the IDs this browser signed.
     function listMine() {
       var box = clear($("mine-list"));
-      var ids = mine();
+      api("GET", "/v1/me/pledges?limit=50").then(function (r) {
+        $("mine-note").hidden = true;
+        var items = (r.body && r.body.items) || [];
+        items.forEach(function (it) { remember(it.id); });
+        mineTable(box, items.map(function (it) { return it.id; }), function (id) {
+          var it = items.filter(function (x) { return x.id === id; })[0];
+          return Promise.resolve(it);
+        });
+      }).catch(function (e) {
+        if (!notAvailable(e)) { box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); return; }
+        $("mine-note").hidden = false;
+        mineTable(box, mine(), function (id) { return api("GET", "/v1/pledges/" + id).then(function (r) { return r.body; }); });
+      });
+    }
+    function mineTable(box, ids, load) {
       if (!ids.length) { box.appendChild(el("p", { text: t("apply.mine.none") })); return; }
       var tb = el("tbody");
       box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("common.status") }), el("th", { text: "" })])]), tb]));
@@ -379,8 +395,7 @@
         var st = el("td", { "data-label": t("common.status"), text: t("common.loading") });
         var act = el("td", {});
         tb.appendChild(el("tr", { "data-pledge": id }, [el("td", { cls: "mono", "data-label": t("report.pledgeId") }, [el("a", { href: "/app/verify?id=" + id, text: id })]), st, act]));
-        api("GET", "/v1/pledges/" + id).then(function (r) {
-          var p = r.body;
+        load(id).then(function (p) {
           st.textContent = t("state." + p.status);
           st.setAttribute("data-status", p.status);
           if (p.status === "SIGNED") {
@@ -410,7 +425,33 @@
   function pageOfficer() {
     var current = null;
     $("doc-date").value = new Date().toISOString().slice(0, 10);
-    signin(["agency"], function () { loadSeals(); });
+    signin(["agency"], function () { loadQueue(); loadSeals(); });
+    $("queue-load").addEventListener("click", loadQueue);
+    // loadQueue lists the agency's pledges awaiting a decision; where the
+    // API has no such route yet the page says so and opens by number.
+    function loadQueue() {
+      var box = clear($("queue"));
+      api("GET", "/v1/agency/pledges?status=SIGNED&limit=50").then(function (r) {
+        $("queue-na").hidden = true;
+        var items = (r.body && r.body.items) || [];
+        if (!items.length) { box.appendChild(el("p", { text: t("officer.queue.none") })); return; }
+        var tb = el("tbody");
+        items.forEach(function (it) {
+          var ap = it.applicant || {};
+          var open = el("button", { type: "button", cls: "secondary", text: t("common.open") });
+          open.addEventListener("click", function () { $("open-id").value = it.id; say("case-msg", ""); openCase(it.id); });
+          tb.appendChild(el("tr", { "data-pledge": it.id }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: it.id }),
+            el("td", { "data-label": t("report.matter"), text: it.entry.region + " / " + it.entry.matter + " / " + it.entry.certificate }),
+            el("td", { "data-label": t("report.applicant"), text: (ap.name || "") + " " + (ap.maskedIdNumber || "") }),
+            el("td", { "data-label": t("report.signedAt"), text: fmtTime(it.signedAt) }), el("td", {}, [open])]));
+        });
+        box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("report.matter") }),
+          el("th", { text: t("report.applicant") }), el("th", { text: t("report.signedAt") }), el("th", { text: "" })])]), tb]));
+      }).catch(function (e) {
+        if (notAvailable(e)) { $("queue-na").hidden = false; return; }
+        box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message }));
+      });
+    }
     function openCase(id) {
       api("GET", "/v1/pledges/" + encodeURIComponent(id)).then(function (r) {
         var p = r.body;
@@ -436,13 +477,13 @@
     $("accept-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       api("POST", "/v1/pledges/" + current + "/accept", { documentNo: $("doc-no").value.trim(), date: $("doc-date").value }).then(function (r) {
-        openCase(current); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
+        openCase(current); loadQueue(); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
       }).catch(fail("case-msg"));
     });
     $("return-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       api("POST", "/v1/pledges/" + current + "/return", { reason: $("return-reason").value.trim() }).then(function (r) {
-        openCase(current); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
+        openCase(current); loadQueue(); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
       }).catch(fail("case-msg"));
     });
     $("seals-load").addEventListener("click", loadSeals);

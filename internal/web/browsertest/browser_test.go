@@ -210,9 +210,40 @@ func (b *browser) run(ctx context.Context, what string, actions ...chromedp.Acti
 	b.checkJS()
 }
 
-// shot saves a full-page screenshot as NN-name.png.
+// contrastJS lists visible text whose contrast with its background is
+// below WCAG AA: 4.5:1, or 3:1 for large text (24px, or 18.66px bold).
+// The background is the first opaque one among the element and its
+// ancestors (white when none).
+const contrastJS = `(() => {
+  const rgb = s => (s.match(/[\d.]+/g) || []).map(Number);
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const bg = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return c; } return [255, 255, 255]; };
+  const bad = [];
+  for (const e of document.querySelectorAll("body *")) {
+    if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    if (!e.getClientRects().length) continue;
+    const st = getComputedStyle(e);
+    if (st.visibility === "hidden") continue;
+    const fg = rgb(st.color), b = bg(e);
+    const l1 = lum(fg), l2 = lum(b);
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(st.fontSize), bold = parseInt(st.fontWeight, 10) >= 700;
+    const need = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
+    if (ratio < need) bad.push(e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + JSON.stringify(e.textContent.trim().slice(0, 30)) + " " + ratio.toFixed(2));
+  }
+  return bad;
+})()`
+
+// shot saves a full-page screenshot as NN-name.png and checks the text
+// contrast of the page it shows.
 func (b *browser) shot(ctx context.Context, name string) {
 	b.t.Helper()
+	if !strings.HasPrefix(name, "FAILED") {
+		for _, bad := range get(b, ctx, "contrast", chromedp.Evaluate[[]string](contrastJS)) {
+			b.t.Errorf("%s: low contrast: %s", name, bad)
+		}
+	}
 	c, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(c, chromedp.FullScreenshot(100))
@@ -242,6 +273,14 @@ func (b *browser) signIn(ctx context.Context, path, token string) {
 		chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#signed-in-only")),
 	)
+}
+
+// void drops the value of an action.
+func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := a(ctx, t)
+		return chromedp.Void{}, err
+	}
 }
 
 // get runs an action that returns a value.
@@ -352,10 +391,20 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	// --- officer accepts ---
 	off := b.tab()
 	b.signIn(off, "/app/officer", s.tokens[auth.RoleAgency])
-	b.run(off, "open and accept",
-		chromedp.WaitVisible(chromedp.CSS("#seals table")),
-		chromedp.SendKeys(chromedp.CSS("#open-id"), pledgeID),
-		chromedp.Click(chromedp.CSS("#open-form button[type=submit]")),
+	// The pending queue lists the pledge where the API has the route
+	// (GET /v1/agency/pledges); otherwise the page says it is not there
+	// yet and the officer opens the pledge by its number.
+	queued := `#queue tr[data-pledge="` + pledgeID + `"]`
+	b.run(off, "pending queue", chromedp.WaitVisible(chromedp.CSS("#seals table")),
+		void(chromedp.Poll[bool](`!!document.querySelector('`+queued+`') || !document.getElementById("queue-na").hidden`, chromedp.WithPollingTimeout(10*time.Second))))
+	if get(b, off, "queue row", chromedp.Evaluate[bool](`!!document.querySelector('`+queued+`')`)) {
+		b.shot(off, "officer-queue")
+		b.run(off, "open from the queue", chromedp.Click(chromedp.CSS(queued+" button")))
+	} else {
+		t.Log("GET /v1/agency/pledges is not there: opening the pledge by its number")
+		b.run(off, "open by number", chromedp.SendKeys(chromedp.CSS("#open-id"), pledgeID), chromedp.Click(chromedp.CSS("#open-form button[type=submit]")))
+	}
+	b.run(off, "accept",
 		chromedp.WaitVisible(chromedp.CSS(`#case-body[data-status="SIGNED"]`)),
 		chromedp.SendKeys(chromedp.CSS("#doc-no"), "朝市监许〔2026〕42号"),
 	)
@@ -455,6 +504,40 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	if wide := get(b, app, "page width", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
 		t.Error("the applicant page scrolls sideways on a phone-sized screen")
 	}
+}
+
+// TestKeyboard: the first Tab reaches the skip link, which moves focus to
+// the main content; the language link and the forms are reachable by Tab.
+func TestKeyboard(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t, s.base)
+	tab := b.tab()
+	b.run(tab, "open the verification page", chromedp.Navigate(s.base+"/app/verify"), chromedp.WaitVisible(chromedp.CSS("#verify-url-form")))
+	active := func() string {
+		return get(b, tab, "focus", chromedp.Evaluate[string](`(document.activeElement.id || document.activeElement.className || document.activeElement.tagName)`))
+	}
+	b.run(tab, "tab", chromedp.KeyEvent("\t"))
+	if got := active(); got != "skip" {
+		t.Fatalf("first Tab focuses %q, want the skip link", got)
+	}
+	b.shot(tab, "skip-link")
+	b.run(tab, "enter", chromedp.KeyEvent("\r"))
+	if got := active(); got != "main" {
+		t.Fatalf("the skip link moved focus to %q, want main", got)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 15; i++ {
+		b.run(tab, "tab", chromedp.KeyEvent("\t"))
+		seen[active()] = true
+	}
+	for _, want := range []string{"pkg-file", "status-url"} {
+		if !seen[want] {
+			t.Errorf("Tab never reached #%s (reached %v)", want, seen)
+		}
+	}
+	b.run(tab, "type and submit by keyboard", chromedp.Focus(chromedp.CSS("#status-url")), chromedp.KeyEvent("not-a-pledge\r"),
+		chromedp.WaitVisible(chromedp.CSS("#verify-msg.err")))
+	b.shot(tab, "keyboard-error")
 }
 
 func (b *browser) hidden(ctx context.Context, sel string) bool {
