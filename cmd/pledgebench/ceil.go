@@ -31,8 +31,9 @@ func ceilings(clk clock.Clock, d time.Duration) (bench.Ceilings, error) {
 	}
 	n := runtime.GOMAXPROCS(0)
 	var failed atomic.Bool
-	rate := func(op func() bool) float64 {
+	rate := func(op func() bool) (perSec, perCPUSec float64) {
 		var count atomic.Int64
+		cpu0 := selfCPU()
 		var wg sync.WaitGroup
 		start := clk.Now()
 		deadline := start.Add(d)
@@ -50,14 +51,19 @@ func ceilings(clk clock.Clock, d time.Duration) (bench.Ceilings, error) {
 			}()
 		}
 		wg.Wait()
-		return float64(count.Load()) / clk.Now().Sub(start).Seconds()
+		wall, cpu := clk.Now().Sub(start), selfCPU()-cpu0
+		perSec = float64(count.Load()) / wall.Seconds()
+		if cpu > 0 {
+			perCPUSec = float64(count.Load()) / cpu.Seconds()
+		}
+		return perSec, perCPUSec
 	}
 	c := bench.Ceilings{Goroutines: n}
-	c.SignPerSec = rate(func() bool {
+	c.SignPerSec, c.SignPerCPUSec = rate(func() bool {
 		_, err := key.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts)
 		return err == nil
 	})
-	c.VerifyPerSec = rate(func() bool { return sm2.VerifyASN1WithSM2(&key.PublicKey, nil, msg, sig) })
+	c.VerifyPerSec, c.VerifyPerCPUSec = rate(func() bool { return sm2.VerifyASN1WithSM2(&key.PublicKey, nil, msg, sig) })
 	if failed.Load() {
 		return c, errCeiling
 	}

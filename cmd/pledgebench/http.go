@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/bench"
@@ -120,12 +122,25 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 	}
 	maxConc := o.sweep[len(o.sweep)-1]
 	env := serverEnv(listen, o.redis, keys, "pledgebench-"+runID+":")
-	pr.step("HTTP: starting pledged on %s", listen)
-	s, err := startServer(ctx, clk, filepath.Join(o.bin, "pledged"), env, listen, tmp, 4*maxConc)
+	var s *server
+	if o.profile != "" {
+		pr.step("HTTP: serving the application in process on %s (CPU profiles into %s)", listen, o.profile)
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			return err
+		}
+		s, err = startInProcess(ctx, clk, env, listen, 4*maxConc)
+	} else {
+		pr.step("HTTP: starting pledged on %s", listen)
+		s, err = startServer(ctx, clk, filepath.Join(o.bin, "pledged"), env, listen, tmp, 4*maxConc)
+	}
 	if err != nil {
 		return err
 	}
 	defer s.stop()
+	r.ServerCPUNote = "requests per CPU-second of the pledged process (/proc/PID/stat)"
+	if o.profile != "" {
+		r.ServerCPUNote = "requests per CPU-second of the benchmark process, which served in process (load generator included)"
+	}
 	c := &client{s: s, agency: mat.Agencies[0].Code, runID: runID}
 	if c.agencyTok, c.appTok, err = tokens(ctx, clk, env, c.agency); err != nil {
 		return fmt.Errorf("tokens: %w", err)
@@ -196,16 +211,25 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 	}
 	for i, ep := range endpoints {
 		do := ep.do
+		stopProfile, err := startProfile(o.profile, ep.name)
+		if err != nil {
+			return err
+		}
 		for _, conc := range o.sweep {
 			if ep.name == bench.EndpointSign {
 				do = c.signer(fmt.Sprintf("hb-%s-c%d", runID, conc))
 			}
+			cpu0 := s.cpu()
 			st := bench.Closed(ctx, clk, ep.name, conc, o.step, do)
+			st.SetServerCPU(s.cpu() - cpu0)
 			r.HTTP = append(r.HTTP, st)
 			pr.step("HTTP %-6s c=%-3d %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d %s", ep.name, conc, st.Throughput, st.Latency.P50Ms, st.Latency.P99Ms, st.Errors, st.FirstError)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+		}
+		if err := stopProfile(); err != nil {
+			return err
 		}
 		peak, ok := r.Peak(ep.name)
 		if !ok {
@@ -214,12 +238,34 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 		if ep.name == bench.EndpointSign {
 			do = c.signer("hb-" + runID + "-paced")
 		}
+		cpu0 := s.cpu()
 		st := bench.Paced(ctx, clk, ep.name, peak.Throughput/2, o.step, 4*maxConc, do)
+		st.SetServerCPU(s.cpu() - cpu0)
 		r.HTTP = append(r.HTTP, st)
 		pr.step("HTTP %-6s paced %.1f/s (half of peak) p50 %7.2f ms  p99 %7.2f ms  errors %d %s", ep.name, st.RatePerSec, st.Latency.P50Ms, st.Latency.P99Ms, st.Errors, st.FirstError)
 		endpoints[i].do = do
 	}
 	return nil
+}
+
+// startProfile starts a CPU profile into dir/cpu-NAME.pprof when dir is
+// set and returns the function that ends it.
+func startProfile(dir, name string) (func() error, error) {
+	if dir == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(filepath.Join(dir, "cpu-"+name+".pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // signer returns a Request that signs a new pledge per call (unique

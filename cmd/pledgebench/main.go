@@ -46,6 +46,7 @@ type options struct {
 	sweep           []int
 	lookups         int
 	skipHTTP        bool
+	profile         string
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&sweep, "concurrency", "1,2,4,8,16", "concurrency sweep of the HTTP steps")
 	flag.IntVar(&o.lookups, "lookups", 2000, "batch status lookups timed")
 	flag.BoolVar(&o.skipHTTP, "skip-http", false, "measure everything but the HTTP steps")
+	flag.StringVar(&o.profile, "cpuprofile", "", "directory: serve the application in this process and write a CPU profile per HTTP endpoint (for pprof; the numbers of such a run include the load generator)")
 	flag.Parse()
 	var err error
 	if o.sweep, err = parseSweep(sweep); err != nil || o.redis == "" {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -29,6 +30,7 @@ type server struct {
 	client  *http.Client
 	logPath string
 	done    chan error
+	cancel  context.CancelFunc // in-process server only
 }
 
 func freePort() (string, error) {
@@ -114,9 +116,61 @@ func startServer(ctx context.Context, clk clock.Clock, pledged string, env []str
 	return nil, fmt.Errorf("pledged did not become ready within 60 s: see %s", logPath)
 }
 
+// startInProcess builds the same application pledged runs (app.Build from
+// the same environment) inside this process and serves it on listen: for
+// CPU profiles only, since the load generator then shares the process.
+func startInProcess(ctx context.Context, clk clock.Clock, env []string, listen string, maxConns int) (*server, error) {
+	cfg, err := config.Load(nil, env, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.Build(cfg, getenvOf(env), slog.New(slog.DiscardHandler), clk)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	s := &server{base: "http://" + listen, env: env, done: make(chan error, 1), cancel: cancel,
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: maxConns + 8, MaxIdleConnsPerHost: maxConns + 8, IdleConnTimeout: time.Minute}}}
+	go func() { s.done <- a.Serve(sctx, ln); _ = a.Close() }()
+	for range 100 {
+		if code, _, err := s.do(ctx, http.MethodGet, "/readyz", "", "", nil); err == nil && code == http.StatusOK {
+			return s, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.stop()
+	return nil, errors.New("the in-process server did not become ready within 10 s")
+}
+
+// cpu returns the CPU time the server used so far: pledged's from /proc,
+// or this whole process's when the server runs in process.
+func (s *server) cpu() time.Duration {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return selfCPU()
+	}
+	d, err := procCPU(s.cmd.Process.Pid)
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
 // stop ends the pledged process this benchmark started (SIGINT, then kill).
 func (s *server) stop() {
-	if s == nil || s.cmd.Process == nil {
+	if s == nil {
+		return
+	}
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+		return
+	}
+	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
 	_ = s.cmd.Process.Signal(os.Interrupt)

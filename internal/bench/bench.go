@@ -54,6 +54,16 @@ type Ceilings struct {
 	Goroutines   int     `json:"goroutines"`
 	SignPerSec   float64 `json:"signPerSec"`
 	VerifyPerSec float64 `json:"verifyPerSec"`
+	// SignPerCPUSec and VerifyPerCPUSec are the same operations per
+	// second of CPU time the process used: on a machine shared with other
+	// work they do not depend on the CPU share the benchmark got.
+	SignPerCPUSec   float64 `json:"signPerCpuSec"`
+	VerifyPerCPUSec float64 `json:"verifyPerCpuSec"`
+}
+
+// PerCPU returns the ceilings per CPU-second as plain rates.
+func (c Ceilings) PerCPU() Ceilings {
+	return Ceilings{Goroutines: c.Goroutines, SignPerSec: c.SignPerCPUSec, VerifyPerSec: c.VerifyPerCPUSec}
 }
 
 // Ops counts the SM2 work of one operation. Sign counts private-key
@@ -96,7 +106,10 @@ type InProcess struct {
 	AllocsPerOp int64  `json:"allocsPerOp"`
 	BytesPerOp  int64  `json:"bytesPerOp"`
 	N           int    `json:"n"`
-	SM2         Ops    `json:"sm2"`
+	// CPUNsPerOp is the CPU time of this process per operation (all
+	// rounds of testing.Benchmark; Redis's own time is not in it).
+	CPUNsPerOp int64 `json:"cpuNsPerOp"`
+	SM2        Ops   `json:"sm2"`
 }
 
 // Step is one fixed-duration load step.
@@ -111,6 +124,19 @@ type Step struct {
 	FirstError  string  `json:"firstError,omitempty"`
 	Throughput  float64 `json:"throughput"`
 	Latency     Latency `json:"latency"`
+	// ServerCPUSec is the CPU time the server used during the step and
+	// PerServerCPUSec the successful requests per second of it.
+	ServerCPUSec    float64 `json:"serverCpuSec,omitempty"`
+	PerServerCPUSec float64 `json:"perServerCpuSec,omitempty"`
+}
+
+// SetServerCPU records the server's CPU time of the step.
+func (s *Step) SetServerCPU(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	s.ServerCPUSec = round(d.Seconds())
+	s.PerServerCPUSec = round(float64(s.OK) / d.Seconds())
 }
 
 // Lookup is the batch status lookup measurement.
@@ -167,6 +193,8 @@ type Result struct {
 	Lookup    *Lookup     `json:"lookup,omitempty"`
 	Cache     *Cache      `json:"cache,omitempty"`
 	Targets   []Target    `json:"targets"`
+	// ServerCPUNote says whose CPU time ServerCPUSec counts.
+	ServerCPUNote string `json:"serverCpuNote,omitempty"`
 }
 
 // Peak returns the closed-loop step of endpoint with the highest
@@ -243,12 +271,32 @@ func (r *Result) Evaluate() {
 	}
 	ratio("HTTP verification throughput / crypto ceiling", EndpointVerify, BenchVerify, 0.70)
 	ratio("HTTP signing throughput / crypto ceiling", EndpointSign, BenchSign, 0.60)
+	perCPU := func(name, endpoint, bench string, limit float64) {
+		b, ok := r.InProc(bench)
+		peak, okp := r.Peak(endpoint)
+		c := b.SM2.Ceiling(r.Ceilings.PerCPU())
+		if !ok || !okp || c == 0 || peak.PerServerCPUSec == 0 {
+			r.Targets = append(r.Targets, absent(name, "no CPU accounting for "+endpoint))
+			return
+		}
+		r.Targets = append(r.Targets, atLeast(name, peak.PerServerCPUSec/c, limit,
+			fmt.Sprintf("%.1f requests per server CPU-second vs %.1f per CPU-second of SM2 alone", peak.PerServerCPUSec, c)))
+	}
+	perCPU("HTTP verification per server CPU-second / crypto ceiling per CPU-second", EndpointVerify, BenchVerify, 0.70)
+	perCPU("HTTP signing per server CPU-second / crypto ceiling per CPU-second", EndpointSign, BenchSign, 0.60)
 	for _, ep := range []string{EndpointVerify, EndpointSign, EndpointStatus} {
 		name := "p99 / p50 at half of peak (" + ep + ")"
-		if s, ok := r.Paced(ep); ok && s.Latency.P50Ms > 0 {
+		s, ok := r.Paced(ep)
+		switch {
+		case ok && s.Latency.P50Ms > 0 && s.Throughput < 0.9*s.RatePerSec:
+			t := atMost(name, s.Latency.P99Ms/s.Latency.P50Ms, 5,
+				fmt.Sprintf("the server did not keep up with %.1f/s offered (%.1f/s served): p50 %.2f ms, p99 %.2f ms", s.RatePerSec, s.Throughput, s.Latency.P50Ms, s.Latency.P99Ms))
+			t.Pass = false
+			r.Targets = append(r.Targets, t)
+		case ok && s.Latency.P50Ms > 0:
 			r.Targets = append(r.Targets, atMost(name, s.Latency.P99Ms/s.Latency.P50Ms, 5,
 				fmt.Sprintf("%.1f/s offered: p50 %.2f ms, p99 %.2f ms", s.RatePerSec, s.Latency.P50Ms, s.Latency.P99Ms)))
-		} else {
+		default:
 			r.Targets = append(r.Targets, absent(name, "paced "+ep+" step not available"))
 		}
 	}
@@ -309,12 +357,14 @@ func ReadJSON(path string) (*Result, error) {
 // PrintTable writes the human-readable summary.
 func (r *Result) PrintTable(w io.Writer) {
 	fmt.Fprintf(w, "\nPledgeSeal benchmark %s (%s, %d CPUs, load average %s)\n", r.Started.UTC().Format(time.RFC3339), r.GoVersion, r.CPUs, strings.Join(r.LoadAvg, " "))
-	fmt.Fprintf(w, "\nCeilings (gmsm SM2, %d goroutines): sign %.0f/s, verify %.0f/s\n", r.Ceilings.Goroutines, r.Ceilings.SignPerSec, r.Ceilings.VerifyPerSec)
-	fmt.Fprintf(w, "\n%-22s %12s %10s %12s %8s %8s  %s\n", "in-process", "ns/op", "allocs/op", "B/op", "SM2 sig", "SM2 ver", "ceiling/s")
+	fmt.Fprintf(w, "\nCeilings (gmsm SM2, %d goroutines): sign %.0f/s, verify %.0f/s; per CPU-second: sign %.0f, verify %.0f\n", r.Ceilings.Goroutines,
+		r.Ceilings.SignPerSec, r.Ceilings.VerifyPerSec, r.Ceilings.SignPerCPUSec, r.Ceilings.VerifyPerCPUSec)
+	fmt.Fprintf(w, "\n%-16s %11s %11s %9s %10s %7s %7s %10s %10s\n", "in-process", "ns/op", "CPU ns/op", "allocs/op", "B/op", "SM2 sig", "SM2 ver", "ceiling/s", "per CPU-s")
 	for _, b := range r.InProcess {
-		fmt.Fprintf(w, "%-22s %12d %10d %12d %8.2f %8.2f  %.1f\n", b.Name, b.NsPerOp, b.AllocsPerOp, b.BytesPerOp, b.SM2.Sign, b.SM2.Verify, b.SM2.Ceiling(r.Ceilings))
+		fmt.Fprintf(w, "%-16s %11d %11d %9d %10d %7.2f %7.2f %10.1f %10.1f\n", b.Name, b.NsPerOp, b.CPUNsPerOp, b.AllocsPerOp, b.BytesPerOp, b.SM2.Sign, b.SM2.Verify,
+			b.SM2.Ceiling(r.Ceilings), b.SM2.Ceiling(r.Ceilings.PerCPU()))
 	}
-	fmt.Fprintf(w, "\n%-8s %-6s %5s %8s %8s %7s %9s %9s %9s %9s\n", "HTTP", "mode", "conc", "rate", "ok", "errors", "req/s", "p50 ms", "p90 ms", "p99 ms")
+	fmt.Fprintf(w, "\n%-8s %-6s %5s %8s %8s %7s %9s %9s %9s %9s %10s\n", "HTTP", "mode", "conc", "rate", "ok", "errors", "req/s", "p50 ms", "p90 ms", "p99 ms", "req/CPU-s")
 	if len(r.HTTP) == 0 {
 		fmt.Fprintf(w, "not available: %s\n", r.HTTPNote)
 	}
@@ -323,7 +373,10 @@ func (r *Result) PrintTable(w io.Writer) {
 		if s.RatePerSec > 0 {
 			rate = strconv.FormatFloat(s.RatePerSec, 'f', 1, 64)
 		}
-		fmt.Fprintf(w, "%-8s %-6s %5d %8s %8d %7d %9.1f %9.2f %9.2f %9.2f\n", s.Endpoint, s.Mode, s.Concurrency, rate, s.OK, s.Errors, s.Throughput, s.Latency.P50Ms, s.Latency.P90Ms, s.Latency.P99Ms)
+		fmt.Fprintf(w, "%-8s %-6s %5d %8s %8d %7d %9.1f %9.2f %9.2f %9.2f %10.1f\n", s.Endpoint, s.Mode, s.Concurrency, rate, s.OK, s.Errors, s.Throughput, s.Latency.P50Ms, s.Latency.P90Ms, s.Latency.P99Ms, s.PerServerCPUSec)
+	}
+	if r.ServerCPUNote != "" {
+		fmt.Fprintf(w, "req/CPU-s: %s\n", r.ServerCPUNote)
 	}
 	if l := r.Lookup; l != nil {
 		fmt.Fprintf(w, "\nbatch status lookup: %d subjects, %d lookups, %.2f round trips each, p50 %.3f ms, p99 %.3f ms\n",
