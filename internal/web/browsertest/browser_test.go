@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
@@ -492,6 +493,24 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"][data-sub="PLEDGE_FALSE"]`)),
 	)
 	b.shot(pub, "verify-failed")
+	// Printable: the print style sheet keeps the report and drops the rest.
+	media := func(m string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m})
+			return err
+		})
+	}
+	b.run(pub, "print media", media("print"))
+	layout := get(b, pub, "print layout", chromedp.Evaluate[string](`["header.site", "#verify-url-form", "#print", "#verdict"].map(s => document.querySelector(s).getClientRects().length > 0 ? "shown" : "hidden").join(",")`))
+	if layout != "hidden,hidden,hidden,shown" {
+		t.Errorf("printed header, form, print button, verdict: %s", layout)
+	}
+	b.shot(pub, "verify-failed-print")
+	pdf := get(b, pub, "PDF", chromedp.PrintToPDF(chromedp.PDFPrintBackground()))
+	if err := os.WriteFile(filepath.Join(b.dir, "verify-failed.pdf"), pdf, 0o644); err != nil || !bytes.HasPrefix(pdf, []byte("%PDF")) {
+		t.Errorf("printed report: %v (%d bytes)", err, len(pdf))
+	}
+	b.run(pub, "screen media", media(""))
 	b.run(pub, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"]`)))
 	b.shot(pub, "verify-failed-phone")
