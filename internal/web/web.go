@@ -163,6 +163,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
 	case p == "/":
 		http.Redirect(w, r, "/app/", http.StatusFound)
+	case strings.HasPrefix(p, "/assets/") && strings.HasSuffix(p, "/"):
+		http.NotFound(w, r) // no directory listings
 	case strings.HasPrefix(p, "/assets/"):
 		hd.Set("Cache-Control", "no-cache")
 		h.assets.ServeHTTP(w, r)

@@ -56,6 +56,7 @@ func TestPages(t *testing.T) {
 		{"200/css", "GET", "/assets/app.css", nil, 200, "", "--pass", false},
 		{"200/js", "GET", "/assets/app.js", nil, 200, "", "use strict", false},
 		{"404/asset", "GET", "/assets/none.js", nil, 404, "", "", false},
+		{"404/asset directory", "GET", "/assets/", nil, 404, "", "", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -138,6 +139,37 @@ func TestCatalogues(t *testing.T) {
 	for _, m := range regexp.MustCompile(`\bt\("([a-zA-Z.]+)"\)`).FindAllStringSubmatch(string(js), -1) {
 		if _, ok := h.catalog["en"][m[1]]; !ok {
 			t.Errorf("app.js uses %q, which no catalogue has", m[1])
+		}
+	}
+}
+
+// TestTemplateKeys: every message key a template names exists.
+func TestTemplateKeys(t *testing.T) {
+	h := newHandler(t)
+	key := regexp.MustCompile(`\{\{t "([^"]+)"\}\}`)
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("templates: %v %v", files, err)
+	}
+	n := 0
+	for _, f := range files {
+		b, err := fs.ReadFile(templateFS, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range key.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if _, ok := h.catalog["zh-CN"][m[1]]; !ok {
+				t.Errorf("%s uses %q, which no catalogue has", f, m[1])
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d message keys found in the templates", n)
+	}
+	for _, p := range pages() {
+		if _, ok := h.catalog["en"][p.Title]; !ok {
+			t.Errorf("page %s: title key %q missing", p.Name, p.Title)
 		}
 	}
 }
