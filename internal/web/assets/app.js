@@ -248,7 +248,7 @@
       var code = s.status && s.status.code;
       if (!sameBytes(reg, info.seal)) { say("seal-check", t("seal.bad") + t("seal.notRegistered"), "err"); return; }
       if (s.agency !== notice.notice.agency) { say("seal-check", t("seal.bad") + t("seal.otherAgency"), "err"); return; }
-      if (code !== "ACTIVE") { say("seal-check", t("seal.bad") + t("seal.notActive") + t("state." + code), "err"); return; }
+      if (code !== "ACTIVE") { say("seal-check", t("seal.bad") + t("seal.notActive") + t("sealstate." + code), "err"); return; }
       say("seal-check", t("seal.ok") + " (" + s.name + " · " + s.esId + ")", "ok");
       $("seal-check").setAttribute("data-ok", "true");
     }).catch(function (e) {
@@ -499,7 +499,7 @@
           api("GET", "/v1/seals/" + encodeURIComponent(id)).then(function (s) {
             var x = s.body, code = x.status && x.status.code;
             tb.appendChild(el("tr", {}, [el("td", { cls: "mono", "data-label": t("seal.esid"), text: x.esId }), el("td", { "data-label": t("seal.name"), text: x.name }),
-              el("td", { "data-label": t("seal.status") }, [el("span", { cls: "badge " + (code === "ACTIVE" ? "pass" : "fail"), text: t("state." + code) })]),
+              el("td", { "data-label": t("seal.status") }, [el("span", { cls: "badge " + (code === "ACTIVE" ? "pass" : "fail"), text: t("sealstate." + code) })]),
               el("td", { "data-label": t("seal.valid"), text: (x.validStart || "").slice(0, 10) + " – " + (x.validEnd || "").slice(0, 10) })]));
           }).catch(function () { /* one unreadable seal does not hide the others */ });
         });
