@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
@@ -54,6 +56,8 @@ func (s *Server) pledgeRoutes() {
 	s.handle(http.MethodPost, "/v1/pledges/{id}/return", agency, s.returnPledge)
 	s.handle(http.MethodGet, "/v1/pledges/{id}/package", only(auth.RoleApplicant, auth.RoleAgency), s.pledgePackage)
 	s.handle(http.MethodGet, "/v1/pledges/{id}/qr", anyone(), s.pledgeQR)
+	s.handle(http.MethodGet, "/v1/me/pledges", applicant, s.listMyPledges)
+	s.handle(http.MethodGet, "/v1/agency/pledges", agency, s.listAgencyPledges)
 }
 
 // applicantOf is the pledge applicant from the authenticated identity.
@@ -361,4 +365,121 @@ func (s *Server) pledgeQR(c *gin.Context, _ auth.Principal) error {
 	}
 	c.Data(http.StatusOK, "image/png", png)
 	return nil
+}
+
+// listQuery reads cursor and limit from the query string.
+func listQuery(c *gin.Context) (pledge.ListQuery, error) {
+	q := pledge.ListQuery{Cursor: c.Query("cursor")}
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > pledge.MaxPageSize {
+			return q, apperr.New(apperr.Malformed, "limit must be 1 to %d", pledge.MaxPageSize).WithCode("FIELD_INVALID")
+		}
+		q.Limit = n
+	}
+	return q, nil
+}
+
+// applicantView is the applicant of a listed pledge for its agency.
+// Following docs/verification.md, the agency that owns a pledge sees the
+// identity unmasked (Masked false); the masked forms are given too, for
+// screens that show a list in public view.
+type applicantView struct {
+	Kind           string `json:"kind"`
+	Name           string `json:"name"`
+	IDType         string `json:"idType"`
+	IDNumber       string `json:"idNumber"`
+	MaskedName     string `json:"maskedName"`
+	MaskedIDNumber string `json:"maskedIdNumber"`
+	Masked         bool   `json:"masked"`
+}
+
+// pledgeItem is one pledge in a listing: enough to show a row and link to
+// the pledge (GET /v1/pledges/{id}).
+type pledgeItem struct {
+	ID          string           `json:"id"`
+	Status      pledge.Status    `json:"status"`
+	StatusSince time.Time        `json:"statusSince"`
+	Agency      string           `json:"agency"`
+	Entry       pledge.EntryKey  `json:"entry"`
+	Notice      pledge.NoticeRef `json:"notice"`
+	Way         string           `json:"way"`
+	SignedAt    time.Time        `json:"signedAt"`
+	Decision    *decisionView    `json:"decision,omitempty"`
+	Applicant   *applicantView   `json:"applicant,omitempty"`
+	StatusURL   string           `json:"statusUrl"`
+}
+
+type pledgeList struct {
+	Items      []pledgeItem `json:"items"`
+	NextCursor string       `json:"nextCursor,omitempty"`
+}
+
+// listItem builds a row; withApplicant adds the applicant from the
+// document (for the owning agency).
+func (s *Server) listItem(r pledge.Record, withApplicant bool) (pledgeItem, error) {
+	it := pledgeItem{ID: r.ID, Status: r.Status, StatusSince: r.CreatedAt.UTC(), Agency: r.Agency, Entry: r.Entry,
+		Notice: r.Notice, Way: r.Way, SignedAt: r.CreatedAt.UTC(), StatusURL: s.statusURL(r.ID)}
+	if n := len(r.Events); n > 0 {
+		it.StatusSince = r.Events[n-1].At.UTC()
+	}
+	if d := r.Decision; d != nil {
+		it.Decision = &decisionView{DocumentNo: d.DocumentNo, Date: d.Date, DecidedAt: d.DecidedAt.UTC()}
+	}
+	doc, err := pledge.ParseDocument(r.Document)
+	if err != nil {
+		return pledgeItem{}, apperr.Wrap(apperr.Internal, err, "a stored pledge document does not parse")
+	}
+	it.SignedAt = doc.SignedAt.UTC()
+	if withApplicant {
+		a := doc.Applicant
+		it.Applicant = &applicantView{Kind: a.Kind, Name: a.Name, IDType: a.IDType, IDNumber: a.IDNumber,
+			MaskedName: pii.MaskName(a.Name), MaskedIDNumber: pii.MaskID(a.IDNumber)}
+	}
+	return it, nil
+}
+
+func (s *Server) writeList(c *gin.Context, page pledge.Page, withApplicant bool) error {
+	out := pledgeList{Items: make([]pledgeItem, 0, len(page.Records)), NextCursor: page.Next}
+	for _, r := range page.Records {
+		it, err := s.listItem(r, withApplicant)
+		if err != nil {
+			return err
+		}
+		out.Items = append(out.Items, it)
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// listMyPledges lists the signed-in applicant's own pledges, newest first.
+func (s *Server) listMyPledges(c *gin.Context, p auth.Principal) error {
+	a, err := applicantOf(p)
+	if err != nil {
+		return err
+	}
+	q, err := listQuery(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.deps.Pledges.Service.ListMine(c, a, q)
+	if err != nil {
+		return err
+	}
+	return s.writeList(c, page, false)
+}
+
+// listAgencyPledges lists the token's agency's pledges in one status
+// (default SIGNED: awaiting the decision). The agency is the token's
+// organisation; the query cannot name another.
+func (s *Server) listAgencyPledges(c *gin.Context, p auth.Principal) error {
+	q, err := listQuery(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.deps.Pledges.Service.ListForAgency(c, officerOf(p), pledge.Status(c.Query("status")), q)
+	if err != nil {
+		return err
+	}
+	return s.writeList(c, page, true)
 }

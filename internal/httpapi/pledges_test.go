@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -502,6 +503,8 @@ func TestPledgeRedisDown(t *testing.T) {
 		h.do("POST", "/v1/pledges/"+ev.ID+"/withdraw", auth.RoleApplicant, map[string]string{"reason": "x"}),
 		h.do("POST", "/v1/notices", auth.RoleAgency, verifytest.Notice()),
 		h.do("GET", "/v1/pledges/"+ev.ID+"/verification", auth.RolePublic, nil),
+		h.do("GET", "/v1/me/pledges", auth.RoleApplicant, nil),
+		h.do("GET", "/v1/agency/pledges?status=ACCEPTED", auth.RoleAgency, nil),
 	} {
 		wantProblem(t, rec, http.StatusServiceUnavailable, "")
 	}
@@ -586,5 +589,163 @@ func TestOpenSSLOverHTTP(t *testing.T) {
 	check("agency", pubPEM(signer), sig.RawTBS, sig.Value, true)
 	if got := sm3(dec(p.AgencySeal.SealedData)); got != fmt.Sprintf("%x", sig.TBS.DataHash) {
 		t.Fatalf("openssl SM3 of the sealed data %s, dataHash %x", got, sig.TBS.DataHash)
+	}
+}
+
+// listPage is a decoded listing response.
+type listPage struct {
+	Items      []pledgeItem `json:"items"`
+	NextCursor string       `json:"nextCursor"`
+}
+
+func listedIDs(p listPage) []string {
+	ids := []string{}
+	for _, it := range p.Items {
+		ids = append(ids, it.ID)
+	}
+	return ids
+}
+
+// TestPledgeListings: GET /v1/me/pledges and GET /v1/agency/pledges follow
+// sign, accept, withdraw and return; each caller sees only its own; pages
+// chain by cursor; bad queries are 400.
+func TestPledgeListings(t *testing.T) {
+	h, e := pledgeHarness(t)
+	f := setUp(t, h, e)
+	ctx := context.Background()
+	mint := func(req auth.CreateRequest) string {
+		req.TTL = time.Hour
+		iss, err := h.tokens.Create(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return iss.Secret
+	}
+	otherID := auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001011235"}
+	otherApplicant := mint(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &otherID})
+	otherAgency := mint(auth.CreateRequest{Role: auth.RoleAgency, Org: "110105-MZJ"})
+
+	var mine []string // newest first
+	for i := range 4 {
+		h.clock.Advance(time.Second)
+		mine = append([]string{f.signEvent(t, fmt.Sprintf("list-key-%04d", i)).ID}, mine...)
+	}
+	h.clock.Advance(time.Second)
+	theirs, _, err := e.Service.SignWithEventCertificate(ctx,
+		pledge.Applicant{Kind: pledge.ApplicantPerson, Name: otherID.Name, IDType: otherID.IDType, IDNumber: otherID.IDNumber},
+		pledge.SignRequest{Notice: f.ref, Channel: pledge.ChannelWeb, IdempotencyKey: "list-other-0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	get := func(path, token string) listPage {
+		t.Helper()
+		rec := h.doToken("GET", path, token, nil)
+		wantStatus(t, rec, http.StatusOK)
+		return decode[listPage](t, rec)
+	}
+	all := func(path, token string, limit int) []string {
+		t.Helper()
+		var ids []string
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		url := fmt.Sprintf("%s%slimit=%d", path, sep, limit)
+		for range 20 {
+			p := get(url, token)
+			if len(p.Items) > limit {
+				t.Fatalf("%d items for limit %d", len(p.Items), limit)
+			}
+			ids = append(ids, listedIDs(p)...)
+			if p.NextCursor == "" {
+				return ids
+			}
+			url = fmt.Sprintf("%s%slimit=%d&cursor=%s", path, sep, limit, p.NextCursor)
+		}
+		t.Fatal("pagination never ends")
+		return nil
+	}
+	me, ag := h.tok[auth.RoleApplicant], h.tok[auth.RoleAgency]
+
+	// The applicant's own, newest first, without the applicant member.
+	p := get("/v1/me/pledges", me)
+	if !slices.Equal(listedIDs(p), mine) || p.NextCursor != "" {
+		t.Fatalf("mine %v, want %v", listedIDs(p), mine)
+	}
+	if it := p.Items[0]; it.Applicant != nil || it.Status != pledge.StatusSigned || it.Entry.Matter == "" || it.SignedAt.IsZero() ||
+		it.StatusURL == "" || it.Decision != nil {
+		t.Fatalf("item %+v", it)
+	}
+	if raw := h.doToken("GET", "/v1/me/pledges", me, nil).Body.String(); strings.Contains(raw, testIdentity.IDNumber) || strings.Contains(raw, testIdentity.Name) {
+		t.Fatalf("the applicant's own listing repeats the identity: %s", raw)
+	}
+	for _, limit := range []int{1, 3} {
+		if got := all("/v1/me/pledges", me, limit); !slices.Equal(got, mine) {
+			t.Fatalf("limit %d: %v", limit, got)
+		}
+	}
+	if got := listedIDs(get("/v1/me/pledges", otherApplicant)); !slices.Equal(got, []string{theirs.ID}) {
+		t.Fatalf("the other applicant sees %v", got)
+	}
+
+	// The agency's queue (default SIGNED) with the applicant unmasked.
+	q := get("/v1/agency/pledges", ag)
+	if len(q.Items) != 5 || q.Items[0].ID != theirs.ID {
+		t.Fatalf("queue %v", listedIDs(q))
+	}
+	if a := q.Items[0].Applicant; a == nil || a.Name != otherID.Name || a.IDNumber != otherID.IDNumber || a.Masked ||
+		a.MaskedName != "李*" || a.MaskedIDNumber != "1101**********1235" {
+		t.Fatalf("applicant %+v", a)
+	}
+
+	// Moves between statuses.
+	f.accept(t, mine[0])
+	wantStatus(t, h.do("POST", "/v1/pledges/"+mine[1]+"/withdraw", auth.RoleApplicant, map[string]string{"reason": "改走普通程序"}), http.StatusOK)
+	wantStatus(t, h.do("POST", "/v1/pledges/"+mine[2]+"/return", auth.RoleAgency, map[string]string{"reason": "材料不齐"}), http.StatusOK)
+	want := map[string][]string{
+		"SIGNED":    {theirs.ID, mine[3]},
+		"ACCEPTED":  {mine[0]},
+		"WITHDRAWN": {mine[1]},
+		"RETURNED":  {mine[2]},
+		"FALSE":     {},
+		"REVOKED":   {},
+	}
+	for st, ids := range want {
+		if got := all("/v1/agency/pledges?status="+st, ag, 1); !slices.Equal(got, ids) {
+			t.Errorf("%s: %v, want %v", st, got, ids)
+		}
+		// Another agency sees none of them, whatever it asks for.
+		if got := listedIDs(get("/v1/agency/pledges?agency="+testAgency+"&status="+st, otherAgency)); len(got) != 0 {
+			t.Errorf("another agency sees %s %v", st, got)
+		}
+	}
+	acc := get("/v1/agency/pledges?status=ACCEPTED", ag).Items
+	if len(acc) != 1 || acc[0].Decision == nil || acc[0].Decision.DocumentNo == "" || acc[0].StatusSince.Before(acc[0].SignedAt) {
+		t.Fatalf("accepted item %+v", acc)
+	}
+	mineNow := get("/v1/me/pledges", me).Items
+	if len(mineNow) != 4 || mineNow[0].Status != pledge.StatusAccepted || mineNow[1].Status != pledge.StatusWithdrawn || mineNow[2].Status != pledge.StatusReturned {
+		t.Fatalf("mine after moves %+v", mineNow)
+	}
+
+	for name, tc := range map[string]struct {
+		path  string
+		token string
+		code  int
+	}{
+		"400/limit zero":       {"/v1/me/pledges?limit=0", me, 400},
+		"400/limit too large":  {"/v1/agency/pledges?limit=101", ag, 400},
+		"400/limit not number": {"/v1/me/pledges?limit=ten", me, 400},
+		"400/unknown status":   {"/v1/agency/pledges?status=DECIDED", ag, 400},
+		"400/forged cursor":    {"/v1/me/pledges?cursor=MDAwMA", me, 400},
+		"400/garbage cursor":   {"/v1/agency/pledges?cursor=%00%ff", ag, 400},
+		"403/agency as me":     {"/v1/me/pledges", ag, 403},
+		"403/applicant queue":  {"/v1/agency/pledges", me, 403},
+		"401/anonymous":        {"/v1/agency/pledges", "", 401},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantProblem(t, h.doToken("GET", tc.path, tc.token, nil), tc.code, "")
+		})
 	}
 }
