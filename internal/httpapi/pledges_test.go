@@ -193,6 +193,13 @@ func (f *pledgeFlow) verifyStored(t *testing.T, role auth.Role, id string) verif
 	t.Helper()
 	rec := f.h.do("GET", "/v1/pledges/"+id+"/verification", role, nil)
 	wantStatus(t, rec, http.StatusOK)
+	// The same link opened by a browser (a scanned QR code) goes to the page.
+	req := mustReq(t, "GET", "/v1/pledges/"+id+"/verification")
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	page := serve(f.h, req)
+	if page.Code != http.StatusSeeOther || page.Header().Get("Location") != "/app/verify?id="+id {
+		t.Fatalf("browser request: %d Location=%q", page.Code, page.Header().Get("Location"))
+	}
 	return decode[verify.Report](t, rec)
 }
 

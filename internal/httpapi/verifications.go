@@ -3,6 +3,8 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -101,10 +103,24 @@ func (s *Server) pledgeVerification(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
+	if wantsPage(c) {
+		// A phone that scanned the QR code asks for HTML: show the report page,
+		// which reads this same resource as JSON.
+		c.Redirect(http.StatusSeeOther, "/app/verify?id="+url.QueryEscape(r.ID))
+		return nil
+	}
 	b, err := s.deps.Pledges.Service.Package(c, r, s.statusURL(r.ID), s.deps.Pledges.ExtraCertificates)
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, s.deps.Pledges.Verifier.Verify(c, b, viewerOf(p)))
 	return nil
+}
+
+// wantsPage reports whether the client prefers an HTML page to JSON, as a
+// browser opening a link does.
+func wantsPage(c *gin.Context) bool {
+	accept := c.GetHeader("Accept")
+	return strings.Contains(accept, "text/html") &&
+		c.NegotiateFormat(gin.MIMEHTML, gin.MIMEJSON) == gin.MIMEHTML
 }
