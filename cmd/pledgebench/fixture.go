@@ -7,15 +7,19 @@ import (
 )
 
 // benchKey is the catalogue entry the benchmark records.
-var benchKey = pledge.EntryKey{Region: "110105", Matter: "M-BENCH", Certificate: "C-NO-CRIME"}
+func benchKey() pledge.EntryKey {
+	return pledge.EntryKey{Region: "110105", Matter: "M-BENCH", Certificate: "C-NO-CRIME"}
+}
 
 // benchApplicant is the applicant of every benchmark pledge: the example
 // citizen ID number of GB 11643-1999 itself, no real person.
-var benchApplicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三", IDType: pledge.IDResidentCard, IDNumber: "11010519491231002X"}
+func benchApplicant() pledge.Applicant {
+	return pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三", IDType: pledge.IDResidentCard, IDNumber: "11010519491231002X"}
+}
 
 func benchEntry(owner string, from time.Time) pledge.Entry {
 	return pledge.Entry{
-		EntryKey:        benchKey,
+		EntryKey:        benchKey(),
 		EffectiveFrom:   from,
 		MatterName:      pledge.Text{Zh: "社会团体成立登记", En: "Registration of a social organisation"},
 		CertificateName: pledge.Text{Zh: "无犯罪记录证明", En: "Certificate of no criminal record"},
@@ -34,7 +38,7 @@ func benchEntry(owner string, from time.Time) pledge.Entry {
 func benchNotice(agency string) pledge.Notice {
 	tx := func(zh string) pledge.Text { return pledge.Text{Zh: zh} }
 	return pledge.Notice{
-		ID: "N-BENCH-NOCRIME", Agency: agency, AgencyName: "北京市朝阳区市场监督管理局", Entry: benchKey,
+		ID: "N-BENCH-NOCRIME", Agency: agency, AgencyName: "北京市朝阳区市场监督管理局", Entry: benchKey(),
 		MatterName: tx("社会团体成立登记"), CertificateName: tx("无犯罪记录证明"),
 		CertificateContent: tx("证明负责人无犯罪记录"),
 		LegalBasis:         []pledge.Text{tx("《社会团体登记管理条例》第十条")},

@@ -26,8 +26,6 @@ const (
 	mStatusLookups = "pledgeseal_verification_status_lookups_total"
 )
 
-var parseMetric = bench.ParseMetric
-
 // client is what the HTTP steps need of the running pledged.
 type client struct {
 	s                 *server
@@ -67,14 +65,15 @@ func verifyBody(pkg []byte) []byte {
 	return append(append([]byte(`{"package":`), pkg...), '}')
 }
 
-var passed = []byte(`"indication":"TOTAL_PASSED"`)
+// passed marks a report whose overall indication is TOTAL_PASSED.
+const passed = `"indication":"TOTAL_PASSED"`
 
 func (c *client) verify(ctx context.Context, body []byte) error {
 	out, err := c.s.expect(ctx, http.StatusOK, http.MethodPost, "/v1/verifications", "", "", body)
 	if err != nil {
 		return err
 	}
-	if !bytes.Contains(out, passed) {
+	if !bytes.Contains(out, []byte(passed)) {
 		return fmt.Errorf("verification is not TOTAL_PASSED: %.300s", out)
 	}
 	return nil

@@ -145,7 +145,7 @@ func (d *domain) request() pledge.SignRequest {
 }
 
 func (d *domain) sign(ctx context.Context) (pledge.Record, error) {
-	rec, _, err := d.svc.SignWithEventCertificate(ctx, benchApplicant, d.request())
+	rec, _, err := d.svc.SignWithEventCertificate(ctx, benchApplicant(), d.request())
 	return rec, err
 }
 

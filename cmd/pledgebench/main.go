@@ -38,8 +38,6 @@ import (
 // dev default: nothing secret is made here).
 const devPassphrase = trust.DevPassphrase
 
-var errCeiling = errors.New("an SM2 operation failed while measuring the ceilings")
-
 type options struct {
 	redis, bin, out string
 	step, ceiling   time.Duration

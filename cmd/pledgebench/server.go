@@ -18,6 +18,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/app"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/bench"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/config"
 )
@@ -254,7 +255,7 @@ func tokens(ctx context.Context, clk clock.Clock, env []string, agency string) (
 		return "", "", err
 	}
 	applicantTok, err = issue(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{
-		Name: benchApplicant.Name, IDType: benchApplicant.IDType, IDNumber: benchApplicant.IDNumber}})
+		Name: benchApplicant().Name, IDType: benchApplicant().IDType, IDNumber: benchApplicant().IDNumber}})
 	return agencyTok, applicantTok, err
 }
 
@@ -264,7 +265,7 @@ func (s *server) metric(ctx context.Context, name string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, ok := parseMetric(string(out), name)
+	v, ok := bench.ParseMetric(string(out), name)
 	if !ok {
 		return 0, errors.New("/metrics has no " + name)
 	}
