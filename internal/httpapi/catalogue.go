@@ -50,7 +50,8 @@ func (s *Server) recordEntry(c *gin.Context, p auth.Principal) error {
 }
 
 // matterQuery answers "for matter M, which certificates may be demanded and
-// how is each replaced"; nothing in force is "not in the catalogue: may
+// how is each replaced, and which notice does an applicant pledge against";
+// nothing in force is "not in the catalogue: may
 // not be demanded".
 func (s *Server) matterQuery(c *gin.Context, _ auth.Principal) error {
 	var at time.Time
@@ -66,6 +67,47 @@ func (s *Server) matterQuery(c *gin.Context, _ auth.Principal) error {
 		return err
 	}
 	ans.At = ans.At.UTC()
-	c.JSON(http.StatusOK, ans)
+	view := matterView{Region: ans.Region, Matter: ans.Matter, At: ans.At, Demands: make([]demandView, 0, len(ans.Demands)), Message: ans.Message}
+	for _, d := range ans.Demands {
+		dv := demandView{Demand: d}
+		if d.Entry.PledgeEligible && s.deps.Pledges.Notices != nil {
+			pub, err := s.deps.Pledges.Notices.ForEntry(c, d.Entry.EntryKey)
+			switch {
+			case err == nil:
+				dv.Notice = &noticeRef{ID: pub.Notice.ID, Version: pub.Notice.Version, Digest: pub.DigestHex(),
+					CatalogueVersion: pub.Notice.CatalogueVersion, PublishedAt: pub.Notice.PublishedAt.UTC()}
+			case apperr.KindOf(err) != apperr.NotFound:
+				return err
+			}
+		}
+		view.Demands = append(view.Demands, dv)
+	}
+	c.JSON(http.StatusOK, view)
 	return nil
+}
+
+// matterView is pledge.MatterAnswer with, for each pledge-eligible
+// certificate, the notice an applicant signs against.
+type matterView struct {
+	Region  string       `json:"region"`
+	Matter  string       `json:"matter"`
+	At      time.Time    `json:"at"`
+	Demands []demandView `json:"demands"`
+	Message *pledge.Text `json:"message,omitempty"`
+}
+
+type demandView struct {
+	pledge.Demand
+	// Notice is the latest version of the notice last published for the
+	// entry; absent when none has been published.
+	Notice *noticeRef `json:"notice,omitempty"`
+}
+
+// noticeRef names a published notice version: what a pledge binds to.
+type noticeRef struct {
+	ID               string    `json:"id"`
+	Version          int       `json:"version"`
+	Digest           string    `json:"digest"`
+	CatalogueVersion int       `json:"catalogueVersion"`
+	PublishedAt      time.Time `json:"publishedAt"`
 }

@@ -232,6 +232,14 @@ func (s *Notices) Publish(ctx context.Context, agency string, n Notice) (Publish
 	if err := s.repo.PutNotice(ctx, p); err != nil {
 		return PublishedNotice{}, err
 	}
+	if idx, ok := s.repo.(NoticeIndex); ok {
+		// The notice and the index live in different hash-tag slots, so
+		// they cannot change in one script. The version is stored first;
+		// should the index write fail, the next publication indexes it.
+		if err := idx.IndexNotice(ctx, n.Entry, n.ID); err != nil {
+			return PublishedNotice{}, err
+		}
+	}
 	return p, nil
 }
 
@@ -244,4 +252,49 @@ func (s *Notices) Get(ctx context.Context, id string, version int) (PublishedNot
 		return PublishedNotice{}, malformed("FIELD_INVALID", "version must be positive")
 	}
 	return s.repo.GetNotice(ctx, id, version)
+}
+
+// NoticeIndex is implemented by a NoticeRepo that also remembers which
+// notice id was last published for each catalogue entry, so that a public
+// query can name the notice for a matter.
+type NoticeIndex interface {
+	// IndexNotice records id as the notice for key (the last one wins).
+	IndexNotice(ctx context.Context, key EntryKey, id string) error
+	// IndexedNotice returns the notice id recorded for key, NotFound if none.
+	IndexedNotice(ctx context.Context, key EntryKey) (string, error)
+}
+
+// ForEntry returns the latest version of the notice last published for the
+// catalogue entry key, or a NotFound error (code NO_NOTICE) when none was
+// published or the repository keeps no index.
+func (s *Notices) ForEntry(ctx context.Context, key EntryKey) (PublishedNotice, error) {
+	for _, f := range []struct{ name, v string }{{"region", key.Region}, {"matter", key.Matter}, {"certificate", key.Certificate}} {
+		if err := checkCode(f.name, f.v); err != nil {
+			return PublishedNotice{}, err
+		}
+	}
+	none := apperr.New(apperr.NotFound, "no notice is published for this catalogue entry (该事项尚未发布告知书)").WithCode("NO_NOTICE")
+	idx, ok := s.repo.(NoticeIndex)
+	if !ok {
+		return PublishedNotice{}, none
+	}
+	id, err := idx.IndexedNotice(ctx, key)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.NotFound {
+			return PublishedNotice{}, none
+		}
+		return PublishedNotice{}, err
+	}
+	p, err := s.repo.GetNotice(ctx, id, 0)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.NotFound {
+			return PublishedNotice{}, none
+		}
+		return PublishedNotice{}, err
+	}
+	if p.Notice.Entry != key {
+		// The id was re-used for another entry since: no notice for key.
+		return PublishedNotice{}, none
+	}
+	return p, nil
 }

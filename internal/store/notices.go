@@ -35,7 +35,10 @@ type NoticeRepo struct {
 	put, get *redis.Script
 }
 
-var _ pledge.NoticeRepo = (*NoticeRepo)(nil)
+var (
+	_ pledge.NoticeRepo  = (*NoticeRepo)(nil)
+	_ pledge.NoticeIndex = (*NoticeRepo)(nil)
+)
 
 // NewNoticeRepo returns the notice repository over s.
 func NewNoticeRepo(s *Store) *NoticeRepo {
@@ -84,4 +87,28 @@ func (r *NoticeRepo) GetNotice(ctx context.Context, id string, version int) (ple
 		return pledge.PublishedNotice{}, apperr.Wrap(apperr.Internal, err, "a stored notice does not decode")
 	}
 	return pledge.PublishedNotice{Notice: n, Canonical: sn.Canonical, Digest: pki.Digest(sn.Canonical), Seal: sn.Seal}, nil
+}
+
+// indexKey is the hash certificate → notice id for one matter, in the slot
+// of the matter's catalogue entries.
+func (r *NoticeRepo) indexKey(k pledge.EntryKey) string {
+	return r.st.key("cat:"+k.Region+":"+k.Matter, "notices")
+}
+
+// IndexNotice implements pledge.NoticeIndex.
+func (r *NoticeRepo) IndexNotice(ctx context.Context, k pledge.EntryKey, id string) error {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	return mapErr(r.st.rdb.HSet(ctx, r.indexKey(k), k.Certificate, id).Err(), "notice index not found")
+}
+
+// IndexedNotice implements pledge.NoticeIndex.
+func (r *NoticeRepo) IndexedNotice(ctx context.Context, k pledge.EntryKey) (string, error) {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	id, err := r.st.rdb.HGet(ctx, r.indexKey(k), k.Certificate).Result()
+	if err != nil {
+		return "", mapErr(err, "no notice for this entry")
+	}
+	return id, nil
 }
