@@ -27,7 +27,7 @@ lint: ## staticcheck (skipped with a message when it cannot be fetched)
 fuzz: ## run every fuzz target for FUZZTIME (default 30s)
 	@bash scripts/fuzz.sh
 
-bench: ## performance harness: SM2 ceilings, in-process, HTTP load on its own pledged and Redis; JSON in var/bench/ (~4 min)
+bench: ## performance harness: SM2 ceilings, in-process, HTTP load on its own pledged and Redis; JSON in var/bench/ (about 2½ min)
 	@bash scripts/bench.sh
 
 clean: ## remove build output (keeps var/ data and keys/)
