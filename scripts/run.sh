@@ -167,12 +167,28 @@ for ((i = 0; i < 600; i++)); do
 done
 [ -n "$ready" ] || die "pledged did not become ready within 60 s (GET http://$LISTEN/readyz)"
 
+# --- demo content --------------------------------------------------------------------------
+# One catalogue entry and one sealed notice per demo agency, through the HTTP
+# API; a no-op (a few GETs) when a previous run already made them.
+if [ -s "$TOKENS" ]; then
+	log "seeding the demo catalogue and notices (pledgectl demo seed)"
+	bin/pledgectl demo seed --base-url "http://$LISTEN" --tokens-file "$TOKENS" >&2 ||
+		log "warning: pledgectl demo seed failed (see above); the applicant page may have nothing to sign"
+fi
+
 {
 	echo
 	echo "PledgeSeal is running (dev mode, DEV ONLY trust material in $KEYS)"
 	echo "  base URL:  $PLEDGESEAL_BASE_URL"
 	echo "  readiness: $PLEDGESEAL_BASE_URL/readyz"
 	echo "  Redis:     127.0.0.1:$PORT (AOF in var/redis)"
+	echo "  web pages (paste the dev token named on the right into the page's sign-in box):"
+	echo "    $PLEDGESEAL_BASE_URL/app/          home"
+	echo "    $PLEDGESEAL_BASE_URL/app/apply     applicant: read a notice, sign a pledge   -> token 'applicant ...'"
+	echo "    $PLEDGESEAL_BASE_URL/app/verify    verify a pledge package or ID              -> no token needed"
+	echo "    $PLEDGESEAL_BASE_URL/app/officer   agency officer: accept or reject pledges   -> token 'agency 110105-SCJGJ' or 'agency 110105-MZJ'"
+	echo "    $PLEDGESEAL_BASE_URL/app/enforce   post-checks and findings                   -> token 'enforcement 110105'"
+	echo "  try: $PLEDGESEAL_BASE_URL/app/apply?region=110105&matter=SCJG-GTGSH-SLDJ (notice loads by itself)"
 	if [ -s "$TOKENS" ]; then
 		echo "  dev tokens (Authorization: Bearer TOKEN):"
 		sed 's/^/    /' "$TOKENS"

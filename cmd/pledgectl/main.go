@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pledgeseal/pledgeseal/internal/cli/auditcli"
+	"github.com/pledgeseal/pledgeseal/internal/cli/democli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/pledgecli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/sescli"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
@@ -39,6 +40,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clo
 	root.AddCommand(sescli.Commands(stdout, stderr, clk)...)
 	root.AddCommand(auditcli.Commands(stdout, getenv, clk)...)
 	root.AddCommand(pledgecli.Commands(stdout, clk)...)
+	root.AddCommand(democli.Commands(stdout, getenv, clk)...)
 
 	return root
 }
