@@ -276,7 +276,11 @@
       sts.appendChild(el("label", { cls: "check", "for": "st-" + c }, [el("input", { type: "checkbox", id: "st-" + c, name: c, required: "required" }), t("st." + c)]));
     });
 
-    signin(["applicant"], function (who) { state.who = who; listMine(); });
+    signin(["applicant"], function (who) {
+      state.who = who; listMine();
+      // A link such as /app/apply?region=110105&matter=M looks the matter up at once.
+      if (q.get("region") && q.get("matter") && !q.get("notice")) { $("matter-form").requestSubmit(); }
+    });
 
     $("matter-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -284,20 +288,30 @@
       api("GET", "/v1/catalogue/matters/" + encodeURIComponent($("region").value.trim()) + "/" + encodeURIComponent($("matter").value.trim())).then(function (r) {
         var a = r.body || {};
         if (!a.demands || a.demands.length === 0) { out.appendChild(el("p", { cls: "msg", text: (a.message ? txt(a.message) : t("apply.matter.none")) })); return; }
-        var tb = el("tbody");
+        var tb = el("tbody"), withNotice = [];
         a.demands.forEach(function (d) {
-          var e = d.entry || {};
+          var e = d.entry || {}, cell;
+          if (d.notice) {
+            withNotice.push(d.notice);
+            var b = el("button", { type: "button", cls: "secondary", "data-notice": d.notice.id, text: t("apply.notice.open") + " " + d.notice.id + " v" + d.notice.version });
+            b.addEventListener("click", (function (n) { return function () { $("notice-id").value = n.id; loadNotice(n.id, n.version); }; })(d.notice));
+            cell = el("td", { "data-label": t("apply.notice") }, [b]);
+          } else {
+            cell = el("td", { "data-label": t("apply.notice"), text: e.pledgeEligible ? t("apply.notice.none") : "—" });
+          }
           tb.appendChild(el("tr", {}, [el("td", { "data-label": t("report.matter"), text: txt(e.matterName) + " · " + txt(e.certificateName) }),
             el("td", { "data-label": t("apply.modes"), text: (d.modes || []).map(function (m) { return t("mode." + m); }).join(LANG === "en" ? ", " : "、") }),
-            el("td", { "data-label": t("common.status"), text: e.pledgeEligible ? t("apply.eligible") : t("apply.notEligible") })]));
+            el("td", { "data-label": t("common.status"), text: e.pledgeEligible ? t("apply.eligible") : t("apply.notEligible") }), cell]));
         });
-        out.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.matter") }), el("th", { text: t("apply.modes") }), el("th", { text: t("common.status") })])]), tb]));
+        out.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.matter") }), el("th", { text: t("apply.modes") }), el("th", { text: t("common.status") }), el("th", { text: t("apply.notice") })])]), tb]));
+        // One notice for the matter: load it, so the applicant need not type its number.
+        if (withNotice.length === 1) { $("notice-id").value = withNotice[0].id; loadNotice(withNotice[0].id, withNotice[0].version); }
       }).catch(function (e) { out.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
     });
 
-    $("notice-form").addEventListener("submit", function (ev) {
-      ev.preventDefault();
-      api("GET", "/v1/notices/" + encodeURIComponent($("notice-id").value.trim())).then(function (r) {
+    // loadNotice shows notice id (version 0: the latest) and opens the form.
+    function loadNotice(id, version) {
+      api("GET", "/v1/notices/" + encodeURIComponent(id) + (version ? "?version=" + version : "")).then(function (r) {
         state.notice = r.body;
         var n = r.body.notice;
         var body = clear($("notice-body"));
@@ -321,7 +335,13 @@
         $("notice-card").hidden = false; $("pledge-card").hidden = false;
         $("notice-card").focus();
         showSeal(r.body);
-      }).catch(function (e) { clear($("matter-result")).appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
+      }).catch(function (e) { $("matter-result").appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
+    }
+
+    $("notice-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      clear($("matter-result"));
+      loadNotice($("notice-id").value.trim(), 0);
     });
 
     $("pledge-form").addEventListener("submit", function (ev) {

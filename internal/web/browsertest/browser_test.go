@@ -316,16 +316,20 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	b.signIn(app, "/app/apply", s.tokens[auth.RoleApplicant])
 	b.shot(app, "apply-signed-in")
 	who := b.text(app, "#whoami-text")
-	b.run(app, "choose the matter and read the notice",
+	// Choosing the matter is enough: the matter query names the notice in
+	// force and the page loads it without a notice number being typed.
+	b.run(app, "choose the matter; the notice loads by itself",
 		chromedp.SendKeys(chromedp.CSS("#region"), verifytest.Key.Region),
 		chromedp.SendKeys(chromedp.CSS("#matter"), verifytest.Key.Matter),
 		chromedp.Click(chromedp.CSS("#matter-form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#matter-result table")),
-		chromedp.SendKeys(chromedp.CSS("#notice-id"), notice.ID),
-		chromedp.Click(chromedp.CSS("#notice-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#matter-result button[data-notice="`+notice.ID+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#notice-card")),
 		chromedp.WaitVisible(chromedp.CSS(`#seal-check[data-ok="true"]`)),
 	)
+	if got := get(b, app, "the notice number", chromedp.Value(chromedp.CSS("#notice-id"))); got != notice.ID {
+		t.Errorf("the notice number field holds %q, want %q (filled from the matter query)", got, notice.ID)
+	}
 	if strings.Contains(who, verifytest.Applicant.IDNumber) || !strings.Contains(who, "1101**") {
 		t.Errorf("whoami shows %q: want the masked ID number", who)
 	}
