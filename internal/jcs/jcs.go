@@ -8,6 +8,7 @@ package jcs
 
 import (
 	"encoding/json"
+	"unicode/utf8"
 
 	upstream "github.com/gowebpki/jcs"
 
@@ -97,4 +98,58 @@ func depth(data []byte) int {
 		}
 	}
 	return maxD
+}
+
+// AppendString appends the RFC 8785 serialisation of the string s to dst:
+// quotes, the two-character escapes for \b \t \n \f \r " and \\, \u00xx
+// (lowercase hex) for the other control characters, every other character
+// as itself. Invalid UTF-8 is written as U+FFFD, as encoding/json does
+// before Canonicalize sees it, so AppendString(nil, s) equals
+// Canonicalize(json.Marshal(s)) for every Go string s. Runs of characters
+// that need no escaping are copied whole, which is what makes it faster
+// than a round trip through Canonicalize for long base64 members.
+func AppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, "\uFFFD"...)
+			i++
+			start = i
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }

@@ -148,7 +148,7 @@ func ParsePackage(b []byte) (*ParsedPackage, error) {
 	// encoding/json matches names case-insensitively and leaves absent
 	// members at zero: the decoded package must re-encode to the same
 	// canonical JSON, so only the exact schema passes.
-	if again, err := jcs.Marshal(p); err != nil || !bytes.Equal(again, canon) {
+	if !bytes.Equal(appendCanonicalPackage(make([]byte, 0, len(canon)), &p), canon) {
 		return nil, pkgErr("PACKAGE_MALFORMED", "the package does not match the format %s exactly (member names, types or missing members)", PackageFormat)
 	}
 	if p.Format != PackageFormat {
@@ -281,6 +281,13 @@ func checkContentInfo(der []byte) error {
 
 // parseNotice parses canonical notice bytes strictly.
 func parseNotice(b []byte) (*Notice, error) {
+	// Fast path: bytes that decode and re-encode to themselves are
+	// canonical (the re-encoding is Canonicalize's output, a fixed point),
+	// so the separate IsCanonical pass below can only agree. Anything else
+	// takes the full path, which chooses the error.
+	if n, ok := decodeNoticeExact(b); ok {
+		return n, nil
+	}
 	if !jcs.IsCanonical(b) {
 		return nil, pkgErr("NOTICE_NOT_CANONICAL", "the notice in the package is not canonical JSON")
 	}
@@ -321,4 +328,73 @@ func checkStatusURL(s string) error {
 		return pkgErr("PACKAGE_BAD_URL", "statusUrl must use https")
 	}
 	return nil
+}
+
+// decodeNoticeExact decodes b as a notice and reports whether it re-encodes
+// to exactly b and names the known format.
+func decodeNoticeExact(b []byte) (*Notice, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var n Notice
+	if dec.Decode(&n) != nil || n.Format != NoticeFormat {
+		return nil, false
+	}
+	again, err := n.Canonical()
+	if err != nil || !bytes.Equal(again, b) {
+		return nil, false
+	}
+	return &n, true
+}
+
+// appendCanonicalPackage appends the RFC 8785 form of what jcs.Marshal(p)
+// would produce: members in sorted order (all names are ASCII, so byte
+// order is UTF-16 order), agencySeal omitted when nil, a nil certificate
+// list as null, strings through jcs.AppendString. Writing it directly
+// avoids a second canonicalisation of the package's long base64 members;
+// TestCanonicalPackageMatchesMarshal holds it to jcs.Marshal.
+func appendCanonicalPackage(dst []byte, p *Package) []byte {
+	str := func(name, v string, last bool) {
+		dst = append(dst, '"')
+		dst = append(dst, name...)
+		dst = append(dst, '"', ':')
+		dst = jcs.AppendString(dst, v)
+		if !last {
+			dst = append(dst, ',')
+		}
+	}
+	dst = append(dst, '{')
+	if s := p.AgencySeal; s != nil {
+		dst = append(dst, `"agencySeal":{`...)
+		str("date", s.Date, false)
+		str("documentNo", s.DocumentNo, false)
+		str("sealedData", s.SealedData, false)
+		str("ses", s.SES, true)
+		dst = append(dst, '}', ',')
+	}
+	dst = append(dst, `"applicantSignature":{`...)
+	str("cms", p.ApplicantSignature.CMS, false)
+	str("way", p.ApplicantSignature.Way, true)
+	dst = append(dst, `},"certificates":`...)
+	if p.Certificates == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i, c := range p.Certificates {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = jcs.AppendString(dst, c)
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, ',')
+	str("document", p.Document, false)
+	str("format", p.Format, false)
+	dst = append(dst, `"notice":{`...)
+	str("document", p.Notice.Document, false)
+	str("ses", p.Notice.SES, true)
+	dst = append(dst, '}', ',')
+	str("pledgeId", p.PledgeID, false)
+	str("statusUrl", p.StatusURL, true)
+	return append(dst, '}')
 }
