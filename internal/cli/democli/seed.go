@@ -142,8 +142,17 @@ func ReadTokensFile(path string) (admin string, agencies map[string]string, err 
 		return "", nil, apperr.Wrap(apperr.NotFound, err, "cannot read the dev tokens file %s", path)
 	}
 	defer f.Close()
+	admin, agencies, err = parseTokens(f)
+	if err != nil {
+		return "", nil, apperr.Wrap(apperr.Malformed, err, "cannot read the dev tokens file %s", path)
+	}
+	return admin, agencies, nil
+}
+
+// parseTokens reads "admin TOKEN" and "agency CODE TOKEN" lines.
+func parseTokens(r io.Reader) (admin string, agencies map[string]string, err error) {
 	agencies = map[string]string{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		fs := strings.Fields(sc.Text())
 		switch {
@@ -154,7 +163,7 @@ func ReadTokensFile(path string) (admin string, agencies map[string]string, err 
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return "", nil, apperr.Wrap(apperr.Malformed, err, "cannot read the dev tokens file %s", path)
+		return "", nil, err
 	}
 	return admin, agencies, nil
 }
