@@ -37,6 +37,9 @@ func Canonicalize(data []byte) ([]byte, error) {
 	if depth(data) > MaxDepth {
 		return nil, apperr.New(apperr.Malformed, "JSON text is nested deeper than %d levels", MaxDepth).WithCode("JSON_TOO_DEEP")
 	}
+	if out, ok := fastCanonical(data); ok {
+		return out, nil
+	}
 	out, err := upstream.Transform(data)
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Malformed, err, "JSON text cannot be canonicalised (RFC 8785): it is not valid I-JSON").WithCode("JSON_INVALID")
