@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
@@ -130,6 +131,74 @@ func pkgErr(code, format string, args ...any) error {
 // document that names the package's pledge and notice. Every failure is an
 // *apperr.Error (Malformed or TooLarge) with a stable code.
 func ParsePackage(b []byte) (*ParsedPackage, error) {
+	return parsePackage(b, nil)
+}
+
+// PackageParser parses packages as ParsePackage does and remembers the
+// parse of up to a fixed number of embedded notices by the SM3 digest of
+// their bytes: every package of one notice version carries the same notice
+// bytes, so a verifier that sees many packages parses each notice once. It
+// is safe for concurrent use. The Notice of a package it returns is a copy
+// of the cached value whose slices are shared: treat it as read-only.
+type PackageParser struct {
+	mu      sync.Mutex
+	max     int
+	notices map[[32]byte]*Notice
+	order   [][32]byte // insertion order, for eviction
+}
+
+// NewPackageParser returns a parser that caches up to maxNotices notices
+// (at least 1).
+func NewPackageParser(maxNotices int) *PackageParser {
+	if maxNotices < 1 {
+		maxNotices = 1
+	}
+	return &PackageParser{max: maxNotices, notices: make(map[[32]byte]*Notice, maxNotices)}
+}
+
+// Parse parses b strictly, exactly as ParsePackage does.
+func (pp *PackageParser) Parse(b []byte) (*ParsedPackage, error) { return parsePackage(b, pp) }
+
+// CachedNotices returns the number of notices in the cache.
+func (pp *PackageParser) CachedNotices() int {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	return len(pp.notices)
+}
+
+// notice returns the parse of b, from the cache when b was parsed before.
+// Only successful parses are cached, so errors are always the parser's own.
+func (pp *PackageParser) notice(b []byte) (*Notice, error) {
+	if pp == nil {
+		return parseNotice(b)
+	}
+	key := pki.Digest(b)
+	pp.mu.Lock()
+	n, ok := pp.notices[key]
+	pp.mu.Unlock()
+	if ok {
+		c := *n
+		return &c, nil
+	}
+	n, err := parseNotice(b)
+	if err != nil {
+		return nil, err
+	}
+	stored := *n
+	pp.mu.Lock()
+	if _, ok := pp.notices[key]; !ok {
+		if len(pp.order) >= pp.max {
+			delete(pp.notices, pp.order[0])
+			pp.order = pp.order[1:]
+		}
+		pp.notices[key] = &stored
+		pp.order = append(pp.order, key)
+	}
+	pp.mu.Unlock()
+	return n, nil
+}
+
+func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 	if len(b) > MaxPackage {
 		return nil, apperr.New(apperr.TooLarge, "the package is larger than %d bytes", MaxPackage).WithCode("PACKAGE_TOO_LARGE")
 	}
@@ -179,7 +248,7 @@ func ParsePackage(b []byte) (*ParsedPackage, error) {
 	if out.NoticeBytes, err = decodeB64("notice.document", p.Notice.Document, maxPackageNoticeSz); err != nil {
 		return nil, err
 	}
-	if out.Notice, err = parseNotice(out.NoticeBytes); err != nil {
+	if out.Notice, err = pp.notice(out.NoticeBytes); err != nil {
 		return nil, err
 	}
 	if out.Notice.ID != out.Doc.Notice.ID || out.Notice.Version != out.Doc.Notice.Version {

@@ -65,10 +65,14 @@ func (v Viewer) sees(d *pledge.Document) bool {
 		a.IDNumber != "" && pii.Normalize(a.IDNumber) == pii.Normalize(d.Applicant.IDNumber)
 }
 
+// noticeCacheSize bounds the parsed notices a Verifier keeps.
+const noticeCacheSize = 64
+
 // Verifier makes verification reports. It is safe for concurrent use.
 type Verifier struct {
 	opts     Options
 	ses      *ses.Verifier
+	packages *pledge.PackageParser
 	verifies *prometheus.CounterVec
 	trips    prometheus.Counter
 	lookups  prometheus.Counter
@@ -85,6 +89,9 @@ func New(opts Options) (*Verifier, error) {
 	v := &Verifier{
 		opts: opts,
 		ses:  ses.NewVerifier(ses.Options{SealTrust: opts.SealTrust, SignerTrust: opts.SignerTrust, CacheSize: opts.CacheSize}),
+		// Notice versions in circulation are few; 64 parses bound the cache
+		// to 64 × the largest notice a package may carry.
+		packages: pledge.NewPackageParser(noticeCacheSize),
 		verifies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pledgeseal_verifications_total", Help: "Pledge package verifications by overall indication.",
 		}, []string{"indication"}),
@@ -180,7 +187,7 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 		v.verifies.WithLabelValues(string(r.Indication)).Inc()
 	}()
 
-	p, err := pledge.ParsePackage(pkg)
+	p, err := v.packages.Parse(pkg)
 	if err != nil {
 		b.add(ScopeSigning, CheckPackage, outcome.Failed, outcome.FormatFailure, "%s", detailOf(err))
 		return r
