@@ -587,3 +587,37 @@ func (s *site) download(t *testing.T, id string) []byte {
 	}
 	return body
 }
+
+// TestApplyLinkLoadsNotice: a link naming region and matter (what make run
+// prints) shows the matter and its notice right after sign-in, with the
+// notice number filled in; a matter without a notice loads nothing.
+func TestApplyLinkLoadsNotice(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t, s.base)
+	tests := []struct {
+		name, matter string
+		wantNotice   bool
+	}{
+		{"matter with a notice", verifytest.Key.Matter, true},
+		{"matter not in the catalogue", "M-9999", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tab := b.tab()
+			b.signIn(tab, "/app/apply?region="+verifytest.Key.Region+"&matter="+tc.matter, s.tokens[auth.RoleApplicant])
+			if !tc.wantNotice {
+				b.run(tab, "the matter answer", chromedp.WaitVisible(chromedp.CSS("#matter-result p.msg")))
+				if !b.hidden(tab, "#notice-card") {
+					t.Errorf("a notice card for a matter without a notice")
+				}
+				return
+			}
+			b.run(tab, "the notice loads by itself", chromedp.WaitVisible(chromedp.CSS("#notice-card")),
+				chromedp.WaitVisible(chromedp.CSS(`#seal-check[data-ok="true"]`)))
+			if got := get(b, tab, "the notice number", chromedp.Value(chromedp.CSS("#notice-id"))); got != s.env.Published.Notice.ID {
+				t.Errorf("notice number %q, want %q", got, s.env.Published.Notice.ID)
+			}
+			b.shot(tab, "apply-link")
+		})
+	}
+}
