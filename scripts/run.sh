@@ -4,8 +4,9 @@
 # Installs redis-server when missing (as root, with apt-get), starts Redis from
 # scripts/redis.conf with its data under var/redis/, creates dev trust material
 # (keys/dev) and dev tokens on first run, builds bin/pledged and bin/pledgectl,
-# starts pledged, waits for GET /readyz == 200 and prints the base URL and the
-# dev tokens. Ctrl-C stops pledged and Redis; `make stop` stops what a run left
+# starts pledged, waits for GET /readyz == 200, seeds the demo catalogue and
+# notices through the HTTP API (`pledgectl demo seed`, a no-op once done) and
+# prints the base URL, the web pages, which dev token goes where and the tokens. Ctrl-C stops pledged and Redis; `make stop` stops what a run left
 # behind. A second run reuses var/redis, keys/dev and var/dev-tokens.
 #
 # Environment (all optional):
