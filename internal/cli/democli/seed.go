@@ -34,13 +34,14 @@ func newSeedCmd(stdout io.Writer, getenv func(string) string, clk clock.Clock) *
 		agencyToks []string
 	)
 	cmd := &cobra.Command{
-		Use:   "seed --base-url URL [--tokens-file var/dev-tokens | --agency-token CODE=TOKEN ...] [--admin-token T]",
+		Use:   "seed --base-url URL [--tokens-file var/dev-tokens | --agency-token [CODE=]TOKEN ...] [--admin-token T]",
 		Short: "Create one catalogue entry and one sealed notice per demo agency, through the HTTP API (idempotent)",
 		Long: `Seed a running dev pledged through its public HTTP API: for each demo agency
 one pledge-eligible catalogue entry (region 110105) and its sealed notice.
 What already exists is left alone, so a second run changes nothing and says so.
 
-Tokens come from --agency-token CODE=TOKEN (repeatable) and --admin-token, or
+Tokens come from --agency-token TOKEN or CODE=TOKEN (repeatable; a bare
+token's agency is asked of GET /v1/whoami) and --admin-token, or
 from a dev tokens file as written by make run (lines "admin TOKEN",
 "agency CODE TOKEN"); flags win over the file. Environment:
 PLEDGESEAL_BASE_URL, PLEDGESEAL_DEV_TOKENS (the tokens file).`,
@@ -65,10 +66,15 @@ PLEDGESEAL_BASE_URL, PLEDGESEAL_DEV_TOKENS (the tokens file).`,
 			}
 			for _, kv := range agencyToks {
 				code, tok, ok := strings.Cut(kv, "=")
-				if !ok || code == "" || tok == "" {
-					return apperr.New(apperr.Malformed, "--agency-token wants CODE=TOKEN")
+				switch {
+				case !ok && kv != "":
+					// A bare token: its agency comes from GET /v1/whoami.
+					o.BareAgencyTokens = append(o.BareAgencyTokens, kv)
+				case code == "" || tok == "":
+					return apperr.New(apperr.Malformed, "--agency-token wants TOKEN or CODE=TOKEN")
+				default:
+					o.AgencyTokens[code] = tok
 				}
-				o.AgencyTokens[code] = tok
 			}
 			res, err := Seed(cmd.Context(), o, clk)
 			for _, r := range res {
@@ -88,7 +94,7 @@ PLEDGESEAL_BASE_URL, PLEDGESEAL_DEV_TOKENS (the tokens file).`,
 	f := cmd.Flags()
 	f.StringVar(&o.BaseURL, "base-url", "", "pledged base URL, e.g. http://127.0.0.1:8080 (env PLEDGESEAL_BASE_URL)")
 	f.StringVar(&o.AdminToken, "admin-token", "", "admin token (optional: records catalogue entries)")
-	f.StringArrayVar(&agencyToks, "agency-token", nil, "CODE=TOKEN of a demo agency (repeatable)")
+	f.StringArrayVar(&agencyToks, "agency-token", nil, "agency token, bare (its agency is asked of /v1/whoami) or CODE=TOKEN (repeatable)")
 	f.StringVar(&tokensFile, "tokens-file", "", "dev tokens file written by make run (env PLEDGESEAL_DEV_TOKENS)")
 	return cmd
 }
@@ -99,6 +105,9 @@ type Options struct {
 	AdminToken string
 	// AgencyTokens maps a demo agency code to its agency token.
 	AgencyTokens map[string]string
+	// BareAgencyTokens are agency tokens whose agency Seed asks of
+	// GET /v1/whoami.
+	BareAgencyTokens []string
 	// Client defaults to an http.Client with a 15 s timeout.
 	Client *http.Client
 }
@@ -190,6 +199,26 @@ func Seed(ctx context.Context, o Options, clk clock.Clock) ([]Result, error) {
 	c := client{base: base.String(), http: o.Client}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 15 * time.Second}
+	}
+	if len(o.BareAgencyTokens) > 0 {
+		all := map[string]string{}
+		for k, v := range o.AgencyTokens {
+			all[k] = v
+		}
+		for _, tok := range o.BareAgencyTokens {
+			var who struct {
+				Role string `json:"role"`
+				Org  string `json:"org"`
+			}
+			if err := c.do(ctx, http.MethodGet, "/v1/whoami", tok, nil, http.StatusOK, &who); err != nil {
+				return nil, fmt.Errorf("an --agency-token: %w", err)
+			}
+			if who.Role != "agency" || who.Org == "" {
+				return nil, apperr.New(apperr.Malformed, "an --agency-token has role %s: an agency token is needed", who.Role)
+			}
+			all[who.Org] = tok
+		}
+		o.AgencyTokens = all
 	}
 	// A little in the past, so the entry is in force when the notice is
 	// published even if this host's clock runs slightly ahead.

@@ -31,6 +31,7 @@ type server struct {
 	base       string
 	tokensFile string
 	applicant  string
+	admin      string
 	agencies   map[string]string
 }
 
@@ -96,7 +97,8 @@ func startServer(t *testing.T) *server {
 	}
 	s := &server{base: base, agencies: map[string]string{}}
 	var file bytes.Buffer
-	fmt.Fprintf(&file, "%-34s %s\n", "admin", mint(auth.CreateRequest{Role: auth.RoleAdmin, TTL: time.Hour}))
+	s.admin = mint(auth.CreateRequest{Role: auth.RoleAdmin, TTL: time.Hour})
+	fmt.Fprintf(&file, "%-34s %s\n", "admin", s.admin)
 	for _, ag := range trust.DevAgencies() {
 		s.agencies[ag.Code] = mint(auth.CreateRequest{Role: auth.RoleAgency, Org: ag.Code, TTL: time.Hour})
 		fmt.Fprintf(&file, "%-34s %s\n", "agency "+ag.Code, s.agencies[ag.Code])
@@ -158,7 +160,9 @@ func getJSON(t *testing.T, url string, out any) {
 func TestSeedCreatesThenChangesNothing(t *testing.T) {
 	s := startServer(t)
 
-	out, err := runSeed(t, "--base-url", s.base, "--tokens-file", s.tokensFile)
+	// First run with bare agency tokens (their agencies from /v1/whoami),
+	// the second with make run's tokens file.
+	out, err := runSeed(t, "--base-url", s.base, "--agency-token", s.agencies["110105-SCJGJ"], "--agency-token", s.agencies["110105-MZJ"])
 	if err != nil {
 		t.Fatalf("first run: %v\n%s", err, out)
 	}
@@ -233,7 +237,10 @@ func TestSeedRefuses(t *testing.T) {
 	}{
 		{"400/no base url", []string{"--agency-token", "110105-SCJGJ=" + scj}, "--base-url must be"},
 		{"400/ftp base url", []string{"--base-url", "ftp://x", "--agency-token", "110105-SCJGJ=" + scj}, "--base-url must be"},
-		{"400/bad agency-token flag", []string{"--base-url", s.base, "--agency-token", "110105-SCJGJ"}, "CODE=TOKEN"},
+		{"400/bad agency-token flag", []string{"--base-url", s.base, "--agency-token", "=" + scj}, "TOKEN or CODE=TOKEN"},
+		{"401/bare unknown token", []string{"--base-url", s.base, "--agency-token", "not-a-token"}, "HTTP 401"},
+		{"400/bare admin token as agency token", []string{"--base-url", s.base, "--agency-token", s.admin}, "has role admin: an agency token is needed"},
+		{"400/bare tokens, one agency missing", []string{"--base-url", s.base, "--agency-token", mzj}, "no agency token for 110105-SCJGJ"},
 		{"400/missing agency token", []string{"--base-url", s.base}, "no agency token for 110105-SCJGJ"},
 		{"404/no tokens file", []string{"--base-url", s.base, "--tokens-file", filepath.Join(t.TempDir(), "absent")}, "cannot read the dev tokens file"},
 		{"401/unknown token", []string{"--base-url", s.base, "--agency-token", "110105-SCJGJ=not-a-token"}, "HTTP 401"},
