@@ -30,7 +30,8 @@ stop_pidfile() {
 		rm -f "$pidfile"
 		return 0
 	fi
-	pid=$(tr -dc '0-9' <"$pidfile")
+	pid=$(tr -dc '0-9' <"$pidfile" 2>/dev/null || true)
+	[ -n "$pid" ] || return 0 # the owner removed it meanwhile: already stopping
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < limit * 10; i++)); do
 		kill -0 "$pid" 2>/dev/null || break

@@ -10,12 +10,16 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VAR=$ROOT/var
 stopped=0
 if pid_alive "$VAR/pledged.pid" pledged; then
-	log "stopping pledged (pid $(cat "$VAR/pledged.pid"))"
+	log "stopping pledged (pid $(cat "$VAR/pledged.pid" 2>/dev/null || echo ?))"
 	stop_pidfile "$VAR/pledged.pid" pledged 20
 	stopped=1
 fi
+# Stopping pledged ends the `make run` that started it, whose trap then
+# stops its Redis and removes var/redis.pid: check again after a moment.
+[ "$stopped" = 1 ] && sleep 1
 if pid_alive "$VAR/redis.pid" redis-server; then
-	log "stopping Redis (pid $(cat "$VAR/redis.pid")); data stays in var/redis"
+	redis_pid=$(cat "$VAR/redis.pid" 2>/dev/null || true)
+	log "stopping Redis (pid ${redis_pid:-?}); data stays in var/redis"
 	stop_pidfile "$VAR/redis.pid" redis-server 20
 	stopped=1
 fi
