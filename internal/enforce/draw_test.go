@@ -150,10 +150,7 @@ func TestDrawWithOpenSSL(t *testing.T) {
 	if len(lines) < 1 || lines[0] != "population "+res.PopulationDigest {
 		t.Fatalf("population digest: openssl says %q, service %s", lines[0], res.PopulationDigest)
 	}
-	var got []string
-	for _, l := range lines[1:] {
-		got = append(got, l)
-	}
+	got := lines[1:]
 	var want []string
 	for _, s := range res.Selection {
 		want = append(want, s.Rank+" "+s.PledgeID)
