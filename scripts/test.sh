@@ -5,7 +5,7 @@
 # loopback ports in a temp dir, exports PLEDGESEAL_TEST_REDIS_ADDR,
 # PLEDGESEAL_TEST_REDIS_CLUSTER and PLEDGESEAL_TEST_REQUIRE_REDIS=1 (tests that
 # need Redis then fail instead of skipping), checks gofmt and go vet, runs
-# `go test -race -count=1 ./...`, and stops every server it started, also on
+# staticcheck (full runs), `go test -race -count=1 ./...`, and stops every server it started, also on
 # failure or Ctrl-C. Its exit status is the tests' (or gofmt's / vet's when
 # the tests pass but those fail).
 #
@@ -106,6 +106,10 @@ if [ -n "$unformatted" ]; then
 fi
 log "go vet ./..."
 go vet ./... || checks=1
+if [ $# -eq 0 ]; then
+	# staticcheck on full runs (skipped with a message when it cannot be fetched).
+	bash scripts/lint.sh || checks=1
+fi
 
 log "go test -race -count=1 ${*:-./...}"
 set +e
@@ -117,7 +121,7 @@ fi
 rc=$?
 set -e
 if [ "$rc" -eq 0 ] && [ "$checks" -ne 0 ]; then
-	log "tests passed, but gofmt or go vet failed (see above)"
+	log "tests passed, but gofmt, go vet or staticcheck failed (see above)"
 	rc=1
 fi
 exit "$rc"
