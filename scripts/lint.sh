@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/lint.sh — `make lint`: staticcheck, when it can be fetched and built.
-# It is not part of `make test`: a machine without access to the Go module
-# proxy can still test. STATICCHECK_VERSION pins the version (one that
+# `make test` runs it on full runs; when it cannot be fetched (no module
+# proxy) it is skipped with a message, so such a machine can still test. STATICCHECK_VERSION pins the version (one that
 # supports Go 1.26).
 set -euo pipefail
 SCRIPT_NAME="make lint"
