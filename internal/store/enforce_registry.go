@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"sort"
 	"strconv"
@@ -182,74 +180,17 @@ func (r *Registry) ApplyEnforcement(ctx context.Context, c Change, w Enforcement
 	} else if err := c.validate(); err != nil {
 		return Applied{}, err
 	}
-	to, err := codeByte(c.To)
-	if err != nil || to == noRecord {
-		return Applied{}, apperr.New(apperr.Malformed, "state %q cannot be recorded", c.To)
-	}
-	var allowed []byte
-	for _, f := range c.From {
-		b, err := codeByte(f)
-		if err != nil {
-			return Applied{}, err
-		}
-		allowed = append(allowed, b)
-	}
-	kl := &keyList{pos: map[string]int{}}
-	kl.at(r.st.auditHeadKey())
-	kl.at(r.st.auditEntriesKey())
-	var itemArgs []any
-	var all []indexEntry
-	seen := map[string]bool{}
-	subjects := make([]SubjectRef, 0, len(c.Items))
-	for i, sub := range c.Items {
-		ents, err := r.entriesOf(sub)
-		if err != nil {
-			return Applied{}, apperr.Wrap(apperr.Malformed, err, "item %d: %s", i+1, apperr.As(err).Detail)
-		}
-		itemArgs = append(itemArgs, len(ents))
-		for _, e := range ents {
-			if seen[e.bucket+e.field] {
-				return Applied{}, apperr.New(apperr.Malformed, "item %d names a subject already in this change", i+1)
-			}
-			seen[e.bucket+e.field] = true
-			kl.at(e.bucket)
-			itemArgs = append(itemArgs, e.raw)
-			all = append(all, e)
-		}
-		ref := SubjectRef{Kind: sub.Kind, ID: sub.ID}
-		if sub.Digest != ([32]byte{}) {
-			ref.Digest = hex.EncodeToString(sub.Digest[:])
-		}
-		subjects = append(subjects, ref)
-	}
-	changeID := make([]byte, 16)
-	if _, err := rand.Read(changeID); err != nil {
-		return Applied{}, apperr.Wrap(apperr.Internal, err, "cannot make a change id")
-	}
-	entry := AuditEntry{
-		V: AuditVersion, Change: hex.EncodeToString(changeID), Actor: c.Actor, Action: c.Action,
-		Code: c.To, Reason: c.Reason, DocumentNo: c.DocumentNo, Effective: c.Effective.UTC().Truncate(time.Millisecond),
-		Note: c.Note, Items: len(c.Items), Data: c.Data,
-	}
-	if len(subjects) <= maxInlineSubjects {
-		entry.Subjects = subjects
-	}
-	// Listing scores use the change's effective time, so they do not depend
-	// on the attempt that wins.
-	nops, opArgs, err := r.enforcementOps(kl, &w, entry.Effective)
+	p, err := r.plan(c)
 	if err != nil {
 		return Applied{}, err
 	}
-	for attempt := 0; attempt < applyAttempts; attempt++ {
-		a, retry, err := r.applyOnce(ctx, &entry, to, allowed, all, kl, len(c.Items), itemArgs, nops, opArgs)
-		if !retry {
-			return a, err
-		}
-		if attempt > 4 {
-			time.Sleep(time.Duration(attempt) * time.Millisecond)
-		}
+	// Listing scores use the change's effective time, so they do not depend
+	// on the attempt that wins.
+	nops, opArgs, err := r.enforcementOps(p.kl, &w, p.entry.Effective)
+	if err != nil {
+		return Applied{}, err
 	}
-	return Applied{}, apperr.New(apperr.Unavailable, "the registry is busy; try again").WithCode("TRY_LATER")
+	return r.commit(ctx, p, nops, opArgs)
 }
 
 // EnforcementBars reads the credit bars that enforcement consequences wrote

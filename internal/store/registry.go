@@ -211,39 +211,64 @@ func (r *Registry) Apply(ctx context.Context, c Change) (Applied, error) {
 	if err := c.validate(); err != nil {
 		return Applied{}, err
 	}
+	p, err := r.plan(c)
+	if err != nil {
+		return Applied{}, err
+	}
+	var opArgs []any
+	nops := 0
+	if c.seal != nil {
+		nops, opArgs = r.sealOps(p.kl, c.seal)
+	}
+	return r.commit(ctx, p, nops, opArgs)
+}
+
+// plannedChange is a validated change turned into what the apply script
+// needs: the target state byte, the allowed-from bytes, the keys, the
+// per-item arguments and the audit entry (sequence and links not yet set).
+type plannedChange struct {
+	to       byte
+	allowed  []byte
+	kl       *keyList
+	itemArgs []any
+	all      []indexEntry
+	nItems   int
+	entry    AuditEntry
+}
+
+// plan prepares a validated change for commit. Callers add their own extra
+// operations (seal records, enforcement writes) to p.kl before commit.
+func (r *Registry) plan(c Change) (*plannedChange, error) {
 	to, err := codeByte(c.To)
 	if err != nil || to == noRecord {
-		return Applied{}, apperr.New(apperr.Malformed, "state %q cannot be recorded", c.To)
+		return nil, apperr.New(apperr.Malformed, "state %q cannot be recorded", c.To)
 	}
-	var allowed []byte
+	p := &plannedChange{to: to, kl: &keyList{pos: map[string]int{}}, nItems: len(c.Items)}
 	for _, f := range c.From {
 		b, err := codeByte(f)
 		if err != nil {
-			return Applied{}, err
+			return nil, err
 		}
-		allowed = append(allowed, b)
+		p.allowed = append(p.allowed, b)
 	}
-	kl := &keyList{pos: map[string]int{}}
-	kl.at(r.st.auditHeadKey())
-	kl.at(r.st.auditEntriesKey())
-	var itemArgs []any
-	var all []indexEntry
+	p.kl.at(r.st.auditHeadKey())
+	p.kl.at(r.st.auditEntriesKey())
 	seen := map[string]bool{}
 	subjects := make([]SubjectRef, 0, len(c.Items))
 	for i, sub := range c.Items {
 		ents, err := r.entriesOf(sub)
 		if err != nil {
-			return Applied{}, apperr.Wrap(apperr.Malformed, err, "item %d: %s", i+1, apperr.As(err).Detail)
+			return nil, apperr.Wrap(apperr.Malformed, err, "item %d: %s", i+1, apperr.As(err).Detail)
 		}
-		itemArgs = append(itemArgs, len(ents))
+		p.itemArgs = append(p.itemArgs, len(ents))
 		for _, e := range ents {
 			if seen[e.bucket+e.field] {
-				return Applied{}, apperr.New(apperr.Malformed, "item %d names a subject already in this change", i+1)
+				return nil, apperr.New(apperr.Malformed, "item %d names a subject already in this change", i+1)
 			}
 			seen[e.bucket+e.field] = true
-			kl.at(e.bucket)
-			itemArgs = append(itemArgs, e.raw)
-			all = append(all, e)
+			p.kl.at(e.bucket)
+			p.itemArgs = append(p.itemArgs, e.raw)
+			p.all = append(p.all, e)
 		}
 		ref := SubjectRef{Kind: sub.Kind, ID: sub.ID}
 		if sub.Digest != ([32]byte{}) {
@@ -251,25 +276,26 @@ func (r *Registry) Apply(ctx context.Context, c Change) (Applied, error) {
 		}
 		subjects = append(subjects, ref)
 	}
-	var opArgs []any
-	nops := 0
-	if c.seal != nil {
-		nops, opArgs = r.sealOps(kl, c.seal)
-	}
 	changeID := make([]byte, 16)
 	if _, err := rand.Read(changeID); err != nil {
-		return Applied{}, apperr.Wrap(apperr.Internal, err, "cannot make a change id")
+		return nil, apperr.Wrap(apperr.Internal, err, "cannot make a change id")
 	}
-	entry := AuditEntry{
+	p.entry = AuditEntry{
 		V: AuditVersion, Change: hex.EncodeToString(changeID), Actor: c.Actor, Action: c.Action,
 		Code: c.To, Reason: c.Reason, DocumentNo: c.DocumentNo, Effective: c.Effective.UTC().Truncate(time.Millisecond),
 		Note: c.Note, Items: len(c.Items), Data: c.Data,
 	}
 	if len(subjects) <= maxInlineSubjects {
-		entry.Subjects = subjects
+		p.entry.Subjects = subjects
 	}
+	return p, nil
+}
+
+// commit runs the apply script for p, retrying while the audit head moved
+// under it (STALE).
+func (r *Registry) commit(ctx context.Context, p *plannedChange, nops int, opArgs []any) (Applied, error) {
 	for attempt := 0; attempt < applyAttempts; attempt++ {
-		a, retry, err := r.applyOnce(ctx, &entry, to, allowed, all, kl, len(c.Items), itemArgs, nops, opArgs)
+		a, retry, err := r.applyOnce(ctx, &p.entry, p.to, p.allowed, p.all, p.kl, p.nItems, p.itemArgs, nops, opArgs)
 		if !retry {
 			return a, err
 		}
