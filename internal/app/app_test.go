@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/config"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
 )
@@ -328,14 +330,7 @@ func TestMainInProcessStopsOnContext(t *testing.T) {
 	env := baseEnv(keys, testredis.Addr(t), port)
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(ctx, Env{Environ: env, Getenv: func(k string) string {
-			for _, kv := range env {
-				if name, v, _ := strings.Cut(kv, "="); name == k {
-					return v
-				}
-			}
-			return ""
-		}, Stdout: &stderr, Stderr: &stderr, Clock: clock.Real{}})
+		done <- Main(ctx, Env{Environ: env, Getenv: getenvOf(env), Stdout: &stderr, Stderr: &stderr, Clock: clock.Real{}})
 	}()
 	waitReady(t, fmt.Sprintf("http://127.0.0.1:%d", port), &stderr)
 	cancel()
@@ -347,4 +342,33 @@ func TestMainInProcessStopsOnContext(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Main did not return after cancel")
 	}
+}
+
+// getenvOf looks variables up in an environ slice, as os.Getenv would.
+func getenvOf(env []string) func(string) string {
+	return func(k string) string {
+		for _, kv := range env {
+			if name, v, _ := strings.Cut(kv, "="); name == k {
+				return v
+			}
+		}
+		return ""
+	}
+}
+
+// buildTestApp builds the real application in process on a private copy of
+// dev trust material and the test Redis; it is closed when the test ends.
+func buildTestApp(t *testing.T) *App {
+	t.Helper()
+	env := baseEnv(devMaterial(t), testredis.Addr(t), testredis.FreePort(t))
+	cfg, err := config.Load(nil, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Build(cfg, getenvOf(env), slog.New(slog.DiscardHandler), clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,12 +12,9 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
-	"github.com/pledgeseal/pledgeseal/internal/clock"
-	"github.com/pledgeseal/pledgeseal/internal/config"
 	"github.com/pledgeseal/pledgeseal/internal/enforce"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 )
@@ -29,25 +25,7 @@ import (
 // time stays TOTAL_PASSED → the applicant's next pledge is refused with the
 // bar's reason → an appeal reversal lifts the bar.
 func TestEnforcementOverHTTP(t *testing.T) {
-	keys := devMaterial(t)
-	env := baseEnv(keys, testredis.Addr(t), testredis.FreePort(t))
-	getenv := func(k string) string {
-		for _, kv := range env {
-			if name, v, _ := strings.Cut(kv, "="); name == k {
-				return v
-			}
-		}
-		return ""
-	}
-	cfg, err := config.Load(nil, env, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := Build(cfg, getenv, slog.New(slog.DiscardHandler), clock.Real{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := buildTestApp(t)
 	ag := a.Material.Agencies[0].Code
 	ctx := context.Background()
 	tok := func(req auth.CreateRequest) string {

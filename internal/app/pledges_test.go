@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,11 +12,8 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
-	"github.com/pledgeseal/pledgeseal/internal/clock"
-	"github.com/pledgeseal/pledgeseal/internal/config"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 )
@@ -26,25 +22,7 @@ import (
 // is filed for each demo agency at start-up, and a pledge goes from the
 // catalogue to a TOTAL_PASSED report through the real handler.
 func TestPledgeWiring(t *testing.T) {
-	keys := devMaterial(t)
-	env := baseEnv(keys, testredis.Addr(t), testredis.FreePort(t))
-	getenv := func(k string) string {
-		for _, kv := range env {
-			if name, v, _ := strings.Cut(kv, "="); name == k {
-				return v
-			}
-		}
-		return ""
-	}
-	cfg, err := config.Load(nil, env, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := Build(cfg, getenv, slog.New(slog.DiscardHandler), clock.Real{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := buildTestApp(t)
 	if len(a.Material.Agencies) == 0 {
 		t.Fatal("dev material has no agency")
 	}
@@ -111,7 +89,7 @@ func TestPledgeWiring(t *testing.T) {
 	if r.Indication != outcome.TotalPassed {
 		t.Fatalf("report: %s", rec.Body)
 	}
-	if !strings.HasPrefix(r.Pledge.StatusURL, cfg.BaseURL+"/v1/pledges/") {
-		t.Fatalf("status URL %s, base %s", r.Pledge.StatusURL, cfg.BaseURL)
+	if !strings.HasPrefix(r.Pledge.StatusURL, a.Config.BaseURL+"/v1/pledges/") {
+		t.Fatalf("status URL %s, base %s", r.Pledge.StatusURL, a.Config.BaseURL)
 	}
 }
