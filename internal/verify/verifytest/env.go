@@ -21,6 +21,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/pledge/pledgesample"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
@@ -178,42 +179,12 @@ func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
 
 // Entry is the demo catalogue entry, effective from `from`.
 func Entry(from time.Time) pledge.Entry {
-	return pledge.Entry{
-		EntryKey:        Key,
-		EffectiveFrom:   from,
-		MatterName:      pledge.Text{Zh: "社会团体成立登记", En: "Registration of a social organisation"},
-		CertificateName: pledge.Text{Zh: "无犯罪记录证明", En: "Certificate of no criminal record"},
-		Proves:          pledge.Text{Zh: "负责人无犯罪记录", En: "The person in charge has no criminal record"},
-		LegalBasis:      []pledge.Text{{Zh: "《社会团体登记管理条例》第十条"}},
-		RequestingUnit:  "北京市朝阳区市场监督管理局",
-		IssuingUnit:     "公安机关",
-		Modes:           []pledge.Mode{pledge.ModeWrittenPledge, pledge.ModeDataSharing},
-		PledgeEligible:  true,
-		PostCheck:       pledge.PostCheckPolicy{Methods: []string{pledge.CheckInterAgency}, TimeLimitDays: 60, WorkingDays: true, SamplingPermille: 100},
-		Disclosure:      pledge.DisclosurePolicy{Publish: true, Scope: pledge.Text{Zh: "信用中国（北京）"}, Days: 365},
-		Owner:           Agency,
-	}
+	return pledgesample.Entry(Key, Agency, "北京市朝阳区市场监督管理局", from)
 }
 
 // Notice is the demo notice.
 func Notice() pledge.Notice {
-	tx := func(zh string) pledge.Text { return pledge.Text{Zh: zh} }
-	return pledge.Notice{
-		ID: "N-M0001-NOCRIME", Agency: Agency, AgencyName: "北京市朝阳区市场监督管理局", Entry: Key,
-		MatterName: tx("社会团体成立登记"), CertificateName: tx("无犯罪记录证明"),
-		CertificateContent: tx("证明负责人无犯罪记录"),
-		LegalBasis:         []pledge.Text{tx("《社会团体登记管理条例》第十条")},
-		Conditions:         []pledge.Text{tx("拟任负责人未受过剥夺政治权利的刑事处罚")},
-		WouldHaveProved:    tx("负责人无犯罪记录"),
-		HowToPledge:        pledge.HowToPledge{Method: tx("在线电子签名，不得代为承诺"), OnBehalfAllowed: false},
-		Liability:          tx("承诺不实的，撤销登记并依法追究责任"),
-		Verification:       pledge.Verification{AgencyPower: tx("登记机关可向公安机关核查"), ApplicantDuty: tx("申请人应配合核查"), ThirdPartyAllowed: true},
-		Publication:        pledge.Publication{Published: true, How: tx("网站公示"), Scope: tx("信用中国（北京）")},
-		Withdrawal:         tx("作出决定前可撤回承诺"),
-		PostCheckWindow:    tx("决定作出后60个工作日内"),
-		Contacts: []pledge.Contact{{Kind: "CONSULTATION", Channel: "电话", Value: "010-12345678"},
-			{Kind: "COMPLAINT", Channel: "电话", Value: "12345"}},
-	}
+	return pledgesample.Notice("N-M0001-NOCRIME", Key, Agency, "北京市朝阳区市场监督管理局")
 }
 
 // Ready records the catalogue entry and publishes the notice.
