@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -123,13 +124,16 @@ func TestProblemDocuments(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var rec = h.doToken(tc.method, tc.path, tc.token, tc.body)
-			if tc.role != "" {
+			var rec *httptest.ResponseRecorder
+			switch {
+			case tc.role != "":
 				rec = h.do(tc.method, tc.path, tc.role, tc.body)
-			} else if tc.name == "bad scheme" {
+			case tc.name == "bad scheme":
 				req := mustReq(t, tc.method, tc.path)
 				req.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
 				rec = serve(h, req)
+			default:
+				rec = h.doToken(tc.method, tc.path, tc.token, tc.body)
 			}
 			if rec.Code != tc.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
