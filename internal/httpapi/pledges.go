@@ -50,6 +50,7 @@ func (s *Server) pledgeRoutes() {
 	agency := only(auth.RoleAgency)
 	s.handle(http.MethodPost, "/v1/pledges", applicant, s.createPledge)
 	s.handle(http.MethodPost, "/v1/pledges/{id}/signature", applicant, s.submitSignature)
+	s.handle(http.MethodPost, "/v1/pledges/{id}/event-signature", applicant, s.signDraftWithEventCertificate)
 	s.handle(http.MethodGet, "/v1/pledges/{id}", only(auth.RoleApplicant, auth.RoleAgency), s.getPledge)
 	s.handle(http.MethodPost, "/v1/pledges/{id}/withdraw", applicant, s.withdrawPledge)
 	s.handle(http.MethodPost, "/v1/pledges/{id}/accept", agency, s.acceptPledge)
@@ -92,6 +93,10 @@ type createPledgeRequest struct {
 	// Way is EVENT_CERTIFICATE (the service signs with a one-time event
 	// certificate) or OWN_CERTIFICATE (the service returns the draft to sign).
 	Way string `json:"way"`
+	// PrepareOnly, with EVENT_CERTIFICATE, returns the draft for review
+	// instead of signing at once; POST /v1/pledges/{id}/event-signature
+	// then signs the reviewed draft. OWN_CERTIFICATE always returns a draft.
+	PrepareOnly bool `json:"prepareOnly"`
 }
 
 func (r *createPledgeRequest) Validate() error {
@@ -175,7 +180,7 @@ func (s *Server) createPledge(c *gin.Context, p auth.Principal) error {
 	}
 	sr := pledge.SignRequest{Notice: req.Notice, Facts: req.Facts, Channel: req.Channel, IdempotencyKey: key}
 	svc := s.deps.Pledges.Service
-	if req.Way == pledge.WayEventCertificate {
+	if req.Way == pledge.WayEventCertificate && !req.PrepareOnly {
 		rec, created, err := svc.SignWithEventCertificate(c, a, sr)
 		if err != nil {
 			return err
@@ -219,6 +224,40 @@ func (s *Server) submitSignature(c *gin.Context, p auth.Principal) error {
 		return apperr.New(apperr.Malformed, "cms must be the base64 of a DER CMS SignedData").WithCode("CMS_MALFORMED")
 	}
 	rec, created, err := s.deps.Pledges.Service.SubmitOwnSignature(c, a, c.Param("id"), cms)
+	if err != nil {
+		return err
+	}
+	code := http.StatusCreated
+	if !created {
+		code = http.StatusOK
+	}
+	c.JSON(code, gin.H{"pledge": s.viewPledge(rec)})
+	return nil
+}
+
+type eventSignatureRequest struct {
+	// Digest is the lowercase hex SM3 digest of the draft document the
+	// applicant reviewed.
+	Digest string `json:"digest"`
+}
+
+// signDraftWithEventCertificate signs a prepared draft with a one-time
+// event certificate, only if the digest the applicant reviewed is the
+// draft's (way a, in two steps: review, then sign).
+func (s *Server) signDraftWithEventCertificate(c *gin.Context, p auth.Principal) error {
+	a, err := applicantOf(p)
+	if err != nil {
+		return err
+	}
+	var req eventSignatureRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	digest, err := pledge.ParseDigestHex(req.Digest)
+	if err != nil {
+		return err
+	}
+	rec, created, err := s.deps.Pledges.Service.SignDraftWithEventCertificate(c, a, c.Param("id"), digest)
 	if err != nil {
 		return err
 	}

@@ -756,3 +756,118 @@ func TestPledgeListings(t *testing.T) {
 		})
 	}
 }
+
+// prepareReview prepares a draft for review with an event certificate
+// (way a in two steps) over HTTP.
+func (f *pledgeFlow) prepareReview(t *testing.T, key string) draftView {
+	t.Helper()
+	body := f.body(pledge.WayEventCertificate)
+	body["prepareOnly"] = true
+	rec := f.h.doKey("POST", "/v1/pledges", auth.RoleApplicant, key, body)
+	wantStatus(t, rec, http.StatusCreated)
+	return decode[struct{ Draft draftView }](t, rec).Draft
+}
+
+// TestReviewThenSignWithEventCertificate: the draft shows the exact bytes
+// and their SM3 digest; the second call signs those bytes only for the
+// digest reviewed, only for the draft's applicant, once.
+func TestReviewThenSignWithEventCertificate(t *testing.T) {
+	h, e := pledgeHarness(t)
+	f := setUp(t, h, e)
+	other := auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001011235"}
+	iss, err := h.tokens.Create(context.Background(), auth.CreateRequest{Role: auth.RoleApplicant, Identity: &other, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	d := f.prepareReview(t, "review-sign-01")
+	doc, err := base64.StdEncoding.DecodeString(d.Document)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := pki.Digest(doc)
+	if d.Digest != fmt.Sprintf("%x", sum) {
+		t.Fatalf("draft digest %s is not the SM3 of its document", d.Digest)
+	}
+	// The digest is SM3 as openssl computes it too.
+	if bin, err := exec.LookPath("openssl"); err == nil {
+		cmd := exec.Command(bin, "dgst", "-sm3", "-r")
+		cmd.Stdin = bytes.NewReader(doc)
+		out, err := cmd.Output()
+		if err != nil || !strings.HasPrefix(string(out), d.Digest) {
+			t.Fatalf("openssl SM3 %q (err %v), draft says %s", out, err, d.Digest)
+		}
+	}
+	parsed, err := pledge.ParseDocument(doc)
+	if err != nil || parsed.PledgeID != d.PledgeID || parsed.Applicant.IDNumber != testIdentity.IDNumber {
+		t.Fatalf("draft document: %v %+v", err, parsed)
+	}
+	otherDigest := strings.Repeat("0", 64)
+	sign := func(token, id, digest string) *httptest.ResponseRecorder {
+		return h.doToken("POST", "/v1/pledges/"+id+"/event-signature", token, map[string]string{"digest": digest})
+	}
+	me := h.tok[auth.RoleApplicant]
+
+	cases := []struct {
+		name   string
+		token  string
+		id     string
+		body   any
+		status int
+		code   string
+	}{
+		{"400/digest not hex", me, d.PledgeID, map[string]string{"digest": "xyz"}, 400, "FIELD_INVALID"},
+		{"400/digest missing", me, d.PledgeID, map[string]string{}, 400, "FIELD_INVALID"},
+		{"400/unknown field", me, d.PledgeID, map[string]string{"digest": d.Digest, "cms": "AA=="}, 400, ""},
+		{"409/digest mismatch", me, d.PledgeID, map[string]string{"digest": otherDigest}, 409, pledge.CodeDraftDigestMismatch},
+		{"404/another applicant", iss.Secret, d.PledgeID, map[string]string{"digest": d.Digest}, 404, pledge.CodeDraftNotFound},
+		{"404/no such draft", me, "P" + strings.Repeat("a", 32), map[string]string{"digest": d.Digest}, 404, pledge.CodeDraftNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := h.doToken("POST", "/v1/pledges/"+tc.id+"/event-signature", tc.token, tc.body)
+			wantProblem(t, rec, tc.status, tc.code)
+		})
+	}
+	// Nothing was signed by the refused calls.
+	wantStatus(t, h.do("GET", "/v1/pledges/"+d.PledgeID, auth.RoleApplicant, nil), http.StatusNotFound)
+
+	// The reviewed digest signs, in either letter case; the pledge carries
+	// the reviewed bytes exactly.
+	rec := sign(me, d.PledgeID, strings.ToUpper(d.Digest))
+	wantStatus(t, rec, http.StatusCreated)
+	p := decode[struct{ Pledge pledgeView }](t, rec).Pledge
+	if p.ID != d.PledgeID || p.Document != d.Document || p.Digest != d.Digest || p.Way != pledge.WayEventCertificate {
+		t.Fatalf("signed pledge %+v does not carry the reviewed draft", p)
+	}
+	// A repeat returns the pledge; a repeat with another digest is refused.
+	rec = sign(me, d.PledgeID, d.Digest)
+	wantStatus(t, rec, http.StatusOK)
+	if again := decode[struct{ Pledge pledgeView }](t, rec).Pledge; again.ID != p.ID {
+		t.Fatalf("repeat gave %s", again.ID)
+	}
+	wantProblem(t, sign(me, d.PledgeID, otherDigest), http.StatusConflict, pledge.CodeDraftDigestMismatch)
+	wantProblem(t, sign(iss.Secret, d.PledgeID, d.Digest), http.StatusNotFound, pledge.CodeDraftNotFound)
+	// Preparing again with the same key answers with the pledge.
+	body := f.body(pledge.WayEventCertificate)
+	body["prepareOnly"] = true
+	rec = h.doKey("POST", "/v1/pledges", auth.RoleApplicant, "review-sign-01", body)
+	wantStatus(t, rec, http.StatusOK)
+	if pp := decode[struct{ Pledge *pledgeView }](t, rec).Pledge; pp == nil || pp.ID != p.ID {
+		t.Fatalf("prepare after signing: %s", rec.Body)
+	}
+	// The package carries the reviewed bytes, and verifies once accepted.
+	f.accept(t, p.ID)
+	pkg := f.pkg(t, p.ID)
+	var pk pledge.Package
+	if err := json.Unmarshal(pkg, &pk); err != nil || pk.Document != d.Document {
+		t.Fatalf("package document differs from the reviewed draft: %v", err)
+	}
+	wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalPassed, outcome.None)
+
+	// A draft past its expiry is refused with a clear code, and stays unsigned.
+	late := f.prepareReview(t, "review-sign-02")
+	h.clock.Advance(16 * time.Minute)
+	wantProblem(t, sign(me, late.PledgeID, late.Digest), http.StatusConflict, pledge.CodeDraftExpired)
+	wantStatus(t, h.do("GET", "/v1/pledges/"+late.PledgeID, auth.RoleApplicant, nil), http.StatusNotFound)
+}
