@@ -202,23 +202,9 @@ func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 	if len(b) > MaxPackage {
 		return nil, apperr.New(apperr.TooLarge, "the package is larger than %d bytes", MaxPackage).WithCode("PACKAGE_TOO_LARGE")
 	}
-	// Canonicalising first refuses duplicate names, invalid UTF-8 and lone
-	// surrogates, which encoding/json would silently accept.
-	canon, err := jcs.Canonicalize(b)
+	p, err := decodePackage(b)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Malformed, err, "the package is not valid JSON").WithCode("PACKAGE_MALFORMED")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var p Package
-	if err := dec.Decode(&p); err != nil {
-		return nil, apperr.Wrap(apperr.Malformed, err, "the package does not match the format %s (unknown or mistyped field)", PackageFormat).WithCode("PACKAGE_MALFORMED")
-	}
-	// encoding/json matches names case-insensitively and leaves absent
-	// members at zero: the decoded package must re-encode to the same
-	// canonical JSON, so only the exact schema passes.
-	if !bytes.Equal(appendCanonicalPackage(make([]byte, 0, len(canon)), &p), canon) {
-		return nil, pkgErr("PACKAGE_MALFORMED", "the package does not match the format %s exactly (member names, types or missing members)", PackageFormat)
+		return nil, err
 	}
 	if p.Format != PackageFormat {
 		return nil, pkgErr("PACKAGE_FORMAT", "unknown package format %q", p.Format)
@@ -289,6 +275,41 @@ func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// decodePackage decodes b strictly into a Package: valid I-JSON, exactly
+// the members of the format. The common shape takes decodePackageFast;
+// anything else the full path, which chooses the error.
+func decodePackage(b []byte) (Package, error) {
+	if p, ok := decodePackageFast(b); ok {
+		return p, nil
+	}
+	return decodePackageFull(b)
+}
+
+// decodePackageFull is the general path: canonicalise, decode with
+// encoding/json, and require the decoded value to re-encode to the
+// canonical input.
+func decodePackageFull(b []byte) (Package, error) {
+	// Canonicalising first refuses duplicate names, invalid UTF-8 and lone
+	// surrogates, which encoding/json would silently accept.
+	canon, err := jcs.Canonicalize(b)
+	if err != nil {
+		return Package{}, apperr.Wrap(apperr.Malformed, err, "the package is not valid JSON").WithCode("PACKAGE_MALFORMED")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var p Package
+	if err := dec.Decode(&p); err != nil {
+		return Package{}, apperr.Wrap(apperr.Malformed, err, "the package does not match the format %s (unknown or mistyped field)", PackageFormat).WithCode("PACKAGE_MALFORMED")
+	}
+	// encoding/json matches names case-insensitively and leaves absent
+	// members at zero: the decoded package must re-encode to the same
+	// canonical JSON, so only the exact schema passes.
+	if !bytes.Equal(appendCanonicalPackage(make([]byte, 0, len(canon)), &p), canon) {
+		return Package{}, pkgErr("PACKAGE_MALFORMED", "the package does not match the format %s exactly (member names, types or missing members)", PackageFormat)
+	}
+	return p, nil
 }
 
 func decodeB64(field, s string, limit int) ([]byte, error) {
