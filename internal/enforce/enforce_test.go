@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,6 +236,57 @@ func suite(t *testing.T, mk func(*testing.T) env) {
 		// nothing of the refused requests reached the registry
 		if rep, err := e.store.VerifyAudit(ctx); err != nil || rep.HeadSeq != 0 {
 			t.Fatalf("audit %+v %v", rep, err)
+		}
+	})
+	t.Run("concurrent conflicting findings: exactly one wins", func(t *testing.T) {
+		e := mk(t)
+		const officers = 8
+		cases := []struct {
+			name  string
+			setup []FindingRequest
+			req   FindingRequest
+		}{
+			{"VERIFIED_OK twice", nil, FindingRequest{Outcome: VerifiedOK, DocumentNo: "京核〔2026〕20号", Inspector: "INS-1"}},
+			{"RECTIFICATION_ORDERED twice", nil, FindingRequest{Outcome: RectificationOrdered, DocumentNo: "京责改〔2026〕21号", Inspector: "INS-1", Deadline: "2026-05-01"}},
+			{"FULFILLED twice", []FindingRequest{{Outcome: RectificationOrdered, DocumentNo: "京责改〔2026〕22号", Inspector: "INS-1", Deadline: "2026-05-01"}},
+				FindingRequest{Outcome: Fulfilled, DocumentNo: "京核〔2026〕23号", Inspector: "INS-1"}},
+		}
+		for i, c := range cases {
+			rec := e.decided(t, fmt.Sprintf("PL-RACE-%d", i), fmt.Sprintf("subjR%d", i), "110105")
+			for _, r := range c.setup {
+				r.PledgeID = rec.ID
+				if _, err := e.svc.RecordFinding(ctx, officer, r); err != nil {
+					t.Fatalf("%s: setup: %v", c.name, err)
+				}
+			}
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			errs := make([]error, officers)
+			for k := range officers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := c.req
+					r.PledgeID = rec.ID
+					<-start
+					_, errs[k] = e.svc.RecordFinding(ctx, officer, r)
+				}()
+			}
+			close(start)
+			wg.Wait()
+			won := 0
+			for _, err := range errs {
+				switch e := apperr.As(err); {
+				case err == nil:
+					won++
+				case e == nil || e.Kind != apperr.Conflict || e.Code != "FINDING_ORDER":
+					t.Fatalf("%s: want a FINDING_ORDER conflict, got %v", c.name, err)
+				}
+			}
+			fs, err := e.svc.Findings(ctx, rec.ID)
+			if won != 1 || err != nil || len(fs) != len(c.setup)+1 {
+				t.Fatalf("%s: %d of %d succeeded, %d findings stored (%v)", c.name, won, officers, len(fs), err)
+			}
 		}
 	})
 	t.Run("draw stored, public and reproducible", func(t *testing.T) {

@@ -112,6 +112,24 @@ var next = map[Outcome][]Outcome{
 	AppealReversed:       {VerifiedOK, RectificationOrdered, FalseConfirmed},
 }
 
+// predecessors returns the outcomes o may follow (store.NoFinding for "no
+// finding yet"), sorted: the write script checks the pledge's latest
+// finding against them, so the order holds under concurrent officers.
+func predecessors(o Outcome) []string {
+	var out []string
+	for prev, nexts := range next {
+		if slices.Contains(nexts, o) {
+			if prev == "" {
+				out = append(out, store.NoFinding)
+			} else {
+				out = append(out, string(prev))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // consequential outcomes revoke the decision and bar the applicant.
 func consequential(o Outcome) bool { return o == FalseConfirmed || o == NotFulfilled }
 
@@ -329,7 +347,12 @@ func (s *Service) RecordFinding(ctx context.Context, p auth.Principal, req Findi
 	c := store.Change{Action: "enforce.finding." + strings.ToLower(string(req.Outcome)), Actor: actorOf(p),
 		DocumentNo: req.DocumentNo, Effective: now, Reason: string(req.Outcome),
 		Data: map[string]string{"finding": id, "pledge": rec.ID, "agency": rec.Agency, "inspector": req.Inspector, "evidence": strconv.Itoa(len(evidence))}}
-	w := store.EnforcementWrite{FindingID: id, PledgeID: rec.ID}
+	w := store.EnforcementWrite{FindingID: id, PledgeID: rec.ID,
+		Order: &store.FindingOrder{After: predecessors(req.Outcome), Outcome: string(req.Outcome)}}
+	if req.Outcome == NotFulfilled {
+		// the deadline checked above is the one of this rectification order
+		w.Order.Latest = lastF.ID
+	}
 	if consequential(req.Outcome) {
 		reason, barReason := "FALSE_PLEDGE", pledge.BarFalsePledge
 		f.State = status.False
@@ -383,6 +406,9 @@ func (s *Service) commit(ctx context.Context, c store.Change, w store.Enforcemen
 	w.Finding = body
 	a, err := s.d.Registry.ApplyEnforcement(ctx, c, w)
 	if err != nil {
+		if e := apperr.As(err); e != nil && e.Kind == apperr.Conflict && e.Code == "FINDING_ORDER" {
+			return Finding{}, apperr.New(apperr.Conflict, "another finding on this pledge was recorded meanwhile: %s / 核查结论顺序不允许", e.Detail).WithCode(e.Code)
+		}
 		if e := apperr.As(err); e != nil && e.Kind == apperr.Conflict {
 			return Finding{}, apperr.New(apperr.Conflict, "the pledge's registry state does not allow this: %s / 当前状态不允许此操作", e.Detail).WithCode(e.Code)
 		}
@@ -453,6 +479,7 @@ func (s *Service) Reverse(ctx context.Context, p auth.Principal, req ReverseRequ
 		Effective: now, Items: []status.Subject{{Kind: status.KindPledge, ID: rec.ID, Digest: rec.Digest}},
 		Data: map[string]string{"finding": id, "reverses": orig.ID, "pledge": rec.ID, "agency": rec.Agency, "bar": orig.BarID}}
 	w := store.EnforcementWrite{FindingID: id, PledgeID: rec.ID, LiftSubject: rec.Applicant,
-		Lift: &store.BarLift{BarID: orig.BarID, At: now.Truncate(time.Second), Reason: req.Reason, DocumentNo: req.DocumentNo, FindingID: id}}
+		Lift:  &store.BarLift{BarID: orig.BarID, At: now.Truncate(time.Second), Reason: req.Reason, DocumentNo: req.DocumentNo, FindingID: id},
+		Order: &store.FindingOrder{After: []string{string(FalseConfirmed), string(NotFulfilled)}, Latest: orig.ID, Outcome: string(AppealReversed)}}
 	return s.commit(ctx, c, w, f)
 }

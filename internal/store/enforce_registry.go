@@ -26,6 +26,12 @@ import (
 //	{reg}:enf:draw:<id>        HASH  body → draw JSON
 //	{reg}:enf:draws            ZSET  draw ids by recorded time (ms)
 //	{reg}:enf:disclosed        ZSET  publicly listed finding ids by effective time (ms)
+//	{reg}:enf:order:<pledge>   HASH  last → outcome of the pledge's latest finding, id → its id
+//
+// The order hash is the one value here that changes: every finding
+// overwrites it in the script that records the finding, after checking that
+// the current value is one the new finding may follow (FindingOrder), so
+// two concurrent findings cannot both pass the check.
 //
 // Records are written once (the script refuses an existing key or field)
 // and never changed: a lift is a new field next to the bar it lifts.
@@ -35,6 +41,7 @@ func (s *Store) enfFindingsKey(pl string) string { return s.key(regTag, "enf", "
 func (s *Store) enfDrawKey(id string) string     { return s.key(regTag, "enf", "draw", id) }
 func (s *Store) enfDrawsKey() string             { return s.key(regTag, "enf", "draws") }
 func (s *Store) enfDisclosedKey() string         { return s.key(regTag, "enf", "disclosed") }
+func (s *Store) enfOrderKey(pl string) string    { return s.key(regTag, "enf", "order", pl) }
 func liftField(barID string) string              { return barID + "#lift" }
 func isLiftField(f string) bool                  { return strings.HasSuffix(f, "#lift") }
 func checkRecordID(what, id string) error        { return checkText(what, id, maxIDLen) }
@@ -72,6 +79,31 @@ type EnforcementWrite struct {
 	// DrawID and Draw (JSON) record a sampling draw.
 	DrawID string
 	Draw   []byte
+	// Order, when set with a finding, is checked against the pledge's
+	// latest finding inside the write script and moved to this finding.
+	Order *FindingOrder
+}
+
+// FindingOrder is the finding order check the write script makes: the
+// outcome of the pledge's latest finding must be one of After (NoFinding
+// when it must have none), and, if Latest is set, that finding must be the
+// one with this ID (the one the caller read, e.g. for a deadline). The
+// script then records Outcome as the pledge's latest. A failed check is a
+// Conflict with code FINDING_ORDER and nothing is written.
+type FindingOrder struct {
+	After   []string
+	Latest  string
+	Outcome string
+}
+
+// NoFinding stands in FindingOrder.After for "the pledge has no finding yet".
+const NoFinding = "-"
+
+func orNoFinding(s string) string {
+	if s == NoFinding || s == "" {
+		return "none / 无"
+	}
+	return s
 }
 
 func (w *EnforcementWrite) validate() error {
@@ -89,6 +121,19 @@ func (w *EnforcementWrite) validate() error {
 	if w.DrawID != "" {
 		if err := nonEmpty("draw id", w.DrawID); err != nil {
 			return err
+		}
+	}
+	if o := w.Order; o != nil {
+		if w.FindingID == "" || len(o.After) == 0 {
+			return apperr.New(apperr.Malformed, "a finding order check needs a finding and at least one allowed predecessor")
+		}
+		if err := nonEmpty("outcome", o.Outcome); err != nil {
+			return err
+		}
+		for _, a := range append([]string{o.Latest}, o.After...) {
+			if a != "" && (strings.ContainsRune(a, ',') || nonEmpty("outcome", a) != nil) {
+				return apperr.New(apperr.Malformed, "finding order values must be codes without commas")
+			}
 		}
 	}
 	if w.Bar != nil {
@@ -122,6 +167,11 @@ func (r *Registry) enforcementOps(kl *keyList, w *EnforcementWrite, recorded tim
 		n += 2
 		if w.Disclose {
 			args = append(args, "Z", kl.at(r.st.enfDisclosedKey()), score, w.FindingID)
+			n++
+		}
+		if o := w.Order; o != nil {
+			args = append(args, "O", kl.at(r.st.enfOrderKey(w.PledgeID)), kl.at(r.st.enfFindingsKey(w.PledgeID)),
+				strings.Join(o.After, ","), o.Latest, o.Outcome, w.FindingID)
 			n++
 		}
 	}

@@ -133,6 +133,63 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 			t.Fatalf("audit head moved to %d (%v)", seq, err)
 		}
 	})
+	t.Run("finding order is checked in the write script", func(t *testing.T) {
+		f := mk(t)
+		pl := "PL-enf-ord"
+		finding := func(id, outcome string, after []string, latest string) error {
+			c := Change{Action: "enforce.finding." + outcome, Actor: officer, Effective: f.clk.Now(), Data: map[string]string{"finding": id}}
+			_, err := f.reg.ApplyEnforcement(ctx, c, EnforcementWrite{FindingID: id, PledgeID: pl,
+				Finding: []byte(`{"id":"` + id + `","outcome":"` + outcome + `"}`),
+				Order:   &FindingOrder{After: after, Latest: latest, Outcome: outcome}})
+			return err
+		}
+		cases := []struct {
+			name, id, outcome string
+			after             []string
+			latest            string
+			wantCode          string
+		}{
+			{"first finding on none", "FO1", "VERIFIED_OK", []string{NoFinding}, "", ""},
+			// two officers both read "no finding yet": the second loses
+			{"second on a stale none", "FO2", "RECTIFICATION_ORDERED", []string{NoFinding}, "", "FINDING_ORDER"},
+			{"follows the latest", "FO3", "RECTIFICATION_ORDERED", []string{NoFinding, "VERIFIED_OK"}, "", ""},
+			{"expects another latest", "FO4", "NOT_FULFILLED", []string{"RECTIFICATION_ORDERED"}, "FO1", "FINDING_ORDER"},
+			{"expects this latest", "FO5", "NOT_FULFILLED", []string{"RECTIFICATION_ORDERED"}, "FO3", ""},
+			{"nothing after a consequence", "FO6", "FULFILLED", []string{"RECTIFICATION_ORDERED"}, "", "FINDING_ORDER"},
+		}
+		for _, c := range cases {
+			err := finding(c.id, c.outcome, c.after, c.latest)
+			if c.wantCode == "" && err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if c.wantCode != "" {
+				if e := apperr.As(err); e == nil || e.Kind != apperr.Conflict || e.Code != c.wantCode {
+					t.Fatalf("%s: want %s, got %v", c.name, c.wantCode, err)
+				}
+				if _, err := f.reg.GetFinding(ctx, c.id); apperr.KindOf(err) != apperr.NotFound {
+					t.Fatalf("%s: a refused finding was written (%v)", c.name, err)
+				}
+			}
+		}
+		if got, err := f.reg.st.rdb.HGetAll(ctx, f.reg.st.enfOrderKey(pl)).Result(); err != nil || got["last"] != "NOT_FULFILLED" || got["id"] != "FO5" {
+			t.Fatalf("order record %v %v", got, err)
+		}
+		if seq, _, err := f.reg.st.auditHead(ctx); err != nil || seq != 3 {
+			t.Fatalf("audit head %d (%v), want 3 entries", seq, err)
+		}
+		// A pledge whose findings predate the order record: the script
+		// reads the latest finding's outcome from its body.
+		if err := f.reg.st.rdb.Del(ctx, f.reg.st.enfOrderKey(pl)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Advance(time.Second)
+		if err := finding("FO7", "FULFILLED", []string{"RECTIFICATION_ORDERED"}, ""); apperr.KindOf(err) != apperr.Conflict {
+			t.Fatalf("legacy latest NOT_FULFILLED allowed FULFILLED: %v", err)
+		}
+		if err := finding("FO8", "APPEAL_REVERSED", []string{"NOT_FULFILLED"}, "FO5"); err != nil {
+			t.Fatalf("legacy latest: %v", err)
+		}
+	})
 	t.Run("malformed writes are refused before Redis", func(t *testing.T) {
 		f := mk(t)
 		sub := status.Subject{Kind: status.KindPledge, ID: "PL-enf-3"}
@@ -142,6 +199,8 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 			"bar too long":  func(w *EnforcementWrite) { w.Bar.End = w.Bar.Start.AddDate(6, 0, 0) },
 			"lift no subj":  func(w *EnforcementWrite) { w.Lift = &BarLift{BarID: "B1"} },
 			"bar bad scope": func(w *EnforcementWrite) { w.Bar.ScopeKind = "GALAXY" },
+			"order no prev": func(w *EnforcementWrite) { w.Order = &FindingOrder{Outcome: "FALSE_CONFIRMED"} },
+			"order comma":   func(w *EnforcementWrite) { w.Order = &FindingOrder{After: []string{"A,B"}, Outcome: "X"} },
 		} {
 			c, w := consequence(sub, f.clk.Now(), "F020", "subj3")
 			mut(&w)

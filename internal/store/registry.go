@@ -393,6 +393,8 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 		return Applied{}, false, apperr.New(apperr.Malformed, "item %s names a subject already in this change (by its other identifier)", str(1))
 	case "EXISTS":
 		return Applied{}, false, apperr.New(apperr.Conflict, "the record already exists").WithCode("EXISTS")
+	case "ORDER":
+		return Applied{}, false, apperr.New(apperr.Conflict, "the pledge's latest finding is now %s; this finding may not follow it", orNoFinding(str(1))).WithCode("FINDING_ORDER")
 	case "WRONGTYPE", "CORRUPT", "BADOP":
 		return Applied{}, false, apperr.New(apperr.Internal, "the registry holds unexpected data (%s); nothing was written", str(0))
 	}

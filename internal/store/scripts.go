@@ -48,7 +48,9 @@ end
 // allowed-from bytes, ARGV[8] item count, then per item: m raw keys (1 or 2,
 // the ID key first) as "m raw..."; then op count and per op: 'N' pos nfields
 // f v ... (new hash: the key must not exist) | 'F' pos field value (new field
-// of a hash: the field must not exist) | 'Z' pos score member.
+// of a hash: the field must not exist) | 'Z' pos score member | 'O' pos
+// findings-pos allowed expect-id outcome id (the finding order check; see
+// Registry.ApplyEnforcement).
 const applyLua = indexLua + `
 local head = redis.call('HGET', KEYS[1], 'seq')
 if (head or '0') ~= ARGV[2] then
@@ -138,6 +140,30 @@ for i = 1, nops do
   elseif kind == 'Z' then
     if not want(KEYS[pos], 'zset') then return {'WRONGTYPE', 'op'} end
     ops[#ops + 1] = {'Z', pos, ARGV[p], ARGV[p + 1]}; p = p + 2
+  elseif kind == 'O' then
+    -- finding order (enforce_registry.go): KEYS[pos] the pledge's order
+    -- hash (last, id), then the position of its findings ZSET, the allowed
+    -- current outcomes (',' separated, '-' = none yet), the finding id that
+    -- must be the latest ('' = any), the new outcome and the new id.
+    local pf = tonumber(ARGV[p])
+    if not want(KEYS[pos], 'hash') or not want(KEYS[pf], 'zset') then return {'WRONGTYPE', 'op'} end
+    local cur, curID = redis.call('HGET', KEYS[pos], 'last'), redis.call('HGET', KEYS[pos], 'id')
+    if not cur then
+      -- findings recorded before the order hash existed: the latest one
+      cur, curID = '-', ''
+      local last = redis.call('ZRANGE', KEYS[pf], -1, -1)
+      if #last > 0 then
+        curID = last[1]
+        local ok, f = pcall(cjson.decode, redis.call('HGET', P .. '{reg}:enf:finding:' .. curID, 'body') or '')
+        if not ok or type(f) ~= 'table' or type(f['outcome']) ~= 'string' then return {'CORRUPT', 'order'} end
+        cur = f['outcome']
+      end
+    end
+    if not string.find(',' .. ARGV[p + 1] .. ',', ',' .. cur .. ',', 1, true) or
+      (ARGV[p + 2] ~= '' and ARGV[p + 2] ~= curID) then
+      return {'ORDER', cur, curID or ''}
+    end
+    ops[#ops + 1] = {'O', pos, ARGV[p + 3], ARGV[p + 4]}; p = p + 5
   else
     return {'BADOP', kind}
   end
@@ -154,6 +180,8 @@ for _, o in ipairs(ops) do
     redis.call('HSET', KEYS[o[2]], unpack(o[3]))
   elseif o[1] == 'F' then
     redis.call('HSET', KEYS[o[2]], o[3], o[4])
+  elseif o[1] == 'O' then
+    redis.call('HSET', KEYS[o[2]], 'last', o[3], 'id', o[4])
   else
     redis.call('ZADD', KEYS[o[2]], o[3], o[4])
   end
