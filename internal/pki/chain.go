@@ -24,12 +24,14 @@ type TrustStore struct {
 	roots         *smx509.CertPool
 	intermediates *smx509.CertPool
 	anchors       []*smx509.Certificate
+	// links remembers issuer chains already validated (see links.go).
+	links *linkCache
 }
 
 // NewTrustStore builds a store from anchors (self-signed or not: every anchor
 // is trusted as is) and optional intermediates.
 func NewTrustStore(anchors, intermediates []*smx509.Certificate) *TrustStore {
-	ts := &TrustStore{roots: smx509.NewCertPool(), intermediates: smx509.NewCertPool()}
+	ts := &TrustStore{roots: smx509.NewCertPool(), intermediates: smx509.NewCertPool(), links: newLinkCache(DefaultLinkCacheSize)}
 	for _, a := range anchors {
 		ts.roots.AddCert(a)
 		ts.anchors = append(ts.anchors, a)
@@ -60,6 +62,19 @@ func (ts *TrustStore) VerifyAt(cert *smx509.Certificate, extra []*smx509.Certifi
 	if signing && cert.KeyUsage != 0 && cert.KeyUsage&smx509.KeyUsageDigitalSignature == 0 {
 		return nil, fmt.Errorf("%w: digitalSignature missing", ErrKeyUsage)
 	}
+	if chains, ok := ts.links.verify(cert, extra, at); ok {
+		return chains, nil
+	}
+	chains, err := ts.verifyFull(cert, extra, at)
+	if err == nil {
+		ts.links.remember(chains[0], extra)
+	}
+	return chains, err
+}
+
+// verifyFull is the chain validation itself, by smx509.
+func (ts *TrustStore) verifyFull(cert *smx509.Certificate, extra []*smx509.Certificate, at time.Time) ([][]*smx509.Certificate, error) {
+	ts.links.full.Add(1)
 	inter := ts.intermediates
 	if len(extra) > 0 {
 		inter = ts.intermediates.Clone()
