@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -17,6 +19,8 @@ func (s *Server) catalogueRoutes() {
 	}
 	s.handle(http.MethodPost, "/v1/catalogue/entries", only(auth.RoleAdmin, auth.RoleAgency), s.recordEntry)
 	s.handle(http.MethodGet, "/v1/catalogue/matters/{region}/{matter}", anyone(), s.matterQuery)
+	s.handle(http.MethodGet, "/v1/catalogue/regions", anyone(), s.listRegions)
+	s.handle(http.MethodGet, "/v1/catalogue/matters/{region}", anyone(), s.listPledgeableMatters)
 }
 
 type recordEntryRequest struct {
@@ -70,13 +74,8 @@ func (s *Server) matterQuery(c *gin.Context, _ auth.Principal) error {
 	view := matterView{Region: ans.Region, Matter: ans.Matter, At: ans.At, Demands: make([]demandView, 0, len(ans.Demands)), Message: ans.Message}
 	for _, d := range ans.Demands {
 		dv := demandView{Demand: d}
-		if d.Entry.PledgeEligible && s.deps.Pledges.Notices != nil {
-			pub, err := s.deps.Pledges.Notices.ForEntry(c, d.Entry.EntryKey)
-			switch {
-			case err == nil:
-				dv.Notice = &noticeRef{ID: pub.Notice.ID, Version: pub.Notice.Version, Digest: pub.DigestHex(),
-					CatalogueVersion: pub.Notice.CatalogueVersion, PublishedAt: pub.Notice.PublishedAt.UTC()}
-			case apperr.KindOf(err) != apperr.NotFound:
+		if d.Entry.PledgeEligible {
+			if dv.Notice, err = s.noticeFor(c, d.Entry.EntryKey); err != nil {
 				return err
 			}
 		}
@@ -110,4 +109,120 @@ type noticeRef struct {
 	Digest           string    `json:"digest"`
 	CatalogueVersion int       `json:"catalogueVersion"`
 	PublishedAt      time.Time `json:"publishedAt"`
+}
+
+// pageLimit reads the limit query parameter (0 when absent).
+func pageLimit(c *gin.Context, max int) (int, error) {
+	l := c.Query("limit")
+	if l == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > max {
+		return 0, apperr.New(apperr.Malformed, "limit must be 1 to %d", max).WithCode("FIELD_INVALID")
+	}
+	return n, nil
+}
+
+type regionItem struct {
+	Region string `json:"region"`
+}
+
+type regionList struct {
+	Items      []regionItem `json:"items"`
+	NextCursor string       `json:"nextCursor,omitempty"`
+}
+
+// listRegions lists the catalogue's region codes (public), for choosing a
+// region before a matter.
+func (s *Server) listRegions(c *gin.Context, _ auth.Principal) error {
+	n, err := pageLimit(c, pledge.MaxPageSize)
+	if err != nil {
+		return err
+	}
+	page, err := s.deps.Pledges.Catalogue.Regions(c, c.Query("cursor"), n)
+	if err != nil {
+		return err
+	}
+	out := regionList{Items: make([]regionItem, 0, len(page.Regions)), NextCursor: page.Next}
+	for _, r := range page.Regions {
+		out.Items = append(out.Items, regionItem{Region: r})
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// certificateItem is one pledge-eligible certificate of a listed matter,
+// with the notice an applicant reads and pledges against.
+type certificateItem struct {
+	Certificate     string      `json:"certificate"`
+	CertificateName pledge.Text `json:"certificateName"`
+	Proves          pledge.Text `json:"proves"`
+	RequestingUnit  string      `json:"requestingUnit"`
+	Owner           string      `json:"owner"`
+	Version         int         `json:"version"`
+	EffectiveFrom   time.Time   `json:"effectiveFrom"`
+	Notice          *noticeRef  `json:"notice,omitempty"`
+}
+
+type matterItem struct {
+	Region       string            `json:"region"`
+	Matter       string            `json:"matter"`
+	MatterName   pledge.Text       `json:"matterName"`
+	Certificates []certificateItem `json:"certificates"`
+}
+
+type matterList struct {
+	Region     string       `json:"region"`
+	At         time.Time    `json:"at"`
+	Items      []matterItem `json:"items"`
+	NextCursor string       `json:"nextCursor,omitempty"`
+}
+
+// listPledgeableMatters lists a region's matters that may be pledged now
+// (public): for each, its name and its pledge-eligible certificates in
+// force with the notice in force, so an applicant can choose a matter
+// instead of typing codes.
+func (s *Server) listPledgeableMatters(c *gin.Context, _ auth.Principal) error {
+	n, err := pageLimit(c, pledge.MaxMatterPage)
+	if err != nil {
+		return err
+	}
+	page, err := s.deps.Pledges.Catalogue.PledgeableMatters(c, c.Param("region"), c.Query("cursor"), n)
+	if err != nil {
+		return err
+	}
+	out := matterList{Region: page.Region, At: page.At.UTC(), Items: make([]matterItem, 0, len(page.Matters)), NextCursor: page.Next}
+	for _, m := range page.Matters {
+		it := matterItem{Region: m.Region, Matter: m.Matter, MatterName: m.MatterName, Certificates: make([]certificateItem, 0, len(m.Entries))}
+		for _, e := range m.Entries {
+			ci := certificateItem{Certificate: e.Certificate, CertificateName: e.CertificateName, Proves: e.Proves,
+				RequestingUnit: e.RequestingUnit, Owner: e.Owner, Version: e.Version, EffectiveFrom: e.EffectiveFrom.UTC()}
+			if ci.Notice, err = s.noticeFor(c, e.EntryKey); err != nil {
+				return err
+			}
+			it.Certificates = append(it.Certificates, ci)
+		}
+		out.Items = append(out.Items, it)
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// noticeFor names the notice in force for a pledge-eligible entry (nil
+// when none is published).
+func (s *Server) noticeFor(ctx context.Context, key pledge.EntryKey) (*noticeRef, error) {
+	if s.deps.Pledges.Notices == nil {
+		return nil, nil
+	}
+	pub, err := s.deps.Pledges.Notices.ForEntry(ctx, key)
+	switch {
+	case err == nil:
+		return &noticeRef{ID: pub.Notice.ID, Version: pub.Notice.Version, Digest: pub.DigestHex(),
+			CatalogueVersion: pub.Notice.CatalogueVersion, PublishedAt: pub.Notice.PublishedAt.UTC()}, nil
+	case apperr.KindOf(err) == apperr.NotFound:
+		return nil, nil
+	default:
+		return nil, err
+	}
 }

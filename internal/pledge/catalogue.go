@@ -407,3 +407,171 @@ func (c *Catalogue) Versions(ctx context.Context, key EntryKey) ([]Entry, error)
 	}
 	return c.repo.EntryVersions(ctx, key)
 }
+
+// MatterIndex is implemented by a CatalogueRepo that indexes matters by
+// region, for the public listing of pledge-eligible matters. Codes come
+// back in code order; a page continues after the last code seen.
+type MatterIndex interface {
+	// Regions returns up to n region codes after the code after ("" = first).
+	Regions(ctx context.Context, after string, n int) ([]string, error)
+	// RegionMatters returns up to n matter codes of region after after.
+	RegionMatters(ctx context.Context, region, after string, n int) ([]string, error)
+	// MattersEntries returns every version of every certificate of each
+	// matter of region, in the order of matters.
+	MattersEntries(ctx context.Context, region string, matters []string) ([][]Entry, error)
+}
+
+// Listing bounds: a page holds at most MaxMatterPage matters, and one
+// request reads at most matterScanLimit matter codes of the index (a page
+// may then be short, with a cursor to continue).
+const (
+	DefaultMatterPage = 20
+	MaxMatterPage     = 50
+	matterScanLimit   = 200
+)
+
+// PledgeableMatter is a matter with its pledge-eligible certificates in
+// force (one entry version each, in certificate order).
+type PledgeableMatter struct {
+	Region     string
+	Matter     string
+	MatterName Text
+	Entries    []Entry
+}
+
+// MatterPage is one page of pledgeable matters; Next continues the
+// listing (empty on the last page).
+type MatterPage struct {
+	Region  string
+	At      time.Time
+	Matters []PledgeableMatter
+	Next    string
+}
+
+// RegionPage is one page of region codes.
+type RegionPage struct {
+	Regions []string
+	Next    string
+}
+
+func (c *Catalogue) matterIndex() (MatterIndex, error) {
+	idx, ok := c.repo.(MatterIndex)
+	if !ok {
+		return nil, apperr.New(apperr.NotFound, "this catalogue keeps no matter index: look a matter up by its codes").WithCode("LISTING_NOT_AVAILABLE")
+	}
+	return idx, nil
+}
+
+func pageLimit(limit, max int) (int, error) {
+	if limit == 0 {
+		return DefaultMatterPage, nil
+	}
+	if limit < 1 || limit > max {
+		return 0, malformed("FIELD_INVALID", "limit must be 1 to %d", max)
+	}
+	return limit, nil
+}
+
+// Regions lists the region codes of the catalogue, in code order.
+func (c *Catalogue) Regions(ctx context.Context, cursor string, limit int) (RegionPage, error) {
+	idx, err := c.matterIndex()
+	if err != nil {
+		return RegionPage{}, err
+	}
+	if cursor != "" && checkCode("cursor", cursor) != nil {
+		return RegionPage{}, malformed("FIELD_INVALID", "cursor is not one this listing issued")
+	}
+	n, err := pageLimit(limit, MaxPageSize)
+	if err != nil {
+		return RegionPage{}, err
+	}
+	codes, err := idx.Regions(ctx, cursor, n+1)
+	if err != nil {
+		return RegionPage{}, err
+	}
+	p := RegionPage{Regions: codes}
+	if len(codes) > n {
+		p.Regions, p.Next = codes[:n], codes[n-1]
+	}
+	return p, nil
+}
+
+// PledgeableMatters lists the matters of region that have at least one
+// pledge-eligible certificate in force now, in matter-code order, a page
+// at a time: the public listing an applicant chooses a matter from.
+func (c *Catalogue) PledgeableMatters(ctx context.Context, region, cursor string, limit int) (MatterPage, error) {
+	idx, err := c.matterIndex()
+	if err != nil {
+		return MatterPage{}, err
+	}
+	if err := checkCode("region", region); err != nil {
+		return MatterPage{}, err
+	}
+	if cursor != "" && checkCode("cursor", cursor) != nil {
+		return MatterPage{}, malformed("FIELD_INVALID", "cursor is not one this listing issued")
+	}
+	n, err := pageLimit(limit, MaxMatterPage)
+	if err != nil {
+		return MatterPage{}, err
+	}
+	now := c.clock.Now()
+	page := MatterPage{Region: region, At: now, Matters: []PledgeableMatter{}}
+	after, scanned := cursor, 0
+	for scanned < matterScanLimit {
+		batch := min(2*n, matterScanLimit-scanned)
+		codes, err := idx.RegionMatters(ctx, region, after, batch)
+		if err != nil {
+			return MatterPage{}, err
+		}
+		all, err := idx.MattersEntries(ctx, region, codes)
+		if err != nil {
+			return MatterPage{}, err
+		}
+		exhausted := len(codes) < batch
+		for i, code := range codes {
+			scanned++
+			after = code
+			m, ok := pledgeableNow(region, code, all[i], now)
+			if !ok {
+				continue
+			}
+			page.Matters = append(page.Matters, m)
+			if len(page.Matters) == n {
+				if !exhausted || i < len(codes)-1 {
+					page.Next = code
+				}
+				return page, nil
+			}
+		}
+		if exhausted {
+			return page, nil
+		}
+	}
+	// The scan bound was reached: a short page, continued after the last
+	// code read.
+	page.Next = after
+	return page, nil
+}
+
+// pledgeableNow keeps, of a matter's versions, the pledge-eligible
+// certificates in force at now.
+func pledgeableNow(region, matter string, versions []Entry, now time.Time) (PledgeableMatter, bool) {
+	byCert := map[string][]Entry{}
+	for _, e := range versions {
+		if e.Region == region && e.Matter == matter {
+			byCert[e.Certificate] = append(byCert[e.Certificate], e)
+		}
+	}
+	m := PledgeableMatter{Region: region, Matter: matter}
+	for _, vs := range byCert {
+		if e, ok := inForce(vs, now); ok && e.PledgeEligible && slices.Contains(e.Modes, ModeWrittenPledge) {
+			m.Entries = append(m.Entries, e)
+		}
+	}
+	if len(m.Entries) == 0 {
+		return PledgeableMatter{}, false
+	}
+	sort.Slice(m.Entries, func(i, j int) bool { return m.Entries[i].Certificate < m.Entries[j].Certificate })
+	m.MatterName = m.Entries[0].MatterName
+	return m, true
+}
