@@ -1,5 +1,7 @@
 // Package notify owns notifications of status changes: the audit chain is
-// the outbox, every entry is copied in order into a Redis Stream, and
+// the outbox of registry changes and each pledge shard's outbox stream that
+// of pledge workflow changes (sign, accept, return, withdraw); every entry
+// is copied in order, exactly once, into a Redis Stream, and
 // agencies' webhooks receive each entry that concerns them as a signed
 // delivery (HMAC-SM3 over timestamp and body, in headers), retried with
 // exponential backoff and dead-lettered after a configurable number of

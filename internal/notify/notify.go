@@ -203,13 +203,33 @@ func (e event) concerns(agency string) bool {
 	return agency == "" || e.Data["agency"] == agency || e.Actor.Org == agency
 }
 
-func deliveryID(seq uint64, hook string) string {
-	h := sm3.Sum([]byte(fmt.Sprintf("%d|%s", seq, hook)))
+// deliveryID derives a delivery's ID from its event and hook, so a repeated
+// fan-out creates nothing new: an audit entry by its sequence number, a
+// pledge event by its shard and outbox entry ID.
+func deliveryID(ev store.StreamEvent, hook string) string {
+	key := fmt.Sprintf("%d|%s", ev.Seq, hook)
+	if ev.Source != "" {
+		key = fmt.Sprintf("%s|%s|%s", ev.Source, ev.Ref, hook)
+	}
+	h := sm3.Sum([]byte(key))
 	return "d" + hex.EncodeToString(h[:12])
 }
 
-// Step runs one round of the worker: copy new audit entries into the
-// stream, fan stream entries out into deliveries, attempt due deliveries.
+// deliveryBody is what a hook receives. Seq is the audit sequence number
+// of a registry event (absent for a pledge event, which carries its
+// record's revision in event.data.rev instead); Source says which ("audit"
+// or "pledge") and Ref names a pledge event's outbox entry.
+type deliveryBody struct {
+	DeliveryID string          `json:"deliveryId"`
+	Hook       string          `json:"hook"`
+	Source     string          `json:"source"`
+	Seq        uint64          `json:"seq,omitempty"`
+	Ref        string          `json:"ref,omitempty"`
+	Event      json.RawMessage `json:"event"`
+}
+
+// Step runs one round of the worker: copy new audit entries and pledge
+// workflow events into the stream, fan stream entries out into deliveries, attempt due deliveries.
 // It returns how many attempts it made.
 func (s *Service) Step(ctx context.Context) (int, error) {
 	if err := s.st.EnsureGroup(ctx, Group); err != nil {
@@ -220,7 +240,11 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if n == 0 {
+		m, err := s.st.RelayPledgeEvents(ctx, 500)
+		if err != nil {
+			return 0, err
+		}
+		if n+m == 0 {
 			break
 		}
 	}
@@ -244,13 +268,15 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 				if !e.concerns(h.Agency) {
 					continue
 				}
-				id := deliveryID(ev.Seq, h.ID)
-				body, err := json.Marshal(struct {
-					DeliveryID string          `json:"deliveryId"`
-					Hook       string          `json:"hook"`
-					Seq        uint64          `json:"seq"`
-					Event      json.RawMessage `json:"event"`
-				}{id, h.ID, ev.Seq, json.RawMessage(ev.Body)})
+				id := deliveryID(ev, h.ID)
+				db := deliveryBody{DeliveryID: id, Hook: h.ID, Source: "audit", Seq: ev.Seq, Event: json.RawMessage(ev.Body)}
+				if ev.Source != "" {
+					db.Source, db.Seq, db.Ref = "pledge", 0, ev.Source+"/"+ev.Ref
+				}
+				if !json.Valid(db.Event) {
+					db.Event = json.RawMessage("null")
+				}
+				body, err := json.Marshal(db)
 				if err != nil {
 					return 0, apperr.Wrap(apperr.Internal, err, "cannot encode a delivery")
 				}

@@ -27,41 +27,70 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return ARGV[1] 
 return redis.call('GET', KEYS[1])
 `
 
+// pledgeTypesLua checks a key's type before a script writes anything:
+// Redis does not roll back a script's earlier writes when a later command
+// fails, so the record, its indexes and its outbox event must all be
+// writable before the first write (a change without its event, or an event
+// without its change, would break the outbox).
+const pledgeTypesLua = `
+local function want(k, t)
+  local kt = redis.call('TYPE', k)['ok']
+  return kt == 'none' or kt == t
+end
+`
+
 // pledgeCreateLua creates the pledge hash unless it exists, indexes it for
-// its applicant and for its agency under its status, and returns the stored
+// its applicant and for its agency under its status, appends the
+// notification event to the shard's outbox, and returns the stored
 // {created, meta, doc}. KEYS[1] record hash; KEYS[2] the applicant's index;
-// KEYS[3] the agency's index for the status. ARGV meta, sealed document,
-// status, applicant index member, agency index member.
-const pledgeCreateLua = `
+// KEYS[3] the agency's index for the status; KEYS[4] the shard's outbox
+// stream. ARGV meta, sealed document, status, applicant index member,
+// agency index member, outbox event.
+const pledgeCreateLua = pledgeTypesLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then
+  if not want(KEYS[2], 'zset') or not want(KEYS[3], 'zset') or not want(KEYS[4], 'stream') then return {-3, '', ''} end
   redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'doc', ARGV[2], 'status', ARGV[3], 'rev', '1', 'ixa', ARGV[4], 'ixg', ARGV[5])
   redis.call('ZADD', KEYS[2], 0, ARGV[4])
   redis.call('ZADD', KEYS[3], 0, ARGV[5])
+  redis.call('XADD', KEYS[4], '*', 'body', ARGV[6])
   return {1, ARGV[1], ARGV[2]}
 end
 return {0, redis.call('HGET', KEYS[1], 'meta'), redis.call('HGET', KEYS[1], 'doc')}
 `
 
 // pledgeMoveLua applies one status transition if the record is still at the
-// revision read and its status is one of the allowed sources, and moves the
+// revision read and its status is one of the allowed sources, moves the
 // pledge from the agency's index of the status read to the index of the new
-// status. KEYS[1] record hash; KEYS[2] the agency's index of the status
-// read (the revision check guarantees it is still the status); KEYS[3] the
-// agency's index of the new status. ARGV[1] revision read; ARGV[2] new
-// meta; ARGV[3] new status; ARGV[4] new agency index member; ARGV[5..]
-// allowed source statuses. Returns 1 applied, 0 revision moved (retry), -1
-// status not allowed, -2 no record.
-const pledgeMoveLua = `
+// status, appends the notification event to the shard's outbox and, for a
+// decision of a matter whose policy publishes pledges, lists the pledge
+// publicly until the given time. KEYS[1] record hash; KEYS[2] the agency's
+// index of the status read (the revision check guarantees it is still the
+// status); KEYS[3] the agency's index of the new status; KEYS[4] the
+// shard's outbox stream; KEYS[5] (only when published) the shard's public
+// index of the pledge's region and matter. ARGV[1] revision read; ARGV[2]
+// new meta; ARGV[3] new status; ARGV[4] new agency index member (also the
+// public index member); ARGV[5] outbox event; ARGV[6] published until
+// (Unix ms, "" = not published); ARGV[7..] allowed source statuses.
+// Returns 1 applied, 0 revision moved (retry), -1 status not allowed, -2
+// no record, -3 a key holds a foreign type (nothing written).
+const pledgeMoveLua = pledgeTypesLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 if redis.call('HGET', KEYS[1], 'rev') ~= ARGV[1] then return 0 end
 local st = redis.call('HGET', KEYS[1], 'status')
 local ok = false
-for i = 5, #ARGV do if ARGV[i] == st then ok = true end end
+for i = 7, #ARGV do if ARGV[i] == st then ok = true end end
 if not ok then return -1 end
+if not want(KEYS[2], 'zset') or not want(KEYS[3], 'zset') or not want(KEYS[4], 'stream') or
+  (ARGV[6] ~= '' and not want(KEYS[5], 'zset')) then return -3 end
 local old = redis.call('HGET', KEYS[1], 'ixg')
 if old then redis.call('ZREM', KEYS[2], old) end
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
 redis.call('HSET', KEYS[1], 'meta', ARGV[2], 'status', ARGV[3], 'rev', tostring(tonumber(ARGV[1]) + 1), 'ixg', ARGV[4])
+if ARGV[6] ~= '' then
+  redis.call('ZADD', KEYS[5], 0, ARGV[4])
+  redis.call('HSET', KEYS[1], 'pub', ARGV[6])
+end
+redis.call('XADD', KEYS[4], '*', 'body', ARGV[5])
 return 1
 `
 
@@ -83,6 +112,9 @@ type PledgeRepo struct {
 	st                  *Store
 	pii                 *pii.Protector
 	draft, create, move *redis.Script
+	// policies, when set, says which decided pledges are published
+	// (WithDisclosure; see disclosure.go).
+	policies EntryPolicies
 }
 
 var (
@@ -205,12 +237,17 @@ func (r *PledgeRepo) CreatePledge(ctx context.Context, rec pledge.Record) (pledg
 	if err != nil {
 		return pledge.Record{}, false, err
 	}
+	ev, err := outboxEvent(rec, "", rec.Status, 1, enteredAt(rec))
+	if err != nil {
+		return pledge.Record{}, false, err
+	}
 	shard := pledgeShard(rec.ID)
-	keys := []string{r.recordKey(rec.ID), r.applicantIndexKey(shard, rec.Applicant), r.agencyIndexKey(shard, rec.Agency, rec.Status)}
+	keys := []string{r.recordKey(rec.ID), r.applicantIndexKey(shard, rec.Applicant), r.agencyIndexKey(shard, rec.Agency, rec.Status),
+		r.st.pledgeOutboxKey(shard)}
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
 	res, err := r.create.Run(ctx, r.st.rdb, keys, meta, sealed, string(rec.Status),
-		indexMember(rec.CreatedAt, rec.ID), indexMember(enteredAt(rec), rec.ID)).Slice()
+		indexMember(rec.CreatedAt, rec.ID), indexMember(enteredAt(rec), rec.ID), ev).Slice()
 	if err != nil {
 		return pledge.Record{}, false, mapErr(err, "no such pledge")
 	}
@@ -218,6 +255,9 @@ func (r *PledgeRepo) CreatePledge(ctx context.Context, rec pledge.Record) (pledg
 		return pledge.Record{}, false, apperr.New(apperr.Internal, "unexpected reply from the pledge store")
 	}
 	created, _ := res[0].(int64)
+	if created == -3 {
+		return pledge.Record{}, false, apperr.New(apperr.Internal, "the pledge store holds unexpected data; nothing was written")
+	}
 	m, _ := res[1].(string)
 	d, _ := res[2].(string)
 	stored, err := r.decodeRecord(rec.ID, m, d, "")
@@ -274,12 +314,25 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 		if err != nil {
 			return pledge.Record{}, err
 		}
-		args := []any{rev, meta, string(t.Event.To), indexMember(t.Event.At, id)}
+		revN, _ := strconv.ParseUint(rev, 10, 32)
+		ev, err := outboxEvent(rec, from, t.Event.To, revN+1, t.Event.At)
+		if err != nil {
+			return pledge.Record{}, err
+		}
+		until, err := r.publishUntil(ctx, rec, t)
+		if err != nil {
+			return pledge.Record{}, err
+		}
+		args := []any{rev, meta, string(t.Event.To), indexMember(t.Event.At, id), ev, until}
 		for _, f := range t.From {
 			args = append(args, string(f))
 		}
 		shard := pledgeShard(id)
-		keys := []string{r.recordKey(id), r.agencyIndexKey(shard, rec.Agency, from), r.agencyIndexKey(shard, rec.Agency, t.Event.To)}
+		keys := []string{r.recordKey(id), r.agencyIndexKey(shard, rec.Agency, from), r.agencyIndexKey(shard, rec.Agency, t.Event.To),
+			r.st.pledgeOutboxKey(shard)}
+		if until != "" {
+			keys = append(keys, r.publicIndexKey(shard, rec.Entry.Region, rec.Entry.Matter))
+		}
 		cctx, cancel := r.st.ctx(ctx)
 		n, err := r.move.Run(cctx, r.st.rdb, keys, args...).Int64()
 		cancel()
@@ -293,6 +346,8 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 			return pledge.Record{}, apperr.New(apperr.Conflict, "the pledge changed status meanwhile").WithCode("STATUS_CONFLICT")
 		case -2:
 			return pledge.Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+		case -3:
+			return pledge.Record{}, apperr.New(apperr.Internal, "the pledge store holds unexpected data; nothing was written")
 		}
 	}
 	return pledge.Record{}, apperr.New(apperr.Unavailable, "the pledge is being changed by others; try again").WithCode("TRY_LATER")

@@ -15,7 +15,9 @@ import (
 // is one script on one slot:
 //
 //	{ntf}:cursor      STRING last audit seq copied into the stream
+//	{ntf}:cursor:pls:NN STRING last entry of shard NN's pledge outbox copied (outbox.go)
 //	{ntf}:events      STREAM one entry per audit entry (fields seq, body)
+//	                         or pledge event (fields src, oid, body)
 //	{ntf}:hooks       HASH   hook id → hook JSON (secret sealed)
 //	{ntf}:dlv:<id>    HASH   delivery: hook, seq, body, attempts, state, next, error
 //	{ntf}:due         ZSET   delivery ids waiting, by next attempt (Unix ms)
@@ -29,13 +31,13 @@ const ntfTag = "ntf"
 
 // Notifications is the Redis side of internal/notify.
 type Notifications struct {
-	st                            *Store
-	relay, fanout, settle, replay *redis.Script
+	st                                      *Store
+	relay, relayOut, fanout, settle, replay *redis.Script
 }
 
 // NewNotifications returns the notification store over s.
 func NewNotifications(s *Store) *Notifications {
-	return &Notifications{st: s, relay: redis.NewScript(relayLua), fanout: redis.NewScript(fanoutLua),
+	return &Notifications{st: s, relay: redis.NewScript(relayLua), relayOut: redis.NewScript(relayOutboxLua), fanout: redis.NewScript(fanoutLua),
 		settle: redis.NewScript(settleLua), replay: redis.NewScript(replayLua)}
 }
 
@@ -83,11 +85,13 @@ func (n *Notifications) Outbox(ctx context.Context, max int) (int, error) {
 	return copied, nil
 }
 
-// StreamEvent is one stream entry.
+// StreamEvent is one stream entry: an audit entry (Seq set) or a pledge
+// workflow event (Source the shard tag, Ref its outbox entry ID).
 type StreamEvent struct {
-	ID   string
-	Seq  uint64
-	Body string
+	ID          string
+	Seq         uint64
+	Source, Ref string
+	Body        string
 }
 
 // EnsureGroup creates the consumer group (from the stream's start).
@@ -118,7 +122,9 @@ func (n *Notifications) Read(ctx context.Context, group, consumer string, count 
 				seqS, _ := m.Values["seq"].(string)
 				body, _ := m.Values["body"].(string)
 				seq, _ := strconv.ParseUint(seqS, 10, 64)
-				out = append(out, StreamEvent{ID: m.ID, Seq: seq, Body: body})
+				src, _ := m.Values["src"].(string)
+				oid, _ := m.Values["oid"].(string)
+				out = append(out, StreamEvent{ID: m.ID, Seq: seq, Source: src, Ref: oid, Body: body})
 			}
 		}
 		if len(out) > 0 {

@@ -1,0 +1,196 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+)
+
+// Public disclosure of decided pledges (公示).
+//
+// When a pledge is decided under a catalogue entry whose disclosure policy
+// publishes pledges, the decision's script (pledgeMoveLua) also adds the
+// pledge to its shard's public index of its region and matter and stores
+// the end of the publication in the record:
+//
+//	{pls:NN}:pub:<region>:<matter>  ZSET  "TIME:ID" (decision time), score 0
+//	{pls:NN}:rec:<id>  field pub     STRING end of publication (Unix ms)
+//
+// so publication is written atomically with the decision, in the record's
+// own slot. Leaving the list is decided when reading (internal/enforce):
+// the period has ended, or the registry state of the pledge is no longer
+// ACTIVE or UNKNOWN (revoked, false, not fulfilled). Nothing is deleted,
+// so a reversal on appeal puts a pledge back. A withdrawn or returned
+// pledge was never decided and is never indexed.
+
+// EntryPolicies finds the catalogue entry a pledge was signed under
+// (*pledge.Catalogue implements it).
+type EntryPolicies interface {
+	EntryAt(ctx context.Context, key pledge.EntryKey, at time.Time) (pledge.Entry, error)
+}
+
+// MaxPublicationDays bounds a publication whatever the policy says: five
+// years.
+const MaxPublicationDays = 5 * 366
+
+// WithDisclosure makes decisions publish the pledges of matters whose
+// disclosure policy (in the entry in force when the pledge was signed) says
+// so. Without it no pledge is published. It returns r.
+func (r *PledgeRepo) WithDisclosure(p EntryPolicies) *PledgeRepo {
+	r.policies = p
+	return r
+}
+
+func (r *PledgeRepo) publicIndexKey(shard int, region, matter string) string {
+	return r.st.key(pledgeShardTag(shard), "pub", region, matter)
+}
+
+// publishUntil returns the end of the publication (Unix ms) a transition
+// starts, or "" when it publishes nothing.
+func (r *PledgeRepo) publishUntil(ctx context.Context, rec pledge.Record, t pledge.Transition) (string, error) {
+	if r.policies == nil || t.Event.To != pledge.StatusAccepted {
+		return "", nil
+	}
+	e, err := r.policies.EntryAt(ctx, rec.Entry, rec.CreatedAt)
+	if err != nil {
+		return "", err
+	}
+	if !e.Disclosure.Publish || e.Disclosure.Days <= 0 {
+		return "", nil
+	}
+	days := min(e.Disclosure.Days, MaxPublicationDays)
+	return strconv.FormatInt(t.Event.At.AddDate(0, 0, days).UnixMilli(), 10), nil
+}
+
+// Published is a publicly listed pledge: its record (document decrypted:
+// callers must mask before showing it) and the end of its publication.
+type Published struct {
+	Record pledge.Record
+	Until  time.Time
+}
+
+// PublishedPage is one page of a public listing.
+type PublishedPage struct {
+	Entries []Published
+	// Next is the cursor of the following page ("" = last page).
+	Next string
+}
+
+// MaxPublishedPage bounds one page of the public listing.
+const MaxPublishedPage = 100
+
+// ListPublished reads one page of the public index of region and matter,
+// newest decision first: limit+1 members of every shard (one pipeline),
+// merged, then their records (one pipeline). Records that are no longer
+// accepted are left out; expiry and registry state are the caller's to
+// check.
+func (r *PledgeRepo) ListPublished(ctx context.Context, region, matter, cursor string, limit int) (PublishedPage, error) {
+	if limit < 1 || limit > MaxPublishedPage {
+		return PublishedPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", MaxPublishedPage).WithCode("FIELD_INVALID")
+	}
+	for _, c := range []struct{ what, v string }{{"region", region}, {"matter", matter}} {
+		if c.v == "" || len(c.v) > 64 || strings.ContainsAny(c.v, "{}: \t\r\n") {
+			return PublishedPage{}, apperr.New(apperr.Malformed, "%s must be a catalogue code", c.what).WithCode("FIELD_INVALID")
+		}
+	}
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return PublishedPage{}, err
+	}
+	start := "+"
+	if after != "" {
+		start = "(" + after
+	}
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	pipe := r.st.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, PledgeShards)
+	for sh := range PledgeShards {
+		cmds[sh] = pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: r.publicIndexKey(sh, region, matter), Start: start, Stop: "-",
+			ByLex: true, Rev: true, Count: int64(limit) + 1})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return PublishedPage{}, mapErr(err, "no such listing")
+	}
+	var members []string
+	for _, c := range cmds {
+		members = append(members, c.Val()...)
+	}
+	slices.SortFunc(members, func(a, b string) int { return cmp.Compare(b, a) })
+	page := PublishedPage{Entries: []Published{}}
+	if len(members) > limit {
+		members = members[:limit]
+		page.Next = encodeCursor(members[limit-1])
+	}
+	if len(members) == 0 {
+		return page, nil
+	}
+	ids := make([]string, len(members))
+	recs := make([]*redis.SliceCmd, len(members))
+	pipe = r.st.rdb.Pipeline()
+	for i, m := range members {
+		_, ids[i], _ = strings.Cut(m, ":")
+		recs[i] = pipe.HMGet(ctx, r.recordKey(ids[i]), "meta", "doc", "status", "pub")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return PublishedPage{}, mapErr(err, "no such pledge")
+	}
+	for i, c := range recs {
+		p, ok, err := r.published(ids[i], c.Val())
+		if err != nil {
+			return PublishedPage{}, err
+		}
+		if ok {
+			page.Entries = append(page.Entries, p)
+		}
+	}
+	return page, nil
+}
+
+// GetPublished returns a pledge if it was published on its decision
+// (NotFound otherwise, as for a pledge that does not exist).
+func (r *PledgeRepo) GetPublished(ctx context.Context, id string) (Published, error) {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	vals, err := r.st.rdb.HMGet(ctx, r.recordKey(id), "meta", "doc", "status", "pub").Result()
+	if err != nil {
+		return Published{}, mapErr(err, "no such pledge")
+	}
+	p, ok, err := r.published(id, vals)
+	if err != nil {
+		return Published{}, err
+	}
+	if !ok {
+		return Published{}, apperr.New(apperr.NotFound, "no published pledge %s / 未找到公示的承诺", id).WithCode("PLEDGE_NOT_FOUND")
+	}
+	return p, nil
+}
+
+// published decodes HMGET meta, doc, status, pub; ok is false unless the
+// record exists, is accepted and was published.
+func (r *PledgeRepo) published(id string, vals []any) (Published, bool, error) {
+	meta, _ := vals[0].(string)
+	doc, _ := vals[1].(string)
+	st, _ := vals[2].(string)
+	pub, _ := vals[3].(string)
+	if meta == "" || pub == "" || pledge.Status(st) != pledge.StatusAccepted {
+		return Published{}, false, nil
+	}
+	ms, err := strconv.ParseInt(pub, 10, 64)
+	if err != nil {
+		return Published{}, false, apperr.New(apperr.Internal, "a stored publication end does not decode")
+	}
+	rec, err := r.decodeRecord(id, meta, doc, st)
+	if err != nil {
+		return Published{}, false, err
+	}
+	return Published{Record: rec, Until: time.UnixMilli(ms).UTC()}, true, nil
+}
