@@ -65,7 +65,9 @@ func outboxEvent(rec pledge.Record, from, to pledge.Status, rev uint64, at time.
 
 func (s *Store) pledgeOutboxKey(shard int) string { return s.key(pledgeShardTag(shard), "outbox") }
 
-func (n *Notifications) pledgeCursorKey(shard int) string { return n.k("cursor", pledgeShardTag(shard)) }
+func (n *Notifications) pledgeCursorKey(shard int) string {
+	return n.k("cursor", pledgeShardTag(shard))
+}
 
 // relayOutboxLua copies one outbox entry into the stream if the shard's
 // cursor is still the entry before it. KEYS cursor, stream; ARGV expected
