@@ -121,7 +121,7 @@ func newDomain(ctx context.Context, clk clock.Clock, mat *trust.Material, redisA
 		Catalogue: cat, Notices: notices, Bars: store.CombinedBars{Base: store.NewBarRepo(st), Registry: d.reg}, Pledges: d.pledges, Indexer: prot,
 		Sealer: sealer, CMS: d.cms, EventCA: mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk,
 	})
-	if d.verifier, err = verify.New(verify.Options{SealTrust: mat.Trust, ApplicantTrust: applicantTrust, Registry: d.reg, Pledges: d.pledges, Clock: clk, CMS: d.cms}); err != nil {
+	if d.verifier, err = verify.New(verify.Options{SealTrust: mat.Trust, ApplicantTrust: applicantTrust, Status: store.NewStatusBatch(d.reg, d.pledges), Clock: clk, CMS: d.cms}); err != nil {
 		return nil, err
 	}
 	if _, err := cat.Record(ctx, pledge.Editor{Agency: ag.Code, Actor: "pledgebench"}, benchEntry(ag.Code, now.Add(-30*time.Second)), 0); err != nil {

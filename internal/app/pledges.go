@@ -59,7 +59,7 @@ func buildPledgeAPI(c *core, sealStore *store.Registry, maker *ses.Maker, reg pr
 	})
 	v, err := verify.New(verify.Options{
 		SealTrust: c.mat.Trust, ApplicantTrust: applicantTrust, Registry: sealStore, Pledges: pledges,
-		Clock: clk, Registerer: reg,
+		Status: store.NewStatusBatch(sealStore, pledges), Clock: clk, Registerer: reg, // Status: one Redis round trip
 	})
 	if err != nil {
 		return nil, &StartupError{Step: "verifier", Err: err}

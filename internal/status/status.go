@@ -18,6 +18,13 @@ const (
 	KindSeal        Kind = "seal"
 	KindCertificate Kind = "certificate"
 	KindPledge      Kind = "pledge"
+	// KindPledgeState names a pledge's workflow state (signed, accepted,
+	// withdrawn, returned, found false, ...) as the pledge record holds it,
+	// by pledge ID. KindPledge names the same pledge in the registry, which
+	// records enforcement findings and revocations of the decision. A
+	// combined source answers both kinds in one call; the registry alone
+	// does not know this kind.
+	KindPledgeState Kind = "pledge-state"
 )
 
 // Code is the state of a subject at some time.
@@ -70,6 +77,12 @@ type Answer struct {
 	Results []Result // same order as the query
 	// ReadAt is when the registry was read (freshness of the answer).
 	ReadAt time.Time
+	// RoundTrips is how many sequential Redis round trips the answer took
+	// (latency); Batches how many command batches were sent to Redis
+	// nodes for it (work). On a single node they are equal; on a cluster
+	// one round trip may send one batch to each node its keys live on,
+	// concurrently. Zero means the source does not count them.
+	RoundTrips, Batches int
 }
 
 // Source answers status questions. Implementations must answer all subjects

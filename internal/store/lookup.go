@@ -36,6 +36,23 @@ func (r *Registry) readHistories(ctx context.Context, subjects []status.Subject)
 	if len(subjects) == 0 {
 		return nil, nil, nil
 	}
+	keys, args, err := r.historyRequest(subjects)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	res, err := r.lookup.run(ctx, r.st.rdb, keys, args...)
+	if err != nil {
+		return nil, nil, mapErr(err, "registry")
+	}
+	r.lookups.Add(1)
+	return decodeHistories(res, len(subjects))
+}
+
+// historyRequest builds the lookup script's keys and arguments for a
+// non-empty batch of subjects. The keys all carry the registry hash tag.
+func (r *Registry) historyRequest(subjects []status.Subject) ([]string, []any, error) {
 	if len(subjects) > MaxBatch {
 		return nil, nil, apperr.New(apperr.Malformed, "at most %d subjects per lookup", MaxBatch)
 	}
@@ -53,13 +70,13 @@ func (r *Registry) readHistories(ctx context.Context, subjects []status.Subject)
 			args = append(args, e.raw)
 		}
 	}
-	ctx, cancel := r.st.ctx(ctx)
-	defer cancel()
-	res, err := r.lookup.run(ctx, r.st.rdb, kl.keys, args...)
-	if err != nil {
-		return nil, nil, mapErr(err, "registry")
-	}
-	r.lookups.Add(1)
+	return kl.keys, args, nil
+}
+
+// decodeHistories decodes the lookup script's reply to a batch of n
+// subjects. A reply it cannot explain is an Internal error, never an empty
+// history.
+func decodeHistories(res any, n int) ([]history, map[uint64]AuditEntry, error) {
 	reply, ok := res.([]any)
 	if !ok || len(reply) != 3 {
 		return nil, nil, apperr.New(apperr.Internal, "unexpected registry reply")
@@ -67,10 +84,10 @@ func (r *Registry) readHistories(ctx context.Context, subjects []status.Subject)
 	hists, _ := reply[0].([]any)
 	seqs, _ := reply[1].([]any)
 	bodies, _ := reply[2].([]any)
-	if len(hists) != len(subjects) || len(seqs) != len(bodies) {
+	if len(hists) != n || len(seqs) != len(bodies) {
 		return nil, nil, apperr.New(apperr.Internal, "unexpected registry reply")
 	}
-	out := make([]history, len(subjects))
+	out := make([]history, n)
 	for i, h := range hists {
 		vals, _ := h.([]any)
 		var parts [][]compactEvent
@@ -106,6 +123,15 @@ func (r *Registry) readHistories(ctx context.Context, subjects []status.Subject)
 	return out, entries, nil
 }
 
+// registryResults answers every subject from its history at `at` and now.
+func registryResults(subjects []status.Subject, hs []history, entries map[uint64]AuditEntry, at, now time.Time) []status.Result {
+	out := make([]status.Result, len(subjects))
+	for i, sub := range subjects {
+		out[i] = status.Result{Subject: sub, At: stateOf(hs[i].events, entries, at), Now: stateOf(hs[i].events, entries, now)}
+	}
+	return out
+}
+
 func stateOf(h []compactEvent, entries map[uint64]AuditEntry, t time.Time) status.State {
 	i := stateAt(h, t)
 	if i < 0 {
@@ -124,11 +150,7 @@ func (r *Registry) Lookup(ctx context.Context, at time.Time, subjects []status.S
 		return status.Answer{}, err
 	}
 	now := r.st.clock.Now()
-	ans := status.Answer{Results: make([]status.Result, len(subjects)), ReadAt: now}
-	for i, sub := range subjects {
-		ans.Results[i] = status.Result{Subject: sub, At: stateOf(hs[i].events, entries, at), Now: stateOf(hs[i].events, entries, now)}
-	}
-	return ans, nil
+	return status.Answer{Results: registryResults(subjects, hs, entries, at, now), ReadAt: now}, nil
 }
 
 // History returns every event recorded for a subject, oldest first. A

@@ -32,11 +32,19 @@ type Options struct {
 	ApplicantTrust *pki.TrustStore
 	// CMS verifies applicant signatures (default pledge.PKICMS).
 	CMS pledge.CMS
+	// Status answers every status question of one verification in one
+	// call: seal, certificate and pledge (enforcement finding, decision
+	// revocation) subjects as the registry does, and the pledge's workflow
+	// state as a status.KindPledgeState subject (store.StatusBatch: one
+	// Redis round trip). When set, Registry and Pledges are not asked.
+	Status status.Source
 	// Registry answers seal, certificate and pledge (enforcement finding,
-	// decision revocation) subjects; Pledges answers pledge workflow states.
-	// With both nil the verifier is offline: status checks are
-	// NOT_PERFORMED and say so. With one of them nil, its checks are
-	// INDETERMINATE (a server must never pass without status).
+	// decision revocation) subjects; Pledges answers pledge workflow states
+	// (subjects of kind pledge). They are asked concurrently, two calls per
+	// verification, when Status is nil. With all three nil the verifier is
+	// offline: status checks are NOT_PERFORMED and say so. With one of the
+	// two nil, its checks are INDETERMINATE (a server must never pass
+	// without status).
 	Registry status.Source
 	Pledges  status.Source
 	Clock    clock.Clock
@@ -75,6 +83,7 @@ type Verifier struct {
 	packages *pledge.PackageParser
 	verifies *prometheus.CounterVec
 	trips    prometheus.Counter
+	batches  prometheus.Counter
 	lookups  prometheus.Counter
 }
 
@@ -96,7 +105,10 @@ func New(opts Options) (*Verifier, error) {
 			Name: "pledgeseal_verifications_total", Help: "Pledge package verifications by overall indication.",
 		}, []string{"indication"}),
 		trips: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "pledgeseal_verification_status_round_trips_total", Help: "Status source calls made by verifications (each is one Redis round trip; the two sources of one verification run concurrently).",
+			Name: "pledgeseal_verification_status_round_trips_total", Help: "Sequential Redis round trips made by the status lookups of verifications (one per verification with the combined source; one more when Redis had lost its script cache; each of two separate sources counts one).",
+		}),
+		batches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pledgeseal_verification_status_node_batches_total", Help: "Command batches sent to Redis nodes by those lookups (equal to the round trips on a single node; on a cluster one per node holding the keys, sent concurrently).",
 		}),
 		lookups: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pledgeseal_verification_status_lookups_total", Help: "Verifications that asked the status sources.",
@@ -104,7 +116,7 @@ func New(opts Options) (*Verifier, error) {
 	}
 	if opts.Registerer != nil {
 		stats := v.ses.Stats
-		cs := []prometheus.Collector{v.verifies, v.trips, v.lookups,
+		cs := []prometheus.Collector{v.verifies, v.trips, v.batches, v.lookups,
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "pledgeseal_verification_sm2_skipped_total", Help: "Seal-maker SM2 verifications answered from the cache.",
 			}, func() float64 { return float64(stats().SM2Skipped) }),
@@ -128,7 +140,9 @@ func New(opts Options) (*Verifier, error) {
 func (v *Verifier) Stats() ses.Stats { return v.ses.Stats() }
 
 // Online reports whether status sources are configured.
-func (v *Verifier) Online() bool { return v.opts.Registry != nil || v.opts.Pledges != nil }
+func (v *Verifier) Online() bool {
+	return v.opts.Status != nil || v.opts.Registry != nil || v.opts.Pledges != nil
+}
 
 // VerifyBatch verifies up to MaxBatch packages; the seal and chain cache is
 // shared, so a seal common to the batch costs one maker-signature check.
@@ -344,20 +358,28 @@ func sesCheck(b builder, name, what string, rep outcome.Report, hashSub outcome.
 	b.add(ScopeSigning, name, res, sub, "%s does not verify: %s", what, strings.Join(bad, "; "))
 }
 
-// answers holds what both status sources said (or why they did not).
+// answers holds what the registry and the pledge states said (or why they
+// did not).
 type answers struct {
 	reg, pl       status.Answer
 	regErr, plErr error
 }
 
-// lookup asks both sources concurrently; each is one Redis round trip.
+// lookup asks every status question of one verification: reg for the
+// registry, pl (one pledge subject) for the pledge's workflow state. With a
+// combined source that is one call; otherwise the two sources are asked
+// concurrently. It counts the round trips and node batches the sources
+// report (a source that does not count is taken as one of each; a failed
+// call as one, since it was sent).
 func (v *Verifier) lookup(ctx context.Context, at time.Time, reg, pl []status.Subject) answers {
+	v.lookups.Inc()
+	if v.opts.Status != nil {
+		return v.lookupCombined(ctx, at, reg, pl)
+	}
 	var wg sync.WaitGroup
 	out := answers{regErr: errors.New("no registry source is configured"), plErr: errors.New("no pledge status source is configured")}
-	v.lookups.Inc()
 	if v.opts.Registry != nil {
 		wg.Add(1)
-		v.trips.Inc()
 		go func() {
 			defer wg.Done()
 			out.reg, out.regErr = checked(ctx, v.opts.Registry, at, reg)
@@ -365,14 +387,62 @@ func (v *Verifier) lookup(ctx context.Context, at time.Time, reg, pl []status.Su
 	}
 	if v.opts.Pledges != nil {
 		wg.Add(1)
-		v.trips.Inc()
 		go func() {
 			defer wg.Done()
 			out.pl, out.plErr = checked(ctx, v.opts.Pledges, at, pl)
 		}()
 	}
 	wg.Wait()
+	if v.opts.Registry != nil {
+		v.count(out.reg, out.regErr)
+	}
+	if v.opts.Pledges != nil {
+		v.count(out.pl, out.plErr)
+	}
 	return out
+}
+
+// lookupCombined asks the combined source once: the registry subjects, then
+// each pledge subject as a status.KindPledgeState subject. An error fails
+// both parts (closed).
+func (v *Verifier) lookupCombined(ctx context.Context, at time.Time, reg, pl []status.Subject) answers {
+	subs := make([]status.Subject, 0, len(reg)+len(pl))
+	subs = append(subs, reg...)
+	for _, s := range pl {
+		subs = append(subs, status.Subject{Kind: status.KindPledgeState, ID: s.ID})
+	}
+	a, err := checked(ctx, v.opts.Status, at, subs)
+	v.count(a, err)
+	if err != nil {
+		return answers{regErr: err, plErr: err}
+	}
+	out := answers{
+		reg: status.Answer{Results: a.Results[:len(reg):len(reg)], ReadAt: a.ReadAt},
+		pl:  status.Answer{Results: make([]status.Result, len(pl)), ReadAt: a.ReadAt},
+	}
+	for i, s := range pl {
+		r := a.Results[len(reg)+i]
+		if r.Subject.Kind != status.KindPledgeState || r.Subject.ID != s.ID {
+			err := errors.New("the status source answered another subject")
+			return answers{regErr: err, plErr: err}
+		}
+		r.Subject = s
+		out.pl.Results[i] = r
+	}
+	return out
+}
+
+// count adds one source call's round trips and node batches.
+func (v *Verifier) count(a status.Answer, err error) {
+	trips, batches := a.RoundTrips, a.Batches
+	if err != nil || trips <= 0 {
+		trips = 1
+	}
+	if err != nil || batches <= 0 {
+		batches = trips
+	}
+	v.trips.Add(float64(trips))
+	v.batches.Add(float64(batches))
 }
 
 // checked asks src and refuses an answer of the wrong length (fail closed).

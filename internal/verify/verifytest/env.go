@@ -1,8 +1,8 @@
 // Package verifytest builds a complete pledge domain over a real Redis for
 // tests of internal/verify and the HTTP layer: certificate authorities, a
 // seal made and filed in the seal registry, the catalogue, notices, the
-// pledge service and a verifier whose status sources are the real
-// registry and pledge repository. It must only be imported by tests.
+// pledge service and a verifier whose status source is the real
+// registry and pledge repository, read together (store.StatusBatch). It must only be imported by tests.
 package verifytest
 
 import (
@@ -103,6 +103,7 @@ type Env struct {
 	Notices   *pledge.Notices
 	Service   *pledge.Service
 	Pledges   *store.PledgeRepo
+	Status    *store.StatusBatch
 	Bars      *store.BarRepo
 	Sealer    *pledge.SESSealer
 	Verifier  *verify.Verifier
@@ -167,8 +168,9 @@ func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
 		Catalogue: e.Catalogue, Notices: e.Notices, Bars: e.Bars, Pledges: e.Pledges,
 		Indexer: e.Protector, Sealer: e.Sealer, EventCA: e.EventCA.Issuer(), ApplicantTrust: e.ApplicantTrust, Clock: clk,
 	})
+	e.Status = store.NewStatusBatch(e.Registry, e.Pledges)
 	e.Verifier, err = verify.New(verify.Options{
-		SealTrust: e.SealTrust, ApplicantTrust: e.ApplicantTrust, Registry: e.Registry, Pledges: e.Pledges,
+		SealTrust: e.SealTrust, ApplicantTrust: e.ApplicantTrust, Status: e.Status, Registry: e.Registry, Pledges: e.Pledges,
 		Clock: clk, Registerer: e.Metrics,
 	})
 	if err != nil {
