@@ -174,17 +174,26 @@ type NoticeRepo interface {
 	GetNotice(ctx context.Context, id string, version int) (PublishedNotice, error)
 }
 
+// NoticeVersions is implemented by a NoticeRepo that can tell the latest
+// version number of a notice without reading the notice (0: none
+// published). With it, Notices.Get reads each published version from the
+// repository once and answers later reads of it from memory.
+type NoticeVersions interface {
+	LatestNoticeVersion(ctx context.Context, id string) (int, error)
+}
+
 // Notices is the notice service.
 type Notices struct {
 	repo      NoticeRepo
 	catalogue *Catalogue
 	sealer    Sealer
 	clock     clock.Clock
+	published *noticeCache
 }
 
 // NewNotices returns a notice service.
 func NewNotices(repo NoticeRepo, cat *Catalogue, sealer Sealer, clk clock.Clock) *Notices {
-	return &Notices{repo: repo, catalogue: cat, sealer: sealer, clock: clk}
+	return &Notices{repo: repo, catalogue: cat, sealer: sealer, clock: clk, published: newNoticeCache(publishedCacheSize)}
 }
 
 // Publish validates n, binds it to the catalogue entry in force now (which
@@ -244,6 +253,10 @@ func (s *Notices) Publish(ctx context.Context, agency string, n Notice) (Publish
 }
 
 // Get returns a published notice version (0: the latest) with its seal.
+// A published version never changes, so when the repository implements
+// NoticeVersions each version is read once and kept (bounded); the latest
+// version number is still asked of the repository on every call. The
+// slices of the result are shared with the cache: treat it as read-only.
 func (s *Notices) Get(ctx context.Context, id string, version int) (PublishedNotice, error) {
 	if err := checkCode("id", id); err != nil {
 		return PublishedNotice{}, err
@@ -251,7 +264,38 @@ func (s *Notices) Get(ctx context.Context, id string, version int) (PublishedNot
 	if version < 0 {
 		return PublishedNotice{}, malformed("FIELD_INVALID", "version must be positive")
 	}
-	return s.repo.GetNotice(ctx, id, version)
+	vr, ok := s.repo.(NoticeVersions)
+	if !ok {
+		return s.repo.GetNotice(ctx, id, version)
+	}
+	if version == 0 {
+		latest, err := vr.LatestNoticeVersion(ctx, id)
+		if err != nil {
+			return PublishedNotice{}, err
+		}
+		if latest == 0 {
+			return PublishedNotice{}, apperr.New(apperr.NotFound, "no such notice version")
+		}
+		version = latest
+	}
+	if p, ok := s.published.get(id, version); ok {
+		return p, nil
+	}
+	return s.reload(ctx, id, version)
+}
+
+// reload reads version of id from the repository and keeps it. Callers
+// use it directly when a kept version disagrees with what they were shown
+// (the store was replaced under a running service).
+func (s *Notices) reload(ctx context.Context, id string, version int) (PublishedNotice, error) {
+	p, err := s.repo.GetNotice(ctx, id, version)
+	if err != nil {
+		return PublishedNotice{}, err
+	}
+	if p.Notice.ID == id && p.Notice.Version == version {
+		s.published.put(id, version, p)
+	}
+	return p, nil
 }
 
 // NoticeIndex is implemented by a NoticeRepo that also remembers which

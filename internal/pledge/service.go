@@ -260,15 +260,32 @@ type Prepared struct {
 // idempotency key yields the earlier pledge (or draft) instead of a new
 // one; the same key with a different request is a Conflict.
 func (s *Service) Prepare(ctx context.Context, a Applicant, req SignRequest) (Prepared, error) {
+	p, _, err := s.prepare(ctx, a, req, true)
+	return p, err
+}
+
+// prepare is Prepare. With keepDraft false a new document is not stored as
+// a draft (the caller signs it at once) and is also returned decoded; a
+// draft or pledge that already exists is returned as Prepare returns it,
+// with a nil document.
+//
+// Skipping the draft keeps idempotency and crash safety for a caller that
+// signs at once: a repeat finds the pledge (GetPledge above), a draft made
+// earlier by way (b) for the same key is still found and signed, and
+// CreatePledge is the only write, atomic and first-wins, so of concurrent
+// repeats one pledge is stored and the others get it back (finish refuses
+// one whose request differs). A crash before that write leaves nothing
+// behind, so the retry prepares afresh; nothing had been acknowledged.
+func (s *Service) prepare(ctx context.Context, a Applicant, req SignRequest, keepDraft bool) (Prepared, *Document, error) {
 	if err := a.validate(); err != nil {
-		return Prepared{}, err
+		return Prepared{}, nil, err
 	}
 	if err := req.validate(); err != nil {
-		return Prepared{}, err
+		return Prepared{}, nil, err
 	}
 	fp, err := req.fingerprint()
 	if err != nil {
-		return Prepared{}, err
+		return Prepared{}, nil, err
 	}
 	// Keyed, so facts (which may be personal data) cannot be guessed from
 	// the stored fingerprint.
@@ -280,45 +297,51 @@ func (s *Service) Prepare(ctx context.Context, a Applicant, req SignRequest) (Pr
 	switch {
 	case err == nil:
 		if existing.Fingerprint != fp {
-			return Prepared{}, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode("IDEMPOTENCY_KEY_REUSED")
+			return Prepared{}, nil, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode("IDEMPOTENCY_KEY_REUSED")
 		}
-		return Prepared{Repeat: &existing}, nil
+		return Prepared{Repeat: &existing}, nil, nil
 	case apperr.KindOf(err) != apperr.NotFound:
-		return Prepared{}, err
+		return Prepared{}, nil, err
 	}
 	if d, err := s.d.Pledges.GetDraft(ctx, id); err == nil {
 		if d.Fingerprint != fp {
-			return Prepared{}, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode("IDEMPOTENCY_KEY_REUSED")
+			return Prepared{}, nil, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode("IDEMPOTENCY_KEY_REUSED")
 		}
-		return Prepared{Draft: d}, nil
+		return Prepared{Draft: d}, nil, nil
 	} else if apperr.KindOf(err) != apperr.NotFound {
-		return Prepared{}, err
+		return Prepared{}, nil, err
 	}
 
 	now := s.d.Clock.Now().Truncate(time.Second)
 	notice, err := s.d.Notices.Get(ctx, req.Notice.ID, 0)
 	if err != nil {
 		if apperr.KindOf(err) == apperr.NotFound {
-			return Prepared{}, apperr.New(apperr.NotFound, "no such notice").WithCode("NOTICE_NOT_FOUND")
+			return Prepared{}, nil, apperr.New(apperr.NotFound, "no such notice").WithCode("NOTICE_NOT_FOUND")
 		}
-		return Prepared{}, err
+		return Prepared{}, nil, err
 	}
 	if notice.Notice.Version != req.Notice.Version {
-		return Prepared{}, apperr.New(apperr.Conflict, "notice version %d is not the one in force (version %d): read the current notice (告知书已更新)", req.Notice.Version, notice.Notice.Version).WithCode("NOTICE_SUPERSEDED")
+		return Prepared{}, nil, apperr.New(apperr.Conflict, "notice version %d is not the one in force (version %d): read the current notice (告知书已更新)", req.Notice.Version, notice.Notice.Version).WithCode("NOTICE_SUPERSEDED")
 	}
 	if notice.DigestHex() != req.Notice.Digest {
-		return Prepared{}, apperr.New(apperr.Conflict, "the notice digest does not match the notice published (告知书摘要不一致)").WithCode("NOTICE_DIGEST_MISMATCH")
+		// A kept version disagrees: read it again before refusing.
+		if fresh, err := s.d.Notices.reload(ctx, req.Notice.ID, notice.Notice.Version); err == nil {
+			notice = fresh
+		}
+	}
+	if notice.DigestHex() != req.Notice.Digest {
+		return Prepared{}, nil, apperr.New(apperr.Conflict, "the notice digest does not match the notice published (告知书摘要不一致)").WithCode("NOTICE_DIGEST_MISMATCH")
 	}
 	entry, err := s.d.Catalogue.PledgeableAt(ctx, notice.Notice.Entry, now)
 	if err != nil {
-		return Prepared{}, err
+		return Prepared{}, nil, err
 	}
 	if entry.Version != notice.Notice.CatalogueVersion {
-		return Prepared{}, apperr.New(apperr.Conflict, "the catalogue entry changed after the notice was published; the agency must publish a new notice").WithCode("NOTICE_STALE")
+		return Prepared{}, nil, apperr.New(apperr.Conflict, "the catalogue entry changed after the notice was published; the agency must publish a new notice").WithCode("NOTICE_STALE")
 	}
 	elig, err := checkBars(ctx, s.d.Bars, subject, entry.EntryKey, now)
 	if err != nil {
-		return Prepared{}, err
+		return Prepared{}, nil, err
 	}
 	facts := req.Facts
 	if facts == nil {
@@ -345,34 +368,40 @@ func (s *Service) Prepare(ctx context.Context, a Applicant, req SignRequest) (Pr
 	}
 	canon, err := doc.Canonical()
 	if err != nil {
-		return Prepared{}, err
+		return Prepared{}, nil, err
 	}
 	if len(canon) > MaxDocument {
-		return Prepared{}, apperr.New(apperr.TooLarge, "the pledge document would exceed %d bytes", MaxDocument).WithCode("DOCUMENT_TOO_LARGE")
+		return Prepared{}, nil, apperr.New(apperr.TooLarge, "the pledge document would exceed %d bytes", MaxDocument).WithCode("DOCUMENT_TOO_LARGE")
 	}
-	d, err := s.d.Pledges.PutDraft(ctx, Draft{
+	d := Draft{
 		ID: id, Document: canon, Digest: pki.Digest(canon), Applicant: subject,
 		Fingerprint: fp, ExpiresAt: now.Add(s.d.DraftTTL),
-	}, s.d.DraftTTL)
-	if err != nil {
-		return Prepared{}, err
 	}
-	return Prepared{Draft: d}, nil
+	if !keepDraft {
+		return Prepared{Draft: d}, &doc, nil
+	}
+	d, err = s.d.Pledges.PutDraft(ctx, d, s.d.DraftTTL)
+	if err != nil {
+		return Prepared{}, nil, err
+	}
+	return Prepared{Draft: d}, nil, nil
 }
 
 // SignWithEventCertificate prepares the pledge and signs it with a one-time
 // event certificate (way a). created is false on a repeat.
 func (s *Service) SignWithEventCertificate(ctx context.Context, a Applicant, req SignRequest) (rec Record, created bool, err error) {
-	p, err := s.Prepare(ctx, a, req)
+	p, doc, err := s.prepare(ctx, a, req, false)
 	if err != nil {
 		return Record{}, false, err
 	}
 	if p.Repeat != nil {
 		return *p.Repeat, false, nil
 	}
-	doc, err := ParseDocument(p.Draft.Document)
-	if err != nil {
-		return Record{}, false, apperr.Wrap(apperr.Internal, err, "prepared document does not parse")
+	if doc == nil {
+		// A stored draft (way b prepared it with this key): sign its bytes.
+		if doc, err = ParseDocument(p.Draft.Document); err != nil {
+			return Record{}, false, apperr.Wrap(apperr.Internal, err, "prepared document does not parse")
+		}
 	}
 	sig, _, err := SignWithEventCertificate(s.d.CMS, s.d.EventCA, a, p.Draft.ID, p.Draft.Document, doc.SignedAt)
 	if err != nil {
@@ -452,7 +481,15 @@ func (s *Service) finish(ctx context.Context, d Draft, doc *Document, sig []byte
 		CreatedAt: now,
 		Events:    []Event{{To: StatusSigned, At: now, Actor: "applicant"}},
 	}
-	return s.d.Pledges.CreatePledge(ctx, r)
+	stored, created, err := s.d.Pledges.CreatePledge(ctx, r)
+	if err != nil {
+		return Record{}, false, err
+	}
+	if !created && stored.Fingerprint != d.Fingerprint {
+		// A concurrent request with the same key but another content won.
+		return Record{}, false, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode("IDEMPOTENCY_KEY_REUSED")
+	}
+	return stored, created, nil
 }
 
 // Get returns a pledge for its applicant (others get NotFound).
