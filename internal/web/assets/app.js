@@ -239,6 +239,8 @@
       var url = URL.createObjectURL(new Blob([info.data], { type: MIME[info.type] }));
       var img = el("img", { src: url, alt: t("seal.picture") + " " + info.esID });
       img.addEventListener("error", placeholder);
+      // A picture too small to see (e.g. a 1×1 stand-in) is not shown as if it were a seal.
+      img.addEventListener("load", function () { if (img.naturalWidth < 8 || img.naturalHeight < 8) { placeholder(); } });
       pic.appendChild(img);
     } else { placeholder(); }
     say("seal-check", t("seal.checking"));
@@ -266,11 +268,11 @@
   function utf8(b64) { try { return new TextDecoder().decode(b64bytes(b64)); } catch (e) { return ""; } }
 
   function pageApply() {
-    var state = { notice: null, who: null, key: null, pending: null };
+    var state = { notice: null, who: null, draft: null, docURL: null, pkgURL: null };
     var q = new URLSearchParams(location.search);
     if (q.get("region")) { $("region").value = q.get("region"); }
     if (q.get("matter")) { $("matter").value = q.get("matter"); }
-    if (q.get("notice")) { $("notice-id").value = q.get("notice"); }
+    if (q.get("notice")) { $("notice-id").value = q.get("notice"); $("by-code").open = true; }
     var sts = $("statements");
     STATEMENTS.forEach(function (c) {
       sts.appendChild(el("label", { cls: "check", "for": "st-" + c }, [el("input", { type: "checkbox", id: "st-" + c, name: c, required: "required" }), t("st." + c)]));
@@ -278,14 +280,87 @@
 
     signin(["applicant"], function (who) {
       state.who = who; listMine();
+      picker.start(q.get("region"), q.get("matter"));
       // A link such as /app/apply?region=110105&matter=M looks the matter up at once.
       if (q.get("region") && q.get("matter") && !q.get("notice")) { $("matter-form").requestSubmit(); }
     });
 
+    // --- choosing the matter from the catalogue: region, then matter -------
+    var picker = (function () {
+      var sel = $("pick-region"), list = $("pick-matters"), more = $("pick-more"), fs = $("pick-matters-fs");
+      var cursor = "", want = "";
+      function loadRegions(after, pages) {
+        return api("GET", "/v1/catalogue/regions?limit=100" + (after ? "&cursor=" + encodeURIComponent(after) : "")).then(function (r) {
+          var b = r.body || {};
+          (b.items || []).forEach(function (it) { sel.appendChild(el("option", { value: it.region, text: it.region })); });
+          if (b.nextCursor && pages < 10) { return loadRegions(b.nextCursor, pages + 1); }
+        });
+      }
+      function addMatter(m) {
+        var id = "pm-" + m.matter;
+        var certs = (m.certificates || []).map(function (c) {
+          return el("span", { cls: "pick-cert" }, [txt(c.certificateName), " · " + t("apply.pick.unit") + ": " + c.requestingUnit + " · ",
+            c.notice ? el("span", { text: t("apply.pick.noticeReady") + " " + c.notice.id + " v" + c.notice.version })
+              : el("span", { text: t("apply.notice.none") })]);
+        });
+        var input = el("input", { type: "radio", name: "pick-matter", id: id, value: m.matter });
+        if (m.matter === want) { input.checked = true; }
+        list.appendChild(el("div", { cls: "pick", "data-matter": m.matter }, [input,
+          el("label", { "for": id }, [el("span", { cls: "pick-name", text: txt(m.matterName) }), el("span", { cls: "mono pick-code", text: m.matter })].concat(certs))]));
+      }
+      function loadMatters(region) {
+        say("pick-msg", t("apply.pick.loading"));
+        return api("GET", "/v1/catalogue/matters/" + encodeURIComponent(region) + "?limit=20" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "")).then(function (r) {
+          if (sel.value !== region) { return; } // the region changed meanwhile
+          var b = r.body || {};
+          (b.items || []).forEach(addMatter);
+          cursor = b.nextCursor || "";
+          more.hidden = !cursor;
+          fs.hidden = false;
+          var n = list.querySelectorAll("input[name=pick-matter]").length;
+          say("pick-msg", n ? "" : (cursor ? "" : t("apply.pick.none")));
+          $("pick-submit").disabled = n === 0;
+        }).catch(fail("pick-msg"));
+      }
+      function choose(region) {
+        clear(list); cursor = ""; more.hidden = true; $("pick-submit").disabled = true;
+        if (!region) { fs.hidden = true; say("pick-msg", ""); return Promise.resolve(); }
+        return loadMatters(region);
+      }
+      sel.addEventListener("change", function () { want = ""; choose(sel.value); });
+      more.addEventListener("click", function () { loadMatters(sel.value); });
+      $("pick-form").addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var c = list.querySelector("input[name=pick-matter]:checked");
+        if (!c) { say("pick-msg", t("apply.pick.chooseMatter"), "err"); return; }
+        say("pick-msg", "");
+        $("region").value = sel.value; $("matter").value = c.value;
+        lookupMatter(sel.value, c.value);
+      });
+      return {
+        // start lists the regions and preselects the one a link names (or
+        // the only one), with the matter the link names ticked.
+        start: function (region, matter) {
+          want = matter || "";
+          loadRegions("", 0).then(function () {
+            var codes = Array.prototype.map.call(sel.options, function (o) { return o.value; }).filter(Boolean);
+            if (!codes.length) { say("pick-msg", t("apply.pick.noRegions")); return; }
+            var pre = region && codes.indexOf(region) >= 0 ? region : (codes.length === 1 ? codes[0] : "");
+            if (pre) { sel.value = pre; choose(pre); }
+          }).catch(fail("pick-msg"));
+        }
+      };
+    })();
+
     $("matter-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
+      lookupMatter($("region").value.trim(), $("matter").value.trim());
+    });
+    // lookupMatter shows what the catalogue says about a matter and, when it
+    // names exactly one notice, loads it.
+    function lookupMatter(region, matter) {
       var out = clear($("matter-result"));
-      api("GET", "/v1/catalogue/matters/" + encodeURIComponent($("region").value.trim()) + "/" + encodeURIComponent($("matter").value.trim())).then(function (r) {
+      api("GET", "/v1/catalogue/matters/" + encodeURIComponent(region) + "/" + encodeURIComponent(matter)).then(function (r) {
         var a = r.body || {};
         if (!a.demands || a.demands.length === 0) { out.appendChild(el("p", { cls: "msg", text: (a.message ? txt(a.message) : t("apply.matter.none")) })); return; }
         var tb = el("tbody"), withNotice = [];
@@ -307,7 +382,7 @@
         // One notice for the matter: load it, so the applicant need not type its number.
         if (withNotice.length === 1) { $("notice-id").value = withNotice[0].id; loadNotice(withNotice[0].id, withNotice[0].version); }
       }).catch(function (e) { out.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
-    });
+    }
 
     // loadNotice shows notice id (version 0: the latest) and opens the form.
     function loadNotice(id, version) {
@@ -333,6 +408,7 @@
         body.appendChild(el("ul", {}, (n.conditions || []).map(function (c) { return el("li", { text: txt(c) }); })));
         body.appendChild(dl);
         $("notice-card").hidden = false; $("pledge-card").hidden = false;
+        $("review-card").hidden = true; state.draft = null;
         $("notice-card").focus();
         showSeal(r.body);
       }).catch(function (e) { $("matter-result").appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
@@ -344,49 +420,123 @@
       loadNotice($("notice-id").value.trim(), 0);
     });
 
+    // --- review: the server prepares the document; the page shows it and
+    // its exact bytes, hashes them itself, and signs only those ----------------
+    function objectURL(old, bytes, type) {
+      if (old) { URL.revokeObjectURL(old); }
+      return URL.createObjectURL(new Blob([bytes], { type: type }));
+    }
+    function renderDocument(box, doc) {
+      var n = state.notice && state.notice.notice;
+      var same = n && n.id === doc.notice.id;
+      var ap = doc.applicant || {};
+      var dl = el("dl", { cls: "kv" });
+      kv(dl, t("apply.doc.pledgeId"), doc.pledgeId, "mono");
+      kv(dl, t("apply.doc.applicant"), ap.name + " · " + t("idtype." + ap.idType) + " " + ap.idNumber);
+      kv(dl, t("apply.doc.agency"), (same ? n.agencyName + " " : "") + "(" + doc.agency + ")");
+      kv(dl, t("apply.doc.matter"), same ? txt(n.matterName) + " · " + txt(n.certificateName) : "");
+      kv(dl, t("apply.doc.codes"), doc.entry.region + " / " + doc.entry.matter + " / " + doc.entry.certificate + " · " + t("apply.doc.catalogue") + " " + doc.catalogueVersion, "mono");
+      kv(dl, t("apply.doc.notice"), doc.notice.id + " v" + doc.notice.version);
+      kv(dl, t("apply.notice.digest"), doc.notice.digest, "mono");
+      dl.appendChild(el("dt", { text: t("apply.doc.statements") }));
+      dl.appendChild(el("dd", {}, [el("ol", { cls: "stmts" }, (doc.statements || []).map(function (s) {
+        return el("li", { "data-code": s.code }, [el("span", { "aria-hidden": "true", text: s.acknowledged ? "✓ " : "✗ " }), txt(s.text)]);
+      }))]));
+      dl.appendChild(el("dt", { text: t("apply.doc.facts") }));
+      dl.appendChild(el("dd", {}, (doc.facts || []).length ? [el("ul", {}, doc.facts.map(function (f) { return el("li", {}, [el("strong", { text: txt(f.label) + "：" }), f.value]); }))] : [t("apply.doc.noFacts")]));
+      kv(dl, t("apply.doc.channel"), t("channel." + doc.channel));
+      kv(dl, t("apply.doc.signedAt"), fmtTime(doc.signedAt));
+      kv(dl, t("apply.doc.eligibility"), t("eligibility." + doc.eligibility.outcome) + " · " + fmtTime(doc.eligibility.checkedAt));
+      box.appendChild(dl);
+    }
+    function showDraft(d) {
+      var bytes = b64bytes(d.document), text, doc;
+      try { text = new TextDecoder("utf-8", { fatal: true }).decode(bytes); doc = JSON.parse(text); } catch (e) { say("pledge-msg", t("common.error") + t("apply.review.checkBad"), "err"); return; }
+      var mine = PledgeSealSM3.hex(bytes);
+      var ok = mine === String(d.digest).toLowerCase() && doc.pledgeId === d.pledgeId;
+      state.draft = { id: d.pledgeId, b64: d.document, digest: mine, ok: ok };
+      renderDocument(clear($("review-body")), doc);
+      $("review-json").textContent = text;
+      $("review-digest").textContent = mine;
+      $("review-size").textContent = bytes.length + t("apply.review.bytesUnit");
+      var chk = $("review-check");
+      chk.textContent = ok ? t("apply.review.checkOk") : t("apply.review.checkBad");
+      chk.className = ok ? "pass" : "fail";
+      chk.setAttribute("data-ok", ok ? "true" : "false");
+      state.docURL = objectURL(state.docURL, bytes, "application/json");
+      $("review-download").setAttribute("href", state.docURL);
+      $("review-download").setAttribute("download", d.pledgeId + ".document.json");
+      $("review-expiry").textContent = t("apply.review.expires") + fmtTime(d.expiresAt);
+      say("sign-msg", ok ? "" : t("apply.review.checkBad"), ok ? "" : "err");
+      $("sign-btn").disabled = !ok;
+      $("review-card").hidden = false; $("review-card").focus();
+    }
     $("pledge-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       var all = STATEMENTS.every(function (c) { return $("st-" + c).checked; });
       if (!all) { say("pledge-msg", t("apply.form.incomplete"), "err"); return; }
-      say("pledge-msg", "");
       var n = state.notice.notice;
       var facts = [];
       var fl = $("fact-label").value.trim(), fv = $("fact-value").value.trim();
       if (fl && fv) { facts.push({ code: "APPLICANT_NOTE", label: { zh: fl }, value: fv }); }
-      state.pending = { notice: { id: n.id, version: n.version, digest: state.notice.digest }, facts: facts, channel: "WEB", way: "EVENT_CERTIFICATE" };
-      state.key = state.key || randomKey();
-      var dl = clear($("review-body"));
-      kv(dl, t("report.applicant"), (state.who.name || "") + " " + (state.who.idNumber || ""));
-      kv(dl, t("report.matter"), txt(n.matterName) + " · " + txt(n.certificateName));
-      kv(dl, t("apply.notice"), n.id + " v" + n.version);
-      kv(dl, t("apply.notice.digest"), state.notice.digest, "mono");
-      kv(dl, t("apply.form.statements"), STATEMENTS.map(function (c) { return "✓ " + t("st." + c); }).join("\n"));
-      if (facts.length) { kv(dl, fl, fv); }
-      $("review-card").hidden = false; $("review-card").focus();
+      var body = { notice: { id: n.id, version: n.version, digest: state.notice.digest }, facts: facts, channel: "WEB", way: "EVENT_CERTIFICATE", prepareOnly: true };
+      state.draft = null;
+      $("review-card").hidden = true;
+      say("pledge-msg", t("apply.review.preparing"));
+      // Each review is a new draft (its own idempotency key); signing a
+      // draft is idempotent by its pledge number.
+      api("POST", "/v1/pledges", body, { "Idempotency-Key": randomKey() }).then(function (r) {
+        say("pledge-msg", "");
+        if (r.body.pledge) { signed(r.body.pledge, null); return; }
+        showDraft(r.body.draft);
+      }).catch(fail("pledge-msg"));
     });
-    $("back-btn").addEventListener("click", function () { $("review-card").hidden = true; $("pledge-form").querySelector("input").focus(); });
+    $("back-btn").addEventListener("click", function () { $("review-card").hidden = true; state.draft = null; $("pledge-form").querySelector("input").focus(); });
     $("sign-btn").addEventListener("click", function () {
+      var d = state.draft;
+      if (!d || !d.ok) { return; }
       $("sign-btn").disabled = true;
       say("sign-msg", t("apply.signing"));
-      api("POST", "/v1/pledges", state.pending, { "Idempotency-Key": state.key }).then(function (r) {
-        var p = r.body.pledge;
+      api("POST", "/v1/pledges/" + d.id + "/event-signature", { digest: d.digest }).then(function (r) {
         say("sign-msg", "");
-        remember(p.id);
-        $("done-id").textContent = p.id;
-        $("done-doc").textContent = utf8(p.document);
-        $("qr").setAttribute("src", "/v1/pledges/" + p.id + "/qr");
-        $("done-verify").setAttribute("href", "/app/verify?id=" + p.id);
-        $("review-card").hidden = true;
-        $("done-card").hidden = false; $("done-card").focus();
-        state.key = null;
-        return api("GET", "/v1/pledges/" + p.id + "/package").then(function (pk) {
-          var url = URL.createObjectURL(new Blob([JSON.stringify(pk.body)], { type: "application/json" }));
-          $("download").setAttribute("href", url);
+        signed(r.body.pledge, d);
+      }).catch(function (e) {
+        if (e.code === "DRAFT_EXPIRED" || e.code === "DRAFT_NOT_FOUND") { say("sign-msg", t("apply.review.expired"), "err"); return; }
+        if (e.code === "DRAFT_DIGEST_MISMATCH") { say("sign-msg", t("apply.review.mismatch"), "err"); return; }
+        say("sign-msg", t("common.error") + e.message, "err");
+        $("sign-btn").disabled = false;
+      });
+    });
+    // signed shows the signed pledge: its number, whether its document is
+    // the one reviewed, the QR code and the package, byte for byte as the
+    // server sends it.
+    function signed(p, draft) {
+      remember(p.id);
+      state.draft = null;
+      $("done-id").textContent = p.id;
+      $("done-doc").textContent = utf8(p.document);
+      var chk = $("done-check");
+      if (draft) {
+        var same = p.document === draft.b64;
+        say("done-check", same ? t("apply.done.same") + " (SM3 " + p.digest + ")" : t("apply.done.differs"), same ? "ok" : "err");
+        chk.setAttribute("data-same", same ? "true" : "false");
+      } else { say("done-check", ""); chk.removeAttribute("data-same"); }
+      $("qr").setAttribute("src", "/v1/pledges/" + p.id + "/qr");
+      $("qr-download").setAttribute("href", "/v1/pledges/" + p.id + "/qr");
+      $("qr-download").setAttribute("download", p.id + ".qr.png");
+      $("done-verify").setAttribute("href", "/app/verify?id=" + p.id);
+      $("download").removeAttribute("href");
+      $("review-card").hidden = true;
+      $("done-card").hidden = false; $("done-card").focus();
+      fetch("/v1/pledges/" + p.id + "/package", { headers: { "Authorization": "Bearer " + token(), "Accept": "application/json" }, credentials: "omit" })
+        .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.arrayBuffer(); })
+        .then(function (buf) {
+          state.pkgURL = objectURL(state.pkgURL, new Uint8Array(buf), "application/json");
+          $("download").setAttribute("href", state.pkgURL);
           $("download").setAttribute("download", p.id + ".pledge.json");
           listMine();
-        });
-      }).catch(fail("sign-msg")).then(function () { $("sign-btn").disabled = false; });
-    });
+        }).catch(fail("done-check"));
+    }
     $("mine-refresh").addEventListener("click", listMine);
 
     // listMine asks the API for the applicant's pledges; where that route

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
@@ -25,6 +32,10 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/enforce"
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/seal"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
@@ -37,6 +48,84 @@ type site struct {
 	env    *verifytest.Env
 	enf    *enforce.Service
 	tokens map[auth.Role]string
+	// published is the notice in force: the environment's notice
+	// republished under a seal whose picture is a real image.
+	published pledge.PublishedNotice
+}
+
+// sealPicture draws a seal impression: a red ring around a five-pointed
+// star on a transparent background, size×size pixels, as a PNG.
+func sealPicture(t *testing.T, size int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, size, size))
+	red := color.NRGBA{R: 0xd4, A: 0xff}
+	c := float64(size) / 2
+	// The star: ten vertices alternating between the outer and inner radius.
+	var xs, ys [10]float64
+	for i := range xs {
+		r := c * 0.5
+		if i%2 == 1 {
+			r = c * 0.2
+		}
+		a := -math.Pi/2 + float64(i)*math.Pi/5
+		xs[i], ys[i] = c+r*math.Cos(a), c+r*math.Sin(a)
+	}
+	inStar := func(x, y float64) bool {
+		in := false
+		for i, j := 0, len(xs)-1; i < len(xs); j, i = i, i+1 {
+			if (ys[i] > y) != (ys[j] > y) && x < (xs[j]-xs[i])*(y-ys[i])/(ys[j]-ys[i])+xs[i] {
+				in = !in
+			}
+		}
+		return in
+	}
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			fx, fy := float64(x)+.5, float64(y)+.5
+			d := math.Hypot(fx-c, fy-c)
+			if d >= c*0.84 && d <= c*0.96 || inStar(fx, fy) {
+				img.SetNRGBA(x, y, red)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// pictureSealESID is the seal the notice is republished under.
+const pictureSealESID = "11010599990002"
+
+// republishWithPicture files a second seal for the agency whose picture is
+// a real image, and publishes the notice again sealed with it: what a
+// citizen sees on the notice is then a seal impression, checked against
+// the registry.
+func republishWithPicture(t *testing.T, env *verifytest.Env, st *store.Store) pledge.PublishedNotice {
+	t.Helper()
+	ctx := context.Background()
+	now := env.Clock.Now()
+	filed, err := env.Seals.Make(ctx, verifytest.SealMaker, seal.MakeRequest{
+		Filing: seal.Filing{Agency: verifytest.Agency, Category: seal.Category("statutory_name"), TypeCode: seal.TypeCode("01"), DocumentNo: "朝市监印备〔2026〕2号"},
+		ESID:   pictureSealESID, Name: "北京市朝阳区市场监督管理局", SignerCerts: [][]byte{env.SealSigner.Cert.Raw},
+		ValidStart: now.Add(-time.Hour), ValidEnd: now.AddDate(2, 0, 0),
+		Picture: ses.Picture{Type: "PNG", Data: sealPicture(t, 160), Width: 40, Height: 40},
+	})
+	if err != nil {
+		t.Fatalf("make the seal with a picture: %v", err)
+	}
+	parsed, err := ses.ParseSeal(filed.DER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer := pledge.NewSESSealer(map[string]pledge.AgencySeal{verifytest.Agency: {Seal: parsed, Signer: env.AgencySeal.Signer}}, env.Registry, env.Clock)
+	env.Clock.Advance(time.Minute)
+	pub, err := pledge.NewNotices(store.NewNoticeRepo(st), env.Catalogue, sealer, env.Clock).Publish(ctx, verifytest.Agency, verifytest.Notice())
+	if err != nil {
+		t.Fatalf("republish the notice: %v", err)
+	}
+	return pub
 }
 
 func newSite(t *testing.T) *site {
@@ -49,6 +138,7 @@ func newSite(t *testing.T) *site {
 	t.Cleanup(func() { _ = st.Close() })
 	env := verifytest.New(t, st, clk)
 	env.Ready(t)
+	published := republishWithPicture(t, env, st)
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
@@ -79,7 +169,7 @@ func newSite(t *testing.T) *site {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	applicant := auth.Identity{Name: verifytest.Applicant.Name, IDType: verifytest.Applicant.IDType, IDNumber: verifytest.Applicant.IDNumber}
-	s := &site{base: base, env: env, enf: enf, tokens: map[auth.Role]string{}}
+	s := &site{base: base, env: env, enf: enf, tokens: map[auth.Role]string{}, published: published}
 	for _, req := range []auth.CreateRequest{
 		{Role: auth.RoleApplicant, Identity: &applicant, TTL: time.Hour},
 		{Role: auth.RoleAgency, Org: verifytest.Agency, TTL: time.Hour},
@@ -309,24 +399,51 @@ func (b *browser) text(ctx context.Context, sel string) string {
 func TestPledgeLifecycleInBrowser(t *testing.T) {
 	s := newSite(t)
 	b := newBrowser(t, s.base)
-	notice := s.env.Published.Notice
+	notice := s.published.Notice
+	if notice.Version != 2 {
+		t.Fatalf("the notice in force is version %d, want the republication", notice.Version)
+	}
 
 	// --- applicant ---
 	app := b.tab()
 	b.signIn(app, "/app/apply", s.tokens[auth.RoleApplicant])
 	b.shot(app, "apply-signed-in")
 	who := b.text(app, "#whoami-text")
-	// Choosing the matter is enough: the matter query names the notice in
-	// force and the page loads it without a notice number being typed.
-	b.run(app, "choose the matter; the notice loads by itself",
-		chromedp.SendKeys(chromedp.CSS("#region"), verifytest.Key.Region),
-		chromedp.SendKeys(chromedp.CSS("#matter"), verifytest.Key.Matter),
-		chromedp.Click(chromedp.CSS("#matter-form button[type=submit]")),
+	// The matter is chosen from the catalogue, by keyboard: the only region
+	// is preselected and its pledgeable matters listed; ticking one and
+	// submitting loads its notice without a code or number being typed.
+	radio := `#pick-matters input[value="` + verifytest.Key.Matter + `"]`
+	b.run(app, "the picker lists the region's matters",
+		chromedp.WaitVisible(chromedp.CSS(radio)),
+		chromedp.WaitVisible(chromedp.CSS(`#pick-matters [data-matter="`+verifytest.Key.Matter+`"] .pick-name`)),
+	)
+	if got := get(b, app, "the region chosen", chromedp.Value(chromedp.CSS("#pick-region"))); got != verifytest.Key.Region {
+		t.Errorf("the region picker holds %q, want the only region %s", got, verifytest.Key.Region)
+	}
+	listed := b.text(app, "#pick-matters")
+	if !strings.Contains(listed, "社会团体成立登记") || !strings.Contains(listed, notice.ID) || !strings.Contains(listed, "无犯罪记录证明") {
+		t.Errorf("the picker does not show the matter's name, certificate and notice: %q", listed)
+	}
+	b.shot(app, "apply-picker")
+	b.run(app, "tick the matter by keyboard", chromedp.Focus(chromedp.CSS(radio)), chromedp.KeyEvent(" "), chromedp.KeyEvent("\t"))
+	if got := get(b, app, "focus", chromedp.Evaluate[string](`document.activeElement.id`)); got != "pick-submit" {
+		t.Fatalf("Tab after the matter reaches %q, want the submit button", got)
+	}
+	b.run(app, "submit by keyboard; the notice loads by itself",
+		chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(chromedp.CSS("#matter-result table")),
 		chromedp.WaitVisible(chromedp.CSS(`#matter-result button[data-notice="`+notice.ID+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#notice-card")),
 		chromedp.WaitVisible(chromedp.CSS(`#seal-check[data-ok="true"]`)),
 	)
+	// The seal impression is shown (decoded, not a placeholder) and the
+	// registry check names the seal the notice is sealed with.
+	if w := get(b, app, "seal picture", chromedp.Evaluate[int](`(document.querySelector("#seal-picture img") || {}).naturalWidth || 0`)); w != 160 {
+		t.Errorf("the seal picture is %dpx wide, want the 160px impression", w)
+	}
+	if chk := b.text(app, "#seal-check"); !strings.Contains(chk, pictureSealESID) {
+		t.Errorf("the seal check %q does not name seal %s", chk, pictureSealESID)
+	}
 	if got := get(b, app, "the notice number", chromedp.Value(chromedp.CSS("#notice-id"))); got != notice.ID {
 		t.Errorf("the notice number field holds %q, want %q (filled from the matter query)", got, notice.ID)
 	}
@@ -334,7 +451,7 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		t.Errorf("whoami shows %q: want the masked ID number", who)
 	}
 	noticeText := b.text(app, "#notice-body")
-	if !strings.Contains(noticeText, s.env.Published.DigestHex()) || !strings.Contains(noticeText, "拟任负责人") {
+	if !strings.Contains(noticeText, s.published.DigestHex()) || !strings.Contains(noticeText, "拟任负责人") {
 		t.Errorf("the notice page lacks the digest or the conditions: %q", noticeText)
 	}
 	b.shot(app, "apply-notice")
@@ -354,21 +471,64 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#pledge-form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#review-card")))
 	b.run(app, "fill in the pledge", ticks...)
+	b.run(app, "the page checked the draft's SM3 itself", chromedp.WaitVisible(chromedp.CSS(`#review-check[data-ok="true"]`)))
 	review := b.text(app, "#review-body")
-	if !strings.Contains(review, "北京市围棋协会") || !strings.Contains(review, s.env.Published.DigestHex()) {
-		t.Errorf("the review does not show what will be signed: %q", review)
+	if !strings.Contains(review, "北京市围棋协会") || !strings.Contains(review, s.published.DigestHex()) ||
+		!strings.Contains(review, "本人愿意承担不实承诺的法律责任。") || !strings.Contains(review, "社会团体成立登记") {
+		t.Errorf("the review does not show the document to be signed: %q", review)
 	}
+	// The exact bytes: canonical JSON whose SM3 is the digest shown.
+	reviewed := []byte(b.text(app, "#review-json"))
+	shownDigest := b.text(app, "#review-digest")
+	if sum := pki.Digest(reviewed); hex.EncodeToString(sum[:]) != shownDigest {
+		t.Fatalf("the review shows digest %s, the bytes shown hash to %x", shownDigest, sum)
+	}
+	reviewedDoc, err := pledge.ParseDocument(reviewed)
+	if err != nil {
+		t.Fatalf("the bytes shown for review are not a canonical pledge document: %v", err)
+	}
+	if reviewedDoc.Applicant.IDNumber != verifytest.Applicant.IDNumber || len(reviewedDoc.Facts) != 1 || reviewedDoc.Facts[0].Value != "北京市围棋协会" {
+		t.Fatalf("reviewed document %+v", reviewedDoc)
+	}
+	b.run(app, "open the exact bytes", chromedp.Click(chromedp.CSS("#review-bytes summary")), chromedp.WaitVisible(chromedp.CSS("#review-json")))
 	b.shot(app, "apply-review")
 	b.run(app, "sign",
 		chromedp.Click(chromedp.CSS("#sign-btn")),
 		chromedp.WaitVisible(chromedp.CSS("#done-card")),
+		chromedp.WaitVisible(chromedp.CSS(`#done-check[data-same="true"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#download[href^="blob:"]`)),
 	)
 	pledgeID, doc := b.text(app, "#done-id"), b.text(app, "#done-doc")
-	if !strings.HasPrefix(pledgeID, "P") || !strings.Contains(doc, pledgeID) || !strings.Contains(doc, "北京市围棋协会") {
-		t.Fatalf("signed pledge %q, document %q", pledgeID, doc)
+	if pledgeID != reviewedDoc.PledgeID || doc != string(reviewed) {
+		t.Fatalf("signed pledge %q is not the reviewed %q, or its document differs", pledgeID, reviewedDoc.PledgeID)
+	}
+	// The package and the QR code, downloaded as a user does (the browser
+	// saves them): the package's document is the reviewed bytes, byte for
+	// byte, and the package is the bytes the API serves.
+	downloads := t.TempDir()
+	b.run(app, "allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+		return err
+	}))
+	b.run(app, "download the package", chromedp.Click(chromedp.CSS("#download")))
+	pkgBytes := b.downloaded(filepath.Join(downloads, pledgeID+".pledge.json"))
+	var offered pledge.Package
+	if err := json.Unmarshal(pkgBytes, &offered); err != nil {
+		t.Fatalf("the downloaded package is not JSON: %v", err)
+	}
+	signedDoc, err := base64.StdEncoding.DecodeString(offered.Document)
+	if err != nil || !bytes.Equal(signedDoc, reviewed) || offered.PledgeID != pledgeID {
+		t.Fatalf("the package's document differs from the reviewed bytes (%v)", err)
+	}
+	if want := s.download(t, pledgeID); !bytes.Equal(pkgBytes, want) {
+		t.Fatal("the page's package download is not the bytes the API serves")
 	}
 	get(b, app, "QR code", chromedp.Poll[bool](`document.getElementById("qr").complete && document.getElementById("qr").naturalWidth > 0`, chromedp.WithPollingTimeout(10*time.Second)))
+	b.run(app, "download the QR code", chromedp.Click(chromedp.CSS("#qr-download")))
+	if img, err := png.Decode(bytes.NewReader(b.downloaded(filepath.Join(downloads, pledgeID+".qr.png")))); err != nil || img.Bounds().Dx() != httpapi.QRSize {
+		t.Errorf("the downloaded QR code is not the %dpx PNG: %v", httpapi.QRSize, err)
+	}
 	b.shot(app, "apply-signed")
 	b.run(app, "my pledges", chromedp.WaitVisible(chromedp.CSS(`#mine-list tr[data-pledge="`+pledgeID+`"] td[data-status="SIGNED"]`)))
 
@@ -376,6 +536,7 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	b.run(app, "sign a second pledge",
 		chromedp.Click(chromedp.CSS("#pledge-form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#review-card")),
+		chromedp.WaitVisible(chromedp.CSS(`#review-check[data-ok="true"]`)),
 		chromedp.Click(chromedp.CSS("#sign-btn")),
 		chromedp.WaitNotVisible(chromedp.CSS("#review-card")),
 	)
@@ -563,6 +724,20 @@ func TestKeyboard(t *testing.T) {
 	b.shot(tab, "keyboard-error")
 }
 
+// downloaded waits (10 s at most) for the browser to finish saving a file
+// and returns its bytes.
+func (b *browser) downloaded(path string) []byte {
+	b.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if data, err := os.ReadFile(path); err == nil && len(data) > 0 {
+			return data
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	b.t.Fatalf("the browser did not save %s (the folder holds %v)", filepath.Base(path), entries)
+	return nil
+}
+
 func (b *browser) hidden(ctx context.Context, sel string) bool {
 	b.t.Helper()
 	return get(b, ctx, "hidden "+sel, chromedp.Evaluate[bool](`document.querySelector("`+sel+`").hidden`))
@@ -606,18 +781,69 @@ func TestApplyLinkLoadsNotice(t *testing.T) {
 			tab := b.tab()
 			b.signIn(tab, "/app/apply?region="+verifytest.Key.Region+"&matter="+tc.matter, s.tokens[auth.RoleApplicant])
 			if !tc.wantNotice {
-				b.run(tab, "the matter answer", chromedp.WaitVisible(chromedp.CSS("#matter-result p.msg")))
+				b.run(tab, "the matter answer", chromedp.WaitVisible(chromedp.CSS("#matter-result p.msg")),
+					chromedp.WaitVisible(chromedp.CSS(`#pick-matters input[value="`+verifytest.Key.Matter+`"]`)))
+				if get(b, tab, "ticked", chromedp.Evaluate[bool](`!!document.querySelector("#pick-matters input:checked")`)) {
+					t.Error("the picker ticks a matter the link did not name")
+				}
 				if !b.hidden(tab, "#notice-card") {
 					t.Errorf("a notice card for a matter without a notice")
 				}
 				return
 			}
 			b.run(tab, "the notice loads by itself", chromedp.WaitVisible(chromedp.CSS("#notice-card")),
-				chromedp.WaitVisible(chromedp.CSS(`#seal-check[data-ok="true"]`)))
-			if got := get(b, tab, "the notice number", chromedp.Value(chromedp.CSS("#notice-id"))); got != s.env.Published.Notice.ID {
-				t.Errorf("notice number %q, want %q", got, s.env.Published.Notice.ID)
+				chromedp.WaitVisible(chromedp.CSS(`#seal-check[data-ok="true"]`)),
+				// The picker shows the same choice: the region and the matter ticked.
+				chromedp.WaitVisible(chromedp.CSS(`#pick-matters input[value="`+tc.matter+`"]:checked`)))
+			if got := get(b, tab, "the notice number", chromedp.Value(chromedp.CSS("#notice-id"))); got != s.published.Notice.ID {
+				t.Errorf("notice number %q, want %q", got, s.published.Notice.ID)
 			}
 			b.shot(tab, "apply-link")
 		})
 	}
+}
+
+// TestSM3InPage: the SM3 the applicant page hashes the reviewed bytes with
+// (assets/sm3.js) agrees with the service's SM3 on the standard's example,
+// block boundaries, UTF-8 text and random data.
+func TestSM3InPage(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t, s.base)
+	tab := b.tab()
+	b.run(tab, "open a page", chromedp.Navigate(s.base+"/app/verify"), chromedp.WaitVisible(chromedp.CSS("#verify-url-form")))
+	random := make([]byte, 1000)
+	if _, err := rand.Read(random); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		want string // from GB/T 32905 where it gives one
+	}{
+		{"empty", nil, ""},
+		{"abc (GB/T 32905 example 1)", []byte("abc"), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"},
+		{"64 bytes (GB/T 32905 example 2)", bytes.Repeat([]byte("abcd"), 16), "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"},
+		{"55 bytes (padding fits)", bytes.Repeat([]byte{'x'}, 55), ""},
+		{"56 bytes (padding spills)", bytes.Repeat([]byte{'x'}, 56), ""},
+		{"UTF-8", []byte(`{"name":"张三丰","text":"本人愿意承担不实承诺的法律责任。"}`), ""},
+		{"random", random, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			arr, _ := json.Marshal(bytesToInts(tc.in))
+			got := get(b, tab, "sm3", chromedp.Evaluate[string](`PledgeSealSM3.hex(new Uint8Array(`+string(arr)+`))`))
+			sum := pki.Digest(tc.in)
+			if want := hex.EncodeToString(sum[:]); got != want || tc.want != "" && got != tc.want {
+				t.Errorf("page SM3 %s, service SM3 %s (standard %s)", got, want, tc.want)
+			}
+		})
+	}
+}
+
+func bytesToInts(b []byte) []int {
+	out := make([]int, len(b))
+	for i, x := range b {
+		out[i] = int(x)
+	}
+	return out
 }
