@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -268,10 +269,50 @@ func Main(ctx context.Context, env Env) int {
 		fmt.Fprintf(env.Stderr, "pledged: refusing to start: cannot listen on %s (PLEDGESEAL_LISTEN): %v\n", cfg.Listen, err)
 		return ExitRuntime
 	}
+	if cfg.PprofAddr != "" {
+		addr, stop, err := StartPprof(cfg.PprofAddr)
+		if err != nil {
+			_ = ln.Close()
+			fmt.Fprintf(env.Stderr, "pledged: refusing to start: profiles (PLEDGESEAL_PPROF_ADDR): %v\n", err)
+			return ExitRuntime
+		}
+		defer stop()
+		log.Warn("serving Go runtime profiles on loopback (PLEDGESEAL_PPROF_ADDR)", "addr", addr.String())
+	}
 	if err := a.Serve(ctx, ln); err != nil {
 		log.Error("server stopped with an error", "err", err.Error())
 		fmt.Fprintln(env.Stderr, "pledged:", err)
 		return ExitRuntime
 	}
 	return ExitOK
+}
+
+// StartPprof serves the Go runtime profiles of net/http/pprof (index and
+// named profiles, CPU profile, symbols, execution trace; not the command
+// line) on addr, which must be a loopback address, and returns the address
+// bound and a function that stops serving. It is opt-in
+// (PLEDGESEAL_PPROF_ADDR) so production-like load can be profiled with
+// go tool pprof; see docs/operations.md.
+func StartPprof(addr string) (net.Addr, func(), error) {
+	if err := config.CheckLoopback(addr); err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	if ta, ok := ln.Addr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
+		_ = ln.Close()
+		return nil, nil, fmt.Errorf("%s is not bound to a loopback address", ln.Addr())
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/cmdline", http.NotFound) // arguments may name secret files
+	// No write timeout: a CPU profile or trace streams for as long as asked.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+	go func() { _ = srv.Serve(ln) }()
+	return ln.Addr(), func() { _ = srv.Close() }, nil
 }

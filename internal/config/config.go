@@ -49,6 +49,10 @@ type Config struct {
 	IdleTimeout     time.Duration
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
+
+	// PprofAddr, when set, is a loopback host:port where pledged serves
+	// the Go runtime profiles (net/http/pprof); empty means off.
+	PprofAddr string
 }
 
 // setting describes one configuration item: its flag name, environment
@@ -150,7 +154,35 @@ func settings() []setting {
 		{"idle-timeout", "120s", "HTTP keep-alive idle timeout", durSetter(time.Second, time.Hour, func(c *Config, d time.Duration) { c.IdleTimeout = d })},
 		{"request-timeout", "20s", "time budget of one request's handler", durSetter(100*time.Millisecond, 10*time.Minute, func(c *Config, d time.Duration) { c.RequestTimeout = d })},
 		{"shutdown-timeout", "10s", "how long graceful shutdown may take", durSetter(100*time.Millisecond, 5*time.Minute, func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
+		{"pprof-addr", "", "loopback host:port serving Go runtime profiles (net/http/pprof); empty = off", func(c *Config, v string) error {
+			if v == "" {
+				c.PprofAddr = ""
+				return nil
+			}
+			if err := CheckLoopback(v); err != nil {
+				return err
+			}
+			c.PprofAddr = v
+			return nil
+		}},
 	}
+}
+
+// CheckLoopback accepts a host:port whose host is localhost or a loopback
+// IP address: profiles show the program's internals and memory, so they
+// are never served beyond the machine.
+func CheckLoopback(hostport string) error {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return fmt.Errorf("want host:port: %v", err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost): profiles are never served beyond the machine", host)
 }
 
 func boolSetter(f func(*Config, bool)) func(*Config, string) error {
