@@ -25,6 +25,8 @@ const (
 	kindMakerSig cacheKind = iota + 1
 	kindChain
 	kindCert
+	kindParsedSig // a Shared input's parsed SES_Signature
+	kindSignerSig // a Shared input's signer-signature check
 )
 
 // cacheKey names one cached result: what was computed, over which bytes

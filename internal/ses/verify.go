@@ -56,7 +56,7 @@ type Options struct {
 // cache. Benchmarks and tests read it.
 type Stats struct {
 	SM2Performed  uint64 // SM2 signature verifications run (maker and signer)
-	SM2Skipped    uint64 // maker-signature verifications answered from the cache
+	SM2Skipped    uint64 // SM2 verifications answered from the cache (maker signatures; signer signatures of Shared inputs)
 	ChainsBuilt   uint64 // certificate chains built
 	ChainsSkipped uint64 // chain results answered from the cache
 }
@@ -102,6 +102,14 @@ type Input struct {
 	DataHash []byte
 	// HasData distinguishes empty Data from no data.
 	HasData bool
+	// Shared says the same signature bytes are expected in many requests
+	// (a notice's seal is in every package of that notice): the Verifier
+	// then keeps the parsed signature and its signer-signature result by
+	// the SM3 of the whole SES_Signature, which holds every input of that
+	// check (the signed TBS_Sign, the signature value and algorithm, the
+	// signer certificate). A hit counts in Stats().SM2Skipped. Leave it
+	// false for signatures seen once, which would only churn the cache.
+	Shared bool
 }
 
 func check(name string, r outcome.Result, sub outcome.SubIndication, format string, args ...any) outcome.Check {
@@ -147,7 +155,13 @@ func (v *Verifier) VerifySeal(ctx context.Context, s *Seal, at time.Time) outcom
 
 // VerifySignatureBytes parses and verifies a signature.
 func (v *Verifier) VerifySignatureBytes(ctx context.Context, der []byte, in Input) outcome.Report {
-	s, err := ParseSignature(der)
+	var s *Signature
+	var err error
+	if in.Shared {
+		s, err = v.parseShared(der)
+	} else {
+		s, err = ParseSignature(der)
+	}
 	if err != nil {
 		r := outcome.Report{ID: in.ID, Version: VersionUnknown.String()}
 		r.Add(formatFailed(CheckFormat, err))
@@ -174,7 +188,11 @@ func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) 
 	at, timeChecks := v.signingTime(s)
 
 	// (2) signer signature.
-	r.Add(v.signerSignature(s, signer))
+	if in.Shared {
+		r.Add(v.sharedSignerSignature(s, signer))
+	} else {
+		r.Add(v.signerSignature(s, signer))
+	}
 	// (3) signer certificate.
 	subjects, idx := statusSubjects(seal, &maker, &signer)
 	res, serr := v.lookup(ctx, at, subjects)
@@ -271,6 +289,52 @@ func (v *Verifier) signerSignature(s *Signature, signer certInfo) outcome.Check 
 			"the signature does not verify over the TBS_Sign TLV; it verifies only with dataHash itself as the digest e, which the standard does not allow")
 	}
 	return check(CheckSignerSignature, outcome.Failed, outcome.SigCryptoFailure, "SM2 signature (%s) over the TBS_Sign TLV does not verify", form)
+}
+
+// parseShared parses der once per content digest. Parsed signatures are
+// never modified, so the cache can share them.
+func (v *Verifier) parseShared(der []byte) (*Signature, error) {
+	key := cacheKey{kind: kindParsedSig, digest: pki.Digest(der)}
+	if c, ok := v.cache.get(key); ok {
+		return c.(*Signature), nil
+	}
+	s, err := ParseSignature(der)
+	if err != nil {
+		return nil, err // errors are not kept: a refusal is always the parser's own
+	}
+	v.cache.put(key, s)
+	return s, nil
+}
+
+// sharedSignerSignature is signerSignature, kept by the SM3 of s.Raw: the
+// check reads only bytes inside it (TBS_Sign, value, algorithm and the
+// signer certificate), so equal digests give equal results.
+func (v *Verifier) sharedSignerSignature(s *Signature, signer certInfo) outcome.Check {
+	if len(s.Raw) == 0 {
+		return v.signerSignature(s, signer)
+	}
+	key := cacheKey{kind: kindSignerSig, digest: pki.Digest(s.Raw)}
+	if c, ok := v.cache.get(key); ok {
+		kept := c.(keptSignerSig)
+		if kept.sm2 {
+			v.sm2Skipped.Add(1)
+		}
+		return kept.check
+	}
+	c := v.signerSignature(s, signer)
+	// Whether this check needs an SM2 verification is fixed by the bytes
+	// (a readable certificate, the SM2 algorithm, a decodable value).
+	_, _, _, derr := pki.DecodeSignature(s.Value)
+	ran := signer.err == nil && algOK(s.SignatureAlgID) && derr == nil
+	v.cache.put(key, keptSignerSig{check: c, sm2: ran})
+	return c
+}
+
+// keptSignerSig is a Shared input's signer-signature check and whether it
+// needed an SM2 verification (which a later hit then skips).
+type keptSignerSig struct {
+	check outcome.Check
+	sm2   bool
 }
 
 // makerSignature verifies (or recalls) the maker signature of s, whose
