@@ -23,7 +23,10 @@ import (
 // application: decided pledge → task → draw → FALSE_CONFIRMED → the
 // pledge's report says TOTAL_FAILED / PLEDGE_FALSE while valid at signing
 // time stays TOTAL_PASSED → the applicant's next pledge is refused with the
-// bar's reason → an appeal reversal lifts the bar.
+// bar's reason → an appeal reversal lifts the bar. Along the way the decided
+// pledge (its matter publishes pledges) is on the public listing masked,
+// leaves it on FALSE_CONFIRMED for the false-pledge list, and returns after
+// the appeal.
 func TestEnforcementOverHTTP(t *testing.T) {
 	a := buildTestApp(t)
 	ag := a.Material.Agencies[0].Code
@@ -85,6 +88,19 @@ func TestEnforcementOverHTTP(t *testing.T) {
 	id := made.Pledge.ID
 	must(do("POST", "/v1/pledges/"+id+"/accept", agency, "", map[string]string{"documentNo": "DEV-1", "date": time.Now().Format(time.DateOnly)}), http.StatusOK)
 
+	// the matter's disclosure policy publishes decided pledges: on the
+	// public listing (no token), masked
+	publicList := "/v1/public/pledges?region=" + entry.Region + "&matter=" + entry.Matter
+	if !entry.Disclosure.Publish {
+		t.Fatal("the sample entry must publish pledges for this test")
+	}
+	if rec := must(do("GET", publicList, "", "", nil), http.StatusOK); !strings.Contains(rec.Body.String(), id) ||
+		!strings.Contains(rec.Body.String(), "张*丰") || strings.Contains(rec.Body.String(), "张三丰") ||
+		strings.Contains(rec.Body.String(), "110101199003071234") || !strings.Contains(rec.Body.String(), "DEV-1") {
+		t.Fatalf("public listing after the decision %s", rec.Body)
+	}
+	must(do("GET", "/v1/public/pledges/"+id, "", "", nil), http.StatusOK)
+
 	// task: opened by the decision
 	if rec := must(do("GET", "/v1/enforcement/tasks?status=OPEN", officer, "", nil), http.StatusOK); !strings.Contains(rec.Body.String(), id) {
 		t.Fatalf("task list %s", rec.Body)
@@ -118,6 +134,11 @@ func TestEnforcementOverHTTP(t *testing.T) {
 		!strings.Contains(rec.Body.String(), "张*丰") || strings.Contains(rec.Body.String(), "110101199003071234") {
 		t.Fatalf("public list %s", rec.Body)
 	}
+	// and the pledge has left the listing of published pledges
+	if rec := must(do("GET", publicList, "", "", nil), http.StatusOK); strings.Contains(rec.Body.String(), id) {
+		t.Fatalf("a false pledge is still published: %s", rec.Body)
+	}
+	must(do("GET", "/v1/public/pledges/"+id, "", "", nil), http.StatusNotFound)
 	// the next pledge is refused with the bar's reason
 	rec := sign("enforce-0000002")
 	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "APPLICANT_BARRED") || !strings.Contains(rec.Body.String(), pledge.BarFalsePledge) {
@@ -129,5 +150,12 @@ func TestEnforcementOverHTTP(t *testing.T) {
 	_ = json.Unmarshal(must(do("GET", "/v1/pledges/"+id+"/verification", "", "", nil), http.StatusOK).Body.Bytes(), &r)
 	if r.Indication != outcome.TotalPassed {
 		t.Fatalf("report after the appeal: %s/%s", r.Indication, r.SubIndication)
+	}
+	// reversed on appeal: published again, off the false-pledge list
+	if rec := must(do("GET", publicList, "", "", nil), http.StatusOK); !strings.Contains(rec.Body.String(), id) {
+		t.Fatalf("public listing after the appeal %s", rec.Body)
+	}
+	if rec := must(do("GET", "/v1/enforcement/false-pledges", "", "", nil), http.StatusOK); strings.Contains(rec.Body.String(), id) {
+		t.Fatalf("false-pledge list after the appeal %s", rec.Body)
 	}
 }

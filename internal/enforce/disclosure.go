@@ -9,6 +9,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/status"
+	"github.com/pledgeseal/pledgeseal/internal/store"
 )
 
 // Disclosed is one entry of the public list of false pledges (失信承诺名单):
@@ -82,14 +83,163 @@ func (s *Service) FalsePledges(ctx context.Context, limit int) ([]Disclosed, err
 		if err != nil {
 			return nil, err
 		}
-		if doc, err := pledge.ParseDocument(rec.Document); err == nil {
-			e.ApplicantName = doc.Applicant.Name
-			if doc.Applicant.Kind == pledge.ApplicantPerson {
-				e.ApplicantName = pii.MaskName(doc.Applicant.Name)
-			}
-			e.ApplicantID = pii.MaskID(doc.Applicant.IDNumber)
-		}
+		e.ApplicantName, e.ApplicantID = maskedApplicant(rec.Document)
 		out = append(out, e)
+	}
+	return out, nil
+}
+
+// maskedApplicant returns the applicant's name (masked for a person, shown
+// for an organisation) and masked ID number from a pledge document; both
+// are empty when the document does not parse (nothing unmasked is shown).
+func maskedApplicant(document []byte) (name, id string) {
+	doc, err := pledge.ParseDocument(document)
+	if err != nil {
+		return "", ""
+	}
+	name = doc.Applicant.Name
+	if doc.Applicant.Kind == pledge.ApplicantPerson {
+		name = pii.MaskName(doc.Applicant.Name)
+	}
+	return name, pii.MaskID(doc.Applicant.IDNumber)
+}
+
+// PublicPledge is a decided pledge published under its matter's disclosure
+// policy (公示), personal data masked.
+type PublicPledge struct {
+	PledgeID       string    `json:"pledgeId"`
+	ApplicantName  string    `json:"applicantName"` // masked for persons
+	ApplicantID    string    `json:"applicantId"`   // masked
+	Agency         string    `json:"agency"`
+	Region         string    `json:"region"`
+	Matter         string    `json:"matter"`
+	Certificate    string    `json:"certificate"`
+	DecisionNo     string    `json:"decisionNo"`
+	DecisionDate   string    `json:"decisionDate"`
+	Decided        time.Time `json:"decided"`
+	PublishedUntil time.Time `json:"publishedUntil"`
+}
+
+// PublicPage is one page of published pledges; Next is the cursor of the
+// following page ("" on the last). A page may hold fewer than the limit
+// (entries that expired or were revoked are left out), even none.
+type PublicPage struct {
+	Pledges []PublicPledge `json:"pledges"`
+	Next    string         `json:"next,omitempty"`
+}
+
+// Publications reads the public index of decided pledges
+// (*store.PledgeRepo implements it).
+type Publications interface {
+	ListPublished(ctx context.Context, region, matter, cursor string, limit int) (store.PublishedPage, error)
+	GetPublished(ctx context.Context, id string) (store.Published, error)
+}
+
+// DefaultPublicLimit and MaxPublicLimit bound a page of the public listing.
+const (
+	DefaultPublicLimit = 20
+	MaxPublicLimit     = store.MaxPublishedPage
+)
+
+func (s *Service) publications() (Publications, error) {
+	if p, ok := s.d.Pledges.(Publications); ok {
+		return p, nil
+	}
+	return nil, apperr.New(apperr.Unavailable, "the public listing is not configured")
+}
+
+// PublicPledges lists the published pledges of a region and matter, newest
+// decision first. A pledge is listed from its decision (when the disclosure
+// policy of the catalogue entry it was signed under publishes pledges)
+// until its publication period ends, and only while its registry state is
+// in good standing (no event, or ACTIVE): a revoked, false or unfulfilled
+// pledge leaves the list (a false one shows on the list of false pledges
+// instead) and returns if an appeal reverses it. Open to anyone.
+func (s *Service) PublicPledges(ctx context.Context, region, matter, cursor string, limit int) (PublicPage, error) {
+	if !codePattern.MatchString(region) || !codePattern.MatchString(matter) {
+		return PublicPage{}, apperr.New(apperr.Malformed, "region and matter are required catalogue codes / 需要地区和事项代码").WithCode("FIELD_INVALID")
+	}
+	if limit == 0 {
+		limit = DefaultPublicLimit
+	}
+	if limit < 1 || limit > MaxPublicLimit {
+		return PublicPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", MaxPublicLimit).WithCode("FIELD_INVALID")
+	}
+	pubs, err := s.publications()
+	if err != nil {
+		return PublicPage{}, err
+	}
+	page, err := pubs.ListPublished(ctx, region, matter, cursor, limit)
+	if err != nil {
+		return PublicPage{}, err
+	}
+	list, err := s.standing(ctx, page.Entries)
+	if err != nil {
+		return PublicPage{}, err
+	}
+	return PublicPage{Pledges: list, Next: page.Next}, nil
+}
+
+// PublicPledge returns one published pledge; NotFound when it is not (or
+// no longer) published, as for a pledge that does not exist.
+func (s *Service) PublicPledge(ctx context.Context, id string) (PublicPledge, error) {
+	notFound := apperr.New(apperr.NotFound, "no published pledge / 未找到公示的承诺").WithCode("PLEDGE_NOT_FOUND")
+	if !codePattern.MatchString(id) {
+		return PublicPledge{}, notFound
+	}
+	pubs, err := s.publications()
+	if err != nil {
+		return PublicPledge{}, err
+	}
+	p, err := pubs.GetPublished(ctx, id)
+	if apperr.KindOf(err) == apperr.NotFound {
+		return PublicPledge{}, notFound
+	}
+	if err != nil {
+		return PublicPledge{}, err
+	}
+	list, err := s.standing(ctx, []store.Published{p})
+	if err != nil {
+		return PublicPledge{}, err
+	}
+	if len(list) == 0 {
+		return PublicPledge{}, notFound
+	}
+	return list[0], nil
+}
+
+// standing keeps the entries still published now: not expired, and in
+// good standing in the registry (one lookup for all of them; a registry
+// that cannot be read fails the call rather than show a revoked pledge).
+func (s *Service) standing(ctx context.Context, entries []store.Published) ([]PublicPledge, error) {
+	out := []PublicPledge{}
+	if len(entries) == 0 {
+		return out, nil
+	}
+	now := s.d.Clock.Now().UTC()
+	subs := make([]status.Subject, len(entries))
+	for i, e := range entries {
+		subs[i] = status.Subject{Kind: status.KindPledge, ID: e.Record.ID}
+	}
+	ans, err := s.d.Registry.Lookup(ctx, now, subs)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range entries {
+		if !now.Before(e.Until) {
+			continue
+		}
+		if c := ans.Results[i].Now.Code; c != status.Unknown && c != status.Active {
+			continue
+		}
+		rec := e.Record
+		p := PublicPledge{PledgeID: rec.ID, Agency: rec.Agency, Region: rec.Entry.Region, Matter: rec.Entry.Matter,
+			Certificate: rec.Entry.Certificate, PublishedUntil: e.Until}
+		if rec.Decision != nil {
+			p.DecisionNo, p.DecisionDate, p.Decided = rec.Decision.DocumentNo, rec.Decision.Date, rec.Decision.DecidedAt.UTC()
+		}
+		p.ApplicantName, p.ApplicantID = maskedApplicant(rec.Document)
+		out = append(out, p)
 	}
 	return out, nil
 }

@@ -78,6 +78,26 @@ func (e env) decided(t testing.TB, id, subject, region string) pledge.Record {
 	return rec
 }
 
+// published signs a pledge and accepts it through the repository's
+// transition, so the decision publishes it when its matter's policy says so.
+func (e env) published(t testing.TB, id, subject string) pledge.Record {
+	t.Helper()
+	rec := pledge.Record{ID: id, Status: pledge.StatusSigned, Document: []byte(`{"pledge":"` + id + `"}`),
+		Digest: sm3.Sum([]byte(id)), Applicant: subject, Agency: "AG-110105-01",
+		Entry: pledge.EntryKey{Region: "110105", Matter: "M-LICENCE-01", Certificate: "C-NO-RECORD"}, Way: pledge.WayEventCertificate,
+		CreatedAt: e.clk.Now(), Events: []pledge.Event{{To: pledge.StatusSigned, At: e.clk.Now(), Actor: "applicant"}}}
+	if _, _, err := e.pl.CreatePledge(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.pl.Transition(context.Background(), id, pledge.Transition{From: []pledge.Status{pledge.StatusSigned},
+		Event:    pledge.Event{To: pledge.StatusAccepted, At: e.clk.Now(), Actor: "agency"},
+		Decision: &pledge.Decision{DocumentNo: "京许〔2026〕2号", Date: e.clk.Now().Format(DateLayout), Officer: "o1", DecidedAt: e.clk.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 var (
 	officer   = auth.Principal{Role: auth.RoleEnforcement, Org: "110100", TokenID: "tok-e1"}
 	outsider  = auth.Principal{Role: auth.RoleEnforcement, Org: "310000", TokenID: "tok-e2"}
@@ -286,6 +306,81 @@ func suite(t *testing.T, mk func(*testing.T) env) {
 			fs, err := e.svc.Findings(ctx, rec.ID)
 			if won != 1 || err != nil || len(fs) != len(c.setup)+1 {
 				t.Fatalf("%s: %d of %d succeeded, %d findings stored (%v)", c.name, won, officers, len(fs), err)
+			}
+		}
+	})
+	t.Run("public listing follows decision, consequence, reversal and expiry", func(t *testing.T) {
+		e := mk(t)
+		entry := pledge.Entry{EntryKey: pledge.EntryKey{Region: "110105", Matter: "M-LICENCE-01", Certificate: "C-NO-RECORD"},
+			EffectiveFrom: t0.Add(-time.Hour), Modes: []pledge.Mode{pledge.ModeWrittenPledge}, PledgeEligible: true, Owner: "AG-110105-01",
+			Disclosure: pledge.DisclosurePolicy{Publish: true, Days: 10, Scope: pledge.Text{Zh: "信用中国"}}}
+		if _, err := store.NewCatalogueRepo(e.store).AppendEntry(ctx, entry, 0); err != nil {
+			t.Fatal(err)
+		}
+		a := e.published(t, "PL-PUB-A", "subjPA")
+		e.clk.Advance(time.Minute)
+		b := e.published(t, "PL-PUB-B", "subjPB")
+		listed := func() []string {
+			t.Helper()
+			p, err := e.svc.PublicPledges(ctx, "110105", "M-LICENCE-01", "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, x := range p.Pledges {
+				ids = append(ids, x.PledgeID)
+				if x.DecisionNo == "" || !x.PublishedUntil.Equal(x.Decided.AddDate(0, 0, 10)) || x.Agency != "AG-110105-01" {
+					t.Fatalf("entry %+v", x)
+				}
+			}
+			return ids
+		}
+		if got := listed(); fmt.Sprint(got) != fmt.Sprint([]string{b.ID, a.ID}) {
+			t.Fatalf("listed %v", got)
+		}
+		e.clk.Advance(time.Hour)
+		f, err := e.svc.RecordFinding(ctx, officer, FindingRequest{PledgeID: a.ID, Outcome: FalseConfirmed,
+			DocumentNo: "京核〔2026〕30号", Evidence: []string{evidence1}, Inspector: "INS-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := listed(); fmt.Sprint(got) != fmt.Sprint([]string{b.ID}) {
+			t.Fatalf("after FALSE_CONFIRMED listed %v", got)
+		}
+		if _, err := e.svc.PublicPledge(ctx, a.ID); apperr.KindOf(err) != apperr.NotFound {
+			t.Fatalf("a false pledge is still published: %v", err)
+		}
+		if fp, err := e.svc.FalsePledges(ctx, 0); err != nil || len(fp) != 1 || fp[0].PledgeID != a.ID {
+			t.Fatalf("false pledges %+v %v", fp, err)
+		}
+		e.clk.Advance(time.Hour)
+		if _, err := e.svc.Reverse(ctx, officer, ReverseRequest{FindingID: f.ID, Reason: "APPEAL_UPHELD", DocumentNo: "京复〔2026〕30号"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := listed(); fmt.Sprint(got) != fmt.Sprint([]string{b.ID, a.ID}) {
+			t.Fatalf("after the reversal listed %v", got)
+		}
+		if got, err := e.svc.PublicPledge(ctx, b.ID); err != nil || got.PledgeID != b.ID {
+			t.Fatalf("one by ID: %+v %v", got, err)
+		}
+		// the publication period ends ten days after each decision
+		e.clk.Set(a.Decision.DecidedAt.AddDate(0, 0, 10))
+		if got := listed(); fmt.Sprint(got) != fmt.Sprint([]string{b.ID}) {
+			t.Fatalf("at the end of A's period listed %v", got)
+		}
+		e.clk.Advance(time.Minute)
+		if got := listed(); len(got) != 0 {
+			t.Fatalf("after both periods listed %v", got)
+		}
+		if _, err := e.svc.PublicPledge(ctx, b.ID); apperr.KindOf(err) != apperr.NotFound {
+			t.Fatalf("an expired publication is shown: %v", err)
+		}
+		for name, c := range map[string]struct {
+			region, matter string
+			limit          int
+		}{"no region": {"", "M-LICENCE-01", 0}, "bad matter": {"110105", "M:1", 0}, "limit": {"110105", "M-LICENCE-01", MaxPublicLimit + 1}} {
+			if _, err := e.svc.PublicPledges(ctx, c.region, c.matter, "", c.limit); apperr.KindOf(err) != apperr.Malformed {
+				t.Errorf("%s: %v", name, err)
 			}
 		}
 	})

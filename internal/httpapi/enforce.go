@@ -22,6 +22,8 @@ type EnforceService interface {
 	ListTasks(ctx context.Context, p auth.Principal, f enforce.TaskFilter) ([]enforce.Task, error)
 	OpenTask(ctx context.Context, p auth.Principal, pledgeID string) (enforce.Task, error)
 	FalsePledges(ctx context.Context, limit int) ([]enforce.Disclosed, error)
+	PublicPledges(ctx context.Context, region, matter, cursor string, limit int) (enforce.PublicPage, error)
+	PublicPledge(ctx context.Context, id string) (enforce.PublicPledge, error)
 }
 
 func (s *Server) enforceRoutes() {
@@ -36,6 +38,7 @@ func (s *Server) enforceRoutes() {
 	s.handle(http.MethodGet, "/v1/enforcement/tasks", only(auth.RoleEnforcement, auth.RoleAgency, auth.RoleAdmin), s.listTasks)
 	s.handle(http.MethodPost, "/v1/enforcement/tasks", only(auth.RoleEnforcement, auth.RoleAgency, auth.RoleAdmin), s.openTask)
 	s.handle(http.MethodGet, "/v1/enforcement/false-pledges", anyone(), s.falsePledges)
+	s.publicRoutes()
 }
 
 func (s *Server) falsePledges(c *gin.Context, _ auth.Principal) error {

@@ -185,3 +185,92 @@ func TestWebhookRoutes(t *testing.T) {
 		t.Fatalf("replay of nothing %d %s", r.Code, r.Body)
 	}
 }
+
+// seedPublished stores a catalogue entry that publishes pledges and a
+// pledge decided under it through the repository's transition (which
+// publishes it).
+func seedPublished(t *testing.T, h *harness, id string) pledge.Record {
+	t.Helper()
+	ctx := context.Background()
+	now := h.clock.Now()
+	key := pledge.EntryKey{Region: testJurisdiction, Matter: "M-PUBLIC", Certificate: "C-1"}
+	cat := store.NewCatalogueRepo(h.store)
+	if vs, err := cat.EntryVersions(ctx, key); err != nil {
+		t.Fatal(err)
+	} else if len(vs) == 0 {
+		if _, err := cat.AppendEntry(ctx, pledge.Entry{EntryKey: key, EffectiveFrom: now.Add(-time.Hour), Modes: []pledge.Mode{pledge.ModeWrittenPledge},
+			PledgeEligible: true, Owner: testAgency, Disclosure: pledge.DisclosurePolicy{Publish: true, Days: 365}}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo := store.NewPledgeRepo(h.store, enforceProtector(t))
+	rec := pledge.Record{ID: id, Status: pledge.StatusSigned, Document: []byte(`{"id":"` + id + `"}`), Digest: sm3.Sum([]byte(id)),
+		Applicant: "subj-" + id, Agency: testAgency, Entry: key, Way: pledge.WayEventCertificate, CreatedAt: now,
+		Events: []pledge.Event{{To: pledge.StatusSigned, At: now, Actor: "applicant"}}}
+	if _, _, err := repo.CreatePledge(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	out, err := repo.Transition(ctx, id, pledge.Transition{From: []pledge.Status{pledge.StatusSigned},
+		Event:    pledge.Event{To: pledge.StatusAccepted, At: now, Actor: "agency"},
+		Decision: &pledge.Decision{DocumentNo: "朝市监许〔2026〕2号", Date: now.Format(enforce.DateLayout), Officer: "o", DecidedAt: now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestPublicPledgeRoutes(t *testing.T) {
+	h := newHarness(t)
+	a := seedPublished(t, h, "PL-PUBLIC-1")
+	b := seedPublished(t, h, "PL-PUBLIC-2")
+	list := "/v1/public/pledges?region=" + testJurisdiction + "&matter=M-PUBLIC"
+	cases := []struct {
+		name, path string
+		role       auth.Role
+		want       int
+		has, hasnt []string
+	}{
+		{"200/anyone lists", list, auth.RolePublic, 200, []string{a.ID, b.ID, `"publishedUntil"`}, nil},
+		{"200/a token changes nothing", list + "&limit=1", auth.RoleApplicant, 200, []string{`"next"`}, nil},
+		{"200/other matter empty", "/v1/public/pledges?region=" + testJurisdiction + "&matter=M-0001", auth.RolePublic, 200, []string{`"pledges":[]`}, []string{a.ID}},
+		{"400/no region", "/v1/public/pledges?matter=M-PUBLIC", auth.RolePublic, 400, nil, nil},
+		{"400/limit", list + "&limit=101", auth.RolePublic, 400, nil, nil},
+		{"400/cursor", list + "&cursor=!!", auth.RolePublic, 400, nil, nil},
+		{"200/one", "/v1/public/pledges/" + a.ID, auth.RolePublic, 200, []string{a.ID, "朝市监许〔2026〕2号"}, nil},
+		{"404/unknown", "/v1/public/pledges/PL-NONE", auth.RolePublic, 404, nil, nil},
+	}
+	for _, c := range cases {
+		r := h.do(http.MethodGet, c.path, c.role, nil)
+		if r.Code != c.want {
+			t.Errorf("%s: got %d %s", c.name, r.Code, r.Body)
+			continue
+		}
+		for _, s := range c.has {
+			if !strings.Contains(r.Body.String(), s) {
+				t.Errorf("%s: %s lacks %s", c.name, r.Body, s)
+			}
+		}
+		for _, s := range c.hasnt {
+			if strings.Contains(r.Body.String(), s) {
+				t.Errorf("%s: %s has %s", c.name, r.Body, s)
+			}
+		}
+	}
+	// the second page of one holds the other pledge
+	p1 := decode[enforce.PublicPage](t, h.do(http.MethodGet, list+"&limit=1", auth.RolePublic, nil))
+	p2 := decode[enforce.PublicPage](t, h.do(http.MethodGet, list+"&limit=1&cursor="+p1.Next, auth.RolePublic, nil))
+	if len(p1.Pledges) != 1 || len(p2.Pledges) != 1 || p1.Pledges[0].PledgeID == p2.Pledges[0].PledgeID {
+		t.Fatalf("pages %+v %+v", p1, p2)
+	}
+	// a false pledge leaves the public listing
+	if r := h.do(http.MethodPost, "/v1/enforcement/findings", auth.RoleEnforcement, map[string]any{"pledgeId": a.ID, "outcome": "FALSE_CONFIRMED",
+		"documentNo": "朝市监核〔2026〕5号", "evidence": []string{strings.Repeat("cd", 32)}, "inspector": "INS-1"}); r.Code != 201 {
+		t.Fatalf("finding %d %s", r.Code, r.Body)
+	}
+	if r := h.do(http.MethodGet, list, auth.RolePublic, nil); r.Code != 200 || strings.Contains(r.Body.String(), a.ID) || !strings.Contains(r.Body.String(), b.ID) {
+		t.Fatalf("after FALSE_CONFIRMED: %d %s", r.Code, r.Body)
+	}
+	if r := h.do(http.MethodGet, "/v1/public/pledges/"+a.ID, auth.RolePublic, nil); r.Code != 404 {
+		t.Fatalf("a false pledge by ID: %d %s", r.Code, r.Body)
+	}
+}

@@ -16,8 +16,8 @@ import (
 
 // Public disclosure of decided pledges (公示).
 //
-// When a pledge is decided under a catalogue entry whose disclosure policy
-// publishes pledges, the decision's script (pledgeMoveLua) also adds the
+// When a pledge is decided under a catalogue entry (the version in force
+// when it was signed) whose disclosure policy publishes pledges, the decision's script (pledgeMoveLua) also adds the
 // pledge to its shard's public index of its region and matter and stores
 // the end of the publication in the record:
 //
@@ -41,9 +41,9 @@ type EntryPolicies interface {
 // years.
 const MaxPublicationDays = 5 * 366
 
-// WithDisclosure makes decisions publish the pledges of matters whose
-// disclosure policy (in the entry in force when the pledge was signed) says
-// so. Without it no pledge is published. It returns r.
+// WithDisclosure replaces where decisions find the disclosure policy of a
+// pledge's matter (by default the catalogue in the same store); nil
+// publishes nothing. It returns r.
 func (r *PledgeRepo) WithDisclosure(p EntryPolicies) *PledgeRepo {
 	r.policies = p
 	return r
@@ -60,6 +60,9 @@ func (r *PledgeRepo) publishUntil(ctx context.Context, rec pledge.Record, t pled
 		return "", nil
 	}
 	e, err := r.policies.EntryAt(ctx, rec.Entry, rec.CreatedAt)
+	if apperr.KindOf(err) == apperr.NotFound {
+		return "", nil // no entry in force, no policy that publishes
+	}
 	if err != nil {
 		return "", err
 	}

@@ -112,8 +112,7 @@ type PledgeRepo struct {
 	st                  *Store
 	pii                 *pii.Protector
 	draft, create, move *redis.Script
-	// policies, when set, says which decided pledges are published
-	// (WithDisclosure; see disclosure.go).
+	// policies says which decided pledges are published (disclosure.go).
 	policies EntryPolicies
 }
 
@@ -123,10 +122,13 @@ var (
 )
 
 // NewPledgeRepo returns the pledge repository over s, sealing personal data
-// with p.
+// with p. Decisions publish pledges as the disclosure policy of the
+// catalogue entry kept in s says (see disclosure.go; WithDisclosure
+// replaces the source).
 func NewPledgeRepo(s *Store, p *pii.Protector) *PledgeRepo {
 	return &PledgeRepo{st: s, pii: p, draft: redis.NewScript(pledgeDraftLua),
-		create: redis.NewScript(pledgeCreateLua), move: redis.NewScript(pledgeMoveLua)}
+		create: redis.NewScript(pledgeCreateLua), move: redis.NewScript(pledgeMoveLua),
+		policies: pledge.NewCatalogue(NewCatalogueRepo(s), s.clock)}
 }
 
 func (r *PledgeRepo) draftKey(id string) string { return r.st.key("pl:"+id, "draft") }
