@@ -136,7 +136,12 @@ type Document struct {
 }
 
 // Canonical returns the document's canonical bytes.
-func (d *Document) Canonical() ([]byte, error) { return jcs.Marshal(d) }
+func (d *Document) Canonical() ([]byte, error) {
+	if b, ok := appendCanonicalDocument(make([]byte, 0, 2048), d); ok {
+		return b, nil
+	}
+	return jcs.Marshal(d)
+}
 
 // MaxDocument bounds a pledge document's canonical size.
 const MaxDocument = 64 << 10
