@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -85,52 +84,64 @@ return 1
 // outbox into the notification stream, in order per shard, exactly once,
 // at most max in all; it returns how many it copied. Relays may run
 // concurrently: one that finds a cursor moved leaves that shard to the
-// other.
+// other. A round reads the 16 cursors in one call (they share the {ntf}
+// slot) and the 16 outboxes in one pipeline, so an idle round costs two
+// round trips; each copied event is one script call.
 func (n *Notifications) RelayPledgeEvents(ctx context.Context, max int) (int, error) {
-	copied := 0
-	for sh := 0; sh < PledgeShards && copied < max; sh++ {
-		c, err := n.relayShard(ctx, sh, max-copied)
-		copied += c
-		if err != nil {
-			return copied, err
-		}
+	if max < 1 {
+		return 0, nil
 	}
-	return copied, nil
-}
-
-func (n *Notifications) relayShard(ctx context.Context, shard, max int) (int, error) {
 	ctx, cancel := n.st.ctx(ctx)
 	defer cancel()
-	cur, err := n.st.rdb.Get(ctx, n.pledgeCursorKey(shard)).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	keys := make([]string, PledgeShards)
+	for sh := range keys {
+		keys[sh] = n.pledgeCursorKey(sh)
+	}
+	curs, err := n.st.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
 		return 0, mapErr(err, "cursor")
 	}
-	start := "-"
-	if cur != "" {
-		start = "(" + cur
+	pipe := n.st.rdb.Pipeline()
+	cmds := make([]*redis.XMessageSliceCmd, PledgeShards)
+	for sh := range PledgeShards {
+		start := "-"
+		if c, _ := curs[sh].(string); c != "" {
+			start = "(" + c
+		}
+		cmds[sh] = pipe.XRangeN(ctx, n.st.pledgeOutboxKey(sh), start, "+", int64(max))
 	}
-	msgs, err := n.st.rdb.XRangeN(ctx, n.st.pledgeOutboxKey(shard), start, "+", int64(max)).Result()
-	if err != nil {
+	if _, err := pipe.Exec(ctx); err != nil {
 		return 0, mapErr(err, "outbox")
 	}
 	copied := 0
-	for _, m := range msgs {
-		body, _ := m.Values["body"].(string)
-		r, err := n.relayOut.Run(ctx, n.st.rdb, []string{n.pledgeCursorKey(shard), n.k("events")},
-			cur, m.ID, pledgeShardTag(shard), body, 100000).Int()
-		if err != nil {
-			return copied, mapErr(err, "stream")
+	trim := n.st.rdb.Pipeline()
+	for sh := 0; sh < PledgeShards && copied < max; sh++ {
+		cur, _ := curs[sh].(string)
+		moved := false
+		for _, m := range cmds[sh].Val() {
+			if copied >= max {
+				break
+			}
+			body, _ := m.Values["body"].(string)
+			r, err := n.relayOut.Run(ctx, n.st.rdb, []string{keys[sh], n.k("events")},
+				cur, m.ID, pledgeShardTag(sh), body, 100000).Int()
+			if err != nil {
+				return copied, mapErr(err, "stream")
+			}
+			if r == 0 {
+				break // another relay moved the cursor; it continues
+			}
+			cur, moved = m.ID, true
+			copied++
 		}
-		if r == 0 {
-			break // another relay moved the cursor; it continues
+		if moved {
+			// Entries before the cursor are in the stream; the cursor's
+			// own entry stays, so the outbox shows where the relay is.
+			trim.XTrimMinID(ctx, n.st.pledgeOutboxKey(sh), cur)
 		}
-		cur = m.ID
-		copied++
 	}
-	if copied > 0 {
-		// Entries before the cursor are in the stream; the cursor's own
-		// entry stays, so the outbox always shows where the relay is.
-		if err := n.st.rdb.XTrimMinID(ctx, n.st.pledgeOutboxKey(shard), cur).Err(); err != nil {
+	if trim.Len() > 0 {
+		if _, err := trim.Exec(ctx); err != nil {
 			return copied, mapErr(err, "outbox")
 		}
 	}
