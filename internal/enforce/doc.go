@@ -4,7 +4,9 @@
 // way), findings, and the consequences of a false or unfulfilled pledge —
 // the pledge's decision revoked in the revocation registry, a credit bar on
 // the applicant and the audit entry, in one atomic change — and their
-// reversal on appeal.
+// reversal on appeal; and what the public sees: the list of false pledges
+// and the published pledges of matters whose disclosure policy says so,
+// personal data masked.
 //
 // It decides who may record what and which findings may follow which. It
 // must not touch Redis directly (it calls internal/store through the
