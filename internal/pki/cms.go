@@ -192,7 +192,11 @@ type CMSSignedData struct {
 }
 
 // ParseCMS reads a ContentInfo holding a SignedData.
-func ParseCMS(der []byte) (*CMSSignedData, error) {
+func ParseCMS(der []byte) (*CMSSignedData, error) { return parseCMS(der, nil) }
+
+// parseCMS is ParseCMS; a certificate of the bag whose DER equals that of
+// one in known is taken from known instead of being parsed again.
+func parseCMS(der []byte, known []*smx509.Certificate) (*CMSSignedData, error) {
 	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrCMSFormat, what) }
 	in := cryptobyte.String(der)
 	var ci, sd cryptobyte.String
@@ -245,9 +249,12 @@ func ParseCMS(der []byte) (*CMSSignedData, error) {
 			if tag != cbasn1.SEQUENCE {
 				continue // other certificate choices are ignored
 			}
-			cert, err := ParseCertificate(c)
-			if err != nil {
-				continue // unreadable certificates cannot be signers; the signer check reports it
+			cert := knownCert(c, known)
+			if cert == nil {
+				var err error
+				if cert, err = ParseCertificate(c); err != nil {
+					continue // unreadable certificates cannot be signers; the signer check reports it
+				}
 			}
 			out.Certificates = append(out.Certificates, cert)
 		}
@@ -376,6 +383,28 @@ func VerifyDetached(der, data []byte) (*CMSResult, error) {
 		return nil, err
 	}
 	return sd.verify(data)
+}
+
+// VerifyDetachedKnown is VerifyDetached for a caller that has already
+// parsed certificates the SignedData may carry (e.g. a package's
+// certificate list): a bag certificate with the same DER as one in known is
+// that certificate, not a new parse. Parsing is deterministic, so the
+// result is VerifyDetached's; the certificates are shared, never modified.
+func VerifyDetachedKnown(der, data []byte, known []*smx509.Certificate) (*CMSResult, error) {
+	sd, err := parseCMS(der, known)
+	if err != nil {
+		return nil, err
+	}
+	return sd.verify(data)
+}
+
+func knownCert(der []byte, known []*smx509.Certificate) *smx509.Certificate {
+	for _, k := range known {
+		if k != nil && bytes.Equal(k.Raw, der) {
+			return k
+		}
+	}
+	return nil
 }
 
 // VerifyAttached verifies a SignedData with embedded content.

@@ -38,8 +38,14 @@ func (PKICMS) SignDetached(content []byte, cert *smx509.Certificate, key *sm2.Pr
 var errCMSShape = errors.New("cms: unacceptable SignedData shape")
 
 // VerifyDetached implements CMS.
-func (PKICMS) VerifyDetached(sig, content []byte) (*smx509.Certificate, []*smx509.Certificate, error) {
-	res, err := pki.VerifyDetached(sig, content)
+func (c PKICMS) VerifyDetached(sig, content []byte) (*smx509.Certificate, []*smx509.Certificate, error) {
+	return c.verifyKnown(sig, content, nil)
+}
+
+// verifyKnown is VerifyDetached taking bag certificates equal to one in
+// known from known instead of parsing them again.
+func (PKICMS) verifyKnown(sig, content []byte, known []*smx509.Certificate) (*smx509.Certificate, []*smx509.Certificate, error) {
+	res, err := pki.VerifyDetachedKnown(sig, content, known)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -140,12 +140,22 @@ func ParsePackage(b []byte) (*ParsedPackage, error) {
 // bytes, so a verifier that sees many packages parses each notice once. It
 // is safe for concurrent use. The Notice of a package it returns is a copy
 // of the cached value whose slices are shared: treat it as read-only.
+//
+// It also keeps the parse of up to maxCACerts CA certificates by their
+// exact DER (an applicant CA is in every package it issued for); leaf
+// certificates, new in every package, are parsed each time. Certificates
+// are shared between the packages returned: never modify them.
 type PackageParser struct {
 	mu      sync.Mutex
 	max     int
 	notices map[[32]byte]*Notice
 	order   [][32]byte // insertion order, for eviction
+	cas     map[string]*smx509.Certificate
+	caOrder []string
 }
+
+// maxCACerts bounds the CA certificates a PackageParser keeps.
+const maxCACerts = 64
 
 // NewPackageParser returns a parser that caches up to maxNotices notices
 // (at least 1).
@@ -153,7 +163,37 @@ func NewPackageParser(maxNotices int) *PackageParser {
 	if maxNotices < 1 {
 		maxNotices = 1
 	}
-	return &PackageParser{max: maxNotices, notices: make(map[[32]byte]*Notice, maxNotices)}
+	return &PackageParser{max: maxNotices, notices: make(map[[32]byte]*Notice, maxNotices), cas: make(map[string]*smx509.Certificate)}
+}
+
+// certificate parses der strictly, from the cache when it is a CA
+// certificate parsed before. Only successful parses are kept.
+func (pp *PackageParser) certificate(der []byte) (*smx509.Certificate, error) {
+	if pp == nil {
+		return pki.ParseCertificate(der)
+	}
+	pp.mu.Lock()
+	c, ok := pp.cas[string(der)]
+	pp.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := pki.ParseCertificate(der)
+	if err != nil || !c.IsCA {
+		return c, err
+	}
+	key := string(der)
+	pp.mu.Lock()
+	if _, ok := pp.cas[key]; !ok {
+		if len(pp.caOrder) >= maxCACerts {
+			delete(pp.cas, pp.caOrder[0])
+			pp.caOrder = pp.caOrder[1:]
+		}
+		pp.cas[key] = c
+		pp.caOrder = append(pp.caOrder, key)
+	}
+	pp.mu.Unlock()
+	return c, nil
 }
 
 // Parse parses b strictly, exactly as ParsePackage does.
@@ -265,7 +305,7 @@ func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 		if err != nil {
 			return nil, err
 		}
-		cert, err := pki.ParseCertificate(der)
+		cert, err := pp.certificate(der)
 		if err != nil {
 			return nil, apperr.Wrap(apperr.Malformed, err, "certificates[%d] is not a valid X.509 certificate", i).WithCode("PACKAGE_BAD_CERTIFICATE")
 		}

@@ -158,7 +158,16 @@ func VerifyApplicantSignature(cms CMS, trust *pki.TrustStore, pledgeID string, d
 	if len(sig) == 0 || len(sig) > maxCMS {
 		return SignerResult{}, malformed(CodeCMSMalformed, "the applicant signature must be a DER CMS SignedData of at most %d bytes", maxCMS)
 	}
-	signer, bag, err := cms.VerifyDetached(sig, doc)
+	var signer *smx509.Certificate
+	var bag []*smx509.Certificate
+	var err error
+	if pc, ok := cms.(PKICMS); ok {
+		// The caller's certificates (a package's list) are usually the
+		// bag's too: reuse their parse.
+		signer, bag, err = pc.verifyKnown(sig, doc, extra)
+	} else {
+		signer, bag, err = cms.VerifyDetached(sig, doc)
+	}
 	if err != nil {
 		if isCMSFormatError(err) {
 			return SignerResult{}, apperr.Wrap(apperr.Malformed, err, "the applicant signature is not a valid CMS SignedData").WithCode(CodeCMSMalformed)
