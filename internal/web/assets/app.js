@@ -156,6 +156,13 @@
     var fr = el("dl", { cls: "kv" }, [el("dt", { text: t("report.verifiedAt") }), el("dd", { text: fmtTime(f.verifiedAt) })]);
     if (f.statusReadAt) { fr.appendChild(el("dt", { text: t("report.statusReadAt") })); fr.appendChild(el("dd", { text: fmtTime(f.statusReadAt) })); }
     box.appendChild(fr);
+    // On paper the report carries the way back to the live answer: the
+    // pledge's status QR code (the status link) and its number.
+    if (p && PLEDGE_ID.test(p.pledgeId || "")) {
+      box.appendChild(el("figure", { cls: "print-only qr", id: "print-qr" }, [
+        el("img", { src: "/v1/pledges/" + p.pledgeId + "/qr", alt: t("apply.done.qr"), width: "120", height: "120" }),
+        el("figcaption", {}, [t("report.printLink") + " · ", el("span", { cls: "mono", text: p.pledgeId + " · " + location.origin + "/app/verify?id=" + p.pledgeId })])]));
+    }
     var pr = el("button", { type: "button", id: "print", cls: "secondary", text: t("verify.print") });
     pr.addEventListener("click", function () { window.print(); });
     box.appendChild(pr);

@@ -666,9 +666,13 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		})
 	}
 	b.run(pub, "print media", media("print"))
-	layout := get(b, pub, "print layout", chromedp.Evaluate[string](`["header.site", "#verify-url-form", "#print", "#verdict"].map(s => document.querySelector(s).getClientRects().length > 0 ? "shown" : "hidden").join(",")`))
-	if layout != "hidden,hidden,hidden,shown" {
-		t.Errorf("printed header, form, print button, verdict: %s", layout)
+	shown := `["header.site", "#verify-url-form", "#print", "#verdict", "#print-qr"].map(s => document.querySelector(s).getClientRects().length > 0 ? "shown" : "hidden").join(",")`
+	layout := get(b, pub, "print layout", chromedp.Evaluate[string](shown))
+	if layout != "hidden,hidden,hidden,shown,shown" {
+		t.Errorf("printed header, form, print button, verdict, status QR: %s", layout)
+	}
+	if ok := get(b, pub, "printed QR", chromedp.Poll[bool](`document.querySelector("#print-qr img").complete && document.querySelector("#print-qr img").naturalWidth > 0`, chromedp.WithPollingTimeout(10*time.Second))); !ok {
+		t.Error("the printed report has no status QR code")
 	}
 	b.shot(pub, "verify-failed-print")
 	pdf := get(b, pub, "PDF", chromedp.PrintToPDF(chromedp.PDFPrintBackground()))
@@ -676,6 +680,9 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		t.Errorf("printed report: %v (%d bytes)", err, len(pdf))
 	}
 	b.run(pub, "screen media", media(""))
+	if layout := get(b, pub, "screen layout", chromedp.Evaluate[string](shown)); layout != "shown,shown,shown,shown,hidden" {
+		t.Errorf("on screen: header, form, print button, verdict, status QR: %s", layout)
+	}
 	b.run(pub, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"]`)))
 	b.shot(pub, "verify-failed-phone")
@@ -687,6 +694,33 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	b.shot(app, "apply-phone")
 	if wide := get(b, app, "page width", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
 		t.Error("the applicant page scrolls sideways on a phone-sized screen")
+	}
+	// On the phone, in English: choose the matter, pledge, and review the
+	// document and its exact bytes without sideways scrolling.
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(s.base + "/app/apply?lang=en"),
+		chromedp.WaitVisible(chromedp.CSS(radio)),
+		chromedp.Click(chromedp.CSS(radio)),
+		chromedp.Click(chromedp.CSS("#pick-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`#seal-check[data-ok="true"]`)),
+	}
+	for _, c := range []string{"KNOWS_NOTICE", "MEETS_CONDITIONS", "CAN_PROVIDE_MATERIALS", "INFORMATION_TRUE", "ACCEPTS_VERIFICATION", "BEARS_LIABILITY"} {
+		steps = append(steps, chromedp.Click(chromedp.CSS("#st-"+c)))
+	}
+	steps = append(steps, chromedp.Click(chromedp.CSS("#pledge-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#review-check[data-ok="true"]`)),
+		chromedp.Click(chromedp.CSS("#review-bytes summary")), chromedp.WaitVisible(chromedp.CSS("#review-json")))
+	b.run(app, "review on a phone, in English", steps...)
+	if lang := get(b, app, "English page", chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != "en" {
+		t.Errorf("lang=%q after ?lang=en", lang)
+	}
+	if rv := b.text(app, "#review-card"); !strings.Contains(rv, "Review and sign") || !strings.Contains(rv, "I bear the legal liability of an untrue pledge.") ||
+		!strings.Contains(rv, "Resident identity card") || !strings.Contains(rv, "Not barred from pledging") {
+		t.Errorf("the English review is not in English: %q", rv)
+	}
+	b.shot(app, "apply-review-phone-en")
+	if wide := get(b, app, "page width", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
+		t.Error("the review scrolls sideways on a phone-sized screen")
 	}
 }
 
