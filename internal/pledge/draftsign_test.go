@@ -3,6 +3,7 @@ package pledge_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"strings"
 	"sync"
 	"testing"
@@ -164,4 +165,24 @@ func TestParseDigestHex(t *testing.T) {
 			wantErr(t, err, apperr.Malformed, "FIELD_INVALID")
 		}
 	}
+}
+
+// FuzzParseDigestHex: any string either fails with a Malformed error or is
+// the hex form (either case) of the digest returned.
+func FuzzParseDigestHex(f *testing.F) {
+	for _, s := range []string{"66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0", strings.Repeat("A", 64), "", "0", strings.Repeat("g", 64), strings.Repeat("00", 33)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := pledge.ParseDigestHex(s)
+		if err != nil {
+			if apperr.KindOf(err) != apperr.Malformed {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		if hex.EncodeToString(d[:]) != strings.ToLower(s) {
+			t.Fatalf("%q parsed to %x", s, d)
+		}
+	})
 }
