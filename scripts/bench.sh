@@ -60,6 +60,13 @@ for ((i = 0; i < 100; i++)); do
 done
 redis_ping "$PORT" || { cat "$TMP/redis/redis.log" >&2 || true; die "redis-server did not start"; }
 
+# Redis records every event (e.g. an AOF fsync) slower than 5 ms; the
+# summary below says whether Redis itself added to the latency tail.
+redis-cli -p "$PORT" CONFIG SET latency-monitor-threshold 5 >/dev/null || true
+
 log "load before the run: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
-"$TMP/bin/pledgebench" -redis "127.0.0.1:$PORT" -bin "$TMP/bin" -out "$ROOT/var/bench" "$@"
+"$TMP/bin/pledgebench" -redis "127.0.0.1:$PORT" -redis-pid "$(cat "$REDIS_PIDFILE")" -bin "$TMP/bin" -out "$ROOT/var/bench" "$@"
 log "load after the run: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+log "Redis events slower than 5 ms (LATENCY LATEST: event, last at, last ms, max ms):"
+redis-cli -p "$PORT" LATENCY LATEST 2>/dev/null | paste -d' ' - - - - | sed 's/^/    /' || true
+log "Redis fsync: $(redis-cli -p "$PORT" INFO persistence 2>/dev/null | grep -E '^aof_delayed_fsync' | tr -d '\r' || true)"

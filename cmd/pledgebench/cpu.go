@@ -52,3 +52,44 @@ func parseStatCPU(line string) (time.Duration, error) {
 	}
 	return time.Duration(u+s) * time.Second / clockTicks, nil
 }
+
+// runQueueWait returns how long the threads of process pid have waited,
+// runnable, for a CPU so far: the sum of the second field of
+// /proc/PID/task/*/schedstat (Linux with schedstats; an error elsewhere).
+// Threads that exited are not counted, so only a difference between two
+// readings of a process whose threads live on (a Go server's do) means
+// anything.
+func runQueueWait(pid int) (time.Duration, error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	for _, e := range ents {
+		b, err := os.ReadFile(dir + "/" + e.Name() + "/schedstat")
+		if err != nil {
+			continue // the thread exited meanwhile
+		}
+		d, err := parseSchedstat(string(b))
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
+}
+
+// parseSchedstat reads the run-queue wait (second field, nanoseconds) of a
+// schedstat line "oncpu waiting timeslices".
+func parseSchedstat(line string) (time.Duration, error) {
+	f := strings.Fields(line)
+	if len(f) != 3 {
+		return 0, fmt.Errorf("a schedstat line with %d fields", len(f))
+	}
+	n, err := strconv.ParseUint(f[1], 10, 63)
+	if err != nil {
+		return 0, fmt.Errorf("bad run-queue wait %q", f[1])
+	}
+	return time.Duration(n), nil
+}

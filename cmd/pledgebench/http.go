@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/bench"
@@ -28,15 +32,20 @@ const (
 
 // client is what the HTTP steps need of the running pledged.
 type client struct {
-	s                 *server
-	agencyTok, appTok string
-	agency            string
-	notice            pledge.NoticeRef
-	runID             string
+	s         *server
+	agencyTok string
+	// appToks holds one token per applicant; requests rotate over them.
+	appToks []string
+	agency  string
+	notice  pledge.NoticeRef
+	runID   string
 }
 
-func (c *client) sign(ctx context.Context, key string) (string, error) {
-	out, err := c.s.expect(ctx, http.StatusCreated, http.MethodPost, "/v1/pledges", c.appTok, key,
+// appTok returns the applicant token of request i (rotating).
+func (c *client) appTok(i int) string { return c.appToks[i%len(c.appToks)] }
+
+func (c *client) sign(ctx context.Context, tok, key string) (string, error) {
+	out, err := c.s.expect(ctx, http.StatusCreated, http.MethodPost, "/v1/pledges", tok, key,
 		map[string]any{"notice": c.notice, "channel": "WEB", "way": "EVENT_CERTIFICATE"})
 	if err != nil {
 		return "", err
@@ -48,9 +57,10 @@ func (c *client) sign(ctx context.Context, key string) (string, error) {
 	return made.Pledge.ID, nil
 }
 
-// acceptedPackage signs, accepts and downloads one package.
-func (c *client) acceptedPackage(ctx context.Context, clk clock.Clock, key string) ([]byte, error) {
-	id, err := c.sign(ctx, key)
+// acceptedPackage signs (as the applicant of tok), accepts and downloads
+// one package.
+func (c *client) acceptedPackage(ctx context.Context, clk clock.Clock, tok, key string) ([]byte, error) {
+	id, err := c.sign(ctx, tok, key)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +68,31 @@ func (c *client) acceptedPackage(ctx context.Context, clk clock.Clock, key strin
 		map[string]string{"documentNo": "BENCH-1", "date": clk.Now().Format(time.DateOnly)}); err != nil {
 		return nil, err
 	}
-	return c.s.expect(ctx, http.StatusOK, http.MethodGet, "/v1/pledges/"+id+"/package", c.appTok, "", nil)
+	return c.s.expect(ctx, http.StatusOK, http.MethodGet, "/v1/pledges/"+id+"/package", tok, "", nil)
+}
+
+// packages makes n accepted packages, the i-th signed by applicant i (all
+// counter-sealed with the agency's one seal), four at a time.
+func (c *client) packages(ctx context.Context, clk clock.Clock, n int) ([][]byte, error) {
+	out := make([][]byte, n)
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(4, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = c.acceptedPackage(ctx, clk, c.appTok(i), fmt.Sprintf("hb-%s-pkg-%03d", c.runID, i))
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 func verifyBody(pkg []byte) []byte {
@@ -121,6 +155,19 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 	}
 	maxConc := o.sweep[len(o.sweep)-1]
 	env := serverEnv(listen, o.redis, keys, "pledgebench-"+runID+":")
+	if o.gogc != "" {
+		// The Go runtime of pledged reads GOGC itself; in process it is set
+		// here for the whole benchmark process.
+		env = append(env, "GOGC="+o.gogc)
+		if o.profile != "" {
+			n, err := strconv.Atoi(o.gogc)
+			if err != nil {
+				return fmt.Errorf("-gogc %q: %w", o.gogc, err)
+			}
+			debug.SetGCPercent(n)
+		}
+		r.ServerGOGC = o.gogc
+	}
 	var s *server
 	if o.profile != "" {
 		pr.step("HTTP: serving the application in process on %s (CPU profiles into %s)", listen, o.profile)
@@ -141,7 +188,7 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 		r.ServerCPUNote = "requests per CPU-second of the benchmark process, which served in process (load generator included)"
 	}
 	c := &client{s: s, agency: mat.Agencies[0].Code, runID: runID}
-	if c.agencyTok, c.appTok, err = tokens(ctx, clk, env, c.agency); err != nil {
+	if c.agencyTok, c.appToks, err = tokens(ctx, clk, env, c.agency, benchApplicants(o.packages)); err != nil {
 		return fmt.Errorf("tokens: %w", err)
 	}
 	if _, err := s.expect(ctx, http.StatusCreated, http.MethodPost, "/v1/catalogue/entries", c.agencyTok, "",
@@ -161,15 +208,17 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 	}
 	c.notice = pledge.NoticeRef{ID: pub.Notice.ID, Version: pub.Notice.Version, Digest: pub.Digest}
 
-	pr.step("HTTP: two packages with the same seal and chain; counters around the second verification")
-	pkg1, err := c.acceptedPackage(ctx, clk, "hb-"+runID+"-pkg-1")
+	pr.step("HTTP: %d accepted packages of %d applicants, sealed with the same seal", o.packages, len(c.appToks))
+	pkgs, err := c.packages(ctx, clk, o.packages)
 	if err != nil {
 		return err
 	}
-	pkg2, err := c.acceptedPackage(ctx, clk, "hb-"+runID+"-pkg-2")
-	if err != nil {
-		return err
+	bodies := make([][]byte, len(pkgs))
+	for i, p := range pkgs {
+		bodies[i] = verifyBody(p)
 	}
+	pr.step("HTTP: counters around verifying a second package with the same seal and chain")
+	pkg1, pkg2 := pkgs[0], pkgs[1%len(pkgs)]
 	if err := c.verify(ctx, verifyBody(pkg1)); err != nil {
 		return err
 	}
@@ -195,13 +244,23 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 	pr.step("HTTP: 2nd package: +%.0f seal SM2 (%.0f signer signatures), +%.0f from cache; %.0f status round trips",
 		r.Cache.SealSM2Delta, sigs, r.Cache.SkippedDelta, r.Cache.StatusTripsDelta)
 
-	body := verifyBody(pkg1)
 	sealPath := "/v1/seals/DEV-" + c.agency + "/status"
+	rotated := func(endpoint string) int {
+		switch endpoint {
+		case bench.EndpointVerify:
+			return len(bodies)
+		case bench.EndpointSign:
+			return len(c.appToks)
+		}
+		return 0
+	}
 	endpoints := []struct {
 		name string
 		do   bench.Request
 	}{
-		{bench.EndpointVerify, func(ctx context.Context, _, _ int) error { return c.verify(ctx, body) }},
+		// Each verification takes the next of the distinct packages, so no
+		// per-package cache could flatter the numbers.
+		{bench.EndpointVerify, func(ctx context.Context, _, seq int) error { return c.verify(ctx, bodies[seq%len(bodies)]) }},
 		{bench.EndpointSign, nil},
 		{bench.EndpointStatus, func(ctx context.Context, _, _ int) error {
 			_, err := s.expect(ctx, http.StatusOK, http.MethodGet, sealPath, "", "", nil)
@@ -218,9 +277,11 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 			if ep.name == bench.EndpointSign {
 				do = c.signer(fmt.Sprintf("hb-%s-c%d", runID, conc))
 			}
+			probe := startTail(ctx, s, o.profile != "", o.redisPID)
 			cpu0 := s.cpu()
 			st := bench.Closed(ctx, clk, ep.name, conc, o.step, do)
 			st.SetServerCPU(s.cpu() - cpu0)
+			st.Tail, st.Packages = probe.finish(ctx), rotated(ep.name)
 			r.HTTP = append(r.HTTP, st)
 			pr.step("HTTP %-6s c=%-3d %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d %s", ep.name, conc, st.Throughput, st.Latency.P50Ms, st.Latency.P99Ms, st.Errors, st.FirstError)
 			if ctx.Err() != nil {
@@ -237,11 +298,24 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 		if ep.name == bench.EndpointSign {
 			do = c.signer("hb-" + runID + "-paced")
 		}
+		if err := s.warm(ctx, 4*maxConc); err != nil {
+			return fmt.Errorf("warming the connections: %w", err)
+		}
+		stopTrace, err := startTrace(o.profile, ep.name+"-paced")
+		if err != nil {
+			return err
+		}
+		probe := startTail(ctx, s, o.profile != "", o.redisPID)
 		cpu0 := s.cpu()
 		st := bench.Paced(ctx, clk, ep.name, peak.Throughput/2, o.step, 4*maxConc, do)
 		st.SetServerCPU(s.cpu() - cpu0)
+		st.Tail, st.Packages = probe.finish(ctx), rotated(ep.name)
+		if err := stopTrace(); err != nil {
+			return err
+		}
 		r.HTTP = append(r.HTTP, st)
-		pr.step("HTTP %-6s paced %.1f/s (half of peak) p50 %7.2f ms  p99 %7.2f ms  errors %d %s", ep.name, st.RatePerSec, st.Latency.P50Ms, st.Latency.P99Ms, st.Errors, st.FirstError)
+		pr.step("HTTP %-6s paced %.1f/s (half of peak) p50 %7.2f ms  p99 %7.2f ms  errors %d %s; server GC %v cycles %.1f ms, run queue: server %.0f ms, redis %.0f ms; generator CPU %.2f s, load %s",
+			ep.name, st.RatePerSec, st.Latency.P50Ms, st.Latency.P99Ms, st.Errors, st.FirstError, st.Tail.GCCycles, st.Tail.GCPauseMs, st.Tail.ServerRunQueueMs, st.Tail.RedisRunQueueMs, st.Tail.GeneratorCPUSec, st.Tail.LoadAvg)
 		endpoints[i].do = do
 	}
 	return nil
@@ -268,10 +342,10 @@ func startProfile(dir, name string) (func() error, error) {
 }
 
 // signer returns a Request that signs a new pledge per call (unique
-// idempotency keys under prefix).
+// idempotency keys under prefix), rotating over the applicants.
 func (c *client) signer(prefix string) bench.Request {
 	return func(ctx context.Context, _, seq int) error {
-		_, err := c.sign(ctx, fmt.Sprintf("%s-%08d", prefix, seq))
+		_, err := c.sign(ctx, c.appTok(seq), fmt.Sprintf("%s-%08d", prefix, seq))
 		return err
 	}
 }

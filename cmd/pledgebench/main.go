@@ -43,6 +43,9 @@ type options struct {
 	step, ceiling   time.Duration
 	sweep           []int
 	lookups         int
+	packages        int
+	redisPID        int
+	gogc            string
 	skipHTTP        bool
 	profile         string
 }
@@ -57,13 +60,18 @@ func main() {
 	flag.DurationVar(&o.ceiling, "ceiling", 3*time.Second, "duration of each SM2 ceiling measurement")
 	flag.StringVar(&sweep, "concurrency", "1,2,4,8,16", "concurrency sweep of the HTTP steps")
 	flag.IntVar(&o.lookups, "lookups", 2000, "batch status lookups timed")
+	flag.IntVar(&o.redisPID, "redis-pid", 0, "process ID of the Redis server, to read how long it waited for a CPU in each step (0: not read)")
+	flag.StringVar(&o.gogc, "gogc", "", "GOGC for pledged (the Go runtime's GC target percentage; empty: the runtime default, 100)")
+	flag.IntVar(&o.packages, "packages", 48, "distinct accepted packages (one applicant each, one seal) the verification load rotates over")
 	flag.BoolVar(&o.skipHTTP, "skip-http", false, "measure everything but the HTTP steps")
 	flag.StringVar(&o.profile, "cpuprofile", "", "directory: serve the application in this process and write a CPU profile per HTTP endpoint (for pprof; the numbers of such a run include the load generator)")
 	flag.Parse()
 	var err error
-	if o.sweep, err = parseSweep(sweep); err != nil || o.redis == "" {
-		if err == nil {
+	if o.sweep, err = parseSweep(sweep); err != nil || o.redis == "" || o.packages < 2 || o.packages > 1000 {
+		if err == nil && o.redis == "" {
 			err = errors.New("-redis is required")
+		} else if err == nil {
+			err = errors.New("-packages must be 2 to 1000")
 		}
 		fmt.Fprintln(os.Stderr, "pledgebench:", err)
 		os.Exit(2)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"math"
 	"os"
+	"runtime/metrics"
 	"slices"
 	"testing"
 	"time"
@@ -95,4 +97,76 @@ func FuzzParseStatCPU(f *testing.F) {
 			t.Fatalf("negative CPU time %s", d)
 		}
 	})
+}
+
+// TestBenchApplicants: distinct applicants whose numbers carry the right
+// GB 11643 check character (the first is the standard's own example).
+func TestBenchApplicants(t *testing.T) {
+	as := benchApplicants(64)
+	if as[0].IDNumber != "11010519491231002X" {
+		t.Fatalf("first applicant %s, want the standard's example 11010519491231002X", as[0].IDNumber)
+	}
+	seen := map[string]bool{}
+	for _, a := range as {
+		if len(a.IDNumber) != 18 || seen[a.IDNumber] || seen[a.Name] {
+			t.Fatalf("applicant %+v is not distinct or not 18 characters", a)
+		}
+		seen[a.IDNumber], seen[a.Name] = true, true
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"11010519491231002", "11010519491231002X"},
+		{"44052418800101001", "440524188001010014"}, // the other commonly cited example number
+	} {
+		if got := residentID(tc.in); got != tc.want {
+			t.Errorf("residentID(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestHistQuantile: percentiles of a runtime/metrics histogram delta are
+// the upper bounds of the buckets that hold them.
+func TestHistQuantile(t *testing.T) {
+	inf := math.Inf(1)
+	before := &metrics.Float64Histogram{Buckets: []float64{0, 0.001, 0.01, 0.1, inf}, Counts: []uint64{5, 0, 0, 0}}
+	after := &metrics.Float64Histogram{Buckets: before.Buckets, Counts: []uint64{95, 9, 0, 1}}
+	d := histDelta(before, after)
+	for _, tc := range []struct {
+		q, want float64
+	}{{0.5, 0.001}, {0.9, 0.001}, {0.95, 0.01}, {0.99, 0.01}, {1, 0.1}} {
+		if got := histQuantile(d, tc.q); got != tc.want {
+			t.Errorf("q%.2f = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	if histQuantile(histDelta(before, before), 0.5) != 0 || histQuantile(nil, 0.5) != 0 {
+		t.Error("an empty histogram has a percentile")
+	}
+	if histDelta(before, &metrics.Float64Histogram{Counts: []uint64{1}}) != nil {
+		t.Error("histograms of different shapes were subtracted")
+	}
+	if h := schedHist(); h == nil || len(h.Counts) == 0 {
+		t.Fatal("the runtime exports no scheduling-latency histogram")
+	}
+}
+
+func TestParseSchedstat(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{in: "8312436753 37521415216 78484\n", want: 37521415216},
+		{in: "0 0 0", want: 0},
+		{in: "1 2", bad: true},
+		{in: "1 x 3", bad: true},
+		{in: "1 -2 3", bad: true},
+		{in: "", bad: true},
+	} {
+		got, err := parseSchedstat(tc.in)
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("%q: got %v, %v", tc.in, got, err)
+		}
+	}
+	if _, err := runQueueWait(os.Getpid()); err != nil {
+		t.Skipf("no schedstat on this kernel: %v", err)
+	}
 }

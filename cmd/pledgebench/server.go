@@ -21,6 +21,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/bench"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/config"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
 )
 
 // server is the pledged process the benchmark started.
@@ -231,16 +232,16 @@ func (s *server) expect(ctx context.Context, want int, method, path, token, idem
 	return out, nil
 }
 
-// tokens issues an agency and an applicant token through the same token
-// service pledged uses (same Redis, prefix and keys).
-func tokens(ctx context.Context, clk clock.Clock, env []string, agency string) (agencyTok, applicantTok string, err error) {
+// tokens issues an agency token and one applicant token per applicant
+// through the same token service pledged uses (same Redis, prefix and keys).
+func tokens(ctx context.Context, clk clock.Clock, env []string, agency string, applicants []pledge.Applicant) (agencyTok string, applicantToks []string, err error) {
 	cfg, err := config.Load(nil, env, io.Discard)
 	if err != nil {
-		return "", "", err
+		return "", nil, err
 	}
 	toks, closer, err := app.OpenTokens(cfg, getenvOf(env), clk)
 	if err != nil {
-		return "", "", err
+		return "", nil, err
 	}
 	defer closer.Close()
 	issue := func(req auth.CreateRequest) (string, error) {
@@ -252,11 +253,36 @@ func tokens(ctx context.Context, clk clock.Clock, env []string, agency string) (
 		return iss.Secret, nil
 	}
 	if agencyTok, err = issue(auth.CreateRequest{Role: auth.RoleAgency, Org: agency}); err != nil {
-		return "", "", err
+		return "", nil, err
 	}
-	applicantTok, err = issue(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{
-		Name: benchApplicant().Name, IDType: benchApplicant().IDType, IDNumber: benchApplicant().IDNumber}})
-	return agencyTok, applicantTok, err
+	for _, a := range applicants {
+		tok, err := issue(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: a.Name, IDType: a.IDType, IDNumber: a.IDNumber}})
+		if err != nil {
+			return "", nil, err
+		}
+		applicantToks = append(applicantToks, tok)
+	}
+	return agencyTok, applicantToks, nil
+}
+
+// warm opens n keep-alive connections to the server (n concurrent GET
+// /healthz), so that a paced step with up to n requests in flight does not
+// measure connection set-up in its tail.
+func (s *server) warm(ctx context.Context, n int) error {
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := s.expect(ctx, http.StatusOK, http.MethodGet, "/healthz", "", "", nil)
+			errs <- err
+		}()
+	}
+	var first error
+	for range n {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // metric reads one counter from GET /metrics.

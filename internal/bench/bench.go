@@ -128,6 +128,38 @@ type Step struct {
 	// PerServerCPUSec the successful requests per second of it.
 	ServerCPUSec    float64 `json:"serverCpuSec,omitempty"`
 	PerServerCPUSec float64 `json:"perServerCpuSec,omitempty"`
+	// Packages is how many distinct request bodies the step rotated over
+	// (accepted packages for verification, applicants for signing).
+	Packages int `json:"packages,omitempty"`
+	// Tail holds what the step's latency tail is read against.
+	Tail *Tail `json:"tail,omitempty"`
+}
+
+// Tail is the evidence gathered around one step for its latency tail: who
+// else used the CPU, the server's garbage collections, and (when the
+// server runs in process) how long runnable goroutines waited for a CPU.
+type Tail struct {
+	// GeneratorCPUSec is the CPU time of the benchmark process during the
+	// step (the load generator; the server too when it runs in process).
+	GeneratorCPUSec float64 `json:"generatorCpuSec"`
+	// GCCycles and GCPauseMs are the server's garbage collections during
+	// the step and their summed stop-the-world pauses
+	// (go_gc_duration_seconds).
+	GCCycles  float64 `json:"gcCycles"`
+	GCPauseMs float64 `json:"gcPauseMs"`
+	// SchedP50Ms and SchedP99Ms are percentiles of the scheduling latency
+	// of goroutines (runtime/metrics /sched/latencies:seconds) during the
+	// step; only when the server runs in process.
+	SchedP50Ms float64 `json:"schedP50Ms,omitempty"`
+	SchedP99Ms float64 `json:"schedP99Ms,omitempty"`
+	// ServerRunQueueMs and RedisRunQueueMs are how long the threads of the
+	// server and of redis-server waited, runnable, for a CPU during the
+	// step (/proc/PID/task/*/schedstat; absent when not readable). Divided
+	// by the requests served, they are the CPU queueing each request met.
+	ServerRunQueueMs float64 `json:"serverRunQueueMs,omitempty"`
+	RedisRunQueueMs  float64 `json:"redisRunQueueMs,omitempty"`
+	// LoadAvg is the machine's one-minute load average after the step.
+	LoadAvg string `json:"loadAvg,omitempty"`
 }
 
 // SetServerCPU records the server's CPU time of the step.
@@ -195,6 +227,8 @@ type Result struct {
 	Targets   []Target    `json:"targets"`
 	// ServerCPUNote says whose CPU time ServerCPUSec counts.
 	ServerCPUNote string `json:"serverCpuNote,omitempty"`
+	// ServerGOGC is the GOGC the server ran with (empty: the default).
+	ServerGOGC string `json:"serverGogc,omitempty"`
 }
 
 // Peak returns the closed-loop step of endpoint with the highest
@@ -377,6 +411,25 @@ func (r *Result) PrintTable(w io.Writer) {
 	}
 	if r.ServerCPUNote != "" {
 		fmt.Fprintf(w, "req/CPU-s: %s\n", r.ServerCPUNote)
+	}
+	if r.ServerGOGC != "" {
+		fmt.Fprintf(w, "the server ran with GOGC=%s\n", r.ServerGOGC)
+	}
+	tailHeader := false
+	for _, s := range r.HTTP {
+		t := s.Tail
+		if t == nil || s.Mode != "paced" {
+			continue
+		}
+		if !tailHeader {
+			fmt.Fprintf(w, "\n%-8s %-6s %9s %9s %11s %12s %12s %10s %6s\n", "tail", "mode", "GC count", "GC ms", "run-q ms/req", "redis rq ms", "gen CPU s", "sched p99", "load")
+			tailHeader = true
+		}
+		perReq := 0.0
+		if s.OK > 0 {
+			perReq = t.ServerRunQueueMs / float64(s.OK)
+		}
+		fmt.Fprintf(w, "%-8s %-6s %9.0f %9.1f %11.2f %12.0f %12.2f %10.2f %6s\n", s.Endpoint, s.Mode, t.GCCycles, t.GCPauseMs, perReq, t.RedisRunQueueMs, t.GeneratorCPUSec, t.SchedP99Ms, t.LoadAvg)
 	}
 	if l := r.Lookup; l != nil {
 		fmt.Fprintf(w, "\nbatch status lookup: %d subjects, %d lookups, %.2f round trips each, p50 %.3f ms, p99 %.3f ms\n",
