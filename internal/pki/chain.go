@@ -24,8 +24,10 @@ type TrustStore struct {
 	roots         *smx509.CertPool
 	intermediates *smx509.CertPool
 	anchors       []*smx509.Certificate
-	// links remembers issuer chains already validated (see links.go).
+	// links remembers issuer chains already validated (see links.go);
+	// inter lists the intermediates, which a chain may always use.
 	links *linkCache
+	inter []*smx509.Certificate
 }
 
 // NewTrustStore builds a store from anchors (self-signed or not: every anchor
@@ -38,6 +40,7 @@ func NewTrustStore(anchors, intermediates []*smx509.Certificate) *TrustStore {
 	}
 	for _, c := range intermediates {
 		ts.intermediates.AddCert(c)
+		ts.inter = append(ts.inter, c)
 	}
 	return ts
 }
@@ -62,12 +65,12 @@ func (ts *TrustStore) VerifyAt(cert *smx509.Certificate, extra []*smx509.Certifi
 	if signing && cert.KeyUsage != 0 && cert.KeyUsage&smx509.KeyUsageDigitalSignature == 0 {
 		return nil, fmt.Errorf("%w: digitalSignature missing", ErrKeyUsage)
 	}
-	if chains, ok := ts.links.verify(cert, extra, at); ok {
+	if chains, ok := ts.links.verify(cert, extra, ts.inter, at); ok {
 		return chains, nil
 	}
 	chains, err := ts.verifyFull(cert, extra, at)
 	if err == nil {
-		ts.links.remember(chains[0], extra)
+		ts.links.remember(chains[0], extra, ts.inter)
 	}
 	return chains, err
 }

@@ -83,11 +83,25 @@ func addAlgID(b *cryptobyte.Builder, o asn1.ObjectIdentifier) {
 	})
 }
 
+// SignDetachedCert is SignDetached for a caller that holds the parsed
+// certificate (its Raw is what the SignedData carries).
+func SignDetachedCert(data []byte, cert *smx509.Certificate, signer Signer, signingTime time.Time) ([]byte, error) {
+	return signCMSCert(data, cert, signer, signingTime, false, oidSM2Sign())
+}
+
 func signCMS(data, certDER []byte, signer Signer, at time.Time, attached bool, sigAlg asn1.ObjectIdentifier) ([]byte, error) {
 	cert, err := ParseCertificate(certDER)
 	if err != nil {
 		return nil, err
 	}
+	return signCMSCert(data, cert, signer, at, attached, sigAlg)
+}
+
+func signCMSCert(data []byte, cert *smx509.Certificate, signer Signer, at time.Time, attached bool, sigAlg asn1.ObjectIdentifier) ([]byte, error) {
+	if cert == nil || len(cert.Raw) == 0 {
+		return nil, errors.New("pki: CMS signer certificate missing")
+	}
+	certDER := cert.Raw
 	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
 	if !ok || signer == nil || !pub.Equal(signer.Public()) {
 		return nil, errors.New("pki: CMS signer key does not match the certificate")

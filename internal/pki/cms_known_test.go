@@ -60,3 +60,43 @@ func TestVerifyDetachedKnown(t *testing.T) {
 		})
 	}
 }
+
+// TestSignDetachedCert: signing with a parsed certificate makes what
+// SignDetached makes from its DER; a missing certificate is refused.
+func TestSignDetachedCert(t *testing.T) {
+	ca := newTestCA(t)
+	key, _ := GenerateKey()
+	der, err := Issue(CertRequest{Subject: pkix.Name{CommonName: "Signer"}, PublicKey: key, NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0)}, ca.issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, at := []byte("content"), t0.Add(time.Hour)
+	for _, tc := range []struct {
+		name string
+		sign func() ([]byte, error)
+	}{
+		{"from DER", func() ([]byte, error) { return SignDetached(data, der, NewKeySigner(key), at) }},
+		{"from parsed", func() ([]byte, error) { return SignDetachedCert(data, cert, NewKeySigner(key), at) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sig, err := tc.sign()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := VerifyDetached(sig, data)
+			if err != nil || len(res.Signers) != 1 || !res.Signers[0].Equal(cert) || !res.SigningTimes[0].Equal(at) {
+				t.Fatalf("verify: %v", err)
+			}
+		})
+	}
+	if _, err := SignDetachedCert(data, nil, NewKeySigner(key), at); err == nil {
+		t.Fatal("nil certificate accepted")
+	}
+	if _, err := SignDetachedCert(data, ca.root, NewKeySigner(key), at); err == nil {
+		t.Fatal("key of another certificate accepted")
+	}
+}

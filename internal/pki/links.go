@@ -43,8 +43,9 @@ func (ts *TrustStore) Stats() ChainStats {
 // one-time event certificate always costs its SM2 verification; the
 // applicant CA → root link, the same for every pledge, costs one per CA.
 //
-// A cached chain is only used when the caller offers the same CA
-// certificate (extra), exactly as a full validation needs it, and never for
+// A cached chain is only used when the same CA certificate is available
+// to a full validation too (offered by the caller in extra, or one of the
+// store's intermediates), and never for
 // chains with name or policy constraints, whose checks depend on the leaf:
 // those always take the full path. A use that fails for any reason falls
 // back to the full path, which then chooses the result and the error, so
@@ -81,13 +82,13 @@ func constrained(c *smx509.Certificate) bool {
 
 // remember stores the issuer part of chain (leaf first, anchor last) when
 // it has one worth keeping: at least one link above the leaf, an issuing
-// CA the caller offered in extra, and no constraints.
-func (lc *linkCache) remember(chain, extra []*smx509.Certificate) {
+// CA available to every validation (in extra or own), and no constraints.
+func (lc *linkCache) remember(chain, extra, own []*smx509.Certificate) {
 	if lc == nil || len(chain) < 3 {
 		return
 	}
 	ca := chain[1]
-	if !ca.BasicConstraintsValid || !ca.IsCA || !offered(ca, extra) {
+	if !ca.BasicConstraintsValid || !ca.IsCA || (!offered(ca, extra) && !offered(ca, own)) {
 		return
 	}
 	for _, c := range chain {
@@ -128,35 +129,44 @@ func (lc *linkCache) get(key [32]byte) *linkEntry {
 }
 
 // verify validates leaf at time at through a remembered issuer chain of a
-// CA in extra. ok is false when there is none or it does not fit; the
-// caller then validates in full.
-func (lc *linkCache) verify(leaf *smx509.Certificate, extra []*smx509.Certificate, at time.Time) ([][]*smx509.Certificate, bool) {
+// CA in extra or own (the store's intermediates). ok is false when there is
+// none or it does not fit; the caller then validates in full.
+func (lc *linkCache) verify(leaf *smx509.Certificate, extra, own []*smx509.Certificate, at time.Time) ([][]*smx509.Certificate, bool) {
 	if lc == nil || leaf.IsCA || constrained(leaf) {
 		return nil, false
 	}
-	for _, ca := range extra {
-		if !bytes.Equal(ca.RawSubject, leaf.RawIssuer) {
-			continue
+	for _, list := range [2][]*smx509.Certificate{extra, own} {
+		for _, ca := range list {
+			if chains, ok := lc.through(leaf, ca, at); ok {
+				return chains, true
+			}
 		}
-		e := lc.get(Digest(ca.Raw))
-		if e == nil || !e.fits(leaf, at) {
-			continue
-		}
-		// The leaf's own link, validity and critical extensions, with the
-		// CA as the only root: exactly the leaf's part of a full validation.
-		if _, err := leaf.Verify(smx509.VerifyOptions{
-			Roots:       e.root,
-			CurrentTime: at,
-			KeyUsages:   []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny},
-		}); err != nil {
-			continue
-		}
-		lc.cached.Add(1)
-		lc.skipped.Add(uint64(len(e.tail) - 1))
-		chain := append([]*smx509.Certificate{leaf}, e.tail...)
-		return [][]*smx509.Certificate{chain}, true
 	}
 	return nil, false
+}
+
+// through validates leaf through the remembered chain of ca, if any.
+func (lc *linkCache) through(leaf, ca *smx509.Certificate, at time.Time) ([][]*smx509.Certificate, bool) {
+	if !bytes.Equal(ca.RawSubject, leaf.RawIssuer) {
+		return nil, false
+	}
+	e := lc.get(Digest(ca.Raw))
+	if e == nil || !e.fits(leaf, at) {
+		return nil, false
+	}
+	// The leaf's own link, validity and critical extensions, with the CA as
+	// the only root: exactly the leaf's part of a full validation.
+	if _, err := leaf.Verify(smx509.VerifyOptions{
+		Roots:       e.root,
+		CurrentTime: at,
+		KeyUsages:   []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny},
+	}); err != nil {
+		return nil, false
+	}
+	lc.cached.Add(1)
+	lc.skipped.Add(uint64(len(e.tail) - 1))
+	chain := append([]*smx509.Certificate{leaf}, e.tail...)
+	return [][]*smx509.Certificate{chain}, true
 }
 
 // fits checks what a full validation of leaf through e.tail checks that

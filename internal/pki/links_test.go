@@ -128,3 +128,35 @@ func TestLinkCacheBounded(t *testing.T) {
 		t.Fatalf("cache holds %d (order %d), want 2", n, len(ts.links.order))
 	}
 }
+
+// TestLinkCacheStoreIntermediate: a CA that is one of the store's own
+// intermediates is always available, so its chain is kept and used without
+// the caller offering it; a CA neither offered nor configured is not.
+func TestLinkCacheStoreIntermediate(t *testing.T) {
+	root, _ := issueTest(t, "Own Root", nil, true, -1, t0, t0.AddDate(10, 0, 0))
+	ca, _ := issueTest(t, "Own CA", root, true, 0, t0, t0.AddDate(2, 0, 0))
+	other, _ := issueTest(t, "Other CA", root, true, 0, t0, t0.AddDate(2, 0, 0))
+	at := t0.Add(time.Hour)
+	ts := NewTrustStore([]*smx509.Certificate{root.Cert}, []*smx509.Certificate{ca.Cert})
+	for i := range 3 {
+		_, leaf := issueTest(t, "Event", ca, false, 0, t0, t0.AddDate(1, 0, 0))
+		chains, err := ts.VerifyAt(leaf, nil, at, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(chains[0]) != 3 || !chains[0][1].Equal(ca.Cert) || !chains[0][2].Equal(root.Cert) {
+			t.Fatalf("chain %d: %d certificates", i, len(chains[0]))
+		}
+	}
+	if s := ts.Stats(); s.Full != 1 || s.Cached != 2 || s.LinksSkipped != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+	// Not configured and not offered: refused, whatever the cache holds.
+	_, leaf := issueTest(t, "Event", other, false, 0, t0, t0.AddDate(1, 0, 0))
+	if _, err := ts.VerifyAt(leaf, []*smx509.Certificate{other.Cert}, at, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.VerifyAt(leaf, nil, at, true); !errors.Is(err, ErrNoChain) {
+		t.Fatalf("CA neither offered nor configured: %v", err)
+	}
+}

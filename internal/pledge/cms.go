@@ -31,7 +31,7 @@ type PKICMS struct{}
 
 // SignDetached implements CMS.
 func (PKICMS) SignDetached(content []byte, cert *smx509.Certificate, key *sm2.PrivateKey, at time.Time) ([]byte, error) {
-	return pki.SignDetached(content, cert.Raw, pki.NewKeySigner(key), at)
+	return pki.SignDetachedCert(content, cert, pki.NewKeySigner(key), at)
 }
 
 // errCMSShape marks structural refusals that are not pki's own.
