@@ -13,6 +13,9 @@
 # Extra arguments go to pledgebench, e.g.
 #   scripts/bench.sh -step 3s -concurrency 1,4,16
 #   scripts/bench.sh -skip-http
+#   scripts/bench.sh -gogc 400          # pledged's GC target (GOGC)
+# BENCH_APPENDFSYNC=everysec runs Redis with that fsync policy instead of the
+# shipped "always", to see what the fsync of each write costs the tail.
 set -euo pipefail
 SCRIPT_NAME="make bench"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,9 +54,11 @@ log "building pledged, pledgectl and pledgebench"
 mkdir -p "$TMP/bin" "$TMP/redis"
 go build -o "$TMP/bin/" ./cmd/pledged ./cmd/pledgectl ./cmd/pledgebench || die "the build failed (see the compiler messages above)"
 
-log "starting Redis on 127.0.0.1:$PORT (scripts/redis.conf: AOF, appendfsync always; data in $TMP)"
+FSYNC=${BENCH_APPENDFSYNC:-always}
+case "$FSYNC" in always | everysec | no) ;; *) die "BENCH_APPENDFSYNC must be always, everysec or no" ;; esac
+log "starting Redis on 127.0.0.1:$PORT (scripts/redis.conf: AOF, appendfsync $FSYNC; data in $TMP)"
 redis-server "$ROOT/scripts/redis.conf" --port "$PORT" --dir "$TMP/redis" --daemonize yes \
-	--pidfile "$REDIS_PIDFILE" --logfile "$TMP/redis/redis.log" >/dev/null
+	--appendfsync "$FSYNC" --pidfile "$REDIS_PIDFILE" --logfile "$TMP/redis/redis.log" >/dev/null
 for ((i = 0; i < 100; i++)); do
 	redis_ping "$PORT" && break
 	sleep 0.1

@@ -128,6 +128,9 @@ type Step struct {
 	// PerServerCPUSec the successful requests per second of it.
 	ServerCPUSec    float64 `json:"serverCpuSec,omitempty"`
 	PerServerCPUSec float64 `json:"perServerCpuSec,omitempty"`
+	// StartLateness (paced steps) is how late requests started after their
+	// scheduled time: the generator's share of Latency.
+	StartLateness *Latency `json:"startLateness,omitempty"`
 	// Packages is how many distinct request bodies the step rotated over
 	// (accepted packages for verification, applicants for signing).
 	Packages int `json:"packages,omitempty"`
@@ -422,14 +425,18 @@ func (r *Result) PrintTable(w io.Writer) {
 			continue
 		}
 		if !tailHeader {
-			fmt.Fprintf(w, "\n%-8s %-6s %9s %9s %11s %12s %12s %10s %6s\n", "tail", "mode", "GC count", "GC ms", "run-q ms/req", "redis rq ms", "gen CPU s", "sched p99", "load")
+			fmt.Fprintf(w, "\n%-8s %-6s %9s %9s %12s %12s %10s %10s %10s %6s\n", "tail", "mode", "GC count", "GC ms", "run-q ms/req", "redis rq ms", "gen CPU s", "late p99", "sched p99", "load")
 			tailHeader = true
 		}
 		perReq := 0.0
 		if s.OK > 0 {
 			perReq = t.ServerRunQueueMs / float64(s.OK)
 		}
-		fmt.Fprintf(w, "%-8s %-6s %9.0f %9.1f %11.2f %12.0f %12.2f %10.2f %6s\n", s.Endpoint, s.Mode, t.GCCycles, t.GCPauseMs, perReq, t.RedisRunQueueMs, t.GeneratorCPUSec, t.SchedP99Ms, t.LoadAvg)
+		late := 0.0
+		if s.StartLateness != nil {
+			late = s.StartLateness.P99Ms
+		}
+		fmt.Fprintf(w, "%-8s %-6s %9.0f %9.1f %12.2f %12.0f %10.2f %10.2f %10.2f %6s\n", s.Endpoint, s.Mode, t.GCCycles, t.GCPauseMs, perReq, t.RedisRunQueueMs, t.GeneratorCPUSec, late, t.SchedP99Ms, t.LoadAvg)
 	}
 	if l := r.Lookup; l != nil {
 		fmt.Fprintf(w, "\nbatch status lookup: %d subjects, %d lookups, %.2f round trips each, p50 %.3f ms, p99 %.3f ms\n",

@@ -287,6 +287,18 @@ func TestPaced(t *testing.T) {
 	if calls.Load() != 20 || st.OK != 20 || st.Mode != "paced" || st.RatePerSec != 100 {
 		t.Fatalf("%+v (calls %d)", st, calls.Load())
 	}
+	if st.StartLateness == nil || st.StartLateness.Count != 20 {
+		t.Fatalf("start lateness not recorded: %+v", st.StartLateness)
+	}
+	// One request in flight, each taking 20 ms, offered every 10 ms: the
+	// generator cannot start them on time, and says so.
+	slow := Paced(context.Background(), clock.Real{}, "x", 100, 200*time.Millisecond, 1, func(context.Context, int, int) error {
+		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	if slow.StartLateness == nil || slow.StartLateness.MaxMs < 50 || slow.Latency.MaxMs < slow.StartLateness.MaxMs {
+		t.Fatalf("queued starts not seen: lateness %+v latency %+v", slow.StartLateness, slow.Latency)
+	}
 	if st := Paced(context.Background(), clock.Real{}, "x", 0, time.Second, 4, nil); st.OK != 0 {
 		t.Fatalf("rate 0 ran requests: %+v", st)
 	}

@@ -15,8 +15,18 @@ type Request func(ctx context.Context, worker, seq int) error
 type recorder struct {
 	mu    sync.Mutex
 	lat   []time.Duration
+	late  []time.Duration
 	errs  int
 	first string
+}
+
+// started records how late a paced request started after its scheduled
+// time (the generator's own delay: its pacing loop, the in-flight bound, or
+// a CPU it did not get).
+func (r *recorder) started(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.late = append(r.late, d)
 }
 
 func (r *recorder) add(d time.Duration, err error) {
@@ -38,6 +48,10 @@ func (r *recorder) step(endpoint, mode string, elapsed time.Duration) Step {
 		s.Throughput = round(float64(len(r.lat)) / elapsed.Seconds())
 	}
 	s.Latency = Summarize(r.lat)
+	if len(r.late) > 0 {
+		l := Summarize(r.late)
+		s.StartLateness = &l
+	}
 	return s
 }
 
@@ -76,7 +90,9 @@ func Closed(ctx context.Context, clk clock.Clock, endpoint string, conc int, d t
 // Paced offers rate requests per second for d (open loop: a request is
 // started at its scheduled time whether or not earlier ones answered, up to
 // maxInFlight at once) and measures each from its scheduled start, so
-// queueing shows in the latency.
+// queueing shows in the latency. It also records how late each request
+// started (Step.StartLateness): the part of the latency the generator
+// itself added before the request left.
 func Paced(ctx context.Context, clk clock.Clock, endpoint string, rate float64, d time.Duration, maxInFlight int, do Request) Step {
 	rec := &recorder{}
 	if rate <= 0 {
@@ -105,6 +121,7 @@ func Paced(ctx context.Context, clk clock.Clock, endpoint string, rate float64, 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			rec.started(clk.Now().Sub(at))
 			err := do(ctx, i%maxInFlight, i+1)
 			rec.add(clk.Now().Sub(at), err)
 		}()
