@@ -738,6 +738,19 @@
         loadFindings(f.pledgeId);
       }).catch(fail("finding-msg"));
     });
+    // Evidence files are hashed here (SM3, assets/sm3.js) and never sent:
+    // only their digests go into the finding.
+    $("f-evidence-files").addEventListener("change", function () {
+      var box = $("f-evidence");
+      Array.prototype.forEach.call($("f-evidence-files").files, function (f) {
+        if (f.size > 100 * 1024 * 1024) { say("finding-msg", t("enforce.finding.evidenceTooLarge") + f.name, "err"); return; }
+        f.arrayBuffer().then(function (buf) {
+          var d = PledgeSealSM3.hex(new Uint8Array(buf));
+          var have = box.value.split(/\s+/).filter(Boolean);
+          if (have.indexOf(d) < 0) { have.push(d); box.value = have.join("\n"); }
+        }).catch(fail("finding-msg"));
+      });
+    });
     $("findings-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadFindings($("fs-pledge").value.trim()); });
     function consequences(f) {
       var parts = [t("outcome." + f.outcome)];

@@ -635,6 +635,19 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#f-inspector"), "INS-1"),
 		chromedp.SendKeys(chromedp.CSS("#f-evidence"), evidence),
 	)
+	// An evidence file is hashed in the page; its SM3 joins the typed one.
+	evidenceFile := filepath.Join(t.TempDir(), "现场核查记录.txt")
+	evidenceBody := []byte("2026年11月26日现场核查：拟任负责人存在刑事处罚记录。\n")
+	if err := os.WriteFile(evidenceFile, evidenceBody, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fileSum := pki.Digest(evidenceBody)
+	b.run(enf, "hash an evidence file in the page",
+		chromedp.SetUploadFiles(chromedp.CSS("#f-evidence-files"), []string{evidenceFile}),
+		void(chromedp.Poll[bool](`document.getElementById("f-evidence").value.includes("`+hex.EncodeToString(fileSum[:])+`")`, chromedp.WithPollingTimeout(10*time.Second))))
+	if got := get(b, enf, "evidence list", chromedp.Value(chromedp.CSS("#f-evidence"))); strings.Fields(got)[0] != evidence || len(strings.Fields(got)) != 2 {
+		t.Errorf("evidence list %q: want the typed digest and the file's", got)
+	}
 	b.shot(enf, "enforce-console")
 	b.run(enf, "run a draw over the open tasks",
 		chromedp.SendKeys(chromedp.CSS("#draw-region"), verifytest.Key.Region),
