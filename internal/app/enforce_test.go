@@ -159,3 +159,69 @@ func TestEnforcementOverHTTP(t *testing.T) {
 		t.Fatalf("false-pledge list after the appeal %s", rec.Body)
 	}
 }
+
+// TestWithdrawalBarOverHTTP: a matter whose catalogue entry bars
+// withdrawing applicants (exams) — the applicant signs, withdraws, and the
+// next pledge for the matter is refused with the bar's reason.
+func TestWithdrawalBarOverHTTP(t *testing.T) {
+	a := buildTestApp(t)
+	ag := a.Material.Agencies[0].Code
+	ctx := context.Background()
+	tok := func(req auth.CreateRequest) string {
+		req.TTL = time.Hour
+		iss, err := a.Tokens.Create(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return iss.Secret
+	}
+	agency := tok(auth.CreateRequest{Role: auth.RoleAgency, Org: ag})
+	applicant := tok(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001011234"}})
+	h := a.API.Handler()
+	do := func(method, path, token, key string, body any) *httptest.ResponseRecorder {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req := httptest.NewRequest(method, path, rd)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	must := func(rec *httptest.ResponseRecorder, code int) *httptest.ResponseRecorder {
+		t.Helper()
+		if rec.Code != code {
+			t.Fatalf("status %d, want %d: %s", rec.Code, code, rec.Body)
+		}
+		return rec
+	}
+	entry := verifytest.Entry(time.Now())
+	entry.Owner = ag
+	entry.Withdrawal = pledge.WithdrawalPolicy{BarDays: 180, Scope: pledge.ScopeExam}
+	must(do("POST", "/v1/catalogue/entries", agency, "", map[string]any{"entry": entry}), http.StatusCreated)
+	n := verifytest.Notice()
+	n.Agency = ag
+	var pub struct {
+		Notice pledge.Notice
+		Digest string
+	}
+	_ = json.Unmarshal(must(do("POST", "/v1/notices", agency, "", n), http.StatusCreated).Body.Bytes(), &pub)
+	sign := func(key string) *httptest.ResponseRecorder {
+		return do("POST", "/v1/pledges", applicant, key, map[string]any{"notice": pledge.NoticeRef{ID: pub.Notice.ID, Version: pub.Notice.Version, Digest: pub.Digest},
+			"channel": "WEB", "way": "EVENT_CERTIFICATE"})
+	}
+	var made struct{ Pledge struct{ ID string } }
+	_ = json.Unmarshal(must(sign("withdraw-0000001"), http.StatusCreated).Body.Bytes(), &made)
+	must(do("POST", "/v1/pledges/"+made.Pledge.ID+"/withdraw", applicant, "", map[string]string{"reason": "改走一般程序"}), http.StatusOK)
+	rec := sign("withdraw-0000002")
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "APPLICANT_BARRED") || !strings.Contains(rec.Body.String(), pledge.BarWithdrawnExam) {
+		t.Fatalf("pledge after a withdrawal: %d %s", rec.Code, rec.Body)
+	}
+}

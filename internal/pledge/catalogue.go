@@ -70,6 +70,34 @@ type DisclosurePolicy struct {
 	Days int `json:"days,omitempty"`
 }
 
+// WithdrawalPolicy is a matter's rule on withdrawal (pledge-domain.md
+// "Withdrawal": "May create a scoped bar (exams)"). With BarDays set, a
+// withdrawal bars the applicant's pledges for this matter (Scope MATTER, the
+// default, or EXAM) for that many days from the withdrawal; the bar's
+// reason is BarWithdrawnExam.
+type WithdrawalPolicy struct {
+	BarDays int    `json:"barDays,omitempty"`
+	Scope   string `json:"scope,omitempty"`
+}
+
+// MaxWithdrawalBarDays bounds a withdrawal bar (within MaxBarYears).
+const MaxWithdrawalBarDays = 5 * 365
+
+func (w *WithdrawalPolicy) validate() error {
+	if w.BarDays < 0 || w.BarDays > MaxWithdrawalBarDays {
+		return malformed("WITHDRAWAL_INVALID", "withdrawal.barDays must be between 0 and %d", MaxWithdrawalBarDays)
+	}
+	switch w.Scope {
+	case "", ScopeMatter, ScopeExam:
+	default:
+		return malformed("WITHDRAWAL_INVALID", "withdrawal.scope must be MATTER or EXAM")
+	}
+	if w.BarDays == 0 && w.Scope != "" {
+		return malformed("WITHDRAWAL_INVALID", "withdrawal.scope needs withdrawal.barDays")
+	}
+	return nil
+}
+
 // EntryKey names one certificate demanded for one matter in one region.
 type EntryKey struct {
 	Region      string `json:"region"`
@@ -100,6 +128,9 @@ type Entry struct {
 	ExclusionDetail Text             `json:"exclusionDetail,omitzero"`
 	PostCheck       PostCheckPolicy  `json:"postCheck"`
 	Disclosure      DisclosurePolicy `json:"disclosure"`
+	// Withdrawal says whether withdrawing a pledge of this matter bars the
+	// applicant from pledging for it again for a while (e.g. exams).
+	Withdrawal WithdrawalPolicy `json:"withdrawal,omitzero"`
 
 	// Owner is the agency whose scope the entry is in; RecordedBy and
 	// RecordedAt say who recorded this version and when.
@@ -199,6 +230,9 @@ func (e *Entry) Validate() error {
 	}
 	if e.Disclosure.Publish && e.Disclosure.Days == 0 {
 		return malformed("DISCLOSURE_INVALID", "disclosure.days is required when pledges are published")
+	}
+	if err := e.Withdrawal.validate(); err != nil {
+		return err
 	}
 	return checkText("disclosure.scope", e.Disclosure.Scope, e.Disclosure.Publish, maxShort)
 }

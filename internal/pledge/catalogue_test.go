@@ -38,6 +38,10 @@ func TestEntryValidation(t *testing.T) {
 		}, ""},
 		{"400/sampling above 100%", func(e *pledge.Entry) { e.PostCheck.SamplingPermille = 1001 }, "POSTCHECK_INVALID"},
 		{"400/disclosure over five years", func(e *pledge.Entry) { e.Disclosure.Days = 6 * 365 }, "DISCLOSURE_INVALID"},
+		{"ok/withdrawal bar for an exam", func(e *pledge.Entry) { e.Withdrawal = pledge.WithdrawalPolicy{BarDays: 365, Scope: pledge.ScopeExam} }, ""},
+		{"400/withdrawal bar over five years", func(e *pledge.Entry) { e.Withdrawal.BarDays = pledge.MaxWithdrawalBarDays + 1 }, "WITHDRAWAL_INVALID"},
+		{"400/withdrawal bar scope ALL", func(e *pledge.Entry) { e.Withdrawal = pledge.WithdrawalPolicy{BarDays: 30, Scope: pledge.ScopeAll} }, "WITHDRAWAL_INVALID"},
+		{"400/withdrawal scope without days", func(e *pledge.Entry) { e.Withdrawal.Scope = pledge.ScopeMatter }, "WITHDRAWAL_INVALID"},
 		{"400/cancelled with other modes", func(e *pledge.Entry) {
 			e.Modes = []pledge.Mode{pledge.ModeCancelled, pledge.ModeWrittenPledge}
 		}, "MODE_CANCELLED_ALONE"},

@@ -53,24 +53,35 @@ func (r *PledgeRepo) publicIndexKey(shard int, region, matter string) string {
 	return r.st.key(pledgeShardTag(shard), "pub", region, matter)
 }
 
-// publishUntil returns the end of the publication (Unix ms) a transition
-// starts, or "" when it publishes nothing.
-func (r *PledgeRepo) publishUntil(ctx context.Context, rec pledge.Record, t pledge.Transition) (string, error) {
-	if r.policies == nil || t.Event.To != pledge.StatusAccepted {
-		return "", nil
+// moveOp is the optional write of a transition (see pledgeMoveLua): kind
+// "" (none), "P" (publish: a = until, Unix ms) or "B" (withdrawal bar: a =
+// bar id, b = bar JSON), on key.
+type moveOp struct{ kind, key, a, b string }
+
+// transitionOp returns what a transition writes besides the record, its
+// indexes and its event, from the policy of the catalogue entry the pledge
+// was signed under: a decision may publish the pledge, a withdrawal may bar
+// the applicant (enforce_withdrawal.go).
+func (r *PledgeRepo) transitionOp(ctx context.Context, rec pledge.Record, t pledge.Transition, shard int) (moveOp, error) {
+	if r.policies == nil || (t.Event.To != pledge.StatusAccepted && t.Event.To != pledge.StatusWithdrawn) {
+		return moveOp{}, nil
 	}
 	e, err := r.policies.EntryAt(ctx, rec.Entry, rec.CreatedAt)
 	if apperr.KindOf(err) == apperr.NotFound {
-		return "", nil // no entry in force, no policy that publishes
+		return moveOp{}, nil // no entry in force, no policy
 	}
 	if err != nil {
-		return "", err
+		return moveOp{}, err
+	}
+	if t.Event.To == pledge.StatusWithdrawn {
+		return r.withdrawalOp(rec, e.Withdrawal, t.Event.At, shard)
 	}
 	if !e.Disclosure.Publish || e.Disclosure.Days <= 0 {
-		return "", nil
+		return moveOp{}, nil
 	}
 	days := min(e.Disclosure.Days, MaxPublicationDays)
-	return strconv.FormatInt(t.Event.At.AddDate(0, 0, days).UnixMilli(), 10), nil
+	return moveOp{kind: "P", key: r.publicIndexKey(shard, rec.Entry.Region, rec.Entry.Matter),
+		a: strconv.FormatInt(t.Event.At.AddDate(0, 0, days).UnixMilli(), 10)}, nil
 }
 
 // Published is a publicly listed pledge: its record (document decrypted:

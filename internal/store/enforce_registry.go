@@ -356,9 +356,10 @@ func (r *Registry) DrawIDs(ctx context.Context, limit int64) ([]string, error) {
 }
 
 // CombinedBars is the pledge.BarRepo the pledge service must use: bars put
-// by the bar repository (Base) and the bars enforcement consequences wrote
-// into the registry slot, read together, so a consequence bars the
-// applicant's next pledge.
+// by the bar repository (Base), the bars enforcement consequences wrote
+// into the registry slot and the withdrawal bars in the pledge shards of
+// the registry's store, read together, so a consequence or a withdrawal
+// bars the applicant's next pledge.
 type CombinedBars struct {
 	Base     pledge.BarRepo
 	Registry *Registry
@@ -381,5 +382,9 @@ func (c CombinedBars) BarsFor(ctx context.Context, subject string) ([]pledge.Bar
 	if err != nil {
 		return nil, err
 	}
-	return append(a, b...), nil
+	w, err := c.Registry.st.WithdrawalBars(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(a, b...), w...), nil
 }

@@ -61,34 +61,40 @@ return {0, redis.call('HGET', KEYS[1], 'meta'), redis.call('HGET', KEYS[1], 'doc
 // pledgeMoveLua applies one status transition if the record is still at the
 // revision read and its status is one of the allowed sources, moves the
 // pledge from the agency's index of the status read to the index of the new
-// status, appends the notification event to the shard's outbox and, for a
-// decision of a matter whose policy publishes pledges, lists the pledge
-// publicly until the given time. KEYS[1] record hash; KEYS[2] the agency's
-// index of the status read (the revision check guarantees it is still the
-// status); KEYS[3] the agency's index of the new status; KEYS[4] the
-// shard's outbox stream; KEYS[5] (only when published) the shard's public
-// index of the pledge's region and matter. ARGV[1] revision read; ARGV[2]
-// new meta; ARGV[3] new status; ARGV[4] new agency index member (also the
-// public index member); ARGV[5] outbox event; ARGV[6] published until
-// (Unix ms, "" = not published); ARGV[7..] allowed source statuses.
-// Returns 1 applied, 0 revision moved (retry), -1 status not allowed, -2
-// no record, -3 a key holds a foreign type (nothing written).
+// status, appends the notification event to the shard's outbox and makes
+// one optional write the transition causes: on a decision of a matter whose
+// policy publishes pledges, the public listing ('P'); on a withdrawal of a
+// matter whose policy bars withdrawing applicants, the bar ('B').
+// KEYS[1] record hash; KEYS[2] the agency's index of the status read (the
+// revision check guarantees it is still the status); KEYS[3] the agency's
+// index of the new status; KEYS[4] the shard's outbox stream; KEYS[5]
+// (only with an optional write) the shard's public index of the pledge's
+// region and matter ('P') or the shard's withdrawal bars of the applicant
+// ('B'). ARGV[1] revision read; ARGV[2] new meta; ARGV[3] new status;
+// ARGV[4] new agency index member (also the public index member); ARGV[5]
+// outbox event; ARGV[6] optional write (empty, 'P' or 'B'); ARGV[7], ARGV[8]
+// its values ('P': published until, Unix ms; 'B': bar id, bar JSON);
+// ARGV[9..] allowed source statuses. Returns 1 applied, 0 revision moved
+// (retry), -1 status not allowed, -2 no record, -3 a key holds a foreign
+// type (nothing written).
 const pledgeMoveLua = pledgeTypesLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 if redis.call('HGET', KEYS[1], 'rev') ~= ARGV[1] then return 0 end
 local st = redis.call('HGET', KEYS[1], 'status')
 local ok = false
-for i = 7, #ARGV do if ARGV[i] == st then ok = true end end
+for i = 9, #ARGV do if ARGV[i] == st then ok = true end end
 if not ok then return -1 end
 if not want(KEYS[2], 'zset') or not want(KEYS[3], 'zset') or not want(KEYS[4], 'stream') or
-  (ARGV[6] ~= '' and not want(KEYS[5], 'zset')) then return -3 end
+  (ARGV[6] == 'P' and not want(KEYS[5], 'zset')) or (ARGV[6] == 'B' and not want(KEYS[5], 'hash')) then return -3 end
 local old = redis.call('HGET', KEYS[1], 'ixg')
 if old then redis.call('ZREM', KEYS[2], old) end
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
 redis.call('HSET', KEYS[1], 'meta', ARGV[2], 'status', ARGV[3], 'rev', tostring(tonumber(ARGV[1]) + 1), 'ixg', ARGV[4])
-if ARGV[6] ~= '' then
+if ARGV[6] == 'P' then
   redis.call('ZADD', KEYS[5], 0, ARGV[4])
-  redis.call('HSET', KEYS[1], 'pub', ARGV[6])
+  redis.call('HSET', KEYS[1], 'pub', ARGV[7])
+elseif ARGV[6] == 'B' then
+  redis.call('HSET', KEYS[5], ARGV[7], ARGV[8])
 end
 redis.call('XADD', KEYS[4], '*', 'body', ARGV[5])
 return 1
@@ -321,19 +327,19 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 		if err != nil {
 			return pledge.Record{}, err
 		}
-		until, err := r.publishUntil(ctx, rec, t)
+		shard := pledgeShard(id)
+		op, err := r.transitionOp(ctx, rec, t, shard)
 		if err != nil {
 			return pledge.Record{}, err
 		}
-		args := []any{rev, meta, string(t.Event.To), indexMember(t.Event.At, id), ev, until}
+		args := []any{rev, meta, string(t.Event.To), indexMember(t.Event.At, id), ev, op.kind, op.a, op.b}
 		for _, f := range t.From {
 			args = append(args, string(f))
 		}
-		shard := pledgeShard(id)
 		keys := []string{r.recordKey(id), r.agencyIndexKey(shard, rec.Agency, from), r.agencyIndexKey(shard, rec.Agency, t.Event.To),
 			r.st.pledgeOutboxKey(shard)}
-		if until != "" {
-			keys = append(keys, r.publicIndexKey(shard, rec.Entry.Region, rec.Entry.Matter))
+		if op.kind != "" {
+			keys = append(keys, op.key)
 		}
 		cctx, cancel := r.st.ctx(ctx)
 		n, err := r.move.Run(cctx, r.st.rdb, keys, args...).Int64()
