@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 
@@ -31,6 +32,9 @@ return cur + 1
 type CatalogueRepo struct {
 	st     *Store
 	append *redis.Script
+	// indexed caches that the matter index was found built
+	// (catalogue_list.go), so listings skip the marker read.
+	indexed atomic.Bool
 }
 
 var _ pledge.CatalogueRepo = (*CatalogueRepo)(nil)

@@ -136,23 +136,30 @@ func (r *CatalogueRepo) MattersEntries(ctx context.Context, region string, matte
 }
 
 // ensureIndex runs Reindex once per key space: when the built marker is
-// absent (a store whose catalogue predates the index).
+// absent (a store whose catalogue predates the index). Once the marker is
+// seen, this repository does not read it again.
 func (r *CatalogueRepo) ensureIndex(ctx context.Context) error {
+	if r.indexed.Load() {
+		return nil
+	}
 	c, cancel := r.st.ctx(ctx)
 	n, err := r.st.rdb.Exists(c, r.indexBuiltKey()).Result()
 	cancel()
 	if err != nil {
 		return mapErr(err, "catalogue index not found")
 	}
-	if n == 1 {
-		return nil
+	if n == 0 {
+		if _, err := r.Reindex(ctx); err != nil {
+			return err
+		}
+		c, cancel = r.st.ctx(ctx)
+		defer cancel()
+		if err := r.st.rdb.Set(c, r.indexBuiltKey(), "1", 0).Err(); err != nil {
+			return mapErr(err, "catalogue index not found")
+		}
 	}
-	if _, err := r.Reindex(ctx); err != nil {
-		return err
-	}
-	c, cancel = r.st.ctx(ctx)
-	defer cancel()
-	return mapErr(r.st.rdb.Set(c, r.indexBuiltKey(), "1", 0).Err(), "catalogue index not found")
+	r.indexed.Store(true)
+	return nil
 }
 
 // reindexTimeout bounds a Reindex: it reads the whole key space once.
