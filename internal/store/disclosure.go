@@ -41,9 +41,9 @@ type EntryPolicies interface {
 // years.
 const MaxPublicationDays = 5 * 366
 
-// WithDisclosure replaces where decisions find the disclosure policy of a
+// WithDisclosure replaces where transitions find the policies of a
 // pledge's matter (by default the catalogue in the same store); nil
-// publishes nothing. It returns r.
+// publishes nothing and writes no withdrawal bar. It returns r.
 func (r *PledgeRepo) WithDisclosure(p EntryPolicies) *PledgeRepo {
 	r.policies = p
 	return r

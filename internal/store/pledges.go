@@ -118,7 +118,10 @@ type PledgeRepo struct {
 	st                  *Store
 	pii                 *pii.Protector
 	draft, create, move *redis.Script
-	// policies says which decided pledges are published (disclosure.go).
+	// policies finds the catalogue entry a pledge was signed under: its
+	// disclosure policy says whether a decision publishes the pledge
+	// (disclosure.go), its withdrawal policy whether a withdrawal bars the
+	// applicant (enforce_withdrawal.go).
 	policies EntryPolicies
 }
 
@@ -128,9 +131,9 @@ var (
 )
 
 // NewPledgeRepo returns the pledge repository over s, sealing personal data
-// with p. Decisions publish pledges as the disclosure policy of the
-// catalogue entry kept in s says (see disclosure.go; WithDisclosure
-// replaces the source).
+// with p. Decisions publish pledges and withdrawals bar applicants as the
+// policies of the catalogue entry kept in s say (disclosure.go,
+// enforce_withdrawal.go; WithDisclosure replaces the source).
 func NewPledgeRepo(s *Store, p *pii.Protector) *PledgeRepo {
 	return &PledgeRepo{st: s, pii: p, draft: redis.NewScript(pledgeDraftLua),
 		create: redis.NewScript(pledgeCreateLua), move: redis.NewScript(pledgeMoveLua),
