@@ -183,8 +183,19 @@ func ParseDocument(b []byte) (*Document, error) {
 }
 
 // decodeDocumentExact decodes b as a document and reports whether it
-// re-encodes to exactly b.
+// re-encodes to exactly b: by decodeDocumentFast when it can, else by
+// encoding/json.
 func decodeDocumentExact(b []byte) (*Document, bool) {
+	if d, ok := decodeDocumentFast(b); ok {
+		if again, err := d.Canonical(); err == nil && bytes.Equal(again, b) {
+			return d, true
+		}
+	}
+	return decodeDocumentJSON(b)
+}
+
+// decodeDocumentJSON is decodeDocumentExact by encoding/json.
+func decodeDocumentJSON(b []byte) (*Document, bool) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var d Document
