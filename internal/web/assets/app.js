@@ -265,6 +265,22 @@
     });
   }
 
+  // sealThumb is a small picture of the impression inside a seal's DER
+  // (base64), or a "no picture" note.
+  function sealThumb(b64, esID) {
+    var info = null;
+    try { var b = b64bytes(b64 || ""); info = findSeal(b, tlv(b, 0, b.length), null, 0); } catch (e) { info = null; }
+    var none = el("span", { cls: "hint", text: t("seal.noPicture") });
+    if (!info || !MIME[info.type]) { return none; }
+    var wrap = el("span", { cls: "seal-thumb" });
+    var img = el("img", { src: URL.createObjectURL(new Blob([info.data], { type: MIME[info.type] })), alt: t("seal.picture") + " " + esID, width: "48", height: "48" });
+    function swap() { clear(wrap).appendChild(none); }
+    img.addEventListener("error", swap);
+    img.addEventListener("load", function () { if (img.naturalWidth < 8 || img.naturalHeight < 8) { swap(); } });
+    wrap.appendChild(img);
+    return wrap;
+  }
+
   // --- applicant ------------------------------------------------------------------
   var STATEMENTS = ["KNOWS_NOTICE", "MEETS_CONDITIONS", "CAN_PROVIDE_MATERIALS", "INFORMATION_TRUE", "ACCEPTS_VERIFICATION", "BEARS_LIABILITY"];
 
@@ -670,12 +686,13 @@
         var ids = (r.body && r.body.seals) || [];
         if (!ids.length) { box.appendChild(el("p", { text: t("officer.seals.none") })); return; }
         var tb = el("tbody");
-        box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("seal.esid") }), el("th", { text: t("seal.name") }),
+        box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("seal.picture") }), el("th", { text: t("seal.esid") }), el("th", { text: t("seal.name") }),
           el("th", { text: t("seal.status") }), el("th", { text: t("seal.valid") })])]), tb]));
         ids.forEach(function (id) {
           api("GET", "/v1/seals/" + encodeURIComponent(id)).then(function (s) {
             var x = s.body, code = x.status && x.status.code;
-            tb.appendChild(el("tr", {}, [el("td", { cls: "mono", "data-label": t("seal.esid"), text: x.esId }), el("td", { "data-label": t("seal.name"), text: x.name }),
+            tb.appendChild(el("tr", { "data-esid": x.esId }, [el("td", { "data-label": t("seal.picture") }, [sealThumb(x.seal, x.esId)]),
+              el("td", { cls: "mono", "data-label": t("seal.esid"), text: x.esId }), el("td", { "data-label": t("seal.name"), text: x.name }),
               el("td", { "data-label": t("seal.status") }, [el("span", { cls: "badge " + (code === "ACTIVE" ? "pass" : "fail"), text: t("sealstate." + code) })]),
               el("td", { "data-label": t("seal.valid"), text: (x.validStart || "").slice(0, 10) + " – " + (x.validEnd || "").slice(0, 10) })]));
           }).catch(function () { /* one unreadable seal does not hide the others */ });

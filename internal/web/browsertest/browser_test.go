@@ -563,6 +563,8 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	queued := `#queue tr[data-pledge="` + pledgeID + `"]`
 	b.run(off, "pending queue", chromedp.WaitVisible(chromedp.CSS("#seals table")),
 		void(chromedp.Poll[bool](`!!document.querySelector('`+queued+`') || !document.getElementById("queue-na").hidden`, chromedp.WithPollingTimeout(10*time.Second))))
+	// The agency's seals with their impressions: the drawn one decodes.
+	b.run(off, "seal impressions", void(chromedp.Poll[bool](`(document.querySelector('#seals tr[data-esid="`+pictureSealESID+`"] img') || {}).naturalWidth === 160`, chromedp.WithPollingTimeout(10*time.Second))))
 	if get(b, off, "queue row", chromedp.Evaluate[bool](`!!document.querySelector('`+queued+`')`)) {
 		b.shot(off, "officer-queue")
 		b.run(off, "open from the queue", chromedp.Click(chromedp.CSS(queued+" button")))
