@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -155,6 +156,11 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 	}
 	maxConc := o.sweep[len(o.sweep)-1]
 	env := serverEnv(listen, o.redis, keys, "pledgebench-"+runID+":")
+	if o.genProfile != "" {
+		if err := os.MkdirAll(o.genProfile, 0o755); err != nil {
+			return err
+		}
+	}
 	if o.gogc != "" {
 		// The Go runtime of pledged reads GOGC itself; in process it is set
 		// here for the whole benchmark process.
@@ -269,7 +275,9 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 	}
 	for i, ep := range endpoints {
 		do := ep.do
-		stopProfile, err := startProfile(o.profile, ep.name)
+		// In process the profile holds server and generator; with -genprofile
+		// and pledged as its own process, the generator alone.
+		stopProfile, err := startProfile(cmp.Or(o.profile, o.genProfile), ep.name)
 		if err != nil {
 			return err
 		}

@@ -48,6 +48,7 @@ type options struct {
 	gogc            string
 	skipHTTP        bool
 	profile         string
+	genProfile      string
 }
 
 func main() {
@@ -64,6 +65,7 @@ func main() {
 	flag.StringVar(&o.gogc, "gogc", "", "GOGC for pledged (the Go runtime's GC target percentage; empty: the runtime default, 100)")
 	flag.IntVar(&o.packages, "packages", 48, "distinct accepted packages (one applicant each, one seal) the verification load rotates over")
 	flag.BoolVar(&o.skipHTTP, "skip-http", false, "measure everything but the HTTP steps")
+	flag.StringVar(&o.genProfile, "genprofile", "", "directory: a CPU profile of the load generator (this process) per HTTP endpoint, pledged running as its own process")
 	flag.StringVar(&o.profile, "cpuprofile", "", "directory: serve the application in this process and write a CPU profile per HTTP endpoint (for pprof; the numbers of such a run include the load generator)")
 	flag.Parse()
 	var err error
