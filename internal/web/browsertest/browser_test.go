@@ -713,8 +713,11 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	// On the phone, in English: choose the matter, pledge, and review the
 	// document and its exact bytes without sideways scrolling.
 	steps := []chromedp.Action[chromedp.Void]{
-		chromedp.Navigate(s.base + "/app/apply?lang=en"),
+		chromedp.Navigate(s.base + "/app/apply?region=" + verifytest.Key.Region + "&notice=" + notice.ID),
 		chromedp.WaitVisible(chromedp.CSS(radio)),
+		// The language switch, as a reader uses it: it keeps the query.
+		chromedp.Click(chromedp.CSS("#lang-switch")),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] ` + radio)),
 		chromedp.Click(chromedp.CSS(radio)),
 		chromedp.Click(chromedp.CSS("#pick-submit")),
 		chromedp.WaitVisible(chromedp.CSS(`#seal-check[data-ok="true"]`)),
@@ -726,6 +729,9 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#review-check[data-ok="true"]`)),
 		chromedp.Click(chromedp.CSS("#review-bytes summary")), chromedp.WaitVisible(chromedp.CSS("#review-json")))
 	b.run(app, "review on a phone, in English", steps...)
+	if q := get(b, app, "query", chromedp.Evaluate[string](`location.search`)); !strings.Contains(q, "notice="+notice.ID) || !strings.Contains(q, "lang=en") {
+		t.Errorf("the language switch lost the query: %q", q)
+	}
 	if lang := get(b, app, "English page", chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != "en" {
 		t.Errorf("lang=%q after ?lang=en", lang)
 	}
