@@ -370,7 +370,11 @@
             if (!codes.length) { say("pick-msg", t("apply.pick.noRegions")); return; }
             var pre = region && codes.indexOf(region) >= 0 ? region : (codes.length === 1 ? codes[0] : "");
             if (pre) { sel.value = pre; choose(pre); }
-          }).catch(fail("pick-msg"));
+          }).catch(function (e) {
+            // A server without the listing: the code fields are the way in.
+            if (notAvailable(e)) { $("pick-form").hidden = true; $("by-code").open = true; return; }
+            fail("pick-msg")(e);
+          });
         }
       };
     })();

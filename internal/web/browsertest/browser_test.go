@@ -589,6 +589,15 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#verify-url-form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_PASSED"]`)),
 	)
+	// The QR code's link opened in a browser (a phone scanning it) lands
+	// on the same report.
+	b.run(pub, "open the status link in the browser",
+		chromedp.Navigate(statusURL),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_PASSED"]`)),
+	)
+	if u := get(b, pub, "page", chromedp.Evaluate[string](`location.pathname + location.search`)); u != "/app/verify?id="+pledgeID {
+		t.Errorf("the status link opened %q, want the verification page", u)
+	}
 	report := b.text(pub, "#report")
 	if strings.Contains(report, verifytest.Applicant.IDNumber) || strings.Contains(report, verifytest.Applicant.Name) {
 		t.Errorf("the public report shows personal data: %q", report)
