@@ -55,6 +55,10 @@ func TestPages(t *testing.T) {
 		{"405/post", "POST", "/app/verify", nil, 405, "", "", false},
 		{"200/css", "GET", "/assets/app.css", nil, 200, "", "--pass", false},
 		{"200/js", "GET", "/assets/app.js", nil, 200, "", "use strict", false},
+		{"200/sm3", "GET", "/assets/sm3.js", nil, 200, "", "PledgeSealSM3", false},
+		{"200/apply picker and review", "GET", "/app/apply", nil, 200, "zh-CN", `id="pick-region"`, false},
+		{"200/layout loads sm3 before app", "GET", "/app/", nil, 200, "zh-CN", `<script src="/assets/sm3.js" defer></script>
+<script src="/assets/app.js" defer></script>`, false},
 		{"404/asset", "GET", "/assets/none.js", nil, 404, "", "", false},
 		{"404/asset directory", "GET", "/assets/", nil, 404, "", "", false},
 	}
