@@ -165,6 +165,23 @@ type Tail struct {
 	LoadAvg string `json:"loadAvg,omitempty"`
 }
 
+// tailNote summarises the step's tail evidence per request: how long the
+// server waited for a CPU against how long it computed, its GC, and the
+// generator's start lateness ("" when nothing was gathered).
+func (s Step) tailNote() string {
+	t := s.Tail
+	if t == nil || s.OK == 0 {
+		return ""
+	}
+	n := float64(s.OK)
+	note := fmt.Sprintf("; per request the server computed %.2f ms and waited %.2f ms for a CPU; %.0f GCs (%.1f ms paused)",
+		s.ServerCPUSec*1000/n, t.ServerRunQueueMs/n, t.GCCycles, t.GCPauseMs)
+	if s.StartLateness != nil {
+		note += fmt.Sprintf("; requests started up to %.2f ms late (p99)", s.StartLateness.P99Ms)
+	}
+	return note
+}
+
 // SetServerCPU records the server's CPU time of the step.
 func (s *Step) SetServerCPU(d time.Duration) {
 	if d <= 0 {
@@ -327,12 +344,12 @@ func (r *Result) Evaluate() {
 		switch {
 		case ok && s.Latency.P50Ms > 0 && s.Throughput < 0.9*s.RatePerSec:
 			t := atMost(name, s.Latency.P99Ms/s.Latency.P50Ms, 5,
-				fmt.Sprintf("the server did not keep up with %.1f/s offered (%.1f/s served): p50 %.2f ms, p99 %.2f ms", s.RatePerSec, s.Throughput, s.Latency.P50Ms, s.Latency.P99Ms))
+				fmt.Sprintf("the server did not keep up with %.1f/s offered (%.1f/s served): p50 %.2f ms, p99 %.2f ms", s.RatePerSec, s.Throughput, s.Latency.P50Ms, s.Latency.P99Ms)+s.tailNote())
 			t.Pass = false
 			r.Targets = append(r.Targets, t)
 		case ok && s.Latency.P50Ms > 0:
 			r.Targets = append(r.Targets, atMost(name, s.Latency.P99Ms/s.Latency.P50Ms, 5,
-				fmt.Sprintf("%.1f/s offered: p50 %.2f ms, p99 %.2f ms", s.RatePerSec, s.Latency.P50Ms, s.Latency.P99Ms)))
+				fmt.Sprintf("%.1f/s offered: p50 %.2f ms, p99 %.2f ms", s.RatePerSec, s.Latency.P50Ms, s.Latency.P99Ms)+s.tailNote()))
 		default:
 			r.Targets = append(r.Targets, absent(name, "paced "+ep+" step not available"))
 		}

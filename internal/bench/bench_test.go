@@ -303,3 +303,19 @@ func TestPaced(t *testing.T) {
 		t.Fatalf("rate 0 ran requests: %+v", st)
 	}
 }
+
+// TestTailNote: a paced target's note carries the step's tail evidence per
+// request, and nothing when none was gathered.
+func TestTailNote(t *testing.T) {
+	s := Step{OK: 200, ServerCPUSec: 0.5, Tail: &Tail{ServerRunQueueMs: 1000, GCCycles: 12, GCPauseMs: 30.5},
+		StartLateness: &Latency{P99Ms: 7.25}}
+	want := "; per request the server computed 2.50 ms and waited 5.00 ms for a CPU; 12 GCs (30.5 ms paused); requests started up to 7.25 ms late (p99)"
+	if got := s.tailNote(); got != want {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	for _, s := range []Step{{OK: 10}, {Tail: &Tail{}}} {
+		if got := s.tailNote(); got != "" {
+			t.Fatalf("%+v: note %q without evidence", s, got)
+		}
+	}
+}
