@@ -322,8 +322,8 @@ func httpSteps(ctx context.Context, clk clock.Clock, o options, r *bench.Result,
 			return err
 		}
 		r.HTTP = append(r.HTTP, st)
-		pr.step("HTTP %-6s paced %.1f/s (half of peak) p50 %7.2f ms  p99 %7.2f ms  errors %d %s; server GC %v cycles %.1f ms, run queue: server %.0f ms, redis %.0f ms; generator CPU %.2f s, start late p99 %.2f ms; load %s",
-			ep.name, st.RatePerSec, st.Latency.P50Ms, st.Latency.P99Ms, st.Errors, st.FirstError, st.Tail.GCCycles, st.Tail.GCPauseMs, st.Tail.ServerRunQueueMs, st.Tail.RedisRunQueueMs, st.Tail.GeneratorCPUSec, lateP99(st), st.Tail.LoadAvg)
+		pr.step("HTTP %-6s paced %.1f/s (half of peak) p50 %7.2f ms  p99 %7.2f ms  errors %d %s; server GC %v cycles %.1f ms, run queue: server %.0f ms, redis %.0f ms; generator CPU %.2f s, start late p99 %.2f ms, %d found all slots taken; load %s",
+			ep.name, st.RatePerSec, st.Latency.P50Ms, st.Latency.P99Ms, st.Errors, st.FirstError, st.Tail.GCCycles, st.Tail.GCPauseMs, st.Tail.ServerRunQueueMs, st.Tail.RedisRunQueueMs, st.Tail.GeneratorCPUSec, lateP99(st), st.Saturated, st.Tail.LoadAvg)
 		endpoints[i].do = do
 	}
 	return nil

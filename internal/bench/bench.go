@@ -128,6 +128,10 @@ type Step struct {
 	// PerServerCPUSec the successful requests per second of it.
 	ServerCPUSec    float64 `json:"serverCpuSec,omitempty"`
 	PerServerCPUSec float64 `json:"perServerCpuSec,omitempty"`
+	// Saturated (paced steps) counts the requests that found every one of
+	// the in-flight slots taken at their scheduled time: the server had
+	// fallen behind, and the generator could only follow its pace.
+	Saturated int `json:"saturated,omitempty"`
 	// StartLateness (paced steps) is how late requests started after their
 	// scheduled time: the generator's share of Latency.
 	StartLateness *Latency `json:"startLateness,omitempty"`
@@ -342,9 +346,10 @@ func (r *Result) Evaluate() {
 		name := "p99 / p50 at half of peak (" + ep + ")"
 		s, ok := r.Paced(ep)
 		switch {
-		case ok && s.Latency.P50Ms > 0 && s.Throughput < 0.9*s.RatePerSec:
+		case ok && s.Latency.P50Ms > 0 && (s.Throughput < 0.9*s.RatePerSec || s.Saturated*100 > s.OK+s.Errors):
 			t := atMost(name, s.Latency.P99Ms/s.Latency.P50Ms, 5,
-				fmt.Sprintf("the server did not keep up with %.1f/s offered (%.1f/s served): p50 %.2f ms, p99 %.2f ms", s.RatePerSec, s.Throughput, s.Latency.P50Ms, s.Latency.P99Ms)+s.tailNote())
+				fmt.Sprintf("the server did not keep up with %.1f/s offered (%.1f/s served, %d requests found all %d in-flight slots taken): p50 %.2f ms, p99 %.2f ms",
+					s.RatePerSec, s.Throughput, s.Saturated, s.Concurrency, s.Latency.P50Ms, s.Latency.P99Ms)+s.tailNote())
 			t.Pass = false
 			r.Targets = append(r.Targets, t)
 		case ok && s.Latency.P50Ms > 0:

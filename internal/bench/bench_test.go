@@ -182,6 +182,31 @@ func TestPacedOverloadMisses(t *testing.T) {
 	t.Fatal("no status latency target")
 }
 
+// TestPacedSaturatedMisses: a paced step that served nearly its rate but
+// only because the in-flight slots were full (everything queued, so p50 and
+// p99 are both queueing and their ratio is small) is a MISS; a few
+// saturated requests are not.
+func TestPacedSaturatedMisses(t *testing.T) {
+	for _, tc := range []struct {
+		saturated int
+		pass      bool
+	}{{0, true}, {5, true}, {200, false}} {
+		r := sample()
+		for i := range r.HTTP {
+			if r.HTTP[i].Mode == "paced" && r.HTTP[i].Endpoint == EndpointVerify {
+				r.HTTP[i].Saturated = tc.saturated
+				r.HTTP[i].OK = 1000
+			}
+		}
+		r.Evaluate()
+		for _, tg := range r.Targets {
+			if tg.Name == "p99 / p50 at half of peak (verify)" && (tg.Pass != tc.pass || !tc.pass && !strings.Contains(tg.Note, "in-flight slots taken")) {
+				t.Errorf("%d saturated: %+v", tc.saturated, tg)
+			}
+		}
+	}
+}
+
 func TestJSONRoundTripAndTable(t *testing.T) {
 	r := sample()
 	r.Evaluate()
@@ -296,6 +321,9 @@ func TestPaced(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		return nil
 	})
+	if slow.Saturated == 0 {
+		t.Fatal("requests that found the only slot taken were not counted")
+	}
 	if slow.StartLateness == nil || slow.StartLateness.MaxMs < 50 || slow.Latency.MaxMs < slow.StartLateness.MaxMs {
 		t.Fatalf("queued starts not seen: lateness %+v latency %+v", slow.StartLateness, slow.Latency)
 	}

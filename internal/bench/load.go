@@ -101,6 +101,7 @@ func Paced(ctx context.Context, clk clock.Clock, endpoint string, rate float64, 
 	interval := time.Duration(float64(time.Second) / rate)
 	n := int(d.Seconds() * rate)
 	sem := make(chan struct{}, max(maxInFlight, 1))
+	saturated := 0
 	var wg sync.WaitGroup
 	start := clk.Now()
 	for i := range n {
@@ -116,7 +117,14 @@ func Paced(ctx context.Context, clk clock.Clock, endpoint string, rate float64, 
 		if ctx.Err() != nil {
 			break
 		}
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		default:
+			// Every slot is taken: from here the step is no longer open
+			// loop (the server sets the pace), so it is counted.
+			saturated++
+			sem <- struct{}{}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -128,6 +136,7 @@ func Paced(ctx context.Context, clk clock.Clock, endpoint string, rate float64, 
 	}
 	wg.Wait()
 	s := rec.step(endpoint, "paced", clk.Now().Sub(start))
+	s.Saturated = saturated
 	s.RatePerSec = round(rate)
 	s.Concurrency = maxInFlight
 	return s
