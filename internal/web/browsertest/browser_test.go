@@ -911,3 +911,41 @@ func bytesToInts(b []byte) []int {
 	}
 	return out
 }
+
+// TestReviewExpires: a draft reviewed too long ago is not signed; the page
+// says so, keeps the sign button off, and a fresh review signs.
+func TestReviewExpires(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t, s.base)
+	tab := b.tab()
+	b.signIn(tab, "/app/apply?region="+verifytest.Key.Region+"&matter="+verifytest.Key.Matter, s.tokens[auth.RoleApplicant])
+	steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS(`#seal-check[data-ok="true"]`))}
+	for _, c := range []string{"KNOWS_NOTICE", "MEETS_CONDITIONS", "CAN_PROVIDE_MATERIALS", "INFORMATION_TRUE", "ACCEPTS_VERIFICATION", "BEARS_LIABILITY"} {
+		steps = append(steps, chromedp.Click(chromedp.CSS("#st-"+c)))
+	}
+	review := append(steps, chromedp.Click(chromedp.CSS("#pledge-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#review-check[data-ok="true"]`)))
+	b.run(tab, "review", review...)
+	stale := get(b, tab, "draft", chromedp.Evaluate[string](`JSON.parse(document.getElementById("review-json").textContent).pledgeId`))
+	s.env.Clock.Advance(16 * time.Minute) // past the 15-minute draft expiry
+	b.run(tab, "sign too late", chromedp.Click(chromedp.CSS("#sign-btn")), chromedp.WaitVisible(chromedp.CSS("#sign-msg.err")))
+	if msg := b.text(tab, "#sign-msg"); !strings.Contains(msg, "过期") {
+		t.Errorf("the page says %q, want that the draft expired", msg)
+	}
+	if !get(b, tab, "sign button", chromedp.Evaluate[bool](`document.getElementById("sign-btn").disabled`)) || !b.hidden(tab, "#done-card") {
+		t.Error("after an expired draft the sign button is on, or a pledge is shown")
+	}
+	if _, err := s.env.Pledges.GetPledge(context.Background(), stale); err == nil {
+		t.Fatal("the expired draft was signed")
+	}
+	b.shot(tab, "review-expired")
+	b.run(tab, "review again and sign",
+		chromedp.Click(chromedp.CSS("#back-btn")),
+		chromedp.Click(chromedp.CSS("#pledge-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#review-check[data-ok="true"]`)),
+		chromedp.Click(chromedp.CSS("#sign-btn")),
+		chromedp.WaitVisible(chromedp.CSS(`#done-check[data-same="true"]`)))
+	if id := b.text(tab, "#done-id"); id == stale || !strings.HasPrefix(id, "P") {
+		t.Errorf("signed %q after the expired %q", id, stale)
+	}
+}
