@@ -125,7 +125,8 @@ func pageLimit(c *gin.Context, max int) (int, error) {
 }
 
 type regionItem struct {
-	Region string `json:"region"`
+	Region string       `json:"region"`
+	Name   *pledge.Text `json:"name,omitempty"`
 }
 
 type regionList struct {
@@ -146,7 +147,11 @@ func (s *Server) listRegions(c *gin.Context, _ auth.Principal) error {
 	}
 	out := regionList{Items: make([]regionItem, 0, len(page.Regions)), NextCursor: page.Next}
 	for _, r := range page.Regions {
-		out.Items = append(out.Items, regionItem{Region: r})
+		it := regionItem{Region: r.Code}
+		if r.Name.Zh != "" {
+			it.Name = &r.Name
+		}
+		out.Items = append(out.Items, it)
 	}
 	c.JSON(http.StatusOK, out)
 	return nil

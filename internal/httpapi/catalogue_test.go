@@ -87,7 +87,9 @@ func TestListPledgeableMatters(t *testing.T) {
 		return e
 	}
 	record(verifytest.Entry(now), 0) // M-0001, its notice published below
-	record(entry("110105", "M-0002", now), 0)
+	named := entry("110105", "M-0002", now)
+	named.RegionName = pledge.Text{Zh: "北京市朝阳区", En: "Chaoyang District, Beijing"}
+	record(named, 0)
 	excluded := entry("110105", "M-0003", now)
 	excluded.PledgeEligible, excluded.Modes, excluded.Exclusion = false, []pledge.Mode{pledge.ModeDataSharing}, pledge.ExclusionPublicSafety
 	excluded.PostCheck = pledge.PostCheckPolicy{}
@@ -106,8 +108,9 @@ func TestListPledgeableMatters(t *testing.T) {
 	// Regions.
 	rec = h.do("GET", "/v1/catalogue/regions", auth.RolePublic, nil)
 	wantStatus(t, rec, http.StatusOK)
-	if got := decode[regionList](t, rec); len(got.Items) != 2 || got.Items[0].Region != "110105" || got.Items[1].Region != "310101" || got.NextCursor != "" {
-		t.Fatalf("regions: %s", rec.Body)
+	if got := decode[regionList](t, rec); len(got.Items) != 2 || got.Items[0].Region != "110105" || got.Items[1].Region != "310101" || got.NextCursor != "" ||
+		got.Items[0].Name == nil || got.Items[0].Name.Zh != "北京市朝阳区" || got.Items[1].Name != nil {
+		t.Fatalf("regions (110105 named by an entry, 310101 not): %s", rec.Body)
 	}
 	rec = h.do("GET", "/v1/catalogue/regions?limit=1", auth.RolePublic, nil)
 	if got := decode[regionList](t, rec); len(got.Items) != 1 || got.NextCursor != "110105" {

@@ -115,6 +115,9 @@ type Entry struct {
 	EffectiveFrom time.Time `json:"effectiveFrom"`
 	Retired       bool      `json:"retired,omitempty"`
 
+	// RegionName names the region (e.g. 北京市朝阳区) for the public
+	// listing; optional, the code is shown without it.
+	RegionName      Text             `json:"regionName,omitzero"`
 	MatterName      Text             `json:"matterName"`
 	CertificateName Text             `json:"certificateName"`
 	Proves          Text             `json:"proves"`
@@ -159,6 +162,9 @@ func (e *Entry) Validate() error {
 	}
 	if e.EffectiveFrom.IsZero() {
 		return malformed("FIELD_REQUIRED", "effectiveFrom is required")
+	}
+	if err := checkText("regionName", e.RegionName, false, maxShort); err != nil {
+		return err
 	}
 	if e.Retired {
 		return nil
@@ -448,6 +454,9 @@ func (c *Catalogue) Versions(ctx context.Context, key EntryKey) ([]Entry, error)
 type MatterIndex interface {
 	// Regions returns up to n region codes after the code after ("" = first).
 	Regions(ctx context.Context, after string, n int) ([]string, error)
+	// RegionNames returns the names recorded for regions (those without
+	// one are absent).
+	RegionNames(ctx context.Context, regions []string) (map[string]Text, error)
 	// RegionMatters returns up to n matter codes of region after after.
 	RegionMatters(ctx context.Context, region, after string, n int) ([]string, error)
 	// MattersEntries returns every version of every certificate of each
@@ -482,9 +491,16 @@ type MatterPage struct {
 	Next    string
 }
 
-// RegionPage is one page of region codes.
+// Region is a region of the catalogue: its code and, when an entry named
+// it, its name.
+type Region struct {
+	Code string
+	Name Text
+}
+
+// RegionPage is one page of regions.
 type RegionPage struct {
-	Regions []string
+	Regions []Region
 	Next    string
 }
 
@@ -523,9 +539,17 @@ func (c *Catalogue) Regions(ctx context.Context, cursor string, limit int) (Regi
 	if err != nil {
 		return RegionPage{}, err
 	}
-	p := RegionPage{Regions: codes}
+	var p RegionPage
 	if len(codes) > n {
-		p.Regions, p.Next = codes[:n], codes[n-1]
+		codes, p.Next = codes[:n], codes[n-1]
+	}
+	names, err := idx.RegionNames(ctx, codes)
+	if err != nil {
+		return RegionPage{}, err
+	}
+	p.Regions = make([]Region, len(codes))
+	for i, c := range codes {
+		p.Regions[i] = Region{Code: c, Name: names[c]}
 	}
 	return p, nil
 }

@@ -67,7 +67,7 @@ func (r *CatalogueRepo) AppendEntry(ctx context.Context, e pledge.Entry, expectV
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
 	// The matter index first (catalogue_list.go): it lives in other slots.
-	if err := r.indexMatter(ctx, e.Region, e.Matter); err != nil {
+	if err := r.indexMatter(ctx, e.Region, e.Matter, e.RegionName); err != nil {
 		return pledge.Entry{}, err
 	}
 	n, err := r.append.Run(ctx, r.st.rdb, []string{r.versionsKey(e.EntryKey), r.certsKey(e.Region, e.Matter)},

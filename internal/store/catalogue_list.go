@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 )
 
@@ -18,6 +20,7 @@ import (
 // continues after the last code seen (ZRANGEBYLEX):
 //
 //	{catidx}:regions            region codes
+//	{catidx}:names              region code → name (JSON Text), when entries give one
 //	{catidx:REGION}:matters     the region's matter codes
 //
 // Neither can share the slot of a matter's entries ({cat:REGION:MATTER}),
@@ -37,13 +40,49 @@ func (r *CatalogueRepo) regionMattersKey(region string) string {
 	return r.st.key("catidx:"+region, "matters")
 }
 
-// indexMatter records that region has matter (idempotent).
-func (r *CatalogueRepo) indexMatter(ctx context.Context, region, matter string) error {
+func (r *CatalogueRepo) regionNamesKey() string { return r.st.key("catidx", "names") }
+
+// indexMatter records that region has matter (idempotent), and the
+// region's name when the entry gives one (the last one given wins).
+func (r *CatalogueRepo) indexMatter(ctx context.Context, region, matter string, name pledge.Text) error {
 	pipe := r.st.rdb.Pipeline()
 	pipe.ZAdd(ctx, r.regionMattersKey(region), redis.Z{Member: matter})
 	pipe.ZAdd(ctx, r.regionsKey(), redis.Z{Member: region})
+	if strings.TrimSpace(name.Zh) != "" {
+		body, err := json.Marshal(name)
+		if err != nil {
+			return apperr.Wrap(apperr.Internal, err, "cannot encode a region name")
+		}
+		pipe.HSet(ctx, r.regionNamesKey(), region, body)
+	}
 	_, err := pipe.Exec(ctx)
 	return mapErr(err, "catalogue index not found")
+}
+
+// RegionNames implements pledge.MatterIndex.
+func (r *CatalogueRepo) RegionNames(ctx context.Context, regions []string) (map[string]pledge.Text, error) {
+	out := map[string]pledge.Text{}
+	if len(regions) == 0 {
+		return out, nil
+	}
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	vals, err := r.st.rdb.HMGet(ctx, r.regionNamesKey(), regions...).Result()
+	if err != nil {
+		return nil, mapErr(err, "no region names")
+	}
+	for i, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var t pledge.Text
+		if err := json.Unmarshal([]byte(s), &t); err != nil {
+			return nil, apperr.Wrap(apperr.Internal, err, "a stored region name does not decode")
+		}
+		out[regions[i]] = t
+	}
+	return out, nil
 }
 
 // lexAfter is the ZRANGEBYLEX start after cursor ("" = from the first).

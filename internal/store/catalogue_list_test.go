@@ -25,6 +25,9 @@ func matterIndexConformance(t *testing.T, mk func(*testing.T) plRepos) {
 		t.Helper()
 		e := plEntry(cert, plT0)
 		e.Region, e.Matter = region, matter
+		if region == "110105" && matter == "M-3" {
+			e.RegionName = pledge.Text{Zh: "北京市朝阳区", En: "Chaoyang District, Beijing"}
+		}
 		if _, err := r.cat.AppendEntry(ctx, e, expect); err != nil {
 			t.Fatalf("append %s/%s/%s: %v", region, matter, cert, err)
 		}
@@ -99,6 +102,11 @@ func matterIndexConformance(t *testing.T, mk func(*testing.T) plRepos) {
 		if want := []string{"M-3/C-1/v1", "M-1/C-1/v1 M-1/C-2/v1 M-1/C-2/v2", ""}; !slices.Equal(got, want) {
 			t.Errorf("entries per matter: %q, want %q", got, want)
 		}
+	}
+	// The region name given by an entry is kept; others have none.
+	names, err := r.cat.RegionNames(ctx, []string{"110105", "310101", "999999"})
+	if err != nil || len(names) != 1 || names["110105"].Zh != "北京市朝阳区" || names["110105"].En == "" {
+		t.Fatalf("region names %v (%v)", names, err)
 	}
 	// The conflicting append indexed 110000 (the index is written first).
 	check(t, []string{"110000", "110105", "310101"})

@@ -315,7 +315,7 @@
       function loadRegions(after, pages) {
         return api("GET", "/v1/catalogue/regions?limit=100" + (after ? "&cursor=" + encodeURIComponent(after) : "")).then(function (r) {
           var b = r.body || {};
-          (b.items || []).forEach(function (it) { sel.appendChild(el("option", { value: it.region, text: it.region })); });
+          (b.items || []).forEach(function (it) { sel.appendChild(el("option", { value: it.region, text: it.name ? txt(it.name) + "（" + it.region + "）" : it.region })); });
           if (b.nextCursor && pages < 10) { return loadRegions(b.nextCursor, pages + 1); }
         });
       }

@@ -138,6 +138,13 @@ func newSite(t *testing.T) *site {
 	t.Cleanup(func() { _ = st.Close() })
 	env := verifytest.New(t, st, clk)
 	env.Ready(t)
+	// A second version of the entry names its region, as an agency would;
+	// the notice is then republished against it.
+	named := verifytest.Entry(clk.Now())
+	named.RegionName = pledge.Text{Zh: "北京市朝阳区", En: "Chaoyang District, Beijing"}
+	if _, err := env.Catalogue.Record(context.Background(), pledge.Editor{Agency: verifytest.Agency, Actor: "officer-1"}, named, 1); err != nil {
+		t.Fatal(err)
+	}
 	published := republishWithPicture(t, env, st)
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -419,6 +426,9 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	)
 	if got := get(b, app, "the region chosen", chromedp.Value(chromedp.CSS("#pick-region"))); got != verifytest.Key.Region {
 		t.Errorf("the region picker holds %q, want the only region %s", got, verifytest.Key.Region)
+	}
+	if label := b.text(app, `#pick-region option[value="`+verifytest.Key.Region+`"]`); label != "北京市朝阳区（"+verifytest.Key.Region+"）" {
+		t.Errorf("the region is offered as %q, want its name and code", label)
 	}
 	listed := b.text(app, "#pick-matters")
 	if !strings.Contains(listed, "社会团体成立登记") || !strings.Contains(listed, notice.ID) || !strings.Contains(listed, "无犯罪记录证明") {
