@@ -112,14 +112,14 @@ type noticeRef struct {
 }
 
 // pageLimit reads the limit query parameter (0 when absent).
-func pageLimit(c *gin.Context, max int) (int, error) {
+func pageLimit(c *gin.Context, most int) (int, error) {
 	l := c.Query("limit")
 	if l == "" {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(l)
-	if err != nil || n < 1 || n > max {
-		return 0, apperr.New(apperr.Malformed, "limit must be 1 to %d", max).WithCode("FIELD_INVALID")
+	if err != nil || n < 1 || n > most {
+		return 0, apperr.New(apperr.Malformed, "limit must be 1 to %d", most).WithCode("FIELD_INVALID")
 	}
 	return n, nil
 }
@@ -134,8 +134,8 @@ type regionList struct {
 	NextCursor string       `json:"nextCursor,omitempty"`
 }
 
-// listRegions lists the catalogue's region codes (public), for choosing a
-// region before a matter.
+// listRegions lists the catalogue's regions (public): codes, and names
+// where entries gave them, for choosing a region before a matter.
 func (s *Server) listRegions(c *gin.Context, _ auth.Principal) error {
 	n, err := pageLimit(c, pledge.MaxPageSize)
 	if err != nil {

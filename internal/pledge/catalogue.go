@@ -512,17 +512,18 @@ func (c *Catalogue) matterIndex() (MatterIndex, error) {
 	return idx, nil
 }
 
-func pageLimit(limit, max int) (int, error) {
+func pageLimit(limit, most int) (int, error) {
 	if limit == 0 {
 		return DefaultMatterPage, nil
 	}
-	if limit < 1 || limit > max {
-		return 0, malformed("FIELD_INVALID", "limit must be 1 to %d", max)
+	if limit < 1 || limit > most {
+		return 0, malformed("FIELD_INVALID", "limit must be 1 to %d", most)
 	}
 	return limit, nil
 }
 
-// Regions lists the region codes of the catalogue, in code order.
+// Regions lists the regions of the catalogue (code, and name when an entry
+// gave one), in code order.
 func (c *Catalogue) Regions(ctx context.Context, cursor string, limit int) (RegionPage, error) {
 	idx, err := c.matterIndex()
 	if err != nil {
