@@ -68,6 +68,7 @@ type Verifier struct {
 	sealTrust, signerTrust *pki.TrustStore
 	status                 status.Source
 	cache                  *lru
+	sums                   *sumMemo
 	sm2Performed           atomic.Uint64
 	sm2Skipped             atomic.Uint64
 	chainsBuilt            atomic.Uint64
@@ -80,7 +81,7 @@ func NewVerifier(opts Options) *Verifier {
 	if st == nil {
 		st = opts.SealTrust
 	}
-	return &Verifier{sealTrust: opts.SealTrust, signerTrust: st, status: opts.Status, cache: newLRU(opts.CacheSize)}
+	return &Verifier{sealTrust: opts.SealTrust, signerTrust: st, status: opts.Status, cache: newLRU(opts.CacheSize), sums: newSumMemo(sumMemoSize)}
 }
 
 // Stats returns the counters so far.
@@ -146,7 +147,7 @@ func (v *Verifier) VerifySealBytes(ctx context.Context, der []byte, at time.Time
 func (v *Verifier) VerifySeal(ctx context.Context, s *Seal, at time.Time) outcome.Report {
 	r := outcome.Report{ID: s.Info.ESID, Version: s.Version.String()}
 	maker := v.readCert(s.MakerCert)
-	subjects, idx := statusSubjects(s, &maker, nil)
+	subjects, idx := v.statusSubjects(s, &maker, nil)
 	res, serr := v.lookup(ctx, at, subjects)
 	r.Checks = append(r.Checks, v.sealChecks(s, maker, subjects[0].Digest, at, res, idx, serr)...)
 	r.Finish()
@@ -194,7 +195,7 @@ func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) 
 		r.Add(v.signerSignature(s, signer))
 	}
 	// (3) signer certificate.
-	subjects, idx := statusSubjects(seal, &maker, &signer)
+	subjects, idx := v.statusSubjects(seal, &maker, &signer)
 	res, serr := v.lookup(ctx, at, subjects)
 	r.Add(v.chainCheck(CheckSignerChain, signer, v.signerTrust, at))
 	r.Add(validityCheck(CheckSignerValidity, "signer", signer, at))
@@ -237,7 +238,7 @@ func (v *Verifier) readCert(der []byte) certInfo {
 	if len(der) == 0 {
 		return certInfo{err: errors.New("no certificate")}
 	}
-	key := cacheKey{kind: kindCert, digest: pki.Digest(der)}
+	key := cacheKey{kind: kindCert, digest: v.sums.sum(der)}
 	if c, ok := v.cache.get(key); ok {
 		return c.(certInfo)
 	}
@@ -418,7 +419,7 @@ func (v *Verifier) chainCheck(name string, ci certInfo, store *pki.TrustStore, a
 	if ci.c.Cert == nil {
 		return check(name, outcome.Indeterminate, outcome.NoCertificateChainFound, "the certificate fails strict X.509 parsing (%v): its chain cannot be validated", ci.c.StrictErr)
 	}
-	key := cacheKey{kind: kindChain, digest: pki.Digest(ci.c.Raw), store: store}
+	key := cacheKey{kind: kindChain, digest: v.sums.sum(ci.c.Raw), store: store}
 	var cr chainResult
 	if c, ok := v.cache.get(key); ok {
 		v.chainsSkipped.Add(1)
@@ -499,17 +500,17 @@ func keyUsageCheck(name, who string, ci certInfo) outcome.Check {
 // subjectIndex tells where each subject sits in a status query (-1: absent).
 type subjectIndex struct{ seal, maker, signer int }
 
-func statusSubjects(s *Seal, maker, signer *certInfo) ([]status.Subject, subjectIndex) {
+func (v *Verifier) statusSubjects(s *Seal, maker, signer *certInfo) ([]status.Subject, subjectIndex) {
 	idx := subjectIndex{seal: -1, maker: -1, signer: -1}
-	subs := []status.Subject{{Kind: status.KindSeal, ID: s.Info.ESID, Digest: pki.Digest(s.Raw)}}
+	subs := []status.Subject{{Kind: status.KindSeal, ID: s.Info.ESID, Digest: v.sums.sum(s.Raw)}}
 	idx.seal = 0
 	if maker.err == nil {
 		idx.maker = len(subs)
-		subs = append(subs, status.Subject{Kind: status.KindCertificate, Digest: pki.Digest(maker.c.Raw)})
+		subs = append(subs, status.Subject{Kind: status.KindCertificate, Digest: v.sums.sum(maker.c.Raw)})
 	}
 	if signer != nil && signer.err == nil {
 		idx.signer = len(subs)
-		subs = append(subs, status.Subject{Kind: status.KindCertificate, Digest: pki.Digest(signer.c.Raw)})
+		subs = append(subs, status.Subject{Kind: status.KindCertificate, Digest: v.sums.sum(signer.c.Raw)})
 	}
 	return subs, idx
 }
