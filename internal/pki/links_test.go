@@ -9,10 +9,6 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 )
 
-type linkPKI struct {
-	root, ca, ca2, impostor *Issuer
-}
-
 func issueTest(t *testing.T, name string, iss *Issuer, ca bool, maxPath int, nb, na time.Time) (*Issuer, *smx509.Certificate) {
 	t.Helper()
 	key, err := GenerateKey()

@@ -44,9 +44,3 @@ func (c *noticeCache) put(id string, version int, p PublishedNotice) {
 	}
 	c.m[k] = p
 }
-
-func (c *noticeCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m)
-}
