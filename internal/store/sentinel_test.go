@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,22 +65,25 @@ func TestSentinelFailoverKeepsAcknowledgedChanges(t *testing.T) {
 
 	sc := redis.NewSentinelClient(&redis.Options{Addr: sen.Addr})
 	defer sc.Close()
-	waitFor(t, 15*time.Second, "sentinel sees the replica", func() bool {
+	waitFor(t, 30*time.Second, "sentinel sees the replica", func() bool {
 		reps, err := sc.Replicas(ctx, sentinelMaster).Result()
 		return err == nil && len(reps) == 1
 	})
-	if err := sc.Failover(ctx, sentinelMaster).Err(); err != nil {
-		t.Fatalf("SENTINEL FAILOVER: %v", err)
-	}
+	// Sentinel refuses a failover (NOGOODSLAVE) until it has the replica's
+	// state from its periodic INFO; INPROG means an earlier call took.
+	waitFor(t, 45*time.Second, "Sentinel accepts the failover", func() bool {
+		err := sc.Failover(ctx, sentinelMaster).Err()
+		return err == nil || strings.Contains(err.Error(), "INPROG")
+	})
 	want := strconv.Itoa(replica.Port)
-	waitFor(t, 20*time.Second, "the replica is promoted", func() bool {
+	waitFor(t, 45*time.Second, "the replica is promoted", func() bool {
 		addr, err := sc.GetMasterAddrByName(ctx, sentinelMaster).Result()
 		return err == nil && len(addr) == 2 && addr[1] == want
 	})
 
 	// The same client follows the new master for writes; retry while the
 	// old master is being turned into a replica (READONLY / connection reset).
-	waitFor(t, 20*time.Second, "a change is accepted by the new master", func() bool {
+	waitFor(t, 45*time.Second, "a change is accepted by the new master", func() bool {
 		_, err := reg.Apply(ctx, revoke(subject(before), t0, "京公(2026)新号"))
 		return err == nil
 	})

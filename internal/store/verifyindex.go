@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/redis/go-redis/v9"
@@ -43,18 +44,23 @@ func globEscape(s string) string {
 
 // scanKeys lists the keys matching pattern on every master.
 func (s *Store) scanKeys(ctx context.Context, pattern string) ([]string, error) {
-	var keys []string
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
 	scan := func(ctx context.Context, c redis.Cmdable) error {
 		it := c.Scan(ctx, 0, pattern, 1000).Iterator()
 		for it.Next(ctx) {
+			mu.Lock()
 			keys = append(keys, it.Val())
+			mu.Unlock()
 		}
 		return it.Err()
 	}
 	var err error
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		// Only the master holding the registry slot returns keys; masters are
-		// scanned one after another, so appending needs no lock.
+		// Only the master holding the registry slot returns keys, but
+		// go-redis scans the masters concurrently: appends take the lock.
 		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scan(ctx, c) })
 	} else {
 		err = scan(ctx, s.rdb)

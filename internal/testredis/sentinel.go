@@ -35,8 +35,8 @@ func StartSentinel(t testing.TB, name string, master *Server) *Sentinel {
 	conf := filepath.Join(dir, "sentinel.conf")
 	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\n"+
 		"sentinel monitor %s 127.0.0.1 %d 1\n"+
-		"sentinel down-after-milliseconds %s 1000\n"+
-		"sentinel failover-timeout %s 5000\n"+
+		"sentinel down-after-milliseconds %s 5000\n"+
+		"sentinel failover-timeout %s 10000\n"+
 		"sentinel parallel-syncs %s 1\n",
 		port, dir, filepath.Join(dir, "sentinel.log"), name, master.Port, name, name, name)
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
