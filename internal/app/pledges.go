@@ -16,6 +16,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
+	"github.com/pledgeseal/pledgeseal/internal/sealpicture"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
@@ -91,12 +92,17 @@ func fileDevSeals(m *trust.Material, seals *seal.Registry, log *slog.Logger, clk
 		if end.After(now.AddDate(3, 0, 0)) {
 			end = now.AddDate(3, 0, 0)
 		}
+		picture, err := sealpicture.PNG(devPictureSize)
+		if err != nil {
+			log.Warn("cannot draw the dev seal picture", "err", err.Error())
+			return
+		}
 		_, err = seals.Make(ctx, startupPrincipal(), seal.MakeRequest{
 			Filing: seal.Filing{Agency: ag.Code, Category: seal.CategoryStatutoryName, TypeCode: seal.TypeStatutoryName,
 				DocumentNo: "DEV-" + ag.Code, Note: "development seal filed at start-up"},
 			ESID: devESID(ag.Code), Name: ag.Name, SignerCerts: [][]byte{ag.CertDER},
 			ValidStart: now.Add(-time.Minute), ValidEnd: end,
-			Picture: ses.Picture{Type: "PNG", Data: devPicture(), Width: 40, Height: 40},
+			Picture: ses.Picture{Type: "PNG", Data: picture, Width: 40, Height: 40},
 		})
 		if err != nil && apperr.KindOf(err) != apperr.Conflict {
 			log.Warn("cannot file the dev seal", "agency", ag.Code, "err", err.Error())
@@ -106,13 +112,9 @@ func fileDevSeals(m *trust.Material, seals *seal.Registry, log *slog.Logger, clk
 	}
 }
 
-// devPicture is a 1×1 transparent PNG.
-func devPicture() []byte {
-	return []byte{0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00,
-		0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00,
-		0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82}
-}
+// devPictureSize is the edge in pixels of the dev seals' impression
+// (printed at 40 mm).
+const devPictureSize = 240
 
 // registrySealer seals with the agency's newest seal in the registry that
 // lists the agency's signing certificate and is ACTIVE now; it reads the

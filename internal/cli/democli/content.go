@@ -31,13 +31,14 @@ func Items(from time.Time) []Item {
 	guideline := tx("《国务院办公厅关于全面推行证明事项和涉企经营许可事项告知承诺制的指导意见》（国办发〔2020〕42号）",
 		"General Office of the State Council, Guiding Opinions on the notice-and-pledge system (Guo Ban Fa [2020] No. 42)")
 
+	regionName := tx("北京市朝阳区", "Chaoyang District, Beijing")
 	scj := pledge.EntryKey{Region: Region, Matter: "SCJG-GTGSH-SLDJ", Certificate: "ZSSYZM"}
 	mz := pledge.EntryKey{Region: Region, Matter: "MZ-SHTT-CLDJ", Certificate: "FZR-WFZJL"}
 	return []Item{
 		{
 			Agency: "110105-SCJGJ",
 			Entry: pledge.Entry{
-				EntryKey: scj, EffectiveFrom: from,
+				EntryKey: scj, EffectiveFrom: from, RegionName: regionName,
 				MatterName:      tx("个体工商户设立登记", "Registration of an individual business"),
 				CertificateName: tx("住所（经营场所）使用证明", "Proof of the right to use the business premises"),
 				Proves:          tx("申请人有权使用所申报的经营场所", "The applicant may lawfully use the declared premises"),
@@ -86,7 +87,7 @@ func Items(from time.Time) []Item {
 		{
 			Agency: "110105-MZJ",
 			Entry: pledge.Entry{
-				EntryKey: mz, EffectiveFrom: from,
+				EntryKey: mz, EffectiveFrom: from, RegionName: regionName,
 				MatterName:      tx("社会团体成立登记", "Registration of a social organisation"),
 				CertificateName: tx("拟任负责人无犯罪记录证明", "Certificate of no criminal record of the proposed person in charge"),
 				Proves:          tx("拟任负责人未受过剥夺政治权利的刑事处罚", "The proposed person in charge has not been deprived of political rights"),

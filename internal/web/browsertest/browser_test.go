@@ -8,12 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
 	"image/png"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"os"
@@ -35,6 +32,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
+	"github.com/pledgeseal/pledgeseal/internal/sealpicture"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
@@ -53,46 +51,14 @@ type site struct {
 	published pledge.PublishedNotice
 }
 
-// sealPicture draws a seal impression: a red ring around a five-pointed
-// star on a transparent background, size×size pixels, as a PNG.
+// sealPicture is a drawn seal impression, size pixels square.
 func sealPicture(t *testing.T, size int) []byte {
 	t.Helper()
-	img := image.NewNRGBA(image.Rect(0, 0, size, size))
-	red := color.NRGBA{R: 0xd4, A: 0xff}
-	c := float64(size) / 2
-	// The star: ten vertices alternating between the outer and inner radius.
-	var xs, ys [10]float64
-	for i := range xs {
-		r := c * 0.5
-		if i%2 == 1 {
-			r = c * 0.2
-		}
-		a := -math.Pi/2 + float64(i)*math.Pi/5
-		xs[i], ys[i] = c+r*math.Cos(a), c+r*math.Sin(a)
-	}
-	inStar := func(x, y float64) bool {
-		in := false
-		for i, j := 0, len(xs)-1; i < len(xs); j, i = i, i+1 {
-			if (ys[i] > y) != (ys[j] > y) && x < (xs[j]-xs[i])*(y-ys[i])/(ys[j]-ys[i])+xs[i] {
-				in = !in
-			}
-		}
-		return in
-	}
-	for y := 0; y < size; y++ {
-		for x := 0; x < size; x++ {
-			fx, fy := float64(x)+.5, float64(y)+.5
-			d := math.Hypot(fx-c, fy-c)
-			if d >= c*0.84 && d <= c*0.96 || inStar(fx, fy) {
-				img.SetNRGBA(x, y, red)
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	b, err := sealpicture.PNG(size)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return b
 }
 
 // pictureSealESID is the seal the notice is republished under.
