@@ -19,13 +19,27 @@ type validator interface{ Validate() error }
 // fields, trailing data, wrong media types and oversized bodies, then runs
 // dst.Validate when it has one.
 func decodeJSON(c *gin.Context, dst any) error {
+	if err := checkJSONMediaType(c); err != nil {
+		return err
+	}
+	return decodeJSONFrom(c.Request.Body, dst)
+}
+
+// checkJSONMediaType refuses a Content-Type other than JSON (none is taken
+// as JSON).
+func checkJSONMediaType(c *gin.Context) error {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && mt != "application/problem+json") {
 			return apperr.New(apperr.Unsupported, "send the body as application/json")
 		}
 	}
-	dec := json.NewDecoder(c.Request.Body)
+	return nil
+}
+
+// decodeJSONFrom is decodeJSON's decoding, from any reader.
+func decodeJSONFrom(r io.Reader, dst any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)

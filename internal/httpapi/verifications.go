@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,8 +75,8 @@ func worst(rs []verify.Report) outcome.Indication {
 // report and the worst indication). A package that does not parse is a
 // TOTAL_FAILED / FORMAT_FAILURE report, not a 400: the request was valid.
 func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
-	var req verifyRequest
-	if err := decodeJSON(c, &req); err != nil {
+	req, err := readVerifyRequest(c)
+	if err != nil {
 		return err
 	}
 	v, viewer := s.deps.Pledges.Verifier, viewerOf(p)
@@ -93,6 +95,62 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 	c.JSON(http.StatusOK, batchView{Indication: worst(rs), Reports: rs})
 	return nil
 }
+
+// readVerifyRequest reads the body of POST /v1/verifications. The common
+// request, {"package": PACKAGE} alone, is cut out of the body without
+// decoding: PACKAGE is handed to the verifier as the same bytes the
+// decoder's json.RawMessage would hold, once it is known to be exactly one
+// JSON value (json.Valid; the package parser then reads it strictly). Any
+// other body (a batch, extra members, odd spacing inside the envelope's
+// key, invalid JSON) goes through decodeJSON's rules and errors.
+func readVerifyRequest(c *gin.Context) (verifyRequest, error) {
+	var req verifyRequest
+	if err := checkJSONMediaType(c); err != nil {
+		return req, err
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return req, jsonError(err)
+	}
+	if pkg, ok := singlePackage(body); ok {
+		req.Package = pkg
+		return req, req.Validate()
+	}
+	if err := decodeJSONFrom(bytes.NewReader(body), &req); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// singlePackage returns PACKAGE when body is {"package": PACKAGE} (JSON
+// whitespace allowed around the tokens) and PACKAGE is one JSON object.
+func singlePackage(body []byte) ([]byte, bool) {
+	rest := bytes.TrimLeft(body, jsonSpace)
+	rest, ok := bytes.CutPrefix(rest, []byte("{"))
+	if !ok {
+		return nil, false
+	}
+	rest, ok = bytes.CutPrefix(bytes.TrimLeft(rest, jsonSpace), []byte(`"package"`))
+	if !ok {
+		return nil, false
+	}
+	rest, ok = bytes.CutPrefix(bytes.TrimLeft(rest, jsonSpace), []byte(":"))
+	if !ok {
+		return nil, false
+	}
+	rest, ok = bytes.CutSuffix(bytes.TrimRight(rest, jsonSpace), []byte("}"))
+	if !ok {
+		return nil, false
+	}
+	pkg := bytes.Trim(rest, jsonSpace)
+	if len(pkg) < 2 || pkg[0] != '{' || !json.Valid(pkg) {
+		return nil, false
+	}
+	return pkg, true
+}
+
+// jsonSpace is the whitespace RFC 8259 allows between tokens.
+const jsonSpace = " \t\r\n"
 
 // pledgeVerification verifies the current package of a stored pledge: the
 // status link of every package and QR code. Anyone may ask; personal data
