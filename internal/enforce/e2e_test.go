@@ -95,9 +95,10 @@ func TestEndToEndFalsePledge(t *testing.T) {
 	// → the verifier: TOTAL_FAILED / PLEDGE_FALSE, valid at signing time untouched
 	r := env.Verifier.Verify(ctx, pkg, verify.Public())
 	if r.Indication != outcome.TotalFailed || r.SubIndication != outcome.PledgeFalse ||
-		r.ValidAtSigning.Indication != outcome.TotalPassed || r.StatusNow.Indication != outcome.TotalFailed {
-		t.Fatalf("after the finding: %s/%s, at signing %s/%s, now %s/%s", r.Indication, r.SubIndication,
-			r.ValidAtSigning.Indication, r.ValidAtSigning.SubIndication, r.StatusNow.Indication, r.StatusNow.SubIndication)
+		r.ValidAtSigning.Indication != outcome.TotalPassed || r.StatusNow.Indication != outcome.TotalFailed ||
+		r.StatusNow.State != status.False {
+		t.Fatalf("after the finding: %s/%s, at signing %s/%s, now %s/%s (state %s)", r.Indication, r.SubIndication,
+			r.ValidAtSigning.Indication, r.ValidAtSigning.SubIndication, r.StatusNow.Indication, r.StatusNow.SubIndication, r.StatusNow.State)
 	}
 	// → the public list of false pledges, masked
 	list, err := esvc.FalsePledges(ctx, 10)

@@ -105,8 +105,10 @@ type AtSigning struct {
 type Now struct {
 	Indication    outcome.Indication    `json:"indication"`
 	SubIndication outcome.SubIndication `json:"subIndication"`
-	// State is the pledge's workflow state now (SIGNED, ACTIVE, WITHDRAWN,
-	// RETURNED, FALSE, NOT_FULFILLED, REVOKED, UNKNOWN), empty when not read.
+	// State is the pledge's state now: its workflow state (SIGNED, ACTIVE,
+	// WITHDRAWN, RETURNED, UNKNOWN) unless the registry records a finding or
+	// revocation of it (FALSE, NOT_FULFILLED, REVOKED), which wins; empty
+	// when not read.
 	State  status.Code `json:"state,omitempty"`
 	Checks []Check     `json:"checks"`
 }

@@ -92,6 +92,11 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		b.add(ScopeNow, CheckFindings, outcome.Indeterminate, outcome.TryLater, "enforcement findings and revocations %s", tryLater)
 	} else {
 		findingsNow(b, r.Now)
+		// A finding or revocation in the registry outranks the workflow
+		// state (an accepted pledge found false is FALSE, not ACTIVE).
+		if c := orUnknown(r.Now.Code); c != status.Active && c != status.Unknown {
+			b.r.StatusNow.State = c
+		}
 	}
 	if sig != nil {
 		if r, ok := regState(idxSeal); !ok {
