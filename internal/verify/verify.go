@@ -118,7 +118,7 @@ func New(opts Options) (*Verifier, error) {
 		stats := v.ses.Stats
 		cs := []prometheus.Collector{v.verifies, v.trips, v.batches, v.lookups,
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "pledgeseal_verification_sm2_skipped_total", Help: "Seal-maker SM2 verifications answered from the cache.",
+				Name: "pledgeseal_verification_sm2_skipped_total", Help: "SM2 verifications answered from the cache (seal-maker signatures; the notice seal's signer signature, the same bytes in every package of a notice).",
 			}, func() float64 { return float64(stats().SM2Skipped) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "pledgeseal_verification_sm2_performed_total", Help: "SM2 verifications run for seals (maker and signer).",
@@ -229,7 +229,10 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 	} else {
 		b.add(ScopeSigning, CheckNoticeBinding, outcome.Passed, "", "the notice %s version %d is the one the pledge binds (SM3 %s) and its seal covers it", doc.Notice.ID, doc.Notice.Version, doc.Notice.Digest)
 	}
-	nrep := v.ses.VerifySignatureBytes(ctx, p.NoticeSES, ses.Input{ID: "notice", Data: p.NoticeBytes, HasData: true})
+	// The notice seal is the same bytes in every package of the notice:
+	// Shared keeps its parse and signer-signature result by the SM3 of the
+	// whole signature (the data hash, time and status are checked each time).
+	nrep := v.ses.VerifySignatureBytes(ctx, p.NoticeSES, ses.Input{ID: "notice", Data: p.NoticeBytes, HasData: true, Shared: true})
 	sesCheck(b, CheckNoticeSeal, "the notice seal", nrep, noticeHash)
 
 	// The agency's counter-seal.
