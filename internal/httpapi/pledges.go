@@ -165,13 +165,30 @@ func idempotencyKey(c *gin.Context) (string, error) {
 	return k, nil
 }
 
-func (s *Server) createPledge(c *gin.Context, p auth.Principal) error {
+// applicantRequest is the preamble of the applicant's write routes: the
+// applicant from the token (never from the body) and the decoded body.
+func applicantRequest[T any](c *gin.Context, p auth.Principal) (pledge.Applicant, T, error) {
+	var req T
 	a, err := applicantOf(p)
 	if err != nil {
-		return err
+		return a, req, err
 	}
-	var req createPledgeRequest
-	if err := decodeJSON(c, &req); err != nil {
+	return a, req, decodeJSON(c, &req)
+}
+
+// writeSigned answers a signing route: 201 with the new pledge, or 200
+// with the earlier one on a repeat.
+func (s *Server) writeSigned(c *gin.Context, rec pledge.Record, created bool) {
+	code := http.StatusCreated
+	if !created {
+		code = http.StatusOK
+	}
+	c.JSON(code, gin.H{"pledge": s.viewPledge(rec)})
+}
+
+func (s *Server) createPledge(c *gin.Context, p auth.Principal) error {
+	a, req, err := applicantRequest[createPledgeRequest](c, p)
+	if err != nil {
 		return err
 	}
 	key, err := idempotencyKey(c)
@@ -185,11 +202,7 @@ func (s *Server) createPledge(c *gin.Context, p auth.Principal) error {
 		if err != nil {
 			return err
 		}
-		code := http.StatusCreated
-		if !created {
-			code = http.StatusOK
-		}
-		c.JSON(code, gin.H{"pledge": s.viewPledge(rec)})
+		s.writeSigned(c, rec, created)
 		return nil
 	}
 	prep, err := svc.Prepare(c, a, sr)
@@ -211,12 +224,8 @@ type signatureRequest struct {
 }
 
 func (s *Server) submitSignature(c *gin.Context, p auth.Principal) error {
-	a, err := applicantOf(p)
+	a, req, err := applicantRequest[signatureRequest](c, p)
 	if err != nil {
-		return err
-	}
-	var req signatureRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	cms, err := base64.StdEncoding.Strict().DecodeString(req.CMS)
@@ -227,11 +236,7 @@ func (s *Server) submitSignature(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
-	code := http.StatusCreated
-	if !created {
-		code = http.StatusOK
-	}
-	c.JSON(code, gin.H{"pledge": s.viewPledge(rec)})
+	s.writeSigned(c, rec, created)
 	return nil
 }
 
@@ -245,12 +250,8 @@ type eventSignatureRequest struct {
 // event certificate, only if the digest the applicant reviewed is the
 // draft's (way a, in two steps: review, then sign).
 func (s *Server) signDraftWithEventCertificate(c *gin.Context, p auth.Principal) error {
-	a, err := applicantOf(p)
+	a, req, err := applicantRequest[eventSignatureRequest](c, p)
 	if err != nil {
-		return err
-	}
-	var req eventSignatureRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	digest, err := pledge.ParseDigestHex(req.Digest)
@@ -261,11 +262,7 @@ func (s *Server) signDraftWithEventCertificate(c *gin.Context, p auth.Principal)
 	if err != nil {
 		return err
 	}
-	code := http.StatusCreated
-	if !created {
-		code = http.StatusOK
-	}
-	c.JSON(code, gin.H{"pledge": s.viewPledge(rec)})
+	s.writeSigned(c, rec, created)
 	return nil
 }
 
@@ -322,12 +319,8 @@ type reasonRequest struct {
 }
 
 func (s *Server) withdrawPledge(c *gin.Context, p auth.Principal) error {
-	a, err := applicantOf(p)
+	a, req, err := applicantRequest[reasonRequest](c, p)
 	if err != nil {
-		return err
-	}
-	var req reasonRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	r, err := s.deps.Pledges.Service.Withdraw(c, a, c.Param("id"), req.Reason)

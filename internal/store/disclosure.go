@@ -1,14 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
@@ -115,48 +111,12 @@ func (r *PledgeRepo) ListPublished(ctx context.Context, region, matter, cursor s
 			return PublishedPage{}, apperr.New(apperr.Malformed, "%s must be a catalogue code", c.what).WithCode("FIELD_INVALID")
 		}
 	}
-	after, err := decodeCursor(cursor)
+	ids, recs, next, err := r.newestAcrossShards(ctx, cursor, limit,
+		func(sh int) string { return r.publicIndexKey(sh, region, matter) }, "meta", "doc", "status", "pub")
 	if err != nil {
 		return PublishedPage{}, err
 	}
-	start := "+"
-	if after != "" {
-		start = "(" + after
-	}
-	ctx, cancel := r.st.ctx(ctx)
-	defer cancel()
-	pipe := r.st.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, PledgeShards)
-	for sh := range PledgeShards {
-		cmds[sh] = pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: r.publicIndexKey(sh, region, matter), Start: start, Stop: "-",
-			ByLex: true, Rev: true, Count: int64(limit) + 1})
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return PublishedPage{}, mapErr(err, "no such listing")
-	}
-	var members []string
-	for _, c := range cmds {
-		members = append(members, c.Val()...)
-	}
-	slices.SortFunc(members, func(a, b string) int { return cmp.Compare(b, a) })
-	page := PublishedPage{Entries: []Published{}}
-	if len(members) > limit {
-		members = members[:limit]
-		page.Next = encodeCursor(members[limit-1])
-	}
-	if len(members) == 0 {
-		return page, nil
-	}
-	ids := make([]string, len(members))
-	recs := make([]*redis.SliceCmd, len(members))
-	pipe = r.st.rdb.Pipeline()
-	for i, m := range members {
-		_, ids[i], _ = strings.Cut(m, ":")
-		recs[i] = pipe.HMGet(ctx, r.recordKey(ids[i]), "meta", "doc", "status", "pub")
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return PublishedPage{}, mapErr(err, "no such pledge")
-	}
+	page := PublishedPage{Entries: []Published{}, Next: next}
 	for i, c := range recs {
 		p, ok, err := r.published(ids[i], c.Val())
 		if err != nil {

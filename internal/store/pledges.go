@@ -556,47 +556,11 @@ func (r *PledgeRepo) list(ctx context.Context, cursor string, limit int, want pl
 	if limit < 1 || limit > pledge.MaxPageSize {
 		return pledge.Page{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", pledge.MaxPageSize).WithCode("FIELD_INVALID")
 	}
-	after, err := decodeCursor(cursor)
+	ids, recs, next, err := r.newestAcrossShards(ctx, cursor, limit, key, "meta", "doc", "status")
 	if err != nil {
 		return pledge.Page{}, err
 	}
-	start := "+"
-	if after != "" {
-		start = "(" + after
-	}
-	ctx, cancel := r.st.ctx(ctx)
-	defer cancel()
-	pipe := r.st.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, PledgeShards)
-	for sh := range PledgeShards {
-		cmds[sh] = pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key(sh), Start: start, Stop: "-", ByLex: true, Rev: true, Count: int64(limit) + 1})
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return pledge.Page{}, mapErr(err, "no such listing")
-	}
-	var members []string
-	for _, c := range cmds {
-		members = append(members, c.Val()...)
-	}
-	slices.SortFunc(members, func(a, b string) int { return cmp.Compare(b, a) })
-	page := pledge.Page{Records: []pledge.Record{}}
-	if len(members) > limit {
-		members = members[:limit]
-		page.Next = encodeCursor(members[limit-1])
-	}
-	if len(members) == 0 {
-		return page, nil
-	}
-	ids := make([]string, len(members))
-	recs := make([]*redis.SliceCmd, len(members))
-	pipe = r.st.rdb.Pipeline()
-	for i, m := range members {
-		_, ids[i], _ = strings.Cut(m, ":")
-		recs[i] = pipe.HMGet(ctx, r.recordKey(ids[i]), "meta", "doc", "status")
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return pledge.Page{}, mapErr(err, "no such pledge")
-	}
+	page := pledge.Page{Records: []pledge.Record{}, Next: next}
 	for i, c := range recs {
 		vals := c.Val()
 		meta, ok := vals[0].(string)
@@ -615,4 +579,53 @@ func (r *PledgeRepo) list(ctx context.Context, cursor string, limit int, want pl
 		page.Records = append(page.Records, rec)
 	}
 	return page, nil
+}
+
+// newestAcrossShards reads one page of a listing split over the pledge
+// shards: limit+1 members after cursor from every shard's index (key(shard),
+// one pipeline), the newest limit of them merged, then the given fields of
+// their records (one pipeline). next is the cursor of the following page
+// ("" on the last).
+func (r *PledgeRepo) newestAcrossShards(ctx context.Context, cursor string, limit int, key func(int) string, fields ...string) (ids []string, recs []*redis.SliceCmd, next string, err error) {
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	start := "+"
+	if after != "" {
+		start = "(" + after
+	}
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	pipe := r.st.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, PledgeShards)
+	for sh := range PledgeShards {
+		cmds[sh] = pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key(sh), Start: start, Stop: "-", ByLex: true, Rev: true, Count: int64(limit) + 1})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, nil, "", mapErr(err, "no such listing")
+	}
+	var members []string
+	for _, c := range cmds {
+		members = append(members, c.Val()...)
+	}
+	slices.SortFunc(members, func(a, b string) int { return cmp.Compare(b, a) })
+	if len(members) > limit {
+		members = members[:limit]
+		next = encodeCursor(members[limit-1])
+	}
+	if len(members) == 0 {
+		return nil, nil, next, nil
+	}
+	ids = make([]string, len(members))
+	recs = make([]*redis.SliceCmd, len(members))
+	pipe = r.st.rdb.Pipeline()
+	for i, m := range members {
+		_, ids[i], _ = strings.Cut(m, ":")
+		recs[i] = pipe.HMGet(ctx, r.recordKey(ids[i]), fields...)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, nil, "", mapErr(err, "no such pledge")
+	}
+	return ids, recs, next, nil
 }
