@@ -45,11 +45,11 @@ end
 // {created, meta, doc}. KEYS[1] record hash; KEYS[2] the applicant's index;
 // KEYS[3] the agency's index for the status; KEYS[4] the shard's outbox
 // stream. ARGV meta, sealed document, status, applicant index member,
-// agency index member, outbox event.
+// agency index member, outbox event, status trail.
 const pledgeCreateLua = pledgeTypesLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   if not want(KEYS[2], 'zset') or not want(KEYS[3], 'zset') or not want(KEYS[4], 'stream') then return {-3, '', ''} end
-  redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'doc', ARGV[2], 'status', ARGV[3], 'rev', '1', 'ixa', ARGV[4], 'ixg', ARGV[5])
+  redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'doc', ARGV[2], 'status', ARGV[3], 'rev', '1', 'ixa', ARGV[4], 'ixg', ARGV[5], 'sx', ARGV[7])
   redis.call('ZADD', KEYS[2], 0, ARGV[4])
   redis.call('ZADD', KEYS[3], 0, ARGV[5])
   redis.call('XADD', KEYS[4], '*', 'body', ARGV[6])
@@ -74,7 +74,7 @@ return {0, redis.call('HGET', KEYS[1], 'meta'), redis.call('HGET', KEYS[1], 'doc
 // ARGV[4] new agency index member (also the public index member); ARGV[5]
 // outbox event; ARGV[6] optional write (empty, 'P' or 'B'); ARGV[7], ARGV[8]
 // its values ('P': published until, Unix ms; 'B': bar id, bar JSON);
-// ARGV[9..] allowed source statuses. Returns 1 applied, 0 revision moved
+// ARGV[9] new status trail; ARGV[10..] allowed source statuses. Returns 1 applied, 0 revision moved
 // (retry), -1 status not allowed, -2 no record, -3 a key holds a foreign
 // type (nothing written).
 const pledgeMoveLua = pledgeTypesLua + `
@@ -82,14 +82,14 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 if redis.call('HGET', KEYS[1], 'rev') ~= ARGV[1] then return 0 end
 local st = redis.call('HGET', KEYS[1], 'status')
 local ok = false
-for i = 9, #ARGV do if ARGV[i] == st then ok = true end end
+for i = 10, #ARGV do if ARGV[i] == st then ok = true end end
 if not ok then return -1 end
 if not want(KEYS[2], 'zset') or not want(KEYS[3], 'zset') or not want(KEYS[4], 'stream') or
   (ARGV[6] == 'P' and not want(KEYS[5], 'zset')) or (ARGV[6] == 'B' and not want(KEYS[5], 'hash')) then return -3 end
 local old = redis.call('HGET', KEYS[1], 'ixg')
 if old then redis.call('ZREM', KEYS[2], old) end
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
-redis.call('HSET', KEYS[1], 'meta', ARGV[2], 'status', ARGV[3], 'rev', tostring(tonumber(ARGV[1]) + 1), 'ixg', ARGV[4])
+redis.call('HSET', KEYS[1], 'meta', ARGV[2], 'status', ARGV[3], 'rev', tostring(tonumber(ARGV[1]) + 1), 'ixg', ARGV[4], 'sx', ARGV[9])
 if ARGV[6] == 'P' then
   redis.call('ZADD', KEYS[5], 0, ARGV[4])
   redis.call('HSET', KEYS[1], 'pub', ARGV[7])
@@ -252,13 +252,17 @@ func (r *PledgeRepo) CreatePledge(ctx context.Context, rec pledge.Record) (pledg
 	if err != nil {
 		return pledge.Record{}, false, err
 	}
+	trail, err := statusTrail(rec.Events)
+	if err != nil {
+		return pledge.Record{}, false, err
+	}
 	shard := pledgeShard(rec.ID)
 	keys := []string{r.recordKey(rec.ID), r.applicantIndexKey(shard, rec.Applicant), r.agencyIndexKey(shard, rec.Agency, rec.Status),
 		r.st.pledgeOutboxKey(shard)}
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
 	res, err := r.create.Run(ctx, r.st.rdb, keys, meta, sealed, string(rec.Status),
-		indexMember(rec.CreatedAt, rec.ID), indexMember(enteredAt(rec), rec.ID), ev).Slice()
+		indexMember(rec.CreatedAt, rec.ID), indexMember(enteredAt(rec), rec.ID), ev, trail).Slice()
 	if err != nil {
 		return pledge.Record{}, false, mapErr(err, "no such pledge")
 	}
@@ -335,7 +339,11 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 		if err != nil {
 			return pledge.Record{}, err
 		}
-		args := []any{rev, meta, string(t.Event.To), indexMember(t.Event.At, id), ev, op.kind, op.a, op.b}
+		trail, err := statusTrail(rec.Events)
+		if err != nil {
+			return pledge.Record{}, err
+		}
+		args := []any{rev, meta, string(t.Event.To), indexMember(t.Event.At, id), ev, op.kind, op.a, op.b, trail}
 		for _, f := range t.From {
 			args = append(args, string(f))
 		}
@@ -393,6 +401,62 @@ func pledgeCode(s pledge.Status) status.Code {
 	return status.Unknown
 }
 
+// The status trail ('sx' in the record hash) is the record's events as the
+// status lookups need them — state, time, decision number — in the clear,
+// so a verification reads a pledge's state without opening the sealed
+// record (no SM4-GCM, no decoding of certificates and signatures). It
+// holds no personal data: actors and free-text reasons stay sealed in
+// meta. Written by the same scripts as meta; records written before the
+// trail existed are read from meta.
+type trailEvent struct {
+	To         pledge.Status `json:"t"`
+	At         time.Time     `json:"a"`
+	DocumentNo string        `json:"d,omitempty"`
+}
+
+func statusTrail(events []pledge.Event) (string, error) {
+	t := make([]trailEvent, len(events))
+	for i, e := range events {
+		t[i] = trailEvent{To: e.To, At: e.At, DocumentNo: e.DocumentNo}
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return "", apperr.Wrap(apperr.Internal, err, "status trail")
+	}
+	return string(b), nil
+}
+
+// statusFields are the record fields statusEvents reads.
+var statusFields = []string{"sx", "meta"}
+
+// statusEvents returns a pledge's events for status lookups from the values
+// of statusFields: the trail, or the sealed meta of a record written before
+// the trail existed. found is false when there is no record.
+func (r *PledgeRepo) statusEvents(id string, vals []any) (events []pledge.Event, found bool, err error) {
+	if sx, ok := vals[0].(string); ok {
+		var t []trailEvent
+		if err := json.Unmarshal([]byte(sx), &t); err != nil {
+			return nil, false, apperr.Wrap(apperr.Internal, err, "pledge %s: unreadable status trail", id)
+		}
+		events = make([]pledge.Event, len(t))
+		for i, e := range t {
+			events[i] = pledge.Event{To: e.To, At: e.At, DocumentNo: e.DocumentNo}
+		}
+		return events, true, nil
+	}
+	meta, ok := vals[1].(string)
+	if !ok {
+		return nil, false, nil
+	}
+	var m struct {
+		Events []pledge.Event `json:"events"`
+	}
+	if err := r.openMeta(id, meta, &m); err != nil {
+		return nil, false, err
+	}
+	return m.Events, true, nil
+}
+
 func pledgeStateAt(events []pledge.Event, at time.Time) status.State {
 	st := status.State{Code: status.Unknown}
 	for _, ev := range events {
@@ -422,7 +486,7 @@ func (r *PledgeRepo) Lookup(ctx context.Context, at time.Time, subjects []status
 	n := 0
 	for i, s := range subjects {
 		if s.Kind == status.KindPledge && s.ID != "" {
-			cmds[i] = pipe.HMGet(ctx, r.recordKey(s.ID), "meta")
+			cmds[i] = pipe.HMGet(ctx, r.recordKey(s.ID), statusFields...)
 			n++
 		}
 	}
@@ -435,14 +499,12 @@ func (r *PledgeRepo) Lookup(ctx context.Context, at time.Time, subjects []status
 	for i, s := range subjects {
 		res := status.Result{Subject: s, At: status.State{Code: status.Unknown}, Now: status.State{Code: status.Unknown}}
 		if cmds[i] != nil {
-			if meta, ok := cmds[i].Val()[0].(string); ok {
-				var m struct {
-					Events []pledge.Event `json:"events"`
-				}
-				if err := r.openMeta(s.ID, meta, &m); err != nil {
-					return status.Answer{}, err
-				}
-				res.At, res.Now = pledgeStateAt(m.Events, at), pledgeStateAt(m.Events, now)
+			events, found, err := r.statusEvents(s.ID, cmds[i].Val())
+			if err != nil {
+				return status.Answer{}, err
+			}
+			if found {
+				res.At, res.Now = pledgeStateAt(events, at), pledgeStateAt(events, now)
 			}
 		}
 		ans.Results[i] = res

@@ -8,7 +8,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
-	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
@@ -101,7 +100,7 @@ func (b *StatusBatch) Lookup(ctx context.Context, at time.Time, subjects []statu
 	for i, s := range subjects {
 		if s.Kind == status.KindPledgeState && s.ID != "" {
 			k := b.pledges.recordKey(s.ID)
-			reads[i] = pipe.HMGet(ctx, k, "meta")
+			reads[i] = pipe.HMGet(ctx, k, statusFields...)
 			slotKeys = append(slotKeys, k)
 		}
 	}
@@ -148,14 +147,12 @@ func (b *StatusBatch) Lookup(ctx context.Context, at time.Time, subjects []statu
 		}
 		res := status.Result{Subject: s, At: status.State{Code: status.Unknown}, Now: status.State{Code: status.Unknown}}
 		if reads[i] != nil {
-			if meta, ok := reads[i].Val()[0].(string); ok {
-				var m struct {
-					Events []pledge.Event `json:"events"`
-				}
-				if err := b.pledges.openMeta(s.ID, meta, &m); err != nil {
-					return status.Answer{}, err
-				}
-				res.At, res.Now = pledgeStateAt(m.Events, at), pledgeStateAt(m.Events, now)
+			events, found, err := b.pledges.statusEvents(s.ID, reads[i].Val())
+			if err != nil {
+				return status.Answer{}, err
+			}
+			if found {
+				res.At, res.Now = pledgeStateAt(events, at), pledgeStateAt(events, now)
 			}
 		}
 		ans.Results[i] = res

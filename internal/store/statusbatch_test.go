@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"reflect"
@@ -227,6 +228,45 @@ func statusBatchConformance(t *testing.T, mk func(*testing.T) batchFixture) {
 		for i, w := range want {
 			if r := got.Results[i]; r.At.Code != w.at || r.Now.Code != w.now {
 				t.Errorf("subject %d (%+v): at %s now %s, want %s / %s", i, r.Subject, r.At.Code, r.Now.Code, w.at, w.now)
+			}
+		}
+	})
+
+	t.Run("status trail: no personal data, and records without one read from meta", func(t *testing.T) {
+		at := t0.Add(3 * time.Hour)
+		want, err := b.batch.Lookup(ctx, at, combined(reg, ids))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb := b.f.reg.st.rdb
+		for _, id := range ids[:len(ids)-1] {
+			sx, err := rdb.HGet(ctx, b.pl.recordKey(id), "sx").Result()
+			if err != nil {
+				t.Fatalf("%s has no status trail: %v", id, err)
+			}
+			var events []map[string]any
+			if err := json.Unmarshal([]byte(sx), &events); err != nil || len(events) == 0 {
+				t.Fatalf("%s trail %q: %v", id, sx, err)
+			}
+			for _, e := range events {
+				for k := range e {
+					if k != "t" && k != "a" && k != "d" {
+						t.Errorf("%s: the trail carries %q (only state, time and document number may be in the clear)", id, k)
+					}
+				}
+			}
+			if err := rdb.HDel(ctx, b.pl.recordKey(id), "sx").Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := b.batch.Lookup(ctx, at, combined(reg, ids))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got.Results {
+			g, w := got.Results[i], want.Results[i]
+			if g.At.Code != w.At.Code || g.Now.Code != w.Now.Code || !g.At.Since.Equal(w.At.Since) || g.Now.DocumentNo != w.Now.DocumentNo {
+				t.Errorf("subject %d without the trail: %+v, with it %+v", i, g, w)
 			}
 		}
 	})
