@@ -99,10 +99,12 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 // readVerifyRequest reads the body of POST /v1/verifications. The common
 // request, {"package": PACKAGE} alone, is cut out of the body without
 // decoding: PACKAGE is handed to the verifier as the same bytes the
-// decoder's json.RawMessage would hold, once it is known to be exactly one
-// JSON value (json.Valid; the package parser then reads it strictly). Any
-// other body (a batch, extra members, odd spacing inside the envelope's
-// key, invalid JSON) goes through decodeJSON's rules and errors.
+// decoder's json.RawMessage would hold, once its brackets show it is one
+// object and nothing follows it (the package parser then reads it
+// strictly, and refuses anything that is not JSON with a FORMAT_FAILURE
+// report). Any other body (a batch, extra members, a second package,
+// escapes in the envelope's key) goes through decodeJSON's rules and
+// errors.
 func readVerifyRequest(c *gin.Context) (verifyRequest, error) {
 	var req verifyRequest
 	if err := checkJSONMediaType(c); err != nil {
@@ -143,10 +145,48 @@ func singlePackage(body []byte) ([]byte, bool) {
 		return nil, false
 	}
 	pkg := bytes.Trim(rest, jsonSpace)
-	if len(pkg) < 2 || pkg[0] != '{' || !json.Valid(pkg) {
+	if len(pkg) < 2 || pkg[0] != '{' || objectEnd(pkg) != len(pkg) {
 		return nil, false
 	}
 	return pkg, true
+}
+
+// objectEnd returns the length of the bracketed value b starts with,
+// following string literals and their escapes, or -1 when its brackets do
+// not close. It checks structure only, not the JSON grammar.
+func objectEnd(b []byte) int {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			// Skip the string literal: to its closing quote, past escapes.
+			for {
+				j := bytes.IndexAny(b[i+1:], `"\\`)
+				if j < 0 {
+					return -1
+				}
+				i += 1 + j
+				if b[i] == '"' {
+					break
+				}
+				i++ // the escaped byte
+				if i >= len(b) {
+					return -1
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+			if depth < 0 {
+				return -1
+			}
+		}
+	}
+	return -1
 }
 
 // jsonSpace is the whitespace RFC 8259 allows between tokens.

@@ -36,3 +36,14 @@ func TestSumMemo(t *testing.T) {
 		t.Fatal("nil memo")
 	}
 }
+
+// TestVerifierDigest: the exported digest is the SM3 of the bytes, from
+// the memo or not.
+func TestVerifierDigest(t *testing.T) {
+	v := NewVerifier(Options{})
+	for _, in := range [][]byte{[]byte("seal"), []byte("seal"), bytes.Repeat([]byte("p"), sumMemoMax+1)} {
+		if got, want := v.Digest(in), pki.Digest(in); got != want {
+			t.Fatalf("%d bytes: %x, want %x", len(in), got, want)
+		}
+	}
+}

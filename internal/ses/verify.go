@@ -292,10 +292,16 @@ func (v *Verifier) signerSignature(s *Signature, signer certInfo) outcome.Check 
 	return check(CheckSignerSignature, outcome.Failed, outcome.SigCryptoFailure, "SM2 signature (%s) over the TBS_Sign TLV does not verify", form)
 }
 
+// Digest returns the SM3 digest of b, remembered for byte strings seen
+// recently (seals, certificates, shared signatures up to 64 KiB): callers
+// that name the same seal or certificate in every request use it instead
+// of hashing it again. Use pki.Digest for bytes seen once.
+func (v *Verifier) Digest(b []byte) [32]byte { return v.sums.sum(b) }
+
 // parseShared parses der once per content digest. Parsed signatures are
 // never modified, so the cache can share them.
 func (v *Verifier) parseShared(der []byte) (*Signature, error) {
-	key := cacheKey{kind: kindParsedSig, digest: pki.Digest(der)}
+	key := cacheKey{kind: kindParsedSig, digest: v.sums.sum(der)}
 	if c, ok := v.cache.get(key); ok {
 		return c.(*Signature), nil
 	}
@@ -314,7 +320,7 @@ func (v *Verifier) sharedSignerSignature(s *Signature, signer certInfo) outcome.
 	if len(s.Raw) == 0 {
 		return v.signerSignature(s, signer)
 	}
-	key := cacheKey{kind: kindSignerSig, digest: pki.Digest(s.Raw)}
+	key := cacheKey{kind: kindSignerSig, digest: v.sums.sum(s.Raw)}
 	if c, ok := v.cache.get(key); ok {
 		kept := c.(keptSignerSig)
 		if kept.sm2 {

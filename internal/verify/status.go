@@ -23,14 +23,14 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 	if sig != nil {
 		seal := sig.TBS.Seal
 		idxSeal = len(reg)
-		reg = append(reg, status.Subject{Kind: status.KindSeal, ID: seal.Info.ESID, Digest: pki.Digest(seal.Raw)})
+		reg = append(reg, status.Subject{Kind: status.KindSeal, ID: seal.Info.ESID, Digest: v.ses.Digest(seal.Raw)})
 		if len(seal.MakerCert) > 0 {
 			idxMaker = len(reg)
-			reg = append(reg, status.Subject{Kind: status.KindCertificate, Digest: pki.Digest(seal.MakerCert)})
+			reg = append(reg, status.Subject{Kind: status.KindCertificate, Digest: v.ses.Digest(seal.MakerCert)})
 		}
 		if len(sig.Cert) > 0 {
 			idxSigner = len(reg)
-			reg = append(reg, status.Subject{Kind: status.KindCertificate, Digest: pki.Digest(sig.Cert)})
+			reg = append(reg, status.Subject{Kind: status.KindCertificate, Digest: v.ses.Digest(sig.Cert)})
 		}
 	}
 	if applicantOK && res.Signer != nil {
