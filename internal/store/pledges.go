@@ -273,6 +273,18 @@ func (r *PledgeRepo) CreatePledge(ctx context.Context, rec pledge.Record) (pledg
 	if created == -3 {
 		return pledge.Record{}, false, apperr.New(apperr.Internal, "the pledge store holds unexpected data; nothing was written")
 	}
+	if created == 1 {
+		// What is stored is what was sent: no need to open it again. The
+		// times are as decoding would give them (no monotonic reading).
+		out := rec
+		out.CreatedAt = rec.CreatedAt.Round(0)
+		out.Events = make([]pledge.Event, len(rec.Events))
+		for i, e := range rec.Events {
+			e.At = e.At.Round(0)
+			out.Events[i] = e
+		}
+		return out, true, nil
+	}
 	m, _ := res[1].(string)
 	d, _ := res[2].(string)
 	stored, err := r.decodeRecord(rec.ID, m, d, "")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -199,6 +200,14 @@ func plConformance(t *testing.T, mk func(*testing.T) plRepos) {
 		stored, created, err := r.pl.CreatePledge(ctx, rec)
 		if err != nil || !created || !bytes.Equal(stored.Document, rec.Document) {
 			t.Fatalf("create: %v %v", err, created)
+		}
+		// The record handed back on creation is the record read back.
+		read, err := r.pl.GetPledge(ctx, "P1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(normalisedRecord(stored), normalisedRecord(read)) {
+			t.Fatalf("created %+v, read back %+v", stored, read)
 		}
 		raw, err := r.st.rdb.HGetAll(ctx, r.pl.recordKey("P1")).Result()
 		if err != nil || len(raw) == 0 {
@@ -644,4 +653,17 @@ func BenchmarkPledgeListing(b *testing.B) {
 			}
 		}
 	})
+}
+
+// normalisedRecord puts a record's times in UTC, so records compare by
+// their instants, not by the Location a decoder chose.
+func normalisedRecord(r pledge.Record) pledge.Record {
+	r.CreatedAt = r.CreatedAt.UTC()
+	ev := make([]pledge.Event, len(r.Events))
+	for i, e := range r.Events {
+		e.At = e.At.UTC()
+		ev[i] = e
+	}
+	r.Events = ev
+	return r
 }
