@@ -110,7 +110,7 @@ func readVerifyRequest(c *gin.Context) (verifyRequest, error) {
 	if err := checkJSONMediaType(c); err != nil {
 		return req, err
 	}
-	body, err := io.ReadAll(c.Request.Body)
+	body, err := readBody(c.Request)
 	if err != nil {
 		return req, jsonError(err)
 	}
@@ -122,6 +122,20 @@ func readVerifyRequest(c *gin.Context) (verifyRequest, error) {
 		return req, err
 	}
 	return req, nil
+}
+
+// readBody reads a request body into one buffer of the announced size
+// (limitBody has refused a Content-Length over the limit; net/http ends the
+// body there), or, without a length, as io.ReadAll does.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(r.Body)
 }
 
 // singlePackage returns PACKAGE when body is {"package": PACKAGE} (JSON
