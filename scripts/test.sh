@@ -7,7 +7,8 @@
 # need Redis then fail instead of skipping), checks gofmt and go vet, runs
 # staticcheck (full runs), `go test -race -count=1 ./...`, and stops every server it started, also on
 # failure or Ctrl-C. Its exit status is the tests' (or gofmt's / vet's when
-# the tests pass but those fail).
+# the tests pass but those fail). Test artefacts (browser screenshots) are kept
+# in var/test-artifacts (or $PLEDGESEAL_TEST_ARTIFACTS).
 #
 # Extra arguments go to go test, e.g. `scripts/test.sh -run TestX ./internal/trust/`.
 set -euo pipefail
@@ -95,6 +96,10 @@ log "Redis on 127.0.0.1:$SINGLE; Redis Cluster on 127.0.0.1:$C1,$C2,$C3"
 export PLEDGESEAL_TEST_REDIS_ADDR=127.0.0.1:$SINGLE
 export PLEDGESEAL_TEST_REDIS_CLUSTER=127.0.0.1:$C1,127.0.0.1:$C2,127.0.0.1:$C3
 export PLEDGESEAL_TEST_REQUIRE_REDIS=1
+# Test artefacts (the browser tests' screenshots) are kept after the run.
+export PLEDGESEAL_TEST_ARTIFACTS=${PLEDGESEAL_TEST_ARTIFACTS:-$ROOT/var/test-artifacts}
+rm -rf "$PLEDGESEAL_TEST_ARTIFACTS/browser"
+mkdir -p "$PLEDGESEAL_TEST_ARTIFACTS"
 
 checks=0
 log "gofmt"
@@ -120,6 +125,9 @@ else
 fi
 rc=$?
 set -e
+if [ -d "$PLEDGESEAL_TEST_ARTIFACTS/browser" ]; then
+	log "browser screenshots: $PLEDGESEAL_TEST_ARTIFACTS/browser"
+fi
 if [ "$rc" -eq 0 ] && [ "$checks" -ne 0 ]; then
 	log "tests passed, but gofmt, go vet or staticcheck failed (see above)"
 	rc=1
