@@ -298,15 +298,7 @@ func (r *Registry) FindingsOf(ctx context.Context, pledgeID string) ([][]byte, e
 	if err != nil {
 		return nil, mapErr(err, "no findings")
 	}
-	out := make([][]byte, 0, len(ids))
-	for _, id := range ids {
-		b, err := r.st.rdb.HGet(ctx, r.st.enfFindingKey(id), "body").Bytes()
-		if err != nil {
-			return nil, mapErr(err, "a listed finding is missing")
-		}
-		out = append(out, b)
-	}
-	return out, nil
+	return r.findingBodies(ctx, ids)
 }
 
 // DisclosedFindings returns the stored JSON of publicly listed findings
@@ -319,13 +311,30 @@ func (r *Registry) DisclosedFindings(ctx context.Context, fromMs, toMs, limit in
 	if err != nil {
 		return nil, mapErr(err, "no findings")
 	}
-	out := make([][]byte, 0, len(ids))
-	for _, id := range ids {
-		b, err := r.st.rdb.HGet(ctx, r.st.enfFindingKey(id), "body").Bytes()
+	return r.findingBodies(ctx, ids)
+}
+
+// findingBodies reads the stored JSON of the listed findings in one
+// pipelined round trip (all in the registry's slot), in the order given.
+func (r *Registry) findingBodies(ctx context.Context, ids []string) ([][]byte, error) {
+	if len(ids) == 0 {
+		return [][]byte{}, nil
+	}
+	pipe := r.st.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, r.st.enfFindingKey(id), "body")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, mapErr(err, "a listed finding is missing")
+	}
+	out := make([][]byte, len(ids))
+	for i, c := range cmds {
+		b, err := c.Bytes()
 		if err != nil {
 			return nil, mapErr(err, "a listed finding is missing")
 		}
-		out = append(out, b)
+		out[i] = b
 	}
 	return out, nil
 }
