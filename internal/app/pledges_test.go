@@ -1,12 +1,8 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -27,43 +23,12 @@ func TestPledgeWiring(t *testing.T) {
 		t.Fatal("dev material has no agency")
 	}
 	ag := a.Material.Agencies[0].Code
-	ctx := context.Background()
-	tok := func(req auth.CreateRequest) string {
-		req.TTL = time.Hour
-		iss, err := a.Tokens.Create(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return iss.Secret
-	}
+	c := newAppClient(t, a)
+	tok := c.token
 	agency := tok(auth.CreateRequest{Role: auth.RoleAgency, Org: ag})
 	applicant := tok(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "张三丰", IDType: "RESIDENT_ID", IDNumber: "110101199003071234"}})
-	h := a.API.Handler()
-	do := func(method, path, token, key string, body any) *httptest.ResponseRecorder {
-		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req := httptest.NewRequest(method, path, rd)
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		if key != "" {
-			req.Header.Set("Idempotency-Key", key)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
-	must := func(rec *httptest.ResponseRecorder, code int) {
-		t.Helper()
-		if rec.Code != code {
-			t.Fatalf("status %d, want %d: %s", rec.Code, code, rec.Body)
-		}
-	}
+	do := c.do
+	must := c.must
 	entry := verifytest.Entry(time.Now())
 	entry.Owner = ag
 	must(do("POST", "/v1/catalogue/entries", agency, "", map[string]any{"entry": entry}), http.StatusCreated)
