@@ -153,13 +153,17 @@ func (n *Notifications) RelayPledgeEvents(ctx context.Context, max int) (int, er
 func (n *Notifications) PledgeOutboxLen(ctx context.Context) (int64, error) {
 	ctx, cancel := n.st.ctx(ctx)
 	defer cancel()
-	var total int64
+	pipe := n.st.rdb.Pipeline()
+	lens := make([]*redis.IntCmd, PledgeShards)
 	for sh := range PledgeShards {
-		l, err := n.st.rdb.XLen(ctx, n.st.pledgeOutboxKey(sh)).Result()
-		if err != nil {
-			return 0, mapErr(err, "outbox")
-		}
-		total += l
+		lens[sh] = pipe.XLen(ctx, n.st.pledgeOutboxKey(sh))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, mapErr(err, "outbox")
+	}
+	var total int64
+	for _, l := range lens {
+		total += l.Val()
 	}
 	return total, nil
 }

@@ -188,9 +188,21 @@ func (n *Notifications) Due(ctx context.Context, nowMs int64, count int64) ([]De
 	if err != nil {
 		return nil, mapErr(err, "deliveries")
 	}
+	if len(ids) == 0 {
+		return []Delivery{}, nil
+	}
+	// One pipelined round trip for all of them (one slot, {ntf}).
+	pipe := n.st.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGetAll(ctx, n.k("dlv", id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, mapErr(err, "delivery")
+	}
 	out := make([]Delivery, 0, len(ids))
-	for _, id := range ids {
-		d, err := n.Get(ctx, id)
+	for i, c := range cmds {
+		d, err := decodeDelivery(ids[i], c.Val())
 		if err != nil {
 			return nil, err
 		}
@@ -205,6 +217,11 @@ func (n *Notifications) Get(ctx context.Context, id string) (Delivery, error) {
 	if err != nil {
 		return Delivery{}, mapErr(err, "delivery")
 	}
+	return decodeDelivery(id, m)
+}
+
+// decodeDelivery reads a delivery from its hash fields.
+func decodeDelivery(id string, m map[string]string) (Delivery, error) {
 	if len(m) == 0 {
 		return Delivery{}, apperr.New(apperr.NotFound, "no such delivery")
 	}
