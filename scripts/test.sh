@@ -38,12 +38,14 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # free_port: a loopback port that is free, and whose cluster bus port
-# (port + 10000) is free too.
+# (port + 10000) is free too. Both stay below Linux's ephemeral range
+# (32768 and up), so an outgoing connection of the tests cannot take the
+# bus port between this check and the server's start.
 USED=" "
 free_port() {
 	local p i
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + RANDOM % 35000))
+		p=$((10000 + RANDOM % 12700))
 		[[ "$USED" == *" $p "* ]] && continue
 		if ! port_open "$p" && ! port_open $((p + 10000)); then
 			USED+="$p "
