@@ -308,21 +308,6 @@ func TestPledgeEndToEnd(t *testing.T) {
 	wantReport(t, f.verifyStored(t, auth.RolePublic, r.ID), outcome.TotalFailed, verify.PledgeReturned)
 }
 
-// mutatePkg changes a package's JSON.
-func mutatePkg(t *testing.T, pkg []byte, fn func(p *pledge.Package)) []byte {
-	t.Helper()
-	var p pledge.Package
-	if err := json.Unmarshal(pkg, &p); err != nil {
-		t.Fatal(err)
-	}
-	fn(&p)
-	out, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestPledgeBadInput: every bad input has its own case and gets a clear
 // 4xx or a FAILED sub-indication, never a 500.
 func TestPledgeBadInput(t *testing.T) {
@@ -345,7 +330,7 @@ func TestPledgeBadInput(t *testing.T) {
 	}
 
 	t.Run("tampered document", func(t *testing.T) {
-		pkg := mutatePkg(t, pkgA, func(p *pledge.Package) {
+		pkg := verifytest.MutatePackage(t, pkgA, func(p *pledge.Package) {
 			d, err := pledge.ParseDocument(unb64(p.Document))
 			if err != nil {
 				t.Fatal(err)
@@ -364,7 +349,7 @@ func TestPledgeBadInput(t *testing.T) {
 		wantProblem(t, h.doKey("POST", "/v1/pledges", auth.RoleApplicant, "bad-digest-0001", body), http.StatusConflict, "NOTICE_DIGEST_MISMATCH")
 	})
 	t.Run("notice digest mismatch in a package", func(t *testing.T) {
-		pkg := mutatePkg(t, pkgA, func(p *pledge.Package) {
+		pkg := verifytest.MutatePackage(t, pkgA, func(p *pledge.Package) {
 			n := e.Published.Notice
 			if n.ID == "" {
 				got, err := e.Notices.Get(context.Background(), f.ref.ID, f.ref.Version)
@@ -390,15 +375,15 @@ func TestPledgeBadInput(t *testing.T) {
 		other := f.prepareOwn(t, "bad-swapped-002")
 		rec := h.do("POST", "/v1/pledges/"+d.PledgeID+"/signature", auth.RoleApplicant, map[string]string{"cms": signCMS(t, unb64(other.Document), f.citizen(t, e.CitizenCA), h.clock.Now())})
 		wantProblem(t, rec, http.StatusForbidden, "SIGNATURE_INVALID")
-		pkg := mutatePkg(t, pkgA, func(p *pledge.Package) { p.ApplicantSignature = pb.ApplicantSignature })
+		pkg := verifytest.MutatePackage(t, pkgA, func(p *pledge.Package) { p.ApplicantSignature = pb.ApplicantSignature })
 		wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalFailed, outcome.HashFailure)
 	})
 	t.Run("SES made over another pledge", func(t *testing.T) {
-		pkg := mutatePkg(t, pkgA, func(p *pledge.Package) { p.AgencySeal = pb.AgencySeal })
+		pkg := verifytest.MutatePackage(t, pkgA, func(p *pledge.Package) { p.AgencySeal = pb.AgencySeal })
 		wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalFailed, outcome.HashFailure)
 	})
 	t.Run("expired seal", func(t *testing.T) {
-		pkg := mutatePkg(t, pkgA, func(p *pledge.Package) {
+		pkg := verifytest.MutatePackage(t, pkgA, func(p *pledge.Package) {
 			p.AgencySeal.SES = b64(e.SignAt(t, unb64(p.AgencySeal.SealedData), e.Seal.Info.Property.ValidEnd.Add(time.Hour), "pledge:"+p.PledgeID))
 		})
 		wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalFailed, outcome.SealOutOfValidity)
@@ -412,12 +397,12 @@ func TestPledgeBadInput(t *testing.T) {
 	t.Run("malformed base64", func(t *testing.T) {
 		d := f.prepareOwn(t, "bad-base64-0001")
 		wantProblem(t, h.do("POST", "/v1/pledges/"+d.PledgeID+"/signature", auth.RoleApplicant, map[string]string{"cms": "***"}), http.StatusBadRequest, "CMS_MALFORMED")
-		wantReport(t, f.verifyPkg(t, auth.RolePublic, mutatePkg(t, pkgA, func(p *pledge.Package) { p.Document = "@@" })), outcome.TotalFailed, outcome.FormatFailure)
+		wantReport(t, f.verifyPkg(t, auth.RolePublic, verifytest.MutatePackage(t, pkgA, func(p *pledge.Package) { p.Document = "@@" })), outcome.TotalFailed, outcome.FormatFailure)
 	})
 	t.Run("malformed DER", func(t *testing.T) {
 		d := f.prepareOwn(t, "bad-der-000001")
 		wantProblem(t, h.do("POST", "/v1/pledges/"+d.PledgeID+"/signature", auth.RoleApplicant, map[string]string{"cms": b64([]byte{0x30, 0x80, 0x01})}), http.StatusBadRequest, "CMS_MALFORMED")
-		wantReport(t, f.verifyPkg(t, auth.RolePublic, mutatePkg(t, pkgA, func(p *pledge.Package) { p.AgencySeal.SES = b64([]byte{0x04, 0x01, 0x00}) })), outcome.TotalFailed, outcome.FormatFailure)
+		wantReport(t, f.verifyPkg(t, auth.RolePublic, verifytest.MutatePackage(t, pkgA, func(p *pledge.Package) { p.AgencySeal.SES = b64([]byte{0x04, 0x01, 0x00}) })), outcome.TotalFailed, outcome.FormatFailure)
 	})
 	t.Run("oversized body", func(t *testing.T) {
 		big := `{"package": "` + strings.Repeat("A", 70<<10) + `"}`
@@ -469,7 +454,7 @@ func TestPledgeBadInput(t *testing.T) {
 		// A counter-seal made anyway while suspended (a faulty or rogue
 		// system) fails verification with SEAL_SUSPENDED.
 		pkg := f.pkg(t, c.ID)
-		forged := mutatePkg(t, pkg, func(p *pledge.Package) {
+		forged := verifytest.MutatePackage(t, pkg, func(p *pledge.Package) {
 			doc := unb64(p.Document)
 			data, err := pledge.SignedPledgeBytes(p.PledgeID, pki.Digest(doc), unb64(p.ApplicantSignature.CMS))
 			if err != nil {

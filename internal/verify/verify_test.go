@@ -42,21 +42,6 @@ func newEnvB(t testing.TB, addr ...string) *verifytest.Env {
 	return e
 }
 
-// mutate decodes a package, changes it and encodes it again.
-func mutate(t *testing.T, pkg []byte, f func(p *pledge.Package)) []byte {
-	t.Helper()
-	var p pledge.Package
-	if err := json.Unmarshal(pkg, &p); err != nil {
-		t.Fatal(err)
-	}
-	f(&p)
-	out, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 func unb64(t *testing.T, s string) []byte {
 	t.Helper()
@@ -136,7 +121,7 @@ func TestVerifyCases(t *testing.T) {
 	}
 
 	outside := verifytest.NewLeaf(t, "张三丰", e.OutsideCA, t0.AddDate(-1, 0, 0), t0.AddDate(1, 0, 0), verifytest.Applicant.IDNumber)
-	signedDoc := mutate(t, signedPkg, func(*pledge.Package) {})
+	signedDoc := verifytest.MutatePackage(t, signedPkg, func(*pledge.Package) {})
 	var sp pledge.Package
 	_ = json.Unmarshal(signedDoc, &sp)
 	outsideCMS, err := pki.SignDetached(unb64(t, sp.Document), outside.Cert.Raw, pki.NewKeySigner(outside.Key), e.Clock.Now())
@@ -156,10 +141,10 @@ func TestVerifyCases(t *testing.T) {
 		{"withdrawn", withdrawnPkg, outcome.TotalFailed, outcome.PledgeWithdrawn},
 		{"decision revoked", revokedPkg, outcome.TotalFailed, outcome.DecisionRevoked},
 		{"not JSON", []byte("{"), outcome.TotalFailed, outcome.FormatFailure},
-		{"bad base64", mutate(t, acceptedPkg, func(p *pledge.Package) { p.Document = "***" }), outcome.TotalFailed, outcome.FormatFailure},
-		{"bad DER", mutate(t, acceptedPkg, func(p *pledge.Package) { p.ApplicantSignature.CMS = b64([]byte{0x30, 0x03, 0x02}) }), outcome.TotalFailed, outcome.FormatFailure},
+		{"bad base64", verifytest.MutatePackage(t, acceptedPkg, func(p *pledge.Package) { p.Document = "***" }), outcome.TotalFailed, outcome.FormatFailure},
+		{"bad DER", verifytest.MutatePackage(t, acceptedPkg, func(p *pledge.Package) { p.ApplicantSignature.CMS = b64([]byte{0x30, 0x03, 0x02}) }), outcome.TotalFailed, outcome.FormatFailure},
 		{"unknown field", []byte(strings.Replace(string(acceptedPkg), `"format"`, `"extra": 1, "format"`, 1)), outcome.TotalFailed, outcome.FormatFailure},
-		{"tampered document", mutate(t, acceptedPkg, func(p *pledge.Package) {
+		{"tampered document", verifytest.MutatePackage(t, acceptedPkg, func(p *pledge.Package) {
 			d, err := pledge.ParseDocument(unb64(t, p.Document))
 			if err != nil {
 				t.Fatal(err)
@@ -171,7 +156,7 @@ func TestVerifyCases(t *testing.T) {
 			}
 			p.Document = b64(c)
 		}), outcome.TotalFailed, outcome.HashFailure},
-		{"notice digest mismatch", mutate(t, acceptedPkg, func(p *pledge.Package) {
+		{"notice digest mismatch", verifytest.MutatePackage(t, acceptedPkg, func(p *pledge.Package) {
 			n := e.Published.Notice
 			n.Liability = pledge.Text{Zh: "无责任"}
 			c, err := n.Canonical()
@@ -180,16 +165,16 @@ func TestVerifyCases(t *testing.T) {
 			}
 			p.Notice.Document = b64(c)
 		}), outcome.TotalFailed, outcome.NoticeMismatch},
-		{"certificate outside the trust anchors", mutate(t, signedPkg, func(p *pledge.Package) {
+		{"certificate outside the trust anchors", verifytest.MutatePackage(t, signedPkg, func(p *pledge.Package) {
 			p.ApplicantSignature = pledge.PackageSignature{Way: pledge.WayOwnCertificate, CMS: b64(outsideCMS)}
 			p.Certificates = []string{}
 		}), outcome.TotalFailed, outcome.NoCertificateChainFound},
-		{"swapped applicant signature", mutate(t, acceptedPkg, func(p *pledge.Package) {
+		{"swapped applicant signature", verifytest.MutatePackage(t, acceptedPkg, func(p *pledge.Package) {
 			var o pledge.Package
 			_ = json.Unmarshal(otherPkg, &o)
 			p.ApplicantSignature = o.ApplicantSignature
 		}), outcome.TotalFailed, outcome.HashFailure},
-		{"corrupted signature value", mutate(t, signedPkg, func(p *pledge.Package) {
+		{"corrupted signature value", verifytest.MutatePackage(t, signedPkg, func(p *pledge.Package) {
 			der := unb64(t, p.ApplicantSignature.CMS)
 			cms, err := pki.ParseCMS(der)
 			if err != nil {
@@ -204,12 +189,12 @@ func TestVerifyCases(t *testing.T) {
 			bad[i+len(sig)-1] ^= 0x01 // last byte of s: still DER, no longer valid
 			p.ApplicantSignature.CMS = b64(bad)
 		}), outcome.TotalFailed, outcome.SigCryptoFailure},
-		{"SES made over another pledge", mutate(t, acceptedPkg, func(p *pledge.Package) {
+		{"SES made over another pledge", verifytest.MutatePackage(t, acceptedPkg, func(p *pledge.Package) {
 			var o pledge.Package
 			_ = json.Unmarshal(otherPkg, &o)
 			p.AgencySeal = o.AgencySeal
 		}), outcome.TotalFailed, outcome.HashFailure},
-		{"expired seal", mutate(t, acceptedPkg, func(p *pledge.Package) {
+		{"expired seal", verifytest.MutatePackage(t, acceptedPkg, func(p *pledge.Package) {
 			data := unb64(t, p.AgencySeal.SealedData)
 			p.AgencySeal.SES = b64(e.SignAt(t, data, e.Seal.Info.Property.ValidEnd.Add(24*time.Hour), "pledge:"+p.PledgeID))
 		}), outcome.TotalFailed, outcome.SealOutOfValidity},

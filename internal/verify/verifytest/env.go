@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -273,4 +274,20 @@ func (e *Env) SignAt(t testing.TB, data []byte, at time.Time, property string) [
 // SubjectOfPledge is the registry subject of a pledge.
 func SubjectOfPledge(id string) status.Subject {
 	return status.Subject{Kind: status.KindPledge, ID: id}
+}
+
+// MutatePackage decodes a package's JSON, lets f change it and encodes it
+// again (for tests of tampered or malformed packages).
+func MutatePackage(t testing.TB, pkg []byte, f func(p *pledge.Package)) []byte {
+	t.Helper()
+	var p pledge.Package
+	if err := json.Unmarshal(pkg, &p); err != nil {
+		t.Fatal(err)
+	}
+	f(&p)
+	out, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
