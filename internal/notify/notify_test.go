@@ -125,17 +125,23 @@ func (rc *receiver) seqs() []uint64 {
 	return append([]uint64(nil), rc.accepted...)
 }
 
+// singleRig and clusterRig build a rig on the shared test Redis and on
+// the 3-master cluster.
+func singleRig(t *testing.T, clk *clock.Fake) rig {
+	return newRig(t, testredis.Addr(t), testredis.Prefix(t), clk, Options{})
+}
+
+func clusterRig(t *testing.T, clk *clock.Fake) rig {
+	return newRigOpts(t, store.Options{Addrs: testredis.ClusterAddrs(t), Cluster: true, Prefix: testredis.Prefix(t), Timeout: 2 * time.Second}, clk, Options{})
+}
+
 func TestDeliveries(t *testing.T) {
-	deliveries(t, func(t *testing.T, clk *clock.Fake) rig {
-		return newRig(t, testredis.Addr(t), testredis.Prefix(t), clk, Options{})
-	})
+	deliveries(t, singleRig)
 }
 
 // TestDeliveriesCluster runs the same on the 3-master cluster.
 func TestDeliveriesCluster(t *testing.T) {
-	deliveries(t, func(t *testing.T, clk *clock.Fake) rig {
-		return newRigOpts(t, store.Options{Addrs: testredis.ClusterAddrs(t), Cluster: true, Prefix: testredis.Prefix(t), Timeout: 2 * time.Second}, clk, Options{})
-	})
+	deliveries(t, clusterRig)
 }
 
 func deliveries(t *testing.T, mk func(*testing.T, *clock.Fake) rig) {

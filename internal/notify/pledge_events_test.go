@@ -15,7 +15,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/store"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
 )
 
 // eventReceiver is a loopback webhook receiver that verifies every
@@ -87,15 +86,11 @@ func peRecord(id, agency string) pledge.Record {
 }
 
 func TestPledgeEventsDelivered(t *testing.T) {
-	pledgeEvents(t, func(t *testing.T, clk *clock.Fake) rig {
-		return newRig(t, testredis.Addr(t), testredis.Prefix(t), clk, Options{})
-	})
+	pledgeEvents(t, singleRig)
 }
 
 func TestPledgeEventsDeliveredCluster(t *testing.T) {
-	pledgeEvents(t, func(t *testing.T, clk *clock.Fake) rig {
-		return newRigOpts(t, store.Options{Addrs: testredis.ClusterAddrs(t), Cluster: true, Prefix: testredis.Prefix(t), Timeout: 2 * time.Second}, clk, Options{})
-	})
+	pledgeEvents(t, clusterRig)
 }
 
 // pledgeEvents: sign, accept, withdraw and return reach the owning
