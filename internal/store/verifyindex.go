@@ -72,6 +72,33 @@ func (s *Store) scanKeys(ctx context.Context, pattern string) ([]string, error) 
 	return keys, nil
 }
 
+// readHashes reads the hashes at keys in pipelined chunks of 500 and
+// hands each to each, in order, until it returns false.
+func (s *Store) readHashes(ctx context.Context, keys []string, what string, each func(key string, fields map[string]string) bool) error {
+	const chunk = 500
+	for i := 0; i < len(keys); i += chunk {
+		part := keys[i:min(i+chunk, len(keys))]
+		cmds := make([]*redis.MapStringStringCmd, len(part))
+		c, cancel := s.ctx(ctx)
+		_, err := s.rdb.Pipelined(c, func(p redis.Pipeliner) error {
+			for j, k := range part {
+				cmds[j] = p.HGetAll(c, k)
+			}
+			return nil
+		})
+		cancel()
+		if err != nil {
+			return mapErr(err, what)
+		}
+		for j, k := range part {
+			if !each(k, cmds[j].Val()) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
 // VerifyIndex checks the status index against the audit chain: every event
 // stored under a subject must match the code, effective time and sequence
 // number of its audit entry, and every entry's ItemsDigest must equal the
@@ -89,48 +116,43 @@ func (s *Store) VerifyIndex(ctx context.Context) (IndexReport, error) {
 		return rep, err
 	}
 	bySeq := map[uint64][]indexedEvent{}
-	const chunk = 500
-	for i := 0; i < len(keys); i += chunk {
-		part := keys[i:min(i+chunk, len(keys))]
-		cmds := make([]*redis.MapStringStringCmd, len(part))
-		c, cancel := s.ctx(ctx)
-		_, err := s.rdb.Pipelined(c, func(p redis.Pipeliner) error {
-			for j, k := range part {
-				cmds[j] = p.HGetAll(c, k)
-			}
-			return nil
-		})
-		cancel()
-		if err != nil {
-			return rep, mapErr(err, "index")
+	problem := ""
+	err = s.readHashes(ctx, keys, "index", func(k string, fields map[string]string) bool {
+		// key = base ":" kind type ":" hhhh
+		kt, hx, ok := strings.Cut(strings.TrimPrefix(k, base+":"), ":")
+		pfx, herr := hex.DecodeString(hx)
+		if !ok || len(kt) != 2 || herr != nil || len(pfx) != 2 {
+			problem = fmt.Sprintf("unexpected index key %q", k)
+			return false
 		}
-		for j, k := range part {
-			// key = base ":" kind type ":" hhhh
-			rest := strings.TrimPrefix(k, base+":")
-			kt, hx, ok := strings.Cut(rest, ":")
-			pfx, herr := hex.DecodeString(hx)
-			if !ok || len(kt) != 2 || herr != nil || len(pfx) != 2 {
-				return IndexReport{Problem: fmt.Sprintf("unexpected index key %q", k)}, nil
+		for field, val := range fields {
+			raw := append(append([]byte(kt), pfx...), field...)
+			if len(raw) != 34 {
+				problem = fmt.Sprintf("index key %q has a field of the wrong length", k)
+				return false
 			}
-			for field, val := range cmds[j].Val() {
-				raw := append(append([]byte(kt), pfx...), field...)
-				if len(raw) != 34 {
-					return IndexReport{Problem: fmt.Sprintf("index key %q has a field of the wrong length", k)}, nil
+			if len(val) == 0 || len(val)%eventSize != 0 {
+				problem = fmt.Sprintf("index key %q holds a corrupt value", k)
+				return false
+			}
+			for off := 0; off < len(val); off += eventSize {
+				ev := []byte(val[off : off+eventSize])
+				evs, err := decodeHistory(ev)
+				if err != nil {
+					problem = fmt.Sprintf("index key %q holds an unknown state", k)
+					return false
 				}
-				if len(val) == 0 || len(val)%eventSize != 0 {
-					return IndexReport{Problem: fmt.Sprintf("index key %q holds a corrupt value", k)}, nil
-				}
-				for off := 0; off < len(val); off += eventSize {
-					ev := []byte(val[off : off+eventSize])
-					evs, err := decodeHistory(ev)
-					if err != nil {
-						return IndexReport{Problem: fmt.Sprintf("index key %q holds an unknown state", k)}, nil
-					}
-					bySeq[evs[0].Seq] = append(bySeq[evs[0].Seq], indexedEvent{raw: raw, ev: ev})
-					rep.Events++
-				}
+				bySeq[evs[0].Seq] = append(bySeq[evs[0].Seq], indexedEvent{raw: raw, ev: ev})
+				rep.Events++
 			}
 		}
+		return true
+	})
+	if err != nil {
+		return rep, err
+	}
+	if problem != "" {
+		return IndexReport{Problem: problem}, nil
 	}
 	headSeq, _, err := func() (uint64, [32]byte, error) {
 		c, cancel := s.ctx(ctx)
@@ -199,30 +221,24 @@ func (s *Store) checkLinks(ctx context.Context, bySeq map[uint64][]indexedEvent)
 		return "", err
 	}
 	links := map[string]string{}
-	for i := 0; i < len(keys); i += 500 {
-		part := keys[i:min(i+500, len(keys))]
-		cmds := make([]*redis.MapStringStringCmd, len(part))
-		c, cancel := s.ctx(ctx)
-		_, err := s.rdb.Pipelined(c, func(p redis.Pipeliner) error {
-			for j, k := range part {
-				cmds[j] = p.HGetAll(c, k)
-			}
-			return nil
-		})
-		cancel()
-		if err != nil {
-			return "", mapErr(err, "links")
+	problem := ""
+	err = s.readHashes(ctx, keys, "links", func(k string, fields map[string]string) bool {
+		kt, hx, ok := strings.Cut(strings.TrimPrefix(k, base+":"), ":")
+		pfx, herr := hex.DecodeString(hx)
+		if !ok || len(kt) != 2 || herr != nil || len(pfx) != 2 {
+			problem = fmt.Sprintf("unexpected link key %q", k)
+			return false
 		}
-		for j, k := range part {
-			kt, hx, ok := strings.Cut(strings.TrimPrefix(k, base+":"), ":")
-			pfx, herr := hex.DecodeString(hx)
-			if !ok || len(kt) != 2 || herr != nil || len(pfx) != 2 {
-				return fmt.Sprintf("unexpected link key %q", k), nil
-			}
-			for field, val := range cmds[j].Val() {
-				links[kt+string(pfx)+field] = val
-			}
+		for field, val := range fields {
+			links[kt+string(pfx)+field] = val
 		}
+		return true
+	})
+	if err != nil {
+		return "", err
+	}
+	if problem != "" {
+		return problem, nil
 	}
 	for a, b := range links {
 		if len(a) != 34 || len(b) != 34 || links[b] != a {
