@@ -10,4 +10,4 @@ cd "$ROOT"
 
 command -v go >/dev/null 2>&1 || die "Go is not installed (this project needs Go 1.26)"
 go_build bin ./cmd/pledged ./cmd/pledgectl || die "the build failed (see the compiler messages above)"
-log "built bin/pledged and bin/pledgectl, version $(bin/pledgectl --version)"
+log "built bin/pledged and bin/pledgectl: $(bin/pledged --version)"
