@@ -42,6 +42,7 @@ TEST_PACKAGES=(
 # Tools of the packaging checks (deploy/, make dist): extend this list.
 PACKAGING_PACKAGES=(
 	systemd-analyze:systemd    # systemd-analyze verify on the unit
+	dpkg-deb:dpkg              # dpkg-deb -c and dpkg -i of the built .deb
 )
 INSTALLED_PACKAGES=""
 mapfile -t need < <(missing_packages "${TEST_PACKAGES[@]}" "${PACKAGING_PACKAGES[@]}")
