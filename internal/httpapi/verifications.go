@@ -221,7 +221,7 @@ func (s *Server) pledgeVerification(c *gin.Context, p auth.Principal) error {
 		c.Redirect(http.StatusSeeOther, "/app/verify?id="+url.QueryEscape(r.ID))
 		return nil
 	}
-	b, err := s.deps.Pledges.Service.Package(c.Request.Context(), r, s.statusURL(r.ID), s.deps.Pledges.ExtraCertificates)
+	b, err := s.deps.Pledges.Service.Package(c.Request.Context(), r, s.statusURL(r.ID))
 	if err != nil {
 		return err
 	}
