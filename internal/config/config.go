@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // EnvPrefix starts every environment variable the service reads.
@@ -59,6 +61,13 @@ type Config struct {
 	// proxies whose X-Forwarded-For header names the client in the access
 	// log; empty (the default) trusts no proxy.
 	TrustedProxies []string
+
+	// ServiceName is the service's name in the pages' footer (empty: the
+	// pages' own name, 告知承诺电子核验 / PledgeSeal); OperatorContact is how
+	// to reach the operator, shown beside it (empty: "ask the agency that
+	// handles your matter").
+	ServiceName     string
+	OperatorContact string
 }
 
 // setting describes one configuration item: its flag name, environment
@@ -171,6 +180,8 @@ func settings() []setting {
 			c.PprofAddr = v
 			return nil
 		}},
+		{"service-name", "", "the service's name shown to citizens in the pages' footer (empty = the pages' own name)", siteText(func(c *Config, v string) { c.ServiceName = v })},
+		{"operator-contact", "", "how citizens reach the operator (phone, e-mail or address), shown in the pages' footer (empty = ask the agency of the matter)", siteText(func(c *Config, v string) { c.OperatorContact = v })},
 		{"trusted-proxies", "", "IP addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client, comma-separated; empty = none", func(c *Config, v string) error {
 			ps, err := ParseProxies(v)
 			c.TrustedProxies = ps
@@ -214,6 +225,24 @@ func CheckLoopback(hostport string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost): profiles are never served beyond the machine", host)
+}
+
+// siteText accepts a short single line of text for the pages: at most 200
+// characters, no control characters.
+func siteText(f func(*Config, string)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if utf8.RuneCountInString(v) > 200 || !utf8.ValidString(v) {
+			return errors.New("want valid UTF-8 text of at most 200 characters")
+		}
+		for _, r := range v {
+			if unicode.IsControl(r) {
+				return errors.New("want one line of text without control characters")
+			}
+		}
+		f(c, v)
+		return nil
+	}
 }
 
 func boolSetter(f func(*Config, bool)) func(*Config, string) error {

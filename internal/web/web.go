@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -48,6 +50,14 @@ func pages() []page {
 	}
 }
 
+// Site is what the footer says about the service: its name and how to
+// reach its operator (config PLEDGESEAL_SERVICE_NAME and
+// PLEDGESEAL_OPERATOR_CONTACT). Empty values fall back to the catalogue.
+type Site struct {
+	ServiceName     string
+	OperatorContact string
+}
+
 // Handler serves the pages under /app/ and the static files under
 // /assets/; / redirects to /app/.
 type Handler struct {
@@ -55,12 +65,18 @@ type Handler struct {
 	catalog  map[string]map[string]string
 	msgsJSON map[string]template.JS
 	assets   http.Handler
+	etags    map[string]string // asset path under /assets/ → strong ETag
+	site     Site
 }
 
-// New parses the embedded templates and message catalogues. It fails when
-// a catalogue is missing a key another one has.
-func New() (*Handler, error) {
-	h := &Handler{tmpl: map[string]*template.Template{}, catalog: map[string]map[string]string{}, msgsJSON: map[string]template.JS{}}
+// New is NewForSite with the catalogue's own name and contact line.
+func New() (*Handler, error) { return NewForSite(Site{}) }
+
+// NewForSite parses the embedded templates and message catalogues. It fails
+// when a catalogue is missing a key another one has.
+func NewForSite(site Site) (*Handler, error) {
+	h := &Handler{tmpl: map[string]*template.Template{}, catalog: map[string]map[string]string{}, msgsJSON: map[string]template.JS{},
+		etags: map[string]string{}, site: site}
 	for _, lang := range languages {
 		raw, err := messageFS.ReadFile("messages/" + lang + ".json")
 		if err != nil {
@@ -104,6 +120,23 @@ func New() (*Handler, error) {
 		return nil, err
 	}
 	h.assets = http.StripPrefix("/assets/", http.FileServer(http.FS(sub)))
+	// Embedded files carry no modification time, so each asset gets a
+	// strong ETag from its content: a repeat visit revalidates and gets 304.
+	err = fs.WalkDir(sub, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		h.etags[path] = `"` + hex.EncodeToString(sum[:16]) + `"`
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -167,6 +200,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // no directory listings
 	case strings.HasPrefix(p, "/assets/"):
 		hd.Set("Cache-Control", "no-cache")
+		if tag, ok := h.etags[strings.TrimPrefix(p, "/assets/")]; ok {
+			hd.Set("ETag", tag) // http.FileServer answers If-None-Match with 304
+		}
 		h.assets.ServeHTTP(w, r)
 	case p == "/app":
 		http.Redirect(w, r, "/app/", http.StatusMovedPermanently)
@@ -185,6 +221,10 @@ type view struct {
 	Title string
 	Msgs  template.JS
 	Pages []page
+	// Service and Contact are the footer's service name and operator
+	// contact (from config, else the catalogue).
+	Service string
+	Contact string
 }
 
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, path string) {
@@ -211,7 +251,14 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, path string)
 	}
 	t := h.tmpl[lang+"/"+pg.Name]
 	var buf bytes.Buffer
-	v := view{Lang: lang, Other: other, Page: pg.Name, Title: msgs[pg.Title], Msgs: h.msgsJSON[lang], Pages: pages()}
+	v := view{Lang: lang, Other: other, Page: pg.Name, Title: msgs[pg.Title], Msgs: h.msgsJSON[lang], Pages: pages(),
+		Service: h.site.ServiceName, Contact: h.site.OperatorContact}
+	if v.Service == "" {
+		v.Service = msgs["site.name"]
+	}
+	if v.Contact == "" {
+		v.Contact = msgs["footer.contactDefault"]
+	}
 	if err := t.Execute(&buf, v); err != nil {
 		http.Error(w, "page error", http.StatusInternalServerError)
 		return
