@@ -29,6 +29,21 @@
   function fmtTime(s) { if (!s) { return ""; } var d = new Date(s); return isNaN(d) ? s : d.toLocaleString(LANG === "en" ? "en-GB" : "zh-CN", { hour12: false }); }
   function token() { try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; } }
 
+  // problemText is what a person reads for a problem: the catalogue's
+  // words (with a next step) for a known code or for a too-large body or an
+  // unavailable service, else the server's detail; the code stays beside.
+  function problemText(status, j) {
+    var code = j && typeof j.code === "string" ? j.code : "";
+    var kind = j && typeof j.type === "string" ? j.type.replace("urn:pledgeseal:problem:", "") : "";
+    if (!kind && status === 413) { kind = "too-large"; }
+    if (!kind && status === 503) { kind = "unavailable"; }
+    var words = "";
+    if (code && Object.prototype.hasOwnProperty.call(MSGS, "problem." + code)) { words = t("problem." + code); }
+    else if (kind === "too-large" || kind === "unavailable") { words = t("problem.kind." + kind); }
+    if (!words) { return (j && (j.detail || j.title)) || ("HTTP " + status); }
+    return words + (code ? " [" + code + "]" : "");
+  }
+
   // api calls the JSON API; it resolves to {status, body} or rejects with an
   // Error whose message is the problem detail.
   function api(method, path, body, extra) {
@@ -44,7 +59,7 @@
           var j = null;
           try { j = s ? JSON.parse(s) : null; } catch (e) { j = null; }
           if (!r.ok) {
-            var err = new Error((j && (j.detail || j.title)) || ("HTTP " + r.status));
+            var err = new Error(problemText(r.status, j));
             err.status = r.status; err.code = j && j.code;
             throw err;
           }
@@ -108,16 +123,44 @@
   function mark(r) { return r === "PASSED" ? "✓" : r === "FAILED" ? "✗" : r === "NOT_PERFORMED" ? "–" : "?"; }
   function subText(s) { return s ? (t("sub." + s) !== "sub." + s ? t("sub." + s) : s) : ""; }
 
+  function has(k) { return Object.prototype.hasOwnProperty.call(MSGS, k); }
+  // checkText says what a check found in plain words, from the catalogue:
+  // the sub-indication for a failure, else a sentence per check and result.
+  function checkText(c) {
+    if ((c.result === "FAILED" || c.result === "INDETERMINATE") && c.subIndication && has("sub." + c.subIndication)) { return t("sub." + c.subIndication); }
+    var k = "detail." + c.name + "." + c.result;
+    return has(k) ? t(k) : t("detail." + c.result);
+  }
   function checkList(checks) {
     return el("ul", { cls: "checks" }, (checks || []).map(function (c) {
       var name = t("check." + c.name);
-      return el("li", { "data-check": c.name, "data-result": c.result }, [
+      return el("li", { "data-check": c.name, "data-result": c.result, "data-sub": c.subIndication || "" }, [
         el("span", { cls: "mark " + resultTone(c.result), "aria-hidden": "true", text: mark(c.result) }),
-        el("span", {}, [el("strong", { text: name }), " — ", el("span", { cls: resultTone(c.result), text: t("result." + c.result) }),
-          c.subIndication ? " · " + subText(c.subIndication) : ""]),
-        c.detail ? el("span", { cls: "detail", text: c.detail }) : null
+        el("span", {}, [el("strong", { text: name }), " — ", el("span", { cls: resultTone(c.result), text: t("result." + c.result) })]),
+        el("span", { cls: "detail plain", text: checkText(c) }),
+        // The verifier's own words, with the machine codes, for a specialist.
+        c.detail ? el("details", { cls: "tech" }, [el("summary", { text: t("report.tech") }),
+          el("span", { cls: "small mono" }, [c.name + " · " + c.result + (c.subIndication ? " · " + c.subIndication : "") + " · "]),
+          el("span", { cls: "small", lang: "en", text: c.detail })]) : null
       ]);
     }));
+  }
+  // named shows a name with its code in small print.
+  function named(dd, name, code) {
+    clear(dd).appendChild(document.createTextNode(name + " "));
+    dd.appendChild(el("small", { cls: "code mono", text: code }));
+  }
+  // fillNames replaces the agency and matter codes of a report with their
+  // names from the notice the pledge binds (public), codes kept small.
+  function fillNames(p) {
+    if (!p.notice || !p.notice.id) { return; }
+    api("GET", "/v1/notices/" + encodeURIComponent(p.notice.id) + "?version=" + p.notice.version).then(function (r) {
+      var n = (r.body || {}).notice || {}, e = n.entry || {};
+      // Names only from the very notice version the signed pledge binds.
+      if (r.body.digest !== p.notice.digest || n.agency !== p.agency || !p.entry || e.region !== p.entry.region || e.matter !== p.entry.matter) { return; }
+      if (n.agencyName && $("rep-agency")) { named($("rep-agency"), n.agencyName, p.agency); }
+      if ($("rep-matter")) { named($("rep-matter"), txt(n.matterName) + " · " + txt(n.certificateName), p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate); }
+    }).catch(function () { /* the codes stay */ });
   }
 
   function renderReport(rep) {
@@ -134,8 +177,8 @@
       var ap = p.applicant || {};
       var rows = [
         [t("report.pledgeId"), p.pledgeId, "mono"],
-        [t("report.agency"), p.agency],
-        [t("report.matter"), (p.entry ? p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate : "")],
+        [t("report.agency"), p.agency, "", "rep-agency"],
+        [t("report.matter"), (p.entry ? p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate : ""), "", "rep-matter"],
         [t("report.applicant"), (ap.name || "") + " " + (ap.idNumber || "") + (ap.masked ? " " + t("report.masked") : "")],
         [t("report.signedAt"), fmtTime(p.signedAt)],
         // Decision facts come only from the verified report (the sealed
@@ -143,8 +186,14 @@
         [t("report.decision"), !p.decision ? t("report.noDecision") : p.decision.legacy ? t("report.legacyDecision") : p.decision.documentNo + " · " + p.decision.date]
       ];
       var dl = el("dl", { cls: "kv" });
-      rows.forEach(function (r) { dl.appendChild(el("dt", { text: r[0] })); dl.appendChild(el("dd", { cls: r[2] || "", text: r[1] || "" })); });
+      rows.forEach(function (r) {
+        dl.appendChild(el("dt", { text: r[0] }));
+        var dd = el("dd", { cls: r[2] || "", text: r[1] || "" });
+        if (r[3]) { dd.id = r[3]; }
+        dl.appendChild(dd);
+      });
       box.appendChild(el("section", { "aria-labelledby": "sum-h" }, [el("h3", { id: "sum-h", text: t("report.summary") }), dl]));
+      fillNames(p);
     }
     var s = rep.validAtSigning || {}, n = rep.statusNow || {};
     box.appendChild(el("section", { "aria-labelledby": "sig-h", cls: "part" }, [

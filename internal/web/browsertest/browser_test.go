@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -658,6 +659,54 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"][data-sub="PLEDGE_FALSE"]`)),
 	)
 	b.shot(pub, "verify-failed")
+	// The state-now check follows the registry; agency and matter appear by
+	// name with their codes in small print; every check says in Chinese
+	// what it found (the verifier's English stays folded, marked lang=en).
+	b.run(pub, "names in the report", chromedp.WaitVisible(chromedp.CSS("#rep-agency small.code")), chromedp.WaitVisible(chromedp.CSS("#rep-matter small.code")))
+	if st := get(b, pub, "state-now check", chromedp.Evaluate[string](`(e => e.dataset.result + "/" + e.dataset.sub)(document.querySelector('li[data-check="pledge-state-now"]'))`)); st != "FAILED/PLEDGE_FALSE" {
+		t.Errorf("state-now check beside a false pledge: %s", st)
+	}
+	if ag := b.text(pub, "#rep-agency"); !strings.Contains(ag, verifytest.Agency) || len([]rune(ag)) <= len(verifytest.Agency)+1 {
+		t.Errorf("agency shown as %q: want its name and its code", ag)
+	}
+	plain := get(b, pub, "plain check texts", chromedp.Evaluate[[]string](`[...document.querySelectorAll("ul.checks .detail.plain")].map(e => e.textContent)`))
+	for _, p := range plain {
+		if p == "" || !regexp.MustCompile(`\p{Han}`).MatchString(p) || strings.Contains(p, "accepted") {
+			t.Errorf("a check's plain text on the Chinese page: %q", p)
+		}
+	}
+	if len(plain) < 10 {
+		t.Errorf("only %d plain check texts", len(plain))
+	}
+	b.run(pub, "the verifier's words, folded", chromedp.Click(chromedp.CSS(`li[data-check="pledge-state-now"] details.tech summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`li[data-check="pledge-state-now"] details.tech span[lang="en"]`)))
+	if tech := b.text(pub, `li[data-check="pledge-state-now"] details.tech`); strings.Contains(tech, "in force") || !strings.Contains(tech, "PLEDGE_FALSE") {
+		t.Errorf("the state-now check's technical detail: %q", tech)
+	}
+	b.shot(pub, "verify-failed-names-details")
+	b.run(pub, "the report in English",
+		chromedp.Navigate(s.base+"/app/verify?lang=en&id="+pledgeID),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"]`)), chromedp.WaitVisible(chromedp.CSS("#rep-agency small.code")))
+	if st := b.text(pub, `li[data-check="pledge-findings-now"] .detail.plain`); !strings.Contains(st, "found the pledge false") {
+		t.Errorf("English findings check: %q", st)
+	}
+	b.shot(pub, "verify-failed-en")
+	// An oversized upload is explained in the reader's language with a next step.
+	big := filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(big, []byte(`{"pad":"`+strings.Repeat("a", 2<<20)+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.run(pub, "oversized upload",
+		chromedp.Navigate(s.base+"/app/verify?lang=zh"),
+		chromedp.SetUploadFiles(chromedp.CSS("#pkg-file"), []string{big}),
+		chromedp.Click(chromedp.CSS("#verify-file-form button[type=submit]")),
+		void(chromedp.Poll[bool](`document.getElementById("verify-msg").classList.contains("err")`, chromedp.WithPollingTimeout(20*time.Second))))
+	if m := b.text(pub, "#verify-msg"); !strings.Contains(m, "文件太大") || strings.Contains(m, "exceeds") {
+		t.Errorf("oversized upload message: %q", m)
+	}
+	b.shot(pub, "verify-too-large")
+	b.run(pub, "back to the report", chromedp.Navigate(s.base+"/app/verify?lang=zh&id="+pledgeID),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"][data-sub="PLEDGE_FALSE"]`)))
 	// Printable: the print style sheet keeps the report and drops the rest.
 	media := func(m string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
