@@ -500,6 +500,7 @@ func (s *Server) listAgencyPledges(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
+	q.Matter = c.Query("matter")
 	page, err := s.deps.Pledges.Service.ListForAgency(c.Request.Context(), officerOf(p), pledge.Status(c.Query("status")), q)
 	if err != nil {
 		return err

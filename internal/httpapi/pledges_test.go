@@ -721,6 +721,14 @@ func TestPledgeListings(t *testing.T) {
 			t.Errorf("another agency sees %s %v", st, got)
 		}
 	}
+	// The matter filter: the pledges' own matter keeps them all, another
+	// matter none (pages may be short; the cursor still chains).
+	if got := all("/v1/agency/pledges?status=SIGNED&matter="+verifytest.Key.Matter, ag, 1); !slices.Equal(got, want["SIGNED"]) {
+		t.Errorf("matter filter: %v, want %v", got, want["SIGNED"])
+	}
+	if got := all("/v1/agency/pledges?status=SIGNED&matter=OTHER-MATTER", ag, 1); len(got) != 0 {
+		t.Errorf("another matter lists %v", got)
+	}
 	acc := get("/v1/agency/pledges?status=ACCEPTED", ag).Items
 	if len(acc) != 1 || acc[0].Decision == nil || acc[0].Decision.DocumentNo == "" || acc[0].StatusSince.Before(acc[0].SignedAt) {
 		t.Fatalf("accepted item %+v", acc)
@@ -741,6 +749,7 @@ func TestPledgeListings(t *testing.T) {
 		"400/unknown status":   {"/v1/agency/pledges?status=DECIDED", ag, 400},
 		"400/forged cursor":    {"/v1/me/pledges?cursor=MDAwMA", me, 400},
 		"400/garbage cursor":   {"/v1/agency/pledges?cursor=%00%ff", ag, 400},
+		"400/bad matter":       {"/v1/agency/pledges?matter=%E4%BA%8B%E9%A1%B9", ag, 400},
 		"403/agency as me":     {"/v1/me/pledges", ag, 403},
 		"403/applicant queue":  {"/v1/agency/pledges", me, 403},
 		"401/anonymous":        {"/v1/agency/pledges", "", 401},
