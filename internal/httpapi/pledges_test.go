@@ -874,3 +874,60 @@ func TestReviewThenSignWithEventCertificate(t *testing.T) {
 	wantProblem(t, sign(me, late.PledgeID, late.Digest), http.StatusConflict, pledge.CodeDraftExpired)
 	wantStatus(t, h.do("GET", "/v1/pledges/"+late.PledgeID, auth.RoleApplicant, nil), http.StatusNotFound)
 }
+
+// TestMyEligibility: GET /v1/me/eligibility reads only the token's own
+// bars (a bar of one applicant is not another's, whatever the query), says
+// why and until when, follows the bar's scope, and refuses bad queries and
+// other roles.
+func TestMyEligibility(t *testing.T) {
+	h, e := pledgeHarness(t)
+	ctx := context.Background()
+	now := h.clock.Now()
+	me := pledge.Applicant{Kind: pledge.ApplicantPerson, Name: testIdentity.Name, IDType: testIdentity.IDType, IDNumber: testIdentity.IDNumber}
+	bar := pledge.Bar{ID: "B-ELIG-1", Subject: e.Service.SubjectIndex(me), Reason: pledge.BarFalsePledge, ScopeKind: pledge.ScopeMatter,
+		ScopeValue: verifytest.Key.Matter, Start: now.Add(-time.Hour), End: now.AddDate(5, 0, 0).Add(-2 * time.Hour),
+		EndRule: pledge.Text{Zh: "自认定之日起五年", En: "five years from the finding"}, Source: pledge.BarSource, DocumentNo: "朝市监核〔2026〕9号"}
+	if err := e.Bars.PutBar(ctx, bar); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		Eligible bool             `json:"eligible"`
+		Bars     []pledge.BarView `json:"bars"`
+	}
+	ask := func(token, query string) answer {
+		t.Helper()
+		rec := h.doToken("GET", "/v1/me/eligibility?"+query, token, nil)
+		wantStatus(t, rec, http.StatusOK)
+		return decode[answer](t, rec)
+	}
+	mine := "region=" + verifytest.Key.Region + "&matter=" + verifytest.Key.Matter
+	a := ask(h.tok[auth.RoleApplicant], mine)
+	if a.Eligible || len(a.Bars) != 1 || a.Bars[0].Reason != pledge.BarFalsePledge || !a.Bars[0].End.Equal(bar.End.UTC().Truncate(time.Second)) && !a.Bars[0].End.Equal(bar.End.UTC()) ||
+		a.Bars[0].DocumentNo != bar.DocumentNo {
+		t.Fatalf("barred applicant: %+v", a)
+	}
+	if a := ask(h.tok[auth.RoleApplicant], "region="+verifytest.Key.Region+"&matter=OTHER-MATTER"); !a.Eligible || len(a.Bars) != 0 {
+		t.Fatalf("a matter outside the bar's scope: %+v", a)
+	}
+	other := auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001011235"}
+	iss, err := h.tokens.Create(ctx, auth.CreateRequest{Role: auth.RoleApplicant, Identity: &other, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := ask(iss.Secret, mine+"&idNumber="+testIdentity.IDNumber); !a.Eligible {
+		t.Fatalf("another applicant sees the bar: %+v", a)
+	}
+	for name, tc := range map[string]struct {
+		query, token string
+		code         int
+	}{
+		"400/no matter":  {"region=" + verifytest.Key.Region, h.tok[auth.RoleApplicant], 400},
+		"400/bad region": {"region=%E5%8C%97&matter=M", h.tok[auth.RoleApplicant], 400},
+		"403/agency":     {mine, h.tok[auth.RoleAgency], 403},
+		"401/anonymous":  {mine, "", 401},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantProblem(t, h.doToken("GET", "/v1/me/eligibility?"+tc.query, tc.token, nil), tc.code, "")
+		})
+	}
+}

@@ -44,6 +44,7 @@ func pages() []page {
 	return []page{
 		{Path: "", Name: "home", Title: "home.title"},
 		{Path: "verify", Name: "verify", Title: "verify.title"},
+		{Path: "public", Name: "public", Title: "public.title"},
 		{Path: "apply", Name: "apply", Title: "apply.title"},
 		{Path: "officer", Name: "officer", Title: "officer.title"},
 		{Path: "enforce", Name: "enforce", Title: "enforce.title"},

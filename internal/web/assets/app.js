@@ -438,6 +438,7 @@
     // names exactly one notice, loads it.
     function lookupMatter(region, matter) {
       var out = clear($("matter-result"));
+      checkEligibility(region, matter);
       api("GET", "/v1/catalogue/matters/" + encodeURIComponent(region) + "/" + encodeURIComponent(matter)).then(function (r) {
         var a = r.body || {};
         if (!a.demands || a.demands.length === 0) { out.appendChild(el("p", { cls: "msg", text: (a.message ? txt(a.message) : t("apply.matter.none")) })); return; }
@@ -460,6 +461,35 @@
         // One notice for the matter: load it, so the applicant need not type its number.
         if (withNotice.length === 1) { $("notice-id").value = withNotice[0].id; loadNotice(withNotice[0].id, withNotice[0].version); }
       }).catch(function (e) { out.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
+    }
+
+    // checkEligibility says, as soon as the matter is chosen, whether a
+    // credit bar stops a pledge: why, until when, and what to do instead
+    // (the certificate route is always open; a finding can be appealed).
+    function checkEligibility(region, matter) {
+      var box = clear($("eligibility"));
+      box.hidden = true; box.removeAttribute("data-eligible");
+      api("GET", "/v1/me/eligibility?region=" + encodeURIComponent(region) + "&matter=" + encodeURIComponent(matter)).then(function (r) {
+        var e = r.body || {};
+        box.setAttribute("data-eligible", e.eligible ? "true" : "false");
+        if (e.eligible) { box.className = "msg ok"; box.appendChild(el("p", { text: t("elig.ok") })); box.hidden = false; return; }
+        box.className = "verdict fail";
+        box.appendChild(el("h3", { text: t("elig.barred.h") }));
+        (e.bars || []).forEach(function (b) {
+          var until = new Date(new Date(b.end).getTime() + 8 * 3600e3).toISOString().slice(0, 10);
+          box.appendChild(el("p", { cls: "bar", "data-reason": b.reason }, [
+            (has("elig.reason." + b.reason) ? t("elig.reason." + b.reason) : b.reason) + " ",
+            t("elig.scope." + b.scopeKind) + " ",
+            t("elig.until").replace("{until}", until),
+            b.documentNo ? " " + t("elig.doc") + b.documentNo : ""]));
+        });
+        box.appendChild(el("h4", { text: t("elig.what.h") }));
+        box.appendChild(el("ul", {}, [el("li", { text: t("elig.what.certificate") }), el("li", { text: t("elig.what.appeal") })]));
+        box.hidden = false;
+      }).catch(function (e) {
+        if (notAvailable(e)) { return; }
+        box.className = "msg err"; box.appendChild(el("p", { text: t("elig.unknown") + e.message })); box.hidden = false;
+      });
     }
 
     // loadNotice shows notice id (version 0: the latest) and opens the form.
@@ -673,29 +703,58 @@
   function pageOfficer() {
     var current = null;
     // Decision dates are civil dates in China (UTC+8), as the service checks them.
-    $("doc-date").value = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
-    signin(["agency"], function () { loadQueue(); loadSeals(); });
-    $("queue-load").addEventListener("click", loadQueue);
-    // loadQueue lists the agency's pledges awaiting a decision; where the
-    // API has no such route yet the page says so and opens by number.
-    function loadQueue() {
+    function chinaDay(iso) { var d = new Date(iso); return isNaN(d) ? "" : new Date(d.getTime() + 8 * 3600e3).toISOString().slice(0, 10); }
+    $("doc-date").value = chinaDay(new Date().toISOString());
+    signin(["agency"], function () { loadQueue(""); loadSeals(); });
+    // The queue: one status and optionally one matter, a page of 50 at a
+    // time; "next page" follows the API's cursor (a filtered page may be
+    // short). Agency and matter are shown by name from the notice each
+    // pledge binds (read once per notice version).
+    var cursors = [], noticeNames = {};
+    $("queue-filter").addEventListener("submit", function (ev) { ev.preventDefault(); cursors = []; loadQueue(""); });
+    $("queue-next").addEventListener("click", function () { loadQueue($("queue-next").getAttribute("data-cursor")); });
+    $("queue-first").addEventListener("click", function () { cursors = []; loadQueue(""); });
+    function nameOf(n, cell) {
+      var key = n.id + "/" + n.version;
+      if (!noticeNames[key]) {
+        noticeNames[key] = api("GET", "/v1/notices/" + encodeURIComponent(n.id) + "?version=" + n.version).then(function (r) {
+          return r.body && r.body.digest === n.digest ? r.body.notice : null;
+        }).catch(function () { return null; });
+      }
+      noticeNames[key].then(function (nn) { if (nn) { named(cell, txt(nn.matterName) + " · " + txt(nn.certificateName), cell.getAttribute("data-code")); } });
+    }
+    function loadQueue(cursor) {
       var box = clear($("queue"));
-      api("GET", "/v1/agency/pledges?status=SIGNED&limit=50").then(function (r) {
+      var st = $("q-status").value, matter = $("q-matter").value.trim();
+      if (matter && !/^[A-Za-z0-9._-]{1,64}$/.test(matter)) { box.appendChild(el("p", { cls: "msg err", role: "alert", text: t("officer.queue.matterBad") })); return; }
+      var url = "/v1/agency/pledges?limit=50&status=" + st + (matter ? "&matter=" + encodeURIComponent(matter) : "") + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+      $("queue-next").hidden = true;
+      api("GET", url).then(function (r) {
         $("queue-na").hidden = true;
+        if (cursor) { cursors.push(cursor); }
+        $("queue-first").hidden = cursors.length === 0;
         var items = (r.body && r.body.items) || [];
-        if (!items.length) { box.appendChild(el("p", { text: t("officer.queue.none") })); return; }
+        var next = r.body && r.body.nextCursor;
+        box.appendChild(el("p", { id: "queue-page", cls: "hint", "data-page": String(cursors.length + 1), "data-count": String(items.length),
+          text: t("officer.queue.page").replace("{n}", String(cursors.length + 1)).replace("{count}", String(items.length)) + (next ? t("officer.queue.more") : "") }));
+        if (next) { $("queue-next").setAttribute("data-cursor", next); $("queue-next").hidden = false; }
+        if (!items.length) { box.appendChild(el("p", { text: st === "SIGNED" ? t("officer.queue.none") : t("officer.queue.noneHere") })); return; }
         var tb = el("tbody");
         items.forEach(function (it) {
           var ap = it.applicant || {};
-          var open = el("button", { type: "button", cls: "secondary", text: t("common.open") });
+          var open = el("button", { type: "button", cls: "secondary", text: t("common.open"), "aria-label": t("common.open") + " " + it.id });
           open.addEventListener("click", function () { $("open-id").value = it.id; say("case-msg", ""); openCase(it.id); });
-          tb.appendChild(el("tr", { "data-pledge": it.id }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: it.id }),
-            el("td", { "data-label": t("report.matter"), text: it.entry.region + " / " + it.entry.matter + " / " + it.entry.certificate }),
+          var code = it.entry.region + " / " + it.entry.matter + " / " + it.entry.certificate;
+          var mcell = el("td", { "data-label": t("report.matter"), "data-code": code, text: code });
+          tb.appendChild(el("tr", { "data-pledge": it.id, "data-status": it.status }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: it.id }),
+            mcell,
             el("td", { "data-label": t("report.applicant"), text: (ap.name || "") + " " + (ap.maskedIdNumber || "") }),
+            el("td", { "data-label": t("common.status"), text: t("state." + it.status) + (it.decision ? " · " + it.decision.documentNo : "") }),
             el("td", { "data-label": t("report.signedAt"), text: fmtTime(it.signedAt) }), el("td", {}, [open])]));
+          if (it.notice && it.notice.id) { nameOf(it.notice, mcell); }
         });
         box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("report.matter") }),
-          el("th", { text: t("report.applicant") }), el("th", { text: t("report.signedAt") }), el("th", { text: "" })])]), tb]));
+          el("th", { text: t("report.applicant") }), el("th", { text: t("common.status") }), el("th", { text: t("report.signedAt") }), el("th", { text: "" })])]), tb]));
       }).catch(function (e) {
         if (notAvailable(e)) { $("queue-na").hidden = false; return; }
         box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message }));
@@ -717,6 +776,9 @@
         var pre = el("pre", { cls: "doc", text: doc });
         dl.appendChild(el("dt", { text: t("apply.done.signed") }));
         dl.appendChild(el("dd", {}, [el("details", {}, [el("summary", { text: t("common.open") }), pre])]));
+        var signedDay = chinaDay(p.createdAt);
+        if (signedDay) { $("doc-date").setAttribute("min", signedDay); }
+        $("doc-date").setAttribute("max", chinaDay(new Date().toISOString()));
         $("case-body").setAttribute("data-status", p.status);
         $("case-actions").hidden = p.status !== "SIGNED";
         $("case").hidden = false; $("case").focus();
@@ -726,13 +788,13 @@
     $("accept-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       api("POST", "/v1/pledges/" + current + "/accept", { documentNo: $("doc-no").value.trim(), date: $("doc-date").value }).then(function (r) {
-        openCase(current); loadQueue(); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
+        openCase(current); cursors = []; loadQueue(""); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
       }).catch(fail("case-msg"));
     });
     $("return-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       api("POST", "/v1/pledges/" + current + "/return", { reason: $("return-reason").value.trim() }).then(function (r) {
-        openCase(current); loadQueue(); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
+        openCase(current); cursors = []; loadQueue(""); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
       }).catch(fail("case-msg"));
     });
     $("seals-load").addEventListener("click", loadSeals);
@@ -771,7 +833,7 @@
           tb.appendChild(el("tr", { cls: k.overdue ? "overdue" : "" }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: k.pledgeId }),
             el("td", { "data-label": t("report.matter"), text: k.region + " / " + k.matter }),
             el("td", { "data-label": t("enforce.tasks.due") }, [k.due || "", k.overdue ? el("span", { cls: "badge fail", text: " " + t("enforce.tasks.overdueMark") }) : null]),
-            el("td", { "data-label": t("common.status"), text: k.status })]));
+            el("td", { "data-label": t("common.status"), "data-status": k.status, text: has("taskstate." + k.status) ? t("taskstate." + k.status) : k.status })]));
         });
         box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("report.matter") }),
           el("th", { text: t("enforce.tasks.due") }), el("th", { text: t("common.status") })])]), tb]));
@@ -798,8 +860,21 @@
           el("dt", { text: t("enforce.draw.result") }), el("dd", { cls: "mono", id: "draw-selected", text: names.join(" ") || "—" })]));
       }).catch(function (e) { box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
     });
+    // FALSE_CONFIRMED has heavy consequences: the page says what will
+    // happen and records it only after a second, explicit confirmation.
+    var confirmed = false;
+    $("fc-no").addEventListener("click", function () { $("finding-confirm").hidden = true; say("finding-msg", t("enforce.confirm.cancelled")); $("f-outcome").focus(); });
+    $("fc-yes").addEventListener("click", function () { confirmed = true; $("finding-confirm").hidden = true; $("finding-form").requestSubmit(); });
+    $("f-outcome").addEventListener("change", function () { $("finding-confirm").hidden = true; });
     $("finding-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
+      if ($("f-outcome").value === "FALSE_CONFIRMED" && !confirmed) {
+        var until = new Date(Date.now() + 8 * 3600e3); until.setUTCFullYear(until.getUTCFullYear() + 5);
+        $("fc-bar").textContent = t("enforce.confirm.bar").replace("{until}", until.toISOString().slice(0, 10));
+        $("finding-confirm").hidden = false; $("finding-confirm").focus();
+        return;
+      }
+      confirmed = false;
       var body = { pledgeId: $("f-pledge").value.trim(), outcome: $("f-outcome").value, documentNo: $("f-docno").value.trim(),
         inspector: $("f-inspector").value.trim(), evidence: $("f-evidence").value.split(/\s+/).filter(Boolean) };
       if ($("f-note").value.trim()) { body.note = $("f-note").value.trim(); }
@@ -845,7 +920,71 @@
     }
   }
 
+  // --- public disclosure (公示) -------------------------------------------------------
+  // Published pledges of one region and matter (paged by the API's next
+  // value) and the list of false pledges (read once, at most 200, shown 20
+  // a page). Names and ID numbers come masked from the API.
+  function pagePublic() {
+    var sel = $("pub-region"), msel = $("pub-matter"), pages = [];
+    function table(heads, rows) {
+      var tb = el("tbody");
+      rows.forEach(function (r) { tb.appendChild(el("tr", { "data-pledge": r.id }, r.cells.map(function (c, i) { return el("td", { "data-label": heads[i], cls: c[1] || "" }, [c[0]]); }))); });
+      return el("table", {}, [el("thead", {}, [el("tr", {}, heads.map(function (h) { return el("th", { text: h }); }))]), tb]);
+    }
+    function link(id) { return el("a", { href: "/app/verify?id=" + encodeURIComponent(id), text: id }); }
+    function day(iso) { return iso ? new Date(new Date(iso).getTime() + 8 * 3600e3).toISOString().slice(0, 10) : ""; }
+    api("GET", "/v1/catalogue/regions?limit=100").then(function (r) {
+      ((r.body && r.body.items) || []).forEach(function (it) { sel.appendChild(el("option", { value: it.region, text: it.name ? txt(it.name) + "（" + it.region + "）" : it.region })); });
+      if (sel.options.length === 2) { sel.selectedIndex = 1; loadMatters(); }
+    }).catch(fail("pub-msg"));
+    sel.addEventListener("change", loadMatters);
+    function loadMatters() {
+      while (msel.options.length > 1) { msel.remove(1); }
+      if (!sel.value) { return; }
+      api("GET", "/v1/catalogue/matters/" + encodeURIComponent(sel.value) + "?limit=50").then(function (r) {
+        ((r.body && r.body.items) || []).forEach(function (m) {
+          var name = (m.certificates && m.certificates[0]) ? txt(m.matterName || "") : "";
+          msel.appendChild(el("option", { value: m.matter, text: (txt(m.matterName) || name || m.matter) + "（" + m.matter + "）" }));
+        });
+      }).catch(fail("pub-msg"));
+    }
+    function loadPublished(cursor) {
+      var box = clear($("pub-list"));
+      say("pub-msg", t("common.loading"));
+      api("GET", "/v1/public/pledges?limit=20&region=" + encodeURIComponent(sel.value) + "&matter=" + encodeURIComponent(msel.value) + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "")).then(function (r) {
+        var b = r.body || {}, items = b.pledges || [];
+        if (cursor) { pages.push(cursor); }
+        say("pub-msg", t("officer.queue.page").replace("{n}", String(pages.length + 1)).replace("{count}", String(items.length)) + (b.next ? t("officer.queue.more") : ""));
+        $("pub-next").hidden = !b.next; if (b.next) { $("pub-next").setAttribute("data-cursor", b.next); }
+        $("pub-first").hidden = pages.length === 0;
+        if (!items.length) { box.appendChild(el("p", { text: t("public.none") })); return; }
+        box.appendChild(table([t("report.pledgeId"), t("report.applicant"), t("report.decision"), t("public.until")], items.map(function (p) {
+          return { id: p.pledgeId, cells: [[link(p.pledgeId), "mono"], [p.applicantName + " " + p.applicantId], [p.decisionNo + " · " + p.decisionDate], [day(p.publishedUntil)]] };
+        })));
+      }).catch(fail("pub-msg"));
+    }
+    $("pub-form").addEventListener("submit", function (ev) { ev.preventDefault(); pages = []; loadPublished(""); });
+    $("pub-next").addEventListener("click", function () { loadPublished($("pub-next").getAttribute("data-cursor")); });
+    $("pub-first").addEventListener("click", function () { pages = []; loadPublished(""); });
+
+    var all = [], at = 0, PER = 20;
+    function showFalse() {
+      var box = clear($("false-list"));
+      var part = all.slice(at, at + PER);
+      say("false-msg", all.length ? t("public.false.count").replace("{from}", String(at + 1)).replace("{to}", String(at + part.length)).replace("{total}", String(all.length)) : "");
+      $("false-prev").hidden = at === 0; $("false-next").hidden = at + PER >= all.length;
+      if (!all.length) { box.appendChild(el("p", { text: t("public.false.none") })); return; }
+      box.appendChild(table([t("report.pledgeId"), t("report.applicant"), t("report.matter"), t("public.false.doc"), t("public.false.since"), t("public.until")], part.map(function (d) {
+        return { id: d.pledgeId, cells: [[link(d.pledgeId), "mono"], [d.applicantName + " " + d.applicantId], [d.region + " / " + d.matter, "mono"], [d.documentNo], [day(d.effective)], [day(d.expires)]] };
+      })));
+    }
+    $("false-prev").addEventListener("click", function () { at = Math.max(0, at - PER); showFalse(); });
+    $("false-next").addEventListener("click", function () { at += PER; showFalse(); });
+    api("GET", "/v1/enforcement/false-pledges?limit=200").then(function (r) { all = (r.body && r.body.entries) || []; showFalse(); }).catch(fail("false-msg"));
+  }
+
   var page = document.body.getAttribute("data-page");
+  if (page === "public") { pagePublic(); }
   if (page === "verify") { pageVerify(); }
   if (page === "apply") { pageApply(); }
   if (page === "officer") { pageOfficer(); }
