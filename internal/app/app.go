@@ -168,7 +168,11 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Webhooks:    hooks,
 		Pledges:     pledges,
 		Web:         pages,
-	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL})
+		Limiter:     store.NewRateLimiter(c.store),
+	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL,
+		VerifyLimit:    httpapi.RateLimit{Rate: cfg.VerifyRate, Burst: cfg.VerifyBurst},
+		PublicLimit:    httpapi.RateLimit{Rate: cfg.PublicRate, Burst: cfg.PublicBurst},
+		TrustedProxies: cfg.TrustedProxies})
 	return a, nil
 }
 
