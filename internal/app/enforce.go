@@ -27,12 +27,13 @@ func buildEnforcement(c *core, sealStore *store.Registry, allow []string, log *s
 	if err != nil {
 		return nil, nil, &StartupError{Step: "personal-data keys", Err: err}
 	}
-	enf, err := enforce.New(enforce.Deps{Registry: sealStore, Pledges: store.NewPledgeRepo(c.store, prot), Clock: clk,
+	pledges := store.NewPledgeRepo(c.store, prot)
+	enf, err := enforce.New(enforce.Deps{Registry: sealStore, Pledges: pledges, Clock: clk,
 		Tasks: store.NewTaskRepo(c.store), Policies: pledge.NewCatalogue(store.NewCatalogueRepo(c.store), clk)})
 	if err != nil {
 		return nil, nil, &StartupError{Step: "enforcement", Err: err}
 	}
-	hooks := notify.New(store.NewNotifications(c.store), prot, clk, &http.Client{Timeout: 10 * time.Second}, log, notify.Options{Allow: allow})
+	hooks := notify.New(store.NewNotifications(c.store), prot, clk, &http.Client{Timeout: 10 * time.Second}, log, notify.Options{Allow: allow, Owners: pledges})
 	return enf, hooks, nil
 }
 

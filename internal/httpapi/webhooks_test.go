@@ -4,10 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/notify"
 )
 
 // TestWebhookTargetsAndDelete: an internal target is a 400 with its code;
@@ -54,5 +57,38 @@ func TestWebhookTargetsAndDelete(t *testing.T) {
 		Webhooks []hookView `json:"webhooks"`
 	}](t, r).Webhooks) != 0 {
 		t.Fatalf("hooks left: %s", r.Body)
+	}
+}
+
+// TestEnforcementRevocationReachesAgencyHook, end to end: an agency
+// registers a hook over HTTP on a real receiver, an enforcement officer of
+// the pledge's jurisdiction revokes the agency's pledge over HTTP, and the
+// notification worker delivers the revocation to the agency's hook.
+func TestEnforcementRevocationReachesAgencyHook(t *testing.T) {
+	h := newHarness(t)
+	rec := seedPublished(t, h, "PL-HOOKED-1")
+	var mu sync.Mutex
+	var actions []string
+	rc := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		actions = append(actions, r.Header.Get(notify.HeaderEvent))
+	}))
+	t.Cleanup(rc.Close)
+	if r := h.do(http.MethodPost, "/v1/webhooks", auth.RoleAgency, map[string]string{"url": rc.URL, "secret": "0123456789abcdef0123"}); r.Code != 201 {
+		t.Fatalf("register: %d %s", r.Code, r.Body)
+	}
+	if r := h.do(http.MethodPost, "/v1/revocations", auth.RoleEnforcement, map[string]any{
+		"subjects": []any{map[string]string{"kind": "pledge", "id": rec.ID}}, "reason": "FALSE_PLEDGE", "documentNo": "朝市监核〔2026〕7号"}); r.Code != 201 {
+		t.Fatalf("revoke: %d %s", r.Code, r.Body)
+	}
+	worker := h.srv.deps.Webhooks.(*notify.Service)
+	if _, err := worker.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(actions, "revocation.revoke") {
+		t.Fatalf("the agency's hook received %q, not the revocation", actions)
 	}
 }

@@ -50,6 +50,11 @@ type Options struct {
 	// Resolver looks hook hosts up at registration (default
 	// net.DefaultResolver).
 	Resolver Resolver
+	// Owners names the agency owning a pledge, so that an event about a
+	// pledge reaches that agency's hooks whoever caused it (an
+	// enforcement revocation names only the pledge); nil routes by the
+	// event's own data only.
+	Owners Owners
 	// LogInterval is the least time between two log lines about one
 	// failing hook (default 5 min): its first failure is logged, then one
 	// summary line an interval with the count of failures held back.
@@ -264,15 +269,60 @@ func (s *Service) Dead(ctx context.Context, p auth.Principal) ([]DeadLetter, err
 	return out, nil
 }
 
-// event is the part of an audit entry routing needs.
-type event struct {
-	Action string               `json:"action"`
-	Actor  struct{ Org string } `json:"actor"`
-	Data   map[string]string    `json:"data"`
+// Owners names the agency that owns a pledge (store.PledgeRepo
+// implements it); NotFound when there is no such pledge.
+type Owners interface {
+	PledgeAgency(ctx context.Context, id string) (string, error)
 }
 
-func (e event) concerns(agency string) bool {
-	return agency == "" || e.Data["agency"] == agency || e.Actor.Org == agency
+// event is the part of an audit entry routing needs.
+type event struct {
+	Action   string               `json:"action"`
+	Actor    struct{ Org string } `json:"actor"`
+	Data     map[string]string    `json:"data"`
+	Subjects []struct {
+		Kind string `json:"kind"`
+		ID   string `json:"id"`
+	} `json:"subjects"`
+}
+
+// concerns reports whether a hook of agency ("" = every event) receives
+// the event: the agency named in its data, the acting organisation, or the
+// owner of a pledge it is about.
+func (e event) concerns(agency string, owners map[string]bool) bool {
+	return agency == "" || e.Data["agency"] == agency || e.Actor.Org == agency || owners[agency]
+}
+
+// ownersOf returns the agencies owning the pledges e is about, reading
+// each pledge once per round (known caches them). A pledge that does not
+// exist has no owner; any other error ends the round before the entry is
+// acknowledged, so it is routed again, never routed short.
+func (s *Service) ownersOf(ctx context.Context, e event, known map[string]string) (map[string]bool, error) {
+	if s.o.Owners == nil {
+		return nil, nil
+	}
+	var out map[string]bool
+	for _, sub := range e.Subjects {
+		if sub.Kind != "pledge" || sub.ID == "" {
+			continue
+		}
+		ag, ok := known[sub.ID]
+		if !ok {
+			var err error
+			ag, err = s.o.Owners.PledgeAgency(ctx, sub.ID)
+			if err != nil && !apperr.Is(err, apperr.NotFound) {
+				return nil, err
+			}
+			known[sub.ID] = ag
+		}
+		if ag != "" {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[ag] = true
+		}
+	}
+	return out, nil
 }
 
 // deliveryID derives a delivery's ID from its event and hook, so a repeated
@@ -324,6 +374,7 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	known := map[string]string{} // pledge → owning agency, for this round
 	for {
 		evs, err := s.st.Read(ctx, Group, s.o.Consumer, 100)
 		if err != nil {
@@ -335,9 +386,13 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 		for _, ev := range evs {
 			var e event
 			_ = json.Unmarshal([]byte(ev.Body), &e) // an undecodable entry still goes to catch-all hooks
+			owners, err := s.ownersOf(ctx, e, known)
+			if err != nil {
+				return 0, err
+			}
 			var ds []store.NewDelivery
 			for _, h := range hooks {
-				if !e.concerns(h.Agency) {
+				if !e.concerns(h.Agency, owners) {
 					continue
 				}
 				id := deliveryID(ev, h.ID)
