@@ -127,7 +127,9 @@ func New(deps Deps, opts Options) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	e.ContextWithFallback = true
+	// ContextWithFallback stays off: a *gin.Context is pooled, so nothing may
+	// use it as a context.Context; handlers pass c.Request.Context()
+	// (TestHandlersNeverPassGinContextAsContext).
 	if err := e.SetTrustedProxies(opts.TrustedProxies); err != nil {
 		deps.Log.Error("trusted proxies refused; trusting none", "err", err.Error())
 		_ = e.SetTrustedProxies(nil)
