@@ -157,7 +157,8 @@ func (s *Server) Restart(t testing.TB) {
 	s.start(t, bin)
 }
 
-// ping speaks just enough RESP to tell whether the server answers.
+// ping speaks just enough RESP to tell whether the server answers; a
+// server that requires authentication (requirepass, ACL) answers NOAUTH.
 func ping(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err != nil {
@@ -169,5 +170,5 @@ func ping(addr string) bool {
 		return false
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "+PONG")
+	return err == nil && (strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH"))
 }
