@@ -90,11 +90,17 @@ func FreePort(t testing.TB) int {
 // always), so a test can kill and restart it. Extra args are appended.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
+	return StartIn(t, t.TempDir(), extra...)
+}
+
+// StartIn is Start on a data directory the test prepared, e.g. one holding
+// a restored AOF: the server loads it at start.
+func StartIn(t testing.TB, dir string, extra ...string) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		missing(t, "redis-server")
 	}
-	dir := t.TempDir()
 	port := FreePort(t)
 	s := &Server{Dir: dir, Port: port, Addr: fmt.Sprintf("127.0.0.1:%d", port)}
 	s.args = append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--dir", dir,
