@@ -53,7 +53,7 @@ cp LICENSE README.md CHANGELOG.md "$stage/"
 cp docs/operations.md "$stage/docs/"
 tarball="$OUT/$name.tar.gz"
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
-	-C "$OUT/stage" -cf - "$name" | gzip -n -9 >"$tarball"
+	-C "$OUT/stage" -cf - "$name" | gzip -n -6 >"$tarball"
 log "wrote $tarball"
 
 conf="$OUT/nfpm.yaml"
