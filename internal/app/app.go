@@ -156,7 +156,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		return nil, err
 	}
 	a.Notify = hooks
-	pledges, err := buildPledgeAPI(c, sealStore, &maker, reg, log, clk) // pledges.go
+	pledges, err := buildPledgeAPI(c, cfg.BaseURL, sealStore, &maker, reg, log, clk) // pledges.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err
