@@ -47,6 +47,17 @@ func run(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
+// distDir is where dist writes; TestMain removes it (about 80 MB).
+var distDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if distDir != "" {
+		_ = os.RemoveAll(distDir)
+	}
+	os.Exit(code)
+}
+
 // dist runs scripts/dist.sh once per test binary into a temp dir.
 var dist = sync.OnceValues(func() ([2]string, error) {
 	var out [2]string
@@ -54,6 +65,7 @@ var dist = sync.OnceValues(func() ([2]string, error) {
 	if err != nil {
 		return out, err
 	}
+	distDir = dir
 	cmd := exec.Command("bash", "../scripts/dist.sh")
 	cmd.Env = append(os.Environ(), "DIST_DIR="+dir, "VERSION=1.2.3-test")
 	var stderr strings.Builder
