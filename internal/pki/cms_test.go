@@ -208,6 +208,7 @@ func TestOpenSSLVerifiesCMSSignature(t *testing.T) {
 func FuzzParseCMS(f *testing.F) {
 	if b, err := os.ReadFile("testdata/tongz-sign3-cms.der"); err == nil {
 		f.Add(b)
+		f.Add(toBERForTest(f, b, 4, 64)) // BouncyCastle-style BER
 	}
 	f.Add([]byte{0x30, 0x00})
 	f.Fuzz(func(t *testing.T, b []byte) {
