@@ -165,6 +165,14 @@ const (
 	WarnSignatureNotDER WarningCode = "SIGNATURE_NOT_CANONICAL_DER"
 )
 
+// WarningCodes lists every warning code; the message catalogue holds a
+// text for each ("warning.<code>").
+func WarningCodes() []WarningCode {
+	return []WarningCode{WarnLenientReading, WarnBitStringUnusedBits, WarnZeroBytesRestored, WarnBEREncoding,
+		WarnCreateDateOutsideMakerCert, WarnCertListTypeUnknown, WarnTimeTwoDigitYear, WarnTimeNoZone,
+		WarnTimeNotDER, WarnCertNotStrict, WarnSignatureNotDER}
+}
+
 // Warning is one leniency or deviation of a check: a stable code and a
 // detail in English naming the exact element.
 type Warning struct {
