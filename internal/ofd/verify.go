@@ -277,7 +277,7 @@ func referenceChecks(pkg *Package, sigDir string, sx *SignatureXML, pub *ecdsa.P
 }
 
 func verifyCMS(r outcome.Report, pkg *Package, sigDir string, sx *SignatureXML, sigXML, sv []byte, opts Options) outcome.Report {
-	sd, err := pki.ParseCMS(sv)
+	sd, der, err := pki.ParseCMSAllowBER(sv) // der: sv, or its DER when sv is BER
 	if err != nil {
 		r.Checks = append(r.Checks, referenceChecks(pkg, sigDir, sx, nil)...)
 		r.Add(check(CheckCMSFormat, outcome.Indeterminate, outcome.Unsupported,
@@ -300,7 +300,7 @@ func verifyCMS(r outcome.Report, pkg *Package, sigDir string, sx *SignatureXML, 
 	var res *pki.CMSResult
 	var what string
 	if sd.Content != nil {
-		res, err = pki.VerifyAttached(sv)
+		res, err = pki.VerifyAttached(der)
 		switch {
 		case err != nil:
 		case bytes.Equal(res.Content, digest[:]):
@@ -309,9 +309,9 @@ func verifyCMS(r outcome.Report, pkg *Package, sigDir string, sx *SignatureXML, 
 			what = "the content is Signature.xml"
 		}
 	} else {
-		if res, err = pki.VerifyDetached(sv, sigXML); err == nil {
+		if res, err = pki.VerifyDetached(der, sigXML); err == nil {
 			what = "detached over Signature.xml"
-		} else if res2, err2 := pki.VerifyDetached(sv, digest[:]); err2 == nil {
+		} else if res2, err2 := pki.VerifyDetached(der, digest[:]); err2 == nil {
 			res, err, what = res2, nil, "detached over SM3 of Signature.xml"
 		}
 	}

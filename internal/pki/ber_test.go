@@ -58,9 +58,10 @@ func toBER(t testing.TB, in *cryptobyte.String, levels, chunk int) []byte {
 }
 
 // TestBERCMS: a SignedData written with indefinite lengths (as
-// BouncyCastle does) is read through its DER and verifies; its signed
-// attributes are hashed as found; the result says it was BER. On today's
-// DER-only parser every case is refused as malformed.
+// BouncyCastle does) is read by ParseCMSAllowBER through its DER, which is
+// byte for byte the DER it was made from (signed attributes as found), and
+// verifies; ParseCMS and the Verify functions stay DER-only (pledge paths).
+// On today's code the BER is refused as malformed.
 func TestBERCMS(t *testing.T) {
 	ca := newTestCA(t)
 	leafKey, _ := GenerateKey()
@@ -83,14 +84,19 @@ func TestBERCMS(t *testing.T) {
 	if !bytes.HasPrefix(ber, []byte{0x30, 0x80, 0x06, 0x0a}) {
 		t.Fatalf("fixture does not start like BouncyCastle BER: % x", ber[:4])
 	}
-	res, err := VerifyDetached(ber, data)
-	if err != nil {
-		t.Fatalf("BER detached: %v", err)
+	// The DER-only entry points (pledge paths) refuse it.
+	if _, err := VerifyDetached(ber, data); !errors.Is(err, ErrCMSFormat) {
+		t.Fatalf("strict parse of BER: %v", err)
 	}
-	if !res.FromBER || !res.SigningTimes[0].Equal(at) {
-		t.Fatalf("result %+v", res)
+	sd, der, err := ParseCMSAllowBER(ber)
+	if err != nil || !sd.FromBER || !bytes.Equal(der, detached) {
+		t.Fatalf("BER detached: %v (DER equal: %v)", err, bytes.Equal(der, detached))
 	}
-	if _, err := VerifyDetached(ber, append(bytes.Clone(data), '!')); !errors.Is(err, ErrCMSDigest) {
+	res, err := VerifyDetached(der, data)
+	if err != nil || !res.SigningTimes[0].Equal(at) {
+		t.Fatalf("result %+v %v", res, err)
+	}
+	if _, err := VerifyDetached(der, append(bytes.Clone(data), '!')); !errors.Is(err, ErrCMSDigest) {
 		t.Fatalf("BER, changed data: %v", err)
 	}
 	// Attached: the content sits in a chunked, constructed OCTET STRING.
@@ -98,21 +104,24 @@ func TestBERCMS(t *testing.T) {
 	if !bytes.Contains(berAtt, []byte{0x24, 0x80, 0x04, 0x64}) {
 		t.Fatal("fixture has no chunked content")
 	}
-	res, err = VerifyAttached(berAtt)
-	if err != nil || !res.FromBER || !bytes.Equal(res.Content, data) {
+	sd, der, err = ParseCMSAllowBER(berAtt)
+	if err != nil || !sd.FromBER || !bytes.Equal(der, attached) {
+		t.Fatalf("BER attached: %v", err)
+	}
+	if res, err = VerifyAttached(der); err != nil || !bytes.Equal(res.Content, data) {
 		t.Fatalf("BER attached: %v %+v", err, res)
 	}
-	// DER stays DER.
-	if res, err := VerifyDetached(detached, data); err != nil || res.FromBER {
-		t.Fatalf("DER: %v %+v", err, res)
+	// DER stays DER, byte for byte.
+	if sd, der, err := ParseCMSAllowBER(detached); err != nil || sd.FromBER || !bytes.Equal(der, detached) {
+		t.Fatalf("DER: %v", err)
 	}
 	// The real GM/T 0010 sample, re-encoded with indefinite lengths.
 	tongz, err := os.ReadFile("testdata/tongz-sign3-cms.der")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sd, err := ParseCMS(toBERForTest(t, tongz, 4, 64))
-	if err != nil || !sd.FromBER {
+	sd, der, err = ParseCMSAllowBER(toBERForTest(t, tongz, 4, 64))
+	if err != nil || !sd.FromBER || !bytes.Equal(der, tongz) {
 		t.Fatalf("tongz as BER: %v", err)
 	}
 	// Broken BER is refused with the parse error, not a panic.
@@ -122,7 +131,7 @@ func TestBERCMS(t *testing.T) {
 		{0x04, 0x80, 0x00, 0x00},             // indefinite primitive
 		{0x30, 0x84, 0xff, 0xff, 0xff, 0xff}, // length beyond the input
 	} {
-		if _, err := ParseCMS(b); !errors.Is(err, ErrCMSFormat) {
+		if _, _, err := ParseCMSAllowBER(b); !errors.Is(err, ErrCMSFormat) {
 			t.Errorf("% x: %v", b, err)
 		}
 	}

@@ -203,35 +203,40 @@ type CMSSignedData struct {
 	Content      []byte                // nil when detached
 	Certificates []*smx509.Certificate // the certificate bag
 	Signers      []CMSSignerInfo
-	// FromBER is true when the input was BER (indefinite lengths) and was
-	// read through BERToDER.
+	// FromBER is true when ParseCMSAllowBER read BER input (indefinite
+	// lengths) through BERToDER.
 	FromBER bool
 }
 
-// ParseCMS reads a ContentInfo holding a SignedData.
+// ParseCMS reads a ContentInfo holding a SignedData in DER. It refuses
+// BER: pledge packages hold DER only (pledge.ParsePackage), so what a
+// pledge path accepts must be DER too.
 func ParseCMS(der []byte) (*CMSSignedData, error) { return parseCMS(der, nil) }
 
-// parseCMS is ParseCMS; a certificate of the bag whose DER equals that of
-// one in known is taken from known instead of being parsed again. Input
-// that is not DER but valid BER (BouncyCastle writes indefinite lengths) is
-// converted by BERToDER and read again; FromBER then says so.
-func parseCMS(der []byte, known []*smx509.Certificate) (*CMSSignedData, error) {
-	sd, err := parseCMSDER(der, known)
+// ParseCMSAllowBER is ParseCMS for input from other products, which may be
+// BER (BouncyCastle writes indefinite lengths): input that is not DER but
+// valid BER is converted by BERToDER and read; FromBER then says so. It
+// returns the DER it read (b itself when b was DER): give that to
+// VerifyDetached / VerifyAttached.
+func ParseCMSAllowBER(b []byte) (*CMSSignedData, []byte, error) {
+	sd, err := parseCMS(b, nil)
 	if err == nil {
-		return sd, nil
+		return sd, b, nil
 	}
-	conv, cerr := BERToDER(der)
-	if cerr != nil || bytes.Equal(conv, der) {
-		return nil, err
+	der, cerr := BERToDER(b)
+	if cerr != nil || bytes.Equal(der, b) {
+		return nil, nil, err
 	}
-	if sd, err = parseCMSDER(conv, known); err != nil {
-		return nil, fmt.Errorf("%w (read as BER converted to DER)", err)
+	if sd, err = parseCMS(der, nil); err != nil {
+		return nil, nil, fmt.Errorf("%w (read as BER converted to DER)", err)
 	}
 	sd.FromBER = true
-	return sd, nil
+	return sd, der, nil
 }
 
-func parseCMSDER(der []byte, known []*smx509.Certificate) (*CMSSignedData, error) {
+// parseCMS is ParseCMS; a certificate of the bag whose DER equals that of
+// one in known is taken from known instead of being parsed again.
+func parseCMS(der []byte, known []*smx509.Certificate) (*CMSSignedData, error) {
 	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrCMSFormat, what) }
 	in := cryptobyte.String(der)
 	var ci, sd cryptobyte.String
@@ -403,8 +408,6 @@ type CMSResult struct {
 	Signers      []*smx509.Certificate // one per SignerInfo, in order
 	Certificates []*smx509.Certificate // the bag, for chain building (TrustStore.VerifyAt extra)
 	SigningTimes []time.Time           // signingTime attributes (zero when absent)
-	// FromBER is true when the SignedData was BER and read as its DER.
-	FromBER bool
 	// DigestAsE is true when a signature verified only with the content
 	// itself as the SM2 digest e (no ZA, no hashing): a non-standard form
 	// some products write for 32-byte contents.
@@ -457,7 +460,7 @@ func VerifyAttached(der []byte) (*CMSResult, error) {
 }
 
 func (sd *CMSSignedData) verify(content []byte) (*CMSResult, error) {
-	res := &CMSResult{Content: content, Certificates: sd.Certificates, FromBER: sd.FromBER}
+	res := &CMSResult{Content: content, Certificates: sd.Certificates}
 	for i, s := range sd.Signers {
 		if s.Cert == nil {
 			return nil, fmt.Errorf("%w: signer %d: its certificate is not in the SignedData", ErrCMSFormat, i+1)
