@@ -114,7 +114,9 @@ func New(deps Deps, opts Options) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	e.ContextWithFallback = true
+	// ContextWithFallback stays off: a *gin.Context is pooled, so nothing may
+	// use it as a context.Context; handlers pass c.Request.Context()
+	// (TestHandlersNeverPassGinContextAsContext).
 	s := &Server{engine: e, deps: deps, opts: opts, log: deps.Log, metrics: newMetrics(deps.Registry)}
 	e.Use(withRequestID(), s.accessLog(), s.recoverPanics(), securityHeaders(), s.limitBody(), s.timeBudget())
 	e.NoRoute(func(c *gin.Context) {
