@@ -450,3 +450,44 @@ func TestWrongAlgorithmIdentifier(t *testing.T) {
 		t.Fatalf("non-verifying value: %q", c.Detail)
 	}
 }
+
+// TestRestoreStructure: a DER structure in a BIT STRING (a timestamp
+// token) short by the zero bytes a stripping encoder dropped is completed
+// to its declared length, with a warning; nothing is added when the
+// encoding shows no stripping, when the value is complete, or when more
+// than 32 bytes would be missing.
+func TestRestoreStructure(t *testing.T) {
+	full := append([]byte{0x30, 0x82, 0x00, 0x24, 0x04, 0x22}, append(bytes.Repeat([]byte{0xa4}, 31), 0x08, 0, 0)...)
+	cases := []struct {
+		name     string
+		bits     []byte // BIT STRING TLV
+		want     []byte
+		restored bool
+	}{
+		{"stripped", strippedBits(t, full), full, true},
+		{"complete", canonicalBits(full), full, false},
+		{"short, no stripping shown", canonicalBits(full[:len(full)-2]), full[:len(full)-2], false},
+		{"too much missing", strippedBits(t, append(append([]byte{0x30, 0x30}, bytes.Repeat([]byte{0x11}, 8)...), make([]byte, 40)...)), append([]byte{0x30, 0x30}, bytes.Repeat([]byte{0x11}, 8)...), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			el, _, ok := readTLV(tc.bits)
+			if !ok {
+				t.Fatal("fixture")
+			}
+			var warn []outcome.Warning
+			v, err := readBits(el, "SES_Signature.timeStamp", &warn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := restoreStructure(v, "SES_Signature.timeStamp", &warn)
+			restored := false
+			for _, w := range warn {
+				restored = restored || w.Code == outcome.WarnZeroBytesRestored
+			}
+			if !bytes.Equal(got, tc.want) || restored != tc.restored {
+				t.Fatalf("got % x (restored %v), want % x (%v)", got, restored, tc.want, tc.restored)
+			}
+		})
+	}
+}
