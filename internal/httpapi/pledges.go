@@ -34,9 +34,6 @@ type PledgeAPI struct {
 	Service   *pledge.Service
 	Records   PledgeRecords
 	Verifier  *verify.Verifier
-	// ExtraCertificates are carried in every package (e.g. the agency
-	// signer chains), DER.
-	ExtraCertificates [][]byte
 }
 
 // QRSize is the side of the status QR code PNG in pixels.
@@ -78,13 +75,7 @@ func officerOf(p auth.Principal) pledge.Officer {
 }
 
 // statusURL is the public status link of a pledge: its verification report.
-func (s *Server) statusURL(id string) string {
-	base := strings.TrimRight(s.opts.BaseURL, "/")
-	if base == "" {
-		base = "http://localhost:8080"
-	}
-	return base + "/v1/pledges/" + id + "/verification"
-}
+func (s *Server) statusURL(id string) string { return pledge.StatusURL(s.opts.BaseURL, id) }
 
 type createPledgeRequest struct {
 	Notice  pledge.NoticeRef `json:"notice"`
@@ -375,7 +366,7 @@ func (s *Server) pledgePackage(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.deps.Pledges.Service.Package(c.Request.Context(), r, s.statusURL(r.ID), s.deps.Pledges.ExtraCertificates)
+	b, err := s.deps.Pledges.Service.Package(c.Request.Context(), r, s.statusURL(r.ID))
 	if err != nil {
 		return err
 	}
