@@ -141,7 +141,22 @@
         // The verifier's own words, with the machine codes, for a specialist.
         c.detail ? el("details", { cls: "tech" }, [el("summary", { text: t("report.tech") }),
           el("span", { cls: "small mono" }, [c.name + " · " + c.result + (c.subIndication ? " · " + c.subIndication : "") + " · "]),
-          el("span", { cls: "small", lang: "en", text: c.detail })]) : null
+          el("span", { cls: "small", lang: "en", text: c.detail })]) : null,
+        warningList(c.warnings)
+      ]);
+    }));
+  }
+
+  // Leniency a check applied (a non-canonical encoding read, a deviation
+  // tolerated): the catalogue's text for the stable code, then the detail.
+  function warningList(ws) {
+    if (!ws || !ws.length) { return null; }
+    return el("ul", { cls: "warnings", "aria-label": t("report.warnings") }, ws.map(function (w) {
+      var k = "warning." + w.code;
+      return el("li", { "data-warning": w.code }, [
+        el("span", { cls: "warn-mark", "aria-hidden": "true", text: "!" }),
+        el("strong", { text: t("report.warning") + ": " }), t(k) !== k ? t(k) : String(w.code || ""),
+        w.detail ? el("span", { cls: "detail", text: w.detail }) : null
       ]);
     }));
   }
