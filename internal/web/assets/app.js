@@ -921,15 +921,39 @@
       if (f.barId) { parts.push(t("enforce.bar")); }
       return parts.join(LANG === "en" ? "; " : "；");
     }
+    // appealForm records that reconsideration, a court or the agency set a
+    // finding aside: the pledge is restored and the bar lifted at once.
+    function appealForm(f, pledgeId) {
+      var rid = "ap-reason-" + f.id, did = "ap-doc-" + f.id;
+      var reason = el("select", { id: rid, required: "required" }, ["APPEAL_UPHELD", "COURT_RULING", "CORRECTION"].map(function (r) { return el("option", { value: r, text: t("appeal.reason." + r) }); }));
+      var doc = el("input", { id: did, required: "required", maxlength: "128" });
+      var msg = el("p", { cls: "msg", role: "status" });
+      var form = el("form", { cls: "appeal" }, [el("h4", { text: t("appeal.h") }),
+        el("label", { "for": rid, text: t("appeal.reason") }), reason,
+        el("label", { "for": did, text: t("appeal.docNo") }), doc,
+        el("button", { type: "submit", text: t("appeal.submit") }), msg]);
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        api("POST", "/v1/enforcement/findings/" + encodeURIComponent(f.id) + "/reversal", { reason: reason.value, documentNo: doc.value.trim() }).then(function () {
+          say("finding-msg", t("appeal.done"), "ok");
+          loadFindings(pledgeId);
+        }).catch(function (e) { msg.textContent = t("common.error") + e.message; msg.className = "msg err"; });
+      });
+      return el("details", { cls: "appeal-box" }, [el("summary", { text: t("appeal.open") }), form]);
+    }
     function loadFindings(id) {
       var box = clear($("findings"));
       api("GET", "/v1/enforcement/findings?pledgeId=" + encodeURIComponent(id)).then(function (r) {
         var fs = (r.body && r.body.findings) || [];
         if (!fs.length) { box.appendChild(el("p", { text: t("enforce.findings.none") })); return; }
+        var reversed = {};
+        fs.forEach(function (f) { if (f.reverses) { reversed[f.reverses] = true; } });
         box.appendChild(el("ul", { cls: "checks" }, fs.map(function (f) {
-          return el("li", { "data-outcome": f.outcome }, [el("span", { cls: "mark " + (f.outcome === "VERIFIED_OK" || f.outcome === "FULFILLED" ? "pass" : "fail"), "aria-hidden": "true", text: "•" }),
+          var appealable = (f.outcome === "FALSE_CONFIRMED" || f.outcome === "NOT_FULFILLED") && !reversed[f.id];
+          return el("li", { "data-outcome": f.outcome, "data-finding": f.id }, [el("span", { cls: "mark " + (f.outcome === "VERIFIED_OK" || f.outcome === "FULFILLED" || f.outcome === "APPEAL_REVERSED" ? "pass" : "fail"), "aria-hidden": "true", text: "•" }),
             el("span", {}, [el("strong", { text: t("outcome." + f.outcome) }), " · " + f.documentNo + " · " + fmtTime(f.effective)]),
-            el("span", { cls: "detail", text: consequences(f) })]);
+            el("span", { cls: "detail", text: consequences(f) + (reversed[f.id] ? (LANG === "en" ? "; " : "；") + t("appeal.lifted") : "") }),
+            appealable ? appealForm(f, id) : null]);
         })));
       }).catch(function (e) { box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
     }

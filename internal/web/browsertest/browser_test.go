@@ -1189,3 +1189,73 @@ func TestPublicDisclosure(t *testing.T) {
 		t.Errorf("the public list shows the identity unmasked: %q", txt)
 	}
 }
+
+// TestAppealReversal: the enforcement officer finds a false-pledge finding
+// by the pledge's number, records the reconsideration decision that set it
+// aside with its document number, and sees the bar lifted: the applicant
+// is eligible again and the pledge verifies as in force.
+func TestAppealReversal(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	env := s.env
+	env.Published = s.published
+	rec, _, err := env.Service.SignWithEventCertificate(ctx, verifytest.Applicant, env.Request("appeal-key-0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Minute)
+	day := env.Clock.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	if _, err := env.Service.Accept(ctx, pledge.Officer{Agency: verifytest.Agency, ID: "officer-1"}, rec.ID, "朝市监许〔2026〕8号", day); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Minute)
+	officer := auth.Principal{Role: auth.RoleEnforcement, Org: verifytest.Key.Region, TokenID: "tok-browser"}
+	f, err := s.enf.RecordFinding(ctx, officer, enforce.FindingRequest{PledgeID: rec.ID, Outcome: enforce.FalseConfirmed,
+		DocumentNo: "朝市监核〔2026〕6号", Evidence: []string{strings.Repeat("ab", 32)}, Inspector: "INS-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bars enforcement writes, as the running service reads them
+	// (store.CombinedBars, internal/app).
+	bars := store.CombinedBars{Base: env.Bars, Registry: env.Registry}
+	barred := func() bool {
+		t.Helper()
+		bs, err := bars.BarsFor(ctx, env.Service.SubjectIndex(verifytest.Applicant))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bs {
+			if b.ActiveAt(verifytest.Key, env.Clock.Now()) {
+				return true
+			}
+		}
+		return false
+	}
+	if !barred() {
+		t.Fatal("after the finding the applicant is not barred")
+	}
+	env.Clock.Advance(time.Minute) // (the tokens last an hour)
+	b := newBrowser(t, s.base)
+	tab := b.tab()
+	b.signIn(tab, "/app/enforce?lang=zh", s.tokens[auth.RoleEnforcement])
+	item := `#findings li[data-finding="` + f.ID + `"]`
+	b.run(tab, "find the finding", chromedp.SendKeys(chromedp.CSS("#fs-pledge"), rec.ID), chromedp.Click(chromedp.CSS("#findings-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(item+" details.appeal-box summary")), chromedp.Click(chromedp.CSS(item+" details.appeal-box summary")),
+		chromedp.SetValue(chromedp.CSS("#ap-reason-"+f.ID), "APPEAL_UPHELD"), chromedp.SendKeys(chromedp.CSS("#ap-doc-"+f.ID), "朝复〔2026〕2号"))
+	b.shot(tab, "enforce-appeal-form")
+	b.run(tab, "record the reversal", chromedp.Click(chromedp.CSS(item+" form.appeal button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#findings li[data-outcome="APPEAL_REVERSED"]`)))
+	if m := b.text(tab, "#finding-msg"); !strings.Contains(m, "约束已解除") {
+		t.Errorf("after the reversal the page says %q", m)
+	}
+	if d := b.text(tab, item); !strings.Contains(d, "已被撤销") || get(b, tab, "form gone", chromedp.Evaluate[bool](`!!document.querySelector('`+item+` form.appeal')`)) {
+		t.Errorf("the reversed finding still offers an appeal or does not say it was set aside: %q", d)
+	}
+	b.shot(tab, "enforce-appeal-recorded")
+	if barred() {
+		t.Error("after the reversal the bar stays")
+	}
+	b.run(tab, "the pledge verifies again", chromedp.Navigate(s.base+"/app/verify?lang=zh&id="+rec.ID),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_PASSED"]`)))
+	b.shot(tab, "verify-after-appeal")
+}
