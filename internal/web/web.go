@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"golang.org/x/text/language"
 )
 
 //go:embed templates/*.html
@@ -268,4 +270,44 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, path string)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Language", lang)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// AcceptLanguage picks the page language an Accept-Language header asks
+// for (q-values honoured): English when it prefers English, else
+// Simplified Chinese, the default.
+func AcceptLanguage(header string) string {
+	tags, _, err := language.ParseAcceptLanguage(header)
+	if err != nil {
+		return languages[0]
+	}
+	for _, tag := range tags {
+		base, _ := tag.Base()
+		switch base.String() {
+		case "zh":
+			return "zh-CN"
+		case "en":
+			return "en"
+		}
+	}
+	return languages[0]
+}
+
+// CheckText is what one verification check found, in plain words in lang
+// (zh-CN or en): the sub-indication's words for a failure or an
+// indeterminate result, else the check's sentence for its result, else the
+// result's general sentence. app.js words the checks the same way.
+func (h *Handler) CheckText(lang, name, result, sub string) string {
+	msgs, ok := h.catalog[lang]
+	if !ok {
+		msgs = h.catalog[languages[0]]
+	}
+	if (result == "FAILED" || result == "INDETERMINATE") && sub != "" {
+		if v, ok := msgs["sub."+sub]; ok {
+			return v
+		}
+	}
+	if v, ok := msgs["detail."+name+"."+result]; ok {
+		return v
+	}
+	return msgs["detail."+result]
 }
