@@ -163,7 +163,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 			{Name: "trust", Check: a.trustValidNow},
 		},
 		Seals:       seal.NewRegistry(sealStore, seal.Config{Maker: &maker, MakerTrust: c.mat.Trust}, clk),
-		Revocations: seal.NewRevocations(sealStore, clk),
+		Revocations: seal.NewRevocations(sealStore, clk, seal.RevocationOptions{Pledges: pledges.Records, ClockSkew: cfg.ClockSkew}),
 		Enforce:     enf,
 		Webhooks:    hooks,
 		Pledges:     pledges,

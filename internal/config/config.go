@@ -49,6 +49,9 @@ type Config struct {
 	IdleTimeout     time.Duration
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
+	// ClockSkew is how far in the future a revocation's effective time may
+	// lie (clocks of callers and service differ a little).
+	ClockSkew time.Duration
 
 	// PprofAddr, when set, is a loopback host:port where pledged serves
 	// the Go runtime profiles (net/http/pprof); empty means off.
@@ -154,6 +157,7 @@ func settings() []setting {
 		{"idle-timeout", "120s", "HTTP keep-alive idle timeout", durSetter(time.Second, time.Hour, func(c *Config, d time.Duration) { c.IdleTimeout = d })},
 		{"request-timeout", "20s", "time budget of one request's handler", durSetter(100*time.Millisecond, 10*time.Minute, func(c *Config, d time.Duration) { c.RequestTimeout = d })},
 		{"shutdown-timeout", "10s", "how long graceful shutdown may take", durSetter(100*time.Millisecond, 5*time.Minute, func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
+		{"clock-skew", "2m", "how far past now a revocation's effective time may lie", durSetter(time.Second, time.Hour, func(c *Config, d time.Duration) { c.ClockSkew = d })},
 		{"pprof-addr", "", "loopback host:port serving Go runtime profiles (net/http/pprof); empty = off", func(c *Config, v string) error {
 			if v == "" {
 				c.PprofAddr = ""

@@ -146,7 +146,6 @@ func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
 	e.Registry = store.NewRegistry(st)
 	maker := ses.Maker{Signer: pki.NewKeySigner(e.Maker.Key), Cert: e.Maker.Cert.Raw}
 	e.Seals = seal.NewRegistry(e.Registry, seal.Config{Maker: &maker, MakerTrust: e.SealTrust}, clk)
-	e.Revoc = seal.NewRevocations(e.Registry, clk)
 	filed, err := e.Seals.Make(context.Background(), SealMaker, seal.MakeRequest{
 		Filing: seal.Filing{Agency: Agency, Category: seal.Category("statutory_name"), TypeCode: seal.TypeCode("01"), DocumentNo: "朝市监印备〔2026〕1号"},
 		ESID:   ESID, Name: "北京市朝阳区市场监督管理局", SignerCerts: [][]byte{e.SealSigner.Cert.Raw},
@@ -165,6 +164,7 @@ func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
 	e.Notices = pledge.NewNotices(store.NewNoticeRepo(st), e.Catalogue, e.Sealer, clk)
 	e.Bars = store.NewBarRepo(st)
 	e.Pledges = store.NewPledgeRepo(st, e.Protector)
+	e.Revoc = seal.NewRevocations(e.Registry, clk, seal.RevocationOptions{Pledges: e.Pledges})
 	e.Service = pledge.NewService(pledge.Deps{
 		Catalogue: e.Catalogue, Notices: e.Notices, Bars: e.Bars, Pledges: e.Pledges,
 		Indexer: e.Protector, Sealer: e.Sealer, EventCA: e.EventCA.Issuer(), ApplicantTrust: e.ApplicantTrust, Clock: clk,
