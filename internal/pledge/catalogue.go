@@ -8,6 +8,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/scope"
 )
 
 // Mode is a way a certificate is replaced.
@@ -321,11 +322,21 @@ func NewCatalogue(repo CatalogueRepo, clk clock.Clock) *Catalogue {
 }
 
 // Record validates e and appends it as a new version. An agency may only
-// record entries it owns; an admin may record any. EffectiveFrom may not lie
-// in the past: the catalogue in force at a past time never changes.
+// record entries it owns, in its own region (the region code its agency
+// code starts with, scope.AgencyRegion), under matters no other agency
+// owns; an admin may record any. EffectiveFrom may not lie in the past: the
+// catalogue in force at a past time never changes.
 func (c *Catalogue) Record(ctx context.Context, ed Editor, e Entry, expectVersion int) (Entry, error) {
-	if !ed.Admin && (ed.Agency == "" || ed.Agency != e.Owner) {
-		return Entry{}, apperr.New(apperr.Forbidden, "an agency may only change catalogue entries in its own scope").WithCode("OUT_OF_SCOPE")
+	if !ed.Admin {
+		if ed.Agency == "" || ed.Agency != e.Owner {
+			return Entry{}, apperr.New(apperr.Forbidden, "an agency may only change catalogue entries in its own scope").WithCode("OUT_OF_SCOPE")
+		}
+		if !scope.AgencyActsIn(ed.Agency, e.Region) {
+			return Entry{}, apperr.New(apperr.Forbidden, "an agency may only record catalogue entries of its own region / 只能登记本机关所在地区的清单事项").WithCode("OUT_OF_SCOPE")
+		}
+		if err := c.matterOwnedBy(ctx, e.Region, e.Matter, ed.Agency); err != nil {
+			return Entry{}, err
+		}
 	}
 	now := c.clock.Now()
 	e.RecordedAt = now
@@ -347,6 +358,22 @@ func (c *Catalogue) Record(ctx context.Context, ed Editor, e Entry, expectVersio
 		}
 	}
 	return c.repo.AppendEntry(ctx, e, expectVersion)
+}
+
+// matterOwnedBy refuses a matter of which any version of any certificate
+// belongs to another agency: an agency adds certificates only under matters
+// it owns (or new ones).
+func (c *Catalogue) matterOwnedBy(ctx context.Context, region, matter, agency string) error {
+	versions, err := c.repo.MatterEntries(ctx, region, matter)
+	if err != nil {
+		return err
+	}
+	for _, v := range versions {
+		if v.Owner != agency {
+			return apperr.New(apperr.Forbidden, "matter %s of region %s belongs to another agency / 该事项属于其他机关", matter, region).WithCode("OUT_OF_SCOPE")
+		}
+	}
+	return nil
 }
 
 // Demand is the answer for one certificate of a matter: whether it may be

@@ -25,7 +25,7 @@ import (
 // t0 is the fixed start of every test's fake clock.
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-const agency = "AG110000-MZJ"
+const agency = "110000-MZJ"
 
 var entryKey = pledge.EntryKey{Region: "110000", Matter: "M-0001", Certificate: "C-NO-CRIME"}
 
