@@ -25,6 +25,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
 	"github.com/pledgeseal/pledgeseal/internal/notify"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
@@ -108,6 +109,7 @@ func openCore(cfg config.Config, getenv func(string) string, clk clock.Clock) (*
 		_ = st.Close()
 		return nil, &StartupError{Step: "token key", Err: err}
 	}
+	tokens.CheckOrgs(orgDirectory{mat: mat, cat: pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)})
 	return &core{mat: mat, store: st, tokens: tokens}, nil
 }
 

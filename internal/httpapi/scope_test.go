@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -117,4 +118,32 @@ func TestRevokeNonexistentPledge(t *testing.T) {
 	early["effective"] = h.clock.Now().Add(24 * time.Hour).Format(time.RFC3339)
 	r = h.do(http.MethodPost, "/v1/revocations", auth.RoleEnforcement, early)
 	wantCode(t, "effective tomorrow", r, http.StatusBadRequest, "EFFECTIVE_IN_FUTURE")
+}
+
+// TestTokenAPINamesRealOrganisations: the token API refuses an agency or
+// enforcement token for an organisation nobody knows, and an applicant ID
+// number that fails the GB 11643 check (issue 12).
+func TestTokenAPINamesRealOrganisations(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct {
+		body map[string]any
+		code string
+	}{
+		{map[string]any{"role": "agency", "org": "110105-NOSUCH"}, "UNKNOWN_ORG"},
+		{map[string]any{"role": "enforcement", "org": "440300"}, "UNKNOWN_ORG"},
+		{map[string]any{"role": "enforcement", "org": "EVERYWHERE"}, "UNKNOWN_ORG"},
+		{map[string]any{"role": "applicant", "identity": map[string]string{"name": "王五", "idType": "RESIDENT_ID", "idNumber": "110101199003071234"}}, "ID_NUMBER_INVALID"},
+	} {
+		r := h.do(http.MethodPost, "/v1/tokens", auth.RoleAdmin, c.body)
+		wantCode(t, fmt.Sprint(c.body), r, http.StatusBadRequest, c.code)
+	}
+	for _, body := range []map[string]any{
+		{"role": "agency", "org": "110105-MZJ"},
+		{"role": "enforcement", "org": "110000"},
+		{"role": "applicant", "identity": map[string]string{"name": "王五", "idType": "RESIDENT_ID", "idNumber": "11010519491231002X"}},
+	} {
+		if r := h.do(http.MethodPost, "/v1/tokens", auth.RoleAdmin, body); r.Code != http.StatusCreated {
+			t.Fatalf("%v: %d %s", body, r.Code, r.Body)
+		}
+	}
 }

@@ -661,3 +661,65 @@ func pledgeableNow(region, matter string, versions []Entry, now time.Time) (Pled
 	m.MatterName = m.Entries[0].MatterName
 	return m, true
 }
+
+// ownerScanLimit bounds how many matters OwnsEntries reads.
+const ownerScanLimit = 10000
+
+// OwnsEntries reports whether agency owns any catalogue entry (any version)
+// in its own region (scope.AgencyRegion): an agency known to the catalogue.
+func (c *Catalogue) OwnsEntries(ctx context.Context, agency string) (bool, error) {
+	region, ok := scope.AgencyRegion(agency)
+	if !ok {
+		return false, nil
+	}
+	idx, err := c.matterIndex()
+	if err != nil {
+		return false, err
+	}
+	after := ""
+	for scanned := 0; scanned < ownerScanLimit; {
+		codes, err := idx.RegionMatters(ctx, region, after, 200)
+		if err != nil {
+			return false, err
+		}
+		all, err := idx.MattersEntries(ctx, region, codes)
+		if err != nil {
+			return false, err
+		}
+		for i := range codes {
+			for _, e := range all[i] {
+				if e.Owner == agency {
+					return true, nil
+				}
+			}
+		}
+		if len(codes) < 200 {
+			return false, nil
+		}
+		scanned += len(codes)
+		after = codes[len(codes)-1]
+	}
+	return false, nil
+}
+
+// HasRegionWithin reports whether the catalogue names a region that the
+// jurisdiction covers (scope.Covers): a jurisdiction known to the catalogue.
+func (c *Catalogue) HasRegionWithin(ctx context.Context, jurisdiction string) (bool, error) {
+	cursor := ""
+	for range ownerScanLimit / MaxPageSize {
+		p, err := c.Regions(ctx, cursor, MaxPageSize)
+		if err != nil {
+			return false, err
+		}
+		for _, r := range p.Regions {
+			if scope.Covers(jurisdiction, r.Code) {
+				return true, nil
+			}
+		}
+		if p.Next == "" {
+			return false, nil
+		}
+		cursor = p.Next
+	}
+	return false, nil
+}

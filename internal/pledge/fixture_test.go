@@ -116,7 +116,7 @@ type env struct {
 	published pledge.PublishedNotice
 }
 
-var applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199003071234"}
+var applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199001061234"}
 
 func newEnv(t testing.TB, addrs ...string) *env {
 	t.Helper()

@@ -90,7 +90,7 @@ const ESID = "11010599990001"
 var Key = pledge.EntryKey{Region: "110105", Matter: "M-0001", Certificate: "C-NO-CRIME"}
 
 // Applicant is the demo applicant (matches the HTTP harness identity).
-var Applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199003071234"}
+var Applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199001061234"}
 
 // Env is a complete pledge domain over a real Redis.
 type Env struct {
