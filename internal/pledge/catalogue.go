@@ -303,6 +303,13 @@ type CatalogueRepo interface {
 	MatterEntries(ctx context.Context, region, matter string) ([]Entry, error)
 }
 
+// OwnedAppender is implemented by a CatalogueRepo that checks, atomically
+// with the append, that the matter belongs to the entry's owner (the
+// store's append script). The catalogue uses it for agency edits.
+type OwnedAppender interface {
+	AppendOwnedEntry(ctx context.Context, e Entry, expectVersion int) (Entry, error)
+}
+
 // Editor is who changes the catalogue: an admin, or an agency within its scope.
 type Editor struct {
 	Admin  bool
@@ -356,6 +363,9 @@ func (c *Catalogue) Record(ctx context.Context, ed Editor, e Entry, expectVersio
 		if len(prev) > 0 && !ed.Admin && prev[len(prev)-1].Owner != ed.Agency {
 			return Entry{}, apperr.New(apperr.Forbidden, "the entry belongs to another agency").WithCode("OUT_OF_SCOPE")
 		}
+	}
+	if oa, ok := c.repo.(OwnedAppender); ok && !ed.Admin {
+		return oa.AppendOwnedEntry(ctx, e, expectVersion)
 	}
 	return c.repo.AppendEntry(ctx, e, expectVersion)
 }
