@@ -128,6 +128,17 @@ func TestCatalogueVersionsAndQuery(t *testing.T) {
 	if _, err := e.catalogue.Record(ctx, pledge.Editor{Admin: true, Actor: "admin"}, anywhere, 0); err != nil {
 		t.Fatalf("admin: %v", err)
 	}
+	// An entry an admin recorded for the agency in another region does not
+	// let the agency publish a notice there.
+	away := sampleEntry()
+	away.Region, away.Matter = "310000", "M-SH-AWAY"
+	if _, err := e.catalogue.Record(ctx, pledge.Editor{Admin: true, Actor: "admin"}, away, 0); err != nil {
+		t.Fatal(err)
+	}
+	n := sampleNotice()
+	n.ID, n.Entry = "N-AWAY", away.EntryKey
+	_, err = e.notices.Publish(ctx, agency, n)
+	wantErr(t, err, apperr.Forbidden, "OUT_OF_SCOPE")
 	// No back-dating.
 	past := sampleEntry()
 	past.EffectiveFrom = t0.Add(-time.Hour)

@@ -103,7 +103,7 @@ func TestOwnCertificate(t *testing.T) {
 	e := newEnv(t)
 	e.ready(t)
 	ctx := context.Background()
-	mine := newLeaf(t, "张三丰", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "11010119900307123"+"4")
+	mine := newLeaf(t, "张三丰", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "11010119900106123"+"4")
 	stranger := newLeaf(t, "Someone", e.outsideCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0))
 	expired := newLeaf(t, "Old", e.citizenCA, t0.AddDate(-1, 0, 0), t0.AddDate(0, 0, -1), applicant.IDNumber)
 	someoneElse := newLeaf(t, "李四", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "110101198001071235")
