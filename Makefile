@@ -18,8 +18,8 @@ stop: ## stop what a previous `make run` left running
 test: ## gofmt, go vet and go test -race against a throwaway Redis and Redis Cluster
 	@bash scripts/test.sh
 
-build: ## build bin/pledged and bin/pledgectl
-	go build -o bin/ ./cmd/pledged ./cmd/pledgectl
+build: ## build bin/pledged and bin/pledgectl, version from `git describe` stamped in (--version)
+	@bash scripts/build.sh
 
 lint: ## staticcheck (skipped with a message when it cannot be fetched)
 	@bash scripts/lint.sh

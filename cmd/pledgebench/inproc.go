@@ -259,7 +259,7 @@ func (d *domain) accepted(ctx context.Context) (pledge.Record, []byte, error) {
 	if rec, err = d.accept(ctx, rec.ID); err != nil {
 		return pledge.Record{}, nil, err
 	}
-	pkg, err := d.svc.Package(ctx, rec, "http://127.0.0.1/v1/pledges/"+rec.ID, nil)
+	pkg, err := d.svc.Package(ctx, rec, "http://127.0.0.1/v1/pledges/"+rec.ID)
 	return rec, pkg, err
 }
 

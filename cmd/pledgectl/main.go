@@ -19,6 +19,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/cli/pledgecli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/sescli"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/version"
 )
 
 func main() {
@@ -31,7 +32,10 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clo
 	root := &cobra.Command{
 		Use:   "pledgectl",
 		Short: "PledgeSeal operator CLI (承诺制电子印章服务运维工具)",
+		// --version prints the build (internal/version).
+		Version: version.Get().String(),
 	}
+	root.SetVersionTemplate("pledgectl {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 

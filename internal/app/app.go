@@ -30,6 +30,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
+	"github.com/pledgeseal/pledgeseal/internal/version"
 	"github.com/pledgeseal/pledgeseal/internal/web"
 )
 
@@ -135,6 +136,10 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := c.store.RegisterMetrics(reg); err != nil {
+		_ = c.store.Close()
+		return nil, &StartupError{Step: "Redis client metrics", Err: err}
+	}
 	a := &App{Config: cfg, Log: log, Store: c.store, Material: c.mat, Tokens: c.tokens, Registry: reg, clock: clk}
 	sealStore := store.NewRegistry(c.store)
 	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
@@ -144,7 +149,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		return nil, err
 	}
 	a.Notify = hooks
-	pledges, err := buildPledgeAPI(c, sealStore, &maker, reg, log, clk) // pledges.go
+	pledges, err := buildPledgeAPI(c, cfg.BaseURL, sealStore, &maker, reg, log, clk) // pledges.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err
@@ -170,7 +175,8 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Webhooks:    hooks,
 		Pledges:     pledges,
 		Web:         pages,
-	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL})
+	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL,
+		TrustedProxies: cfg.TrustedProxies})
 	return a, nil
 }
 
@@ -247,13 +253,20 @@ const (
 
 // Main is pledged's whole life: configuration, build, serve. It returns
 // the process exit status and prints a one-line reason on failure.
+// `pledged --version` prints the build (internal/version) and exits 0.
 func Main(ctx context.Context, env Env) int {
+	build := version.Get()
+	if len(env.Args) == 1 && (env.Args[0] == "--version" || env.Args[0] == "-version") {
+		fmt.Fprintln(env.Stdout, "pledged", build.String())
+		return ExitOK
+	}
 	cfg, err := config.Load(env.Args, env.Environ, env.Stderr)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "pledged:", err)
 		return ExitConfig
 	}
 	log := NewLogger(cfg, env.Stderr)
+	log.Info("pledged starting", "version", build.Version, "commit", build.Commit, "modified", build.Modified, "go", build.Go)
 	store.RouteDriverLogs(log)
 	a, err := Build(cfg, env.Getenv, log, env.Clock)
 	if err != nil {

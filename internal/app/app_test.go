@@ -26,22 +26,27 @@ import (
 
 const devPass = "app-test-passphrase"
 
-// pledgedBinary builds cmd/pledged once per test binary.
+// pledgedBinary builds cmd/pledged once per test binary, the way `make
+// build` does (scripts/lib.sh go_build: version stamped in).
 var pledgedBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "pledged-bin")
 	if err != nil {
 		return "", err
 	}
 	bin := filepath.Join(dir, "pledged")
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/pledged")
-	cmd.Dir = root
+	cmd := exec.Command("bash", "-c", `. scripts/lib.sh && go_build "$1" ./cmd/pledged`, "go_build", dir)
+	cmd.Dir = repoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
 })
+
+// repoRoot is the repository's top directory.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
 
 func binary(t *testing.T) string {
 	t.Helper()

@@ -51,7 +51,7 @@ func TestEnforcementOverHTTP(t *testing.T) {
 	var made struct{ Pledge struct{ ID string } }
 	_ = json.Unmarshal(must(sign("enforce-0000001"), http.StatusCreated).Body.Bytes(), &made)
 	id := made.Pledge.ID
-	must(do("POST", "/v1/pledges/"+id+"/accept", agency, "", map[string]string{"documentNo": "DEV-1", "date": time.Now().Format(time.DateOnly)}), http.StatusOK)
+	must(do("POST", "/v1/pledges/"+id+"/accept", agency, "", map[string]string{"documentNo": "DEV-1", "date": pledge.CivilDate(time.Now())}), http.StatusOK)
 
 	// the matter's disclosure policy publishes decided pledges: on the
 	// public listing (no token), masked

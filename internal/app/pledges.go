@@ -34,7 +34,9 @@ func startupPrincipal() auth.Principal {
 // pledges over the store, the agency sealer over the seal registry, the
 // event CA and applicant trust from the trust material, and the verifier
 // whose status sources are the registry and the pledge repository.
-func buildPledgeAPI(c *core, sealStore *store.Registry, maker *ses.Maker, reg prometheus.Registerer, log *slog.Logger, clk clock.Clock) (*httpapi.PledgeAPI, error) {
+// baseURL is the public base URL the status links sealed into decisions
+// name.
+func buildPledgeAPI(c *core, baseURL string, sealStore *store.Registry, maker *ses.Maker, reg prometheus.Registerer, log *slog.Logger, clk clock.Clock) (*httpapi.PledgeAPI, error) {
 	prot, err := pii.New(c.mat.DataKeys.Enc, c.mat.DataKeys.Index)
 	if err != nil {
 		return nil, &StartupError{Step: "personal-data keys", Err: err}
@@ -56,7 +58,7 @@ func buildPledgeAPI(c *core, sealStore *store.Registry, maker *ses.Maker, reg pr
 	pledges := store.NewPledgeRepo(c.store, prot)
 	svc := pledge.NewService(pledge.Deps{
 		Catalogue: cat, Notices: notices, Bars: store.CombinedBars{Base: store.NewBarRepo(c.store), Registry: sealStore}, Pledges: pledges, Indexer: prot,
-		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk,
+		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk, BaseURL: baseURL,
 	})
 	v, err := verify.New(verify.Options{
 		SealTrust: c.mat.Trust, ApplicantTrust: applicantTrust, Registry: sealStore, Pledges: pledges,

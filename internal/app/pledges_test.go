@@ -46,7 +46,7 @@ func TestPledgeWiring(t *testing.T) {
 	must(rec, http.StatusCreated)
 	var made struct{ Pledge struct{ ID string } }
 	_ = json.Unmarshal(rec.Body.Bytes(), &made)
-	must(do("POST", "/v1/pledges/"+made.Pledge.ID+"/accept", agency, "", map[string]string{"documentNo": "DEV-1", "date": time.Now().Format(time.DateOnly)}), http.StatusOK)
+	must(do("POST", "/v1/pledges/"+made.Pledge.ID+"/accept", agency, "", map[string]string{"documentNo": "DEV-1", "date": pledge.CivilDate(time.Now())}), http.StatusOK)
 	rec = do("GET", "/v1/pledges/"+made.Pledge.ID+"/verification", "", "", nil)
 	must(rec, http.StatusOK)
 	var r verify.Report

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"sort"
@@ -56,6 +57,11 @@ type Config struct {
 	// PprofAddr, when set, is a loopback host:port where pledged serves
 	// the Go runtime profiles (net/http/pprof); empty means off.
 	PprofAddr string
+
+	// TrustedProxies are the IP addresses and CIDR ranges of the reverse
+	// proxies whose X-Forwarded-For header names the client in the access
+	// log; empty (the default) trusts no proxy.
+	TrustedProxies []string
 }
 
 // setting describes one configuration item: its flag name, environment
@@ -169,7 +175,32 @@ func settings() []setting {
 			c.PprofAddr = v
 			return nil
 		}},
+		{"trusted-proxies", "", "IP addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client, comma-separated; empty = none", func(c *Config, v string) error {
+			ps, err := ParseProxies(v)
+			c.TrustedProxies = ps
+			return err
+		}},
 	}
+}
+
+// ParseProxies reads a comma-separated list of IP addresses and CIDR
+// ranges (empty: none). A bare host name is refused: trust is given to
+// addresses, never to names a resolver could change.
+func ParseProxies(v string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return nil, fmt.Errorf("%q is neither an IP address nor a CIDR range", p)
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // CheckLoopback accepts a host:port whose host is localhost or a loopback

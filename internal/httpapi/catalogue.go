@@ -45,7 +45,7 @@ func (s *Server) recordEntry(c *gin.Context, p auth.Principal) error {
 		return err
 	}
 	ed := pledge.Editor{Admin: p.Role == auth.RoleAdmin, Agency: p.Org, Actor: p.Actor()}
-	e, err := s.deps.Pledges.Catalogue.Record(c, ed, req.Entry, req.ExpectVersion)
+	e, err := s.deps.Pledges.Catalogue.Record(c.Request.Context(), ed, req.Entry, req.ExpectVersion)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (s *Server) matterQuery(c *gin.Context, _ auth.Principal) error {
 		}
 		at = t
 	}
-	ans, err := s.deps.Pledges.Catalogue.ForMatter(c, c.Param("region"), c.Param("matter"), at)
+	ans, err := s.deps.Pledges.Catalogue.ForMatter(c.Request.Context(), c.Param("region"), c.Param("matter"), at)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (s *Server) matterQuery(c *gin.Context, _ auth.Principal) error {
 	for _, d := range ans.Demands {
 		dv := demandView{Demand: d}
 		if d.Entry.PledgeEligible {
-			if dv.Notice, err = s.noticeFor(c, d.Entry.EntryKey); err != nil {
+			if dv.Notice, err = s.noticeFor(c.Request.Context(), d.Entry.EntryKey); err != nil {
 				return err
 			}
 		}
@@ -141,7 +141,7 @@ func (s *Server) listRegions(c *gin.Context, _ auth.Principal) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.deps.Pledges.Catalogue.Regions(c, c.Query("cursor"), n)
+	page, err := s.deps.Pledges.Catalogue.Regions(c.Request.Context(), c.Query("cursor"), n)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (s *Server) listPledgeableMatters(c *gin.Context, _ auth.Principal) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.deps.Pledges.Catalogue.PledgeableMatters(c, c.Param("region"), c.Query("cursor"), n)
+	page, err := s.deps.Pledges.Catalogue.PledgeableMatters(c.Request.Context(), c.Param("region"), c.Query("cursor"), n)
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (s *Server) listPledgeableMatters(c *gin.Context, _ auth.Principal) error {
 		for _, e := range m.Entries {
 			ci := certificateItem{Certificate: e.Certificate, CertificateName: e.CertificateName, Proves: e.Proves,
 				RequestingUnit: e.RequestingUnit, Owner: e.Owner, Version: e.Version, EffectiveFrom: e.EffectiveFrom.UTC()}
-			if ci.Notice, err = s.noticeFor(c, e.EntryKey); err != nil {
+			if ci.Notice, err = s.noticeFor(c.Request.Context(), e.EntryKey); err != nil {
 				return err
 			}
 			it.Certificates = append(it.Certificates, ci)

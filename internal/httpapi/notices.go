@@ -41,7 +41,7 @@ func (s *Server) publishNotice(c *gin.Context, p auth.Principal) error {
 	if err := decodeJSON(c, &n); err != nil {
 		return err
 	}
-	pub, err := s.deps.Pledges.Notices.Publish(c, p.Org, n)
+	pub, err := s.deps.Pledges.Notices.Publish(c.Request.Context(), p.Org, n)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *Server) getNotice(c *gin.Context, _ auth.Principal) error {
 		}
 		version = v
 	}
-	pub, err := s.deps.Pledges.Notices.Get(c, c.Param("id"), version)
+	pub, err := s.deps.Pledges.Notices.Get(c.Request.Context(), c.Param("id"), version)
 	if err != nil {
 		return err
 	}

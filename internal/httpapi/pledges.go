@@ -34,9 +34,6 @@ type PledgeAPI struct {
 	Service   *pledge.Service
 	Records   PledgeRecords
 	Verifier  *verify.Verifier
-	// ExtraCertificates are carried in every package (e.g. the agency
-	// signer chains), DER.
-	ExtraCertificates [][]byte
 }
 
 // QRSize is the side of the status QR code PNG in pixels.
@@ -78,13 +75,7 @@ func officerOf(p auth.Principal) pledge.Officer {
 }
 
 // statusURL is the public status link of a pledge: its verification report.
-func (s *Server) statusURL(id string) string {
-	base := strings.TrimRight(s.opts.BaseURL, "/")
-	if base == "" {
-		base = "http://localhost:8080"
-	}
-	return base + "/v1/pledges/" + id + "/verification"
-}
+func (s *Server) statusURL(id string) string { return pledge.StatusURL(s.opts.BaseURL, id) }
 
 type createPledgeRequest struct {
 	Notice  pledge.NoticeRef `json:"notice"`
@@ -198,14 +189,14 @@ func (s *Server) createPledge(c *gin.Context, p auth.Principal) error {
 	sr := pledge.SignRequest{Notice: req.Notice, Facts: req.Facts, Channel: req.Channel, IdempotencyKey: key}
 	svc := s.deps.Pledges.Service
 	if req.Way == pledge.WayEventCertificate && !req.PrepareOnly {
-		rec, created, err := svc.SignWithEventCertificate(c, a, sr)
+		rec, created, err := svc.SignWithEventCertificate(c.Request.Context(), a, sr)
 		if err != nil {
 			return err
 		}
 		s.writeSigned(c, rec, created)
 		return nil
 	}
-	prep, err := svc.Prepare(c, a, sr)
+	prep, err := svc.Prepare(c.Request.Context(), a, sr)
 	if err != nil {
 		return err
 	}
@@ -232,7 +223,7 @@ func (s *Server) submitSignature(c *gin.Context, p auth.Principal) error {
 	if err != nil || len(cms) == 0 {
 		return apperr.New(apperr.Malformed, "cms must be the base64 of a DER CMS SignedData").WithCode("CMS_MALFORMED")
 	}
-	rec, created, err := s.deps.Pledges.Service.SubmitOwnSignature(c, a, c.Param("id"), cms)
+	rec, created, err := s.deps.Pledges.Service.SubmitOwnSignature(c.Request.Context(), a, c.Param("id"), cms)
 	if err != nil {
 		return err
 	}
@@ -258,7 +249,7 @@ func (s *Server) signDraftWithEventCertificate(c *gin.Context, p auth.Principal)
 	if err != nil {
 		return err
 	}
-	rec, created, err := s.deps.Pledges.Service.SignDraftWithEventCertificate(c, a, c.Param("id"), digest)
+	rec, created, err := s.deps.Pledges.Service.SignDraftWithEventCertificate(c.Request.Context(), a, c.Param("id"), digest)
 	if err != nil {
 		return err
 	}
@@ -306,7 +297,7 @@ func (s *Server) ownRecord(ctx context.Context, p auth.Principal, id string) (pl
 }
 
 func (s *Server) getPledge(c *gin.Context, p auth.Principal) error {
-	r, err := s.ownRecord(c, p, c.Param("id"))
+	r, err := s.ownRecord(c.Request.Context(), p, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -323,7 +314,7 @@ func (s *Server) withdrawPledge(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.deps.Pledges.Service.Withdraw(c, a, c.Param("id"), req.Reason)
+	r, err := s.deps.Pledges.Service.Withdraw(c.Request.Context(), a, c.Param("id"), req.Reason)
 	if err != nil {
 		return err
 	}
@@ -341,7 +332,7 @@ func (s *Server) acceptPledge(c *gin.Context, p auth.Principal) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	r, err := s.deps.Pledges.Service.Accept(c, officerOf(p), c.Param("id"), req.DocumentNo, req.Date)
+	r, err := s.deps.Pledges.Service.Accept(c.Request.Context(), officerOf(p), c.Param("id"), req.DocumentNo, req.Date)
 	if err != nil {
 		return err
 	}
@@ -349,7 +340,7 @@ func (s *Server) acceptPledge(c *gin.Context, p auth.Principal) error {
 		// The decision opens the post-check task (enforce.go). The decision
 		// stands either way; a task that failed here is opened again with
 		// POST /v1/enforcement/tasks.
-		if _, err := s.deps.Enforce.OpenTask(c, p, r.ID); err != nil {
+		if _, err := s.deps.Enforce.OpenTask(c.Request.Context(), p, r.ID); err != nil {
 			s.log.Warn("post-check task not opened", "pledge", r.ID, "err", err.Error())
 		}
 	}
@@ -362,7 +353,7 @@ func (s *Server) returnPledge(c *gin.Context, p auth.Principal) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	r, err := s.deps.Pledges.Service.Return(c, officerOf(p), c.Param("id"), req.Reason)
+	r, err := s.deps.Pledges.Service.Return(c.Request.Context(), officerOf(p), c.Param("id"), req.Reason)
 	if err != nil {
 		return err
 	}
@@ -371,11 +362,11 @@ func (s *Server) returnPledge(c *gin.Context, p auth.Principal) error {
 }
 
 func (s *Server) pledgePackage(c *gin.Context, p auth.Principal) error {
-	r, err := s.ownRecord(c, p, c.Param("id"))
+	r, err := s.ownRecord(c.Request.Context(), p, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	b, err := s.deps.Pledges.Service.Package(c, r, s.statusURL(r.ID), s.deps.Pledges.ExtraCertificates)
+	b, err := s.deps.Pledges.Service.Package(c.Request.Context(), r, s.statusURL(r.ID))
 	if err != nil {
 		return err
 	}
@@ -388,7 +379,7 @@ func (s *Server) pledgePackage(c *gin.Context, p auth.Principal) error {
 // nothing but the URL, so it is public; an unknown pledge is 404.
 func (s *Server) pledgeQR(c *gin.Context, _ auth.Principal) error {
 	id := c.Param("id")
-	if _, err := s.findPledge(c, id); err != nil {
+	if _, err := s.findPledge(c.Request.Context(), id); err != nil {
 		return err
 	}
 	png, err := qrcode.Encode(s.statusURL(id), qrcode.Medium, QRSize)
@@ -494,7 +485,7 @@ func (s *Server) listMyPledges(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.deps.Pledges.Service.ListMine(c, a, q)
+	page, err := s.deps.Pledges.Service.ListMine(c.Request.Context(), a, q)
 	if err != nil {
 		return err
 	}
@@ -509,7 +500,7 @@ func (s *Server) listAgencyPledges(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.deps.Pledges.Service.ListForAgency(c, officerOf(p), pledge.Status(c.Query("status")), q)
+	page, err := s.deps.Pledges.Service.ListForAgency(c.Request.Context(), officerOf(p), pledge.Status(c.Query("status")), q)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -456,11 +457,19 @@ func TestPledgeBadInput(t *testing.T) {
 		pkg := f.pkg(t, c.ID)
 		forged := verifytest.MutatePackage(t, pkg, func(p *pledge.Package) {
 			doc := unb64(p.Document)
-			data, err := pledge.SignedPledgeBytes(p.PledgeID, pki.Digest(doc), unb64(p.ApplicantSignature.CMS))
+			parsed, err := pledge.ParseDocument(doc)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.AgencySeal = &pledge.PackageSeal{SealedData: b64(data), SES: b64(e.SignAt(t, data, h.clock.Now(), "pledge:"+p.PledgeID)), DocumentNo: "X-1", Date: "2026-11-25"}
+			dd, sd, at := pki.Digest(doc), pki.Digest(unb64(p.ApplicantSignature.CMS)), h.clock.Now().UTC().Truncate(time.Second)
+			data, err := pledge.DecisionStatement{Format: pledge.DecisionFormat, PledgeID: p.PledgeID,
+				DocumentDigest: hex.EncodeToString(dd[:]), ApplicantSignatureDigest: hex.EncodeToString(sd[:]),
+				Decision: pledge.DecisionAccepted, DecisionNo: "X-1", DecisionDate: "2026-11-25", Agency: parsed.Agency,
+				Entry: parsed.Entry, Notice: parsed.Notice, StatusURL: p.StatusURL, SealedAt: at.Format(time.RFC3339)}.Canonical()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.AgencySeal = &pledge.PackageSeal{SealedData: b64(data), SES: b64(e.SignAt(t, data, at, "pledge:"+p.PledgeID)), DocumentNo: "X-1", Date: "2026-11-25"}
 		})
 		r := f.verifyPkg(t, auth.RolePublic, forged)
 		if r.Indication != outcome.TotalFailed || r.SubIndication != outcome.SealSuspended {

@@ -62,6 +62,10 @@ type Options struct {
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
 	BaseURL        string
+	// TrustedProxies are the IP addresses and CIDR ranges of reverse
+	// proxies whose X-Forwarded-For names the client (the access log's
+	// client field); none by default: the peer address is the client.
+	TrustedProxies []string
 }
 
 // Route describes one registered route.
@@ -114,7 +118,10 @@ func New(deps Deps, opts Options) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	e.ContextWithFallback = true
+	// ContextWithFallback stays off: a *gin.Context is pooled, so nothing may
+	// use it as a context.Context; handlers pass c.Request.Context()
+	// (TestHandlersNeverPassGinContextAsContext).
+	trustProxies(e, opts.TrustedProxies, deps.Log)
 	s := &Server{engine: e, deps: deps, opts: opts, log: deps.Log, metrics: newMetrics(deps.Registry)}
 	e.Use(withRequestID(), s.accessLog(), s.recoverPanics(), securityHeaders(), s.limitBody(), s.timeBudget())
 	e.NoRoute(func(c *gin.Context) {
@@ -127,6 +134,17 @@ func New(deps Deps, opts Options) *Server {
 	s.registerRoutes()
 	s.webRoutes()
 	return s
+}
+
+// trustProxies makes gin take the client address from X-Forwarded-For only
+// when the peer is one of proxies (config validated them; a list gin
+// rejects is logged and trusts no proxy: fail closed).
+func trustProxies(e *gin.Engine, proxies []string, log *slog.Logger) {
+	e.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	if err := e.SetTrustedProxies(proxies); err != nil {
+		log.Error("ignoring the trusted proxy list: no proxy is trusted", "err", err.Error())
+		_ = e.SetTrustedProxies(nil)
+	}
 }
 
 // Handler returns the http.Handler to serve.

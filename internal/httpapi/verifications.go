@@ -81,14 +81,14 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 	}
 	v, viewer := s.deps.Pledges.Verifier, viewerOf(p)
 	if len(req.Package) > 0 {
-		c.JSON(http.StatusOK, v.Verify(c, req.Package, viewer))
+		c.JSON(http.StatusOK, v.Verify(c.Request.Context(), req.Package, viewer))
 		return nil
 	}
 	pkgs := make([][]byte, len(req.Packages))
 	for i, b := range req.Packages {
 		pkgs[i] = b
 	}
-	rs, err := v.VerifyBatch(c, pkgs, viewer)
+	rs, err := v.VerifyBatch(c.Request.Context(), pkgs, viewer)
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ const jsonSpace = " \t\r\n"
 // is masked except for the applicant and the agency.
 func (s *Server) pledgeVerification(c *gin.Context, p auth.Principal) error {
 	id := c.Param("id")
-	r, err := s.findPledge(c, id)
+	r, err := s.findPledge(c.Request.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -221,11 +221,11 @@ func (s *Server) pledgeVerification(c *gin.Context, p auth.Principal) error {
 		c.Redirect(http.StatusSeeOther, "/app/verify?id="+url.QueryEscape(r.ID))
 		return nil
 	}
-	b, err := s.deps.Pledges.Service.Package(c, r, s.statusURL(r.ID), s.deps.Pledges.ExtraCertificates)
+	b, err := s.deps.Pledges.Service.Package(c.Request.Context(), r, s.statusURL(r.ID))
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, s.deps.Pledges.Verifier.Verify(c, b, viewerOf(p)))
+	c.JSON(http.StatusOK, s.deps.Pledges.Verifier.Verify(c.Request.Context(), b, viewerOf(p)))
 	return nil
 }
 

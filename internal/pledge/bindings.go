@@ -3,6 +3,7 @@ package pledge
 import (
 	"bytes"
 	"encoding/hex"
+	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
@@ -35,19 +36,31 @@ func (p *ParsedPackage) CheckNotice() error {
 	return nil
 }
 
+// Codes of disagreements between a decision statement, the document it
+// decides, the seal that covers it and the package members that repeat it.
+const (
+	// CodeDecisionMismatch: the statement names another agency, matter or
+	// notice than the document, or another sealing time than its seal, or
+	// a decision date outside the signing and sealing days.
+	CodeDecisionMismatch = "DECISION_MISMATCH"
+	// CodeFieldMismatch: an unsigned package member disagrees with the
+	// signed bytes it must repeat.
+	CodeFieldMismatch = "PACKAGE_FIELD_MISMATCH"
+)
+
 // CheckAgencySeal checks that the agency's counter-seal binds this document
-// and this applicant signature: the sealed data must be exactly
-// SignedPledgeBytes of them, and the SES dataHash must be its SM3. It
-// reports false, nil when the pledge carries no counter-seal yet.
+// and this applicant signature: the sealed data (a decision statement or,
+// in legacy packages, the signed-pledge bytes) must name this pledge, the
+// SM3 of this document and of this applicant signature, and the SES
+// dataHash must be the SM3 of the sealed data. It reports false, nil when
+// the pledge carries no counter-seal yet.
 func (p *ParsedPackage) CheckAgencySeal() (bool, error) {
 	if p.AgencySES == nil {
 		return false, nil
 	}
-	want, err := SignedPledgeBytes(p.Doc.PledgeID, pki.Digest(p.Document), p.ApplicantCMS)
-	if err != nil {
-		return true, err
-	}
-	if !bytes.Equal(want, p.SealedData) {
+	st := p.Sealed.Statement
+	dd, sd := pki.Digest(p.Document), pki.Digest(p.ApplicantCMS)
+	if st.PledgeID != p.Doc.PledgeID || st.DocumentDigest != hex.EncodeToString(dd[:]) || st.ApplicantSignatureDigest != hex.EncodeToString(sd[:]) {
 		return true, apperr.New(apperr.Forbidden, "the agency seal was made over another pledge or another applicant signature").WithCode(CodeSealBinding)
 	}
 	sig, err := ses.ParseSignature(p.AgencySES)
@@ -59,4 +72,89 @@ func (p *ParsedPackage) CheckAgencySeal() (bool, error) {
 		return true, apperr.New(apperr.Forbidden, "the agency seal was made over other data").WithCode(CodeSealBinding)
 	}
 	return true, nil
+}
+
+// CheckDecision checks that the decision statement (not legacy) agrees
+// with the document it decides (agency, matter, notice version) and with
+// the seal that covers it (sealedAt is the SES timeInfo), and that its
+// decision date lies between the signing day and the sealing day.
+func (p *ParsedPackage) CheckDecision(sealedAt time.Time) error {
+	st, d := p.Sealed.Statement, p.Doc
+	fail := func(format string, args ...any) error {
+		return apperr.New(apperr.Forbidden, format, args...).WithCode(CodeDecisionMismatch)
+	}
+	switch {
+	case st.Agency != d.Agency:
+		return fail("the decision statement names the agency %s, the pledge document %s", st.Agency, d.Agency)
+	case st.Entry != d.Entry:
+		return fail("the decision statement names another matter than the pledge document")
+	case st.Notice != d.Notice:
+		return fail("the decision statement names another notice version than the pledge document")
+	}
+	at, err := st.SealTime()
+	if err != nil {
+		return err
+	}
+	if !at.Equal(sealedAt.UTC()) {
+		return fail("the decision statement says it was sealed at %s, the seal says %s", st.SealedAt, sealedAt.UTC().Format(time.RFC3339))
+	}
+	if err := CheckDecisionDate(st.DecisionDate, d.SignedAt, at); err != nil {
+		return fail("%s", apperr.As(err).Detail)
+	}
+	return nil
+}
+
+// FieldMismatches returns the JSON paths of the unsigned package members
+// that repeat the decision statement (agencySeal.documentNo,
+// agencySeal.date, statusUrl) and disagree with it; nil for a legacy or
+// undecided package, whose members have no statement to agree with.
+func (p *ParsedPackage) FieldMismatches() []string {
+	s := p.Package.AgencySeal
+	if s == nil || p.Sealed.Legacy {
+		return nil
+	}
+	st := p.Sealed.Statement
+	var out []string
+	if s.DocumentNo != st.DecisionNo {
+		out = append(out, "agencySeal.documentNo")
+	}
+	if s.Date != st.DecisionDate {
+		out = append(out, "agencySeal.date")
+	}
+	if p.Package.StatusURL != st.StatusURL {
+		out = append(out, "statusUrl")
+	}
+	return out
+}
+
+// Way is the signing way a verified applicant signature shows: an event
+// certificate carries the pledge binding, an own certificate does not.
+func (res SignerResult) Way() string {
+	if res.EventCertificate {
+		return WayEventCertificate
+	}
+	return WayOwnCertificate
+}
+
+// CheckWay checks the unsigned applicantSignature.way against the verified
+// signature: it must be the way the signing certificate shows.
+func (p *ParsedPackage) CheckWay(res SignerResult) error {
+	if w := res.Way(); p.Package.ApplicantSignature.Way != w {
+		return apperr.New(apperr.Forbidden, "applicantSignature.way says %s but the signing certificate shows %s", p.Package.ApplicantSignature.Way, w).WithCode(CodeFieldMismatch)
+	}
+	return nil
+}
+
+// CheckCertificates checks the unsigned certificates member against the
+// verified signature: it must be exactly the chain the verification used
+// (signer first, trust anchor last), as the service records it at signing.
+func (p *ParsedPackage) CheckCertificates(res SignerResult) error {
+	same := len(p.Certificates) == len(res.Chain)
+	for i := 0; same && i < len(res.Chain); i++ {
+		same = bytes.Equal(p.Certificates[i].Raw, res.Chain[i].Raw)
+	}
+	if !same {
+		return apperr.New(apperr.Forbidden, "certificates is not the certificate chain the applicant signature verifies with (%d carried, %d in the chain)", len(p.Certificates), len(res.Chain)).WithCode(CodeFieldMismatch)
+	}
+	return nil
 }

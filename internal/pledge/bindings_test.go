@@ -29,7 +29,7 @@ func TestPackageBindings(t *testing.T) {
 	}
 	a, b := sign("bind-0001"), sign("bind-0002")
 	build := func(r pledge.Record, n pledge.PublishedNotice) *pledge.ParsedPackage {
-		raw, err := pledge.BuildPackage(r, n, statusURL+r.ID, nil)
+		raw, err := pledge.BuildPackage(r, n, statusURL+r.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -99,7 +99,7 @@ func TestExpiredSeal(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clk.Set(e.seal.Info.Property.ValidEnd.Add(time.Hour))
-	_, err = e.svc.Accept(ctx, pledge.Officer{Agency: agency, ID: "o"}, r.ID, "D-1", "2027-03-03")
+	_, err = e.svc.Accept(ctx, pledge.Officer{Agency: agency, ID: "o"}, r.ID, "D-1", pledge.CivilDate(e.clk.Now()))
 	wantErr(t, err, apperr.Conflict, "")
 	if got, _ := e.svc.Get(ctx, applicant, r.ID); got.Status != pledge.StatusSigned {
 		t.Fatalf("status after a refused acceptance: %s", got.Status)

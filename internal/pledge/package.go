@@ -67,10 +67,12 @@ type PackageSeal struct {
 	Date       string `json:"date"`
 }
 
-// BuildPackage assembles the package of r with the notice it binds.
-// certs are extra certificates to carry (e.g. the agency signer's chain);
-// r's signer chain is always included.
-func BuildPackage(r Record, n PublishedNotice, statusURL string, extra [][]byte) ([]byte, error) {
+// BuildPackage assembles the package of r with the notice it binds. The
+// certificates are exactly r's applicant chain as validated at signing
+// (signer first, anchor last): a verifier requires the chain it uses to be
+// the one carried. statusURL is the status link of a pledge not decided
+// yet; a decided pledge carries the link its decision statement seals.
+func BuildPackage(r Record, n PublishedNotice, statusURL string) ([]byte, error) {
 	b64 := base64.StdEncoding.EncodeToString
 	p := Package{
 		Format:             PackageFormat,
@@ -84,14 +86,16 @@ func BuildPackage(r Record, n PublishedNotice, statusURL string, extra [][]byte)
 	if r.Decision != nil {
 		p.AgencySeal = &PackageSeal{SealedData: b64(r.Decision.SealedData), SES: b64(r.Decision.AgencySES),
 			DocumentNo: r.Decision.DocumentNo, Date: r.Decision.Date}
-	}
-	seen := map[string]bool{}
-	for _, c := range append(append([][]byte{}, r.Certificates...), extra...) {
-		s := b64(c)
-		if !seen[s] {
-			seen[s] = true
-			p.Certificates = append(p.Certificates, s)
+		sd, err := ParseSealedData(r.Decision.SealedData)
+		if err != nil {
+			return nil, apperr.Wrap(apperr.Internal, err, "the stored decision does not parse")
 		}
+		if !sd.Legacy {
+			p.StatusURL = sd.Statement.StatusURL
+		}
+	}
+	for _, c := range r.Certificates {
+		p.Certificates = append(p.Certificates, b64(c))
 	}
 	out, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
@@ -115,8 +119,10 @@ type ParsedPackage struct {
 	NoticeBytes  []byte
 	Notice       *Notice
 	NoticeSES    []byte
-	// SealedData and AgencySES are nil when the pledge is not accepted.
+	// SealedData and AgencySES are nil when the pledge is not accepted;
+	// Sealed is then the zero value, else the parse of SealedData.
 	SealedData   []byte
+	Sealed       SealedData
 	AgencySES    []byte
 	Certificates []*smx509.Certificate
 }
@@ -285,6 +291,9 @@ func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 	}
 	if s := p.AgencySeal; s != nil {
 		if out.SealedData, err = decodeB64("agencySeal.sealedData", s.SealedData, 4096); err != nil {
+			return nil, err
+		}
+		if out.Sealed, err = ParseSealedData(out.SealedData); err != nil {
 			return nil, err
 		}
 		if out.AgencySES, err = decodeDER("agencySeal.ses", s.SES, maxPackageSES); err != nil {

@@ -35,7 +35,7 @@ func buildPackages(t *testing.T, e *env) (accepted, signed []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accepted, err = e.svc.Package(ctx, acc, statusURL+acc.ID, [][]byte{e.sealSign.cert.Raw, e.sealRoot.cert.Raw})
+	accepted, err = e.svc.Package(ctx, acc, statusURL+acc.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func buildPackages(t *testing.T, e *env) (accepted, signed []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signed, err = pledge.BuildPackage(own, e.published, statusURL+own.ID, nil)
+	signed, err = pledge.BuildPackage(own, e.published, statusURL+own.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

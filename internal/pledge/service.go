@@ -15,6 +15,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/jcs"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
 )
 
 // Signature ways.
@@ -146,6 +147,20 @@ type Deps struct {
 	// identity document number; a deployment whose CAs write identities
 	// differently supplies its own rule.
 	OwnCertificateMatches func(a Applicant, cert *smx509.Certificate) bool
+	// BaseURL is the service's public base URL: the status link sealed
+	// into each decision is StatusURL(BaseURL, id).
+	BaseURL string
+}
+
+// StatusURL is the public status link of a pledge under base (the
+// service's verification report of it); an empty base is the development
+// address http://localhost:8080.
+func StatusURL(base, pledgeID string) string {
+	base = strings.TrimRight(base, "/")
+	if base == "" {
+		base = "http://localhost:8080"
+	}
+	return base + "/v1/pledges/" + pledgeID + "/verification"
 }
 
 // SubjectSerialMatches reports whether cert's subject serialNumber is the
@@ -636,24 +651,20 @@ func (s *Service) agencyRecord(ctx context.Context, o Officer, id string) (Recor
 	return r, nil
 }
 
-// SignedPledgeFormat names the bytes the agency counter-seals.
+// SignedPledgeFormat names the bytes the agency counter-sealed before
+// decision statements (DecisionFormat): packages sealed so still verify,
+// with their decision facts reported as unsigned.
 const SignedPledgeFormat = "pledgeseal.signed-pledge/v1"
 
-// SignedPledgeBytes returns the canonical bytes the agency's SES covers:
-// they bind the document digest and the applicant signature's digest, so the
-// seal attests this document as signed by this signature.
-func SignedPledgeBytes(pledgeID string, docDigest [32]byte, applicantCMS []byte) ([]byte, error) {
-	sd := pki.Digest(applicantCMS)
-	return jcs.Marshal(map[string]string{
-		"format":                   SignedPledgeFormat,
-		"pledgeId":                 pledgeID,
-		"documentDigest":           hex.EncodeToString(docDigest[:]),
-		"applicantSignatureDigest": hex.EncodeToString(sd[:]),
-	})
-}
+// maxSealAttempts bounds how often Accept seals again when the seal's
+// timeInfo is not the sealing time its statement states (the sealer read
+// its clock in the next second).
+const maxSealAttempts = 3
 
-// Accept accepts a signed pledge: the agency's active seal counter-seals it
-// and the decision (document number, date) is recorded.
+// Accept accepts a signed pledge: the agency's active seal counter-seals
+// the decision statement (see DecisionStatement) and the decision is
+// recorded. The decision date may not precede the day the pledge was
+// signed nor follow the day it is sealed (CodeDecisionDate).
 func (s *Service) Accept(ctx context.Context, o Officer, id, documentNo, date string) (Record, error) {
 	if err := requireString("documentNo", documentNo, maxShort); err != nil {
 		return Record{}, err
@@ -668,25 +679,61 @@ func (s *Service) Accept(ctx context.Context, o Officer, id, documentNo, date st
 	if r.Status != StatusSigned {
 		return Record{}, apperr.New(apperr.Conflict, "the pledge is %s, not awaiting a decision", r.Status).WithCode("NOT_ACCEPTABLE")
 	}
-	data, err := SignedPledgeBytes(r.ID, r.Digest, r.ApplicantCMS)
+	doc, err := ParseDocument(r.Document)
 	if err != nil {
-		return Record{}, err
+		return Record{}, apperr.Wrap(apperr.Internal, err, "a stored pledge document does not parse")
 	}
-	ses, err := s.d.Sealer.SealData(ctx, o.Agency, data, "pledge:"+r.ID)
-	if err != nil {
-		return Record{}, err
+	statusURL := StatusURL(s.d.BaseURL, r.ID)
+	if err := checkStatusURL(statusURL); err != nil {
+		return Record{}, apperr.Wrap(apperr.Internal, err, "the configured base URL gives no valid status link")
 	}
 	now := s.d.Clock.Now()
+	sealedAt := now.UTC().Truncate(time.Second)
+	var data, seal []byte
+	for attempt := 1; ; attempt++ {
+		if err := CheckDecisionDate(date, doc.SignedAt, sealedAt); err != nil {
+			return Record{}, err
+		}
+		if data, err = decisionStatement(r, doc, o.Agency, documentNo, date, statusURL, sealedAt).Canonical(); err != nil {
+			return Record{}, err
+		}
+		if seal, err = s.d.Sealer.SealData(ctx, o.Agency, data, "pledge:"+r.ID); err != nil {
+			return Record{}, err
+		}
+		at, err := sealTime(seal)
+		if err != nil {
+			return Record{}, err
+		}
+		if at.Equal(sealedAt) {
+			break
+		}
+		if attempt == maxSealAttempts {
+			return Record{}, apperr.New(apperr.Internal, "the seal's time %s keeps differing from the sealing time %s", at.Format(time.RFC3339), sealedAt.Format(time.RFC3339))
+		}
+		sealedAt = at
+	}
 	out, err := s.d.Pledges.Transition(ctx, id, Transition{
 		From:  []Status{StatusSigned},
 		Event: Event{To: StatusAccepted, At: now, Actor: o.ID, DocumentNo: documentNo},
 		Decision: &Decision{DocumentNo: documentNo, Date: date, Officer: o.ID, DecidedAt: now,
-			SealedData: data, AgencySES: ses},
+			SealedData: data, AgencySES: seal},
 	})
 	if apperr.KindOf(err) == apperr.Conflict {
 		return Record{}, apperr.Wrap(apperr.Conflict, err, "the pledge changed status before it could be accepted").WithCode("NOT_ACCEPTABLE")
 	}
 	return out, err
+}
+
+// sealTime is the timeInfo of a DER SES_Signature a sealer returned.
+func sealTime(der []byte) (time.Time, error) {
+	sig, err := ses.ParseSignature(der)
+	if err != nil {
+		return time.Time{}, apperr.Wrap(apperr.Internal, err, "the sealer returned no valid SES_Signature")
+	}
+	if sig.TBS.TimeInfoErr != "" {
+		return time.Time{}, apperr.New(apperr.Internal, "the sealer's SES_Signature has no valid timeInfo")
+	}
+	return sig.TBS.TimeInfo.UTC(), nil
 }
 
 // Return sends a signed pledge back without a decision, with a reason.
@@ -710,7 +757,7 @@ func (s *Service) Return(ctx context.Context, o Officer, id, reason string) (Rec
 // Package returns the self-contained package of rec (see BuildPackage) with
 // the notice version it binds, read from the notice store. The caller has
 // already authorised the reader (the applicant or the agency).
-func (s *Service) Package(ctx context.Context, rec Record, statusURL string, extra [][]byte) ([]byte, error) {
+func (s *Service) Package(ctx context.Context, rec Record, statusURL string) ([]byte, error) {
 	n, err := s.d.Notices.Get(ctx, rec.Notice.ID, rec.Notice.Version)
 	if err != nil {
 		if apperr.KindOf(err) == apperr.NotFound {
@@ -721,5 +768,5 @@ func (s *Service) Package(ctx context.Context, rec Record, statusURL string, ext
 	if n.DigestHex() != rec.Notice.Digest {
 		return nil, apperr.New(apperr.Internal, "the stored notice does not match the digest the pledge binds")
 	}
-	return BuildPackage(rec, n, statusURL, extra)
+	return BuildPackage(rec, n, statusURL)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/asn1"
+	"encoding/hex"
 	"encoding/pem"
 	"os"
 	"os/exec"
@@ -346,6 +347,12 @@ func TestWithdrawAcceptReturn(t *testing.T) {
 	wantErr(t, err, apperr.NotFound, "PLEDGE_NOT_FOUND")
 	_, err = e.svc.Accept(ctx, officer, b.ID, "1", "2026/03/02")
 	wantErr(t, err, apperr.Malformed, "FIELD_INVALID")
+	// A decision dated before the pledge was signed, or after the day it
+	// is sealed (UTC+8), is refused before anything is sealed.
+	for _, date := range []string{"2026-03-01", "2026-03-03", "1999-12-31"} {
+		_, err = e.svc.Accept(ctx, officer, b.ID, "京民登字〔2026〕2号", date)
+		wantErr(t, err, apperr.Malformed, pledge.CodeDecisionDate)
+	}
 	// A suspended seal may not counter-seal.
 	e.sealState = status.Suspended
 	_, err = e.svc.Accept(ctx, officer, b.ID, "京民登字〔2026〕2号", "2026-03-02")
@@ -355,14 +362,22 @@ func TestWithdrawAcceptReturn(t *testing.T) {
 	if err != nil || acc.Status != pledge.StatusAccepted || acc.Decision == nil {
 		t.Fatalf("accept: %v %+v", err, acc)
 	}
-	// The SES covers the signed pledge bytes, which bind document and signature.
+	// The SES covers the decision statement, which binds document and
+	// signature and states the decision, at the seal's own time.
 	sig, err := ses.ParseSignature(acc.Decision.AgencySES)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := pledge.SignedPledgeBytes(b.ID, b.Digest, b.ApplicantCMS)
-	if !bytes.Equal(want, acc.Decision.SealedData) || !bytes.Equal(sig.TBS.DataHash, ses.DataDigest(want)) {
-		t.Fatal("the counter-seal does not cover the signed pledge")
+	sd, err := pledge.ParseSealedData(acc.Decision.SealedData)
+	if err != nil || sd.Legacy {
+		t.Fatalf("sealed data: %v %+v", err, sd)
+	}
+	st, cms := sd.Statement, pki.Digest(b.ApplicantCMS)
+	if st.PledgeID != b.ID || st.DocumentDigest != hex.EncodeToString(b.Digest[:]) || st.ApplicantSignatureDigest != hex.EncodeToString(cms[:]) ||
+		st.Decision != pledge.DecisionAccepted || st.DecisionNo != "京民登字〔2026〕2号" || st.DecisionDate != "2026-03-02" ||
+		st.Agency != agency || st.Entry != b.Entry || st.Notice != b.Notice || st.StatusURL != pledge.StatusURL("", b.ID) ||
+		st.SealedAt != sig.TBS.TimeInfo.UTC().Format(time.RFC3339) || !bytes.Equal(sig.TBS.DataHash, ses.DataDigest(acc.Decision.SealedData)) {
+		t.Fatalf("the counter-seal does not cover the decision: %+v", st)
 	}
 	_, err = e.svc.Withdraw(ctx, applicant, b.ID, "too late")
 	wantErr(t, err, apperr.Conflict, "NOT_WITHDRAWABLE")

@@ -30,8 +30,12 @@ const (
 	CheckApplicantStatus    = "applicant-certificate-status"
 	CheckNoticeBinding      = "notice-binding"
 	CheckNoticeSeal         = "notice-seal"
+	CheckSignatureWay       = "applicant-signature-way"
+	CheckCertificates       = "package-certificates"
 	CheckSealBinding        = "agency-seal-binding"
 	CheckAgencySeal         = "agency-seal"
+	CheckDecision           = "decision-statement"
+	CheckDecisionFields     = "decision-fields"
 	CheckSealStatus         = "seal-status-at-sealing"
 	CheckMakerStatus        = "seal-maker-certificate-status"
 	CheckSignerStatus       = "seal-signer-certificate-status"
@@ -46,6 +50,14 @@ const (
 	PledgeReturned outcome.SubIndication = "PLEDGE_RETURNED"
 	// AwaitingDecision: signed, not yet accepted by the agency.
 	AwaitingDecision outcome.SubIndication = "AWAITING_DECISION"
+	// DecisionMismatch: the sealed decision statement names another
+	// agency, matter or notice than the document, another sealing time
+	// than its seal, or a decision date outside the signing and sealing
+	// days.
+	DecisionMismatch outcome.SubIndication = pledge.CodeDecisionMismatch
+	// FieldMismatch: a package member that no signature covers disagrees
+	// with the signed bytes it must repeat (the check names the member).
+	FieldMismatch outcome.SubIndication = pledge.CodeFieldMismatch
 )
 
 // Check is one verification step with the question it answers.
@@ -67,14 +79,30 @@ type Party struct {
 	Masked   bool   `json:"masked"`
 }
 
-// DecisionInfo is the agency's decision carried by the package.
+// DecisionInfo is the agency's decision as its counter-seal signs it: every
+// value comes from the sealed decision statement. A legacy package
+// (Format pledgeseal.signed-pledge/v1) signs no decision facts: then only
+// the format, the sealing time and the unsigned fields are given.
 type DecisionInfo struct {
-	DocumentNo string     `json:"documentNo"`
-	Date       string     `json:"date"`
+	// Format is the format of the sealed data; Legacy is true for the
+	// format of packages made before decision statements.
+	Format string `json:"format"`
+	Legacy bool   `json:"legacy"`
+	// Decision is ACCEPTED; DocumentNo and Date the decision document's
+	// number and date; Agency the deciding agency.
+	Decision   string     `json:"decision,omitempty"`
+	DocumentNo string     `json:"documentNo,omitempty"`
+	Date       string     `json:"date,omitempty"`
+	Agency     string     `json:"agency,omitempty"`
 	SealedAt   *time.Time `json:"sealedAt,omitempty"`
+	// UnsignedFields are the package members this format does not sign
+	// (legacy only): they are not shown.
+	UnsignedFields []string `json:"unsignedFields,omitempty"`
 }
 
-// Summary describes the pledge a report is about (from its document).
+// Summary describes the pledge a report is about: from its document, the
+// applicant signature's certificate (Way) and the agency's sealed decision
+// statement (Decision, StatusURL), never from unsigned package members.
 type Summary struct {
 	PledgeID         string           `json:"pledgeId"`
 	Agency           string           `json:"agency"`
@@ -82,12 +110,12 @@ type Summary struct {
 	Notice           pledge.NoticeRef `json:"notice"`
 	CatalogueVersion int              `json:"catalogueVersion"`
 	Applicant        Party            `json:"applicant"`
-	Way              string           `json:"way"`
+	Way              string           `json:"way,omitempty"`
 	Channel          string           `json:"channel"`
 	SignedAt         time.Time        `json:"signedAt"`
 	Digest           string           `json:"digest"`
 	Decision         *DecisionInfo    `json:"decision,omitempty"`
-	StatusURL        string           `json:"statusUrl"`
+	StatusURL        string           `json:"statusUrl,omitempty"`
 }
 
 // AtSigning answers "was it validly signed and sealed at the signing time".

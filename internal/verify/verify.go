@@ -216,6 +216,7 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 	// The applicant's signature, by the one shared verifier.
 	res, aerr := pledge.VerifyApplicantSignature(v.opts.CMS, v.opts.ApplicantTrust, doc.PledgeID, p.Document, p.ApplicantCMS, doc.SignedAt, p.Certificates...)
 	v.applicantChecks(b, p, res, aerr)
+	signerChecks(b, p, res, aerr == nil)
 
 	// The notice the pledge binds and its seal.
 	noticeHash := outcome.HashFailure
@@ -235,13 +236,17 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 	nrep := v.ses.VerifySignatureBytes(ctx, p.NoticeSES, ses.Input{ID: "notice", Data: p.NoticeBytes, HasData: true, Shared: true})
 	sesCheck(b, CheckNoticeSeal, "the notice seal", nrep, noticeHash)
 
-	// The agency's counter-seal.
+	// The agency's counter-seal and the decision it seals.
 	var sig *ses.Signature
 	sealedAt := doc.SignedAt
 	if has, err := p.CheckAgencySeal(); !has {
-		b.add(ScopeSigning, CheckSealBinding, outcome.NotPerformed, "", "not performed: the pledge has not been accepted and counter-sealed yet")
+		notYet := "not performed: the pledge has not been accepted and counter-sealed yet"
+		b.add(ScopeSigning, CheckSealBinding, outcome.NotPerformed, "", "%s", notYet)
 		b.add(ScopeSigning, CheckAgencySeal, outcome.NotPerformed, "", "not performed: the package carries no agency seal yet")
+		b.add(ScopeSigning, CheckDecision, outcome.NotPerformed, "", "%s", notYet)
+		b.add(ScopeSigning, CheckDecisionFields, outcome.NotPerformed, "", "%s", notYet)
 	} else {
+		bound := err == nil
 		if err != nil {
 			sub := outcome.HashFailure
 			if codeOf(err) == pledge.CodeSESMalformed {
@@ -258,9 +263,11 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 			sealedAt = s.TBS.TimeInfo
 			t := sealedAt.UTC()
 			r.ValidAtSigning.SealedAt = &t
-			if r.Pledge.Decision != nil {
-				r.Pledge.Decision.SealedAt = &t
-			}
+		}
+		decided := decisionChecks(b, p, sig)
+		// Decision facts are shown only when the seal that signs them holds.
+		if bound && decided && arep.Indication == outcome.TotalPassed && sig != nil {
+			r.Pledge.Decision, r.Pledge.StatusURL = decisionInfo(p, sig.TBS.TimeInfo)
 		}
 	}
 
@@ -276,18 +283,86 @@ func summary(p *pledge.ParsedPackage, viewer Viewer, digest [32]byte) *Summary {
 	}
 	s := &Summary{
 		PledgeID: d.PledgeID, Agency: d.Agency, Entry: d.Entry, Notice: d.Notice, CatalogueVersion: d.CatalogueVersion,
-		Applicant: party, Way: p.Package.ApplicantSignature.Way, Channel: d.Channel, SignedAt: d.SignedAt.UTC(),
-		Digest: fmt.Sprintf("%x", digest[:]), StatusURL: p.Package.StatusURL,
-	}
-	if a := p.Package.AgencySeal; a != nil {
-		s.Decision = &DecisionInfo{DocumentNo: a.DocumentNo, Date: a.Date}
+		Applicant: party, Channel: d.Channel, SignedAt: d.SignedAt.UTC(),
+		Digest: fmt.Sprintf("%x", digest[:]),
 	}
 	return s
 }
 
+// signerChecks checks the package members that describe the applicant's
+// signature, which no signature covers, against its verification.
+func signerChecks(b builder, p *pledge.ParsedPackage, res pledge.SignerResult, verified bool) {
+	if !verified {
+		notRun := "not performed: the applicant signature did not verify"
+		b.add(ScopeSigning, CheckSignatureWay, outcome.NotPerformed, "", "%s", notRun)
+		b.add(ScopeSigning, CheckCertificates, outcome.NotPerformed, "", "%s", notRun)
+		return
+	}
+	b.r.Pledge.Way = res.Way()
+	if err := p.CheckWay(res); err != nil {
+		b.add(ScopeSigning, CheckSignatureWay, outcome.Failed, FieldMismatch, "%s", detailOf(err))
+	} else {
+		b.add(ScopeSigning, CheckSignatureWay, outcome.Passed, "", "applicantSignature.way is %s, as the signing certificate shows", res.Way())
+	}
+	if err := p.CheckCertificates(res); err != nil {
+		b.add(ScopeSigning, CheckCertificates, outcome.Failed, FieldMismatch, "%s", detailOf(err))
+	} else {
+		b.add(ScopeSigning, CheckCertificates, outcome.Passed, "", "certificates is exactly the chain the applicant signature verifies with (%d certificates)", len(res.Chain))
+	}
+}
+
+// decisionChecks checks the sealed decision statement against the
+// document and its seal, and the unsigned members that repeat it against
+// the statement. A legacy package signs no decision: both are not
+// performed and say which members are unsigned. It reports whether the
+// statement may be shown.
+func decisionChecks(b builder, p *pledge.ParsedPackage, sig *ses.Signature) bool {
+	if p.Sealed.Legacy {
+		unsigned := strings.Join(pledge.LegacyUnsignedFields(), ", ")
+		b.add(ScopeSigning, CheckDecision, outcome.NotPerformed, "", "not performed: the package has the legacy seal format %s, which signs the pledge, the document and the applicant signature but no decision facts; %s are unsigned and not shown", pledge.SignedPledgeFormat, unsigned)
+		b.add(ScopeSigning, CheckDecisionFields, outcome.NotPerformed, "", "not performed: in the legacy seal format %s are unsigned; the report does not show them", unsigned)
+		return true
+	}
+	ok := true
+	st := p.Sealed.Statement
+	switch {
+	case sig == nil:
+		ok = false
+		b.add(ScopeSigning, CheckDecision, outcome.NotPerformed, "", "not performed: the agency seal has no readable sealing time")
+	case st.Decision != pledge.DecisionAccepted:
+		ok = false
+		b.add(ScopeSigning, CheckDecision, outcome.Failed, PledgeReturned, "the sealed decision is %s, not an acceptance", st.Decision)
+	default:
+		if err := p.CheckDecision(sig.TBS.TimeInfo); err != nil {
+			ok = false
+			b.add(ScopeSigning, CheckDecision, outcome.Failed, DecisionMismatch, "%s", detailOf(err))
+		} else {
+			b.add(ScopeSigning, CheckDecision, outcome.Passed, "", "the agency sealed the decision %s of %s (%s) on this pledge's agency, matter and notice version at %s", st.DecisionNo, st.DecisionDate, st.Decision, st.SealedAt)
+		}
+	}
+	if bad := p.FieldMismatches(); len(bad) > 0 {
+		b.add(ScopeSigning, CheckDecisionFields, outcome.Failed, FieldMismatch, "not what the agency sealed in the decision statement: %s", strings.Join(bad, ", "))
+	} else {
+		b.add(ScopeSigning, CheckDecisionFields, outcome.Passed, "", "agencySeal.documentNo, agencySeal.date and statusUrl are what the agency sealed in the decision statement")
+	}
+	return ok
+}
+
+// decisionInfo is the decision as the seal signs it, and the status link
+// it seals (none in the legacy format).
+func decisionInfo(p *pledge.ParsedPackage, sealedAt time.Time) (*DecisionInfo, string) {
+	t := sealedAt.UTC()
+	st := p.Sealed.Statement
+	if p.Sealed.Legacy {
+		return &DecisionInfo{Format: pledge.SignedPledgeFormat, Legacy: true, SealedAt: &t, UnsignedFields: pledge.LegacyUnsignedFields()}, ""
+	}
+	return &DecisionInfo{Format: st.Format, Decision: st.Decision, DocumentNo: st.DecisionNo, Date: st.DecisionDate,
+		Agency: st.Agency, SealedAt: &t}, st.StatusURL
+}
+
 func (v *Verifier) applicantChecks(b builder, p *pledge.ParsedPackage, res pledge.SignerResult, err error) {
 	if err == nil {
-		b.add(ScopeSigning, CheckApplicantSignature, outcome.Passed, "", "the applicant's CMS signature (%s) verifies over the pledge document", p.Package.ApplicantSignature.Way)
+		b.add(ScopeSigning, CheckApplicantSignature, outcome.Passed, "", "the applicant's CMS signature (%s) verifies over the pledge document", res.Way())
 		b.add(ScopeSigning, CheckApplicantChain, outcome.Passed, "", "the signing certificate chains to a configured applicant trust anchor at the signing time %s", ts(p.Doc.SignedAt))
 		if res.EventCertificate {
 			b.add(ScopeSigning, CheckPledgeBinding, outcome.Passed, "", "the event certificate is bound to this pledge and this document digest")

@@ -236,8 +236,12 @@ func printText(w io.Writer, out Output) {
 	if p := r.Pledge; p != nil {
 		fmt.Fprintf(w, "Pledge %s  agency %s  matter %s/%s/%s  applicant %s %s\n", p.PledgeID, p.Agency,
 			p.Entry.Region, p.Entry.Matter, p.Entry.Certificate, p.Applicant.Name, p.Applicant.IDNumber)
-		if d := p.Decision; d != nil {
-			fmt.Fprintf(w, "Decision %s of %s\n", d.DocumentNo, d.Date)
+		switch d := p.Decision; {
+		case d == nil:
+		case d.Legacy:
+			fmt.Fprintf(w, "Decided (legacy format %s: %s unsigned, not shown)\n", d.Format, strings.Join(d.UnsignedFields, ", "))
+		default:
+			fmt.Fprintf(w, "Decision %s of %s by %s\n", d.DocumentNo, d.Date, d.Agency)
 		}
 	}
 	section := func(title string, ind outcome.Indication, sub outcome.SubIndication, checks []verify.Check) {

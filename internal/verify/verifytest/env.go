@@ -19,6 +19,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/jcs"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
@@ -168,6 +169,7 @@ func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
 	e.Service = pledge.NewService(pledge.Deps{
 		Catalogue: e.Catalogue, Notices: e.Notices, Bars: e.Bars, Pledges: e.Pledges,
 		Indexer: e.Protector, Sealer: e.Sealer, EventCA: e.EventCA.Issuer(), ApplicantTrust: e.ApplicantTrust, Clock: clk,
+		BaseURL: BaseURL,
 	})
 	e.Status = store.NewStatusBatch(e.Registry, e.Pledges)
 	e.Verifier, err = verify.New(verify.Options{
@@ -216,13 +218,16 @@ func (e *Env) Request(key string) pledge.SignRequest {
 	}
 }
 
+// BaseURL is the public base URL of the environment's service.
+const BaseURL = "https://pledge.example.gov.cn"
+
 // StatusURL is the status link of a pledge.
-func StatusURL(id string) string { return "https://pledge.example.gov.cn/v1/pledges/" + id }
+func StatusURL(id string) string { return pledge.StatusURL(BaseURL, id) }
 
 // Package returns rec's package.
 func (e *Env) Package(t testing.TB, rec pledge.Record) []byte {
 	t.Helper()
-	b, err := e.Service.Package(context.Background(), rec, StatusURL(rec.ID), nil)
+	b, err := e.Service.Package(context.Background(), rec, StatusURL(rec.ID))
 	if err != nil {
 		t.Fatalf("package: %v", err)
 	}
@@ -241,6 +246,48 @@ func (e *Env) Accepted(t testing.TB, key string) pledge.Record {
 	rec, err = e.Service.Accept(ctx, pledge.Officer{Agency: Agency, ID: "officer-1"}, rec.ID, "朝市监许〔2026〕7号", e.Clock.Now().Format(time.DateOnly))
 	if err != nil {
 		t.Fatalf("accept: %v", err)
+	}
+	e.Clock.Advance(time.Minute)
+	return rec
+}
+
+// LegacyAccepted signs (event certificate) and accepts a pledge the way
+// the service did before decision statements: the agency's seal covers
+// only the pledge ID, the document digest and the applicant signature's
+// digest (pledge.SignedPledgeFormat), and the decision number and date are
+// recorded beside it unsigned. It keeps that old code path for tests that
+// packages made so still verify.
+func (e *Env) LegacyAccepted(t testing.TB, key string) pledge.Record {
+	t.Helper()
+	ctx := context.Background()
+	rec, _, err := e.Service.SignWithEventCertificate(ctx, Applicant, e.Request(key))
+	if err != nil {
+		t.Fatalf("sign: %v", err)
+	}
+	e.Clock.Advance(time.Minute)
+	sd := pki.Digest(rec.ApplicantCMS)
+	data, err := jcs.Marshal(map[string]string{
+		"format":                   pledge.SignedPledgeFormat,
+		"pledgeId":                 rec.ID,
+		"documentDigest":           hex.EncodeToString(rec.Digest[:]),
+		"applicantSignatureDigest": hex.EncodeToString(sd[:]),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal, err := e.Sealer.SealData(ctx, Agency, data, "pledge:"+rec.ID)
+	if err != nil {
+		t.Fatalf("legacy seal: %v", err)
+	}
+	now, docNo := e.Clock.Now(), "朝市监许〔2025〕3号"
+	rec, err = e.Pledges.Transition(ctx, rec.ID, pledge.Transition{
+		From:  []pledge.Status{pledge.StatusSigned},
+		Event: pledge.Event{To: pledge.StatusAccepted, At: now, Actor: "officer-1", DocumentNo: docNo},
+		Decision: &pledge.Decision{DocumentNo: docNo, Date: pledge.CivilDate(now), Officer: "officer-1", DecidedAt: now,
+			SealedData: data, AgencySES: seal},
+	})
+	if err != nil {
+		t.Fatalf("legacy accept: %v", err)
 	}
 	e.Clock.Advance(time.Minute)
 	return rec

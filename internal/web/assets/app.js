@@ -138,7 +138,9 @@
         [t("report.matter"), (p.entry ? p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate : "")],
         [t("report.applicant"), (ap.name || "") + " " + (ap.idNumber || "") + (ap.masked ? " " + t("report.masked") : "")],
         [t("report.signedAt"), fmtTime(p.signedAt)],
-        [t("report.decision"), p.decision ? p.decision.documentNo + " · " + p.decision.date : t("report.noDecision")]
+        // Decision facts come only from the verified report (the sealed
+        // decision statement); a legacy package signs none, so none is shown.
+        [t("report.decision"), !p.decision ? t("report.noDecision") : p.decision.legacy ? t("report.legacyDecision") : p.decision.documentNo + " · " + p.decision.date]
       ];
       var dl = el("dl", { cls: "kv" });
       rows.forEach(function (r) { dl.appendChild(el("dt", { text: r[0] })); dl.appendChild(el("dd", { cls: r[2] || "", text: r[1] || "" })); });
@@ -621,7 +623,8 @@
   // --- agency officer -----------------------------------------------------------
   function pageOfficer() {
     var current = null;
-    $("doc-date").value = new Date().toISOString().slice(0, 10);
+    // Decision dates are civil dates in China (UTC+8), as the service checks them.
+    $("doc-date").value = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
     signin(["agency"], function () { loadQueue(); loadSeals(); });
     $("queue-load").addEventListener("click", loadQueue);
     // loadQueue lists the agency's pledges awaiting a decision; where the
