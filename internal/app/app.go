@@ -143,7 +143,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 	a := &App{Config: cfg, Log: log, Store: c.store, Material: c.mat, Tokens: c.tokens, Registry: reg, clock: clk}
 	sealStore := store.NewRegistry(c.store)
 	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
-	enf, hooks, err := buildEnforcement(c, sealStore, log, clk) // enforce.go
+	enf, hooks, err := buildEnforcement(c, sealStore, cfg.WebhookAllow, log, clk) // enforce.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err
@@ -175,7 +175,10 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Webhooks:    hooks,
 		Pledges:     pledges,
 		Web:         pages,
+		Limiter:     store.NewRateLimiter(c.store),
 	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL,
+		VerifyLimit:    httpapi.RateLimit{Rate: cfg.VerifyRate, Burst: cfg.VerifyBurst},
+		PublicLimit:    httpapi.RateLimit{Rate: cfg.PublicRate, Burst: cfg.PublicBurst},
 		TrustedProxies: cfg.TrustedProxies})
 	return a, nil
 }

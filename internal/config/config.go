@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"sort"
@@ -19,6 +18,11 @@ import (
 	"strings"
 	"time"
 )
+
+// MinVerifyBurst is the smallest verification burst: one full batch
+// (verify.MaxBatch packages; a test holds the two equal), which a smaller
+// bucket could never take.
+const MinVerifyBurst = 100
 
 // EnvPrefix starts every environment variable the service reads.
 const EnvPrefix = "PLEDGESEAL_"
@@ -54,14 +58,24 @@ type Config struct {
 	// lie (clocks of callers and service differ a little).
 	ClockSkew time.Duration
 
+	// Per-client rate limits (token buckets shared through Redis): rate
+	// tokens a second up to burst. Verify covers verification and status
+	// reads (a batch takes one token a package), Public the public
+	// listings. A zero rate turns a limit off.
+	VerifyRate, PublicRate   float64
+	VerifyBurst, PublicBurst int
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client (rate limits, the access log's
+	// client field); empty (the default) trusts none.
+	TrustedProxies []string
+	// WebhookAllow are CIDRs or host names a webhook may target although
+	// they are loopback, private or otherwise internal (tests, an internal
+	// receiver); empty allows only public addresses.
+	WebhookAllow []string
+
 	// PprofAddr, when set, is a loopback host:port where pledged serves
 	// the Go runtime profiles (net/http/pprof); empty means off.
 	PprofAddr string
-
-	// TrustedProxies are the IP addresses and CIDR ranges of the reverse
-	// proxies whose X-Forwarded-For header names the client in the access
-	// log; empty (the default) trusts no proxy.
-	TrustedProxies []string
 }
 
 // setting describes one configuration item: its flag name, environment
@@ -164,6 +178,20 @@ func settings() []setting {
 		{"request-timeout", "20s", "time budget of one request's handler", durSetter(100*time.Millisecond, 10*time.Minute, func(c *Config, d time.Duration) { c.RequestTimeout = d })},
 		{"shutdown-timeout", "10s", "how long graceful shutdown may take", durSetter(100*time.Millisecond, 5*time.Minute, func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 		{"clock-skew", "2m", "how far past now a revocation's effective time may lie", durSetter(time.Second, time.Hour, func(c *Config, d time.Duration) { c.ClockSkew = d })},
+		{"ratelimit-verify-rate", "10", "verifications and status reads per second per client (0 = no limit)", rateSetter(func(c *Config, r float64) { c.VerifyRate = r })},
+		{"ratelimit-verify-burst", "200", "most verifications and status reads a client may send at once (at least 100, a full batch)", intSetter(MinVerifyBurst, 1000000, func(c *Config, n int) { c.VerifyBurst = n })},
+		{"ratelimit-public-rate", "5", "public listing requests per second per client (0 = no limit)", rateSetter(func(c *Config, r float64) { c.PublicRate = r })},
+		{"ratelimit-public-burst", "50", "most public listing requests a client may send at once", intSetter(1, 1000000, func(c *Config, n int) { c.PublicBurst = n })},
+		{"trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client; empty = none", func(c *Config, v string) error {
+			list, err := cidrList(v, false)
+			c.TrustedProxies = list
+			return err
+		}},
+		{"webhook-allow", "", "comma-separated CIDRs or host names webhooks may target although internal (loopback, private); empty = public addresses only", func(c *Config, v string) error {
+			list, err := cidrList(v, true)
+			c.WebhookAllow = list
+			return err
+		}},
 		{"pprof-addr", "", "loopback host:port serving Go runtime profiles (net/http/pprof); empty = off", func(c *Config, v string) error {
 			if v == "" {
 				c.PprofAddr = ""
@@ -175,32 +203,7 @@ func settings() []setting {
 			c.PprofAddr = v
 			return nil
 		}},
-		{"trusted-proxies", "", "IP addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client, comma-separated; empty = none", func(c *Config, v string) error {
-			ps, err := ParseProxies(v)
-			c.TrustedProxies = ps
-			return err
-		}},
 	}
-}
-
-// ParseProxies reads a comma-separated list of IP addresses and CIDR
-// ranges (empty: none). A bare host name is refused: trust is given to
-// addresses, never to names a resolver could change.
-func ParseProxies(v string) ([]string, error) {
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		if _, err := netip.ParsePrefix(p); err != nil {
-			if _, err := netip.ParseAddr(p); err != nil {
-				return nil, fmt.Errorf("%q is neither an IP address nor a CIDR range", p)
-			}
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }
 
 // CheckLoopback accepts a host:port whose host is localhost or a loopback
@@ -218,6 +221,36 @@ func CheckLoopback(hostport string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost): profiles are never served beyond the machine", host)
+}
+
+// cidrList splits a comma-separated list of IP addresses or CIDRs (and,
+// with hosts, host names) and checks each.
+func cidrList(v string, hosts bool) ([]string, error) {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		_, _, cerr := net.ParseCIDR(item)
+		isHost := hosts && !strings.ContainsAny(item, "/:") && strings.Trim(item, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == ""
+		if cerr != nil && net.ParseIP(item) == nil && !isHost {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", item)
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+func rateSetter(f func(*Config, float64)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r < 0 || r > 100000 {
+			return errors.New("want a number of requests per second between 0 and 100000")
+		}
+		f(c, r)
+		return nil
+	}
 }
 
 func boolSetter(f func(*Config, bool)) func(*Config, string) error {

@@ -12,6 +12,10 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	panics   prometheus.Counter
+	// rateLimited counts refused requests by scope; rateLimitErrors the
+	// takes the limiter could not answer (let through).
+	rateLimited     *prometheus.CounterVec
+	rateLimitErrors prometheus.Counter
 }
 
 // newMetrics registers the HTTP metrics and pledgeseal_build_info on reg (a
@@ -28,8 +32,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		panics: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pledgeseal_http_panics_total", Help: "Handler panics recovered.",
 		}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pledgeseal_http_rate_limited_total", Help: "Requests refused with 429 by rate-limit scope.",
+		}, []string{"scope"}),
+		rateLimitErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pledgeseal_http_rate_limiter_errors_total", Help: "Rate-limit takes the store could not answer; the requests were let through.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.panics, buildInfo(version.Get()))
+	reg.MustRegister(m.requests, m.duration, m.panics, m.rateLimited, m.rateLimitErrors, buildInfo(version.Get()))
 	return m
 }
 

@@ -119,6 +119,14 @@ func (r *tenantRig) pledge(tn tenant, signed bool) string {
 		return nonexistentPledgeID
 	}
 	r.n++
+	if signed && tn == tenantOwn {
+		// a real signed pledge: the decision reads its document
+		rec, _, err := r.env.Service.SignWithEventCertificate(context.Background(), verifytest.Applicant, r.env.Request(fmt.Sprintf("tenant-key-%06d", r.n)))
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		return rec.ID
+	}
 	id := fmt.Sprintf("PL-TN-%04d", r.n)
 	now := r.clock.Now()
 	rec := pledge.Record{ID: id, Status: pledge.StatusAccepted, Document: []byte(`{"id":"` + id + `"}`), Digest: sm3.Sum([]byte(id)),
@@ -225,8 +233,19 @@ var tenantSpecs = map[string]tenantSpec{
 	"POST /v1/pledges/{id}/signature":            {free: "the applicant's own draft; another applicant's draft is refused (pledges_test.go: otherID cases)"},
 	"POST /v1/pledges/{id}/event-signature":      {free: "the applicant's own draft; another applicant's draft is refused (pledges_test.go: otherID cases)"},
 	"POST /v1/pledges/{id}/withdraw":             {free: "the applicant's own pledge; another applicant's is refused (pledges_test.go: otherID cases)"},
-	"POST /v1/revocations":                       {build: revocationCase("DECISION_REVOKED")},
-	"POST /v1/revocations/reversals":             {build: revocationCase("CORRECTION")},
+	"DELETE /v1/webhooks/{id}": {build: func(r *tenantRig, _ auth.Role, tn tenant) (string, any) {
+		if tn == tenantNonexistent {
+			return "/v1/webhooks/HNONE", nil
+		}
+		owner := auth.Principal{Role: auth.RoleAgency, Org: agencyOf(tn), TokenID: "rig"}
+		hook, err := r.srv.deps.Webhooks.Register(context.Background(), owner, "http://127.0.0.1:9/hook", []byte("0123456789abcdef0123"))
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		return "/v1/webhooks/" + hook.ID, nil
+	}},
+	"POST /v1/revocations":           {build: revocationCase("DECISION_REVOKED")},
+	"POST /v1/revocations/reversals": {build: revocationCase("CORRECTION")},
 	"POST /v1/seals/{id}/status": {build: func(r *tenantRig, _ auth.Role, tn tenant) (string, any) {
 		return "/v1/seals/" + r.seal(tn) + "/status", map[string]any{"action": "suspend", "reason": "印章更换", "documentNo": tenantProbeDocumentNumber}
 	}},
@@ -347,7 +366,13 @@ func TestRouteRoleTenantMatrix(t *testing.T) {
 					want := expected(role, tn)
 					switch got := w.Code; {
 					case got >= 500:
-						t.Fatalf("%d: %s", got, w.Body)
+						var errs []string
+						for _, l := range strings.Split(r.logs.String(), "\n") {
+							if strings.Contains(l, `"level":"ERROR"`) {
+								errs = append(errs, l)
+							}
+						}
+						t.Fatalf("%d: %s\nserver errors: %s", got, w.Body, strings.Join(errs, "\n"))
 					case want == "missing":
 						m := spec.missing
 						if m == 0 {
