@@ -83,7 +83,7 @@ var testIdentity = auth.Identity{Name: "张三丰", IDType: "RESIDENT_ID", IDNum
 // and the jurisdictions covering their regions.
 type testOrgs struct{}
 
-var testAgencies = []string{testAgency, "110105-MZJ", "310101-SCJGJ"}
+var testAgencies = []string{testAgency, "110105-MZJ", "110106-SCJGJ", "310101-SCJGJ"}
 
 func (testOrgs) OrgExists(_ context.Context, role auth.Role, org string) (bool, error) {
 	for _, a := range testAgencies {
