@@ -4,7 +4,7 @@
 FUZZTIME ?= 30s
 export FUZZTIME
 
-.PHONY: run stop test build lint fuzz bench clean help
+.PHONY: run stop test build lint fuzz bench dist image clean help
 
 help: ## list the targets
 	@grep -E "^[a-z]+:.*## " $(MAKEFILE_LIST) | sed -E "s/:.*## /\t/"
@@ -30,5 +30,11 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s)
 bench: ## performance harness: SM2 ceilings, in-process, HTTP load on its own pledged and Redis; JSON in var/bench/ (about 2½ min)
 	@bash scripts/bench.sh
 
+dist: ## release archives and a .deb in dist/ (VERSION defaults to git describe --always --dirty)
+	@bash scripts/dist.sh
+
+image: ## build the container image from deploy/Containerfile (podman, buildah or docker; says so when none runs)
+	@bash scripts/image.sh
+
 clean: ## remove build output (keeps var/ data and keys/)
-	rm -rf bin
+	rm -rf bin dist

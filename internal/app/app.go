@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,9 @@ type Env struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Clock   clock.Clock
+	// Reload, when not nil, delivers SIGHUP: each signal makes Main call
+	// App.Reload (the listener certificate is read again).
+	Reload <-chan os.Signal
 }
 
 // App is a built, not yet serving, service.
@@ -56,6 +60,9 @@ type App struct {
 	clock    clock.Clock
 	// Notify delivers webhooks (enforce.go); Serve runs its worker.
 	Notify *notify.Service
+	// Certs is the HTTPS listener's certificate (nil: plain HTTP, e.g.
+	// behind a TLS-terminating reverse proxy).
+	Certs *CertReloader
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -97,11 +104,7 @@ func openCore(cfg config.Config, getenv func(string) string, clk clock.Clock) (*
 	if err != nil {
 		return nil, &StartupError{Step: "personal-data keys", Err: err}
 	}
-	st, err := store.New(store.Options{
-		Addrs: cfg.RedisAddrs, MasterName: cfg.RedisMasterName, Cluster: cfg.RedisCluster,
-		Username: cfg.RedisUsername, Password: cfg.RedisPassword, DB: cfg.RedisDB,
-		Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout,
-	}, clk)
+	st, err := store.New(store.OptionsFrom(cfg), clk)
 	if err != nil {
 		return nil, &StartupError{Step: "store", Err: err}
 	}
@@ -134,6 +137,11 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 	if c.mat.Dev {
 		log.Warn("using DEV trust material: not for production", "keys_dir", cfg.KeysDir)
 	}
+	guard := durabilityGuard{store: c.store, allowUnsafe: cfg.RedisAllowUnsafe}
+	if err := guard.atStart(log); err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := c.store.RegisterMetrics(reg); err != nil {
@@ -141,6 +149,12 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		return nil, &StartupError{Step: "Redis client metrics", Err: err}
 	}
 	a := &App{Config: cfg, Log: log, Store: c.store, Material: c.mat, Tokens: c.tokens, Registry: reg, clock: clk}
+	if cfg.TLSCertFile != "" {
+		if a.Certs, err = NewCertReloader(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
+			_ = c.store.Close()
+			return nil, &StartupError{Step: "TLS listener (PLEDGESEAL_TLS_CERT_FILE, PLEDGESEAL_TLS_KEY_FILE)", Err: err}
+		}
+	}
 	sealStore := store.NewRegistry(c.store)
 	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
 	enf, hooks, err := buildEnforcement(c, sealStore, cfg.WebhookAllow, log, clk) // enforce.go
@@ -167,6 +181,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Registry: reg,
 		Ready: []httpapi.ReadinessCheck{
 			{Name: "redis", Check: c.store.Ping},
+			{Name: "redis_durability", Check: guard.ready},
 			{Name: "trust", Check: a.trustValidNow},
 		},
 		Seals:       seal.NewRegistry(sealStore, seal.Config{Maker: &maker, MakerTrust: c.mat.Trust}, clk),
@@ -208,6 +223,23 @@ func agencyPairs(m *trust.Material) []trust.KeyPair {
 	return out
 }
 
+// Reload is what pledged does on SIGHUP: it reads the listener's
+// certificate and key again (a failure keeps the one served and is
+// returned). Without TLS there is nothing to reload.
+func (a *App) Reload() error {
+	if a.Certs == nil {
+		a.Log.Info("SIGHUP: nothing to reload (no TLS listener)")
+		return nil
+	}
+	if err := a.Certs.Reload(); err != nil {
+		a.Log.Error("SIGHUP: TLS certificate reload failed; still serving the previous certificate", "err", err.Error())
+		return err
+	}
+	leaf := a.Certs.Current().Leaf
+	a.Log.Info("SIGHUP: TLS certificate reloaded", "subject", leaf.Subject.String(), "not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
+	return nil
+}
+
 // Close releases the store.
 func (a *App) Close() error { return a.Store.Close() }
 
@@ -226,8 +258,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.runNotifier(ctx)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	a.Log.Info("pledged listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "trust", a.Material)
+	if a.Certs != nil {
+		srv.TLSConfig = a.Certs.TLSConfig()
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	a.Log.Info("pledged listening", "addr", ln.Addr().String(), "tls", a.Certs != nil, "base_url", a.Config.BaseURL, "trust", a.Material)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -296,6 +333,18 @@ func Main(ctx context.Context, env Env) int {
 		}
 		defer stop()
 		log.Warn("serving Go runtime profiles on loopback (PLEDGESEAL_PPROF_ADDR)", "addr", addr.String())
+	}
+	if env.Reload != nil {
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-env.Reload:
+					_ = a.Reload()
+				}
+			}
+		}()
 	}
 	if err := a.Serve(ctx, ln); err != nil {
 		log.Error("server stopped with an error", "err", err.Error())

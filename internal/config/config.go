@@ -5,6 +5,8 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,6 +42,19 @@ type Config struct {
 	RedisDB         int
 	RedisPrefix     string
 	RedisTimeout    time.Duration
+	// RedisTLS, when not nil, is the client TLS configuration of every
+	// Redis connection (PLEDGESEAL_REDIS_TLS*): TLS 1.2 or later, the CA
+	// bundle, an optional client certificate and the expected server name.
+	RedisTLS *tls.Config `json:"-"`
+	// RedisAllowUnsafe lets pledged start on a Redis without AOF or with
+	// an evicting maxmemory-policy (tests only; it logs a warning).
+	RedisAllowUnsafe bool
+
+	// TLSCertFile and TLSKeyFile, when set, make the listener serve HTTPS
+	// (TLS 1.2 or later) with this PEM certificate chain and key; pledged
+	// reads them again on SIGHUP.
+	TLSCertFile string
+	TLSKeyFile  string
 
 	// KeysDir holds the trust material; its passphrase comes from
 	// PLEDGESEAL_KEY_PASSPHRASE(_FILE), read by internal/trust.
@@ -72,6 +87,9 @@ type Config struct {
 	// they are loopback, private or otherwise internal (tests, an internal
 	// receiver); empty allows only public addresses.
 	WebhookAllow []string
+	// redisTLS collects the PLEDGESEAL_REDIS_TLS* settings until Load
+	// builds RedisTLS from them.
+	redisTLS redisTLSFiles
 
 	// PprofAddr, when set, is a loopback host:port where pledged serves
 	// the Go runtime profiles (net/http/pprof); empty means off.
@@ -147,6 +165,14 @@ func settings() []setting {
 		{"redis-db", "0", "Redis database number (single node and Sentinel only)", intSetter(0, 15, func(c *Config, n int) { c.RedisDB = n })},
 		{"redis-prefix", "ps:", "prefix of every Redis key", func(c *Config, v string) error { c.RedisPrefix = v; return nil }},
 		{"redis-timeout", "2s", "timeout of every Redis call", durSetter(10*time.Millisecond, time.Minute, func(c *Config, d time.Duration) { c.RedisTimeout = d })},
+		{"redis-tls", "false", "connect to Redis over TLS", boolSetter(func(c *Config, b bool) { c.redisTLS.on = b })},
+		{"redis-tls-ca-file", "", "PEM bundle of the CAs that issue Redis's certificate (empty = the system roots)", func(c *Config, v string) error { c.redisTLS.caFile = v; return nil }},
+		{"redis-tls-cert-file", "", "PEM client certificate for Redis (with -redis-tls-key-file)", func(c *Config, v string) error { c.redisTLS.certFile = v; return nil }},
+		{"redis-tls-key-file", "", "PEM client key for Redis (with -redis-tls-cert-file)", func(c *Config, v string) error { c.redisTLS.keyFile = v; return nil }},
+		{"redis-tls-server-name", "", "name expected in Redis's certificate (default: the host of each address)", func(c *Config, v string) error { c.redisTLS.serverName = v; return nil }},
+		{"redis-allow-unsafe", "false", "start even when Redis has AOF off or an evicting maxmemory-policy (tests only; logs a warning)", boolSetter(func(c *Config, b bool) { c.RedisAllowUnsafe = b })},
+		{"tls-cert-file", "", "PEM certificate chain of the HTTPS listener (with -tls-key-file; reloaded on SIGHUP)", func(c *Config, v string) error { c.TLSCertFile = v; return nil }},
+		{"tls-key-file", "", "PEM private key of the HTTPS listener (with -tls-cert-file)", func(c *Config, v string) error { c.TLSKeyFile = v; return nil }},
 		{"keys-dir", "keys/dev", "directory holding trust material (manifest.json)", func(c *Config, v string) error {
 			if v == "" {
 				return errors.New("must not be empty")
@@ -364,11 +390,133 @@ func Load(args, environ []string, usage io.Writer) (Config, error) {
 			return Config{}, &Error{Setting: name, Value: shown, Reason: err.Error()}
 		}
 	}
+	if err := c.checkListenerTLS(); err != nil {
+		return Config{}, err
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
+		if c.TLSCertFile != "" {
+			c.BaseURL = "https://" + c.Listen
+		}
 	}
 	if c.RedisMasterName != "" && c.RedisCluster {
 		return Config{}, &Error{Setting: "-redis-master-name / -redis-cluster", Reason: "Sentinel and Cluster cannot both be set"}
 	}
+	tc, err := c.redisTLS.build()
+	if err != nil {
+		return Config{}, err
+	}
+	c.RedisTLS = tc
+	c.redisTLS = redisTLSFiles{}
 	return c, nil
+}
+
+// Setting is one configuration item as another front end (pledgectl)
+// offers it: the same name, variable, default and meaning as pledged's.
+type Setting struct {
+	Name    string // flag name without dashes
+	Env     string // PLEDGESEAL_* variable
+	Default string
+	Usage   string
+}
+
+// RedisSettings are the settings that say how to reach Redis (addresses,
+// Sentinel, Cluster, ACL user, password file, DB, prefix, timeout, TLS):
+// every pledgectl command that talks to Redis offers exactly these.
+func RedisSettings() []Setting {
+	var names []string
+	for _, s := range settings() {
+		if strings.HasPrefix(s.name, "redis-") && s.name != "redis-allow-unsafe" {
+			names = append(names, s.name)
+		}
+	}
+	return SettingsNamed(names...)
+}
+
+// SettingsNamed returns the settings with these flag names, in this order;
+// an unknown name is a programming error and panics.
+func SettingsNamed(names ...string) []Setting {
+	byName := map[string]setting{}
+	for _, s := range settings() {
+		byName[s.name] = s
+	}
+	out := make([]Setting, 0, len(names))
+	for _, n := range names {
+		s, ok := byName[n]
+		if !ok {
+			panic("config: no setting " + n)
+		}
+		out = append(out, Setting{Name: s.name, Env: s.env(), Default: s.def, Usage: s.usage})
+	}
+	return out
+}
+
+// EnvironOf returns, as "KEY=value" pairs for Load, the PLEDGESEAL_*
+// settings that getenv has a non-empty value for.
+func EnvironOf(getenv func(string) string) []string {
+	var out []string
+	for _, s := range settings() {
+		if v := getenv(s.env()); v != "" {
+			out = append(out, s.env()+"="+v)
+		}
+	}
+	return out
+}
+
+// checkListenerTLS requires both or neither of the listener's certificate
+// and key, and that they load and match.
+func (c *Config) checkListenerTLS() error {
+	const names = "-tls-cert-file / PLEDGESEAL_TLS_CERT_FILE and -tls-key-file / PLEDGESEAL_TLS_KEY_FILE"
+	switch {
+	case c.TLSCertFile == "" && c.TLSKeyFile == "":
+		return nil
+	case c.TLSCertFile == "" || c.TLSKeyFile == "":
+		return &Error{Setting: names, Reason: "set both or neither"}
+	}
+	if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+		return &Error{Setting: names, Reason: "cannot load the certificate and key: " + err.Error()}
+	}
+	return nil
+}
+
+// redisTLSFiles are the raw PLEDGESEAL_REDIS_TLS* values.
+type redisTLSFiles struct {
+	on                                    bool
+	caFile, certFile, keyFile, serverName string
+}
+
+// build turns the settings into a client tls.Config (nil when TLS is off),
+// reading the CA bundle and the client key pair now so a mistake stops
+// start-up with the setting's name.
+func (f redisTLSFiles) build() (*tls.Config, error) {
+	if !f.on {
+		if f.caFile != "" || f.certFile != "" || f.keyFile != "" || f.serverName != "" {
+			return nil, &Error{Setting: "PLEDGESEAL_REDIS_TLS", Reason: "a PLEDGESEAL_REDIS_TLS_* setting is given but PLEDGESEAL_REDIS_TLS is not true"}
+		}
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: f.serverName}
+	if f.caFile != "" {
+		pem, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return nil, &Error{Setting: "-redis-tls-ca-file / PLEDGESEAL_REDIS_TLS_CA_FILE", Value: f.caFile, Reason: "cannot read: " + err.Error()}
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &Error{Setting: "-redis-tls-ca-file / PLEDGESEAL_REDIS_TLS_CA_FILE", Value: f.caFile, Reason: "holds no PEM certificate"}
+		}
+		tc.RootCAs = pool
+	}
+	switch {
+	case f.certFile == "" && f.keyFile == "":
+	case f.certFile == "" || f.keyFile == "":
+		return nil, &Error{Setting: "PLEDGESEAL_REDIS_TLS_CERT_FILE and PLEDGESEAL_REDIS_TLS_KEY_FILE", Reason: "set both or neither"}
+	default:
+		pair, err := tls.LoadX509KeyPair(f.certFile, f.keyFile)
+		if err != nil {
+			return nil, &Error{Setting: "PLEDGESEAL_REDIS_TLS_CERT_FILE and PLEDGESEAL_REDIS_TLS_KEY_FILE", Reason: "cannot load the client certificate and key: " + err.Error()}
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	return tc, nil
 }
