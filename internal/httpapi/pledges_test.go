@@ -909,7 +909,7 @@ func TestMyEligibility(t *testing.T) {
 	if a := ask(h.tok[auth.RoleApplicant], "region="+verifytest.Key.Region+"&matter=OTHER-MATTER"); !a.Eligible || len(a.Bars) != 0 {
 		t.Fatalf("a matter outside the bar's scope: %+v", a)
 	}
-	other := auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001011235"}
+	other := auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001071235"}
 	iss, err := h.tokens.Create(ctx, auth.CreateRequest{Role: auth.RoleApplicant, Identity: &other, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
