@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // MinVerifyBurst is the smallest verification burst: one full batch
@@ -94,6 +96,13 @@ type Config struct {
 	// PprofAddr, when set, is a loopback host:port where pledged serves
 	// the Go runtime profiles (net/http/pprof); empty means off.
 	PprofAddr string
+
+	// ServiceName is the service's name in the pages' footer (empty: the
+	// pages' own name, 告知承诺电子核验 / PledgeSeal); OperatorContact is how
+	// to reach the operator, shown beside it (empty: "ask the agency that
+	// handles your matter").
+	ServiceName     string
+	OperatorContact string
 }
 
 // setting describes one configuration item: its flag name, environment
@@ -229,6 +238,8 @@ func settings() []setting {
 			c.PprofAddr = v
 			return nil
 		}},
+		{"service-name", "", "the service's name shown to citizens in the pages' footer (empty = the pages' own name)", siteText(func(c *Config, v string) { c.ServiceName = v })},
+		{"operator-contact", "", "how citizens reach the operator (phone, e-mail or address), shown in the pages' footer (empty = ask the agency of the matter)", siteText(func(c *Config, v string) { c.OperatorContact = v })},
 	}
 }
 
@@ -247,6 +258,24 @@ func CheckLoopback(hostport string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost): profiles are never served beyond the machine", host)
+}
+
+// siteText accepts a short single line of text for the pages: at most 200
+// characters, no control characters.
+func siteText(f func(*Config, string)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if utf8.RuneCountInString(v) > 200 || !utf8.ValidString(v) {
+			return errors.New("want valid UTF-8 text of at most 200 characters")
+		}
+		for _, r := range v {
+			if unicode.IsControl(r) {
+				return errors.New("want one line of text without control characters")
+			}
+		}
+		f(c, v)
+		return nil
+	}
 }
 
 // cidrList splits a comma-separated list of IP addresses or CIDRs (and,

@@ -85,6 +85,12 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		b.add(ScopeNow, CheckPledgeState, outcome.Indeterminate, outcome.TryLater, "the pledge's state %s", tryLater)
 	} else {
 		st := pa.Results[0].Now
+		// A finding or revocation in the registry outranks the workflow
+		// state: an accepted pledge found false is reported FALSE here
+		// too, never "accepted and in force" beside the finding.
+		if r, ok := regState(0); ok && registryOverrides(r.Now.Code) {
+			st = r.Now
+		}
 		b.r.StatusNow.State = orUnknown(st.Code)
 		pledgeNow(b, st, p.AgencySES != nil)
 	}
@@ -94,8 +100,8 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		findingsNow(b, r.Now)
 		// A finding or revocation in the registry outranks the workflow
 		// state (an accepted pledge found false is FALSE, not ACTIVE).
-		if c := orUnknown(r.Now.Code); c != status.Active && c != status.Unknown {
-			b.r.StatusNow.State = c
+		if registryOverrides(r.Now.Code) {
+			b.r.StatusNow.State = r.Now.Code
 		}
 	}
 	if sig != nil {
@@ -110,6 +116,13 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 			}
 		}
 	}
+}
+
+// registryOverrides tells whether the registry's state of a pledge (a
+// finding or a revocation) replaces its workflow state.
+func registryOverrides(c status.Code) bool {
+	c = orUnknown(c)
+	return c != status.Active && c != status.Unknown
 }
 
 func orUnknown(c status.Code) status.Code {
