@@ -39,10 +39,14 @@ func TestRevocationsOverHTTP(t *testing.T) {
 			map[string]any{"subjects": []any{map[string]any{"kind": "car", "id": "x"}}, "reason": "FALSE_PLEDGE", "documentNo": "d"}, http.StatusBadRequest},
 		{"400/reason for another kind", http.MethodPost, "/v1/revocations", auth.RoleEnforcement,
 			map[string]any{"subjects": []any{pledge}, "reason": "KEY_COMPROMISE", "documentNo": "d"}, http.StatusBadRequest},
-		{"201/enforcement revokes", http.MethodPost, "/v1/revocations", auth.RoleEnforcement,
-			map[string]any{"subjects": []any{pledge}, "reason": "FALSE_PLEDGE", "documentNo": "京朝执〔2026〕8号"}, http.StatusCreated},
+		{"400/false only through a finding", http.MethodPost, "/v1/revocations", auth.RoleEnforcement,
+			map[string]any{"subjects": []any{pledge}, "reason": "FALSE_PLEDGE", "documentNo": "京朝执〔2026〕8号"}, http.StatusBadRequest},
+		{"400/not fulfilled only through a finding", http.MethodPost, "/v1/revocations", auth.RoleAdmin,
+			map[string]any{"subjects": []any{pledge}, "reason": "NOT_FULFILLED", "documentNo": "京朝执〔2026〕8号"}, http.StatusBadRequest},
+		{"201/enforcement revokes the decision", http.MethodPost, "/v1/revocations", auth.RoleEnforcement,
+			map[string]any{"subjects": []any{pledge}, "reason": "DECISION_REVOKED", "documentNo": "京朝执〔2026〕8号"}, http.StatusCreated},
 		{"409/revoke twice", http.MethodPost, "/v1/revocations", auth.RoleAdmin,
-			map[string]any{"subjects": []any{pledge}, "reason": "DECISION_REVOKED", "documentNo": "d"}, http.StatusConflict},
+			map[string]any{"subjects": []any{pledge}, "reason": "UNSPECIFIED", "documentNo": "d"}, http.StatusConflict},
 		{"200/get by id", http.MethodGet, "/v1/revocations?kind=pledge&id=PL-2026-000001", auth.RolePublic, nil, http.StatusOK},
 		{"200/get by digest", http.MethodGet, "/v1/revocations?kind=pledge&digest=" + digest, auth.RolePublic, nil, http.StatusOK},
 		{"404/never revoked", http.MethodGet, "/v1/revocations?kind=certificate&id=nope", auth.RolePublic, nil, http.StatusNotFound},
@@ -64,20 +68,20 @@ func TestRevocationsOverHTTP(t *testing.T) {
 			}
 		})
 	}
-	// At the time between revocation and reversal the pledge was FALSE; now it is ACTIVE.
+	// At the time between revocation and reversal the decision was revoked; now it is ACTIVE.
 	between := h.clock.Now().Add(-5 * time.Minute).Format(time.RFC3339)
 	ans := decode[struct {
 		Results []resultView `json:"results"`
 	}](t, h.do(http.MethodPost, "/v1/revocations/batch", auth.RolePublic,
 		map[string]any{"at": between, "subjects": []any{map[string]any{"kind": "pledge", "id": "PL-2026-000001"}}}))
-	if len(ans.Results) != 1 || ans.Results[0].At.Code != "FALSE" || ans.Results[0].Now.Code != "ACTIVE" ||
+	if len(ans.Results) != 1 || ans.Results[0].At.Code != "REVOKED" || ans.Results[0].Now.Code != "ACTIVE" ||
 		ans.Results[0].At.DocumentNo != "京朝执〔2026〕8号" {
 		t.Fatalf("batch at %s: %+v", between, ans.Results)
 	}
 	rec := decode[struct {
 		Events []eventView `json:"events"`
 	}](t, h.do(http.MethodGet, "/v1/revocations?"+url.Values{"kind": {"pledge"}, "digest": {digest}}.Encode(), auth.RolePublic, nil))
-	if len(rec.Events) != 2 || rec.Events[0].Reason != "FALSE_PLEDGE" || rec.Events[1].Reason != "APPEAL_UPHELD" {
+	if len(rec.Events) != 2 || rec.Events[0].Reason != "DECISION_REVOKED" || rec.Events[1].Reason != "APPEAL_UPHELD" {
 		t.Fatalf("record: %+v", rec.Events)
 	}
 	// Every batch lookup was one Redis round trip (plus one script load), and /metrics says so.

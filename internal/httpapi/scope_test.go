@@ -104,14 +104,14 @@ func TestRegistryReversalCannotUndoAFinding(t *testing.T) {
 // was 201; it is 404 now, and nothing is recorded.
 func TestRevokeNonexistentPledge(t *testing.T) {
 	h := newHarness(t)
-	body := map[string]any{"subjects": []any{map[string]any{"kind": "pledge", "id": "PL-NOT-THERE"}}, "reason": "FALSE_PLEDGE", "documentNo": "d"}
+	body := map[string]any{"subjects": []any{map[string]any{"kind": "pledge", "id": "PL-NOT-THERE"}}, "reason": "DECISION_REVOKED", "documentNo": "d"}
 	r := h.do(http.MethodPost, "/v1/revocations", auth.RoleEnforcement, body)
 	wantCode(t, "nonexistent pledge", r, http.StatusNotFound, "SUBJECT_NOT_FOUND")
 	if g := h.do(http.MethodGet, "/v1/revocations?kind=pledge&id=PL-NOT-THERE", auth.RolePublic, nil); g.Code != http.StatusNotFound {
 		t.Fatalf("something was recorded: %d %s", g.Code, g.Body)
 	}
 	rec := seedDecided(t, h, "PL-SCOPE-2")
-	early := map[string]any{"subjects": []any{map[string]any{"kind": "pledge", "id": rec.ID}}, "reason": "FALSE_PLEDGE", "documentNo": "d",
+	early := map[string]any{"subjects": []any{map[string]any{"kind": "pledge", "id": rec.ID}}, "reason": "DECISION_REVOKED", "documentNo": "d",
 		"effective": rec.CreatedAt.Add(-time.Hour).Format(time.RFC3339)}
 	r = h.do(http.MethodPost, "/v1/revocations", auth.RoleEnforcement, early)
 	wantCode(t, "effective before the pledge", r, http.StatusBadRequest, "EFFECTIVE_BEFORE_SUBJECT")

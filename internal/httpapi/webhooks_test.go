@@ -79,7 +79,7 @@ func TestEnforcementRevocationReachesAgencyHook(t *testing.T) {
 		t.Fatalf("register: %d %s", r.Code, r.Body)
 	}
 	if r := h.do(http.MethodPost, "/v1/revocations", auth.RoleEnforcement, map[string]any{
-		"subjects": []any{map[string]string{"kind": "pledge", "id": rec.ID}}, "reason": "FALSE_PLEDGE", "documentNo": "朝市监核〔2026〕7号"}); r.Code != 201 {
+		"subjects": []any{map[string]string{"kind": "pledge", "id": rec.ID}}, "reason": "DECISION_REVOKED", "documentNo": "朝市监核〔2026〕7号"}); r.Code != 201 {
 		t.Fatalf("revoke: %d %s", r.Code, r.Body)
 	}
 	worker := h.srv.deps.Webhooks.(*notify.Service)

@@ -33,7 +33,9 @@ func TestRevocations(t *testing.T) {
 		{"certificate reason on a pledge", enforcer, true, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonKeyCompromise, DocumentNo: "d"}, apperr.Malformed, ""},
 		{"no document number", enforcer, true, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonFalsePledge}, apperr.Malformed, ""},
 		{"mixed kinds", admin, true, RevokeRequest{Subjects: []status.Subject{pledge, cert}, Reason: ReasonUnspecified, DocumentNo: "d"}, apperr.Malformed, ""},
-		{"false pledge", enforcer, true, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonFalsePledge, DocumentNo: "京执核〔2026〕3号"}, 0, status.False},
+		{"false pledge only through a finding", enforcer, true, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonFalsePledge, DocumentNo: "京执核〔2026〕3号"}, apperr.Malformed, ""},
+		{"not fulfilled only through a finding", admin, true, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonNotFulfilled, DocumentNo: "京执核〔2026〕3号"}, apperr.Malformed, ""},
+		{"decision revoked", enforcer, true, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonDecisionRevoked, DocumentNo: "京执核〔2026〕3号"}, 0, status.Revoked},
 		{"twice", enforcer, true, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonDecisionRevoked, DocumentNo: "d2"}, apperr.Conflict, ""},
 		{"bad reversal reason", enforcer, false, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonFalsePledge, DocumentNo: "d"}, apperr.Malformed, ""},
 		{"a pledge by digest only", admin, false, RevokeRequest{Subjects: []status.Subject{{Kind: status.KindPledge, Digest: pledge.Digest}}, Reason: ReasonAppealUpheld, DocumentNo: "d"}, apperr.Malformed, ""},
@@ -65,7 +67,7 @@ func TestRevocations(t *testing.T) {
 		}
 	}
 	rec, err := f.rev.Get(ctx, status.Subject{Kind: status.KindPledge, ID: pledge.ID})
-	if err != nil || len(rec.History) != 2 || rec.History[0].Reason != "FALSE_PLEDGE" || rec.History[1].DocumentNo != "京复〔2026〕5号" {
+	if err != nil || len(rec.History) != 2 || rec.History[0].Reason != "DECISION_REVOKED" || rec.History[1].DocumentNo != "京复〔2026〕5号" {
 		t.Fatalf("pledge record: %+v %v", rec, err)
 	}
 	if _, err := f.rev.Get(ctx, status.Subject{Kind: status.KindPledge, ID: "never"}); apperr.KindOf(err) != apperr.NotFound {
