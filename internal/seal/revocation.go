@@ -307,17 +307,18 @@ func (v *Revocations) Revoke(ctx context.Context, p auth.Principal, req RevokeRe
 		if to, ok = revocationEffect(req.Subjects[0].Kind, req.Reason); !ok {
 			return Receipt{}, apperr.New(apperr.Malformed, "reason %q does not apply to a %s", req.Reason, req.Subjects[0].Kind)
 		}
-		// FALSE and NOT_FULFILLED are findings' states: only
-		// POST /v1/enforcement/findings sets them, with the credit bar in
-		// the same script, so registry, finding and bar never disagree.
-		if req.Subjects[0].Kind == status.KindPledge && (to == status.False || to == status.NotFulfilled) {
-			return Receipt{}, apperr.New(apperr.Malformed,
-				"a pledge is found false or not fulfilled only by an enforcement finding (POST /v1/enforcement/findings), which also bars the applicant / 虚假承诺或未履行承诺只能通过核查结论认定").WithCode("FINDING_REQUIRED")
-		}
 	}
 	pr, err := v.prepare(ctx, p, req.Subjects, req.DocumentNo, req.Note, req.Effective)
 	if err != nil {
 		return Receipt{}, err
+	}
+	// FALSE and NOT_FULFILLED are findings' states: only
+	// POST /v1/enforcement/findings sets them, with the credit bar in the
+	// same script, so registry, finding and bar never disagree. Checked
+	// after the caller's scope, so an outsider learns nothing more.
+	if pr.kind == status.KindPledge && (to == status.False || to == status.NotFulfilled) {
+		return Receipt{}, apperr.New(apperr.Malformed,
+			"a pledge is found false or not fulfilled only by an enforcement finding (POST /v1/enforcement/findings), which also bars the applicant / 虚假承诺或未履行承诺只能通过核查结论认定").WithCode("FINDING_REQUIRED")
 	}
 	a, err := v.st.Apply(ctx, store.Change{Action: "revocation.revoke", Actor: actorOf(p), To: to, From: revocable(pr.kind),
 		Reason: string(req.Reason), DocumentNo: req.DocumentNo, Effective: pr.eff, Note: req.Note, Items: pr.subs, Guards: pr.guards})
