@@ -147,6 +147,11 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		_ = c.store.Close()
 		return nil, err
 	}
+	stamper, err := buildTSA(c, cfg, clk) // timestamps.go
+	if err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
 	pages, err := web.New() // the web pages (internal/web)
 	if err != nil {
 		_ = c.store.Close()
@@ -166,6 +171,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Revocations: seal.NewRevocations(sealStore, clk),
 		Enforce:     enf,
 		Webhooks:    hooks,
+		TimeStamps:  stamper,
 		Pledges:     pledges,
 		Web:         pages,
 	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL})

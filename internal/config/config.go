@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +22,16 @@ import (
 
 // EnvPrefix starts every environment variable the service reads.
 const EnvPrefix = "PLEDGESEAL_"
+
+// DefaultTSAPolicy is the built-in TSA's default policy OID, a dev
+// placeholder under the UUID arc 2.25 (a random 62-bit value: Go's OIDs
+// hold int arcs). A production TSA names the policy it publishes
+// (--tsa-policy).
+const DefaultTSAPolicy = "2.25.3682319336483254396"
+
+// oidPattern is a dotted OID: 0, 1 or 2, then at least one arc (each
+// an int: Go's asn1.ObjectIdentifier holds ints).
+var oidPattern = regexp.MustCompile(`^[0-2](\.(0|[1-9][0-9]{0,18}))+$`)
 
 // Config is the validated configuration of pledged.
 type Config struct {
@@ -53,6 +64,11 @@ type Config struct {
 	// PprofAddr, when set, is a loopback host:port where pledged serves
 	// the Go runtime profiles (net/http/pprof); empty means off.
 	PprofAddr string
+
+	// TSAPolicy is the policy OID of the built-in time-stamping
+	// authority's tokens (dotted); TSAAccuracy the accuracy it states.
+	TSAPolicy   string
+	TSAAccuracy time.Duration
 }
 
 // setting describes one configuration item: its flag name, environment
@@ -124,6 +140,19 @@ func settings() []setting {
 		{"redis-db", "0", "Redis database number (single node and Sentinel only)", intSetter(0, 15, func(c *Config, n int) { c.RedisDB = n })},
 		{"redis-prefix", "ps:", "prefix of every Redis key", func(c *Config, v string) error { c.RedisPrefix = v; return nil }},
 		{"redis-timeout", "2s", "timeout of every Redis call", durSetter(10*time.Millisecond, time.Minute, func(c *Config, d time.Duration) { c.RedisTimeout = d })},
+		{"tsa-policy", DefaultTSAPolicy, "policy OID of the built-in RFC 3161 TSA's tokens (dotted)", func(c *Config, v string) error {
+			if !oidPattern.MatchString(v) {
+				return errors.New("want a dotted OID such as 1.2.3.4")
+			}
+			for _, arc := range strings.Split(v, ".") {
+				if _, err := strconv.Atoi(arc); err != nil {
+					return errors.New("an arc of the OID is too large")
+				}
+			}
+			c.TSAPolicy = v
+			return nil
+		}},
+		{"tsa-accuracy", "1s", "accuracy the built-in TSA states for its genTime (0 = none)", durSetter(0, time.Minute, func(c *Config, d time.Duration) { c.TSAAccuracy = d })},
 		{"keys-dir", "keys/dev", "directory holding trust material (manifest.json)", func(c *Config, v string) error {
 			if v == "" {
 				return errors.New("must not be empty")

@@ -52,6 +52,9 @@ type Deps struct {
 	// notification service (webhooks.go).
 	Enforce  EnforceService
 	Webhooks WebhookService
+	// TimeStamps is the RFC 3161 time-stamping authority (timestamps.go);
+	// nil: POST /v1/timestamps answers 404 TSA_NOT_CONFIGURED.
+	TimeStamps TimeStamper
 	// Web serves the web pages (internal/web) at /, /app/ and /assets/
 	// (web.go); nil serves no pages.
 	Web http.Handler
@@ -149,6 +152,7 @@ func (s *Server) registerRoutes() {
 	s.verificationRoutes()
 	s.enforceRoutes()
 	s.webhookRoutes()
+	s.timestampRoutes()
 }
 
 // ginPath turns /v1/seals/{id} into /v1/seals/:id.
