@@ -52,7 +52,7 @@ done
 
 log "building pledged, pledgectl and pledgebench"
 mkdir -p "$TMP/bin" "$TMP/redis"
-go build -o "$TMP/bin/" ./cmd/pledged ./cmd/pledgectl ./cmd/pledgebench || die "the build failed (see the compiler messages above)"
+go_build "$TMP/bin" ./cmd/pledged ./cmd/pledgectl ./cmd/pledgebench || die "the build failed (see the compiler messages above)"
 
 FSYNC=${BENCH_APPENDFSYNC:-always}
 case "$FSYNC" in always | everysec | no) ;; *) die "BENCH_APPENDFSYNC must be always, everysec or no" ;; esac

@@ -68,25 +68,79 @@ http_status() {
 	echo "${line%% *}"
 }
 
-# install_hint PACKAGE: what to do when PACKAGE is missing and we cannot install it.
+# install_hint PACKAGE...: what to do when packages are missing and we cannot install them.
 install_hint() {
-	die "$1 is not installed. Install it (Debian/Ubuntu: sudo apt-get install -y $1), or run this as root to let the script install it."
+	die "not installed: $*. Install (Debian/Ubuntu: sudo apt-get install -y $*), or run this as root to let the script install them."
+}
+
+# missing_packages CMD:PKG...: prints, one a line, the Debian packages of
+# the commands that are not on PATH.
+missing_packages() {
+	local pair
+	for pair in "$@"; do
+		command -v "${pair%%:*}" >/dev/null 2>&1 || echo "${pair#*:}"
+	done
+}
+
+# cjk_font_installed: true when a CJK font is installed (the browser tests'
+# screenshots show the Chinese pages, not boxes).
+# (grep reads all: with -q, fc-list could die of SIGPIPE and pipefail fail the test.)
+cjk_font_installed() { fc-list 2>/dev/null | grep -iE 'wqy|noto sans cjk|noto serif cjk' >/dev/null; }
+
+# install_packages PKG...: installs the Debian packages with apt-get when
+# running as root (no stdin needed: CI); otherwise exits naming them. The
+# packages installed are added to INSTALLED_PACKAGES.
+install_packages() {
+	[ $# -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+		install_hint "$*"
+	fi
+	log "installing $* with apt-get"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq </dev/null >&2
+	apt-get install -y -qq "$@" </dev/null >&2
+	INSTALLED_PACKAGES="${INSTALLED_PACKAGES:-} $*"
 }
 
 # ensure_packages CMD:PKG...: installs the Debian packages of missing commands
 # with apt-get when running as root; otherwise exits with a clear message.
 ensure_packages() {
-	local missing=() pair
-	for pair in "$@"; do
-		command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+	local missing=()
+	mapfile -t missing < <(missing_packages "$@")
+	install_packages "${missing[@]}"
+}
+
+# stop_new_services PKG...: Debian starts a package's service when it is
+# installed (redis-server on 6379, prometheus on 9090); the scripts run
+# their own servers, so stop the services of the packages this run just
+# installed.
+stop_new_services() {
+	local pkg
+	for pkg in "$@"; do
+		[[ " ${INSTALLED_PACKAGES:-} " == *" $pkg "* ]] || continue
+		log "stopping the $pkg service that apt-get just started"
+		service "$pkg" stop >/dev/null 2>&1 || systemctl stop "$pkg" >/dev/null 2>&1 || true
 	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-		install_hint "${missing[*]}"
-	fi
-	log "installing ${missing[*]} with apt-get"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >&2
-	apt-get install -y -qq "${missing[@]}" >&2
-	INSTALLED_PACKAGES="${missing[*]}"
+}
+
+# build_ldflags prints the -ldflags that stamp the version into the binaries
+# (internal/version): `git describe --tags --always --dirty` and the full
+# commit, or "unknown" outside a git checkout. PLEDGESEAL_VERSION overrides
+# the version (release builds from an archive without .git).
+build_ldflags() {
+	local v c pkg=github.com/pledgeseal/pledgeseal/internal/version
+	v=${PLEDGESEAL_VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo unknown)}
+	c=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+	printf -- '-X %s.version=%s -X %s.commit=%s' "$pkg" "$v" "$pkg" "$c"
+}
+
+# go_build OUTDIR PACKAGE...: go build with the version stamped in, both by
+# -ldflags (build_ldflags) and by Go's own VCS stamping (-buildvcs=auto: on
+# in a git checkout even when GOFLAGS says -buildvcs=false, off without git),
+# so `go version -m` and `--version` name the commit.
+go_build() {
+	local out=$1
+	shift
+	mkdir -p "$out"
+	go build -buildvcs=auto -ldflags "$(build_ldflags)" -o "$out/" "$@"
 }

@@ -94,8 +94,7 @@ redis_ping "$PORT" || die "Redis did not answer within 10 s: see var/redis.log"
 
 # --- build ---------------------------------------------------------------------
 log "building bin/pledged and bin/pledgectl"
-mkdir -p bin
-go build -o bin/ ./cmd/pledged ./cmd/pledgectl || die "the build failed (see the compiler messages above)"
+go_build bin ./cmd/pledged ./cmd/pledgectl || die "the build failed (see the compiler messages above)"
 
 # --- configuration shared by pledgectl and pledged ---------------------------------
 export PLEDGESEAL_LISTEN=$LISTEN

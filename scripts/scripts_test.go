@@ -144,3 +144,32 @@ func TestStopLeavesStrangersAlone(t *testing.T) {
 		t.Fatal("our process is still running after stop.sh")
 	}
 }
+
+// TestMissingPackagesNamed: a user who may not install packages is told
+// exactly which Debian packages to install (make test and make run stop
+// there); only root gets them installed. Run as root, the check runs as
+// nobody.
+func TestMissingPackagesNamed(t *testing.T) {
+	lib, err := os.ReadFile("lib.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := string(lib) + "\nSCRIPT_NAME='make test'\nensure_packages bash:bash no-such-command-e19:no-such-package-e19 other-missing-e19:other-package-e19\necho installed\n"
+	cmd := exec.Command("bash", "-c", script)
+	if os.Geteuid() == 0 {
+		runuser, err := exec.LookPath("runuser")
+		if err != nil {
+			t.Skip("running as root without runuser: cannot check the non-root path")
+		}
+		cmd = exec.Command(runuser, "-u", "nobody", "--", "bash", "-c", script)
+	}
+	cmd.Dir = os.TempDir()
+	out, err := cmd.CombinedOutput()
+	if err == nil || strings.Contains(string(out), "installed\n") {
+		t.Fatalf("missing packages did not stop the script: %v\n%s", err, out)
+	}
+	msg := string(out)
+	if !strings.Contains(msg, "apt-get install -y no-such-package-e19 other-package-e19") || strings.Contains(msg, " bash ") {
+		t.Fatalf("the message does not name exactly the missing packages:\n%s", msg)
+	}
+}

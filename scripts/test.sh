@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # scripts/test.sh — `make test`: the whole suite against real Redis.
 #
+# Installs what the tests use when missing (as root with apt-get, like
+# `make run`; as another user it names the packages): TEST_PACKAGES and
+# PACKAGING_PACKAGES below, a CJK font, and the pinned OpenAPI linter (npm,
+# into var/tools). Prints the versions of the tools.
+#
 # Starts a throwaway redis-server and a local 3-master Redis Cluster on free
 # loopback ports in a temp dir, exports PLEDGESEAL_TEST_REDIS_ADDR,
 # PLEDGESEAL_TEST_REDIS_CLUSTER and PLEDGESEAL_TEST_REQUIRE_REDIS=1 (tests that
 # need Redis then fail instead of skipping), checks gofmt and go vet, runs
-# staticcheck (full runs), `go test -race -count=1 ./...`, and stops every server it started, also on
+# staticcheck and the OpenAPI lint (full runs), `go test -race -count=1 ./...`, and stops every server it started, also on
 # failure or Ctrl-C. Its exit status is the tests' (or gofmt's / vet's when
 # the tests pass but those fail). Test artefacts (browser screenshots) are kept
 # in var/test-artifacts (or $PLEDGESEAL_TEST_ARTIFACTS).
@@ -19,8 +24,35 @@ cd "$ROOT"
 . scripts/lib.sh
 
 command -v go >/dev/null 2>&1 || die "Go is not installed (this project needs Go 1.26)"
-command -v redis-server >/dev/null 2>&1 || install_hint redis-server
-command -v redis-cli >/dev/null 2>&1 || install_hint redis-tools
+
+# --- what the tests use --------------------------------------------------------
+# Debian packages, as COMMAND:PACKAGE pairs. Run as root, the script installs
+# the missing ones with apt-get (like `make run`); as another user it names
+# them and stops.
+TEST_PACKAGES=(
+	git:git                    # version stamping (scripts/lib.sh build_ldflags)
+	redis-server:redis-server  # the throwaway Redis and Redis Cluster
+	redis-cli:redis-tools      # cluster creation, scripts tests
+	openssl:openssl            # cross-checks of the SM2/SM3/SM4 code
+	chromium:chromium          # browser tests (internal/web/browsertest)
+	fc-list:fontconfig         # to find the CJK font below
+	promtool:prometheus        # promtool check metrics (internal/httpapi)
+	npm:npm                    # installs the pinned OpenAPI linter (scripts/lint-openapi.sh)
+)
+# Tools of the packaging checks (deploy/, make dist): extend this list.
+PACKAGING_PACKAGES=(
+	systemd-analyze:systemd    # systemd-analyze verify on the unit
+	dpkg-deb:dpkg              # dpkg-deb -c and dpkg -i of the built .deb
+)
+INSTALLED_PACKAGES=""
+mapfile -t need < <(missing_packages "${TEST_PACKAGES[@]}" "${PACKAGING_PACKAGES[@]}")
+# A CJK font so the browser tests' screenshots show the Chinese pages, not boxes.
+cjk_font_installed || need+=(fonts-wqy-microhei)
+install_packages "${need[@]}"
+stop_new_services redis-server prometheus
+log "go: $(go version | cut -d' ' -f3-)"
+log "redis: $(redis-server --version | cut -d' ' -f3)  openssl: $(openssl version | cut -d' ' -f2)  promtool: $(promtool --version 2>&1 | head -1 | cut -d' ' -f3)  node: $(node --version 2>/dev/null || echo none)"
+log "chromium: $(chromium --version 2>/dev/null | head -1 || echo unknown)"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pledgeseal-test.XXXXXX")
 PIDFILES=()
@@ -116,6 +148,8 @@ go vet ./... || checks=1
 if [ $# -eq 0 ]; then
 	# staticcheck on full runs (skipped with a message when it cannot be fetched).
 	bash scripts/lint.sh || checks=1
+	# The OpenAPI document, by an independent validator (pinned Redocly CLI).
+	bash scripts/lint-openapi.sh || checks=1
 fi
 
 log "go test -race -count=1 ${*:-./...}"
@@ -131,7 +165,7 @@ if [ -d "$PLEDGESEAL_TEST_ARTIFACTS/browser" ]; then
 	log "browser screenshots: $PLEDGESEAL_TEST_ARTIFACTS/browser"
 fi
 if [ "$rc" -eq 0 ] && [ "$checks" -ne 0 ]; then
-	log "tests passed, but gofmt, go vet or staticcheck failed (see above)"
+	log "tests passed, but gofmt, go vet, staticcheck or the OpenAPI lint failed (see above)"
 	rc=1
 fi
 exit "$rc"

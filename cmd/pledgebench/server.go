@@ -55,6 +55,10 @@ func serverEnv(listen, redisAddr, keys, prefix string) []string {
 		"PLEDGESEAL_KEY_PASSPHRASE=" + devPassphrase,
 		"PLEDGESEAL_LOG_LEVEL=warn",
 		"PLEDGESEAL_BASE_URL=http://" + listen,
+		// The load generator is one client measuring capacity: the
+		// per-client rate limits would measure themselves.
+		"PLEDGESEAL_RATELIMIT_VERIFY_RATE=0",
+		"PLEDGESEAL_RATELIMIT_PUBLIC_RATE=0",
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/cli/sescli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/tscli"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/version"
 )
 
 func main() {
@@ -32,12 +33,16 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clo
 	root := &cobra.Command{
 		Use:   "pledgectl",
 		Short: "PledgeSeal operator CLI (承诺制电子印章服务运维工具)",
+		// --version prints the build (internal/version).
+		Version: version.Get().String(),
 	}
+	root.SetVersionTemplate("pledgectl {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 
 	root.AddCommand(newInitCmd(getenv, clk))
 	root.AddCommand(newTokenCmd(stdout, stderr, getenv, clk))
+	root.AddCommand(newHealthCmd(stdout, getenv))
 	root.AddCommand(sescli.Commands(stdout, stderr, clk)...)
 	root.AddCommand(auditcli.Commands(stdout, getenv, clk)...)
 	root.AddCommand(pledgecli.Commands(stdout, clk)...)

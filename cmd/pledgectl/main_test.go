@@ -14,6 +14,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
+	"github.com/pledgeseal/pledgeseal/internal/version"
 )
 
 // codedError is how command groups report a specific exit status.
@@ -35,6 +36,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{name: "no arguments shows help", args: nil, code: 0, stdout: "Available Commands"},
 		{name: "help", args: []string{"--help"}, code: 0, stdout: "init"},
+		{name: "version", args: []string{"--version"}, code: 0, stdout: "pledgectl " + version.Get().String() + "\n"},
 		{name: "unknown command", args: []string{"bogus"}, code: 3, stderr: `unknown command "bogus"`},
 		{name: "unknown flag", args: []string{"--bogus"}, code: 3, stderr: "unknown flag"},
 		{name: "unknown subcommand of a group", args: []string{"grp", "nope"}, code: 3, stderr: `unknown command "nope" for "pledgectl grp"`},

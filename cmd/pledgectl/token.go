@@ -11,35 +11,9 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/app"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/cli/deployflags"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
-	"github.com/pledgeseal/pledgeseal/internal/config"
 )
-
-// deploymentFlags name the Redis and trust material a command works on;
-// defaults come from the same PLEDGESEAL_* variables pledged reads.
-type deploymentFlags struct {
-	redisAddrs, redisPrefix, keysDir string
-	redisCluster                     bool
-}
-
-func (d *deploymentFlags) register(cmd *cobra.Command, getenv func(string) string) {
-	def := func(env, fallback string) string {
-		if v := getenv(env); v != "" {
-			return v
-		}
-		return fallback
-	}
-	cmd.Flags().StringVar(&d.redisAddrs, "redis-addrs", def("PLEDGESEAL_REDIS_ADDRS", "127.0.0.1:6379"), "Redis address(es), comma-separated")
-	cmd.Flags().StringVar(&d.redisPrefix, "redis-prefix", def("PLEDGESEAL_REDIS_PREFIX", "ps:"), "prefix of every Redis key")
-	cmd.Flags().BoolVar(&d.redisCluster, "redis-cluster", getenv("PLEDGESEAL_REDIS_CLUSTER") == "true", "use the Redis Cluster client")
-	cmd.Flags().StringVar(&d.keysDir, "keys-dir", def("PLEDGESEAL_KEYS_DIR", "keys/dev"), "trust material directory")
-}
-
-// config validates the flags with the server's own rules.
-func (d *deploymentFlags) config() (config.Config, error) {
-	return config.Load([]string{"-redis-addrs", d.redisAddrs, "-redis-prefix", d.redisPrefix,
-		"-keys-dir", d.keysDir, fmt.Sprintf("-redis-cluster=%t", d.redisCluster)}, nil, io.Discard)
-}
 
 func newTokenCmd(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clock) *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "Create, list and revoke bearer tokens (访问令牌)"}
@@ -47,9 +21,10 @@ func newTokenCmd(stdout, stderr io.Writer, getenv func(string) string, clk clock
 	return cmd
 }
 
-// withTokens opens the deployment's token service for one command.
-func withTokens(d *deploymentFlags, getenv func(string) string, clk clock.Clock, f func(*auth.Tokens) error) error {
-	cfg, err := d.config()
+// withTokens opens the deployment's token service for one command, with
+// the configuration pledged itself would load (deployflags).
+func withTokens(d *deployflags.Flags, getenv func(string) string, clk clock.Clock, f func(*auth.Tokens) error) error {
+	cfg, err := d.Config(getenv)
 	if err != nil {
 		return usageError{err}
 	}
@@ -63,7 +38,7 @@ func withTokens(d *deploymentFlags, getenv func(string) string, clk clock.Clock,
 
 func newTokenCreateCmd(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clock) *cobra.Command {
 	var (
-		d                         deploymentFlags
+		d                         *deployflags.Flags
 		role, org, label          string
 		subject, idType, idNumber string
 		ttl                       time.Duration
@@ -94,7 +69,7 @@ only its keyed hash is kept. The token ID (for revocation) goes to stderr.`,
 			if err := req.Validate(); err != nil {
 				return usageError{err}
 			}
-			return withTokens(&d, getenv, clk, func(t *auth.Tokens) error {
+			return withTokens(d, getenv, clk, func(t *auth.Tokens) error {
 				iss, err := t.Create(cmd.Context(), req)
 				if err != nil {
 					return err
@@ -106,7 +81,7 @@ only its keyed hash is kept. The token ID (for revocation) goes to stderr.`,
 			})
 		},
 	}
-	d.register(cmd, getenv)
+	d = deployflags.Register(cmd, true, nil)
 	f := cmd.Flags()
 	f.StringVar(&role, "role", "", "admin, seal_maker, agency, enforcement or applicant")
 	f.StringVar(&org, "org", "", "agency code (agency) or jurisdiction code (enforcement)")
@@ -120,11 +95,11 @@ only its keyed hash is kept. The token ID (for revocation) goes to stderr.`,
 }
 
 func newTokenListCmd(stdout io.Writer, getenv func(string) string, clk clock.Clock) *cobra.Command {
-	var d deploymentFlags
+	var d *deployflags.Flags
 	cmd := &cobra.Command{
 		Use: "list", Short: "List tokens (IDs, roles, expiry; never secrets)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withTokens(&d, getenv, clk, func(t *auth.Tokens) error {
+			return withTokens(d, getenv, clk, func(t *auth.Tokens) error {
 				list, err := t.List(cmd.Context())
 				if err != nil {
 					return err
@@ -138,16 +113,16 @@ func newTokenListCmd(stdout io.Writer, getenv func(string) string, clk clock.Clo
 			})
 		},
 	}
-	d.register(cmd, getenv)
+	d = deployflags.Register(cmd, true, nil)
 	return cmd
 }
 
 func newTokenRevokeCmd(stderr io.Writer, getenv func(string) string, clk clock.Clock) *cobra.Command {
-	var d deploymentFlags
+	var d *deployflags.Flags
 	cmd := &cobra.Command{
 		Use: "revoke TOKEN_ID", Short: "Revoke a token at once", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withTokens(&d, getenv, clk, func(t *auth.Tokens) error {
+			return withTokens(d, getenv, clk, func(t *auth.Tokens) error {
 				if err := t.Revoke(context.WithoutCancel(cmd.Context()), args[0]); err != nil {
 					return err
 				}
@@ -156,6 +131,6 @@ func newTokenRevokeCmd(stderr io.Writer, getenv func(string) string, clk clock.C
 			})
 		},
 	}
-	d.register(cmd, getenv)
+	d = deployflags.Register(cmd, true, nil)
 	return cmd
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
+	"github.com/pledgeseal/pledgeseal/internal/version"
 	"github.com/pledgeseal/pledgeseal/internal/web"
 )
 
@@ -40,6 +42,9 @@ type Env struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Clock   clock.Clock
+	// Reload, when not nil, delivers SIGHUP: each signal makes Main call
+	// App.Reload (the listener certificate is read again).
+	Reload <-chan os.Signal
 }
 
 // App is a built, not yet serving, service.
@@ -54,6 +59,9 @@ type App struct {
 	clock    clock.Clock
 	// Notify delivers webhooks (enforce.go); Serve runs its worker.
 	Notify *notify.Service
+	// Certs is the HTTPS listener's certificate (nil: plain HTTP, e.g.
+	// behind a TLS-terminating reverse proxy).
+	Certs *CertReloader
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -95,11 +103,7 @@ func openCore(cfg config.Config, getenv func(string) string, clk clock.Clock) (*
 	if err != nil {
 		return nil, &StartupError{Step: "personal-data keys", Err: err}
 	}
-	st, err := store.New(store.Options{
-		Addrs: cfg.RedisAddrs, MasterName: cfg.RedisMasterName, Cluster: cfg.RedisCluster,
-		Username: cfg.RedisUsername, Password: cfg.RedisPassword, DB: cfg.RedisDB,
-		Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout,
-	}, clk)
+	st, err := store.New(store.OptionsFrom(cfg), clk)
 	if err != nil {
 		return nil, &StartupError{Step: "store", Err: err}
 	}
@@ -131,12 +135,27 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 	if c.mat.Dev {
 		log.Warn("using DEV trust material: not for production", "keys_dir", cfg.KeysDir)
 	}
+	guard := durabilityGuard{store: c.store, allowUnsafe: cfg.RedisAllowUnsafe}
+	if err := guard.atStart(log); err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := c.store.RegisterMetrics(reg); err != nil {
+		_ = c.store.Close()
+		return nil, &StartupError{Step: "Redis client metrics", Err: err}
+	}
 	a := &App{Config: cfg, Log: log, Store: c.store, Material: c.mat, Tokens: c.tokens, Registry: reg, clock: clk}
+	if cfg.TLSCertFile != "" {
+		if a.Certs, err = NewCertReloader(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
+			_ = c.store.Close()
+			return nil, &StartupError{Step: "TLS listener (PLEDGESEAL_TLS_CERT_FILE, PLEDGESEAL_TLS_KEY_FILE)", Err: err}
+		}
+	}
 	sealStore := store.NewRegistry(c.store)
 	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
-	enf, hooks, err := buildEnforcement(c, sealStore, log, clk) // enforce.go
+	enf, hooks, err := buildEnforcement(c, sealStore, cfg.WebhookAllow, log, clk) // enforce.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err
@@ -165,6 +184,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Registry: reg,
 		Ready: []httpapi.ReadinessCheck{
 			{Name: "redis", Check: c.store.Ping},
+			{Name: "redis_durability", Check: guard.ready},
 			{Name: "trust", Check: a.trustValidNow},
 		},
 		Seals:       seal.NewRegistry(sealStore, seal.Config{Maker: &maker, MakerTrust: c.mat.Trust}, clk),
@@ -174,7 +194,11 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		TimeStamps:  stamper,
 		Pledges:     pledges,
 		Web:         pages,
-	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL})
+		Limiter:     store.NewRateLimiter(c.store),
+	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL,
+		VerifyLimit:    httpapi.RateLimit{Rate: cfg.VerifyRate, Burst: cfg.VerifyBurst},
+		PublicLimit:    httpapi.RateLimit{Rate: cfg.PublicRate, Burst: cfg.PublicBurst},
+		TrustedProxies: cfg.TrustedProxies})
 	return a, nil
 }
 
@@ -203,6 +227,23 @@ func agencyPairs(m *trust.Material) []trust.KeyPair {
 	return out
 }
 
+// Reload is what pledged does on SIGHUP: it reads the listener's
+// certificate and key again (a failure keeps the one served and is
+// returned). Without TLS there is nothing to reload.
+func (a *App) Reload() error {
+	if a.Certs == nil {
+		a.Log.Info("SIGHUP: nothing to reload (no TLS listener)")
+		return nil
+	}
+	if err := a.Certs.Reload(); err != nil {
+		a.Log.Error("SIGHUP: TLS certificate reload failed; still serving the previous certificate", "err", err.Error())
+		return err
+	}
+	leaf := a.Certs.Current().Leaf
+	a.Log.Info("SIGHUP: TLS certificate reloaded", "subject", leaf.Subject.String(), "not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
+	return nil
+}
+
 // Close releases the store.
 func (a *App) Close() error { return a.Store.Close() }
 
@@ -221,8 +262,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.runNotifier(ctx)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	a.Log.Info("pledged listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "trust", a.Material)
+	if a.Certs != nil {
+		srv.TLSConfig = a.Certs.TLSConfig()
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	a.Log.Info("pledged listening", "addr", ln.Addr().String(), "tls", a.Certs != nil, "base_url", a.Config.BaseURL, "trust", a.Material)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -251,13 +297,20 @@ const (
 
 // Main is pledged's whole life: configuration, build, serve. It returns
 // the process exit status and prints a one-line reason on failure.
+// `pledged --version` prints the build (internal/version) and exits 0.
 func Main(ctx context.Context, env Env) int {
+	build := version.Get()
+	if len(env.Args) == 1 && (env.Args[0] == "--version" || env.Args[0] == "-version") {
+		fmt.Fprintln(env.Stdout, "pledged", build.String())
+		return ExitOK
+	}
 	cfg, err := config.Load(env.Args, env.Environ, env.Stderr)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "pledged:", err)
 		return ExitConfig
 	}
 	log := NewLogger(cfg, env.Stderr)
+	log.Info("pledged starting", "version", build.Version, "commit", build.Commit, "modified", build.Modified, "go", build.Go)
 	store.RouteDriverLogs(log)
 	a, err := Build(cfg, env.Getenv, log, env.Clock)
 	if err != nil {
@@ -284,6 +337,18 @@ func Main(ctx context.Context, env Env) int {
 		}
 		defer stop()
 		log.Warn("serving Go runtime profiles on loopback (PLEDGESEAL_PPROF_ADDR)", "addr", addr.String())
+	}
+	if env.Reload != nil {
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-env.Reload:
+					_ = a.Reload()
+				}
+			}
+		}()
 	}
 	if err := a.Serve(ctx, ln); err != nil {
 		log.Error("server stopped with an error", "err", err.Error())

@@ -26,22 +26,27 @@ import (
 
 const devPass = "app-test-passphrase"
 
-// pledgedBinary builds cmd/pledged once per test binary.
+// pledgedBinary builds cmd/pledged once per test binary, the way `make
+// build` does (scripts/lib.sh go_build: version stamped in).
 var pledgedBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "pledged-bin")
 	if err != nil {
 		return "", err
 	}
 	bin := filepath.Join(dir, "pledged")
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/pledged")
-	cmd.Dir = root
+	cmd := exec.Command("bash", "-c", `. scripts/lib.sh && go_build "$1" ./cmd/pledged`, "go_build", dir)
+	cmd.Dir = repoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
 })
+
+// repoRoot is the repository's top directory.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
 
 func binary(t *testing.T) string {
 	t.Helper()
@@ -154,6 +159,14 @@ func baseEnv(keys, redisAddr string, port int) []string {
 	}
 }
 
+// sharedRedisEnv is baseEnv on make test's shared Redis, which runs with
+// --appendonly no (throwaway data): such tests must say so with the
+// durability override, as docs/operations.md tells.
+func sharedRedisEnv(t *testing.T, keys string, port int) []string {
+	t.Helper()
+	return append(baseEnv(keys, testredis.Addr(t), port), "PLEDGESEAL_REDIS_ALLOW_UNSAFE=true")
+}
+
 func swap(t *testing.T, a, b string) {
 	t.Helper()
 	da, err := os.ReadFile(a)
@@ -259,10 +272,9 @@ func waitReady(t *testing.T, base string, out fmt.Stringer) {
 // Redis: ready, answers, stops on SIGTERM with exit 0, and its logs hold no
 // passphrase or key material.
 func TestServeAndShutDownGracefully(t *testing.T) {
-	redisAddr := testredis.Addr(t)
 	keys := devMaterial(t)
 	port := testredis.FreePort(t)
-	cmd, out := runPledged(t, baseEnv(keys, redisAddr, port)...)
+	cmd, out := runPledged(t, sharedRedisEnv(t, keys, port)...)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitReady(t, base, out)
 
@@ -327,7 +339,7 @@ func TestMainInProcessStopsOnContext(t *testing.T) {
 	port := testredis.FreePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr syncBuf
-	env := baseEnv(keys, testredis.Addr(t), port)
+	env := sharedRedisEnv(t, keys, port)
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, Env{Environ: env, Getenv: getenvOf(env), Stdout: &stderr, Stderr: &stderr, Clock: clock.Real{}})
@@ -360,7 +372,7 @@ func getenvOf(env []string) func(string) string {
 // dev trust material and the test Redis; it is closed when the test ends.
 func buildTestApp(t *testing.T) *App {
 	t.Helper()
-	env := baseEnv(devMaterial(t), testredis.Addr(t), testredis.FreePort(t))
+	env := sharedRedisEnv(t, devMaterial(t), testredis.FreePort(t))
 	cfg, err := config.Load(nil, env, io.Discard)
 	if err != nil {
 		t.Fatal(err)

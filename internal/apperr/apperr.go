@@ -22,6 +22,7 @@ const (
 	TooLarge                 // the input exceeds a size limit
 	Unavailable              // a dependency (Redis) cannot be reached: try later
 	Unsupported              // well-formed but not supported (media type, algorithm)
+	RateLimited              // the client sent too much too fast: try again later
 )
 
 var kindNames = [...]string{
@@ -34,6 +35,7 @@ var kindNames = [...]string{
 	TooLarge:     "too-large",
 	Unavailable:  "unavailable",
 	Unsupported:  "unsupported",
+	RateLimited:  "rate-limited",
 }
 
 // String returns the stable slug of the kind, used in problem type URIs.

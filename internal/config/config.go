@@ -5,6 +5,8 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +21,11 @@ import (
 	"strings"
 	"time"
 )
+
+// MinVerifyBurst is the smallest verification burst: one full batch
+// (verify.MaxBatch packages; a test holds the two equal), which a smaller
+// bucket could never take.
+const MinVerifyBurst = 100
 
 // EnvPrefix starts every environment variable the service reads.
 const EnvPrefix = "PLEDGESEAL_"
@@ -46,6 +53,19 @@ type Config struct {
 	RedisDB         int
 	RedisPrefix     string
 	RedisTimeout    time.Duration
+	// RedisTLS, when not nil, is the client TLS configuration of every
+	// Redis connection (PLEDGESEAL_REDIS_TLS*): TLS 1.2 or later, the CA
+	// bundle, an optional client certificate and the expected server name.
+	RedisTLS *tls.Config `json:"-"`
+	// RedisAllowUnsafe lets pledged start on a Redis without AOF or with
+	// an evicting maxmemory-policy (tests only; it logs a warning).
+	RedisAllowUnsafe bool
+
+	// TLSCertFile and TLSKeyFile, when set, make the listener serve HTTPS
+	// (TLS 1.2 or later) with this PEM certificate chain and key; pledged
+	// reads them again on SIGHUP.
+	TLSCertFile string
+	TLSKeyFile  string
 
 	// KeysDir holds the trust material; its passphrase comes from
 	// PLEDGESEAL_KEY_PASSPHRASE(_FILE), read by internal/trust.
@@ -60,6 +80,24 @@ type Config struct {
 	IdleTimeout     time.Duration
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
+
+	// Per-client rate limits (token buckets shared through Redis): rate
+	// tokens a second up to burst. Verify covers verification and status
+	// reads (a batch takes one token a package), Public the public
+	// listings. A zero rate turns a limit off.
+	VerifyRate, PublicRate   float64
+	VerifyBurst, PublicBurst int
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client (rate limits, the access log's
+	// client field); empty (the default) trusts none.
+	TrustedProxies []string
+	// WebhookAllow are CIDRs or host names a webhook may target although
+	// they are loopback, private or otherwise internal (tests, an internal
+	// receiver); empty allows only public addresses.
+	WebhookAllow []string
+	// redisTLS collects the PLEDGESEAL_REDIS_TLS* settings until Load
+	// builds RedisTLS from them.
+	redisTLS redisTLSFiles
 
 	// PprofAddr, when set, is a loopback host:port where pledged serves
 	// the Go runtime profiles (net/http/pprof); empty means off.
@@ -140,6 +178,14 @@ func settings() []setting {
 		{"redis-db", "0", "Redis database number (single node and Sentinel only)", intSetter(0, 15, func(c *Config, n int) { c.RedisDB = n })},
 		{"redis-prefix", "ps:", "prefix of every Redis key", func(c *Config, v string) error { c.RedisPrefix = v; return nil }},
 		{"redis-timeout", "2s", "timeout of every Redis call", durSetter(10*time.Millisecond, time.Minute, func(c *Config, d time.Duration) { c.RedisTimeout = d })},
+		{"redis-tls", "false", "connect to Redis over TLS", boolSetter(func(c *Config, b bool) { c.redisTLS.on = b })},
+		{"redis-tls-ca-file", "", "PEM bundle of the CAs that issue Redis's certificate (empty = the system roots)", func(c *Config, v string) error { c.redisTLS.caFile = v; return nil }},
+		{"redis-tls-cert-file", "", "PEM client certificate for Redis (with -redis-tls-key-file)", func(c *Config, v string) error { c.redisTLS.certFile = v; return nil }},
+		{"redis-tls-key-file", "", "PEM client key for Redis (with -redis-tls-cert-file)", func(c *Config, v string) error { c.redisTLS.keyFile = v; return nil }},
+		{"redis-tls-server-name", "", "name expected in Redis's certificate (default: the host of each address)", func(c *Config, v string) error { c.redisTLS.serverName = v; return nil }},
+		{"redis-allow-unsafe", "false", "start even when Redis has AOF off or an evicting maxmemory-policy (tests only; logs a warning)", boolSetter(func(c *Config, b bool) { c.RedisAllowUnsafe = b })},
+		{"tls-cert-file", "", "PEM certificate chain of the HTTPS listener (with -tls-key-file; reloaded on SIGHUP)", func(c *Config, v string) error { c.TLSCertFile = v; return nil }},
+		{"tls-key-file", "", "PEM private key of the HTTPS listener (with -tls-cert-file)", func(c *Config, v string) error { c.TLSKeyFile = v; return nil }},
 		{"tsa-policy", DefaultTSAPolicy, "policy OID of the built-in RFC 3161 TSA's tokens (dotted)", func(c *Config, v string) error {
 			if !oidPattern.MatchString(v) {
 				return errors.New("want a dotted OID such as 1.2.3.4")
@@ -183,6 +229,20 @@ func settings() []setting {
 		{"idle-timeout", "120s", "HTTP keep-alive idle timeout", durSetter(time.Second, time.Hour, func(c *Config, d time.Duration) { c.IdleTimeout = d })},
 		{"request-timeout", "20s", "time budget of one request's handler", durSetter(100*time.Millisecond, 10*time.Minute, func(c *Config, d time.Duration) { c.RequestTimeout = d })},
 		{"shutdown-timeout", "10s", "how long graceful shutdown may take", durSetter(100*time.Millisecond, 5*time.Minute, func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
+		{"ratelimit-verify-rate", "10", "verifications and status reads per second per client (0 = no limit)", rateSetter(func(c *Config, r float64) { c.VerifyRate = r })},
+		{"ratelimit-verify-burst", "200", "most verifications and status reads a client may send at once (at least 100, a full batch)", intSetter(MinVerifyBurst, 1000000, func(c *Config, n int) { c.VerifyBurst = n })},
+		{"ratelimit-public-rate", "5", "public listing requests per second per client (0 = no limit)", rateSetter(func(c *Config, r float64) { c.PublicRate = r })},
+		{"ratelimit-public-burst", "50", "most public listing requests a client may send at once", intSetter(1, 1000000, func(c *Config, n int) { c.PublicBurst = n })},
+		{"trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client; empty = none", func(c *Config, v string) error {
+			list, err := cidrList(v, false)
+			c.TrustedProxies = list
+			return err
+		}},
+		{"webhook-allow", "", "comma-separated CIDRs or host names webhooks may target although internal (loopback, private); empty = public addresses only", func(c *Config, v string) error {
+			list, err := cidrList(v, true)
+			c.WebhookAllow = list
+			return err
+		}},
 		{"pprof-addr", "", "loopback host:port serving Go runtime profiles (net/http/pprof); empty = off", func(c *Config, v string) error {
 			if v == "" {
 				c.PprofAddr = ""
@@ -212,6 +272,36 @@ func CheckLoopback(hostport string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost): profiles are never served beyond the machine", host)
+}
+
+// cidrList splits a comma-separated list of IP addresses or CIDRs (and,
+// with hosts, host names) and checks each.
+func cidrList(v string, hosts bool) ([]string, error) {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		_, _, cerr := net.ParseCIDR(item)
+		isHost := hosts && !strings.ContainsAny(item, "/:") && strings.Trim(item, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == ""
+		if cerr != nil && net.ParseIP(item) == nil && !isHost {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", item)
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+func rateSetter(f func(*Config, float64)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r < 0 || r > 100000 {
+			return errors.New("want a number of requests per second between 0 and 100000")
+		}
+		f(c, r)
+		return nil
+	}
 }
 
 func boolSetter(f func(*Config, bool)) func(*Config, string) error {
@@ -325,11 +415,133 @@ func Load(args, environ []string, usage io.Writer) (Config, error) {
 			return Config{}, &Error{Setting: name, Value: shown, Reason: err.Error()}
 		}
 	}
+	if err := c.checkListenerTLS(); err != nil {
+		return Config{}, err
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
+		if c.TLSCertFile != "" {
+			c.BaseURL = "https://" + c.Listen
+		}
 	}
 	if c.RedisMasterName != "" && c.RedisCluster {
 		return Config{}, &Error{Setting: "-redis-master-name / -redis-cluster", Reason: "Sentinel and Cluster cannot both be set"}
 	}
+	tc, err := c.redisTLS.build()
+	if err != nil {
+		return Config{}, err
+	}
+	c.RedisTLS = tc
+	c.redisTLS = redisTLSFiles{}
 	return c, nil
+}
+
+// Setting is one configuration item as another front end (pledgectl)
+// offers it: the same name, variable, default and meaning as pledged's.
+type Setting struct {
+	Name    string // flag name without dashes
+	Env     string // PLEDGESEAL_* variable
+	Default string
+	Usage   string
+}
+
+// RedisSettings are the settings that say how to reach Redis (addresses,
+// Sentinel, Cluster, ACL user, password file, DB, prefix, timeout, TLS):
+// every pledgectl command that talks to Redis offers exactly these.
+func RedisSettings() []Setting {
+	var names []string
+	for _, s := range settings() {
+		if strings.HasPrefix(s.name, "redis-") && s.name != "redis-allow-unsafe" {
+			names = append(names, s.name)
+		}
+	}
+	return SettingsNamed(names...)
+}
+
+// SettingsNamed returns the settings with these flag names, in this order;
+// an unknown name is a programming error and panics.
+func SettingsNamed(names ...string) []Setting {
+	byName := map[string]setting{}
+	for _, s := range settings() {
+		byName[s.name] = s
+	}
+	out := make([]Setting, 0, len(names))
+	for _, n := range names {
+		s, ok := byName[n]
+		if !ok {
+			panic("config: no setting " + n)
+		}
+		out = append(out, Setting{Name: s.name, Env: s.env(), Default: s.def, Usage: s.usage})
+	}
+	return out
+}
+
+// EnvironOf returns, as "KEY=value" pairs for Load, the PLEDGESEAL_*
+// settings that getenv has a non-empty value for.
+func EnvironOf(getenv func(string) string) []string {
+	var out []string
+	for _, s := range settings() {
+		if v := getenv(s.env()); v != "" {
+			out = append(out, s.env()+"="+v)
+		}
+	}
+	return out
+}
+
+// checkListenerTLS requires both or neither of the listener's certificate
+// and key, and that they load and match.
+func (c *Config) checkListenerTLS() error {
+	const names = "-tls-cert-file / PLEDGESEAL_TLS_CERT_FILE and -tls-key-file / PLEDGESEAL_TLS_KEY_FILE"
+	switch {
+	case c.TLSCertFile == "" && c.TLSKeyFile == "":
+		return nil
+	case c.TLSCertFile == "" || c.TLSKeyFile == "":
+		return &Error{Setting: names, Reason: "set both or neither"}
+	}
+	if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+		return &Error{Setting: names, Reason: "cannot load the certificate and key: " + err.Error()}
+	}
+	return nil
+}
+
+// redisTLSFiles are the raw PLEDGESEAL_REDIS_TLS* values.
+type redisTLSFiles struct {
+	on                                    bool
+	caFile, certFile, keyFile, serverName string
+}
+
+// build turns the settings into a client tls.Config (nil when TLS is off),
+// reading the CA bundle and the client key pair now so a mistake stops
+// start-up with the setting's name.
+func (f redisTLSFiles) build() (*tls.Config, error) {
+	if !f.on {
+		if f.caFile != "" || f.certFile != "" || f.keyFile != "" || f.serverName != "" {
+			return nil, &Error{Setting: "PLEDGESEAL_REDIS_TLS", Reason: "a PLEDGESEAL_REDIS_TLS_* setting is given but PLEDGESEAL_REDIS_TLS is not true"}
+		}
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: f.serverName}
+	if f.caFile != "" {
+		pem, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return nil, &Error{Setting: "-redis-tls-ca-file / PLEDGESEAL_REDIS_TLS_CA_FILE", Value: f.caFile, Reason: "cannot read: " + err.Error()}
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &Error{Setting: "-redis-tls-ca-file / PLEDGESEAL_REDIS_TLS_CA_FILE", Value: f.caFile, Reason: "holds no PEM certificate"}
+		}
+		tc.RootCAs = pool
+	}
+	switch {
+	case f.certFile == "" && f.keyFile == "":
+	case f.certFile == "" || f.keyFile == "":
+		return nil, &Error{Setting: "PLEDGESEAL_REDIS_TLS_CERT_FILE and PLEDGESEAL_REDIS_TLS_KEY_FILE", Reason: "set both or neither"}
+	default:
+		pair, err := tls.LoadX509KeyPair(f.certFile, f.keyFile)
+		if err != nil {
+			return nil, &Error{Setting: "PLEDGESEAL_REDIS_TLS_CERT_FILE and PLEDGESEAL_REDIS_TLS_KEY_FILE", Reason: "cannot load the client certificate and key: " + err.Error()}
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	return tc, nil
 }

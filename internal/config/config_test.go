@@ -57,6 +57,8 @@ func TestInvalidNamesTheSetting(t *testing.T) {
 		{"sentinel and cluster", nil, []string{"PLEDGESEAL_REDIS_MASTER_NAME=m", "PLEDGESEAL_REDIS_CLUSTER=true"}, "redis-cluster"},
 		{"positional arg", []string{"extra"}, nil, "arguments"},
 		{"bad bool", nil, []string{"PLEDGESEAL_REDIS_CLUSTER=maybe"}, "PLEDGESEAL_REDIS_CLUSTER"},
+		{"proxy by name", nil, []string{"PLEDGESEAL_TRUSTED_PROXIES=10.0.0.1,proxy.example"}, "PLEDGESEAL_TRUSTED_PROXIES"},
+		{"proxy bad range", nil, []string{"PLEDGESEAL_TRUSTED_PROXIES=10.0.0.0/33"}, "PLEDGESEAL_TRUSTED_PROXIES"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,5 +99,21 @@ func TestReservedEnvIgnored(t *testing.T) {
 	env := append([]string{"PLEDGESEAL_TEST_REDIS_ADDR=x", "PLEDGESEAL_REDIS_PORT=6379"}, base...)
 	if _, err := Load(nil, env, io.Discard); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTrustedProxies: none by default; addresses and CIDR ranges, IPv4 and
+// IPv6, comma-separated.
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load(nil, base, io.Discard)
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default trusts %v (%v), want none", c.TrustedProxies, err)
+	}
+	c, err = Load([]string{"-trusted-proxies", "10.0.0.0/8, 192.0.2.7,::1,2001:db8::/32"}, base, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.TrustedProxies, " "); got != "10.0.0.0/8 192.0.2.7 ::1 2001:db8::/32" {
+		t.Fatalf("trusted proxies %q", got)
 	}
 }

@@ -1,13 +1,17 @@
 package httpapi
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
+	json "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 )
@@ -16,8 +20,9 @@ import (
 type validator interface{ Validate() error }
 
 // decodeJSON decodes exactly one JSON value into dst, refusing unknown
-// fields, trailing data, wrong media types and oversized bodies, then runs
-// dst.Validate when it has one.
+// fields, member names that match a field only case-insensitively,
+// duplicate member names at any depth, invalid UTF-8, trailing data, wrong
+// media types and oversized bodies, then runs dst.Validate when it has one.
 func decodeJSON(c *gin.Context, dst any) error {
 	if err := checkJSONMediaType(c); err != nil {
 		return err
@@ -37,19 +42,25 @@ func checkJSONMediaType(c *gin.Context) error {
 	return nil
 }
 
+// strictJSON are the decoding rules of every request body. encoding/json
+// (v1) keeps the last of two equal names and matches names
+// case-insensitively, so `{"package":A,"package":B}` or `{"Package":A}`
+// used to be read; the JSON v2 decoder (go-json-experiment/json, the
+// basis of encoding/json/v2) refuses duplicate names and invalid UTF-8 by
+// default and matches names exactly.
+var strictJSON = json.JoinOptions(json.RejectUnknownMembers(true))
+
 // decodeJSONFrom is decodeJSON's decoding, from any reader.
 func decodeJSONFrom(r io.Reader, dst any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
+	body, err := io.ReadAll(r)
+	if err != nil {
 		return jsonError(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return jsonError(err)
-		}
-		return apperr.New(apperr.Malformed, "the body must hold exactly one JSON value")
+	if len(bytes.Trim(body, jsonSpace)) == 0 {
+		return jsonError(io.EOF)
+	}
+	if err := json.Unmarshal(body, dst, strictJSON); err != nil {
+		return jsonError(err)
 	}
 	if v, ok := dst.(validator); ok {
 		return v.Validate()
@@ -57,25 +68,65 @@ func decodeJSONFrom(r io.Reader, dst any) error {
 	return nil
 }
 
+// checkPackageNames refuses duplicate member names (at any depth) in the
+// package the verification fast path cut out of its envelope, as the
+// decoder refuses them in every other body. Other defects of the bytes are
+// left to the package parser, which reports them as FORMAT_FAILURE.
+func checkPackageNames(pkg []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(pkg))
+	if err := dec.SkipValue(); errors.Is(err, jsontext.ErrDuplicateName) {
+		return jsonError(err)
+	}
+	return nil
+}
+
 func jsonError(err error) error {
 	var (
 		mbe *http.MaxBytesError
-		se  *json.SyntaxError
-		ute *json.UnmarshalTypeError
+		se  *jsontext.SyntacticError
+		ue  *json.SemanticError
 	)
 	switch {
 	case errors.As(err, &mbe):
 		return apperr.New(apperr.TooLarge, "the request body exceeds %d bytes", mbe.Limit)
 	case errors.Is(err, io.EOF):
 		return apperr.New(apperr.Malformed, "the request body is empty; a JSON object is required")
-	case errors.As(err, &se):
-		return apperr.New(apperr.Malformed, "malformed JSON at byte %d", se.Offset)
-	case errors.As(err, &ute):
-		return apperr.New(apperr.Malformed, "field %q has the wrong type (want %s)", ute.Field, ute.Type)
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return apperr.New(apperr.Malformed, "a JSON object names member %s twice / JSON 对象中成员名重复", pointerOf(err)).WithCode("JSON_DUPLICATE_NAME")
+	case errors.Is(err, json.ErrUnknownName):
+		return apperr.New(apperr.Malformed, "unknown member %s (member names are case-sensitive) / 未知成员（成员名区分大小写）", pointerOf(err)).WithCode("JSON_UNKNOWN_NAME")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return apperr.New(apperr.Malformed, "the JSON body ends too early")
+	case errors.As(err, &se):
+		if strings.Contains(se.Error(), "invalid UTF-8") {
+			return apperr.New(apperr.Malformed, "the JSON body is not valid UTF-8 (byte %d)", se.ByteOffset)
+		}
+		if strings.Contains(se.Error(), "after top-level value") {
+			return apperr.New(apperr.Malformed, "the body must hold exactly one JSON value")
+		}
+		return apperr.New(apperr.Malformed, "malformed JSON at byte %d", se.ByteOffset)
+	case errors.As(err, &ue):
+		return apperr.New(apperr.Malformed, "member %s has the wrong type or value", pointerOf(err))
 	default:
-		// Unknown fields and other decoder complaints: the message names the field.
-		return apperr.New(apperr.Malformed, "invalid JSON body: %s", err.Error())
+		return apperr.New(apperr.Malformed, "invalid JSON body")
 	}
+}
+
+// pointerOf quotes the JSON pointer an error names ("/" for the top).
+func pointerOf(err error) string {
+	var (
+		se *jsontext.SyntacticError
+		ue *json.SemanticError
+		p  jsontext.Pointer
+	)
+	switch {
+	case errors.As(err, &se):
+		p = se.JSONPointer
+	case errors.As(err, &ue):
+		p = ue.JSONPointer
+	}
+	if p == "" {
+		p = "/"
+	}
+	return strconv.Quote(string(p))
 }

@@ -42,7 +42,8 @@ func newEnforceAPI(t *testing.T, st *store.Store, clk clock.Clock) (EnforceServi
 		t.Fatal(err)
 	}
 	hooks := notify.New(store.NewNotifications(st), enforceProtector(t), clk, &http.Client{Timeout: 5 * time.Second}, nil,
-		notify.Options{AllowHTTP: true, MaxAttempts: 2, BaseBackoff: time.Minute})
+		notify.Options{AllowHTTP: true, MaxAttempts: 2, BaseBackoff: time.Minute, Allow: []string{"127.0.0.0/8"},
+			Owners: store.NewPledgeRepo(st, enforceProtector(t))})
 	return svc, hooks
 }
 

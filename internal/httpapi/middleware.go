@@ -59,8 +59,11 @@ func (s *Server) recoverPanics() gin.HandlerFunc {
 }
 
 // accessLog writes one structured line per request. It logs the route
-// template and the status, never headers, query strings or bodies (they may
-// carry tokens or personal data).
+// template, the status, the duration in seconds (duration_s) and the client
+// address (the peer, or the X-Forwarded-For address a trusted proxy passed
+// on: Options.TrustedProxies), never headers, query strings or bodies (they
+// may carry tokens or personal data). Methods outside the standard set are
+// logged and counted as OTHER.
 func (s *Server) accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -71,19 +74,21 @@ func (s *Server) accessLog() gin.HandlerFunc {
 		}
 		elapsed := time.Since(start)
 		status := c.Writer.Status()
-		s.metrics.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Inc()
-		s.metrics.duration.WithLabelValues(c.Request.Method, route).Observe(elapsed.Seconds())
+		method := methodLabel(c.Request.Method)
+		s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+		s.metrics.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 		role := "-"
 		if p, ok := c.Get(ctxPrincipal); ok {
 			role = string(principalOf(p).Role)
 		}
 		s.log.LogAttrs(c.Request.Context(), levelFor(status), "request",
 			slog.String("request_id", requestID(c)),
-			slog.String("method", c.Request.Method),
+			slog.String("method", method),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.String("role", role),
-			slog.Duration("duration", elapsed),
+			slog.Float64("duration_s", elapsed.Seconds()),
+			slog.String("client", c.ClientIP()),
 			slog.Int("bytes", c.Writer.Size()),
 		)
 	}

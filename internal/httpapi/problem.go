@@ -42,6 +42,8 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusUnsupportedMediaType
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
@@ -74,6 +76,10 @@ func writeProblem(c *gin.Context, log *slog.Logger, err error) {
 		log.WarnContext(c.Request.Context(), "dependency unavailable", "request_id", p.RequestID, "route", c.FullPath(), "err", err.Error())
 	case apperr.Unauthorized:
 		c.Header("WWW-Authenticate", `Bearer realm="pledgeseal"`)
+	case apperr.RateLimited:
+		if c.Writer.Header().Get("Retry-After") == "" {
+			c.Header("Retry-After", "1")
+		}
 	}
 	c.Header("Content-Type", "application/problem+json")
 	c.Header("Cache-Control", "no-store")

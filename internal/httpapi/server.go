@@ -13,6 +13,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/logthrottle"
 )
 
 // Authenticator resolves bearer secrets (auth.Tokens implements it).
@@ -55,6 +56,9 @@ type Deps struct {
 	// TimeStamps is the RFC 3161 time-stamping authority (timestamps.go);
 	// nil: POST /v1/timestamps answers 404 TSA_NOT_CONFIGURED.
 	TimeStamps TimeStamper
+	// Limiter keeps the per-client rate limits (ratelimit.go); nil limits
+	// nothing.
+	Limiter RateLimiter
 	// Web serves the web pages (internal/web) at /, /app/ and /assets/
 	// (web.go); nil serves no pages.
 	Web http.Handler
@@ -65,6 +69,14 @@ type Options struct {
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
 	BaseURL        string
+	// VerifyLimit and PublicLimit are the per-client rate limits of
+	// verification and status reads, and of the public listings
+	// (ratelimit.go); a zero Rate is no limit.
+	VerifyLimit, PublicLimit RateLimit
+	// TrustedProxies are the IP addresses and CIDR ranges of reverse
+	// proxies whose X-Forwarded-For names the client (the access log's
+	// client field); none by default: the peer address is the client.
+	TrustedProxies []string
 }
 
 // Route describes one registered route.
@@ -92,6 +104,8 @@ type Server struct {
 	log     *slog.Logger
 	routes  []Route
 	metrics *metrics
+	// logOnce throttles repeated warnings (the rate limiter's outages).
+	logOnce *logthrottle.Throttle
 }
 
 // Handler is the signature of every route handler.
@@ -120,7 +134,9 @@ func New(deps Deps, opts Options) *Server {
 	// ContextWithFallback stays off: a *gin.Context is pooled, so nothing may
 	// use it as a context.Context; handlers pass c.Request.Context()
 	// (TestHandlersNeverPassGinContextAsContext).
-	s := &Server{engine: e, deps: deps, opts: opts, log: deps.Log, metrics: newMetrics(deps.Registry)}
+	trustProxies(e, opts.TrustedProxies, deps.Log)
+	s := &Server{engine: e, deps: deps, opts: opts, log: deps.Log, metrics: newMetrics(deps.Registry),
+		logOnce: logthrottle.New(deps.Clock, time.Minute)}
 	e.Use(withRequestID(), s.accessLog(), s.recoverPanics(), securityHeaders(), s.limitBody(), s.timeBudget())
 	e.NoRoute(func(c *gin.Context) {
 		writeProblem(c, s.log, apperr.New(apperr.NotFound, "no such resource: %s", c.Request.URL.Path))
@@ -132,6 +148,17 @@ func New(deps Deps, opts Options) *Server {
 	s.registerRoutes()
 	s.webRoutes()
 	return s
+}
+
+// trustProxies makes gin take the client address from X-Forwarded-For only
+// when the peer is one of proxies (config validated them; a list gin
+// rejects is logged and trusts no proxy: fail closed).
+func trustProxies(e *gin.Engine, proxies []string, log *slog.Logger) {
+	e.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	if err := e.SetTrustedProxies(proxies); err != nil {
+		log.Error("ignoring the trusted proxy list: no proxy is trusted", "err", err.Error())
+		_ = e.SetTrustedProxies(nil)
+	}
 }
 
 // Handler returns the http.Handler to serve.
@@ -176,6 +203,7 @@ func ginPath(p string) string {
 func (s *Server) handle(method, path string, roles []auth.Role, h Handler) {
 	s.routes = append(s.routes, Route{Method: method, Path: path, Roles: roles})
 	route := Route{Method: method, Path: path, Roles: roles}
+	h = s.limited(method, path, h)
 	s.engine.Handle(method, ginPath(path), func(c *gin.Context) {
 		p, err := s.authenticate(c)
 		if err != nil {

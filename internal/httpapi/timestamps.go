@@ -24,7 +24,8 @@ const (
 	mediaTimestampReply = "application/timestamp-reply"
 )
 
-// timestampRoutes is the built-in time-stamping authority: public.
+// timestampRoutes is the built-in time-stamping authority: public, rate
+// limited in the verification scope (ratelimit.go).
 func (s *Server) timestampRoutes() {
 	s.handle(http.MethodPost, "/v1/timestamps", anyone(), s.timestamp)
 }
@@ -32,8 +33,8 @@ func (s *Server) timestampRoutes() {
 // timestamp answers a DER TimeStampReq with a DER TimeStampResp. A request
 // the TSA does not grant (malformed, a hash other than SM3, another policy)
 // is a 200 with a rejection status, as RFC 3161 §3.4 has it; only a wrong
-// media type (415), a body over the cap (413), no TSA (404) or no serial
-// (503 TRY_LATER) are problems.
+// media type (415), a body over the cap (413), no TSA (404), too many
+// requests (429) or no serial (503 TRY_LATER) are problems.
 func (s *Server) timestamp(c *gin.Context, _ auth.Principal) error {
 	if s.deps.TimeStamps == nil {
 		return apperr.New(apperr.NotFound, "this service runs no time-stamping authority (no tsa identity in the trust material)").WithCode("TSA_NOT_CONFIGURED")

@@ -85,3 +85,19 @@ func TestTimestampsRoute(t *testing.T) {
 		t.Fatalf("no TSA: %d", rec.Code)
 	}
 }
+
+// TestTimestampsRateLimited: time-stamps take from the client's
+// verification bucket.
+func TestTimestampsRateLimited(t *testing.T) {
+	var deps Deps
+	h := newHarness(t, withTSA(t), func(d *Deps) { deps = *d })
+	h.srv = New(limitedDeps(t, deps, testredis.Addr(t), testredis.Prefix(t)), Options{MaxBodyBytes: 64 << 10, VerifyLimit: RateLimit{Rate: 0.5, Burst: 2}, PublicLimit: RateLimit{Rate: 1, Burst: 100}})
+	d := pki.Digest([]byte("data"))
+	q, _ := tsa.MarshalRequest(&tsa.Request{HashAlg: pki.OIDSM3(), Imprint: d[:]})
+	for range 2 {
+		if rec := h.postTimestamp("application/timestamp-query", q); rec.Code != http.StatusOK {
+			t.Fatalf("under the limit: %d", rec.Code)
+		}
+	}
+	want429(t, h.postTimestamp("application/timestamp-query", q), "2")
+}

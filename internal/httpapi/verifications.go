@@ -79,6 +79,10 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
+	cost := max(len(req.Packages), 1) // a batch takes a token per package
+	if err := s.takeTokens(c, scopeVerify, cost); err != nil {
+		return err
+	}
 	v, viewer := s.deps.Pledges.Verifier, viewerOf(p)
 	if len(req.Package) > 0 {
 		c.JSON(http.StatusOK, v.Verify(c.Request.Context(), req.Package, viewer))
@@ -100,9 +104,10 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 // request, {"package": PACKAGE} alone, is cut out of the body without
 // decoding: PACKAGE is handed to the verifier as the same bytes the
 // decoder's json.RawMessage would hold, once its brackets show it is one
-// object and nothing follows it (the package parser then reads it
-// strictly, and refuses anything that is not JSON with a FORMAT_FAILURE
-// report). Any other body (a batch, extra members, a second package,
+// object and nothing follows it, and it names no member twice (the package
+// parser then reads it strictly, and refuses anything that is not JSON
+// with a FORMAT_FAILURE report; duplicate names are a 400 here as in every
+// other body). Any other body (a batch, extra members, a second package,
 // escapes in the envelope's key) goes through decodeJSON's rules and
 // errors.
 func readVerifyRequest(c *gin.Context) (verifyRequest, error) {
@@ -115,6 +120,9 @@ func readVerifyRequest(c *gin.Context) (verifyRequest, error) {
 		return req, jsonError(err)
 	}
 	if pkg, ok := singlePackage(body); ok {
+		if err := checkPackageNames(pkg); err != nil {
+			return req, err
+		}
 		req.Package = pkg
 		return req, req.Validate()
 	}

@@ -107,6 +107,15 @@ func BenchmarkVerifyEnvelope(b *testing.B) {
 			}
 		}
 	})
+	b.Run("fast+names", func(b *testing.B) { // with the duplicate-name check of the package
+		b.ReportAllocs()
+		for range b.N {
+			pkg, ok := singlePackage(body)
+			if !ok || checkPackageNames(pkg) != nil {
+				b.Fatal("not taken")
+			}
+		}
+	})
 	b.Run("decoder", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {

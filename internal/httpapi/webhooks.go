@@ -18,6 +18,7 @@ type WebhookService interface {
 	Hooks(ctx context.Context, p auth.Principal) ([]notify.Hook, error)
 	Dead(ctx context.Context, p auth.Principal) ([]notify.DeadLetter, error)
 	Replay(ctx context.Context, p auth.Principal, deliveryID string) error
+	Delete(ctx context.Context, p auth.Principal, id string) error
 }
 
 func (s *Server) webhookRoutes() {
@@ -26,6 +27,7 @@ func (s *Server) webhookRoutes() {
 	}
 	s.handle(http.MethodPost, "/v1/webhooks", only(auth.RoleAgency, auth.RoleAdmin), s.registerWebhook)
 	s.handle(http.MethodGet, "/v1/webhooks", only(auth.RoleAgency, auth.RoleAdmin), s.listWebhooks)
+	s.handle(http.MethodDelete, "/v1/webhooks/{id}", only(auth.RoleAgency, auth.RoleAdmin), s.deleteWebhook)
 	s.handle(http.MethodGet, "/v1/webhooks/dead-letters", only(auth.RoleAdmin), s.listDeadLetters)
 	s.handle(http.MethodPost, "/v1/webhooks/dead-letters/{id}/replay", only(auth.RoleAdmin), s.replayDelivery)
 }
@@ -77,6 +79,16 @@ func (s *Server) listWebhooks(c *gin.Context, p auth.Principal) error {
 		out[i] = viewHook(h)
 	}
 	c.JSON(http.StatusOK, gin.H{"webhooks": out})
+	return nil
+}
+
+// deleteWebhook removes a hook (an agency its own, an admin any): 204, or
+// 404 when there is no such hook for the caller, also on a repeat.
+func (s *Server) deleteWebhook(c *gin.Context, p auth.Principal) error {
+	if err := s.deps.Webhooks.Delete(c.Request.Context(), p, c.Param("id")); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/logthrottle"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 )
 
@@ -41,6 +43,22 @@ type Options struct {
 	AllowHTTP bool
 	// Consumer names this worker in the consumer group (default "w1").
 	Consumer string
+	// Allow lists CIDRs, addresses and host names hooks may target
+	// although they are internal (loopback, private, link-local…); by
+	// default only public addresses are reachable (target.go).
+	Allow []string
+	// Resolver looks hook hosts up at registration (default
+	// net.DefaultResolver).
+	Resolver Resolver
+	// Owners names the agency owning a pledge, so that an event about a
+	// pledge reaches that agency's hooks whoever caused it (an
+	// enforcement revocation names only the pledge); nil routes by the
+	// event's own data only.
+	Owners Owners
+	// LogInterval is the least time between two log lines about one
+	// failing hook (default 5 min): its first failure is logged, then one
+	// summary line an interval with the count of failures held back.
+	LogInterval time.Duration
 }
 
 // Service registers hooks and runs deliveries. It is safe for concurrent use.
@@ -51,6 +69,10 @@ type Service struct {
 	client *http.Client
 	log    *slog.Logger
 	o      Options
+	allow  targets
+	// logs throttles the warnings of failing hooks (by hook ID) and of
+	// failing rounds.
+	logs *logthrottle.Throttle
 }
 
 // Group is the consumer group of the dispatcher.
@@ -73,7 +95,22 @@ func New(st *store.Notifications, sealer Sealer, clk clock.Clock, client *http.C
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Service{st: st, sealer: sealer, clk: clk, client: client, log: log, o: o}
+	if o.Resolver == nil {
+		o.Resolver = net.DefaultResolver
+	}
+	if o.LogInterval <= 0 {
+		o.LogInterval = 5 * time.Minute
+	}
+	allow, err := newTargets(o.Allow)
+	if err != nil {
+		log.Error("webhook allow list refused; allowing public addresses only", "err", err.Error())
+		allow, _ = newTargets(nil)
+	}
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &Service{st: st, sealer: sealer, clk: clk, client: allow.guard(client), log: log, o: o, allow: allow,
+		logs: logthrottle.New(clk, o.LogInterval)}
 }
 
 // Hook is a registered webhook. Agency "" (registered by an admin)
@@ -102,6 +139,9 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, rawURL string,
 	}
 	if len(secret) < 16 || len(secret) > 256 {
 		return Hook{}, apperr.New(apperr.Malformed, "the webhook secret must be 16 to 256 bytes").WithCode("HOOK_INVALID")
+	}
+	if err := s.allow.check(ctx, s.o.Resolver, u.Hostname()); err != nil {
+		return Hook{}, err
 	}
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
@@ -158,6 +198,43 @@ func (s *Service) Hooks(ctx context.Context, p auth.Principal) ([]Hook, error) {
 	return out, nil
 }
 
+// Delete removes a hook: an agency its own, an admin any. A hook that does
+// not exist, or that belongs to another agency, is NotFound (an agency
+// learns nothing of other agencies' hooks), so a repeated delete is
+// NotFound too. Deliveries still due for it are dead-lettered at their
+// next attempt, without retries.
+func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error {
+	if p.Role != auth.RoleAgency && p.Role != auth.RoleAdmin {
+		return apperr.New(apperr.Forbidden, "only agencies and admins delete webhooks").WithCode("FORBIDDEN")
+	}
+	notFound := apperr.New(apperr.NotFound, "no webhook %s / 未找到 Webhook", id).WithCode("HOOK_NOT_FOUND")
+	if p.Role == auth.RoleAgency {
+		raw, err := s.st.Hook(ctx, id)
+		if apperr.Is(err, apperr.NotFound) {
+			return notFound
+		}
+		if err != nil {
+			return err
+		}
+		var h Hook
+		if err := json.Unmarshal([]byte(raw), &h); err != nil {
+			return apperr.Wrap(apperr.Internal, err, "a stored hook does not decode")
+		}
+		if h.Agency != p.Org {
+			return notFound
+		}
+	}
+	gone, err := s.st.DeleteHook(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !gone {
+		return notFound
+	}
+	s.logs.Forget(id)
+	return nil
+}
+
 // Replay puts a dead-lettered delivery back in the queue (admin only).
 func (s *Service) Replay(ctx context.Context, p auth.Principal, deliveryID string) error {
 	if p.Role != auth.RoleAdmin {
@@ -192,15 +269,60 @@ func (s *Service) Dead(ctx context.Context, p auth.Principal) ([]DeadLetter, err
 	return out, nil
 }
 
-// event is the part of an audit entry routing needs.
-type event struct {
-	Action string               `json:"action"`
-	Actor  struct{ Org string } `json:"actor"`
-	Data   map[string]string    `json:"data"`
+// Owners names the agency that owns a pledge (store.PledgeRepo
+// implements it); NotFound when there is no such pledge.
+type Owners interface {
+	PledgeAgency(ctx context.Context, id string) (string, error)
 }
 
-func (e event) concerns(agency string) bool {
-	return agency == "" || e.Data["agency"] == agency || e.Actor.Org == agency
+// event is the part of an audit entry routing needs.
+type event struct {
+	Action   string               `json:"action"`
+	Actor    struct{ Org string } `json:"actor"`
+	Data     map[string]string    `json:"data"`
+	Subjects []struct {
+		Kind string `json:"kind"`
+		ID   string `json:"id"`
+	} `json:"subjects"`
+}
+
+// concerns reports whether a hook of agency ("" = every event) receives
+// the event: the agency named in its data, the acting organisation, or the
+// owner of a pledge it is about.
+func (e event) concerns(agency string, owners map[string]bool) bool {
+	return agency == "" || e.Data["agency"] == agency || e.Actor.Org == agency || owners[agency]
+}
+
+// ownersOf returns the agencies owning the pledges e is about, reading
+// each pledge once per round (known caches them). A pledge that does not
+// exist has no owner; any other error ends the round before the entry is
+// acknowledged, so it is routed again, never routed short.
+func (s *Service) ownersOf(ctx context.Context, e event, known map[string]string) (map[string]bool, error) {
+	if s.o.Owners == nil {
+		return nil, nil
+	}
+	var out map[string]bool
+	for _, sub := range e.Subjects {
+		if sub.Kind != "pledge" || sub.ID == "" {
+			continue
+		}
+		ag, ok := known[sub.ID]
+		if !ok {
+			var err error
+			ag, err = s.o.Owners.PledgeAgency(ctx, sub.ID)
+			if err != nil && !apperr.Is(err, apperr.NotFound) {
+				return nil, err
+			}
+			known[sub.ID] = ag
+		}
+		if ag != "" {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[ag] = true
+		}
+	}
+	return out, nil
 }
 
 // deliveryID derives a delivery's ID from its event and hook, so a repeated
@@ -252,6 +374,7 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	known := map[string]string{} // pledge → owning agency, for this round
 	for {
 		evs, err := s.st.Read(ctx, Group, s.o.Consumer, 100)
 		if err != nil {
@@ -263,9 +386,13 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 		for _, ev := range evs {
 			var e event
 			_ = json.Unmarshal([]byte(ev.Body), &e) // an undecodable entry still goes to catch-all hooks
+			owners, err := s.ownersOf(ctx, e, known)
+			if err != nil {
+				return 0, err
+			}
 			var ds []store.NewDelivery
 			for _, h := range hooks {
-				if !e.concerns(h.Agency) {
+				if !e.concerns(h.Agency, owners) {
 					continue
 				}
 				id := deliveryID(ev, h.ID)
@@ -316,14 +443,15 @@ func (s *Service) attempt(ctx context.Context, d store.Delivery, h Hook) error {
 	now := s.clk.Now()
 	n := d.Attempts + 1
 	fail := func(reason string) error {
-		s.log.Warn("webhook delivery failed", "delivery", d.ID, "hook", d.Hook, "attempt", n, "reason", reason)
+		s.logFailure(d, n, reason)
 		if n >= s.o.MaxAttempts {
 			return s.st.Settle(ctx, d.ID, "DEAD", n, 0, reason, now.UnixMilli())
 		}
 		return s.st.Settle(ctx, d.ID, "RETRY", n, now.Add(s.Backoff(n)).UnixMilli(), reason, now.UnixMilli())
 	}
 	if h.ID == "" {
-		return fail("the hook no longer exists")
+		// Deleted: nothing will ever receive it.
+		return s.st.Settle(ctx, d.ID, "DEAD", n, 0, "the hook no longer exists", now.UnixMilli())
 	}
 	secret, err := s.sealer.Open(h.ID, "webhook-secret", h.Secret)
 	if err != nil {
@@ -354,7 +482,26 @@ func (s *Service) attempt(ctx context.Context, d store.Delivery, h Hook) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fail(fmt.Sprintf("HTTP %d", resp.StatusCode))
 	}
+	if held := s.logs.Forget(d.Hook); held > 0 {
+		s.log.Info("webhook delivers again", "hook", d.Hook, "suppressed", held)
+	}
 	return s.st.Settle(ctx, d.ID, "DELIVERED", n, 0, "", now.UnixMilli())
+}
+
+// logFailure logs a failed attempt of a hook's delivery: the first of a
+// run of failures, then at most one line per LogInterval that counts the
+// failures held back (a dead hook with a busy stream would otherwise write
+// a line per delivery per round).
+func (s *Service) logFailure(d store.Delivery, attempt int, reason string) {
+	ok, held := s.logs.Allow(d.Hook)
+	switch {
+	case !ok:
+	case held == 0:
+		s.log.Warn("webhook delivery failed", "delivery", d.ID, "hook", d.Hook, "attempt", attempt, "reason", reason)
+	default:
+		s.log.Warn("webhook deliveries still failing", "hook", d.Hook, "suppressed", held,
+			"interval", s.o.LogInterval.String(), "delivery", d.ID, "attempt", attempt, "reason", reason)
+	}
 }
 
 // Run calls Step every interval until ctx ends; errors are logged and the
@@ -364,7 +511,11 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 	defer t.Stop()
 	for {
 		if _, err := s.Step(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("notification round failed", "err", err.Error())
+			if ok, held := s.logs.Allow(" round"); ok {
+				s.log.Warn("notification round failed", "err", err.Error(), "suppressed", held)
+			}
+		} else if err == nil {
+			s.logs.Forget(" round")
 		}
 		select {
 		case <-ctx.Done():

@@ -277,11 +277,11 @@ func referenceChecks(pkg *Package, sigDir string, sx *SignatureXML, pub *ecdsa.P
 }
 
 func verifyCMS(r outcome.Report, pkg *Package, sigDir string, sx *SignatureXML, sigXML, sv []byte, opts Options) outcome.Report {
-	sd, err := pki.ParseCMS(sv)
+	sd, der, err := pki.ParseCMSAllowBER(sv) // der: sv, or its DER when sv is BER
 	if err != nil {
 		r.Checks = append(r.Checks, referenceChecks(pkg, sigDir, sx, nil)...)
 		r.Add(check(CheckCMSFormat, outcome.Indeterminate, outcome.Unsupported,
-			"unsupported: the Type=\"Sign\" SignedValue is not a GM/T 0010 / GB/T 35275 SignedData this verifier reads"))
+			"unsupported: the Type=\"Sign\" SignedValue is not a GM/T 0010 / GB/T 35275 SignedData this verifier reads: %v", err))
 		r.Finish()
 		return r
 	}
@@ -290,12 +290,17 @@ func verifyCMS(r outcome.Report, pkg *Package, sigDir string, sx *SignatureXML, 
 		pub, _ = sd.Signers[0].Cert.PublicKey.(*ecdsa.PublicKey)
 	}
 	r.Checks = append(r.Checks, referenceChecks(pkg, sigDir, sx, pub)...)
-	r.Add(check(CheckCMSFormat, outcome.Passed, "", "GM/T 0010 SignedData with %d signer(s)", len(sd.Signers)))
+	format := check(CheckCMSFormat, outcome.Passed, "", "GM/T 0010 SignedData with %d signer(s)", len(sd.Signers))
+	if sd.FromBER {
+		format.Detail += " (BER with indefinite lengths, read as its DER)"
+		format = format.Warn(outcome.WarnBEREncoding, "the SignedData is BER (indefinite lengths), not DER; it was converted to DER to be read and its signed attributes were hashed as found")
+	}
+	r.Add(format)
 	digest := sm3.Sum(sigXML)
 	var res *pki.CMSResult
 	var what string
 	if sd.Content != nil {
-		res, err = pki.VerifyAttached(sv)
+		res, err = pki.VerifyAttached(der)
 		switch {
 		case err != nil:
 		case bytes.Equal(res.Content, digest[:]):
@@ -304,19 +309,19 @@ func verifyCMS(r outcome.Report, pkg *Package, sigDir string, sx *SignatureXML, 
 			what = "the content is Signature.xml"
 		}
 	} else {
-		if res, err = pki.VerifyDetached(sv, sigXML); err == nil {
+		if res, err = pki.VerifyDetached(der, sigXML); err == nil {
 			what = "detached over Signature.xml"
-		} else if res2, err2 := pki.VerifyDetached(sv, digest[:]); err2 == nil {
+		} else if res2, err2 := pki.VerifyDetached(der, digest[:]); err2 == nil {
 			res, err, what = res2, nil, "detached over SM3 of Signature.xml"
 		}
 	}
 	switch {
 	case errors.Is(err, pki.ErrCMSUnsupported):
-		r.Add(check(CheckCMSSignature, outcome.Indeterminate, outcome.Unsupported, "unsupported algorithm in the SignedData"))
+		r.Add(check(CheckCMSSignature, outcome.Indeterminate, outcome.Unsupported, "unsupported algorithm in the SignedData: %v", err))
 	case errors.Is(err, pki.ErrCMSDigest):
 		r.Add(check(CheckCMSSignature, outcome.Failed, outcome.HashFailure, "the signed messageDigest does not match the content"))
 	case err != nil:
-		r.Add(check(CheckCMSSignature, outcome.Failed, outcome.SigCryptoFailure, "the SM2 signature of the SignedData does not verify"))
+		r.Add(check(CheckCMSSignature, outcome.Failed, outcome.SigCryptoFailure, "the SM2 signature of the SignedData does not verify: %v", err))
 	case res.DigestAsE:
 		r.Add(check(CheckCMSSignature, outcome.Failed, outcome.SigCryptoFailure, "the signature verifies only with the content itself as the digest e, not over SM3(ZA ‖ content)"))
 	default:

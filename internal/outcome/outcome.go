@@ -7,6 +7,8 @@
 // of the project: it is pure vocabulary.
 package outcome
 
+import "fmt"
+
 // Result is the outcome of one check.
 type Result string
 
@@ -123,14 +125,79 @@ func Rank(s SubIndication) int {
 	return 1000
 }
 
+// WarningCode names a leniency the verifier applied, or a deviation from
+// the standard it noticed, without it changing the check's result. Codes
+// are stable: reports, the message catalogue ("warning.<code>") and
+// docs/verification.md ("Leniency rules") name them.
+type WarningCode string
+
+// Warning codes.
+const (
+	// WarnLenientReading: a non-canonical encoding was read (another string
+	// type, an OCTET STRING for a BIT STRING, an explicit FALSE, trailing bytes).
+	WarnLenientReading WarningCode = "LENIENT_READING"
+	// WarnBitStringUnusedBits: a BIT STRING declares unused bits.
+	WarnBitStringUnusedBits WarningCode = "BIT_STRING_UNUSED_BITS"
+	// WarnZeroBytesRestored: trailing zero bytes an encoder stripped from a
+	// BIT STRING were restored to complete a DER structure or a fixed-size value.
+	WarnZeroBytesRestored WarningCode = "ZERO_BYTES_RESTORED"
+	// WarnBEREncoding: the structure is BER (indefinite lengths); it was
+	// converted to DER to be read.
+	WarnBEREncoding WarningCode = "BER_ENCODING"
+	// WarnCreateDateOutsideMakerCert: the seal's createDate lies outside the
+	// seal maker certificate's validity (judged at the time of use instead).
+	WarnCreateDateOutsideMakerCert WarningCode = "CREATE_DATE_OUTSIDE_MAKER_CERT"
+	// WarnCertListTypeUnknown: an unknown certListType whose list has the
+	// shape of type 1 or type 2 was read as that type.
+	WarnCertListTypeUnknown WarningCode = "CERT_LIST_TYPE_UNKNOWN"
+	// WarnTimeTwoDigitYear: a GeneralizedTime with a two-digit year.
+	WarnTimeTwoDigitYear WarningCode = "TIME_TWO_DIGIT_YEAR"
+	// WarnTimeNoZone: a time without a zone, read as China time (UTC+8).
+	WarnTimeNoZone WarningCode = "TIME_NO_ZONE"
+	// WarnTimeNotDER: a time readable but not in its DER form (offset,
+	// separators, missing seconds).
+	WarnTimeNotDER WarningCode = "TIME_NOT_DER"
+	// WarnCertNotStrict: a certificate fails strict X.509 parsing; its
+	// public key was read leniently.
+	WarnCertNotStrict WarningCode = "CERT_NOT_STRICT_X509"
+	// WarnSignatureNotDER: a signature value is raw r‖s or DER with
+	// non-minimal INTEGERs.
+	WarnSignatureNotDER WarningCode = "SIGNATURE_NOT_CANONICAL_DER"
+)
+
+// WarningCodes lists every warning code; the message catalogue holds a
+// text for each ("warning.<code>").
+func WarningCodes() []WarningCode {
+	return []WarningCode{WarnLenientReading, WarnBitStringUnusedBits, WarnZeroBytesRestored, WarnBEREncoding,
+		WarnCreateDateOutsideMakerCert, WarnCertListTypeUnknown, WarnTimeTwoDigitYear, WarnTimeNoZone,
+		WarnTimeNotDER, WarnCertNotStrict, WarnSignatureNotDER}
+}
+
+// Warning is one leniency or deviation of a check: a stable code and a
+// detail in English naming the exact element.
+type Warning struct {
+	Code   WarningCode `json:"code"`
+	Detail string      `json:"detail"`
+}
+
 // Check is the outcome of one verification step. SubIndication is what this
 // check contributes to the overall answer when it fails or is indeterminate;
-// it is not part of the JSON shape of a check.
+// it is not part of the JSON shape of a check. Warnings list leniency the
+// check applied (absent from the JSON when none): a relying party sees that
+// a result was reached only by reading a deviation leniently.
 type Check struct {
 	Name          string        `json:"name"`
 	Result        Result        `json:"result"`
 	Detail        string        `json:"detail"`
+	Warnings      []Warning     `json:"warnings,omitempty"`
 	SubIndication SubIndication `json:"-"`
+}
+
+// Warn returns c with a warning appended; c's own list is never written to
+// (checks are cached and shared), the result holds a fresh copy.
+func (c Check) Warn(code WarningCode, format string, args ...any) Check {
+	c.Warnings = append(c.Warnings[:len(c.Warnings):len(c.Warnings)], Warning{Code: code, Detail: fmt.Sprintf(format, args...)})
+	return c
 }
 
 // Derive computes the overall indication and sub-indication from checks: any

@@ -2,6 +2,7 @@ package outcome
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -95,5 +96,31 @@ func TestWorst(t *testing.T) {
 		if got := Worst(tt.in); got != tt.want {
 			t.Fatalf("%d: Worst = %s, want %s", n, got, tt.want)
 		}
+	}
+}
+
+// TestCheckWarnings: warnings are absent from the JSON when there are none
+// (other reports keep their shape), and Warn never writes to the list of the
+// check it is called on (checks are cached and shared).
+func TestCheckWarnings(t *testing.T) {
+	c := Check{Name: "format", Result: Passed, Detail: "ok"}
+	if b, _ := json.Marshal(c); string(b) != `{"name":"format","result":"PASSED","detail":"ok"}` {
+		t.Fatalf("no warnings: %s", b)
+	}
+	w1 := c.Warn(WarnTimeNoZone, "timeInfo %q", "20260301")
+	w2 := w1.Warn(WarnBEREncoding, "b")
+	w3 := w1.Warn(WarnTimeTwoDigitYear, "c")
+	if len(c.Warnings) != 0 || len(w1.Warnings) != 1 || w2.Warnings[1].Code != WarnBEREncoding || w3.Warnings[1].Code != WarnTimeTwoDigitYear {
+		t.Fatalf("aliasing: %+v %+v %+v", w1.Warnings, w2.Warnings, w3.Warnings)
+	}
+	if b, _ := json.Marshal(w1); !strings.Contains(string(b), `"warnings":[{"code":"TIME_NO_ZONE","detail":"timeInfo \"20260301\""}]`) {
+		t.Fatalf("JSON %s", b)
+	}
+	seen := map[WarningCode]bool{}
+	for _, code := range WarningCodes() {
+		if code == "" || seen[code] {
+			t.Fatalf("code %q empty or repeated", code)
+		}
+		seen[code] = true
 	}
 }

@@ -223,10 +223,36 @@ type CMSSignedData struct {
 	Content      []byte                // nil when detached
 	Certificates []*smx509.Certificate // the certificate bag
 	Signers      []CMSSignerInfo
+	// FromBER is true when ParseCMSAllowBER read BER input (indefinite
+	// lengths) through BERToDER.
+	FromBER bool
 }
 
-// ParseCMS reads a ContentInfo holding a SignedData.
+// ParseCMS reads a ContentInfo holding a SignedData in DER. It refuses
+// BER: pledge packages hold DER only (pledge.ParsePackage), so what a
+// pledge path accepts must be DER too.
 func ParseCMS(der []byte) (*CMSSignedData, error) { return parseCMS(der, nil) }
+
+// ParseCMSAllowBER is ParseCMS for input from other products, which may be
+// BER (BouncyCastle writes indefinite lengths): input that is not DER but
+// valid BER is converted by BERToDER and read; FromBER then says so. It
+// returns the DER it read (b itself when b was DER): give that to
+// VerifyDetached / VerifyAttached.
+func ParseCMSAllowBER(b []byte) (*CMSSignedData, []byte, error) {
+	sd, err := parseCMS(b, nil)
+	if err == nil {
+		return sd, b, nil
+	}
+	der, cerr := BERToDER(b)
+	if cerr != nil || bytes.Equal(der, b) {
+		return nil, nil, err
+	}
+	if sd, err = parseCMS(der, nil); err != nil {
+		return nil, nil, fmt.Errorf("%w (read as BER converted to DER)", err)
+	}
+	sd.FromBER = true
+	return sd, der, nil
+}
 
 // parseCMS is ParseCMS; a certificate of the bag whose DER equals that of
 // one in known is taken from known instead of being parsed again.

@@ -204,13 +204,23 @@ func TestOpenSSLVerifiesCMSSignature(t *testing.T) {
 	}
 }
 
-// FuzzParseCMS: no panic on any input; errors wrap ErrCMSFormat.
+// FuzzParseCMS: no panic on any input, strict or allowing BER; errors wrap
+// ErrCMSFormat; the DER read from BER parses strictly.
 func FuzzParseCMS(f *testing.F) {
 	if b, err := os.ReadFile("testdata/tongz-sign3-cms.der"); err == nil {
 		f.Add(b)
+		f.Add(toBERForTest(f, b, 4, 64)) // BouncyCastle-style BER
 	}
 	f.Add([]byte{0x30, 0x00})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if sd, der, err := ParseCMSAllowBER(b); err == nil {
+			if strict, err := ParseCMS(der); err != nil || strict.FromBER {
+				t.Fatalf("the DER ParseCMSAllowBER returns does not parse strictly: %v", err)
+			}
+			_, _ = sd.verify(b)
+		} else if !errors.Is(err, ErrCMSFormat) {
+			t.Fatalf("unexpected error type %v", err)
+		}
 		sd, err := ParseCMS(b)
 		if err != nil {
 			if !errors.Is(err, ErrCMSFormat) {

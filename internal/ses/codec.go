@@ -3,11 +3,15 @@ package ses
 import (
 	"encoding/asn1"
 	"fmt"
+	mbits "math/bits"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -115,7 +119,10 @@ type Seal struct {
 	RawAlg  []byte // TLV of the signature algorithm OID
 
 	// Warnings lists lenient readings (non-canonical encodings, odd types).
-	Warnings []string
+	Warnings []outcome.Warning
+	// SignedValueRestored counts the zero bytes restored at the end of
+	// SignedValue (an encoder stripped them as unused bits; see bits).
+	SignedValueRestored int
 }
 
 // MakerSignedMessage returns the bytes the maker signature covers
@@ -140,13 +147,16 @@ type TBSSign struct {
 	Seal    *Seal
 	// TimeInfo is the signing time when TimeInfoErr is empty. TimeInfoRaw
 	// keeps the text as found (v1 writes free-form ASCII in a BIT STRING).
-	TimeInfo     time.Time
-	TimeInfoRaw  string
-	TimeInfoErr  string
-	DataHash     []byte
-	PropertyInfo string
-	ExtDatas     []ExtData
-	HasExtDatas  bool
+	TimeInfo    time.Time
+	TimeInfoRaw string
+	TimeInfoErr string
+	DataHash    []byte
+	// DataHashRestored counts the zero bytes restored at the end of
+	// DataHash (an SM3 digest ending in 0x00 whose BIT STRING dropped them).
+	DataHashRestored int
+	PropertyInfo     string
+	ExtDatas         []ExtData
+	HasExtDatas      bool
 }
 
 // Signature is SES_Signature in any supported version. In v1 the signer
@@ -163,7 +173,9 @@ type Signature struct {
 	Raw    []byte // the whole SES_Signature TLV
 	RawTBS []byte // TLV of TBS_Sign: what the signer signature covers
 
-	Warnings []string
+	Warnings []outcome.Warning
+	// ValueRestored counts the zero bytes restored at the end of Value.
+	ValueRestored int
 }
 
 // SignedMessage returns the bytes the signer signature covers: the TBS_Sign TLV.
@@ -252,7 +264,7 @@ func isStringTag(tag cbasn1.Tag) bool {
 
 // str reads a character string. IA5String is standard; other string types
 // are accepted with a warning.
-func str(t tlv, want cbasn1.Tag, what string, warn *[]string) (string, error) {
+func str(t tlv, want cbasn1.Tag, what string, warn *[]outcome.Warning) (string, error) {
 	if !isStringTag(t.tag) {
 		return "", malformed("%s: expected a character string", what)
 	}
@@ -260,7 +272,7 @@ func str(t tlv, want cbasn1.Tag, what string, warn *[]string) (string, error) {
 		return "", malformed("%s: text is not valid UTF-8", what)
 	}
 	if t.tag != want && warn != nil {
-		*warn = append(*warn, fmt.Sprintf("%s: unexpected string type (tag %d)", what, int(t.tag)))
+		warnf(warn, outcome.WarnLenientReading, "%s: unexpected string type (tag %d)", what, int(t.tag))
 	}
 	return string(t.content), nil
 }
@@ -294,23 +306,137 @@ func octets(t tlv, what string) ([]byte, error) {
 	return t.content, nil
 }
 
-// bits reads a BIT STRING's bytes; an OCTET STRING is accepted with a warning
-// (seen in the wild for v1 timeInfo and dataHash).
-func bits(t tlv, what string, warn *[]string) ([]byte, error) {
+// warnf appends a warning.
+func warnf(warn *[]outcome.Warning, code outcome.WarningCode, format string, args ...any) {
+	*warn = append(*warn, outcome.Warning{Code: code, Detail: fmt.Sprintf(format, args...)})
+}
+
+// bitString is a BIT STRING read as bytes.
+type bitString struct {
+	b []byte
+	// stripped says the encoder evidently drops trailing zero bits and
+	// counts them as unused: the last byte is non-zero and its trailing zero
+	// bits are exactly the unused bits. Such an encoder also drops whole
+	// trailing 0x00 bytes, which restore puts back where the value's own
+	// structure or fixed size shows them missing.
+	stripped bool
+	unused   int
+}
+
+// readBits reads a BIT STRING, honouring its unused-bits count: the unused
+// bits of the last byte are not part of the value and read as zero. An
+// OCTET STRING is accepted with a warning (seen in the wild for v1 timeInfo
+// and dataHash).
+func readBits(t tlv, what string, warn *[]outcome.Warning) (bitString, error) {
 	switch t.tag {
 	case cbasn1.BIT_STRING:
 		if len(t.content) == 0 || t.content[0] > 7 || (len(t.content) == 1 && t.content[0] != 0) {
-			return nil, malformed("%s: invalid BIT STRING", what)
+			return bitString{}, malformed("%s: invalid BIT STRING", what)
 		}
-		if t.content[0] != 0 {
-			*warn = append(*warn, fmt.Sprintf("%s: BIT STRING has %d unused bits", what, t.content[0]))
+		n := int(t.content[0])
+		b := t.content[1:]
+		if n == 0 {
+			return bitString{b: b, stripped: len(b) > 0 && b[len(b)-1]&1 == 1}, nil
 		}
-		return t.content[1:], nil
+		last := b[len(b)-1]
+		warnf(warn, outcome.WarnBitStringUnusedBits, "%s: BIT STRING has %d unused bits", what, n)
+		if mask := byte(1)<<n - 1; last&mask != 0 {
+			warnf(warn, outcome.WarnLenientReading, "%s: the %d unused bits are not zero; they are not part of the value and were ignored", what, n)
+			b = append([]byte{}, b...)
+			b[len(b)-1] = last &^ mask
+			return bitString{b: b, unused: n}, nil
+		}
+		return bitString{b: b, unused: n, stripped: mbits.TrailingZeros8(last) == n}, nil
 	case cbasn1.OCTET_STRING:
-		*warn = append(*warn, fmt.Sprintf("%s: OCTET STRING where a BIT STRING belongs", what))
-		return t.content, nil
+		warnf(warn, outcome.WarnLenientReading, "%s: OCTET STRING where a BIT STRING belongs", what)
+		return bitString{b: t.content}, nil
 	}
-	return nil, malformed("%s: expected a BIT STRING", what)
+	return bitString{}, malformed("%s: expected a BIT STRING", what)
+}
+
+// bits is readBits for values that are never restored.
+func bits(t tlv, what string, warn *[]outcome.Warning) ([]byte, error) {
+	v, err := readBits(t, what, warn)
+	return v.b, err
+}
+
+// maxRestore bounds the zero bytes restore puts back: an SM2 INTEGER or an
+// SM3 digest, the longest runs of zeros a stripping encoder can drop.
+const maxRestore = hashBytes
+
+// padDER returns b completed with the zero bytes its own DER header says
+// are missing, or b and 0 when it is complete or not a DER element.
+func padDER(b []byte) ([]byte, int) {
+	if len(b) < 2 || b[0]&0x1f == 0x1f {
+		return b, 0
+	}
+	l, hdr := int(b[1]), 2
+	if l&0x80 != 0 {
+		k := l & 0x7f
+		if k == 0 || k > 3 || len(b) < 2+k {
+			return b, 0
+		}
+		l = 0
+		for _, x := range b[2 : 2+k] {
+			l = l<<8 | int(x)
+		}
+		hdr += k
+	}
+	missing := hdr + l - len(b)
+	if missing <= 0 || missing > maxRestore {
+		return b, 0
+	}
+	return append(append([]byte{}, b...), make([]byte, missing)...), missing
+}
+
+// restoreSignature puts back the trailing zero bytes a stripping encoder
+// dropped from a signature value: the bytes its DER SEQUENCE header
+// declares, or up to 64 for raw r‖s, when the result decodes as a
+// signature and the value as found does not.
+func restoreSignature(v bitString) ([]byte, int) {
+	if !v.stripped {
+		return v.b, 0
+	}
+	if _, _, _, err := pki.DecodeSignature(v.b); err == nil {
+		return v.b, 0
+	}
+	if len(v.b) > 0 && v.b[0] == 0x30 {
+		if r, n := padDER(v.b); n > 0 {
+			if _, _, _, err := pki.DecodeSignature(r); err == nil {
+				return r, n
+			}
+		}
+	}
+	if n := 2*hashBytes - len(v.b); n > 0 && n <= maxRestore {
+		r := append(append([]byte{}, v.b...), make([]byte, n)...)
+		if _, _, _, err := pki.DecodeSignature(r); err == nil {
+			return r, n
+		}
+	}
+	return v.b, 0
+}
+
+// restoreDigest puts back the trailing zero bytes a stripping encoder
+// dropped from a 32-byte SM3 digest.
+func restoreDigest(v bitString) ([]byte, int) {
+	n := hashBytes - len(v.b)
+	if !v.stripped || n <= 0 {
+		return v.b, 0
+	}
+	return append(append([]byte{}, v.b...), make([]byte, n)...), n
+}
+
+// restoreStructure puts back the trailing zero bytes a stripping encoder
+// dropped from a DER structure held in a BIT STRING (a timestamp token).
+func restoreStructure(v bitString, what string, warn *[]outcome.Warning) []byte {
+	if !v.stripped {
+		return v.b
+	}
+	r, n := padDER(v.b)
+	if n > 0 {
+		warnf(warn, outcome.WarnZeroBytesRestored, "%s: %d trailing zero byte(s) its DER header declares were restored (the encoder dropped them as unused bits)", what, n)
+	}
+	return r
 }
 
 func oid(t tlv, what string) (asn1.ObjectIdentifier, error) {
@@ -346,6 +472,7 @@ func parseLenientTime(s string) (time.Time, bool) {
 		"2006-01-02 15:04:05.999999999",
 		"20060102150405",
 		"2006/01/02 15:04:05",
+		"060102150405",
 	}
 	s = strings.TrimSpace(strings.TrimRight(s, "\x00"))
 	for _, l := range timeLayouts {
@@ -361,22 +488,53 @@ func parseLenientTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// DER forms of the two time types: UTC ("Z"), whole seconds or a
+// fraction without trailing zeros.
+var (
+	derGeneralized = regexp.MustCompile(`^[0-9]{14}(\.[0-9]*[1-9])?Z$`)
+	derUTC         = regexp.MustCompile(`^[0-9]{12}Z$`)
+	leadingDigits  = regexp.MustCompile(`^[0-9]*`)
+)
+
+// timeDeviation names how a time that was read differs from its DER form.
+func timeDeviation(tag cbasn1.Tag, s, what string, v time.Time, warn *[]outcome.Warning) {
+	if tag == cbasn1.UTCTime && derUTC.MatchString(s) || tag == cbasn1.GeneralizedTime && derGeneralized.MatchString(s) {
+		return
+	}
+	zone := strings.ContainsAny(s, "Z+") || strings.Count(s, "-") > 2 || strings.LastIndex(s, "-") > 10
+	switch {
+	case tag == cbasn1.GeneralizedTime && len(leadingDigits.FindString(s)) == 12:
+		warnf(warn, outcome.WarnTimeTwoDigitYear, "%s: GeneralizedTime %q has a two-digit year (read as %d)", what, s, v.Year())
+	case !zone:
+		warnf(warn, outcome.WarnTimeNoZone, "%s: time %q has no zone (\"Z\"); it was read as China time (UTC+8)", what, s)
+	default:
+		warnf(warn, outcome.WarnTimeNotDER, "%s: time %q is not in DER form (UTC with \"Z\", seconds)", what, s)
+	}
+}
+
 // timeValue reads UTCTime or GeneralizedTime leniently; want is the tag the
-// version prescribes (a different one gives a warning).
-func timeValue(t tlv, want cbasn1.Tag, what string, warn *[]string) (time.Time, error) {
+// version prescribes (a different one gives a warning), and a time not in
+// its DER form gives a warning naming the deviation.
+func timeValue(t tlv, want cbasn1.Tag, what string, warn *[]outcome.Warning) (time.Time, error) {
 	if t.tag != cbasn1.UTCTime && t.tag != cbasn1.GeneralizedTime {
 		return time.Time{}, malformed("%s: expected a time", what)
 	}
 	if t.tag != want {
-		*warn = append(*warn, fmt.Sprintf("%s: unexpected time type", what))
+		warnf(warn, outcome.WarnLenientReading, "%s: unexpected time type", what)
 	}
 	s := string(t.content)
 	if t.tag == cbasn1.UTCTime {
-		if v, err := time.Parse("060102150405Z0700", s); err == nil {
-			return v.UTC(), nil
+		for _, l := range [...]string{"060102150405Z0700", "0601021504Z0700"} {
+			if v, err := time.Parse(l, s); err == nil {
+				timeDeviation(t.tag, s, what, v, warn)
+				return v.UTC(), nil
+			}
 		}
-		if v, err := time.Parse("0601021504Z0700", s); err == nil {
-			return v.UTC(), nil
+		for _, l := range [...]string{"060102150405", "0601021504"} {
+			if v, err := time.ParseInLocation(l, s, chinaTime()); err == nil {
+				timeDeviation(t.tag, s, what, v, warn)
+				return v.UTC(), nil
+			}
 		}
 		return time.Time{}, malformed("%s: invalid UTCTime", what)
 	}
@@ -384,10 +542,11 @@ func timeValue(t tlv, want cbasn1.Tag, what string, warn *[]string) (time.Time, 
 	if !ok {
 		return time.Time{}, malformed("%s: invalid GeneralizedTime", what)
 	}
+	timeDeviation(t.tag, s, what, v, warn)
 	return v, nil
 }
 
-func parseExtDatas(t tlv, what string, warn *[]string) ([]ExtData, error) {
+func parseExtDatas(t tlv, what string, warn *[]outcome.Warning) ([]ExtData, error) {
 	items, err := seqOf(t, what)
 	if err != nil {
 		return nil, err
@@ -412,7 +571,7 @@ func parseExtDatas(t tlv, what string, warn *[]string) ([]ExtData, error) {
 			}
 			e.Critical = f[1].content[0] != 0
 			if !e.Critical {
-				*warn = append(*warn, w+".critical: explicit FALSE (not canonical DER)")
+				warnf(warn, outcome.WarnLenientReading, "%s.critical: explicit FALSE (not canonical DER)", w)
 			}
 		}
 		if e.Value, err = octets(f[len(f)-1], w+".extnValue"); err != nil {
@@ -435,7 +594,7 @@ func ParseSeal(der []byte) (*Seal, error) {
 		return nil, err
 	}
 	if len(rest) > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("SESeal: %d trailing bytes ignored", len(rest)))
+		warnf(&s.Warnings, outcome.WarnLenientReading, "SESeal: %d trailing bytes ignored", len(rest))
 	}
 	return s, nil
 }
@@ -489,9 +648,11 @@ func parseSealTLV(top tlv) (*Seal, error) {
 			if !ok {
 				return nil, malformed("SESeal.timeStamp: not valid DER")
 			}
-			if s.TimeStamp, err = bits(in, "SESeal.timeStamp", &s.Warnings); err != nil {
+			v, err := readBits(in, "SESeal.timeStamp", &s.Warnings)
+			if err != nil {
 				return nil, err
 			}
+			s.TimeStamp = restoreStructure(v, "SESeal.timeStamp", &s.Warnings)
 		default:
 			return nil, malformed("SESeal: fifth field is not a [0] timeStamp")
 		}
@@ -508,9 +669,11 @@ func (s *Seal) parseMakerSig(cert, alg, sig tlv) error {
 	if s.SignAlgID, err = oid(alg, "SESeal.signAlgID"); err != nil {
 		return err
 	}
-	if s.SignedValue, err = bits(sig, "SESeal.signedValue", &s.Warnings); err != nil {
+	v, err := readBits(sig, "SESeal.signedValue", &s.Warnings)
+	if err != nil {
 		return err
 	}
+	s.SignedValue, s.SignedValueRestored = restoreSignature(v)
 	return nil
 }
 
@@ -541,7 +704,7 @@ func (s *Seal) parseInfo(t tlv) error {
 		return err
 	}
 	if in.Header.ID != "ES" {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("SES_Header.id is %q, not \"ES\"", in.Header.ID))
+		warnf(&s.Warnings, outcome.WarnLenientReading, "SES_Header.id is %q, not \"ES\"", in.Header.ID)
 	}
 	if in.ESID, err = str(f[1], cbasn1.IA5String, "SES_SealInfo.esID", &s.Warnings); err != nil {
 		return err
@@ -623,35 +786,72 @@ func (s *Seal) parseCertList(t tlv) error {
 	if err != nil {
 		return err
 	}
-	if s.Version != V1 && p.CertListType == CertListDigests {
-		for i, it := range items {
-			w := fmt.Sprintf("certDigestList[%d]", i)
-			f, err := seqOf(it, w)
-			if err != nil {
-				return err
-			}
-			if len(f) != 2 {
-				return malformed("%s: expected 2 fields", w)
-			}
-			var d CertDigest
-			if d.Type, err = str(f[0], cbasn1.PrintableString, w+".type", &s.Warnings); err != nil {
-				return err
-			}
-			if d.Value, err = octets(f[1], w+".value"); err != nil {
-				return err
-			}
-			p.CertDigests = append(p.CertDigests, d)
-		}
+	if s.Version == V1 {
+		return s.readCerts(items)
+	}
+	switch p.CertListType {
+	case CertListCerts:
+		return s.readCerts(items)
+	case CertListDigests:
+		return s.readDigests(items, &s.Warnings)
+	}
+	// An unknown type (one product writes 3 over a plain certificate list):
+	// read the list as the type whose shape it has, and say so.
+	if certsShape(items) {
+		warnf(&s.Warnings, outcome.WarnCertListTypeUnknown, "SES_ESPropertyInfo.certListType %d is not 1 or 2; the list has the type 1 shape (certificates) and was read as such", p.CertListType)
+		return s.readCerts(items)
+	}
+	var quiet []outcome.Warning
+	if err := s.readDigests(items, &quiet); err == nil {
+		warnf(&s.Warnings, outcome.WarnCertListTypeUnknown, "SES_ESPropertyInfo.certListType %d is not 1 or 2; the list has the type 2 shape (certificate digests) and was read as such", p.CertListType)
+		s.Warnings = append(s.Warnings, quiet...)
 		return nil
 	}
-	if s.Version != V1 && p.CertListType != CertListCerts {
-		return malformed("SES_ESPropertyInfo.certListType: unknown value %d", p.CertListType)
+	p.CertDigests = nil
+	return malformed("SES_ESPropertyInfo.certListType: unknown value %d, and the list has neither the type 1 nor the type 2 shape", p.CertListType)
+}
+
+// certsShape reports whether every element is an OCTET STRING holding a
+// SEQUENCE (a DER certificate).
+func certsShape(items []tlv) bool {
+	for _, it := range items {
+		if it.tag != cbasn1.OCTET_STRING || len(it.content) == 0 || it.content[0] != 0x30 {
+			return false
+		}
 	}
+	return true
+}
+
+func (s *Seal) readDigests(items []tlv, warn *[]outcome.Warning) error {
+	p := &s.Info.Property
+	for i, it := range items {
+		w := fmt.Sprintf("certDigestList[%d]", i)
+		f, err := seqOf(it, w)
+		if err != nil {
+			return err
+		}
+		if len(f) != 2 {
+			return malformed("%s: expected 2 fields", w)
+		}
+		var d CertDigest
+		if d.Type, err = str(f[0], cbasn1.PrintableString, w+".type", warn); err != nil {
+			return err
+		}
+		if d.Value, err = octets(f[1], w+".value"); err != nil {
+			return err
+		}
+		p.CertDigests = append(p.CertDigests, d)
+	}
+	return nil
+}
+
+func (s *Seal) readCerts(items []tlv) error {
+	p := &s.Info.Property
 	for i, it := range items {
 		if it.tag != cbasn1.OCTET_STRING {
 			// dms360 writes an IA5String "1" here: keep reading, say so.
 			p.CertListNote = fmt.Sprintf("certList[%d] is not a certificate (ASN.1 tag %d) — non-standard", i, int(it.tag))
-			s.Warnings = append(s.Warnings, p.CertListNote)
+			warnf(&s.Warnings, outcome.WarnLenientReading, "%s", p.CertListNote)
 			continue
 		}
 		p.Certs = append(p.Certs, it.content)
@@ -672,7 +872,7 @@ func ParseSignature(der []byte) (*Signature, error) {
 	}
 	s := &Signature{Raw: top.full}
 	if len(rest) > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("SES_Signature: %d trailing bytes ignored", len(rest)))
+		warnf(&s.Warnings, outcome.WarnLenientReading, "SES_Signature: %d trailing bytes ignored", len(rest))
 	}
 	switch len(f) {
 	case 2:
@@ -686,10 +886,7 @@ func ParseSignature(der []byte) (*Signature, error) {
 		return nil, err
 	}
 	if s.Version == V1 {
-		if s.Value, err = bits(f[1], "SES_Signature.signature", &s.Warnings); err != nil {
-			return nil, err
-		}
-		return s, nil
+		return s, s.readValue(f[1])
 	}
 	if s.TBS.Seal.Version == V5 {
 		s.Version = V5
@@ -700,7 +897,7 @@ func ParseSignature(der []byte) (*Signature, error) {
 	if s.SignatureAlgID, err = oid(f[2], "SES_Signature.signatureAlgID"); err != nil {
 		return nil, err
 	}
-	if s.Value, err = bits(f[3], "SES_Signature.signature", &s.Warnings); err != nil {
+	if err := s.readValue(f[3]); err != nil {
 		return nil, err
 	}
 	if len(f) == 5 {
@@ -712,11 +909,22 @@ func ParseSignature(der []byte) (*Signature, error) {
 		if !ok || len(r) > 0 {
 			return nil, malformed("SES_Signature.timeStamp: not valid DER")
 		}
-		if s.TimeStamp, err = bits(in, "SES_Signature.timeStamp", &s.Warnings); err != nil {
+		v, err := readBits(in, "SES_Signature.timeStamp", &s.Warnings)
+		if err != nil {
 			return nil, err
 		}
+		s.TimeStamp = restoreStructure(v, "SES_Signature.timeStamp", &s.Warnings)
 	}
 	return s, nil
+}
+
+func (s *Signature) readValue(t tlv) error {
+	v, err := readBits(t, "SES_Signature.signature", &s.Warnings)
+	if err != nil {
+		return err
+	}
+	s.Value, s.ValueRestored = restoreSignature(v)
+	return nil
 }
 
 func (s *Signature) parseTBS(t tlv) error {
@@ -745,9 +953,11 @@ func (s *Signature) parseTBS(t tlv) error {
 	if err := s.parseTimeInfo(f[2]); err != nil {
 		return err
 	}
-	if tb.DataHash, err = bits(f[3], "TBS_Sign.dataHash", &s.Warnings); err != nil {
+	dh, err := readBits(f[3], "TBS_Sign.dataHash", &s.Warnings)
+	if err != nil {
 		return err
 	}
+	tb.DataHash, tb.DataHashRestored = restoreDigest(dh)
 	if tb.PropertyInfo, err = str(f[4], cbasn1.IA5String, "TBS_Sign.propertyInfo", &s.Warnings); err != nil {
 		return err
 	}
@@ -782,7 +992,7 @@ func (s *Signature) parseTimeInfo(t tlv) error {
 	switch t.tag {
 	case cbasn1.GeneralizedTime, cbasn1.UTCTime:
 		if s.Version == V1 {
-			s.Warnings = append(s.Warnings, "TBS_Sign.timeInfo: a time type where v1 has a BIT STRING")
+			warnf(&s.Warnings, outcome.WarnLenientReading, "TBS_Sign.timeInfo: a time type where v1 has a BIT STRING")
 		}
 		tb.TimeInfoRaw = string(t.content)
 		v, err := timeValue(t, cbasn1.GeneralizedTime, "TBS_Sign.timeInfo", &s.Warnings)
@@ -793,7 +1003,7 @@ func (s *Signature) parseTimeInfo(t tlv) error {
 		tb.TimeInfo = v
 	case cbasn1.BIT_STRING, cbasn1.OCTET_STRING:
 		if s.Version != V1 {
-			s.Warnings = append(s.Warnings, "TBS_Sign.timeInfo: a string where v4 has a GeneralizedTime")
+			warnf(&s.Warnings, outcome.WarnLenientReading, "TBS_Sign.timeInfo: a string where v4 has a GeneralizedTime")
 		}
 		b, err := bits(t, "TBS_Sign.timeInfo", &s.Warnings)
 		if err != nil {

@@ -256,7 +256,7 @@ func Sign(req SignRequest, signer Signer, clk clock.Clock) (*Signature, error) {
 // type 2), and a reason when it is not.
 func certInList(s *Seal, cert []byte) (bool, string) {
 	p := s.Info.Property
-	if s.Version != V1 && p.CertListType == CertListDigests {
+	if s.Version != V1 && (p.CertListType == CertListDigests || len(p.CertDigests) > 0) {
 		d := pki.Digest(cert)
 		for _, cd := range p.CertDigests {
 			if bytes.Equal(cd.Value, d[:]) {

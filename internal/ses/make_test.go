@@ -368,9 +368,11 @@ func TestTimeChecks(t *testing.T) {
 	}{
 		{"inside", t0.Add(2 * time.Hour), nil, ""},
 		// The root was issued an hour before t0: it too is not yet valid.
-		{"before seal window and cert", t0.Add(-2 * time.Hour), []string{CheckSignerChain, CheckSignerValidity, CheckSealWindow}, outcome.SealOutOfValidity},
+		// The seal maker certificate is judged when the seal is used (issue
+		// 14), so it fails with the signer's.
+		{"before seal window and cert", t0.Add(-2 * time.Hour), []string{CheckSignerChain, CheckSignerValidity, CheckMakerChain, CheckMakerValidity, CheckSealWindow}, outcome.SealOutOfValidity},
 		{"after seal window", t0.AddDate(1, 1, 0), []string{CheckSealWindow}, outcome.SealOutOfValidity},
-		{"after cert expiry", t0.AddDate(3, 0, 0), []string{CheckSignerValidity, CheckSealWindow}, outcome.SealOutOfValidity},
+		{"after cert expiry", t0.AddDate(3, 0, 0), []string{CheckSignerValidity, CheckMakerValidity, CheckSealWindow}, outcome.SealOutOfValidity},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -141,9 +141,10 @@ func (v *Verifier) VerifySealBytes(ctx context.Context, der []byte, at time.Time
 }
 
 // VerifySeal checks a seal on its own (procedure (a)-(d) of ses-format.md §6):
-// format, maker signature, maker certificate (chain, validity and key usage
-// at the seal's createDate, status at time at), the seal's status and its
-// validity window at time at.
+// format, maker signature, maker certificate (chain, validity, key usage
+// and status at time at: the seal is judged as used at that time; a
+// createDate outside the maker certificate's validity is a warning), the
+// seal's status and its validity window at time at.
 func (v *Verifier) VerifySeal(ctx context.Context, s *Seal, at time.Time) outcome.Report {
 	r := outcome.Report{ID: s.Info.ESID, Version: s.Version.String()}
 	maker := v.readCert(s.MakerCert)
@@ -219,11 +220,17 @@ func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) 
 	return r
 }
 
-func formatCheck(name string, ver Version, warnings []string) outcome.Check {
+func formatCheck(name string, ver Version, warnings []outcome.Warning) outcome.Check {
 	if len(warnings) == 0 {
 		return check(name, outcome.Passed, "", "well-formed %s structure", ver)
 	}
-	return check(name, outcome.Passed, "", "readable %s structure with lenient readings: %s", ver, strings.Join(warnings, "; "))
+	texts := make([]string, len(warnings))
+	for i, w := range warnings {
+		texts[i] = w.Detail
+	}
+	c := check(name, outcome.Passed, "", "readable %s structure with lenient readings: %s", ver, strings.Join(texts, "; "))
+	c.Warnings = append([]outcome.Warning{}, warnings...)
+	return c
 }
 
 // certInfo is a certificate read leniently, or why it could not be read.
@@ -255,6 +262,38 @@ func (ci certInfo) warning() string {
 	return ""
 }
 
+// signatureWarnings adds to c the leniency a signature check applied: a
+// certificate read leniently, a value in a non-canonical form, zero bytes
+// restored at the end of the value.
+func signatureWarnings(c outcome.Check, ci certInfo, value []byte, restored int, what string) outcome.Check {
+	if ci.c != nil && ci.c.StrictErr != nil {
+		c = c.Warn(outcome.WarnCertNotStrict, "the %s certificate fails strict X.509 parsing (%v); its public key was read leniently", what, ci.c.StrictErr)
+	}
+	if _, _, form, err := pki.DecodeSignature(value); err == nil && form != pki.SigDER {
+		c = c.Warn(outcome.WarnSignatureNotDER, "the %s signature value is %s, not canonical DER", what, form)
+	}
+	if restored > 0 {
+		c = c.Warn(outcome.WarnZeroBytesRestored, "the %s signature BIT STRING lacked %d trailing zero byte(s) (the encoder dropped them as unused bits); they were restored to complete the value", what, restored)
+		c.Detail += fmt.Sprintf(" (%d trailing zero byte(s) restored to the signature value)", restored)
+	}
+	return c
+}
+
+// wrongAlgorithm is the check for a signature whose algorithm identifier is
+// not SM2-with-SM3: FAILED whatever the value, but the detail says whether
+// the value verifies with SM2 all the same, so that the relying party knows
+// only the identifier is wrong.
+func (v *Verifier) wrongAlgorithm(name string, alg []int, c *pki.LenientCert, msg, value []byte, over string) outcome.Check {
+	ok, form, err := v.verifySM2(c, msg, value)
+	switch {
+	case err != nil:
+		return check(name, outcome.Failed, outcome.CryptoConstraintsFailure, "signature algorithm %v is not SM2-with-SM3, and the value is not an SM2 signature (neither DER nor raw r||s)", alg)
+	case ok:
+		return check(name, outcome.Failed, outcome.CryptoConstraintsFailure, "signature algorithm %v is not SM2-with-SM3: the value (%s) verifies as an SM2 signature over %s, only the algorithm identifier is wrong", alg, form, over)
+	}
+	return check(name, outcome.Failed, outcome.CryptoConstraintsFailure, "signature algorithm %v is not SM2-with-SM3, and the value (%s) does not verify as an SM2 signature over %s either", alg, form, over)
+}
+
 // verifySM2 verifies sig over msg and counts it.
 func (v *Verifier) verifySM2(c *pki.LenientCert, msg, sig []byte) (bool, pki.SignatureForm, error) {
 	_, _, form, err := pki.DecodeSignature(sig)
@@ -273,8 +312,12 @@ func (v *Verifier) signerSignature(s *Signature, signer certInfo) outcome.Check 
 	if signer.err != nil {
 		return check(CheckSignerSignature, outcome.Failed, outcome.FormatFailure, "the signer certificate is unreadable: %v", signer.err)
 	}
+	return signatureWarnings(v.signerSignatureValue(s, signer), signer, s.Value, s.ValueRestored, "signer")
+}
+
+func (v *Verifier) signerSignatureValue(s *Signature, signer certInfo) outcome.Check {
 	if !algOK(s.SignatureAlgID) {
-		return check(CheckSignerSignature, outcome.Failed, outcome.CryptoConstraintsFailure, "signature algorithm %v is not SM2-with-SM3", s.SignatureAlgID)
+		return v.wrongAlgorithm(CheckSignerSignature, s.SignatureAlgID, signer.c, s.RawTBS, s.Value, "the TBS_Sign TLV")
 	}
 	ok, form, err := v.verifySM2(signer.c, s.RawTBS, s.Value)
 	if err != nil {
@@ -330,9 +373,10 @@ func (v *Verifier) sharedSignerSignature(s *Signature, signer certInfo) outcome.
 	}
 	c := v.signerSignature(s, signer)
 	// Whether this check needs an SM2 verification is fixed by the bytes
-	// (a readable certificate, the SM2 algorithm, a decodable value).
+	// (a readable certificate, a decodable value; a wrong algorithm
+	// identifier is verified all the same, to say so).
 	_, _, _, derr := pki.DecodeSignature(s.Value)
-	ran := signer.err == nil && algOK(s.SignatureAlgID) && derr == nil
+	ran := signer.err == nil && derr == nil
 	v.cache.put(key, keptSignerSig{check: c, sm2: ran})
 	return c
 }
@@ -350,17 +394,17 @@ func (v *Verifier) makerSignature(s *Seal, maker certInfo, sealDigest [32]byte) 
 	if maker.err != nil {
 		return check(CheckMakerSignature, outcome.Failed, outcome.FormatFailure, "the seal maker certificate is unreadable: %v", maker.err)
 	}
+	what := "the SES_SealInfo TLV"
+	if s.Version == V1 {
+		what = "SEQUENCE{SES_SealInfo, cert, signatureAlgorithm}"
+	}
 	if !algOK(s.SignAlgID) {
-		return check(CheckMakerSignature, outcome.Failed, outcome.CryptoConstraintsFailure, "signature algorithm %v is not SM2-with-SM3", s.SignAlgID)
+		return signatureWarnings(v.wrongAlgorithm(CheckMakerSignature, s.SignAlgID, maker.c, s.MakerSignedMessage(), s.SignedValue, what), maker, s.SignedValue, s.SignedValueRestored, "seal maker")
 	}
 	key := cacheKey{kind: kindMakerSig, digest: sealDigest}
 	if c, ok := v.cache.get(key); ok {
 		v.sm2Skipped.Add(1)
 		return c.(outcome.Check)
-	}
-	what := "the SES_SealInfo TLV"
-	if s.Version == V1 {
-		what = "SEQUENCE{SES_SealInfo, cert, signatureAlgorithm}"
 	}
 	var c outcome.Check
 	ok, form, err := v.verifySM2(maker.c, s.MakerSignedMessage(), s.SignedValue)
@@ -372,6 +416,7 @@ func (v *Verifier) makerSignature(s *Seal, maker certInfo, sealDigest [32]byte) 
 	default:
 		c = check(CheckMakerSignature, outcome.Failed, outcome.SigCryptoFailure, "SM2 signature (%s) over %s does not verify", form, what)
 	}
+	c = signatureWarnings(c, maker, s.SignedValue, s.SignedValueRestored, "seal maker")
 	v.cache.put(key, c)
 	return c
 }
@@ -379,12 +424,11 @@ func (v *Verifier) makerSignature(s *Seal, maker certInfo, sealDigest [32]byte) 
 // sealChecks runs the seal procedure at time at (the signing time, or now
 // for a bare seal).
 func (v *Verifier) sealChecks(s *Seal, maker certInfo, sealDigest [32]byte, at time.Time, res []status.Result, idx subjectIndex, serr error) []outcome.Check {
-	made := s.Info.Property.CreateDate
 	out := []outcome.Check{
 		formatCheck(CheckSealFormat, s.Version, s.Warnings),
 		v.makerSignature(s, maker, sealDigest),
-		v.chainCheck(CheckMakerChain, maker, v.sealTrust, made),
-		validityCheck(CheckMakerValidity, "seal maker (at the seal's createDate)", maker, made),
+		v.chainCheck(CheckMakerChain, maker, v.sealTrust, at),
+		makerValidityCheck(s, maker, at),
 		keyUsageCheck(CheckMakerKeyUsage, "seal maker", maker),
 		statusCheck(CheckMakerStatus, "seal maker certificate", res, idx.maker, serr),
 		statusCheck(CheckSealStatus, "seal", res, idx.seal, serr),
@@ -466,6 +510,23 @@ func (v *Verifier) chainCheck(name string, ci certInfo, store *pki.TrustStore, a
 		sub = outcome.NotYetValid
 	}
 	return check(name, outcome.Failed, sub, "issuer %q was not valid at %s", lastBad.Subject.CommonName, ts(at))
+}
+
+// makerValidityCheck judges the seal maker certificate when the seal is
+// used (at: the signing time, proven by a timestamp when there is one, or
+// the time a bare seal is checked at), as other verifiers do; a createDate
+// outside the certificate's validity is a warning (tax e-invoice seals are
+// dated a few days before their maker certificate's notBefore).
+func makerValidityCheck(s *Seal, maker certInfo, at time.Time) outcome.Check {
+	c := validityCheck(CheckMakerValidity, "seal maker (when the seal is used)", maker, at)
+	made := s.Info.Property.CreateDate
+	if maker.err != nil || made.IsZero() || maker.c.NotBefore.IsZero() || maker.c.NotAfter.IsZero() {
+		return c
+	}
+	if made.Before(maker.c.NotBefore) || made.After(maker.c.NotAfter) {
+		c = c.Warn(outcome.WarnCreateDateOutsideMakerCert, "the seal's createDate %s lies outside the seal maker certificate's validity (%s to %s)", ts(made), ts(maker.c.NotBefore), ts(maker.c.NotAfter))
+	}
+	return c
 }
 
 func validityCheck(name, who string, ci certInfo, at time.Time) outcome.Check {
@@ -608,7 +669,12 @@ func dataHashCheck(s *Signature, in Input) outcome.Check {
 		return check(CheckDataHash, outcome.Indeterminate, outcome.SignedDataNotFound, "no data given: the data hash was not compared")
 	}
 	if string(want) == string(s.TBS.DataHash) {
-		return check(CheckDataHash, outcome.Passed, "", "dataHash equals %s", src)
+		c := check(CheckDataHash, outcome.Passed, "", "dataHash equals %s", src)
+		if n := s.TBS.DataHashRestored; n > 0 {
+			c.Detail += fmt.Sprintf(" (%d trailing zero byte(s) restored to dataHash)", n)
+			c = c.Warn(outcome.WarnZeroBytesRestored, "the dataHash BIT STRING lacked %d trailing zero byte(s) (the encoder dropped them as unused bits); they were restored to the 32 bytes of SM3", n)
+		}
+		return c
 	}
 	return check(CheckDataHash, outcome.Failed, outcome.HashFailure, "dataHash %x differs from %s %x", s.TBS.DataHash, src, want)
 }

@@ -302,6 +302,16 @@ func (r *PledgeRepo) GetPledge(ctx context.Context, id string) (pledge.Record, e
 	return rec, err
 }
 
+// PledgeAgency names the agency that owns a pledge (notify routes events
+// about the pledge to it); NotFound when there is no such pledge.
+func (r *PledgeRepo) PledgeAgency(ctx context.Context, id string) (string, error) {
+	rec, _, err := r.get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return rec.Agency, nil
+}
+
 func (r *PledgeRepo) get(ctx context.Context, id string) (pledge.Record, string, error) {
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()

@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +33,9 @@ type Options struct {
 	Cluster bool
 	// Timeout bounds every call.
 	Timeout time.Duration
+	// TLS, when not nil, wraps every connection (to nodes, masters and
+	// Sentinels alike) in TLS with this client configuration.
+	TLS *tls.Config
 }
 
 // Store is the Redis-backed system of record. It is safe for concurrent use.
@@ -60,6 +64,7 @@ func New(opts Options, clk clock.Clock) (*Store, error) {
 		ReadTimeout:  opts.Timeout,
 		WriteTimeout: opts.Timeout,
 		MaxRetries:   1,
+		TLSConfig:    opts.TLS,
 		// Cluster-mode routing needs no DB; UniversalClient picks the kind.
 		IsClusterMode: opts.Cluster,
 	}

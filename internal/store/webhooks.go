@@ -301,3 +301,22 @@ func (n *Notifications) Hooks(ctx context.Context) (map[string]string, error) {
 	m, err := n.st.rdb.HGetAll(ctx, n.k("hooks")).Result()
 	return m, mapErr(err, "hooks")
 }
+
+// Hook returns one hook's JSON; NotFound if there is none.
+func (n *Notifications) Hook(ctx context.Context, id string) (string, error) {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	v, err := n.st.rdb.HGet(ctx, n.k("hooks"), id).Result()
+	return v, mapErr(err, "no such hook")
+}
+
+// DeleteHook removes a hook; false when there was none.
+func (n *Notifications) DeleteHook(ctx context.Context, id string) (bool, error) {
+	ctx, cancel := n.st.ctx(ctx)
+	defer cancel()
+	r, err := n.st.rdb.HDel(ctx, n.k("hooks"), id).Result()
+	if err != nil {
+		return false, mapErr(err, "hook")
+	}
+	return r == 1, nil
+}

@@ -90,11 +90,17 @@ func FreePort(t testing.TB) int {
 // always), so a test can kill and restart it. Extra args are appended.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
+	return StartIn(t, t.TempDir(), extra...)
+}
+
+// StartIn is Start on a data directory the test prepared, e.g. one holding
+// a restored AOF: the server loads it at start.
+func StartIn(t testing.TB, dir string, extra ...string) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		missing(t, "redis-server")
 	}
-	dir := t.TempDir()
 	port := FreePort(t)
 	s := &Server{Dir: dir, Port: port, Addr: fmt.Sprintf("127.0.0.1:%d", port)}
 	s.args = append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--dir", dir,
@@ -157,7 +163,8 @@ func (s *Server) Restart(t testing.TB) {
 	s.start(t, bin)
 }
 
-// ping speaks just enough RESP to tell whether the server answers.
+// ping speaks just enough RESP to tell whether the server answers; a
+// server that requires authentication (requirepass, ACL) answers NOAUTH.
 func ping(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err != nil {
@@ -169,5 +176,5 @@ func ping(addr string) bool {
 		return false
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "+PONG")
+	return err == nil && (strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH"))
 }

@@ -71,6 +71,9 @@ type Check struct {
 	Result        outcome.Result        `json:"result"`
 	SubIndication outcome.SubIndication `json:"subIndication,omitempty"`
 	Detail        string                `json:"detail"`
+	// Warnings are the leniency the check's SES verification applied
+	// (docs/verification.md, "Leniency rules"); absent when none.
+	Warnings []outcome.Warning `json:"warnings,omitempty"`
 }
 
 // Party is the applicant as the reader may see them: masked for the

@@ -414,6 +414,7 @@ func (v *Verifier) applicantChecks(b builder, p *pledge.ParsedPackage, res pledg
 // only the data hash fails, the sub-indication is hashSub (a notice that is
 // not the one bound is NOTICE_MISMATCH rather than a bare hash failure).
 func sesCheck(b builder, name, what string, rep outcome.Report, hashSub outcome.SubIndication) {
+	defer b.attachSESWarnings(rep)
 	if rep.Indication == outcome.TotalPassed {
 		b.add(ScopeSigning, name, outcome.Passed, "", "%s verifies: signature, seal, maker and signer certificate chains, seal validity window and data hash (%d checks)", what, len(rep.Checks))
 		return
@@ -434,6 +435,22 @@ func sesCheck(b builder, name, what string, rep outcome.Report, hashSub outcome.
 		sub = hashSub
 	}
 	b.add(ScopeSigning, name, res, sub, "%s does not verify: %s", what, strings.Join(bad, "; "))
+}
+
+// attachSESWarnings gives the signing check just added the warnings of
+// every check of the SES report it folds, each naming its SES check.
+func (b builder) attachSESWarnings(rep outcome.Report) {
+	cs := b.r.ValidAtSigning.Checks
+	if len(cs) == 0 {
+		return
+	}
+	var ws []outcome.Warning
+	for _, c := range rep.Checks {
+		for _, w := range c.Warnings {
+			ws = append(ws, outcome.Warning{Code: w.Code, Detail: c.Name + ": " + w.Detail})
+		}
+	}
+	cs[len(cs)-1].Warnings = ws
 }
 
 // answers holds what the registry and the pledge states said (or why they

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
 )
 
 func newHandler(t *testing.T) *Handler {
@@ -143,6 +145,19 @@ func TestCatalogues(t *testing.T) {
 	for _, m := range regexp.MustCompile(`\bt\("([a-zA-Z.]+)"\)`).FindAllStringSubmatch(string(js), -1) {
 		if _, ok := h.catalog["en"][m[1]]; !ok {
 			t.Errorf("app.js uses %q, which no catalogue has", m[1])
+		}
+	}
+}
+
+// TestWarningTexts: every warning code a check can carry has a text in
+// both catalogues (app.js shows "warning.<code>" beside the detail).
+func TestWarningTexts(t *testing.T) {
+	h := newHandler(t)
+	for _, code := range outcome.WarningCodes() {
+		for _, lang := range []string{"zh-CN", "en"} {
+			if h.catalog[lang]["warning."+string(code)] == "" {
+				t.Errorf("%s catalogue lacks warning.%s", lang, code)
+			}
 		}
 	}
 }

@@ -10,10 +10,10 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pledgeseal/pledgeseal/internal/cli/deployflags"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 )
@@ -44,15 +44,8 @@ func Commands(stdout io.Writer, getenv func(string) string, clk clock.Clock) []*
 }
 
 func verifyCmd(stdout io.Writer, getenv func(string) string, clk clock.Clock) *cobra.Command {
-	def := func(env, fallback string) string {
-		if v := getenv(env); v != "" {
-			return v
-		}
-		return fallback
-	}
-	var addrs, prefix string
-	var cluster, asJSON, deep bool
-	var timeout time.Duration
+	var deploy *deployflags.Flags
+	var asJSON, deep bool
 	var checkpoints []string
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -73,7 +66,11 @@ func verifyCmd(stdout io.Writer, getenv func(string) string, clk clock.Clock) *c
 				}
 				cps = append(cps, store.Checkpoint{Seq: seq, Hash: strings.ToLower(hash)})
 			}
-			st, err := store.New(store.Options{Addrs: strings.Split(addrs, ","), Cluster: cluster, Prefix: prefix, Timeout: timeout}, clk)
+			cfg, err := deploy.Config(getenv)
+			if err != nil {
+				return exitError{ExitUnreadable, err.Error()}
+			}
+			st, err := store.New(store.OptionsFrom(cfg), clk)
 			if err != nil {
 				return exitError{ExitUnreadable, err.Error()}
 			}
@@ -123,10 +120,8 @@ func verifyCmd(stdout io.Writer, getenv func(string) string, clk clock.Clock) *c
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&addrs, "redis-addrs", def("PLEDGESEAL_REDIS_ADDRS", "127.0.0.1:6379"), "Redis address(es), comma-separated")
-	cmd.Flags().StringVar(&prefix, "redis-prefix", def("PLEDGESEAL_REDIS_PREFIX", "ps:"), "prefix of every Redis key")
-	cmd.Flags().BoolVar(&cluster, "redis-cluster", getenv("PLEDGESEAL_REDIS_CLUSTER") == "true", "use the Redis Cluster client")
-	cmd.Flags().DurationVar(&timeout, "redis-timeout", 10*time.Second, "timeout of every Redis call")
+	// The chain is read in long pipelined chunks: a longer default timeout.
+	deploy = deployflags.Register(cmd, false, map[string]string{"redis-timeout": "10s"})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&deep, "deep", false, "also check every status index entry against the chain (reads the whole index)")
 	cmd.Flags().StringArrayVar(&checkpoints, "checkpoint", nil, "SEQ:HASH recorded earlier; the chain must still pass through it (repeatable)")

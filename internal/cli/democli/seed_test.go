@@ -54,6 +54,8 @@ func startServer(t *testing.T) *server {
 		"PLEDGESEAL_LISTEN=" + ln.Addr().String(),
 		"PLEDGESEAL_BASE_URL=" + base,
 		"PLEDGESEAL_SHUTDOWN_TIMEOUT=3s",
+		// make test's shared Redis runs without AOF (throwaway data).
+		"PLEDGESEAL_REDIS_ALLOW_UNSAFE=true",
 	}
 	getenv := func(k string) string {
 		for _, kv := range environ {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 )
@@ -23,7 +24,7 @@ type sealView struct {
 	ESID         string     `json:"esID"`
 	Type         int64      `json:"type"`
 	Name         string     `json:"name"`
-	CertListType int64      `json:"certListType"`
+	CertListType *int64     `json:"certListType,omitempty"` // v4/v5 only: v1 has no such field
 	Certs        []certView `json:"certs"`
 	CertDigests  []string   `json:"certDigests,omitempty"`
 	CertListNote string     `json:"certListNote,omitempty"`
@@ -116,16 +117,29 @@ func viewExt(ext []ses.ExtData) []extView {
 	return out
 }
 
+// warningTexts lists the details of parse warnings (inspect shows them as text).
+func warningTexts(ws []outcome.Warning) []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.Detail)
+	}
+	return out
+}
+
 func viewSeal(s *ses.Seal) sealView {
 	p := s.Info.Property
 	d := pki.Digest(s.Raw)
 	v := sealView{
 		Version: s.Version.String(), Header: headerView(s.Info.Header), ESID: s.Info.ESID,
-		Type: p.Type, Name: p.Name, CertListType: p.CertListType, CertListNote: p.CertListNote,
+		Type: p.Type, Name: p.Name, CertListNote: p.CertListNote,
 		CreateDate: p.CreateDate, ValidStart: p.ValidStart, ValidEnd: p.ValidEnd,
 		Picture:  picView{Type: s.Info.Picture.Type, Bytes: len(s.Info.Picture.Data), Width: s.Info.Picture.Width, Height: s.Info.Picture.Height},
 		ExtDatas: viewExt(s.Info.ExtDatas), MakerCert: viewCert(s.MakerCert), SignAlgID: s.SignAlgID.String(),
-		SignedValue: hex.EncodeToString(s.SignedValue), SHA: hex.EncodeToString(d[:]), Warnings: s.Warnings,
+		SignedValue: hex.EncodeToString(s.SignedValue), SHA: hex.EncodeToString(d[:]), Warnings: warningTexts(s.Warnings),
+	}
+	if s.Version != ses.V1 {
+		t := p.CertListType
+		v.CertListType = &t
 	}
 	for _, c := range p.Certs {
 		v.Certs = append(v.Certs, viewCert(c))
@@ -165,7 +179,7 @@ func inspectCmd(e env) *cobra.Command {
 					SigningTime: sig.TBS.TimeInfo, DataHash: hex.EncodeToString(sig.TBS.DataHash),
 					PropertyInfo: sig.TBS.PropertyInfo, ExtDatas: viewExt(sig.TBS.ExtDatas), Cert: viewCert(sig.Cert),
 					SignatureAlgID: sig.SignatureAlgID.String(), Signature: hex.EncodeToString(sig.Value),
-					TimeStamp: len(sig.TimeStamp), Warnings: sig.Warnings, Seal: viewSeal(sig.TBS.Seal),
+					TimeStamp: len(sig.TimeStamp), Warnings: warningTexts(sig.Warnings), Seal: viewSeal(sig.TBS.Seal),
 				}
 				out.Kind, out.Signature, seal = "signature", &sv, sig.TBS.Seal
 			} else if s, err2 := ses.ParseSeal(b); err2 == nil {
@@ -236,7 +250,9 @@ func printSeal(w io.Writer, indent string, s sealView) {
 	p("印章编码 esID", s.ESID)
 	p("印章类型 Type", s.Type)
 	p("印章名称 Name", s.Name)
-	p("证书列表类型 certListType", s.CertListType)
+	if s.CertListType != nil {
+		p("证书列表类型 certListType", *s.CertListType)
+	}
 	for i, c := range s.Certs {
 		printCert(w, indent, fmt.Sprintf("签章者证书 Signer cert %d", i+1), c)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -31,6 +32,20 @@ func parseDate(s string, endOfDay bool) (time.Time, error) {
 		t = t.Add(24*time.Hour - time.Second)
 	}
 	return t, nil
+}
+
+// defaultPropertyInfo is the propertyInfo of a signature when none is
+// given: the data file's name, which TBS_Sign holds as IA5String (ASCII).
+// A name with other characters (申请表.pdf) is percent-encoded as UTF-8,
+// which keeps it readable back (url.PathUnescape) and the field ASCII.
+func defaultPropertyInfo(dataFile string) string {
+	name := filepath.Base(dataFile)
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 || name[i] < 0x20 {
+			return url.PathEscape(name)
+		}
+	}
+	return name
 }
 
 // pictureType returns the SES picture type for a file name.
@@ -177,7 +192,7 @@ func signCmd(e env) *cobra.Command {
 				return err
 			}
 			if propertyInfo == "" {
-				propertyInfo = filepath.Base(dataFile)
+				propertyInfo = defaultPropertyInfo(dataFile)
 			}
 			sig, err := ses.Sign(ses.SignRequest{Seal: seal, DataHash: ses.DataDigest(data), PropertyInfo: propertyInfo},
 				ses.Signer{Signer: signer, Cert: cert}, e.clk)
@@ -197,7 +212,7 @@ func signCmd(e env) *cobra.Command {
 	f.StringVar(&certFile, "cert", "", "signer's certificate (PEM or DER)")
 	f.StringVar(&passFile, "passphrase-file", "", "file holding the key passphrase (default: $"+PassphraseEnv+")")
 	f.StringVar(&dataFile, "data", "", "file to sign")
-	f.StringVar(&propertyInfo, "property-info", "", "what is signed (default: the data file's name)")
+	f.StringVar(&propertyInfo, "property-info", "", "what is signed, ASCII (default: the data file's name, percent-encoded if it is not ASCII)")
 	f.StringVarP(&out, "output", "o", "", "output signature file")
 	return c
 }

@@ -200,8 +200,20 @@ func resultName(i outcome.Indication) string {
 	return "无法确定 INDETERMINATE"
 }
 
-// report prints reports as text or JSON and returns the exit error.
+// Labels of the reports in text output.
+const (
+	labelSignature = "签章 Signature"
+	labelSeal      = "印章 Seal"
+)
+
+// report prints signature reports as text or JSON and returns the exit error.
 func (e env) report(reports []outcome.Report, asJSON bool) error {
+	return e.reportAs(labelSignature, reports, asJSON)
+}
+
+// reportAs is report with the label of each report in text output (a bare
+// seal is a seal, not a signature). Each check's warnings follow it.
+func (e env) reportAs(label string, reports []outcome.Report, asJSON bool) error {
 	if reports == nil {
 		reports = []outcome.Report{}
 	}
@@ -217,9 +229,12 @@ func (e env) report(reports []outcome.Report, asJSON bool) error {
 			if r.SubIndication != "" {
 				sub = " / " + string(r.SubIndication)
 			}
-			fmt.Fprintf(e.stdout, "签章 Signature %s (%s): %s%s\n", r.ID, r.Version, resultName(r.Indication), sub)
+			fmt.Fprintf(e.stdout, "%s %s (%s): %s%s\n", label, r.ID, r.Version, resultName(r.Indication), sub)
 			for _, c := range r.Checks {
 				fmt.Fprintf(e.stdout, "  [%s] %s: %s\n", c.Result, c.Name, c.Detail)
+				for _, w := range c.Warnings {
+					fmt.Fprintf(e.stdout, "      注意 Warning %s: %s\n", w.Code, w.Detail)
+				}
 			}
 		}
 		if len(reports) == 0 {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -264,5 +265,82 @@ func TestOFDVerifyCLI(t *testing.T) {
 	var doc jsonOut
 	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Signatures) != 2 {
 		t.Fatalf("json %v: %s", err, out)
+	}
+}
+
+// TestVendorCLIFixes (issue 14, item 6): a non-ASCII data file name signs
+// without --property-info; seal verify --at takes YYYY-MM-DD and calls a
+// seal a seal; inspect prints no certListType for a v1 seal; warnings are
+// printed under their check and kept in the JSON.
+func TestVendorCLIFixes(t *testing.T) {
+	f := newFixture(t)
+	seal := filepath.Join(f.dir, "seal.esl")
+	sig := filepath.Join(f.dir, "sig.dat")
+	data := filepath.Join(f.dir, "承诺书 申请表.json")
+	if err := os.WriteFile(data, []byte(`{"承诺":"属实"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pic := filepath.Join(f.dir, "seal.svg")
+	os.WriteFile(pic, []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), 0o600)
+	if out, msg, code := run(t, nil, "seal", "make", "--maker-key", f.makerKey, "--maker-cert", f.makerCert,
+		"--passphrase-file", f.passFile, "--signer-cert", f.signerCert, "--name", "测试局公章", "--type", "1",
+		"--valid-from", "2026-02-01", "--valid-to", "2027-01-31", "--picture", pic, "--width", "42", "--height", "42",
+		"--esid", "T0002", "-o", seal); code != 0 {
+		t.Fatalf("seal make: %d %s %s", code, out, msg)
+	}
+	// Today: "… is not IA5 (ASCII) text", exit 2.
+	if out, msg, code := run(t, nil, "ses", "sign", "--seal", seal, "--key", f.signerKey, "--cert", f.signerCert,
+		"--passphrase-file", f.passFile, "--data", data, "-o", sig); code != 0 {
+		t.Fatalf("ses sign with a non-ASCII file name: %d %s %s", code, out, msg)
+	}
+	b, err := os.ReadFile(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ses.ParseSignature(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := url.PathUnescape(s.TBS.PropertyInfo); err != nil || back != "承诺书 申请表.json" {
+		t.Fatalf("propertyInfo %q → %q %v", s.TBS.PropertyInfo, back, err)
+	}
+	if out, _, code := run(t, nil, "ses", "verify", "--data", data, "--trust", f.rootPEM, sig); code != 0 {
+		t.Fatalf("verify: %d %s", code, out)
+	}
+
+	// seal verify --at DATE (today: "--at must be an RFC 3339 time"); a seal is labelled a seal.
+	out, msg, code := run(t, nil, "seal", "verify", "--trust", f.rootPEM, "--at", "2026-03-02", seal)
+	if code != 0 || !strings.HasPrefix(out, "印章 Seal T0002") || strings.Contains(out, "签章 Signature") {
+		t.Fatalf("seal verify --at DATE: %d %s %s", code, out, msg)
+	}
+	if out, _, code := run(t, nil, "seal", "verify", "--trust", f.rootPEM, "--at", "2028-01-01", seal); code != ExitFailed || !strings.Contains(out, "SEAL_OUT_OF_VALIDITY") {
+		t.Fatalf("seal verify --at later DATE: %d %s", code, out)
+	}
+	if _, _, code := run(t, nil, "seal", "verify", "--at", "01/03/2026", seal); code != ExitUsage {
+		t.Fatalf("bad --at: exit %d", code)
+	}
+
+	// inspect: no certListType for v1 (today "certListType: 0"), 1 for v4.
+	v1 := filepath.Join("..", "..", "ses", "testdata", "ofdrw-UserV1.esl")
+	out, _, code = run(t, nil, "ses", "inspect", v1)
+	if code != 0 || strings.Contains(out, "certListType") || !strings.Contains(out, "v1") {
+		t.Fatalf("inspect v1: %d %s", code, out)
+	}
+	out, _, _ = run(t, nil, "ses", "inspect", "--json", v1)
+	if strings.Contains(out, "certListType") {
+		t.Fatalf("inspect v1 JSON: %s", out)
+	}
+	if out, _, _ = run(t, nil, "ses", "inspect", seal); !strings.Contains(out, "certListType: 1") {
+		t.Fatalf("inspect v4: %s", out)
+	}
+
+	// Warnings: the tongz signer signature is raw r||s.
+	out, _, _ = run(t, nil, "ofd", "verify", "testdata/tongz-v4-extdatas-rawsig.ofd")
+	if !strings.Contains(out, "注意 Warning SIGNATURE_NOT_CANONICAL_DER: the signer signature value is raw r||s") {
+		t.Fatalf("text warnings: %s", out)
+	}
+	out, _, _ = run(t, nil, "ofd", "verify", "--json", "testdata/tongz-v4-extdatas-rawsig.ofd")
+	if !strings.Contains(out, `"warnings":[{"code":"SIGNATURE_NOT_CANONICAL_DER"`) {
+		t.Fatalf("JSON warnings: %s", out)
 	}
 }

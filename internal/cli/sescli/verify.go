@@ -3,7 +3,6 @@ package sescli
 import (
 	"encoding/hex"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -73,9 +72,9 @@ func sealVerifyCmd(e env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			when := e.clk.Now()
 			if at != "" {
-				t, err := time.Parse(time.RFC3339, at)
+				t, err := parseDate(at, false)
 				if err != nil {
-					return usagef("--at must be an RFC 3339 time, e.g. 2026-03-01T08:00:00+08:00")
+					return usagef("--at must be YYYY-MM-DD (start of that day, UTC+8) or an RFC 3339 time, e.g. 2026-03-01T08:00:00+08:00")
 				}
 				when = t
 			}
@@ -91,12 +90,12 @@ func sealVerifyCmd(e env) *cobra.Command {
 			if r.ID == "" {
 				r.ID = args[0]
 			}
-			return e.report([]outcome.Report{r}, asJSON)
+			return e.reportAs(labelSeal, []outcome.Report{r}, asJSON)
 		},
 	}
 	c.Flags().StringArrayVar(&trust, "trust", nil, "PEM file of trust anchors (repeatable)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
-	c.Flags().StringVar(&at, "at", "", "check the seal's validity window at this time (default now)")
+	c.Flags().StringVar(&at, "at", "", "check the seal at this time: YYYY-MM-DD (start of that day, UTC+8) or RFC 3339 (default now)")
 	return c
 }
 

@@ -115,7 +115,22 @@
         el("span", { cls: "mark " + resultTone(c.result), "aria-hidden": "true", text: mark(c.result) }),
         el("span", {}, [el("strong", { text: name }), " — ", el("span", { cls: resultTone(c.result), text: t("result." + c.result) }),
           c.subIndication ? " · " + subText(c.subIndication) : ""]),
-        c.detail ? el("span", { cls: "detail", text: c.detail }) : null
+        c.detail ? el("span", { cls: "detail", text: c.detail }) : null,
+        warningList(c.warnings)
+      ]);
+    }));
+  }
+
+  // Leniency a check applied (a non-canonical encoding read, a deviation
+  // tolerated): the catalogue's text for the stable code, then the detail.
+  function warningList(ws) {
+    if (!ws || !ws.length) { return null; }
+    return el("ul", { cls: "warnings", "aria-label": t("report.warnings") }, ws.map(function (w) {
+      var k = "warning." + w.code;
+      return el("li", { "data-warning": w.code }, [
+        el("span", { cls: "warn-mark", "aria-hidden": "true", text: "!" }),
+        el("strong", { text: t("report.warning") + ": " }), t(k) !== k ? t(k) : String(w.code || ""),
+        w.detail ? el("span", { cls: "detail", text: w.detail }) : null
       ]);
     }));
   }
