@@ -31,13 +31,14 @@ const MinVerifyBurst = 100
 const EnvPrefix = "PLEDGESEAL_"
 
 // DefaultTSAPolicy is the built-in TSA's default policy OID, a dev
-// placeholder under the UUID arc 2.25 (a random 62-bit value: Go's OIDs
-// hold int arcs). A production TSA names the policy it publishes
+// placeholder under the UUID arc 2.25 (a random 31-bit value: readers
+// built on x/crypto/cryptobyte, this service's among them, take arcs below
+// 2^31). A production TSA names the policy it publishes
 // (--tsa-policy).
-const DefaultTSAPolicy = "2.25.3682319336483254396"
+const DefaultTSAPolicy = "2.25.1530595699"
 
-// oidPattern is a dotted OID: 0, 1 or 2, then at least one arc (each
-// an int: Go's asn1.ObjectIdentifier holds ints).
+// oidPattern is the shape of a dotted OID: 0, 1 or 2, then at least one
+// arc (the setting also bounds each arc).
 var oidPattern = regexp.MustCompile(`^[0-2](\.(0|[1-9][0-9]{0,18}))+$`)
 
 // Config is the validated configuration of pledged.
@@ -191,8 +192,8 @@ func settings() []setting {
 				return errors.New("want a dotted OID such as 1.2.3.4")
 			}
 			for _, arc := range strings.Split(v, ".") {
-				if _, err := strconv.Atoi(arc); err != nil {
-					return errors.New("an arc of the OID is too large")
+				if n, err := strconv.ParseInt(arc, 10, 64); err != nil || n >= 1<<31 {
+					return errors.New("each arc of the OID must be below 2^31 (verifiers read no larger arcs)")
 				}
 			}
 			c.TSAPolicy = v

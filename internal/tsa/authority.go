@@ -77,6 +77,13 @@ func New(cfg Config) (*Authority, error) {
 	if len(cfg.Policy) < 2 {
 		return nil, apperr.New(apperr.Internal, "tsa: a policy OID is required")
 	}
+	for _, arc := range cfg.Policy {
+		if arc < 0 || arc >= 1<<31 {
+			// Readers built on x/crypto/cryptobyte (VerifyToken among
+			// them) refuse larger arcs: a token naming one would not verify.
+			return nil, apperr.New(apperr.Internal, "tsa: each arc of the policy OID must be below 2^31")
+		}
+	}
 	if cfg.Accuracy < 0 {
 		return nil, apperr.New(apperr.Internal, "tsa: the accuracy must not be negative")
 	}

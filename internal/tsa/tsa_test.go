@@ -317,6 +317,9 @@ func TestKeyPurpose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := tsa.New(tsa.Config{Cert: good.cert, Signer: pki.NewKeySigner(good.key), Policy: asn1.ObjectIdentifier{2, 25, 1 << 31}, Serials: st, Clock: clk}); err == nil {
+		t.Fatal("a policy arc no verifier reads was accepted")
+	}
 	nonCritical := pki.TimeStampingExtension()
 	nonCritical.Critical = false
 	codeSigning, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 3}})
