@@ -48,9 +48,12 @@ func newTokenCreateCmd(stdout, stderr io.Writer, getenv func(string) string, clk
 		Short: "Create a token; the secret is printed once, alone, on stdout",
 		Long: `Create a bearer token bound to a role:
   admin, seal_maker            no binding
-  agency                       --org AGENCY_CODE
-  enforcement                  --org JURISDICTION_CODE
-  applicant                    --subject NAME --id-type RESIDENT_ID --id-number N
+  agency                       --org AGENCY_CODE (an agency of the trust material, or owning a
+                               catalogue entry of its region)
+  enforcement                  --org JURISDICTION_CODE (a 6-digit region code covering such an
+                               agency's region or a catalogue region)
+  applicant                    --subject NAME --id-type RESIDENT_ID --id-number N (GB 11643
+                               check character verified)
 The secret is printed alone on the first line of stdout and is never stored;
 only its keyed hash is kept. The token ID (for revocation) goes to stderr.`,
 		Args: cobra.NoArgs,

@@ -26,6 +26,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
 	"github.com/pledgeseal/pledgeseal/internal/notify"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
@@ -112,6 +113,7 @@ func openCore(cfg config.Config, getenv func(string) string, clk clock.Clock) (*
 		_ = st.Close()
 		return nil, &StartupError{Step: "token key", Err: err}
 	}
+	tokens.CheckOrgs(orgDirectory{mat: mat, cat: pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)})
 	return &core{mat: mat, store: st, tokens: tokens}, nil
 }
 
@@ -188,7 +190,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 			{Name: "trust", Check: a.trustValidNow},
 		},
 		Seals:       seal.NewRegistry(sealStore, seal.Config{Maker: &maker, MakerTrust: c.mat.Trust}, clk),
-		Revocations: seal.NewRevocations(sealStore, clk),
+		Revocations: seal.NewRevocations(sealStore, clk, seal.RevocationOptions{Pledges: pledges.Records, ClockSkew: cfg.ClockSkew}),
 		Enforce:     enf,
 		Webhooks:    hooks,
 		TimeStamps:  stamper,

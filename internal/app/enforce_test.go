@@ -31,7 +31,7 @@ func TestEnforcementOverHTTP(t *testing.T) {
 	tok := c.token
 	agency := tok(auth.CreateRequest{Role: auth.RoleAgency, Org: ag})
 	officer := tok(auth.CreateRequest{Role: auth.RoleEnforcement, Org: "110000"})
-	applicant := tok(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "张三丰", IDType: "RESIDENT_ID", IDNumber: "110101199003071234"}})
+	applicant := tok(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "张三丰", IDType: "RESIDENT_ID", IDNumber: "110101199001061234"}})
 	do := c.do
 	must := c.must
 	entry := verifytest.Entry(time.Now())
@@ -61,7 +61,7 @@ func TestEnforcementOverHTTP(t *testing.T) {
 	}
 	if rec := must(do("GET", publicList, "", "", nil), http.StatusOK); !strings.Contains(rec.Body.String(), id) ||
 		!strings.Contains(rec.Body.String(), "张*丰") || strings.Contains(rec.Body.String(), "张三丰") ||
-		strings.Contains(rec.Body.String(), "110101199003071234") || !strings.Contains(rec.Body.String(), "DEV-1") {
+		strings.Contains(rec.Body.String(), "110101199001061234") || !strings.Contains(rec.Body.String(), "DEV-1") {
 		t.Fatalf("public listing after the decision %s", rec.Body)
 	}
 	must(do("GET", "/v1/public/pledges/"+id, "", "", nil), http.StatusOK)
@@ -79,7 +79,7 @@ func TestEnforcementOverHTTP(t *testing.T) {
 	var d enforce.Draw
 	_ = json.Unmarshal(must(do("POST", "/v1/enforcement/draws", officer, "", map[string]any{"region": entry.Region, "matter": entry.Matter,
 		"ratioPermille": 100, "floor": 1, "inspectors": []string{"INS-1", "INS-2"}, "inspectorsPerPledge": 1,
-		"population": []map[string]string{{"pledgeId": id, "tier": "D"}}}), http.StatusCreated).Body.Bytes(), &d)
+		"tiers": map[string]string{id: "D"}}), http.StatusCreated).Body.Bytes(), &d)
 	if len(d.Result.Selection) != 1 || d.Result.Selection[0].PledgeID != id {
 		t.Fatalf("draw %+v", d.Result)
 	}
@@ -96,7 +96,7 @@ func TestEnforcementOverHTTP(t *testing.T) {
 	}
 	// the public list masks the applicant
 	if rec := must(do("GET", "/v1/enforcement/false-pledges", "", "", nil), http.StatusOK); !strings.Contains(rec.Body.String(), id) ||
-		!strings.Contains(rec.Body.String(), "张*丰") || strings.Contains(rec.Body.String(), "110101199003071234") {
+		!strings.Contains(rec.Body.String(), "张*丰") || strings.Contains(rec.Body.String(), "110101199001061234") {
 		t.Fatalf("public list %s", rec.Body)
 	}
 	// and the pledge has left the listing of published pledges
@@ -134,7 +134,7 @@ func TestWithdrawalBarOverHTTP(t *testing.T) {
 	c := newAppClient(t, a)
 	tok := c.token
 	agency := tok(auth.CreateRequest{Role: auth.RoleAgency, Org: ag})
-	applicant := tok(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001011234"}})
+	applicant := tok(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001051234"}})
 	do := c.do
 	must := c.must
 	entry := verifytest.Entry(time.Now())

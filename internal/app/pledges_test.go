@@ -26,7 +26,7 @@ func TestPledgeWiring(t *testing.T) {
 	c := newAppClient(t, a)
 	tok := c.token
 	agency := tok(auth.CreateRequest{Role: auth.RoleAgency, Org: ag})
-	applicant := tok(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "张三丰", IDType: "RESIDENT_ID", IDNumber: "110101199003071234"}})
+	applicant := tok(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "张三丰", IDType: "RESIDENT_ID", IDNumber: "110101199001061234"}})
 	do := c.do
 	must := c.must
 	entry := verifytest.Entry(time.Now())

@@ -75,7 +75,37 @@ func (id Identity) Validate() error {
 	if len(id.IDNumber) < 4 || len(id.IDNumber) > 64 {
 		return apperr.New(apperr.Malformed, "applicant ID number must be 4 to 64 characters")
 	}
+	if id.IDType == IDTypeResident && !ValidResidentID(id.IDNumber) {
+		return apperr.New(apperr.Malformed, "a RESIDENT_ID number has 17 digits, a valid birth date and the GB 11643-1999 check character / 居民身份证号码校验失败").WithCode("ID_NUMBER_INVALID")
+	}
 	return nil
+}
+
+// IDTypeResident is the ID type of the resident identity card (居民身份证).
+const IDTypeResident = "RESIDENT_ID"
+
+// residentWeights are the GB 11643-1999 weights (2^(17-i) mod 11).
+var residentWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+
+// ValidResidentID reports whether n is an 18-character citizen
+// identification number (GB 11643-1999): 17 digits whose 7th to 14th are a
+// valid birth date, then the ISO 7064 MOD 11-2 check character (0-9 or X).
+func ValidResidentID(n string) bool {
+	if len(n) != 18 {
+		return false
+	}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		c := n[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		sum += int(c-'0') * residentWeights[i]
+	}
+	if _, err := time.Parse("20060102", n[6:14]); err != nil {
+		return false
+	}
+	return n[17] == "10X98765432"[sum%11]
 }
 
 // Principal is an authenticated caller.
@@ -141,13 +171,26 @@ const TokenPrefix = "pst_"
 // MaxTTL bounds a token's lifetime.
 const MaxTTL = 366 * 24 * time.Hour
 
+// OrgDirectory says whether the organisation an agency or enforcement token
+// names exists (internal/app answers from the trust material and the
+// catalogue).
+type OrgDirectory interface {
+	OrgExists(ctx context.Context, role Role, org string) (bool, error)
+}
+
 // Tokens issues and checks bearer tokens.
 type Tokens struct {
 	repo    TokenRepo
 	key     []byte
 	protect Protector
 	clock   clock.Clock
+	orgs    OrgDirectory
 }
+
+// CheckOrgs makes Create refuse agency and enforcement tokens whose
+// organisation orgs does not know (400 UNKNOWN_ORG). Call it while wiring,
+// before the service is used; without it only the code's shape is checked.
+func (t *Tokens) CheckOrgs(orgs OrgDirectory) { t.orgs = orgs }
 
 // NewTokens returns a token service. key is the 32-byte token-hashing key.
 func NewTokens(repo TokenRepo, key []byte, protect Protector, clk clock.Clock) (*Tokens, error) {
@@ -224,6 +267,15 @@ func idOf(h []byte) string { return hex.EncodeToString(h[:10]) }
 func (t *Tokens) Create(ctx context.Context, req CreateRequest) (Issued, error) {
 	if err := req.Validate(); err != nil {
 		return Issued{}, err
+	}
+	if t.orgs != nil && (req.Role == RoleAgency || req.Role == RoleEnforcement) {
+		ok, err := t.orgs.OrgExists(ctx, req.Role, req.Org)
+		if err != nil {
+			return Issued{}, err
+		}
+		if !ok {
+			return Issued{}, apperr.New(apperr.Malformed, "no %s organisation %q is known to the trust material or the catalogue / 机关或辖区不存在", req.Role, req.Org).WithCode("UNKNOWN_ORG")
+		}
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {

@@ -45,7 +45,7 @@ func setup(t *testing.T) (*auth.Tokens, *store.Store, *clock.Fake) {
 func TestCreateAuthenticateRevoke(t *testing.T) {
 	tok, st, clk := setup(t)
 	ctx := context.Background()
-	id := &auth.Identity{Name: "张三", IDType: "RESIDENT_ID", IDNumber: "110101199003071234"}
+	id := &auth.Identity{Name: "张三", IDType: "RESIDENT_ID", IDNumber: "110101199001061234"}
 	iss, err := tok.Create(ctx, auth.CreateRequest{Role: auth.RoleApplicant, Identity: id, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestCreateAuthenticateRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(rec.IdentityCT), "110101199003071234") || strings.Contains(string(rec.IdentityCT), "张三") {
+	if strings.Contains(string(rec.IdentityCT), "110101199001061234") || strings.Contains(string(rec.IdentityCT), "张三") {
 		t.Fatal("identity stored in clear")
 	}
 	// A token differing in one character is refused.
@@ -103,7 +103,7 @@ func TestCreateAuthenticateRevoke(t *testing.T) {
 
 func TestCreateValidation(t *testing.T) {
 	tok, _, _ := setup(t)
-	id := &auth.Identity{Name: "张三", IDType: "RESIDENT_ID", IDNumber: "110101199003071234"}
+	id := &auth.Identity{Name: "张三", IDType: "RESIDENT_ID", IDNumber: "110101199001061234"}
 	bad := []auth.CreateRequest{
 		{Role: "king", TTL: time.Hour},
 		{Role: auth.RolePublic, TTL: time.Hour},
@@ -143,7 +143,7 @@ func TestAuthenticateFailsClosed(t *testing.T) {
 }
 
 func TestActorHasNoPersonalData(t *testing.T) {
-	p := auth.Principal{Role: auth.RoleApplicant, TokenID: "abc", Identity: &auth.Identity{Name: "张三", IDNumber: "110101199003071234"}}
+	p := auth.Principal{Role: auth.RoleApplicant, TokenID: "abc", Identity: &auth.Identity{Name: "张三", IDNumber: "110101199001061234"}}
 	if a := p.Actor(); strings.Contains(a, "张三") || strings.Contains(a, "1101") {
 		t.Fatalf("actor %q", a)
 	}

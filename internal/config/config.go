@@ -81,6 +81,9 @@ type Config struct {
 	IdleTimeout     time.Duration
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
+	// ClockSkew is how far in the future a revocation's effective time may
+	// lie (clocks of callers and service differ a little).
+	ClockSkew time.Duration
 
 	// Per-client rate limits (token buckets shared through Redis): rate
 	// tokens a second up to burst. Verify covers verification and status
@@ -230,6 +233,7 @@ func settings() []setting {
 		{"idle-timeout", "120s", "HTTP keep-alive idle timeout", durSetter(time.Second, time.Hour, func(c *Config, d time.Duration) { c.IdleTimeout = d })},
 		{"request-timeout", "20s", "time budget of one request's handler", durSetter(100*time.Millisecond, 10*time.Minute, func(c *Config, d time.Duration) { c.RequestTimeout = d })},
 		{"shutdown-timeout", "10s", "how long graceful shutdown may take", durSetter(100*time.Millisecond, 5*time.Minute, func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
+		{"clock-skew", "2m", "how far past now a revocation's effective time may lie", durSetter(time.Second, time.Hour, func(c *Config, d time.Duration) { c.ClockSkew = d })},
 		{"ratelimit-verify-rate", "10", "verifications and status reads per second per client (0 = no limit)", rateSetter(func(c *Config, r float64) { c.VerifyRate = r })},
 		{"ratelimit-verify-burst", "200", "most verifications and status reads a client may send at once (at least 100, a full batch)", intSetter(MinVerifyBurst, 1000000, func(c *Config, n int) { c.VerifyBurst = n })},
 		{"ratelimit-public-rate", "5", "public listing requests per second per client (0 = no limit)", rateSetter(func(c *Config, r float64) { c.PublicRate = r })},

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"sort"
 	"strconv"
 	"time"
 
@@ -13,15 +14,91 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/store"
 )
 
-// DrawRequest asks for a draw over a population. An empty Seed makes the
-// service pick 32 random bytes; a published seed (e.g. from a lottery or a
-// public beacon, agreed beforehand) may be given instead.
+// DrawRequest asks for a draw. The population is not the caller's: the
+// service builds it from its own decided pledges (their post-check tasks)
+// matching the filters. An empty Spec.Seed makes the service pick 32
+// random bytes; a published seed (e.g. from a lottery or a public beacon,
+// agreed beforehand) may be given instead. Spec.Population is ignored.
 type DrawRequest struct {
-	Region  string
-	Matter  string
-	Period  string // free text, e.g. 2026-Q1
+	// Region (covered by the caller's jurisdiction; a city or province
+	// code draws over its districts) and Matter select the pledges.
+	Region string
+	Matter string
+	// DecidedFrom and DecidedTo (YYYY-MM-DD, inclusive, optional) bound
+	// the decision dates.
+	DecidedFrom string
+	DecidedTo   string
+	Period      string // free text, e.g. 2026-Q1
+	// Tiers gives the credit tier of pledges of the population (from the
+	// credit system); a pledge not named gets DefaultTier. Naming a pledge
+	// that is not in the population is refused.
+	Tiers   map[string]string
 	Spec    DrawSpec
 	Comment string
+}
+
+// DefaultTier is the credit tier of a drawn pledge the request does not rate.
+const DefaultTier = "B"
+
+// maxTaskScan bounds how many post-check tasks one draw reads.
+const maxTaskScan = 4 * MaxPopulation
+
+// population builds a draw's population: the decided, not exempt pledges
+// (one post-check task each) of the region and matter, decided within the
+// dates, sorted by pledge ID, each with its tier.
+func (s *Service) population(ctx context.Context, req DrawRequest) ([]Candidate, error) {
+	if s.d.Tasks == nil {
+		return nil, apperr.New(apperr.Unavailable, "post-check tasks are not configured; draws need them")
+	}
+	bad := func(f string, a ...any) error { return apperr.New(apperr.Malformed, f, a...).WithCode("DRAW_INVALID") }
+	for _, d := range []string{req.DecidedFrom, req.DecidedTo} {
+		if d != "" {
+			if _, err := ParseDate(d); err != nil {
+				return nil, bad("decidedFrom and decidedTo must be YYYY-MM-DD")
+			}
+		}
+	}
+	if req.DecidedFrom != "" && req.DecidedTo != "" && req.DecidedFrom > req.DecidedTo {
+		return nil, bad("decidedFrom is after decidedTo")
+	}
+	raws, err := s.d.Tasks.TasksDue(ctx, 0, 99991231, maxTaskScan+1)
+	if err != nil {
+		return nil, err
+	}
+	if len(raws) > maxTaskScan {
+		return nil, apperr.New(apperr.Unavailable, "too many post-check tasks to draw from (more than %d)", maxTaskScan)
+	}
+	var pop []Candidate
+	in := map[string]bool{}
+	for _, b := range raws {
+		var t Task
+		if err := json.Unmarshal(b, &t); err != nil {
+			return nil, apperr.Wrap(apperr.Internal, err, "a stored task does not decode")
+		}
+		if t.Exempt || t.Matter != req.Matter || !Covers(req.Region, t.Region) ||
+			(req.DecidedFrom != "" && t.Decided < req.DecidedFrom) || (req.DecidedTo != "" && t.Decided > req.DecidedTo) {
+			continue
+		}
+		tier := DefaultTier
+		if x, ok := req.Tiers[t.PledgeID]; ok {
+			tier = x
+		}
+		pop = append(pop, Candidate{PledgeID: t.PledgeID, Tier: tier})
+		in[t.PledgeID] = true
+	}
+	for id := range req.Tiers {
+		if !in[id] {
+			return nil, bad("tiers names %s, which is not a decided pledge of this region, matter and period", id)
+		}
+	}
+	if len(pop) == 0 {
+		return nil, apperr.New(apperr.Malformed, "no decided pledge matches the region, matter and decision dates / 无符合条件的已决定承诺").WithCode("DRAW_EMPTY")
+	}
+	if len(pop) > MaxPopulation {
+		return nil, bad("the population would hold more than %d pledges; narrow the decision dates", MaxPopulation)
+	}
+	sort.Slice(pop, func(i, j int) bool { return pop[i].PledgeID < pop[j].PledgeID })
+	return pop, nil
 }
 
 // Draw is a stored, audited, publicly viewable draw record. It names
@@ -30,6 +107,8 @@ type Draw struct {
 	ID            string         `json:"id"`
 	Region        string         `json:"region"`
 	Matter        string         `json:"matter"`
+	DecidedFrom   string         `json:"decidedFrom,omitempty"`
+	DecidedTo     string         `json:"decidedTo,omitempty"`
 	Period        string         `json:"period"`
 	Seed          string         `json:"seed"`
 	RatioPermille int            `json:"ratioPermille"`
@@ -50,8 +129,9 @@ func (d Draw) Spec() DrawSpec {
 		Inspectors: d.Inspectors, InspectorsPerPledge: d.PerPledge, Population: d.Population}
 }
 
-// RunDraw computes, stores and audits a draw in one change. Only
-// enforcement officers whose jurisdiction covers the region may draw.
+// RunDraw builds the population from the service's decided pledges,
+// computes, stores and audits a draw in one change. Only enforcement
+// officers whose jurisdiction covers the region may draw.
 func (s *Service) RunDraw(ctx context.Context, p auth.Principal, req DrawRequest) (Draw, error) {
 	if p.Role != auth.RoleEnforcement {
 		return Draw{}, forbidden("only enforcement officers run draws")
@@ -60,9 +140,14 @@ func (s *Service) RunDraw(ctx context.Context, p auth.Principal, req DrawRequest
 		return Draw{}, apperr.New(apperr.Malformed, "region and matter must be codes and period at most 64 bytes").WithCode("DRAW_INVALID")
 	}
 	if !Covers(p.Org, req.Region) {
-		return Draw{}, forbidden("the region is outside your jurisdiction")
+		return Draw{}, apperr.New(apperr.Forbidden, "the region is outside your jurisdiction / 超出管辖范围").WithCode("OUT_OF_SCOPE")
+	}
+	pop, err := s.population(ctx, req)
+	if err != nil {
+		return Draw{}, err
 	}
 	spec := req.Spec
+	spec.Population = pop
 	if spec.Seed == "" {
 		b := make([]byte, 32)
 		if _, err := rand.Read(b); err != nil {
@@ -82,7 +167,7 @@ func (s *Service) RunDraw(ctx context.Context, p auth.Principal, req DrawRequest
 		return Draw{}, err
 	}
 	now := s.d.Clock.Now().UTC().Truncate(time.Millisecond)
-	d := Draw{ID: id, Region: req.Region, Matter: req.Matter, Period: req.Period, Seed: spec.Seed,
+	d := Draw{ID: id, Region: req.Region, Matter: req.Matter, DecidedFrom: req.DecidedFrom, DecidedTo: req.DecidedTo, Period: req.Period, Seed: spec.Seed,
 		RatioPermille: spec.RatioPermille, TierWeights: spec.TierWeights, Floor: spec.Floor, Inspectors: spec.Inspectors,
 		PerPledge: spec.InspectorsPerPledge, Population: spec.Population, Result: res, At: now, Actor: p.Actor()}
 	if d.Inspectors == nil {
@@ -95,7 +180,7 @@ func (s *Service) RunDraw(ctx context.Context, p auth.Principal, req DrawRequest
 	a, err := s.d.Registry.ApplyEnforcement(ctx, store.Change{Action: "enforce.draw", Actor: actorOf(p), Effective: now,
 		Data: map[string]string{"draw": id, "seed": spec.Seed, "populationDigest": res.PopulationDigest,
 			"population": strconv.Itoa(res.PopulationSize), "selected": strconv.Itoa(len(res.Selection)),
-			"region": req.Region, "matter": req.Matter}},
+			"region": req.Region, "matter": req.Matter, "decidedFrom": req.DecidedFrom, "decidedTo": req.DecidedTo}},
 		store.EnforcementWrite{DrawID: id, Draw: body})
 	if err != nil {
 		return Draw{}, err

@@ -63,13 +63,10 @@ func TestEndToEndFalsePledge(t *testing.T) {
 		t.Fatalf("task %+v %v", task, err)
 	}
 	// → draw (the pledge among others; 100‰ with a floor of 3)
-	pop := []Candidate{{PledgeID: rec.ID, Tier: "C"}}
-	for _, id := range []string{"PX1", "PX2", "PX3", "PX4"} {
-		pop = append(pop, Candidate{PledgeID: id, Tier: "A"})
-	}
+	// (the population is the service's decided pledges: here this one)
 	draw, err := esvc.RunDraw(ctx, officer, DrawRequest{Region: "110105", Matter: verifytest.Key.Matter, Period: "2026-03",
-		Spec: DrawSpec{RatioPermille: 100, TierWeights: DefaultTierWeights(), Floor: 3, Population: pop,
-			Inspectors: []string{"INS-1", "INS-2", "INS-3"}, InspectorsPerPledge: 2}})
+		Tiers: map[string]string{rec.ID: "C"},
+		Spec:  DrawSpec{RatioPermille: 100, TierWeights: DefaultTierWeights(), Floor: 3, Inspectors: []string{"INS-1", "INS-2", "INS-3"}, InspectorsPerPledge: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func newEnv(t testing.TB, opts store.Options) env {
 	}
 	reg := store.NewRegistry(st)
 	pl := store.NewPledgeRepo(st, prot)
-	svc, err := New(Deps{Registry: reg, Pledges: pl, Clock: clk})
+	svc, err := New(Deps{Registry: reg, Pledges: pl, Clock: clk, Tasks: store.NewTaskRepo(st)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,10 +386,54 @@ func suite(t *testing.T, mk func(*testing.T) env) {
 	})
 	t.Run("draw stored, public and reproducible", func(t *testing.T) {
 		e := mk(t)
-		spec := testSpec(200)
-		d, err := e.svc.RunDraw(ctx, officer, DrawRequest{Region: "110105", Matter: "M-LICENCE-01", Period: "2026-Q1", Spec: spec})
+		spec := testSpec(0)
+		want := map[string]bool{}
+		for i := range 40 {
+			rec := e.decided(t, fmt.Sprintf("PL-DRAW-%02d", i), "subj", []string{"110105", "110108"}[i%2])
+			if i%4 == 3 {
+				rec.Entry.Matter = "M-OTHER" // another matter: not drawn
+			}
+			if _, err := e.svc.CreateTask(ctx, rec, pledge.PostCheckPolicy{TimeLimitDays: 30}); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Entry.Region == "110105" && rec.Entry.Matter == "M-LICENCE-01" {
+				want[rec.ID] = true
+			}
+		}
+		req := DrawRequest{Region: "110105", Matter: "M-LICENCE-01", Period: "2026-Q1", Spec: spec,
+			Tiers: map[string]string{"PL-DRAW-00": "D"}}
+		d, err := e.svc.RunDraw(ctx, officer, req)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(d.Population) != len(want) {
+			t.Fatalf("population %d, want %d: %+v", len(d.Population), len(want), d.Population)
+		}
+		for _, c := range d.Population {
+			if !want[c.PledgeID] || (c.PledgeID == "PL-DRAW-00") != (c.Tier == "D") || (c.Tier != "D" && c.Tier != DefaultTier) {
+				t.Fatalf("population member %+v", c)
+			}
+		}
+		// The attack of issue 12: a caller-supplied population of IDs that
+		// do not exist. The population is the service's; naming a pledge
+		// that is not in it is refused, and so is an empty population.
+		ghost := req
+		ghost.Tiers = map[string]string{}
+		for i := range 200 {
+			ghost.Tiers[fmt.Sprintf("GHOST-%03d", i)] = "A"
+		}
+		if _, err := e.svc.RunDraw(ctx, officer, ghost); apperr.As(err) == nil || apperr.As(err).Code != "DRAW_INVALID" {
+			t.Fatalf("nonexistent pledges in a draw: %v", err)
+		}
+		empty := req
+		empty.Matter, empty.Tiers = "M-NONE", nil
+		if _, err := e.svc.RunDraw(ctx, officer, empty); apperr.As(err) == nil || apperr.As(err).Code != "DRAW_EMPTY" {
+			t.Fatalf("empty population: %v", err)
+		}
+		late := req
+		late.Tiers, late.DecidedFrom = nil, "2026-04-02"
+		if _, err := e.svc.RunDraw(ctx, officer, late); apperr.As(err) == nil || apperr.As(err).Code != "DRAW_EMPTY" {
+			t.Fatalf("decided before the range: %v", err)
 		}
 		got, err := e.svc.GetDraw(ctx, d.ID)
 		if err != nil || got.Result.PopulationDigest != d.Result.PopulationDigest || len(got.Result.Selection) != len(d.Result.Selection) {
@@ -399,7 +443,7 @@ func suite(t *testing.T, mk func(*testing.T) env) {
 		if err != nil || !same || len(res.Selection) == 0 {
 			t.Fatalf("rerun: same=%v %v", same, err)
 		}
-		if _, err := e.svc.RunDraw(ctx, outsider, DrawRequest{Region: "110105", Matter: "M", Spec: spec}); apperr.KindOf(err) != apperr.Forbidden {
+		if _, err := e.svc.RunDraw(ctx, outsider, DrawRequest{Region: "110105", Matter: "M-LICENCE-01", Spec: spec}); apperr.KindOf(err) != apperr.Forbidden {
 			t.Fatalf("draw outside the jurisdiction: %v", err)
 		}
 		if _, err := e.svc.GetDraw(ctx, "DNONE"); apperr.KindOf(err) != apperr.NotFound {

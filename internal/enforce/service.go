@@ -15,6 +15,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/scope"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 )
@@ -217,19 +218,8 @@ func (r *FindingRequest) validate() error {
 	return nil
 }
 
-// Covers reports whether a jurisdiction (a 6-digit region code: 110000
-// province, 110100 city, 110105 district) covers a region code: trailing
-// "00" pairs of the jurisdiction are wildcards.
-func Covers(jurisdiction, region string) bool {
-	if len(jurisdiction) != 6 || len(region) != 6 {
-		return jurisdiction != "" && jurisdiction == region
-	}
-	j := jurisdiction
-	for len(j) > 2 && strings.HasSuffix(j, "00") {
-		j = j[:len(j)-2]
-	}
-	return strings.HasPrefix(region, j)
-}
+// Covers reports whether a jurisdiction covers a region code (scope.Covers).
+func Covers(jurisdiction, region string) bool { return scope.Covers(jurisdiction, region) }
 
 func forbidden(what string) error {
 	return apperr.New(apperr.Forbidden, "%s / 无权执行此操作", what).WithCode("FORBIDDEN")

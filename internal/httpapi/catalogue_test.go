@@ -99,7 +99,12 @@ func TestListPledgeableMatters(t *testing.T) {
 	retired := entry("110105", "M-0005", now.Add(time.Minute))
 	retired.Retired = true
 	record(retired, 1)
-	record(entry("310101", "M-0001", now), 0)
+	// Another region's entry: its agency's (an agency records only in its
+	// own region), here recorded by an admin.
+	sh := entry("310101", "M-0001", now)
+	wantStatus(t, h.do("POST", "/v1/catalogue/entries", auth.RoleAgency, map[string]any{"entry": sh}), http.StatusForbidden)
+	sh.Owner = "310101-SCJGJ"
+	wantStatus(t, h.do("POST", "/v1/catalogue/entries", auth.RoleAdmin, map[string]any{"entry": sh}), http.StatusCreated)
 	h.clock.Advance(2 * time.Minute)
 	rec := h.do("POST", "/v1/notices", auth.RoleAgency, verifytest.Notice())
 	wantStatus(t, rec, http.StatusCreated)

@@ -157,22 +157,25 @@ func (s *Server) reverseFinding(c *gin.Context, p auth.Principal) error {
 }
 
 type drawBody struct {
-	Region              string              `json:"region"`
-	Matter              string              `json:"matter"`
-	Period              string              `json:"period,omitempty"`
-	Seed                string              `json:"seed,omitempty"`
-	RatioPermille       int                 `json:"ratioPermille"`
-	TierWeights         map[string]int      `json:"tierWeights,omitempty"`
-	Floor               int                 `json:"floor,omitempty"`
-	Inspectors          []string            `json:"inspectors,omitempty"`
-	InspectorsPerPledge int                 `json:"inspectorsPerPledge,omitempty"`
-	Population          []enforce.Candidate `json:"population"`
+	Region      string            `json:"region"`
+	Matter      string            `json:"matter"`
+	DecidedFrom string            `json:"decidedFrom,omitempty"`
+	DecidedTo   string            `json:"decidedTo,omitempty"`
+	Tiers       map[string]string `json:"tiers,omitempty"`
+	Period      string            `json:"period,omitempty"`
+	Seed        string            `json:"seed,omitempty"`
+	// There is no population: the service builds it (enforce.DrawRequest).
+	RatioPermille       int            `json:"ratioPermille"`
+	TierWeights         map[string]int `json:"tierWeights,omitempty"`
+	Floor               int            `json:"floor,omitempty"`
+	Inspectors          []string       `json:"inspectors,omitempty"`
+	InspectorsPerPledge int            `json:"inspectorsPerPledge,omitempty"`
 }
 
 // Validate checks the shape.
 func (b drawBody) Validate() error {
-	if b.Region == "" || b.Matter == "" || len(b.Population) == 0 || b.RatioPermille == 0 {
-		return apperr.New(apperr.Malformed, "region, matter, ratioPermille and a population are required")
+	if b.Region == "" || b.Matter == "" || b.RatioPermille == 0 {
+		return apperr.New(apperr.Malformed, "region, matter and ratioPermille are required")
 	}
 	return nil
 }
@@ -183,8 +186,9 @@ func (s *Server) runDraw(c *gin.Context, p auth.Principal) error {
 		return err
 	}
 	d, err := s.deps.Enforce.RunDraw(c.Request.Context(), p, enforce.DrawRequest{Region: b.Region, Matter: b.Matter, Period: b.Period,
+		DecidedFrom: b.DecidedFrom, DecidedTo: b.DecidedTo, Tiers: b.Tiers,
 		Spec: enforce.DrawSpec{Seed: b.Seed, RatioPermille: b.RatioPermille, TierWeights: b.TierWeights, Floor: b.Floor,
-			Inspectors: b.Inspectors, InspectorsPerPledge: b.InspectorsPerPledge, Population: b.Population}})
+			Inspectors: b.Inspectors, InspectorsPerPledge: b.InspectorsPerPledge}})
 	if err != nil {
 		return err
 	}

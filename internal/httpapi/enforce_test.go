@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -123,8 +124,32 @@ func TestEnforcementRoutes(t *testing.T) {
 	}
 
 	// Draws: run (enforcement), read (public), recompute.
+	// The population is the service's decided pledges (their tasks); the
+	// caller may not supply one (issue 12: 200 nonexistent IDs were drawn).
+	svc := h.srv.deps.Enforce.(*enforce.Service)
+	for _, id := range []string{"PL-DRAW-1", "PL-DRAW-2", "PL-DRAW-3"} {
+		if _, err := svc.CreateTask(context.Background(), seedDecided(t, h, id), pledge.PostCheckPolicy{TimeLimitDays: 30}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ghosts := make([]map[string]string, 200)
+	for i := range ghosts {
+		ghosts[i] = map[string]string{"pledgeId": fmt.Sprintf("GHOST-%03d", i), "tier": "A"}
+	}
+	if r := h.do(http.MethodPost, "/v1/enforcement/draws", auth.RoleEnforcement, map[string]any{"region": testJurisdiction,
+		"matter": "M-0001", "ratioPermille": 500, "population": ghosts}); r.Code != 400 {
+		t.Fatalf("a caller-supplied population: %d %s", r.Code, r.Body)
+	}
+	if r := h.do(http.MethodPost, "/v1/enforcement/draws", auth.RoleEnforcement, map[string]any{"region": testJurisdiction,
+		"matter": "M-0001", "ratioPermille": 500, "tiers": map[string]string{"GHOST-000": "A"}}); r.Code != 400 {
+		t.Fatalf("a tier for a nonexistent pledge: %d %s", r.Code, r.Body)
+	}
+	if r := h.doToken(http.MethodPost, "/v1/enforcement/draws", h.tokenFor(auth.RoleEnforcement, "310000"), map[string]any{"region": testJurisdiction,
+		"matter": "M-0001", "ratioPermille": 500}); r.Code != 403 {
+		t.Fatalf("another jurisdiction draws: %d %s", r.Code, r.Body)
+	}
 	draw := map[string]any{"region": testJurisdiction, "matter": "M-0001", "ratioPermille": 500, "floor": 1,
-		"population": []map[string]string{{"pledgeId": "P1", "tier": "A"}, {"pledgeId": "P2", "tier": "B"}, {"pledgeId": "P3", "tier": "D"}}}
+		"tiers": map[string]string{"PL-DRAW-1": "A", "PL-DRAW-3": "D"}}
 	dr := h.do(http.MethodPost, "/v1/enforcement/draws", auth.RoleEnforcement, draw)
 	if dr.Code != 201 {
 		t.Fatalf("draw %d %s", dr.Code, dr.Body)

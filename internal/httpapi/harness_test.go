@@ -23,6 +23,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/scope"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
@@ -76,7 +77,23 @@ const (
 	testJurisdiction = "110105"
 )
 
-var testIdentity = auth.Identity{Name: "张三丰", IDType: "RESIDENT_ID", IDNumber: "110101199003071234"}
+var testIdentity = auth.Identity{Name: "张三丰", IDType: "RESIDENT_ID", IDNumber: "110101199001061234"}
+
+// testOrgs is the harness's organisation directory: the agencies below,
+// and the jurisdictions covering their regions.
+type testOrgs struct{}
+
+var testAgencies = []string{testAgency, "110105-MZJ", "110106-SCJGJ", "310101-SCJGJ"}
+
+func (testOrgs) OrgExists(_ context.Context, role auth.Role, org string) (bool, error) {
+	for _, a := range testAgencies {
+		r, _ := scope.AgencyRegion(a)
+		if (role == auth.RoleAgency && org == a) || (role == auth.RoleEnforcement && scope.IsRegion(org) && scope.Covers(org, r)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
 
 // harnessOption adjusts the deps before the server is built.
 type harnessOption func(*Deps)
@@ -97,6 +114,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tokens.CheckOrgs(testOrgs{})
 	logs := &syncBuffer{}
 	deps := Deps{
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Clock: clk,
@@ -104,7 +122,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		Ready: []ReadinessCheck{{Name: "redis", Check: st.Ping}},
 	}
 	reg := store.NewRegistry(st)
-	deps.Seals, deps.Revocations = seal.NewRegistry(reg, seal.Config{}, clk), seal.NewRevocations(reg, clk)
+	deps.Seals, deps.Revocations = seal.NewRegistry(reg, seal.Config{}, clk), seal.NewRevocations(reg, clk, seal.RevocationOptions{Pledges: store.NewPledgeRepo(st, enforceProtector(t))})
 	deps.Enforce, deps.Webhooks = newEnforceAPI(t, st, clk)
 	deps.Pledges = newPledgeAPI(t, st, clk) // pledges_test.go
 	for _, o := range opts {

@@ -622,7 +622,7 @@ func TestPledgeListings(t *testing.T) {
 		}
 		return iss.Secret
 	}
-	otherID := auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001011235"}
+	otherID := auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001071235"}
 	otherApplicant := mint(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &otherID})
 	otherAgency := mint(auth.CreateRequest{Role: auth.RoleAgency, Org: "110105-MZJ"})
 
@@ -768,7 +768,7 @@ func (f *pledgeFlow) prepareReview(t *testing.T, key string) draftView {
 func TestReviewThenSignWithEventCertificate(t *testing.T) {
 	h, e := pledgeHarness(t)
 	f := setUp(t, h, e)
-	other := auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001011235"}
+	other := auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001071235"}
 	iss, err := h.tokens.Create(context.Background(), auth.CreateRequest{Role: auth.RoleApplicant, Identity: &other, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)

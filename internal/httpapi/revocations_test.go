@@ -10,14 +10,13 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
-	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 )
 
 func TestRevocationsOverHTTP(t *testing.T) {
 	h := newHarness(t)
-	pd := pki.Digest([]byte("pledge document 1"))
+	pd := seedDecided(t, h, "PL-2026-000001").Digest
 	digest := hex.EncodeToString(pd[:])
 	pledge := map[string]any{"kind": "pledge", "id": "PL-2026-000001", "digest": digest}
 	cases := []struct {
@@ -49,7 +48,7 @@ func TestRevocationsOverHTTP(t *testing.T) {
 		{"404/never revoked", http.MethodGet, "/v1/revocations?kind=certificate&id=nope", auth.RolePublic, nil, http.StatusNotFound},
 		{"400/no id nor digest", http.MethodGet, "/v1/revocations?kind=pledge", auth.RolePublic, nil, http.StatusBadRequest},
 		{"201/appeal upheld", http.MethodPost, "/v1/revocations/reversals", auth.RoleAdmin,
-			map[string]any{"subjects": []any{map[string]any{"kind": "pledge", "digest": digest}}, "reason": "APPEAL_UPHELD", "documentNo": "京复〔2026〕2号"}, http.StatusCreated},
+			map[string]any{"subjects": []any{map[string]any{"kind": "pledge", "id": "PL-2026-000001"}}, "reason": "APPEAL_UPHELD", "documentNo": "京复〔2026〕2号"}, http.StatusCreated},
 		{"409/reverse twice", http.MethodPost, "/v1/revocations/reversals", auth.RoleAdmin,
 			map[string]any{"subjects": []any{pledge}, "reason": "APPEAL_UPHELD", "documentNo": "d"}, http.StatusConflict},
 		{"400/batch empty", http.MethodPost, "/v1/revocations/batch", auth.RolePublic, map[string]any{"subjects": []any{}}, http.StatusBadRequest},

@@ -201,7 +201,7 @@ func TestInternalErrorDetailHidden(t *testing.T) {
 func TestTokenLifecycleOverHTTP(t *testing.T) {
 	h := newHarness(t)
 	rec := h.do("POST", "/v1/tokens", auth.RoleAdmin, map[string]any{
-		"role": "applicant", "identity": map[string]string{"name": "李四", "idType": "RESIDENT_ID", "idNumber": "110101198001011234"}, "ttl": "2h"})
+		"role": "applicant", "identity": map[string]string{"name": "李四", "idType": "RESIDENT_ID", "idNumber": "110101198001051234"}, "ttl": "2h"})
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("create: %d %s", rec.Code, rec.Body)
 	}
@@ -211,7 +211,7 @@ func TestTokenLifecycleOverHTTP(t *testing.T) {
 	if who.Role != auth.RoleApplicant || who.Name != "李*" || who.ID != "1101**********1234" {
 		t.Fatalf("whoami %+v", who)
 	}
-	if strings.Contains(rec.Body.String(), "110101198001011234") {
+	if strings.Contains(rec.Body.String(), "110101198001051234") {
 		t.Fatal("unmasked ID number in whoami")
 	}
 	list := decode[struct{ Tokens []auth.TokenInfo }](t, h.do("GET", "/v1/tokens", auth.RoleAdmin, nil))
@@ -240,7 +240,7 @@ func TestTokenLifecycleOverHTTP(t *testing.T) {
 func TestSecretsNeverLogged(t *testing.T) {
 	h := newHarness(t)
 	rec := h.do("POST", "/v1/tokens", auth.RoleAdmin, map[string]any{
-		"role": "applicant", "identity": map[string]string{"name": "王五", "idType": "RESIDENT_ID", "idNumber": "440101197001019999"}})
+		"role": "applicant", "identity": map[string]string{"name": "王五", "idType": "RESIDENT_ID", "idNumber": "440101197001189999"}})
 	created := decode[createTokenResponse](t, rec)
 	h.doToken("GET", "/v1/whoami", created.Token, nil)
 	h.doToken("GET", "/v1/whoami", "pst_"+strings.Repeat("B", 43), nil)
@@ -254,7 +254,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 			t.Fatalf("the %s token appears in the logs", role)
 		}
 	}
-	for _, secret := range []string{created.Token, "pst_BBBB", "王五", "440101197001019999", "querystring-secret", "Bearer"} {
+	for _, secret := range []string{created.Token, "pst_BBBB", "王五", "440101197001189999", "querystring-secret", "Bearer"} {
 		if strings.Contains(logs, secret) {
 			t.Fatalf("%q appears in the logs:\n%s", secret, logs)
 		}

@@ -75,7 +75,7 @@ func (rc *eventReceiver) events() []string {
 	return out
 }
 
-const peName, peIDNo = "李四", "110101198001011234"
+const peName, peIDNo = "李四", "110101198001051234"
 
 func peRecord(id, agency string) pledge.Record {
 	return pledge.Record{ID: id, Status: pledge.StatusSigned, Applicant: "applicant-index-" + id, Agency: agency,

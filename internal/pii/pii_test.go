@@ -68,7 +68,7 @@ func TestSM4GCMKnownAnswer(t *testing.T) {
 
 func TestSealOpen(t *testing.T) {
 	p := newProtector(t)
-	plain := []byte("张三 110101199003071234")
+	plain := []byte("张三 110101199001061234")
 	sealed, err := p.Seal("pledge-1", "name", plain)
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +203,7 @@ func TestMask(t *testing.T) {
 	}
 	ids := []struct{ in, want string }{
 		{"", ""},
-		{"110101199003071234", "1101**********1234"},
+		{"110101199001061234", "1101**********1234"},
 		{"11010119900307123x", "1101**********123X"},
 		{"110101900307123", "1101*******7123"},
 		{"G1234567", "G******7"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/scope"
 )
 
 // Mode is a way a certificate is replaced.
@@ -302,6 +303,13 @@ type CatalogueRepo interface {
 	MatterEntries(ctx context.Context, region, matter string) ([]Entry, error)
 }
 
+// OwnedAppender is implemented by a CatalogueRepo that checks, atomically
+// with the append, that the matter belongs to the entry's owner (the
+// store's append script). The catalogue uses it for agency edits.
+type OwnedAppender interface {
+	AppendOwnedEntry(ctx context.Context, e Entry, expectVersion int) (Entry, error)
+}
+
 // Editor is who changes the catalogue: an admin, or an agency within its scope.
 type Editor struct {
 	Admin  bool
@@ -321,11 +329,21 @@ func NewCatalogue(repo CatalogueRepo, clk clock.Clock) *Catalogue {
 }
 
 // Record validates e and appends it as a new version. An agency may only
-// record entries it owns; an admin may record any. EffectiveFrom may not lie
-// in the past: the catalogue in force at a past time never changes.
+// record entries it owns, in its own region (the region code its agency
+// code starts with, scope.AgencyRegion), under matters no other agency
+// owns; an admin may record any. EffectiveFrom may not lie in the past: the
+// catalogue in force at a past time never changes.
 func (c *Catalogue) Record(ctx context.Context, ed Editor, e Entry, expectVersion int) (Entry, error) {
-	if !ed.Admin && (ed.Agency == "" || ed.Agency != e.Owner) {
-		return Entry{}, apperr.New(apperr.Forbidden, "an agency may only change catalogue entries in its own scope").WithCode("OUT_OF_SCOPE")
+	if !ed.Admin {
+		if ed.Agency == "" || ed.Agency != e.Owner {
+			return Entry{}, apperr.New(apperr.Forbidden, "an agency may only change catalogue entries in its own scope").WithCode("OUT_OF_SCOPE")
+		}
+		if !scope.AgencyActsIn(ed.Agency, e.Region) {
+			return Entry{}, apperr.New(apperr.Forbidden, "an agency may only record catalogue entries of its own region / 只能登记本机关所在地区的清单事项").WithCode("OUT_OF_SCOPE")
+		}
+		if err := c.matterOwnedBy(ctx, e.Region, e.Matter, ed.Agency); err != nil {
+			return Entry{}, err
+		}
 	}
 	now := c.clock.Now()
 	e.RecordedAt = now
@@ -346,7 +364,26 @@ func (c *Catalogue) Record(ctx context.Context, ed Editor, e Entry, expectVersio
 			return Entry{}, apperr.New(apperr.Forbidden, "the entry belongs to another agency").WithCode("OUT_OF_SCOPE")
 		}
 	}
+	if oa, ok := c.repo.(OwnedAppender); ok && !ed.Admin {
+		return oa.AppendOwnedEntry(ctx, e, expectVersion)
+	}
 	return c.repo.AppendEntry(ctx, e, expectVersion)
+}
+
+// matterOwnedBy refuses a matter of which any version of any certificate
+// belongs to another agency: an agency adds certificates only under matters
+// it owns (or new ones).
+func (c *Catalogue) matterOwnedBy(ctx context.Context, region, matter, agency string) error {
+	versions, err := c.repo.MatterEntries(ctx, region, matter)
+	if err != nil {
+		return err
+	}
+	for _, v := range versions {
+		if v.Owner != agency {
+			return apperr.New(apperr.Forbidden, "matter %s of region %s belongs to another agency / 该事项属于其他机关", matter, region).WithCode("OUT_OF_SCOPE")
+		}
+	}
+	return nil
 }
 
 // Demand is the answer for one certificate of a matter: whether it may be
@@ -633,4 +670,66 @@ func pledgeableNow(region, matter string, versions []Entry, now time.Time) (Pled
 	sort.Slice(m.Entries, func(i, j int) bool { return m.Entries[i].Certificate < m.Entries[j].Certificate })
 	m.MatterName = m.Entries[0].MatterName
 	return m, true
+}
+
+// ownerScanLimit bounds how many matters OwnsEntries reads.
+const ownerScanLimit = 10000
+
+// OwnsEntries reports whether agency owns any catalogue entry (any version)
+// in its own region (scope.AgencyRegion): an agency known to the catalogue.
+func (c *Catalogue) OwnsEntries(ctx context.Context, agency string) (bool, error) {
+	region, ok := scope.AgencyRegion(agency)
+	if !ok {
+		return false, nil
+	}
+	idx, err := c.matterIndex()
+	if err != nil {
+		return false, err
+	}
+	after := ""
+	for scanned := 0; scanned < ownerScanLimit; {
+		codes, err := idx.RegionMatters(ctx, region, after, 200)
+		if err != nil {
+			return false, err
+		}
+		all, err := idx.MattersEntries(ctx, region, codes)
+		if err != nil {
+			return false, err
+		}
+		for i := range codes {
+			for _, e := range all[i] {
+				if e.Owner == agency {
+					return true, nil
+				}
+			}
+		}
+		if len(codes) < 200 {
+			return false, nil
+		}
+		scanned += len(codes)
+		after = codes[len(codes)-1]
+	}
+	return false, nil
+}
+
+// HasRegionWithin reports whether the catalogue names a region that the
+// jurisdiction covers (scope.Covers): a jurisdiction known to the catalogue.
+func (c *Catalogue) HasRegionWithin(ctx context.Context, jurisdiction string) (bool, error) {
+	cursor := ""
+	for range ownerScanLimit / MaxPageSize {
+		p, err := c.Regions(ctx, cursor, MaxPageSize)
+		if err != nil {
+			return false, err
+		}
+		for _, r := range p.Regions {
+			if scope.Covers(jurisdiction, r.Code) {
+				return true, nil
+			}
+		}
+		if p.Next == "" {
+			return false, nil
+		}
+		cursor = p.Next
+	}
+	return false, nil
 }

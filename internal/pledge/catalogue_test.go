@@ -94,6 +94,51 @@ func TestCatalogueVersionsAndQuery(t *testing.T) {
 	wantErr(t, err, apperr.Forbidden, "OUT_OF_SCOPE")
 	_, err = e.catalogue.Record(ctx, pledge.Editor{Agency: "AG-OTHER"}, sampleEntry(), 1)
 	wantErr(t, err, apperr.Forbidden, "OUT_OF_SCOPE")
+	// Issue 12: an agency adds entries only in its own region and under
+	// matters it owns (a new certificate under another agency's matter, a
+	// new entry in another region, or by an agency without a region).
+	for name, c := range map[string]struct {
+		agency string
+		mut    func(*pledge.Entry)
+	}{
+		"another agency's matter":  {"110000-GAJ", func(x *pledge.Entry) { x.Certificate = "C-GRAFTED" }},
+		"another region":           {agency, func(x *pledge.Entry) { x.Region, x.Matter = "310000", "M-SH-1" }},
+		"a district of its region": {agency, func(x *pledge.Entry) { x.Region, x.Matter = "110105", "M-CY-1" }},
+		"an agency without region": {"AG-NOREGION", func(x *pledge.Entry) { x.Matter = "M-NEW-1" }},
+	} {
+		x := sampleEntry()
+		x.Owner = c.agency
+		c.mut(&x)
+		_, err = e.catalogue.Record(ctx, pledge.Editor{Agency: c.agency}, x, 0)
+		if apperr.As(err) == nil || apperr.As(err).Kind != apperr.Forbidden || apperr.As(err).Code != "OUT_OF_SCOPE" {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if vs, _ := e.catalogue.Versions(ctx, x.EntryKey); len(vs) != 0 {
+			t.Fatalf("%s: recorded %+v", name, vs)
+		}
+	}
+	// A new matter of its own region is the agency's; an admin may record anywhere.
+	own := sampleEntry()
+	own.Matter = "M-OWN-NEW"
+	if _, err := e.catalogue.Record(ctx, ed, own, 0); err != nil {
+		t.Fatalf("own new matter: %v", err)
+	}
+	anywhere := sampleEntry()
+	anywhere.Region, anywhere.Matter, anywhere.Owner = "310000", "M-SH-ADMIN", "310000-SCJGJ"
+	if _, err := e.catalogue.Record(ctx, pledge.Editor{Admin: true, Actor: "admin"}, anywhere, 0); err != nil {
+		t.Fatalf("admin: %v", err)
+	}
+	// An entry an admin recorded for the agency in another region does not
+	// let the agency publish a notice there.
+	away := sampleEntry()
+	away.Region, away.Matter = "310000", "M-SH-AWAY"
+	if _, err := e.catalogue.Record(ctx, pledge.Editor{Admin: true, Actor: "admin"}, away, 0); err != nil {
+		t.Fatal(err)
+	}
+	n := sampleNotice()
+	n.ID, n.Entry = "N-AWAY", away.EntryKey
+	_, err = e.notices.Publish(ctx, agency, n)
+	wantErr(t, err, apperr.Forbidden, "OUT_OF_SCOPE")
 	// No back-dating.
 	past := sampleEntry()
 	past.EffectiveFrom = t0.Add(-time.Hour)

@@ -40,7 +40,7 @@ func fullDocument() Document {
 	return Document{
 		Format: DocumentFormat, PledgeID: "P-1", Notice: NoticeRef{ID: "N-1", Version: 3, Digest: "ab"},
 		Agency: "AG-1", Entry: EntryKey{Region: "110000", Matter: "M-1", Certificate: "C-1"}, CatalogueVersion: 2,
-		Applicant:  Applicant{Kind: ApplicantPerson, Name: "张三", IDType: IDResidentCard, IDNumber: "110101199003071234"},
+		Applicant:  Applicant{Kind: ApplicantPerson, Name: "张三", IDType: IDResidentCard, IDNumber: "110101199001061234"},
 		Statements: stmts,
 		Facts:      []Fact{{Code: "F1", Label: Text{Zh: "名称", En: "Name"}, Value: "a<b>&\"c\"\\\n\u2028"}, {Code: "F2", Label: Text{Zh: "地址"}, Value: ""}},
 		Channel:    ChannelWeb, SignedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),

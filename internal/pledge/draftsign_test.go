@@ -24,7 +24,7 @@ func TestSignDraftWithEventCertificate(t *testing.T) {
 	e.ready(t)
 	ctx := context.Background()
 	other := applicant
-	other.IDNumber = "110101198001011235"
+	other.IDNumber = "110101198001071235"
 
 	prepare := func(t *testing.T, key string) pledge.Draft {
 		t.Helper()

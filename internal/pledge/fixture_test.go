@@ -25,7 +25,7 @@ import (
 // t0 is the fixed start of every test's fake clock.
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-const agency = "AG110000-MZJ"
+const agency = "110000-MZJ"
 
 var entryKey = pledge.EntryKey{Region: "110000", Matter: "M-0001", Certificate: "C-NO-CRIME"}
 
@@ -116,7 +116,7 @@ type env struct {
 	published pledge.PublishedNotice
 }
 
-var applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199003071234"}
+var applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199001061234"}
 
 func newEnv(t testing.TB, addrs ...string) *env {
 	t.Helper()

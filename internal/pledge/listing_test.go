@@ -42,7 +42,7 @@ func TestListings(t *testing.T) {
 	ctx := context.Background()
 	officer := pledge.Officer{Agency: agency, ID: "officer-7"}
 	other := applicant
-	other.Name, other.IDNumber = "李四", "110101198001011235"
+	other.Name, other.IDNumber = "李四", "110101198001071235"
 
 	var mine, theirs []string // newest first
 	for i := range 7 {

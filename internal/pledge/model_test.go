@@ -106,13 +106,13 @@ func TestExpiredSeal(t *testing.T) {
 	}
 	// An agency with a catalogue entry but no seal cannot publish.
 	ne := sampleEntry()
-	ne.Owner, ne.Certificate, ne.EffectiveFrom = "AG-NOSEAL", "C-OTHER", e.clk.Now()
-	if _, err := e.catalogue.Record(ctx, pledge.Editor{Agency: "AG-NOSEAL"}, ne, 0); err != nil {
+	ne.Owner, ne.Matter, ne.EffectiveFrom = "110000-NOSEAL", "M-NOSEAL", e.clk.Now()
+	if _, err := e.catalogue.Record(ctx, pledge.Editor{Agency: "110000-NOSEAL"}, ne, 0); err != nil {
 		t.Fatal(err)
 	}
 	n := sampleNotice()
-	n.ID, n.Agency, n.Entry = "N-NOSEAL", "AG-NOSEAL", ne.EntryKey
-	_, err = e.notices.Publish(ctx, "AG-NOSEAL", n)
+	n.ID, n.Agency, n.Entry = "N-NOSEAL", "110000-NOSEAL", ne.EntryKey
+	_, err = e.notices.Publish(ctx, "110000-NOSEAL", n)
 	wantErr(t, err, apperr.Conflict, "NO_ACTIVE_SEAL")
 	if _, err := e.notices.Get(ctx, "N-NOSEAL", 0); apperr.KindOf(err) != apperr.NotFound {
 		t.Fatalf("an unsealed notice was stored: %v", err)

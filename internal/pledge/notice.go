@@ -9,6 +9,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/jcs"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/scope"
 )
 
 // NoticeFormat names the notice document format.
@@ -210,6 +211,9 @@ func (s *Notices) Publish(ctx context.Context, agency string, n Notice) (Publish
 	}
 	if entry.Owner != agency {
 		return PublishedNotice{}, apperr.New(apperr.Forbidden, "the catalogue entry belongs to another agency").WithCode("OUT_OF_SCOPE")
+	}
+	if !scope.AgencyActsIn(agency, entry.Region) {
+		return PublishedNotice{}, apperr.New(apperr.Forbidden, "an agency publishes notices only in its own region / 只能发布本机关所在地区的告知书").WithCode("OUT_OF_SCOPE")
 	}
 	n.Format = NoticeFormat
 	n.CatalogueVersion = entry.Version

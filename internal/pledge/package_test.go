@@ -43,7 +43,7 @@ func buildPackages(t *testing.T, e *env) (accepted, signed []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine := newLeaf(t, "张三丰", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "11010119900307123"+"4")
+	mine := newLeaf(t, "张三丰", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "11010119900106123"+"4")
 	own, _, err := e.svc.SubmitOwnSignature(ctx, applicant, p.Draft.ID, signOwn(t, mine, p.Draft.Document))
 	if err != nil {
 		t.Fatal(err)

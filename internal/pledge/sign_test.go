@@ -77,7 +77,7 @@ func TestSignWithEventCertificate(t *testing.T) {
 	wantErr(t, err, apperr.Conflict, "IDEMPOTENCY_KEY_REUSED")
 	// Another applicant with the same key gets its own pledge.
 	other := applicant
-	other.IDNumber = "110101198001011235"
+	other.IDNumber = "110101198001071235"
 	o, created, err := e.svc.SignWithEventCertificate(ctx, other, e.request("idem-0001"))
 	if err != nil || !created || o.ID == rec.ID {
 		t.Fatalf("other applicant: %v %v %s", err, created, o.ID)
@@ -104,10 +104,10 @@ func TestOwnCertificate(t *testing.T) {
 	e := newEnv(t)
 	e.ready(t)
 	ctx := context.Background()
-	mine := newLeaf(t, "张三丰", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "11010119900307123"+"4")
+	mine := newLeaf(t, "张三丰", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "11010119900106123"+"4")
 	stranger := newLeaf(t, "Someone", e.outsideCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0))
 	expired := newLeaf(t, "Old", e.citizenCA, t0.AddDate(-1, 0, 0), t0.AddDate(0, 0, -1), applicant.IDNumber)
-	someoneElse := newLeaf(t, "李四", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "110101198001011235")
+	someoneElse := newLeaf(t, "李四", e.citizenCA, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0), "110101198001071235")
 
 	p, err := e.svc.Prepare(ctx, applicant, e.request("own-00001"))
 	if err != nil || p.Repeat != nil {
@@ -145,7 +145,7 @@ func TestOwnCertificate(t *testing.T) {
 	}
 	// Another applicant cannot complete my draft.
 	intruder := applicant
-	intruder.IDNumber = "110101198001011235"
+	intruder.IDNumber = "110101198001071235"
 	_, _, err = e.svc.SubmitOwnSignature(ctx, intruder, draft.ID, signOwn(t, mine, draft.Document))
 	wantErr(t, err, apperr.NotFound, "DRAFT_NOT_FOUND")
 
@@ -330,7 +330,7 @@ func TestWithdrawAcceptReturn(t *testing.T) {
 	_, err := e.svc.Withdraw(ctx, applicant, a.ID, "  ")
 	wantErr(t, err, apperr.Malformed, "REASON_REQUIRED")
 	other := applicant
-	other.IDNumber = "110101198001011235"
+	other.IDNumber = "110101198001071235"
 	_, err = e.svc.Withdraw(ctx, other, a.ID, "不是我的")
 	wantErr(t, err, apperr.NotFound, "PLEDGE_NOT_FOUND")
 	w, err := e.svc.Withdraw(ctx, applicant, a.ID, "改走普通程序，提交证明")

@@ -17,7 +17,8 @@ import (
 func TestRevocations(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	pledge := status.Subject{Kind: status.KindPledge, ID: "PL-2026-0001", Digest: pki.Digest([]byte("pledge document"))}
+	pl := f.seedPledge(t, "PL-2026-0001", "110105")
+	pledge := status.Subject{Kind: status.KindPledge, ID: pl.ID, Digest: pl.Digest}
 	cert := status.Subject{Kind: status.KindCertificate, Digest: pki.Digest(f.pki.signerDER)}
 	steps := []struct {
 		name string
@@ -35,7 +36,8 @@ func TestRevocations(t *testing.T) {
 		{"false pledge", enforcer, true, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonFalsePledge, DocumentNo: "京执核〔2026〕3号"}, 0, status.False},
 		{"twice", enforcer, true, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonDecisionRevoked, DocumentNo: "d2"}, apperr.Conflict, ""},
 		{"bad reversal reason", enforcer, false, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonFalsePledge, DocumentNo: "d"}, apperr.Malformed, ""},
-		{"appeal upheld", admin, false, RevokeRequest{Subjects: []status.Subject{{Kind: status.KindPledge, Digest: pledge.Digest}}, Reason: ReasonAppealUpheld, DocumentNo: "京复〔2026〕5号"}, 0, status.Active},
+		{"a pledge by digest only", admin, false, RevokeRequest{Subjects: []status.Subject{{Kind: status.KindPledge, Digest: pledge.Digest}}, Reason: ReasonAppealUpheld, DocumentNo: "d"}, apperr.Malformed, ""},
+		{"appeal upheld", admin, false, RevokeRequest{Subjects: []status.Subject{{Kind: status.KindPledge, ID: pledge.ID}}, Reason: ReasonAppealUpheld, DocumentNo: "京复〔2026〕5号"}, 0, status.Active},
 		{"reverse again", admin, false, RevokeRequest{Subjects: []status.Subject{pledge}, Reason: ReasonAppealUpheld, DocumentNo: "d"}, apperr.Conflict, ""},
 		{"enforcement may not revoke a certificate", enforcer, true, RevokeRequest{Subjects: []status.Subject{cert}, Reason: ReasonKeyCompromise, DocumentNo: "d"}, apperr.Forbidden, ""},
 		{"certificate known by digest only", maker, true, RevokeRequest{Subjects: []status.Subject{cert}, Reason: ReasonKeyCompromise, DocumentNo: "CRL-7"}, 0, status.Revoked},

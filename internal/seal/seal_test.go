@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509/pkix"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
@@ -72,13 +74,14 @@ func newPKI(t *testing.T, cn string) testPKI {
 }
 
 type fixture struct {
-	reg  *Registry
-	rev  *Revocations
-	st   *store.Registry
-	clk  *clock.Fake
-	pki  testPKI
-	srv  *testredis.Server
-	addr string
+	reg     *Registry
+	rev     *Revocations
+	st      *store.Registry
+	pledges *store.PledgeRepo
+	clk     *clock.Fake
+	pki     testPKI
+	srv     *testredis.Server
+	addr    string
 }
 
 func newFixture(t *testing.T) fixture {
@@ -96,7 +99,13 @@ func newFixtureAt(t *testing.T, addr string, srv *testredis.Server) fixture {
 	t.Cleanup(func() { _ = st.Close() })
 	p := newPKI(t, "PledgeSeal Test Root")
 	sr := store.NewRegistry(st)
-	return fixture{reg: NewRegistry(sr, Config{Maker: &p.maker, MakerTrust: p.trust}, clk), rev: NewRevocations(sr, clk),
+	prot, err := pii.New(bytes.Repeat([]byte{7}, 16), bytes.Repeat([]byte{8}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pledges := store.NewPledgeRepo(st, prot)
+	return fixture{reg: NewRegistry(sr, Config{Maker: &p.maker, MakerTrust: p.trust}, clk),
+		rev: NewRevocations(sr, clk, RevocationOptions{Pledges: pledges}), pledges: pledges,
 		st: sr, clk: clk, pki: p, srv: srv, addr: addr}
 }
 

@@ -18,11 +18,19 @@ import (
 // set; ARGV[1] the expected current version, ARGV[2] the JSON of version
 // ARGV[1]+1, ARGV[3] the certificate code. It returns the current version
 // (negated) on a conflict, the new version otherwise.
+//
+// KEYS[3] is the matter's owner (the agency of its first entry, set by the
+// first append); with ARGV[4] = '1' (an agency editing) an owner other
+// than ARGV[5] refuses the append with 0, so two agencies cannot both
+// create or extend one matter.
 const catalogueAppendLua = `
+local owner = redis.call('GET', KEYS[3])
+if ARGV[4] == '1' and owner and owner ~= ARGV[5] then return 0 end
 local cur = redis.call('HLEN', KEYS[1])
 if cur ~= tonumber(ARGV[1]) then return -cur - 1 end
 redis.call('HSET', KEYS[1], tostring(cur + 1), ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
+if not owner then redis.call('SET', KEYS[3], ARGV[5]) end
 return cur + 1
 `
 
@@ -54,8 +62,23 @@ func (r *CatalogueRepo) certsKey(region, matter string) string {
 	return r.st.key(r.tag(region, matter), "certs")
 }
 
+func (r *CatalogueRepo) ownerKey(region, matter string) string {
+	return r.st.key(r.tag(region, matter), "owner")
+}
+
 // AppendEntry implements pledge.CatalogueRepo.
 func (r *CatalogueRepo) AppendEntry(ctx context.Context, e pledge.Entry, expectVersion int) (pledge.Entry, error) {
+	return r.appendEntry(ctx, e, expectVersion, false)
+}
+
+// AppendOwnedEntry implements pledge.OwnedAppender: the append is refused
+// (Forbidden OUT_OF_SCOPE) when the matter's owner is not e.Owner, checked
+// in the append script.
+func (r *CatalogueRepo) AppendOwnedEntry(ctx context.Context, e pledge.Entry, expectVersion int) (pledge.Entry, error) {
+	return r.appendEntry(ctx, e, expectVersion, true)
+}
+
+func (r *CatalogueRepo) appendEntry(ctx context.Context, e pledge.Entry, expectVersion int, owned bool) (pledge.Entry, error) {
 	if expectVersion < 0 {
 		return pledge.Entry{}, apperr.New(apperr.Malformed, "expected version must not be negative")
 	}
@@ -70,10 +93,17 @@ func (r *CatalogueRepo) AppendEntry(ctx context.Context, e pledge.Entry, expectV
 	if err := r.indexMatter(ctx, e.Region, e.Matter, e.RegionName); err != nil {
 		return pledge.Entry{}, err
 	}
-	n, err := r.append.Run(ctx, r.st.rdb, []string{r.versionsKey(e.EntryKey), r.certsKey(e.Region, e.Matter)},
-		expectVersion, body, e.Certificate).Int64()
+	check := "0"
+	if owned {
+		check = "1"
+	}
+	n, err := r.append.Run(ctx, r.st.rdb, []string{r.versionsKey(e.EntryKey), r.certsKey(e.Region, e.Matter), r.ownerKey(e.Region, e.Matter)},
+		expectVersion, body, e.Certificate, check, e.Owner).Int64()
 	if err != nil {
 		return pledge.Entry{}, mapErr(err, "catalogue entry not found")
+	}
+	if n == 0 {
+		return pledge.Entry{}, apperr.New(apperr.Forbidden, "matter %s of region %s belongs to another agency / 该事项属于其他机关", e.Matter, e.Region).WithCode("OUT_OF_SCOPE")
 	}
 	if n < 0 {
 		return pledge.Entry{}, apperr.New(apperr.Conflict, "the catalogue entry is at version %d, not %d: reload it and try again", -n-1, expectVersion).WithCode("VERSION_CONFLICT")

@@ -190,6 +190,68 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 			t.Fatalf("legacy latest: %v", err)
 		}
 	})
+	t.Run("a finding's state is changed only by its reversal (guard in the write script)", func(t *testing.T) {
+		f := mk(t)
+		sub := status.Subject{Kind: status.KindPledge, ID: "PL-enf-guard", Digest: digestOf("enf-guard")}
+		f.clk.Advance(time.Hour)
+		c, w := consequence(sub, f.clk.Now(), "FG1", "subjG")
+		w.Order = &FindingOrder{After: []string{NoFinding}, Outcome: "FALSE_CONFIRMED"}
+		if _, err := f.reg.ApplyEnforcement(ctx, c, w); err != nil {
+			t.Fatal(err)
+		}
+		head, _, err := f.reg.st.auditHead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Advance(time.Minute)
+		registryReversal := Change{Action: "revocation.reverse", Actor: officer, To: status.Active,
+			From: []status.Code{status.Revoked, status.False, status.NotFulfilled}, Reason: "CORRECTION", DocumentNo: "d",
+			Effective: f.clk.Now(), Items: []status.Subject{{Kind: status.KindPledge, ID: sub.ID}}, Guards: []string{sub.ID}}
+		_, err = f.reg.Apply(ctx, registryReversal)
+		if e := apperr.As(err); e == nil || e.Kind != apperr.Conflict || e.Code != "FINDING_OWNED" {
+			t.Fatalf("registry reversal of a finding's FALSE: %v", err)
+		}
+		if h, _, _ := f.reg.st.auditHead(ctx); h != head {
+			t.Fatalf("a refused reversal moved the audit head %d → %d", head, h)
+		}
+		// The finding's reversal (which lifts the bar) moves the pledge on;
+		// the guard then lets registry changes through again.
+		rev := Change{Action: "enforce.reverse", Actor: officer, To: status.Active,
+			From: []status.Code{status.False}, Reason: "APPEAL_UPHELD", DocumentNo: "复〔2026〕1号", Effective: f.clk.Now(), Items: []status.Subject{sub}}
+		if _, err := f.reg.ApplyEnforcement(ctx, rev, EnforcementWrite{FindingID: "FG2", PledgeID: sub.ID, Finding: []byte(`{}`),
+			LiftSubject: "subjG", Lift: &BarLift{BarID: "BFG1", At: f.clk.Now(), Reason: "APPEAL_UPHELD"},
+			Order: &FindingOrder{After: []string{"FALSE_CONFIRMED"}, Latest: "FG1", Outcome: "APPEAL_REVERSED"}}); err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Advance(time.Minute)
+		revoke := registryReversal
+		revoke.Action, revoke.To, revoke.From, revoke.Reason, revoke.Effective = "revocation.revoke", status.Revoked,
+			[]status.Code{status.Unknown, status.Active}, "DECISION_REVOKED", f.clk.Now()
+		if _, err := f.reg.Apply(ctx, revoke); err != nil {
+			t.Fatalf("registry revocation after the finding's reversal: %v", err)
+		}
+		// A pledge whose findings predate the order record: the guard reads
+		// the latest finding's outcome from its body.
+		legacy := status.Subject{Kind: status.KindPledge, ID: "PL-enf-guard-legacy"}
+		c, w = consequence(legacy, f.clk.Now(), "FG3", "subjL")
+		w.Finding = []byte(`{"id":"FG3","outcome":"NOT_FULFILLED"}`)
+		c.To = status.NotFulfilled
+		if _, err := f.reg.ApplyEnforcement(ctx, c, w); err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Advance(time.Minute)
+		lr := registryReversal
+		lr.Items, lr.Guards, lr.Effective = []status.Subject{legacy}, []string{legacy.ID}, f.clk.Now()
+		if _, err := f.reg.Apply(ctx, lr); apperr.As(err) == nil || apperr.As(err).Code != "FINDING_OWNED" {
+			t.Fatalf("legacy finding: %v", err)
+		}
+		// Without the guard the same change passes (and would leave the bar
+		// standing): the guard is what refuses it.
+		lr.Guards = nil
+		if _, err := f.reg.Apply(ctx, lr); err != nil {
+			t.Fatalf("unguarded change: %v", err)
+		}
+	})
 	t.Run("malformed writes are refused before Redis", func(t *testing.T) {
 		f := mk(t)
 		sub := status.Subject{Kind: status.KindPledge, ID: "PL-enf-3"}

@@ -70,7 +70,7 @@ func plEntry(cert string, from time.Time) pledge.Entry {
 		Modes: []pledge.Mode{pledge.ModeWrittenPledge}, PledgeEligible: true, Owner: "AG-1"}
 }
 
-const plName, plID = "王小明", "110101199003071234"
+const plName, plID = "王小明", "110101199001061234"
 
 func plRecord(id string) pledge.Record {
 	doc := []byte(`{"applicant":{"idNumber":"` + plID + `","name":"` + plName + `"},"pledgeId":"` + id + `"}`)

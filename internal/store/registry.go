@@ -91,6 +91,12 @@ type Change struct {
 	Items      []status.Subject
 	// Data is extra audit detail (no personal data).
 	Data map[string]string
+	// Guards are pledge IDs whose latest enforcement finding must not be a
+	// consequence (FALSE_CONFIRMED, NOT_FULFILLED): the state such a
+	// finding set is changed only by its reversal (enforce.Service.Reverse),
+	// which lifts the bar in the same script run. Checked inside the write
+	// script; a guarded pledge is a Conflict FINDING_OWNED, nothing written.
+	Guards []string
 	// seal is set by CreateSeal: a record written with the change.
 	seal *SealRecord
 }
@@ -219,6 +225,13 @@ func (r *Registry) Apply(ctx context.Context, c Change) (Applied, error) {
 	nops := 0
 	if c.seal != nil {
 		nops, opArgs = r.sealOps(p.kl, c.seal)
+	}
+	for _, id := range c.Guards {
+		if err := nonEmpty("guarded pledge id", id); err != nil {
+			return Applied{}, err
+		}
+		opArgs = append(opArgs, "G", p.kl.at(r.st.enfOrderKey(id)), p.kl.at(r.st.enfFindingsKey(id)))
+		nops++
 	}
 	return r.commit(ctx, p, nops, opArgs)
 }
@@ -395,6 +408,9 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 		return Applied{}, false, apperr.New(apperr.Conflict, "the record already exists").WithCode("EXISTS")
 	case "ORDER":
 		return Applied{}, false, apperr.New(apperr.Conflict, "the pledge's latest finding is now %s; this finding may not follow it", orNoFinding(str(1))).WithCode("FINDING_ORDER")
+	case "FINDING":
+		return Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s by enforcement finding %s; only that finding's reversal (POST /v1/enforcement/findings/%s/reversal) changes it, together with the credit bar / 该状态由核查结论设定，只能通过撤销该结论变更",
+			str(1), str(2), str(3), str(3)).WithCode("FINDING_OWNED")
 	case "WRONGTYPE", "CORRUPT", "BADOP":
 		return Applied{}, false, apperr.New(apperr.Internal, "the registry holds unexpected data (%s); nothing was written", str(0))
 	}

@@ -50,7 +50,8 @@ end
 // f v ... (new hash: the key must not exist) | 'F' pos field value (new field
 // of a hash: the field must not exist) | 'Z' pos score member | 'O' pos
 // findings-pos allowed expect-id outcome id (the finding order check; see
-// Registry.ApplyEnforcement).
+// Registry.ApplyEnforcement) | 'G' pos findings-pos (the finding guard: the
+// pledge's latest finding must not be a consequence; see Change.Guards).
 const applyLua = indexLua + `
 local head = redis.call('HGET', KEYS[1], 'seq')
 if (head or '0') ~= ARGV[2] then
@@ -122,6 +123,20 @@ for i = 1, n do
     return {'EFFECTIVE', tostring(i), tostring(curEff)}
   end
 end
+-- latestFinding returns the outcome and ID of a pledge's latest finding
+-- ('-' and '' when it has none) from its order hash, or, for findings
+-- recorded before the order hash existed, from the newest member of its
+-- findings ZSET; on bad data it returns nil and the error reply code.
+local function latestFinding(orderKey, findingsKey)
+  if not want(orderKey, 'hash') or not want(findingsKey, 'zset') then return nil, 'WRONGTYPE' end
+  local cur, curID = redis.call('HGET', orderKey, 'last'), redis.call('HGET', orderKey, 'id')
+  if cur then return cur, curID or '' end
+  local last = redis.call('ZRANGE', findingsKey, -1, -1)
+  if #last == 0 then return '-', '' end
+  local ok, f = pcall(cjson.decode, redis.call('HGET', P .. '{reg}:enf:finding:' .. last[1], 'body') or '')
+  if not ok or type(f) ~= 'table' or type(f['outcome']) ~= 'string' then return nil, 'CORRUPT' end
+  return f['outcome'], last[1]
+end
 local nops = tonumber(ARGV[p]); p = p + 1
 local ops = {}
 for i = 1, nops do
@@ -146,24 +161,25 @@ for i = 1, nops do
     -- current outcomes (',' separated, '-' = none yet), the finding id that
     -- must be the latest ('' = any), the new outcome and the new id.
     local pf = tonumber(ARGV[p])
-    if not want(KEYS[pos], 'hash') or not want(KEYS[pf], 'zset') then return {'WRONGTYPE', 'op'} end
-    local cur, curID = redis.call('HGET', KEYS[pos], 'last'), redis.call('HGET', KEYS[pos], 'id')
-    if not cur then
-      -- findings recorded before the order hash existed: the latest one
-      cur, curID = '-', ''
-      local last = redis.call('ZRANGE', KEYS[pf], -1, -1)
-      if #last > 0 then
-        curID = last[1]
-        local ok, f = pcall(cjson.decode, redis.call('HGET', P .. '{reg}:enf:finding:' .. curID, 'body') or '')
-        if not ok or type(f) ~= 'table' or type(f['outcome']) ~= 'string' then return {'CORRUPT', 'order'} end
-        cur = f['outcome']
-      end
-    end
+    local cur, curID = latestFinding(KEYS[pos], KEYS[pf])
+    if not cur then return {curID, 'order'} end
     if not string.find(',' .. ARGV[p + 1] .. ',', ',' .. cur .. ',', 1, true) or
       (ARGV[p + 2] ~= '' and ARGV[p + 2] ~= curID) then
       return {'ORDER', cur, curID or ''}
     end
     ops[#ops + 1] = {'O', pos, ARGV[p + 3], ARGV[p + 4]}; p = p + 5
+  elseif kind == 'G' then
+    -- finding guard (Registry.Apply with Change.Guards): KEYS[pos] the
+    -- pledge's order hash, then the position of its findings ZSET. A
+    -- pledge whose latest finding set its state (FALSE_CONFIRMED,
+    -- NOT_FULFILLED) is changed only by that finding's reversal, which
+    -- lifts the bar in the same run.
+    local cur, curID = latestFinding(KEYS[pos], KEYS[tonumber(ARGV[p])])
+    if not cur then return {curID, 'guard'} end
+    if cur == 'FALSE_CONFIRMED' or cur == 'NOT_FULFILLED' then
+      return {'FINDING', tostring(i), cur, curID}
+    end
+    p = p + 1
   else
     return {'BADOP', kind}
   end

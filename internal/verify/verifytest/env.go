@@ -91,7 +91,7 @@ const ESID = "11010599990001"
 var Key = pledge.EntryKey{Region: "110105", Matter: "M-0001", Certificate: "C-NO-CRIME"}
 
 // Applicant is the demo applicant (matches the HTTP harness identity).
-var Applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199003071234"}
+var Applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199001061234"}
 
 // Env is a complete pledge domain over a real Redis.
 type Env struct {
@@ -147,7 +147,6 @@ func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
 	e.Registry = store.NewRegistry(st)
 	maker := ses.Maker{Signer: pki.NewKeySigner(e.Maker.Key), Cert: e.Maker.Cert.Raw}
 	e.Seals = seal.NewRegistry(e.Registry, seal.Config{Maker: &maker, MakerTrust: e.SealTrust}, clk)
-	e.Revoc = seal.NewRevocations(e.Registry, clk)
 	filed, err := e.Seals.Make(context.Background(), SealMaker, seal.MakeRequest{
 		Filing: seal.Filing{Agency: Agency, Category: seal.Category("statutory_name"), TypeCode: seal.TypeCode("01"), DocumentNo: "朝市监印备〔2026〕1号"},
 		ESID:   ESID, Name: "北京市朝阳区市场监督管理局", SignerCerts: [][]byte{e.SealSigner.Cert.Raw},
@@ -166,6 +165,7 @@ func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
 	e.Notices = pledge.NewNotices(store.NewNoticeRepo(st), e.Catalogue, e.Sealer, clk)
 	e.Bars = store.NewBarRepo(st)
 	e.Pledges = store.NewPledgeRepo(st, e.Protector)
+	e.Revoc = seal.NewRevocations(e.Registry, clk, seal.RevocationOptions{Pledges: e.Pledges})
 	e.Service = pledge.NewService(pledge.Deps{
 		Catalogue: e.Catalogue, Notices: e.Notices, Bars: e.Bars, Pledges: e.Pledges,
 		Indexer: e.Protector, Sealer: e.Sealer, EventCA: e.EventCA.Issuer(), ApplicantTrust: e.ApplicantTrust, Clock: clk,

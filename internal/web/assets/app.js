@@ -748,13 +748,17 @@
     $("draw-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       var box = clear($("draw-result"));
-      var ids = $("draw-population").value.split(/\s+/).filter(Boolean);
-      if (!ids.length) { ids = tasks.map(function (k) { return k.pledgeId; }); }
-      if (!ids.length) { box.appendChild(el("p", { cls: "msg err", text: t("enforce.draw.empty") })); return; }
+      // The service draws from its own decided pledges; the page only
+      // rates some of them ("pledge-number tier" per line).
+      var tiers = {};
+      $("draw-population").value.split("\n").forEach(function (line) {
+        var f = line.trim().split(/\s+/).filter(Boolean);
+        if (f.length === 2) { tiers[f[0]] = f[1]; }
+      });
       var seed = new Uint8Array(32); crypto.getRandomValues(seed);
       var body = { region: $("draw-region").value.trim(), matter: $("draw-matter").value.trim(), ratioPermille: parseInt($("draw-ratio").value, 10),
-        seed: Array.prototype.map.call(seed, function (x) { return ("0" + x.toString(16)).slice(-2); }).join(""),
-        population: ids.map(function (id) { return { pledgeId: id, tier: "B" }; }) };
+        seed: Array.prototype.map.call(seed, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("") };
+      if (Object.keys(tiers).length) { body.tiers = tiers; }
       api("POST", "/v1/enforcement/draws", body).then(function (r) {
         var d = r.body || {};
         var sel = (d.result && (d.result.selected || d.result.selection)) || [];
