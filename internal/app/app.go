@@ -173,7 +173,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		_ = c.store.Close()
 		return nil, err
 	}
-	pages, err := web.New() // the web pages (internal/web)
+	pages, err := web.NewForSite(web.Site{ServiceName: cfg.ServiceName, OperatorContact: cfg.OperatorContact}) // the web pages (internal/web)
 	if err != nil {
 		_ = c.store.Close()
 		return nil, &StartupError{Step: "web pages", Err: err}

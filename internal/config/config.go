@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // MinVerifyBurst is the smallest verification burst: one full batch
@@ -111,6 +113,13 @@ type Config struct {
 	// authority's tokens (dotted); TSAAccuracy the accuracy it states.
 	TSAPolicy   string
 	TSAAccuracy time.Duration
+
+	// ServiceName is the service's name in the pages' footer (empty: the
+	// pages' own name, 告知承诺电子核验 / PledgeSeal); OperatorContact is how
+	// to reach the operator, shown beside it (empty: "ask the agency that
+	// handles your matter").
+	ServiceName     string
+	OperatorContact string
 }
 
 // setting describes one configuration item: its flag name, environment
@@ -259,6 +268,8 @@ func settings() []setting {
 			c.PprofAddr = v
 			return nil
 		}},
+		{"service-name", "", "the service's name shown to citizens in the pages' footer (empty = the pages' own name)", siteText(func(c *Config, v string) { c.ServiceName = v })},
+		{"operator-contact", "", "how citizens reach the operator (phone, e-mail or address), shown in the pages' footer (empty = ask the agency of the matter)", siteText(func(c *Config, v string) { c.OperatorContact = v })},
 	}
 }
 
@@ -277,6 +288,24 @@ func CheckLoopback(hostport string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost): profiles are never served beyond the machine", host)
+}
+
+// siteText accepts a short single line of text for the pages: at most 200
+// characters, no control characters.
+func siteText(f func(*Config, string)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if utf8.RuneCountInString(v) > 200 || !utf8.ValidString(v) {
+			return errors.New("want valid UTF-8 text of at most 200 characters")
+		}
+		for _, r := range v {
+			if unicode.IsControl(r) {
+				return errors.New("want one line of text without control characters")
+			}
+		}
+		f(c, v)
+		return nil
+	}
 }
 
 // cidrList splits a comma-separated list of IP addresses or CIDRs (and,

@@ -62,6 +62,8 @@ func TestInvalidNamesTheSetting(t *testing.T) {
 		{"bad bool", nil, []string{"PLEDGESEAL_REDIS_CLUSTER=maybe"}, "PLEDGESEAL_REDIS_CLUSTER"},
 		{"proxy by name", nil, []string{"PLEDGESEAL_TRUSTED_PROXIES=10.0.0.1,proxy.example"}, "PLEDGESEAL_TRUSTED_PROXIES"},
 		{"proxy bad range", nil, []string{"PLEDGESEAL_TRUSTED_PROXIES=10.0.0.0/33"}, "PLEDGESEAL_TRUSTED_PROXIES"},
+		{"service name two lines", nil, []string{"PLEDGESEAL_SERVICE_NAME=a\nb"}, "PLEDGESEAL_SERVICE_NAME"},
+		{"contact too long", nil, []string{"PLEDGESEAL_OPERATOR_CONTACT=" + strings.Repeat("电", 201)}, "PLEDGESEAL_OPERATOR_CONTACT"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,5 +120,20 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if got := strings.Join(c.TrustedProxies, " "); got != "10.0.0.0/8 192.0.2.7 ::1 2001:db8::/32" {
 		t.Fatalf("trusted proxies %q", got)
+	}
+}
+
+// TestSiteTexts: the footer's service name and operator contact are empty
+// by default (the pages then say their own name and "ask the agency") and
+// are taken from the environment or the flags.
+func TestSiteTexts(t *testing.T) {
+	c, err := Load(nil, base, io.Discard)
+	if err != nil || c.ServiceName != "" || c.OperatorContact != "" {
+		t.Fatalf("defaults %q %q (%v)", c.ServiceName, c.OperatorContact, err)
+	}
+	c, err = Load([]string{"-operator-contact", " 12345（工作日 9:00–17:00） "},
+		append([]string{"PLEDGESEAL_SERVICE_NAME=北京市告知承诺核验服务"}, base...), io.Discard)
+	if err != nil || c.ServiceName != "北京市告知承诺核验服务" || c.OperatorContact != "12345（工作日 9:00–17:00）" {
+		t.Fatalf("got %q %q (%v)", c.ServiceName, c.OperatorContact, err)
 	}
 }

@@ -97,6 +97,12 @@ func TestEndToEndFalsePledge(t *testing.T) {
 		t.Fatalf("after the finding: %s/%s, at signing %s/%s, now %s/%s (state %s)", r.Indication, r.SubIndication,
 			r.ValidAtSigning.Indication, r.ValidAtSigning.SubIndication, r.StatusNow.Indication, r.StatusNow.SubIndication, r.StatusNow.State)
 	}
+	// The state-now check follows the registry: never "accepted and in
+	// force" beside a finding of falsity.
+	if c, ok := r.Find(verify.CheckPledgeState); !ok || c.Result != outcome.Failed || c.SubIndication != outcome.PledgeFalse ||
+		strings.Contains(c.Detail, "in force") {
+		t.Fatalf("state-now check after the finding: %+v", c)
+	}
 	// → the public list of false pledges, masked
 	list, err := esvc.FalsePledges(ctx, 10)
 	if err != nil || len(list) != 1 || list[0].PledgeID != rec.ID || list[0].ApplicantName != "张*丰" ||

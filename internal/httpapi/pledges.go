@@ -56,6 +56,7 @@ func (s *Server) pledgeRoutes() {
 	s.handle(http.MethodGet, "/v1/pledges/{id}/qr", anyone(), s.pledgeQR)
 	s.handle(http.MethodGet, "/v1/me/pledges", applicant, s.listMyPledges)
 	s.handle(http.MethodGet, "/v1/agency/pledges", agency, s.listAgencyPledges)
+	s.handle(http.MethodGet, "/v1/me/eligibility", only(auth.RoleApplicant), s.myEligibility)
 }
 
 // applicantOf is the pledge applicant from the authenticated identity.
@@ -500,9 +501,25 @@ func (s *Server) listAgencyPledges(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
+	q.Matter = c.Query("matter")
 	page, err := s.deps.Pledges.Service.ListForAgency(c.Request.Context(), officerOf(p), pledge.Status(c.Query("status")), q)
 	if err != nil {
 		return err
 	}
 	return s.writeList(c, page, true)
+}
+
+// myEligibility tells the signed-in applicant whether a credit bar stops a
+// pledge for the matter (region, matter) now; the identity is the token's.
+func (s *Server) myEligibility(c *gin.Context, p auth.Principal) error {
+	a, err := applicantOf(p)
+	if err != nil {
+		return err
+	}
+	out, err := s.deps.Pledges.Service.CheckEligibility(c.Request.Context(), a, pledge.EntryKey{Region: c.Query("region"), Matter: c.Query("matter")})
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
 }

@@ -721,6 +721,14 @@ func TestPledgeListings(t *testing.T) {
 			t.Errorf("another agency sees %s %v", st, got)
 		}
 	}
+	// The matter filter: the pledges' own matter keeps them all, another
+	// matter none (pages may be short; the cursor still chains).
+	if got := all("/v1/agency/pledges?status=SIGNED&matter="+verifytest.Key.Matter, ag, 1); !slices.Equal(got, want["SIGNED"]) {
+		t.Errorf("matter filter: %v, want %v", got, want["SIGNED"])
+	}
+	if got := all("/v1/agency/pledges?status=SIGNED&matter=OTHER-MATTER", ag, 1); len(got) != 0 {
+		t.Errorf("another matter lists %v", got)
+	}
 	acc := get("/v1/agency/pledges?status=ACCEPTED", ag).Items
 	if len(acc) != 1 || acc[0].Decision == nil || acc[0].Decision.DocumentNo == "" || acc[0].StatusSince.Before(acc[0].SignedAt) {
 		t.Fatalf("accepted item %+v", acc)
@@ -741,6 +749,7 @@ func TestPledgeListings(t *testing.T) {
 		"400/unknown status":   {"/v1/agency/pledges?status=DECIDED", ag, 400},
 		"400/forged cursor":    {"/v1/me/pledges?cursor=MDAwMA", me, 400},
 		"400/garbage cursor":   {"/v1/agency/pledges?cursor=%00%ff", ag, 400},
+		"400/bad matter":       {"/v1/agency/pledges?matter=%E4%BA%8B%E9%A1%B9", ag, 400},
 		"403/agency as me":     {"/v1/me/pledges", ag, 403},
 		"403/applicant queue":  {"/v1/agency/pledges", me, 403},
 		"401/anonymous":        {"/v1/agency/pledges", "", 401},
@@ -864,4 +873,61 @@ func TestReviewThenSignWithEventCertificate(t *testing.T) {
 	h.clock.Advance(16 * time.Minute)
 	wantProblem(t, sign(me, late.PledgeID, late.Digest), http.StatusConflict, pledge.CodeDraftExpired)
 	wantStatus(t, h.do("GET", "/v1/pledges/"+late.PledgeID, auth.RoleApplicant, nil), http.StatusNotFound)
+}
+
+// TestMyEligibility: GET /v1/me/eligibility reads only the token's own
+// bars (a bar of one applicant is not another's, whatever the query), says
+// why and until when, follows the bar's scope, and refuses bad queries and
+// other roles.
+func TestMyEligibility(t *testing.T) {
+	h, e := pledgeHarness(t)
+	ctx := context.Background()
+	now := h.clock.Now()
+	me := pledge.Applicant{Kind: pledge.ApplicantPerson, Name: testIdentity.Name, IDType: testIdentity.IDType, IDNumber: testIdentity.IDNumber}
+	bar := pledge.Bar{ID: "B-ELIG-1", Subject: e.Service.SubjectIndex(me), Reason: pledge.BarFalsePledge, ScopeKind: pledge.ScopeMatter,
+		ScopeValue: verifytest.Key.Matter, Start: now.Add(-time.Hour), End: now.AddDate(5, 0, 0).Add(-2 * time.Hour),
+		EndRule: pledge.Text{Zh: "自认定之日起五年", En: "five years from the finding"}, Source: pledge.BarSource, DocumentNo: "朝市监核〔2026〕9号"}
+	if err := e.Bars.PutBar(ctx, bar); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		Eligible bool             `json:"eligible"`
+		Bars     []pledge.BarView `json:"bars"`
+	}
+	ask := func(token, query string) answer {
+		t.Helper()
+		rec := h.doToken("GET", "/v1/me/eligibility?"+query, token, nil)
+		wantStatus(t, rec, http.StatusOK)
+		return decode[answer](t, rec)
+	}
+	mine := "region=" + verifytest.Key.Region + "&matter=" + verifytest.Key.Matter
+	a := ask(h.tok[auth.RoleApplicant], mine)
+	if a.Eligible || len(a.Bars) != 1 || a.Bars[0].Reason != pledge.BarFalsePledge || !a.Bars[0].End.Equal(bar.End.UTC().Truncate(time.Second)) && !a.Bars[0].End.Equal(bar.End.UTC()) ||
+		a.Bars[0].DocumentNo != bar.DocumentNo {
+		t.Fatalf("barred applicant: %+v", a)
+	}
+	if a := ask(h.tok[auth.RoleApplicant], "region="+verifytest.Key.Region+"&matter=OTHER-MATTER"); !a.Eligible || len(a.Bars) != 0 {
+		t.Fatalf("a matter outside the bar's scope: %+v", a)
+	}
+	other := auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101198001071235"}
+	iss, err := h.tokens.Create(ctx, auth.CreateRequest{Role: auth.RoleApplicant, Identity: &other, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := ask(iss.Secret, mine+"&idNumber="+testIdentity.IDNumber); !a.Eligible {
+		t.Fatalf("another applicant sees the bar: %+v", a)
+	}
+	for name, tc := range map[string]struct {
+		query, token string
+		code         int
+	}{
+		"400/no matter":  {"region=" + verifytest.Key.Region, h.tok[auth.RoleApplicant], 400},
+		"400/bad region": {"region=%E5%8C%97&matter=M", h.tok[auth.RoleApplicant], 400},
+		"403/agency":     {mine, h.tok[auth.RoleAgency], 403},
+		"401/anonymous":  {mine, "", 401},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantProblem(t, h.doToken("GET", "/v1/me/eligibility?"+tc.query, tc.token, nil), tc.code, "")
+		})
+	}
 }

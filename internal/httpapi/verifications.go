@@ -85,7 +85,9 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 	}
 	v, viewer := s.deps.Pledges.Verifier, viewerOf(p)
 	if len(req.Package) > 0 {
-		c.JSON(http.StatusOK, v.Verify(c.Request.Context(), req.Package, viewer))
+		rs := []verify.Report{v.Verify(c.Request.Context(), req.Package, viewer)}
+		s.localizeReports(c, rs)
+		c.JSON(http.StatusOK, rs[0])
 		return nil
 	}
 	pkgs := make([][]byte, len(req.Packages))
@@ -96,6 +98,7 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
+	s.localizeReports(c, rs)
 	c.JSON(http.StatusOK, batchView{Indication: worst(rs), Reports: rs})
 	return nil
 }
@@ -233,7 +236,9 @@ func (s *Server) pledgeVerification(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, s.deps.Pledges.Verifier.Verify(c.Request.Context(), b, viewerOf(p)))
+	rs := []verify.Report{s.deps.Pledges.Verifier.Verify(c.Request.Context(), b, viewerOf(p))}
+	s.localizeReports(c, rs)
+	c.JSON(http.StatusOK, rs[0])
 	return nil
 }
 

@@ -133,3 +133,53 @@ func checkBars(ctx context.Context, repo BarRepo, subject string, key EntryKey, 
 	}
 	return Eligibility{Source: BarSource, CheckedAt: at, Outcome: EligibleNotBarred, BarsConsidered: len(bars)}, nil
 }
+
+// BarView is what applicants learn of their own bar: why, where, from
+// when until when, and the decision behind it.
+type BarView struct {
+	Reason     string    `json:"reason"`
+	ScopeKind  string    `json:"scopeKind"`
+	ScopeValue string    `json:"scopeValue,omitempty"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	EndRule    Text      `json:"endRule"`
+	DocumentNo string    `json:"documentNo,omitempty"`
+}
+
+// EligibilityCheck answers "may I pledge for this matter now": Eligible,
+// or the bars that stop it (the certificate route stays open either way).
+type EligibilityCheck struct {
+	Eligible  bool      `json:"eligible"`
+	CheckedAt time.Time `json:"checkedAt"`
+	Bars      []BarView `json:"bars"`
+}
+
+// CheckEligibility tells the applicant, before any statement is ticked,
+// whether a credit bar stops a pledge for the matter at key now. Only the
+// applicant's own bars are read (the subject comes from the identity). A
+// store failure is an error, never "eligible" (fail closed).
+func (s *Service) CheckEligibility(ctx context.Context, a Applicant, key EntryKey) (EligibilityCheck, error) {
+	if err := a.validate(); err != nil {
+		return EligibilityCheck{}, err
+	}
+	if err := checkCode("region", key.Region); err != nil {
+		return EligibilityCheck{}, err
+	}
+	if err := checkCode("matter", key.Matter); err != nil {
+		return EligibilityCheck{}, err
+	}
+	now := s.d.Clock.Now().Truncate(time.Second)
+	bars, err := s.d.Bars.BarsFor(ctx, s.SubjectIndex(a))
+	if err != nil {
+		return EligibilityCheck{}, err
+	}
+	out := EligibilityCheck{Eligible: true, CheckedAt: now.UTC(), Bars: []BarView{}}
+	for _, b := range bars {
+		if b.ActiveAt(key, now) {
+			out.Eligible = false
+			out.Bars = append(out.Bars, BarView{Reason: b.Reason, ScopeKind: b.ScopeKind, ScopeValue: b.ScopeValue,
+				Start: b.Start.UTC(), End: b.End.UTC(), EndRule: b.EndRule, DocumentNo: b.DocumentNo})
+		}
+	}
+	return out, nil
+}

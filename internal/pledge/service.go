@@ -104,9 +104,13 @@ type Page struct {
 
 // ListQuery selects a page: Cursor from the previous page's Next (empty for
 // the first), Limit 1 to MaxPageSize (0 means DefaultPageSize).
+// Matter, when set, keeps only the pledges of that matter: the page is
+// read as without it and then filtered, so it may be short (even empty)
+// while Next continues.
 type ListQuery struct {
 	Cursor string
 	Limit  int
+	Matter string
 }
 
 func (q *ListQuery) normalise() error {
@@ -116,7 +120,25 @@ func (q *ListQuery) normalise() error {
 	if q.Limit < 1 || q.Limit > MaxPageSize {
 		return malformed("FIELD_INVALID", "limit must be 1 to %d", MaxPageSize)
 	}
+	if q.Matter != "" {
+		return checkCode("matter", q.Matter)
+	}
 	return nil
+}
+
+// filter keeps the records of the query's matter (all without one).
+func (q ListQuery) filter(p Page) Page {
+	if q.Matter == "" {
+		return p
+	}
+	kept := p.Records[:0:0]
+	for _, r := range p.Records {
+		if r.Entry.Matter == q.Matter {
+			kept = append(kept, r)
+		}
+	}
+	p.Records = kept
+	return p
 }
 
 // Indexer computes keyed-hash indexes (pii.Protector implements it).
@@ -598,7 +620,11 @@ func (s *Service) ListForAgency(ctx context.Context, o Officer, st Status, q Lis
 	if err := q.normalise(); err != nil {
 		return Page{}, err
 	}
-	return s.d.Pledges.ListByAgency(ctx, o.Agency, st, q.Cursor, q.Limit)
+	page, err := s.d.Pledges.ListByAgency(ctx, o.Agency, st, q.Cursor, q.Limit)
+	if err != nil {
+		return Page{}, err
+	}
+	return q.filter(page), nil
 }
 
 const maxReason = 500

@@ -71,6 +71,10 @@ type Check struct {
 	Result        outcome.Result        `json:"result"`
 	SubIndication outcome.SubIndication `json:"subIndication,omitempty"`
 	Detail        string                `json:"detail"`
+	// Text says what the check found in plain words in the language the
+	// reader asked for (Accept-Language; the HTTP layer fills it from the
+	// message catalogue); Detail stays the verifier's own English words.
+	Text string `json:"text,omitempty"`
 	// Warnings are the leniency the check's SES verification applied
 	// (docs/verification.md, "Leniency rules"); absent when none.
 	Warnings []outcome.Warning `json:"warnings,omitempty"`

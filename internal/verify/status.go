@@ -87,6 +87,12 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		b.add(ScopeNow, CheckPledgeState, outcome.Indeterminate, outcome.TryLater, "the pledge's state %s", tryLater)
 	} else {
 		st := pa.Results[0].Now
+		// A finding or revocation in the registry outranks the workflow
+		// state: an accepted pledge found false is reported FALSE here
+		// too, never "accepted and in force" beside the finding.
+		if r, ok := regState(0); ok && registryOverrides(r.Now.Code) {
+			st = r.Now
+		}
 		b.r.StatusNow.State = orUnknown(st.Code)
 		pledgeNow(b, st, p.AgencySES != nil)
 	}
@@ -96,8 +102,8 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		findingsNow(b, r.Now)
 		// A finding or revocation in the registry outranks the workflow
 		// state (an accepted pledge found false is FALSE, not ACTIVE).
-		if c := orUnknown(r.Now.Code); c != status.Active && c != status.Unknown {
-			b.r.StatusNow.State = c
+		if registryOverrides(r.Now.Code) {
+			b.r.StatusNow.State = r.Now.Code
 		}
 	}
 	if sig != nil {
@@ -138,6 +144,13 @@ func sealOwner(b builder, p *pledge.ParsedPackage, get func(int) (status.Result,
 	default:
 		b.add(ScopeSigning, CheckSealOwner, outcome.Passed, "", "the seal registry files the seal %q under agency %s, whose decision it seals", r.Subject.ID, agency)
 	}
+}
+
+// registryOverrides tells whether the registry's state of a pledge (a
+// finding or a revocation) replaces its workflow state.
+func registryOverrides(c status.Code) bool {
+	c = orUnknown(c)
+	return c != status.Active && c != status.Unknown
 }
 
 func orUnknown(c status.Code) status.Code {

@@ -2,13 +2,17 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"golang.org/x/text/language"
 )
 
 //go:embed templates/*.html
@@ -42,10 +46,19 @@ func pages() []page {
 	return []page{
 		{Path: "", Name: "home", Title: "home.title"},
 		{Path: "verify", Name: "verify", Title: "verify.title"},
+		{Path: "public", Name: "public", Title: "public.title"},
 		{Path: "apply", Name: "apply", Title: "apply.title"},
 		{Path: "officer", Name: "officer", Title: "officer.title"},
 		{Path: "enforce", Name: "enforce", Title: "enforce.title"},
 	}
+}
+
+// Site is what the footer says about the service: its name and how to
+// reach its operator (config PLEDGESEAL_SERVICE_NAME and
+// PLEDGESEAL_OPERATOR_CONTACT). Empty values fall back to the catalogue.
+type Site struct {
+	ServiceName     string
+	OperatorContact string
 }
 
 // Handler serves the pages under /app/ and the static files under
@@ -55,12 +68,18 @@ type Handler struct {
 	catalog  map[string]map[string]string
 	msgsJSON map[string]template.JS
 	assets   http.Handler
+	etags    map[string]string // asset path under /assets/ → strong ETag
+	site     Site
 }
 
-// New parses the embedded templates and message catalogues. It fails when
-// a catalogue is missing a key another one has.
-func New() (*Handler, error) {
-	h := &Handler{tmpl: map[string]*template.Template{}, catalog: map[string]map[string]string{}, msgsJSON: map[string]template.JS{}}
+// New is NewForSite with the catalogue's own name and contact line.
+func New() (*Handler, error) { return NewForSite(Site{}) }
+
+// NewForSite parses the embedded templates and message catalogues. It fails
+// when a catalogue is missing a key another one has.
+func NewForSite(site Site) (*Handler, error) {
+	h := &Handler{tmpl: map[string]*template.Template{}, catalog: map[string]map[string]string{}, msgsJSON: map[string]template.JS{},
+		etags: map[string]string{}, site: site}
 	for _, lang := range languages {
 		raw, err := messageFS.ReadFile("messages/" + lang + ".json")
 		if err != nil {
@@ -104,6 +123,23 @@ func New() (*Handler, error) {
 		return nil, err
 	}
 	h.assets = http.StripPrefix("/assets/", http.FileServer(http.FS(sub)))
+	// Embedded files carry no modification time, so each asset gets a
+	// strong ETag from its content: a repeat visit revalidates and gets 304.
+	err = fs.WalkDir(sub, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		h.etags[path] = `"` + hex.EncodeToString(sum[:16]) + `"`
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -167,6 +203,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // no directory listings
 	case strings.HasPrefix(p, "/assets/"):
 		hd.Set("Cache-Control", "no-cache")
+		if tag, ok := h.etags[strings.TrimPrefix(p, "/assets/")]; ok {
+			hd.Set("ETag", tag) // http.FileServer answers If-None-Match with 304
+		}
 		h.assets.ServeHTTP(w, r)
 	case p == "/app":
 		http.Redirect(w, r, "/app/", http.StatusMovedPermanently)
@@ -185,6 +224,10 @@ type view struct {
 	Title string
 	Msgs  template.JS
 	Pages []page
+	// Service and Contact are the footer's service name and operator
+	// contact (from config, else the catalogue).
+	Service string
+	Contact string
 }
 
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, path string) {
@@ -211,7 +254,14 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, path string)
 	}
 	t := h.tmpl[lang+"/"+pg.Name]
 	var buf bytes.Buffer
-	v := view{Lang: lang, Other: other, Page: pg.Name, Title: msgs[pg.Title], Msgs: h.msgsJSON[lang], Pages: pages()}
+	v := view{Lang: lang, Other: other, Page: pg.Name, Title: msgs[pg.Title], Msgs: h.msgsJSON[lang], Pages: pages(),
+		Service: h.site.ServiceName, Contact: h.site.OperatorContact}
+	if v.Service == "" {
+		v.Service = msgs["site.name"]
+	}
+	if v.Contact == "" {
+		v.Contact = msgs["footer.contactDefault"]
+	}
 	if err := t.Execute(&buf, v); err != nil {
 		http.Error(w, "page error", http.StatusInternalServerError)
 		return
@@ -220,4 +270,44 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, path string)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Language", lang)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// AcceptLanguage picks the page language an Accept-Language header asks
+// for (q-values honoured): English when it prefers English, else
+// Simplified Chinese, the default.
+func AcceptLanguage(header string) string {
+	tags, _, err := language.ParseAcceptLanguage(header)
+	if err != nil {
+		return languages[0]
+	}
+	for _, tag := range tags {
+		base, _ := tag.Base()
+		switch base.String() {
+		case "zh":
+			return "zh-CN"
+		case "en":
+			return "en"
+		}
+	}
+	return languages[0]
+}
+
+// CheckText is what one verification check found, in plain words in lang
+// (zh-CN or en): the sub-indication's words for a failure or an
+// indeterminate result, else the check's sentence for its result, else the
+// result's general sentence. app.js words the checks the same way.
+func (h *Handler) CheckText(lang, name, result, sub string) string {
+	msgs, ok := h.catalog[lang]
+	if !ok {
+		msgs = h.catalog[languages[0]]
+	}
+	if (result == "FAILED" || result == "INDETERMINATE") && sub != "" {
+		if v, ok := msgs["sub."+sub]; ok {
+			return v
+		}
+	}
+	if v, ok := msgs["detail."+name+"."+result]; ok {
+		return v
+	}
+	return msgs["detail."+result]
 }

@@ -216,3 +216,52 @@ func FuzzServe(f *testing.F) {
 		}
 	})
 }
+
+// TestAssetsRevalidate: every asset carries a strong ETag, a repeat visit
+// with If-None-Match gets 304 without a body, and a changed tag gets 200.
+func TestAssetsRevalidate(t *testing.T) {
+	h := newHandler(t)
+	for _, a := range []string{"app.css", "app.js", "sm3.js", "favicon.svg"} {
+		first := get(h, "GET", "/assets/"+a, nil)
+		tag := first.Header().Get("ETag")
+		if first.Code != 200 || !regexp.MustCompile(`^"[0-9a-f]{32}"$`).MatchString(tag) {
+			t.Fatalf("%s: %d, ETag %q", a, first.Code, tag)
+		}
+		req := httptest.NewRequest("GET", "/assets/"+a, nil)
+		req.Header.Set("If-None-Match", tag)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 || rec.Header().Get("ETag") != tag {
+			t.Errorf("%s revalidated: %d, %d bytes, ETag %q", a, rec.Code, rec.Body.Len(), rec.Header().Get("ETag"))
+		}
+		req.Header.Set("If-None-Match", `"0000"`)
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || rec.Body.Len() == 0 {
+			t.Errorf("%s with another tag: %d", a, rec.Code)
+		}
+	}
+	if a, b := get(h, "GET", "/assets/app.js", nil).Header().Get("ETag"), get(h, "GET", "/assets/app.css", nil).Header().Get("ETag"); a == b {
+		t.Error("two assets share one ETag")
+	}
+}
+
+// TestFooterSite: the footer names the service and the operator's contact
+// from config (escaped), else the catalogue's; no developer sentence.
+func TestFooterSite(t *testing.T) {
+	h, err := NewForSite(Site{ServiceName: "北京市告知承诺核验<服务>", OperatorContact: "12345 · ops@example.gov.cn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := get(h, "GET", "/app/verify", nil).Body.String()
+	if !strings.Contains(body, `<p id="footer-service">北京市告知承诺核验&lt;服务&gt;</p>`) || !strings.Contains(body, "运营单位联系方式：12345 · ops@example.gov.cn") {
+		t.Errorf("footer from config not shown: %s", body[strings.Index(body, "<footer"):])
+	}
+	for _, lang := range []string{"zh", "en"} {
+		body = get(newHandler(t), "GET", "/app/?lang="+lang, nil).Body.String()
+		foot := body[strings.Index(body, "<footer"):]
+		if strings.Contains(foot, "pledged") || !strings.Contains(foot, map[string]string{"zh": "请联系办理该事项的机关", "en": "contact the agency"}[lang]) {
+			t.Errorf("default footer (%s): %s", lang, foot)
+		}
+	}
+}

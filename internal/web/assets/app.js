@@ -29,6 +29,21 @@
   function fmtTime(s) { if (!s) { return ""; } var d = new Date(s); return isNaN(d) ? s : d.toLocaleString(LANG === "en" ? "en-GB" : "zh-CN", { hour12: false }); }
   function token() { try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; } }
 
+  // problemText is what a person reads for a problem: the catalogue's
+  // words (with a next step) for a known code or for a too-large body or an
+  // unavailable service, else the server's detail; the code stays beside.
+  function problemText(status, j) {
+    var code = j && typeof j.code === "string" ? j.code : "";
+    var kind = j && typeof j.type === "string" ? j.type.replace("urn:pledgeseal:problem:", "") : "";
+    if (!kind && status === 413) { kind = "too-large"; }
+    if (!kind && status === 503) { kind = "unavailable"; }
+    var words = "";
+    if (code && Object.prototype.hasOwnProperty.call(MSGS, "problem." + code)) { words = t("problem." + code); }
+    else if (kind === "too-large" || kind === "unavailable") { words = t("problem.kind." + kind); }
+    if (!words) { return (j && (j.detail || j.title)) || ("HTTP " + status); }
+    return words + (code ? " [" + code + "]" : "");
+  }
+
   // api calls the JSON API; it resolves to {status, body} or rejects with an
   // Error whose message is the problem detail.
   function api(method, path, body, extra) {
@@ -44,7 +59,7 @@
           var j = null;
           try { j = s ? JSON.parse(s) : null; } catch (e) { j = null; }
           if (!r.ok) {
-            var err = new Error((j && (j.detail || j.title)) || ("HTTP " + r.status));
+            var err = new Error(problemText(r.status, j));
             err.status = r.status; err.code = j && j.code;
             throw err;
           }
@@ -108,14 +123,25 @@
   function mark(r) { return r === "PASSED" ? "✓" : r === "FAILED" ? "✗" : r === "NOT_PERFORMED" ? "–" : "?"; }
   function subText(s) { return s ? (t("sub." + s) !== "sub." + s ? t("sub." + s) : s) : ""; }
 
+  function has(k) { return Object.prototype.hasOwnProperty.call(MSGS, k); }
+  // checkText says what a check found in plain words, from the catalogue:
+  // the sub-indication for a failure, else a sentence per check and result.
+  function checkText(c) {
+    if ((c.result === "FAILED" || c.result === "INDETERMINATE") && c.subIndication && has("sub." + c.subIndication)) { return t("sub." + c.subIndication); }
+    var k = "detail." + c.name + "." + c.result;
+    return has(k) ? t(k) : t("detail." + c.result);
+  }
   function checkList(checks) {
     return el("ul", { cls: "checks" }, (checks || []).map(function (c) {
       var name = t("check." + c.name);
-      return el("li", { "data-check": c.name, "data-result": c.result }, [
+      return el("li", { "data-check": c.name, "data-result": c.result, "data-sub": c.subIndication || "" }, [
         el("span", { cls: "mark " + resultTone(c.result), "aria-hidden": "true", text: mark(c.result) }),
-        el("span", {}, [el("strong", { text: name }), " — ", el("span", { cls: resultTone(c.result), text: t("result." + c.result) }),
-          c.subIndication ? " · " + subText(c.subIndication) : ""]),
-        c.detail ? el("span", { cls: "detail", text: c.detail }) : null,
+        el("span", {}, [el("strong", { text: name }), " — ", el("span", { cls: resultTone(c.result), text: t("result." + c.result) })]),
+        el("span", { cls: "detail plain", text: checkText(c) }),
+        // The verifier's own words, with the machine codes, for a specialist.
+        c.detail ? el("details", { cls: "tech" }, [el("summary", { text: t("report.tech") }),
+          el("span", { cls: "small mono" }, [c.name + " · " + c.result + (c.subIndication ? " · " + c.subIndication : "") + " · "]),
+          el("span", { cls: "small", lang: "en", text: c.detail })]) : null,
         warningList(c.warnings)
       ]);
     }));
@@ -134,6 +160,23 @@
       ]);
     }));
   }
+  // named shows a name with its code in small print.
+  function named(dd, name, code) {
+    clear(dd).appendChild(document.createTextNode(name + " "));
+    dd.appendChild(el("small", { cls: "code mono", text: code }));
+  }
+  // fillNames replaces the agency and matter codes of a report with their
+  // names from the notice the pledge binds (public), codes kept small.
+  function fillNames(p) {
+    if (!p.notice || !p.notice.id) { return; }
+    api("GET", "/v1/notices/" + encodeURIComponent(p.notice.id) + "?version=" + p.notice.version).then(function (r) {
+      var n = (r.body || {}).notice || {}, e = n.entry || {};
+      // Names only from the very notice version the signed pledge binds.
+      if (r.body.digest !== p.notice.digest || n.agency !== p.agency || !p.entry || e.region !== p.entry.region || e.matter !== p.entry.matter) { return; }
+      if (n.agencyName && $("rep-agency")) { named($("rep-agency"), n.agencyName, p.agency); }
+      if ($("rep-matter")) { named($("rep-matter"), txt(n.matterName) + " · " + txt(n.certificateName), p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate); }
+    }).catch(function () { /* the codes stay */ });
+  }
 
   function renderReport(rep) {
     var box = clear($("report"));
@@ -149,8 +192,8 @@
       var ap = p.applicant || {};
       var rows = [
         [t("report.pledgeId"), p.pledgeId, "mono"],
-        [t("report.agency"), p.agency],
-        [t("report.matter"), (p.entry ? p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate : "")],
+        [t("report.agency"), p.agency, "", "rep-agency"],
+        [t("report.matter"), (p.entry ? p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate : ""), "", "rep-matter"],
         [t("report.applicant"), (ap.name || "") + " " + (ap.idNumber || "") + (ap.masked ? " " + t("report.masked") : "")],
         [t("report.signedAt"), fmtTime(p.signedAt)],
         // Decision facts come only from the verified report (the sealed
@@ -158,8 +201,14 @@
         [t("report.decision"), !p.decision ? t("report.noDecision") : p.decision.legacy ? t("report.legacyDecision") : p.decision.documentNo + " · " + p.decision.date]
       ];
       var dl = el("dl", { cls: "kv" });
-      rows.forEach(function (r) { dl.appendChild(el("dt", { text: r[0] })); dl.appendChild(el("dd", { cls: r[2] || "", text: r[1] || "" })); });
+      rows.forEach(function (r) {
+        dl.appendChild(el("dt", { text: r[0] }));
+        var dd = el("dd", { cls: r[2] || "", text: r[1] || "" });
+        if (r[3]) { dd.id = r[3]; }
+        dl.appendChild(dd);
+      });
       box.appendChild(el("section", { "aria-labelledby": "sum-h" }, [el("h3", { id: "sum-h", text: t("report.summary") }), dl]));
+      fillNames(p);
     }
     var s = rep.validAtSigning || {}, n = rep.statusNow || {};
     box.appendChild(el("section", { "aria-labelledby": "sig-h", cls: "part" }, [
@@ -404,6 +453,7 @@
     // names exactly one notice, loads it.
     function lookupMatter(region, matter) {
       var out = clear($("matter-result"));
+      checkEligibility(region, matter);
       api("GET", "/v1/catalogue/matters/" + encodeURIComponent(region) + "/" + encodeURIComponent(matter)).then(function (r) {
         var a = r.body || {};
         if (!a.demands || a.demands.length === 0) { out.appendChild(el("p", { cls: "msg", text: (a.message ? txt(a.message) : t("apply.matter.none")) })); return; }
@@ -426,6 +476,35 @@
         // One notice for the matter: load it, so the applicant need not type its number.
         if (withNotice.length === 1) { $("notice-id").value = withNotice[0].id; loadNotice(withNotice[0].id, withNotice[0].version); }
       }).catch(function (e) { out.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
+    }
+
+    // checkEligibility says, as soon as the matter is chosen, whether a
+    // credit bar stops a pledge: why, until when, and what to do instead
+    // (the certificate route is always open; a finding can be appealed).
+    function checkEligibility(region, matter) {
+      var box = clear($("eligibility"));
+      box.hidden = true; box.removeAttribute("data-eligible");
+      api("GET", "/v1/me/eligibility?region=" + encodeURIComponent(region) + "&matter=" + encodeURIComponent(matter)).then(function (r) {
+        var e = r.body || {};
+        box.setAttribute("data-eligible", e.eligible ? "true" : "false");
+        if (e.eligible) { box.className = "msg ok"; box.appendChild(el("p", { text: t("elig.ok") })); box.hidden = false; return; }
+        box.className = "verdict fail";
+        box.appendChild(el("h3", { text: t("elig.barred.h") }));
+        (e.bars || []).forEach(function (b) {
+          var until = new Date(new Date(b.end).getTime() + 8 * 3600e3).toISOString().slice(0, 10);
+          box.appendChild(el("p", { cls: "bar", "data-reason": b.reason }, [
+            (has("elig.reason." + b.reason) ? t("elig.reason." + b.reason) : b.reason) + " ",
+            t("elig.scope." + b.scopeKind) + " ",
+            t("elig.until").replace("{until}", until),
+            b.documentNo ? " " + t("elig.doc") + b.documentNo : ""]));
+        });
+        box.appendChild(el("h4", { text: t("elig.what.h") }));
+        box.appendChild(el("ul", {}, [el("li", { text: t("elig.what.certificate") }), el("li", { text: t("elig.what.appeal") })]));
+        box.hidden = false;
+      }).catch(function (e) {
+        if (notAvailable(e)) { return; }
+        box.className = "msg err"; box.appendChild(el("p", { text: t("elig.unknown") + e.message })); box.hidden = false;
+      });
     }
 
     // loadNotice shows notice id (version 0: the latest) and opens the form.
@@ -639,29 +718,58 @@
   function pageOfficer() {
     var current = null;
     // Decision dates are civil dates in China (UTC+8), as the service checks them.
-    $("doc-date").value = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
-    signin(["agency"], function () { loadQueue(); loadSeals(); });
-    $("queue-load").addEventListener("click", loadQueue);
-    // loadQueue lists the agency's pledges awaiting a decision; where the
-    // API has no such route yet the page says so and opens by number.
-    function loadQueue() {
+    function chinaDay(iso) { var d = new Date(iso); return isNaN(d) ? "" : new Date(d.getTime() + 8 * 3600e3).toISOString().slice(0, 10); }
+    $("doc-date").value = chinaDay(new Date().toISOString());
+    signin(["agency"], function () { loadQueue(""); loadSeals(); });
+    // The queue: one status and optionally one matter, a page of 50 at a
+    // time; "next page" follows the API's cursor (a filtered page may be
+    // short). Agency and matter are shown by name from the notice each
+    // pledge binds (read once per notice version).
+    var cursors = [], noticeNames = {};
+    $("queue-filter").addEventListener("submit", function (ev) { ev.preventDefault(); cursors = []; loadQueue(""); });
+    $("queue-next").addEventListener("click", function () { loadQueue($("queue-next").getAttribute("data-cursor")); });
+    $("queue-first").addEventListener("click", function () { cursors = []; loadQueue(""); });
+    function nameOf(n, cell) {
+      var key = n.id + "/" + n.version;
+      if (!noticeNames[key]) {
+        noticeNames[key] = api("GET", "/v1/notices/" + encodeURIComponent(n.id) + "?version=" + n.version).then(function (r) {
+          return r.body && r.body.digest === n.digest ? r.body.notice : null;
+        }).catch(function () { return null; });
+      }
+      noticeNames[key].then(function (nn) { if (nn) { named(cell, txt(nn.matterName) + " · " + txt(nn.certificateName), cell.getAttribute("data-code")); } });
+    }
+    function loadQueue(cursor) {
       var box = clear($("queue"));
-      api("GET", "/v1/agency/pledges?status=SIGNED&limit=50").then(function (r) {
+      var st = $("q-status").value, matter = $("q-matter").value.trim();
+      if (matter && !/^[A-Za-z0-9._-]{1,64}$/.test(matter)) { box.appendChild(el("p", { cls: "msg err", role: "alert", text: t("officer.queue.matterBad") })); return; }
+      var url = "/v1/agency/pledges?limit=50&status=" + st + (matter ? "&matter=" + encodeURIComponent(matter) : "") + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+      $("queue-next").hidden = true;
+      api("GET", url).then(function (r) {
         $("queue-na").hidden = true;
+        if (cursor) { cursors.push(cursor); }
+        $("queue-first").hidden = cursors.length === 0;
         var items = (r.body && r.body.items) || [];
-        if (!items.length) { box.appendChild(el("p", { text: t("officer.queue.none") })); return; }
+        var next = r.body && r.body.nextCursor;
+        box.appendChild(el("p", { id: "queue-page", cls: "hint", "data-page": String(cursors.length + 1), "data-count": String(items.length),
+          text: t("officer.queue.page").replace("{n}", String(cursors.length + 1)).replace("{count}", String(items.length)) + (next ? t("officer.queue.more") : "") }));
+        if (next) { $("queue-next").setAttribute("data-cursor", next); $("queue-next").hidden = false; }
+        if (!items.length) { box.appendChild(el("p", { text: st === "SIGNED" ? t("officer.queue.none") : t("officer.queue.noneHere") })); return; }
         var tb = el("tbody");
         items.forEach(function (it) {
           var ap = it.applicant || {};
-          var open = el("button", { type: "button", cls: "secondary", text: t("common.open") });
+          var open = el("button", { type: "button", cls: "secondary", text: t("common.open"), "aria-label": t("common.open") + " " + it.id });
           open.addEventListener("click", function () { $("open-id").value = it.id; say("case-msg", ""); openCase(it.id); });
-          tb.appendChild(el("tr", { "data-pledge": it.id }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: it.id }),
-            el("td", { "data-label": t("report.matter"), text: it.entry.region + " / " + it.entry.matter + " / " + it.entry.certificate }),
+          var code = it.entry.region + " / " + it.entry.matter + " / " + it.entry.certificate;
+          var mcell = el("td", { "data-label": t("report.matter"), "data-code": code, text: code });
+          tb.appendChild(el("tr", { "data-pledge": it.id, "data-status": it.status }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: it.id }),
+            mcell,
             el("td", { "data-label": t("report.applicant"), text: (ap.name || "") + " " + (ap.maskedIdNumber || "") }),
+            el("td", { "data-label": t("common.status"), text: t("state." + it.status) + (it.decision ? " · " + it.decision.documentNo : "") }),
             el("td", { "data-label": t("report.signedAt"), text: fmtTime(it.signedAt) }), el("td", {}, [open])]));
+          if (it.notice && it.notice.id) { nameOf(it.notice, mcell); }
         });
         box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("report.matter") }),
-          el("th", { text: t("report.applicant") }), el("th", { text: t("report.signedAt") }), el("th", { text: "" })])]), tb]));
+          el("th", { text: t("report.applicant") }), el("th", { text: t("common.status") }), el("th", { text: t("report.signedAt") }), el("th", { text: "" })])]), tb]));
       }).catch(function (e) {
         if (notAvailable(e)) { $("queue-na").hidden = false; return; }
         box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message }));
@@ -683,6 +791,9 @@
         var pre = el("pre", { cls: "doc", text: doc });
         dl.appendChild(el("dt", { text: t("apply.done.signed") }));
         dl.appendChild(el("dd", {}, [el("details", {}, [el("summary", { text: t("common.open") }), pre])]));
+        var signedDay = chinaDay(p.createdAt);
+        if (signedDay) { $("doc-date").setAttribute("min", signedDay); }
+        $("doc-date").setAttribute("max", chinaDay(new Date().toISOString()));
         $("case-body").setAttribute("data-status", p.status);
         $("case-actions").hidden = p.status !== "SIGNED";
         $("case").hidden = false; $("case").focus();
@@ -692,13 +803,13 @@
     $("accept-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       api("POST", "/v1/pledges/" + current + "/accept", { documentNo: $("doc-no").value.trim(), date: $("doc-date").value }).then(function (r) {
-        openCase(current); loadQueue(); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
+        openCase(current); cursors = []; loadQueue(""); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
       }).catch(fail("case-msg"));
     });
     $("return-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       api("POST", "/v1/pledges/" + current + "/return", { reason: $("return-reason").value.trim() }).then(function (r) {
-        openCase(current); loadQueue(); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
+        openCase(current); cursors = []; loadQueue(""); say("case-msg", t("officer.done") + t("state." + r.body.status), "ok");
       }).catch(fail("case-msg"));
     });
     $("seals-load").addEventListener("click", loadSeals);
@@ -737,7 +848,7 @@
           tb.appendChild(el("tr", { cls: k.overdue ? "overdue" : "" }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: k.pledgeId }),
             el("td", { "data-label": t("report.matter"), text: k.region + " / " + k.matter }),
             el("td", { "data-label": t("enforce.tasks.due") }, [k.due || "", k.overdue ? el("span", { cls: "badge fail", text: " " + t("enforce.tasks.overdueMark") }) : null]),
-            el("td", { "data-label": t("common.status"), text: k.status })]));
+            el("td", { "data-label": t("common.status"), "data-status": k.status, text: has("taskstate." + k.status) ? t("taskstate." + k.status) : k.status })]));
         });
         box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("report.matter") }),
           el("th", { text: t("enforce.tasks.due") }), el("th", { text: t("common.status") })])]), tb]));
@@ -768,8 +879,21 @@
           el("dt", { text: t("enforce.draw.result") }), el("dd", { cls: "mono", id: "draw-selected", text: names.join(" ") || "—" })]));
       }).catch(function (e) { box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
     });
+    // FALSE_CONFIRMED has heavy consequences: the page says what will
+    // happen and records it only after a second, explicit confirmation.
+    var confirmed = false;
+    $("fc-no").addEventListener("click", function () { $("finding-confirm").hidden = true; say("finding-msg", t("enforce.confirm.cancelled")); $("f-outcome").focus(); });
+    $("fc-yes").addEventListener("click", function () { confirmed = true; $("finding-confirm").hidden = true; $("finding-form").requestSubmit(); });
+    $("f-outcome").addEventListener("change", function () { $("finding-confirm").hidden = true; });
     $("finding-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
+      if ($("f-outcome").value === "FALSE_CONFIRMED" && !confirmed) {
+        var until = new Date(Date.now() + 8 * 3600e3); until.setUTCFullYear(until.getUTCFullYear() + 5);
+        $("fc-bar").textContent = t("enforce.confirm.bar").replace("{until}", until.toISOString().slice(0, 10));
+        $("finding-confirm").hidden = false; $("finding-confirm").focus();
+        return;
+      }
+      confirmed = false;
       var body = { pledgeId: $("f-pledge").value.trim(), outcome: $("f-outcome").value, documentNo: $("f-docno").value.trim(),
         inspector: $("f-inspector").value.trim(), evidence: $("f-evidence").value.split(/\s+/).filter(Boolean) };
       if ($("f-note").value.trim()) { body.note = $("f-note").value.trim(); }
@@ -801,21 +925,109 @@
       if (f.barId) { parts.push(t("enforce.bar")); }
       return parts.join(LANG === "en" ? "; " : "；");
     }
+    // appealForm records that reconsideration, a court or the agency set a
+    // finding aside: the pledge is restored and the bar lifted at once.
+    function appealForm(f, pledgeId) {
+      var rid = "ap-reason-" + f.id, did = "ap-doc-" + f.id;
+      var reason = el("select", { id: rid, required: "required" }, ["APPEAL_UPHELD", "COURT_RULING", "CORRECTION"].map(function (r) { return el("option", { value: r, text: t("appeal.reason." + r) }); }));
+      var doc = el("input", { id: did, required: "required", maxlength: "128" });
+      var msg = el("p", { cls: "msg", role: "status" });
+      var form = el("form", { cls: "appeal" }, [el("h4", { text: t("appeal.h") }),
+        el("label", { "for": rid, text: t("appeal.reason") }), reason,
+        el("label", { "for": did, text: t("appeal.docNo") }), doc,
+        el("button", { type: "submit", text: t("appeal.submit") }), msg]);
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        api("POST", "/v1/enforcement/findings/" + encodeURIComponent(f.id) + "/reversal", { reason: reason.value, documentNo: doc.value.trim() }).then(function () {
+          say("finding-msg", t("appeal.done"), "ok");
+          loadFindings(pledgeId);
+        }).catch(function (e) { msg.textContent = t("common.error") + e.message; msg.className = "msg err"; });
+      });
+      return el("details", { cls: "appeal-box" }, [el("summary", { text: t("appeal.open") }), form]);
+    }
     function loadFindings(id) {
       var box = clear($("findings"));
       api("GET", "/v1/enforcement/findings?pledgeId=" + encodeURIComponent(id)).then(function (r) {
         var fs = (r.body && r.body.findings) || [];
         if (!fs.length) { box.appendChild(el("p", { text: t("enforce.findings.none") })); return; }
+        var reversed = {};
+        fs.forEach(function (f) { if (f.reverses) { reversed[f.reverses] = true; } });
         box.appendChild(el("ul", { cls: "checks" }, fs.map(function (f) {
-          return el("li", { "data-outcome": f.outcome }, [el("span", { cls: "mark " + (f.outcome === "VERIFIED_OK" || f.outcome === "FULFILLED" ? "pass" : "fail"), "aria-hidden": "true", text: "•" }),
+          var appealable = (f.outcome === "FALSE_CONFIRMED" || f.outcome === "NOT_FULFILLED") && !reversed[f.id];
+          return el("li", { "data-outcome": f.outcome, "data-finding": f.id }, [el("span", { cls: "mark " + (f.outcome === "VERIFIED_OK" || f.outcome === "FULFILLED" || f.outcome === "APPEAL_REVERSED" ? "pass" : "fail"), "aria-hidden": "true", text: "•" }),
             el("span", {}, [el("strong", { text: t("outcome." + f.outcome) }), " · " + f.documentNo + " · " + fmtTime(f.effective)]),
-            el("span", { cls: "detail", text: consequences(f) })]);
+            el("span", { cls: "detail", text: consequences(f) + (reversed[f.id] ? (LANG === "en" ? "; " : "；") + t("appeal.lifted") : "") }),
+            appealable ? appealForm(f, id) : null]);
         })));
       }).catch(function (e) { box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
     }
   }
 
+  // --- public disclosure (公示) -------------------------------------------------------
+  // Published pledges of one region and matter (paged by the API's next
+  // value) and the list of false pledges (read once, at most 200, shown 20
+  // a page). Names and ID numbers come masked from the API.
+  function pagePublic() {
+    var sel = $("pub-region"), msel = $("pub-matter"), pages = [];
+    function table(heads, rows) {
+      var tb = el("tbody");
+      rows.forEach(function (r) { tb.appendChild(el("tr", { "data-pledge": r.id }, r.cells.map(function (c, i) { return el("td", { "data-label": heads[i], cls: c[1] || "" }, [c[0]]); }))); });
+      return el("table", {}, [el("thead", {}, [el("tr", {}, heads.map(function (h) { return el("th", { text: h }); }))]), tb]);
+    }
+    function link(id) { return el("a", { href: "/app/verify?id=" + encodeURIComponent(id), text: id }); }
+    function day(iso) { return iso ? new Date(new Date(iso).getTime() + 8 * 3600e3).toISOString().slice(0, 10) : ""; }
+    api("GET", "/v1/catalogue/regions?limit=100").then(function (r) {
+      ((r.body && r.body.items) || []).forEach(function (it) { sel.appendChild(el("option", { value: it.region, text: it.name ? txt(it.name) + "（" + it.region + "）" : it.region })); });
+      if (sel.options.length === 2) { sel.selectedIndex = 1; loadMatters(); }
+    }).catch(fail("pub-msg"));
+    sel.addEventListener("change", loadMatters);
+    function loadMatters() {
+      while (msel.options.length > 1) { msel.remove(1); }
+      if (!sel.value) { return; }
+      api("GET", "/v1/catalogue/matters/" + encodeURIComponent(sel.value) + "?limit=50").then(function (r) {
+        ((r.body && r.body.items) || []).forEach(function (m) {
+          var name = (m.certificates && m.certificates[0]) ? txt(m.matterName || "") : "";
+          msel.appendChild(el("option", { value: m.matter, text: (txt(m.matterName) || name || m.matter) + "（" + m.matter + "）" }));
+        });
+      }).catch(fail("pub-msg"));
+    }
+    function loadPublished(cursor) {
+      var box = clear($("pub-list"));
+      say("pub-msg", t("common.loading"));
+      api("GET", "/v1/public/pledges?limit=20&region=" + encodeURIComponent(sel.value) + "&matter=" + encodeURIComponent(msel.value) + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "")).then(function (r) {
+        var b = r.body || {}, items = b.pledges || [];
+        if (cursor) { pages.push(cursor); }
+        say("pub-msg", t("officer.queue.page").replace("{n}", String(pages.length + 1)).replace("{count}", String(items.length)) + (b.next ? t("officer.queue.more") : ""));
+        $("pub-next").hidden = !b.next; if (b.next) { $("pub-next").setAttribute("data-cursor", b.next); }
+        $("pub-first").hidden = pages.length === 0;
+        if (!items.length) { box.appendChild(el("p", { text: t("public.none") })); return; }
+        box.appendChild(table([t("report.pledgeId"), t("report.applicant"), t("report.decision"), t("public.until")], items.map(function (p) {
+          return { id: p.pledgeId, cells: [[link(p.pledgeId), "mono"], [p.applicantName + " " + p.applicantId], [p.decisionNo + " · " + p.decisionDate], [day(p.publishedUntil)]] };
+        })));
+      }).catch(fail("pub-msg"));
+    }
+    $("pub-form").addEventListener("submit", function (ev) { ev.preventDefault(); pages = []; loadPublished(""); });
+    $("pub-next").addEventListener("click", function () { loadPublished($("pub-next").getAttribute("data-cursor")); });
+    $("pub-first").addEventListener("click", function () { pages = []; loadPublished(""); });
+
+    var all = [], at = 0, PER = 20;
+    function showFalse() {
+      var box = clear($("false-list"));
+      var part = all.slice(at, at + PER);
+      say("false-msg", all.length ? t("public.false.count").replace("{from}", String(at + 1)).replace("{to}", String(at + part.length)).replace("{total}", String(all.length)) : "");
+      $("false-prev").hidden = at === 0; $("false-next").hidden = at + PER >= all.length;
+      if (!all.length) { box.appendChild(el("p", { text: t("public.false.none") })); return; }
+      box.appendChild(table([t("report.pledgeId"), t("report.applicant"), t("report.matter"), t("public.false.doc"), t("public.false.since"), t("public.until")], part.map(function (d) {
+        return { id: d.pledgeId, cells: [[link(d.pledgeId), "mono"], [d.applicantName + " " + d.applicantId], [d.region + " / " + d.matter, "mono"], [d.documentNo], [day(d.effective)], [day(d.expires)]] };
+      })));
+    }
+    $("false-prev").addEventListener("click", function () { at = Math.max(0, at - PER); showFalse(); });
+    $("false-next").addEventListener("click", function () { at += PER; showFalse(); });
+    api("GET", "/v1/enforcement/false-pledges?limit=200").then(function (r) { all = (r.body && r.body.entries) || []; showFalse(); }).catch(fail("false-msg"));
+  }
+
   var page = document.body.getAttribute("data-page");
+  if (page === "public") { pagePublic(); }
   if (page === "verify") { pageVerify(); }
   if (page === "apply") { pageApply(); }
   if (page === "officer") { pageOfficer(); }

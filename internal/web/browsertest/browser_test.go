@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -646,8 +648,30 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	if sel := b.text(enf, "#draw-selected"); !strings.Contains(sel, pledgeID) {
 		t.Errorf("the draw at 1000‰ did not select %s: %q", pledgeID, sel)
 	}
+	// Task states are words, not codes.
+	// (The tab's language is the cookie's: English since the upload above.)
+	en := get(b, enf, "lang", chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value == "en"
+	words := map[bool][]string{false: {"待核查", "撤销", "公示", "受理机关"}, true: {"Open: to be checked", "revoked", "public disclosure", "agency"}}[en]
+	if st := b.text(enf, `#tasks td[data-status="OPEN"]`); st != words[0] {
+		t.Errorf("open task shown as %q", st)
+	}
+	// FALSE_CONFIRMED asks first, saying what will happen; cancel records nothing.
+	b.run(enf, "asked to confirm",
+		chromedp.Click(chromedp.CSS("#finding-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#finding-confirm")))
+	until := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(5, 0, 0).Format("2006-01-02")
+	if c := b.text(enf, "#finding-confirm"); !strings.Contains(c, words[1]) || !strings.Contains(c, until) || !strings.Contains(c, words[2]) || !strings.Contains(c, words[3]) {
+		t.Errorf("the confirmation does not say the consequences: %q", c)
+	}
+	b.shot(enf, "enforce-confirm-false")
+	b.run(enf, "cancel", chromedp.Click(chromedp.CSS("#fc-no")), chromedp.WaitNotVisible(chromedp.CSS("#finding-confirm")))
+	if fs, err := s.enf.Findings(context.Background(), pledgeID); err != nil || len(fs) != 0 {
+		t.Fatalf("cancelled, yet findings %v %v", fs, err)
+	}
 	b.run(enf, "finding recorded",
 		chromedp.Click(chromedp.CSS("#finding-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#finding-confirm")),
+		chromedp.Click(chromedp.CSS("#fc-yes")),
 		chromedp.WaitVisible(chromedp.CSS(`#findings li[data-outcome="FALSE_CONFIRMED"]`)),
 	)
 	b.shot(enf, "enforce-false-confirmed")
@@ -658,6 +682,54 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"][data-sub="PLEDGE_FALSE"]`)),
 	)
 	b.shot(pub, "verify-failed")
+	// The state-now check follows the registry; agency and matter appear by
+	// name with their codes in small print; every check says in Chinese
+	// what it found (the verifier's English stays folded, marked lang=en).
+	b.run(pub, "names in the report", chromedp.WaitVisible(chromedp.CSS("#rep-agency small.code")), chromedp.WaitVisible(chromedp.CSS("#rep-matter small.code")))
+	if st := get(b, pub, "state-now check", chromedp.Evaluate[string](`(e => e.dataset.result + "/" + e.dataset.sub)(document.querySelector('li[data-check="pledge-state-now"]'))`)); st != "FAILED/PLEDGE_FALSE" {
+		t.Errorf("state-now check beside a false pledge: %s", st)
+	}
+	if ag := b.text(pub, "#rep-agency"); !strings.Contains(ag, verifytest.Agency) || len([]rune(ag)) <= len(verifytest.Agency)+1 {
+		t.Errorf("agency shown as %q: want its name and its code", ag)
+	}
+	plain := get(b, pub, "plain check texts", chromedp.Evaluate[[]string](`[...document.querySelectorAll("ul.checks .detail.plain")].map(e => e.textContent)`))
+	for _, p := range plain {
+		if p == "" || !regexp.MustCompile(`\p{Han}`).MatchString(p) || strings.Contains(p, "accepted") {
+			t.Errorf("a check's plain text on the Chinese page: %q", p)
+		}
+	}
+	if len(plain) < 10 {
+		t.Errorf("only %d plain check texts", len(plain))
+	}
+	b.run(pub, "the verifier's words, folded", chromedp.Click(chromedp.CSS(`li[data-check="pledge-state-now"] details.tech summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`li[data-check="pledge-state-now"] details.tech span[lang="en"]`)))
+	if tech := b.text(pub, `li[data-check="pledge-state-now"] details.tech`); strings.Contains(tech, "in force") || !strings.Contains(tech, "PLEDGE_FALSE") {
+		t.Errorf("the state-now check's technical detail: %q", tech)
+	}
+	b.shot(pub, "verify-failed-names-details")
+	b.run(pub, "the report in English",
+		chromedp.Navigate(s.base+"/app/verify?lang=en&id="+pledgeID),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"]`)), chromedp.WaitVisible(chromedp.CSS("#rep-agency small.code")))
+	if st := b.text(pub, `li[data-check="pledge-findings-now"] .detail.plain`); !strings.Contains(st, "found the pledge false") {
+		t.Errorf("English findings check: %q", st)
+	}
+	b.shot(pub, "verify-failed-en")
+	// An oversized upload is explained in the reader's language with a next step.
+	big := filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(big, []byte(`{"pad":"`+strings.Repeat("a", 2<<20)+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.run(pub, "oversized upload",
+		chromedp.Navigate(s.base+"/app/verify?lang=zh"),
+		chromedp.SetUploadFiles(chromedp.CSS("#pkg-file"), []string{big}),
+		chromedp.Click(chromedp.CSS("#verify-file-form button[type=submit]")),
+		void(chromedp.Poll[bool](`document.getElementById("verify-msg").classList.contains("err")`, chromedp.WithPollingTimeout(20*time.Second))))
+	if m := b.text(pub, "#verify-msg"); !strings.Contains(m, "文件太大") || strings.Contains(m, "exceeds") {
+		t.Errorf("oversized upload message: %q", m)
+	}
+	b.shot(pub, "verify-too-large")
+	b.run(pub, "back to the report", chromedp.Navigate(s.base+"/app/verify?lang=zh&id="+pledgeID),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_FAILED"][data-sub="PLEDGE_FALSE"]`)))
 	// Printable: the print style sheet keeps the report and drops the rest.
 	media := func(m string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
@@ -924,4 +996,266 @@ func TestReviewExpires(t *testing.T) {
 	if id := b.text(tab, "#done-id"); id == stale || !strings.HasPrefix(id, "P") {
 		t.Errorf("signed %q after the expired %q", id, stale)
 	}
+}
+
+// TestOfficerQueue: the officer pages past 50 pending pledges by the API's
+// cursor, sees the matter by name, filters by matter and by state (the
+// decided ones too), and a decision date the server refuses (before the
+// signing day) is explained in words, not codes.
+func TestOfficerQueue(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	ref := pledge.NoticeRef{ID: s.published.Notice.ID, Version: s.published.Notice.Version, Digest: s.published.DigestHex()}
+	var ids []string
+	for i := range 55 {
+		req := s.env.Request(fmt.Sprintf("queue-key-%04d", i))
+		req.Notice = ref
+		rec, _, err := s.env.Service.SignWithEventCertificate(ctx, verifytest.Applicant, req)
+		if err != nil {
+			t.Fatalf("pledge %d: %v", i, err)
+		}
+		ids = append(ids, rec.ID)
+		s.env.Clock.Advance(time.Second)
+	}
+	b := newBrowser(t, s.base)
+	off := b.tab()
+	b.signIn(off, "/app/officer", s.tokens[auth.RoleAgency])
+	rows := func() int {
+		return get(b, off, "rows", chromedp.Evaluate[int](`document.querySelectorAll("#queue tbody tr").length`))
+	}
+	b.run(off, "first page", chromedp.WaitVisible(chromedp.CSS(`#queue-page[data-page="1"]`)), chromedp.WaitVisible(chromedp.CSS("#queue-next")),
+		void(chromedp.Poll[bool](`!!document.querySelector("#queue tbody td small.code")`, chromedp.WithPollingTimeout(10*time.Second))))
+	if n := rows(); n != 50 {
+		t.Errorf("first page: %d rows, want 50", n)
+	}
+	if m := b.text(off, "#queue tbody tr td:nth-child(2)"); !strings.Contains(m, verifytest.Key.Matter) || len([]rune(m)) <= len(verifytest.Key.Matter)+20 {
+		t.Errorf("matter shown as %q: want its name with the code", m)
+	}
+	b.shot(off, "officer-queue-page1")
+	b.run(off, "next page", chromedp.Click(chromedp.CSS("#queue-next")), chromedp.WaitVisible(chromedp.CSS(`#queue-page[data-page="2"]`)))
+	if n := rows(); n != 5 || !b.hidden(off, "#queue-next") || b.hidden(off, "#queue-first") {
+		t.Errorf("second page: %d rows, want 5 and no next page", n)
+	}
+	if last := get(b, off, "oldest", chromedp.Evaluate[string](`[...document.querySelectorAll("#queue tbody tr")].pop().dataset.pledge`)); last != ids[0] {
+		t.Errorf("the last row of the last page is %s, want the oldest %s", last, ids[0])
+	}
+	b.shot(off, "officer-queue-page2")
+	b.run(off, "another matter", chromedp.SendKeys(chromedp.CSS("#q-matter"), "OTHER-MATTER"), chromedp.Click(chromedp.CSS("#queue-load")),
+		chromedp.WaitVisible(chromedp.CSS(`#queue-page[data-page="1"][data-count="0"]`)))
+	b.run(off, "first page again", chromedp.SetValue(chromedp.CSS("#q-matter"), verifytest.Key.Matter), chromedp.Click(chromedp.CSS("#queue-load")),
+		chromedp.WaitVisible(chromedp.CSS(`#queue-page[data-page="1"][data-count="50"]`)))
+
+	// The decision date defaults to today in China and may not precede the
+	// signing day; a browser that lets an earlier date through gets the
+	// server's refusal explained.
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
+	newest := `#queue tr[data-pledge="` + ids[54] + `"] button`
+	b.run(off, "open the newest", chromedp.Click(chromedp.CSS(newest)), chromedp.WaitVisible(chromedp.CSS(`#case-body[data-status="SIGNED"]`)))
+	if d := get(b, off, "date", chromedp.Value(chromedp.CSS("#doc-date"))); d != today {
+		t.Errorf("decision date defaults to %q, want today in China %s", d, today)
+	}
+	b.run(off, "a date before the signing",
+		chromedp.SendKeys(chromedp.CSS("#doc-no"), "朝市监许〔2026〕77号"),
+		void(chromedp.Evaluate[bool](`(e => { e.removeAttribute("min"); e.value = "2020-01-01"; return true; })(document.getElementById("doc-date"))`)),
+		chromedp.Click(chromedp.CSS("#accept-form button[type=submit]")),
+		void(chromedp.Poll[bool](`document.getElementById("case-msg").classList.contains("err")`, chromedp.WithPollingTimeout(10*time.Second))))
+	if m := b.text(off, "#case-msg"); !strings.Contains(m, "不能早于") || !strings.Contains(m, "DECISION_DATE_INVALID") || strings.Contains(m, "before the pledge") {
+		t.Errorf("refused date explained as %q", m)
+	}
+	b.shot(off, "officer-date-refused")
+	b.run(off, "accept with today", chromedp.SetValue(chromedp.CSS("#doc-date"), today), chromedp.Click(chromedp.CSS("#accept-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#case-body[data-status="ACCEPTED"]`)))
+	b.run(off, "the decided ones", chromedp.SetValue(chromedp.CSS("#q-status"), "ACCEPTED"), chromedp.Click(chromedp.CSS("#queue-load")),
+		chromedp.WaitVisible(chromedp.CSS(`#queue tr[data-pledge="`+ids[54]+`"][data-status="ACCEPTED"]`)))
+	if st := b.text(off, `#queue tr[data-pledge="`+ids[54]+`"] td:nth-child(4)`); !strings.Contains(st, "已受理") || !strings.Contains(st, "77号") {
+		t.Errorf("decided row status %q", st)
+	}
+	b.shot(off, "officer-queue-decided")
+}
+
+// TestBarredApplicant: an applicant barred for a false pledge learns it as
+// soon as the matter is chosen — in plain words, with the end date, the
+// certificate route and how to appeal — before ticking any statement; an
+// applicant without a bar is told they may pledge.
+func TestBarredApplicant(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t, s.base)
+	tab := b.tab()
+	b.signIn(tab, "/app/apply?region="+verifytest.Key.Region+"&matter="+verifytest.Key.Matter, s.tokens[auth.RoleApplicant])
+	b.run(tab, "not barred", chromedp.WaitVisible(chromedp.CSS(`#eligibility[data-eligible="true"]`)))
+	now := s.env.Clock.Now()
+	end := now.Add(-time.Minute).AddDate(5, 0, 0)
+	bar := pledge.Bar{ID: "B-BROWSER-1", Subject: s.env.Service.SubjectIndex(verifytest.Applicant), Reason: pledge.BarFalsePledge, ScopeKind: pledge.ScopeAll,
+		Start: now.Add(-time.Minute), End: end, EndRule: pledge.Text{Zh: "自认定之日起五年", En: "five years from the finding"},
+		Source: pledge.BarSource, DocumentNo: "朝市监核〔2026〕3号"}
+	if err := s.env.Bars.PutBar(context.Background(), bar); err != nil {
+		t.Fatal(err)
+	}
+	b.run(tab, "barred", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#eligibility[data-eligible="false"]`)))
+	msg := b.text(tab, "#eligibility")
+	until := end.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
+	for _, want := range []string{"虚假承诺", until, "朝市监核〔2026〕3号", "提交证明材料", "行政复议"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the bar explanation lacks %q: %q", want, msg)
+		}
+	}
+	for _, code := range []string{"FALSE_PLEDGE", "ALL", "scope"} {
+		if strings.Contains(msg, code) {
+			t.Errorf("the bar explanation shows the code %q: %q", code, msg)
+		}
+	}
+	if ticked := get(b, tab, "ticked", chromedp.Evaluate[int](`document.querySelectorAll("#statements input:checked").length`)); ticked != 0 {
+		t.Errorf("%d statements ticked before the bar was shown", ticked)
+	}
+	b.shot(tab, "apply-barred")
+	b.run(tab, "in English", chromedp.Navigate(s.base+"/app/apply?lang=en&region="+verifytest.Key.Region+"&matter="+verifytest.Key.Matter),
+		chromedp.WaitVisible(chromedp.CSS(`#eligibility[data-eligible="false"]`)))
+	if msg := b.text(tab, "#eligibility"); !strings.Contains(msg, "found false") || !strings.Contains(msg, until) || !strings.Contains(msg, "certificates") {
+		t.Errorf("English bar explanation: %q", msg)
+	}
+	b.shot(tab, "apply-barred-en")
+}
+
+// TestPublicDisclosure: the 公示 page lists a matter's published pledges
+// (masked, paged by the API's next value) and the false-pledge list; a
+// pledge found false leaves the first list and shows on the second.
+func TestPublicDisclosure(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	env := s.env
+	// The matter publishes its decided pledges for a year.
+	entry := verifytest.Entry(env.Clock.Now())
+	entry.RegionName = pledge.Text{Zh: "北京市朝阳区", En: "Chaoyang District, Beijing"}
+	entry.Disclosure = pledge.DisclosurePolicy{Publish: true, Days: 365, Scope: pledge.Text{Zh: "本机关网站", En: "the agency's website"}}
+	if _, err := env.Catalogue.Record(ctx, pledge.Editor{Agency: verifytest.Agency, Actor: "officer-1"}, entry, 2); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Minute)
+	pub, err := env.Notices.Publish(ctx, verifytest.Agency, verifytest.Notice())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Published = pub
+	var ids []string
+	for i := range 23 {
+		rec, _, err := env.Service.SignWithEventCertificate(ctx, verifytest.Applicant, env.Request(fmt.Sprintf("pub-key-%04d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Clock.Advance(time.Second)
+		day := env.Clock.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+		if _, err := env.Service.Accept(ctx, pledge.Officer{Agency: verifytest.Agency, ID: "officer-1"}, rec.ID, fmt.Sprintf("朝市监许〔2026〕%d号", 100+i), day); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rec.ID)
+	}
+	env.Clock.Advance(time.Minute)
+	officer := auth.Principal{Role: auth.RoleEnforcement, Org: verifytest.Key.Region, TokenID: "tok-browser"}
+	if _, err := s.enf.RecordFinding(ctx, officer, enforce.FindingRequest{PledgeID: ids[0], Outcome: enforce.FalseConfirmed,
+		DocumentNo: "朝市监核〔2026〕5号", Evidence: []string{strings.Repeat("ab", 32)}, Inspector: "INS-1"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, s.base)
+	tab := b.tab()
+	b.run(tab, "open", chromedp.Navigate(s.base+"/app/public?lang=zh"),
+		chromedp.WaitVisible(chromedp.CSS(`#false-list tr[data-pledge="`+ids[0]+`"]`)),
+		void(chromedp.Poll[bool](`!!document.querySelector('#pub-matter option[value="`+verifytest.Key.Matter+`"]')`, chromedp.WithPollingTimeout(10*time.Second))),
+		chromedp.SetValue(chromedp.CSS("#pub-matter"), verifytest.Key.Matter),
+		chromedp.Click(chromedp.CSS("#pub-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#pub-list table")))
+	if f := b.text(tab, "#false-list"); !strings.Contains(f, "张*丰") || !strings.Contains(f, "朝市监核〔2026〕5号") || strings.Contains(f, verifytest.Applicant.IDNumber) {
+		t.Errorf("false list %q", f)
+	}
+	rows := func() []string {
+		return get(b, tab, "rows", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#pub-list tbody tr")].map(r => r.dataset.pledge)`))
+	}
+	var seen []string
+	first := rows()
+	seen = append(seen, first...)
+	b.shot(tab, "public-page1")
+	for range 5 {
+		if b.hidden(tab, "#pub-next") {
+			break
+		}
+		b.run(tab, "next page", chromedp.Click(chromedp.CSS("#pub-next")),
+			void(chromedp.Poll[bool](`!!document.querySelector("#pub-list table") || !!document.querySelector("#pub-list p")`, chromedp.WithPollingTimeout(10*time.Second))))
+		seen = append(seen, rows()...)
+	}
+	b.shot(tab, "public-last-page")
+	if len(first) == 0 || len(first) > 20 || len(seen) != 22 || slices.Contains(seen, ids[0]) {
+		t.Errorf("published: first page %d, all %d (want 22, without the false one %s): %v", len(first), len(seen), ids[0], seen)
+	}
+	if txt := b.text(tab, "#pub-list"); strings.Contains(txt, verifytest.Applicant.IDNumber) || strings.Contains(txt, verifytest.Applicant.Name) {
+		t.Errorf("the public list shows the identity unmasked: %q", txt)
+	}
+}
+
+// TestAppealReversal: the enforcement officer finds a false-pledge finding
+// by the pledge's number, records the reconsideration decision that set it
+// aside with its document number, and sees the bar lifted: the applicant
+// is eligible again and the pledge verifies as in force.
+func TestAppealReversal(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	env := s.env
+	env.Published = s.published
+	rec, _, err := env.Service.SignWithEventCertificate(ctx, verifytest.Applicant, env.Request("appeal-key-0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Minute)
+	day := env.Clock.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	if _, err := env.Service.Accept(ctx, pledge.Officer{Agency: verifytest.Agency, ID: "officer-1"}, rec.ID, "朝市监许〔2026〕8号", day); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Minute)
+	officer := auth.Principal{Role: auth.RoleEnforcement, Org: verifytest.Key.Region, TokenID: "tok-browser"}
+	f, err := s.enf.RecordFinding(ctx, officer, enforce.FindingRequest{PledgeID: rec.ID, Outcome: enforce.FalseConfirmed,
+		DocumentNo: "朝市监核〔2026〕6号", Evidence: []string{strings.Repeat("ab", 32)}, Inspector: "INS-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bars enforcement writes, as the running service reads them
+	// (store.CombinedBars, internal/app).
+	bars := store.CombinedBars{Base: env.Bars, Registry: env.Registry}
+	barred := func() bool {
+		t.Helper()
+		bs, err := bars.BarsFor(ctx, env.Service.SubjectIndex(verifytest.Applicant))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bs {
+			if b.ActiveAt(verifytest.Key, env.Clock.Now()) {
+				return true
+			}
+		}
+		return false
+	}
+	if !barred() {
+		t.Fatal("after the finding the applicant is not barred")
+	}
+	env.Clock.Advance(time.Minute) // (the tokens last an hour)
+	b := newBrowser(t, s.base)
+	tab := b.tab()
+	b.signIn(tab, "/app/enforce?lang=zh", s.tokens[auth.RoleEnforcement])
+	item := `#findings li[data-finding="` + f.ID + `"]`
+	b.run(tab, "find the finding", chromedp.SendKeys(chromedp.CSS("#fs-pledge"), rec.ID), chromedp.Click(chromedp.CSS("#findings-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(item+" details.appeal-box summary")), chromedp.Click(chromedp.CSS(item+" details.appeal-box summary")),
+		chromedp.SetValue(chromedp.CSS("#ap-reason-"+f.ID), "APPEAL_UPHELD"), chromedp.SendKeys(chromedp.CSS("#ap-doc-"+f.ID), "朝复〔2026〕2号"))
+	b.shot(tab, "enforce-appeal-form")
+	b.run(tab, "record the reversal", chromedp.Click(chromedp.CSS(item+" form.appeal button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#findings li[data-outcome="APPEAL_REVERSED"]`)))
+	if m := b.text(tab, "#finding-msg"); !strings.Contains(m, "约束已解除") {
+		t.Errorf("after the reversal the page says %q", m)
+	}
+	if d := b.text(tab, item); !strings.Contains(d, "已被撤销") || get(b, tab, "form gone", chromedp.Evaluate[bool](`!!document.querySelector('`+item+` form.appeal')`)) {
+		t.Errorf("the reversed finding still offers an appeal or does not say it was set aside: %q", d)
+	}
+	b.shot(tab, "enforce-appeal-recorded")
+	if barred() {
+		t.Error("after the reversal the bar stays")
+	}
+	b.run(tab, "the pledge verifies again", chromedp.Navigate(s.base+"/app/verify?lang=zh&id="+rec.ID),
+		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_PASSED"]`)))
+	b.shot(tab, "verify-after-appeal")
 }
