@@ -18,6 +18,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/cli/democli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/pledgecli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/sescli"
+	"github.com/pledgeseal/pledgeseal/internal/cli/tscli"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/version"
 )
@@ -45,6 +46,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clo
 	root.AddCommand(sescli.Commands(stdout, stderr, clk)...)
 	root.AddCommand(auditcli.Commands(stdout, getenv, clk)...)
 	root.AddCommand(pledgecli.Commands(stdout, clk)...)
+	root.AddCommand(tscli.Commands(stdout)...)
 	root.AddCommand(democli.Commands(stdout, getenv, clk)...)
 
 	return root

@@ -168,6 +168,11 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		_ = c.store.Close()
 		return nil, err
 	}
+	stamper, err := buildTSA(c, cfg, clk) // timestamps.go
+	if err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
 	pages, err := web.NewForSite(web.Site{ServiceName: cfg.ServiceName, OperatorContact: cfg.OperatorContact}) // the web pages (internal/web)
 	if err != nil {
 		_ = c.store.Close()
@@ -188,6 +193,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Revocations: seal.NewRevocations(sealStore, clk, seal.RevocationOptions{Pledges: pledges.Records, ClockSkew: cfg.ClockSkew}),
 		Enforce:     enf,
 		Webhooks:    hooks,
+		TimeStamps:  stamper,
 		Pledges:     pledges,
 		Web:         pages,
 		Limiter:     store.NewRateLimiter(c.store),

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,17 @@ const MinVerifyBurst = 100
 
 // EnvPrefix starts every environment variable the service reads.
 const EnvPrefix = "PLEDGESEAL_"
+
+// DefaultTSAPolicy is the built-in TSA's default policy OID, a dev
+// placeholder under the UUID arc 2.25 (a random 31-bit value: readers
+// built on x/crypto/cryptobyte, this service's among them, take arcs below
+// 2^31). A production TSA names the policy it publishes
+// (--tsa-policy).
+const DefaultTSAPolicy = "2.25.1530595699"
+
+// oidPattern is the shape of a dotted OID: 0, 1 or 2, then at least one
+// arc (the setting also bounds each arc).
+var oidPattern = regexp.MustCompile(`^[0-2](\.(0|[1-9][0-9]{0,18}))+$`)
 
 // Config is the validated configuration of pledged.
 type Config struct {
@@ -96,6 +108,11 @@ type Config struct {
 	// PprofAddr, when set, is a loopback host:port where pledged serves
 	// the Go runtime profiles (net/http/pprof); empty means off.
 	PprofAddr string
+
+	// TSAPolicy is the policy OID of the built-in time-stamping
+	// authority's tokens (dotted); TSAAccuracy the accuracy it states.
+	TSAPolicy   string
+	TSAAccuracy time.Duration
 
 	// ServiceName is the service's name in the pages' footer (empty: the
 	// pages' own name, 告知承诺电子核验 / PledgeSeal); OperatorContact is how
@@ -182,6 +199,19 @@ func settings() []setting {
 		{"redis-allow-unsafe", "false", "start even when Redis has AOF off or an evicting maxmemory-policy (tests only; logs a warning)", boolSetter(func(c *Config, b bool) { c.RedisAllowUnsafe = b })},
 		{"tls-cert-file", "", "PEM certificate chain of the HTTPS listener (with -tls-key-file; reloaded on SIGHUP)", func(c *Config, v string) error { c.TLSCertFile = v; return nil }},
 		{"tls-key-file", "", "PEM private key of the HTTPS listener (with -tls-cert-file)", func(c *Config, v string) error { c.TLSKeyFile = v; return nil }},
+		{"tsa-policy", DefaultTSAPolicy, "policy OID of the built-in RFC 3161 TSA's tokens (dotted)", func(c *Config, v string) error {
+			if !oidPattern.MatchString(v) {
+				return errors.New("want a dotted OID such as 1.2.3.4")
+			}
+			for _, arc := range strings.Split(v, ".") {
+				if n, err := strconv.ParseInt(arc, 10, 64); err != nil || n >= 1<<31 {
+					return errors.New("each arc of the OID must be below 2^31 (verifiers read no larger arcs)")
+				}
+			}
+			c.TSAPolicy = v
+			return nil
+		}},
+		{"tsa-accuracy", "1s", "accuracy the built-in TSA states for its genTime (0 = none)", durSetter(0, time.Minute, func(c *Config, d time.Duration) { c.TSAAccuracy = d })},
 		{"keys-dir", "keys/dev", "directory holding trust material (manifest.json)", func(c *Config, v string) error {
 			if v == "" {
 				return errors.New("must not be empty")

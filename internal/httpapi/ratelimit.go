@@ -29,8 +29,8 @@ type RateLimit struct {
 
 // The rate-limit scopes: each client has one bucket per scope.
 const (
-	// scopeVerify: verifying packages and reading status (one token a
-	// package, one a lookup).
+	// scopeVerify: verifying packages, reading status and time-stamps (one
+	// token a package, one a lookup, one a time-stamp).
 	scopeVerify = "verify"
 	// scopePublic: the public listings (公示).
 	scopePublic = "public"
@@ -44,6 +44,10 @@ func limitOf(method, path string) (scope string, byHandler bool) {
 	case "POST /v1/verifications":
 		return scopeVerify, true
 	case "GET /v1/pledges/{id}/verification", "GET /v1/revocations", "POST /v1/revocations/batch", "GET /v1/seals/{id}/status":
+		return scopeVerify, false
+	case "POST /v1/timestamps":
+		// One token a time-stamp: like a verification, it costs an SM2
+		// operation and a Redis round trip.
 		return scopeVerify, false
 	case "GET /v1/public/pledges", "GET /v1/public/pledges/{id}", "GET /v1/enforcement/false-pledges":
 		return scopePublic, false

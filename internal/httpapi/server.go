@@ -53,6 +53,9 @@ type Deps struct {
 	// notification service (webhooks.go).
 	Enforce  EnforceService
 	Webhooks WebhookService
+	// TimeStamps is the RFC 3161 time-stamping authority (timestamps.go);
+	// nil: POST /v1/timestamps answers 404 TSA_NOT_CONFIGURED.
+	TimeStamps TimeStamper
 	// Limiter keeps the per-client rate limits (ratelimit.go); nil limits
 	// nothing.
 	Limiter RateLimiter
@@ -176,6 +179,7 @@ func (s *Server) registerRoutes() {
 	s.verificationRoutes()
 	s.enforceRoutes()
 	s.webhookRoutes()
+	s.timestampRoutes()
 }
 
 // ginPath turns /v1/seals/{id} into /v1/seals/:id.

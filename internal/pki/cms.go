@@ -98,33 +98,51 @@ func signCMS(data, certDER []byte, signer Signer, at time.Time, attached bool, s
 }
 
 func signCMSCert(data []byte, cert *smx509.Certificate, signer Signer, at time.Time, attached bool, sigAlg asn1.ObjectIdentifier) ([]byte, error) {
-	if cert == nil || len(cert.Raw) == 0 {
-		return nil, errors.New("pki: CMS signer certificate missing")
-	}
-	certDER := cert.Raw
-	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
-	if !ok || signer == nil || !pub.Equal(signer.Public()) {
-		return nil, errors.New("pki: CMS signer key does not match the certificate")
-	}
-	digest := Digest(data)
-	// Each attribute's DER, then sorted: DER SET OF is ordered by encoding.
-	attr := func(o asn1.ObjectIdentifier, val func(*cryptobyte.Builder)) []byte {
-		var b cryptobyte.Builder
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier(o)
-			b.AddASN1(cbasn1.SET, val)
-		})
-		return b.BytesOrPanic()
-	}
 	at = at.UTC().Truncate(time.Second)
 	if at.Year() < 1950 || at.Year() >= 2050 {
 		return nil, errors.New("pki: CMS signing time outside the UTCTime range")
 	}
+	digest := Digest(data)
 	attrs := [][]byte{
-		attr(oidAttrContentType(), func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidGMData()) }),
-		attr(oidAttrMessageDigest(), func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest[:]) }),
-		attr(oidAttrSigningTime(), func(b *cryptobyte.Builder) { b.AddASN1UTCTime(at) }),
+		cmsAttr(oidAttrContentType(), func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidGMData()) }),
+		cmsAttr(oidAttrMessageDigest(), func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest[:]) }),
+		cmsAttr(oidAttrSigningTime(), func(b *cryptobyte.Builder) { b.AddASN1UTCTime(at) }),
 	}
+	return signCMSWith(cmsParams{outer: oidGMSignedData(), eContentType: oidGMData(), content: data, attached: attached,
+		withCert: true, sigAlg: sigAlg, attrs: attrs}, cert, signer)
+}
+
+// cmsAttr is the DER of one Attribute with a single value.
+func cmsAttr(o asn1.ObjectIdentifier, val func(*cryptobyte.Builder)) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(o)
+		b.AddASN1(cbasn1.SET, val)
+	})
+	return b.BytesOrPanic()
+}
+
+// cmsParams is what varies between the SignedData this package writes.
+type cmsParams struct {
+	outer, eContentType asn1.ObjectIdentifier
+	content             []byte
+	attached, withCert  bool
+	sigAlg              asn1.ObjectIdentifier
+	attrs               [][]byte // signed attributes, each an Attribute's DER
+}
+
+// signCMSWith writes a SignedData with one SM2/SM3 SignerInfo over the
+// signed attributes p.attrs (sorted here: DER SET OF is ordered by
+// encoding).
+func signCMSWith(p cmsParams, cert *smx509.Certificate, signer Signer) ([]byte, error) {
+	if cert == nil || len(cert.Raw) == 0 {
+		return nil, errors.New("pki: CMS signer certificate missing")
+	}
+	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
+	if !ok || signer == nil || !pub.Equal(signer.Public()) {
+		return nil, errors.New("pki: CMS signer key does not match the certificate")
+	}
+	attrs := append([][]byte(nil), p.attrs...)
 	sort.Slice(attrs, func(i, j int) bool { return bytes.Compare(attrs[i], attrs[j]) < 0 })
 	var set cryptobyte.Builder
 	set.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
@@ -142,22 +160,24 @@ func signCMSCert(data []byte, cert *smx509.Certificate, signer Signer, at time.T
 	}
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1ObjectIdentifier(oidGMSignedData())
+		b.AddASN1ObjectIdentifier(p.outer)
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 				b.AddASN1Int64(1)
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgID(b, oidSM3()) })
 				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-					b.AddASN1ObjectIdentifier(oidGMData())
-					if attached {
+					b.AddASN1ObjectIdentifier(p.eContentType)
+					if p.attached {
 						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-							b.AddASN1OctetString(data)
+							b.AddASN1OctetString(p.content)
 						})
 					}
 				})
-				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-					b.AddBytes(certDER)
-				})
+				if p.withCert {
+					b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+						b.AddBytes(cert.Raw)
+					})
+				}
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 						b.AddASN1Int64(1)
@@ -172,7 +192,7 @@ func signCMSCert(data []byte, cert *smx509.Certificate, signer Signer, at time.T
 								b.AddBytes(a)
 							}
 						})
-						addAlgID(b, sigAlg)
+						addAlgID(b, p.sigAlg)
 						b.AddASN1OctetString(sig)
 					})
 				})

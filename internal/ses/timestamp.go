@@ -50,8 +50,10 @@ func parseTSTInfo(b []byte) (tstInfo, bool) {
 
 // timestampCheck verifies the RFC 3161 token of s (ses-format.md §4): its
 // CMS signature (SM2/SM3), that its message imprint is the hash of the
-// signer signature value (SM3, or SHA-256 as some TSAs write), and the TSA
-// chain against the signer trust store at the token's own time. It returns
+// signer signature value (SM3, or SHA-256 as some TSAs write), that the
+// signer's certificate has the critical extendedKeyUsage timeStamping
+// (RFC 3161 §2.3), and the TSA chain against the signer trust store at the
+// token's own time. It returns
 // the token's genTime when the token holds.
 func (v *Verifier) timestampCheck(s *Signature) (time.Time, outcome.Check) {
 	res, err := pki.VerifyAttached(s.TimeStamp)
@@ -81,6 +83,9 @@ func (v *Verifier) timestampCheck(s *Signature) (time.Time, outcome.Check) {
 	}
 	if !bytes.Equal(want, tst.hashed) {
 		return time.Time{}, check(CheckTimestamp, outcome.Failed, outcome.HashFailure, "the timestamp's message imprint is not the hash of this signature value")
+	}
+	if err := pki.CheckTimeStamping(res.Signers[0]); err != nil {
+		return time.Time{}, check(CheckTimestamp, outcome.Failed, outcome.ChainConstraintsFailure, "the timestamp's signer is not a TSA: its certificate lacks a critical extendedKeyUsage of exactly timeStamping (RFC 3161 §2.3)")
 	}
 	if v.signerTrust.Empty() {
 		return tst.genTime, check(CheckTimestamp, outcome.Indeterminate, outcome.NoCertificateChainFound, "the timestamp verifies (genTime %s) but no trust anchors are configured for its TSA", ts(tst.genTime))

@@ -43,14 +43,22 @@ func TestTimestamp(t *testing.T) {
 	sig := p.sign(t, seal, []byte("d"), clk)
 	tsaKey, _ := pki.GenerateKey()
 	tsaDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "TSA"}, PublicKey: tsaKey,
+		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0), ExtraExtensions: []pkix.Extension{pki.TimeStampingExtension()}},
+		&pki.Issuer{Cert: p.root, Key: p.rootKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A certificate of the same root whose extendedKeyUsage timeStamping is
+	// not critical (RFC 3161 §2.3 requires it critical): not a TSA.
+	plainDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "Not a TSA"}, PublicKey: tsaKey,
 		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0), ExtKeyUsage: []smx509.ExtKeyUsage{smx509.ExtKeyUsageTimeStamping}},
 		&pki.Issuer{Cert: p.root, Key: p.rootKey})
 	if err != nil {
 		t.Fatal(err)
 	}
 	gen := t0.Add(90 * time.Minute)
-	withToken := func(tst []byte) *Signature {
-		tok, err := pki.SignAttached(tst, tsaDER, pki.NewKeySigner(tsaKey), gen)
+	withTokenBy := func(certDER, tst []byte) *Signature {
+		tok, err := pki.SignAttached(tst, certDER, pki.NewKeySigner(tsaKey), gen)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,6 +74,7 @@ func TestTimestamp(t *testing.T) {
 		}
 		return out
 	}
+	withToken := func(tst []byte) *Signature { return withTokenBy(tsaDER, tst) }
 	v := NewVerifier(Options{SealTrust: p.trust})
 	in := Input{Data: []byte("d"), HasData: true}
 	tests := []struct {
@@ -77,6 +86,7 @@ func TestTimestamp(t *testing.T) {
 		{"good token", withToken(tstInfoDER(t, sig.Value, gen)), outcome.Passed, outcome.TotalPassed},
 		{"imprint of other bytes", withToken(tstInfoDER(t, []byte("other"), gen)), outcome.Failed, outcome.TotalFailed},
 		{"no token", sig, outcome.NotPerformed, outcome.TotalPassed},
+		{"TSA certificate without critical timeStamping", withTokenBy(plainDER, tstInfoDER(t, sig.Value, gen)), outcome.Failed, outcome.TotalFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +121,7 @@ func TestTimestamp(t *testing.T) {
 func timestampedSignature(t testing.TB, p *testPKI, sig *Signature, gen time.Time) []byte {
 	tsaKey, _ := pki.GenerateKey()
 	tsaDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "TSA"}, PublicKey: tsaKey,
-		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0)}, &pki.Issuer{Cert: p.root, Key: p.rootKey})
+		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0), ExtraExtensions: []pkix.Extension{pki.TimeStampingExtension()}}, &pki.Issuer{Cert: p.root, Key: p.rootKey})
 	if err != nil {
 		t.Fatal(err)
 	}

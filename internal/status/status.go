@@ -70,6 +70,12 @@ type Result struct {
 	Subject Subject
 	At      State
 	Now     State
+	// Owner is, for a seal subject named by esID and digest, the agency
+	// the registry files that seal under: set only when a seal record with
+	// this esID exists and its bytes have this digest, empty otherwise
+	// (not registered, other bytes, another kind of subject, or a source
+	// that does not know owners).
+	Owner string
 }
 
 // Answer is the reply to one batch lookup.

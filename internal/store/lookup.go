@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/hex"
 	"strconv"
 	"time"
 
@@ -28,7 +29,15 @@ type Event struct {
 // history is what one read returns for one subject.
 type history struct {
 	events []compactEvent
+	// owner is, for a seal subject named by esID, the agency of the seal
+	// record filed under that esID when the record's digest is the
+	// subject's ("" otherwise).
+	owner string
 }
+
+// ownerAsked reports whether a lookup reads the seal record of sub: a seal
+// named by its esID.
+func ownerAsked(sub status.Subject) bool { return sub.Kind == status.KindSeal && sub.ID != "" }
 
 // readHistories runs the lookup script: the histories of every subject and
 // the audit entries their events refer to, in one Redis call.
@@ -47,7 +56,7 @@ func (r *Registry) readHistories(ctx context.Context, subjects []status.Subject)
 		return nil, nil, mapErr(err, "registry")
 	}
 	r.lookups.Add(1)
-	return decodeHistories(res, len(subjects))
+	return decodeHistories(res, subjects)
 }
 
 // historyRequest builds the lookup script's keys and arguments for a
@@ -70,21 +79,39 @@ func (r *Registry) historyRequest(subjects []status.Subject) ([]string, []any, e
 			args = append(args, e.raw)
 		}
 	}
+	// The seal records of seal subjects, for their owning agency: read in
+	// the same script (same slot, same round trip).
+	var owners []any
+	for _, sub := range subjects {
+		if ownerAsked(sub) {
+			owners = append(owners, kl.at(r.st.sealKey(sub.ID)))
+		}
+	}
+	args = append(args, len(owners))
+	args = append(args, owners...)
 	return kl.keys, args, nil
 }
 
-// decodeHistories decodes the lookup script's reply to a batch of n
+// decodeHistories decodes the lookup script's reply to a batch of
 // subjects. A reply it cannot explain is an Internal error, never an empty
 // history.
-func decodeHistories(res any, n int) ([]history, map[uint64]AuditEntry, error) {
+func decodeHistories(res any, subjects []status.Subject) ([]history, map[uint64]AuditEntry, error) {
+	n := len(subjects)
 	reply, ok := res.([]any)
-	if !ok || len(reply) != 3 {
+	if !ok || len(reply) != 4 {
 		return nil, nil, apperr.New(apperr.Internal, "unexpected registry reply")
 	}
 	hists, _ := reply[0].([]any)
 	seqs, _ := reply[1].([]any)
 	bodies, _ := reply[2].([]any)
-	if len(hists) != n || len(seqs) != len(bodies) {
+	owners, _ := reply[3].([]any)
+	asked := 0
+	for _, sub := range subjects {
+		if ownerAsked(sub) {
+			asked++
+		}
+	}
+	if len(hists) != n || len(seqs) != len(bodies) || len(owners) != 2*asked {
 		return nil, nil, apperr.New(apperr.Internal, "unexpected registry reply")
 	}
 	out := make([]history, n)
@@ -100,6 +127,20 @@ func decodeHistories(res any, n int) ([]history, map[uint64]AuditEntry, error) {
 			parts = append(parts, evs)
 		}
 		out[i].events = mergeHistories(parts...)
+	}
+	j := 0
+	for i, sub := range subjects {
+		if !ownerAsked(sub) {
+			continue
+		}
+		agency, _ := owners[j].(string)
+		digest, _ := owners[j+1].(string)
+		j += 2
+		// The owner counts only for exactly the registered bytes: a seal
+		// that reuses a registered esID is not that seal.
+		if agency != "" && digest == hex.EncodeToString(sub.Digest[:]) {
+			out[i].owner = agency
+		}
 	}
 	entries := make(map[uint64]AuditEntry, len(seqs))
 	for i := range seqs {
@@ -127,7 +168,7 @@ func decodeHistories(res any, n int) ([]history, map[uint64]AuditEntry, error) {
 func registryResults(subjects []status.Subject, hs []history, entries map[uint64]AuditEntry, at, now time.Time) []status.Result {
 	out := make([]status.Result, len(subjects))
 	for i, sub := range subjects {
-		out[i] = status.Result{Subject: sub, At: stateOf(hs[i].events, entries, at), Now: stateOf(hs[i].events, entries, now)}
+		out[i] = status.Result{Subject: sub, At: stateOf(hs[i].events, entries, at), Now: stateOf(hs[i].events, entries, now), Owner: hs[i].owner}
 	}
 	return out
 }

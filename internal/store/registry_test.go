@@ -336,6 +336,31 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 		if id, err := f.reg.SealIDByDigest(ctx, rec.Digest); err != nil || id != rec.ESID {
 			t.Fatalf("by digest: %q %v", id, err)
 		}
+		// The lookup names the owner of exactly the registered seal, in the
+		// same single script call; not of other bytes under its esID, not
+		// of an unknown esID, not of another kind of subject.
+		before := f.reg.Stats()
+		ans, err := f.reg.Lookup(ctx, t0, []status.Subject{
+			{Kind: status.KindSeal, ID: rec.ESID, Digest: rec.Digest},
+			{Kind: status.KindSeal, ID: rec.ESID, Digest: digestOf("other seal bytes")},
+			{Kind: status.KindSeal, ID: "missing", Digest: rec.Digest},
+			{Kind: status.KindCertificate, ID: rec.ESID, Digest: rec.Digest},
+			{Kind: status.KindSeal, Digest: rec.Digest},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []string{rec.Agency, "", "", "", ""} {
+			if ans.Results[i].Owner != want {
+				t.Fatalf("subject %d: owner %q, want %q", i, ans.Results[i].Owner, want)
+			}
+		}
+		if ans.Results[0].At.Code != status.Active {
+			t.Fatalf("seal state: %+v", ans.Results[0])
+		}
+		if d := f.reg.Stats().LookupRoundTrips - before.LookupRoundTrips; d != 1 {
+			t.Fatalf("owner lookup took %d round trips", d)
+		}
 		if _, err := f.reg.GetSeal(ctx, "missing"); apperr.KindOf(err) != apperr.NotFound {
 			t.Fatalf("missing seal: %v", err)
 		}

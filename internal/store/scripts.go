@@ -211,10 +211,13 @@ return {'OK'}
 // given key's link to the subject's other key) and the audit entries their
 // events refer to, in one call.
 //
-// KEYS[1] audit entries, KEYS[2..] the index buckets Go can name.
-// ARGV[1] key prefix, ARGV[2] subject count, then per subject: m raw keys.
-// Reply: {histories, seqs, bodies} where histories[i] is the list of index
-// values found for subject i.
+// KEYS[1] audit entries, KEYS[2..] the index buckets Go can name and the
+// seal records asked for.
+// ARGV[1] key prefix, ARGV[2] subject count, then per subject: m raw keys;
+// then k, the number of seal records, and k indexes into KEYS.
+// Reply: {histories, seqs, bodies, owners} where histories[i] is the list
+// of index values found for subject i and owners holds, per seal record
+// asked for, its agency and digest ("" when there is no record).
 const lookupLua = indexLua + `
 local n = tonumber(ARGV[2])
 local p = 3
@@ -252,7 +255,14 @@ while i <= #seqs do
   for j = 1, #part do bodies[#bodies + 1] = got[j] or '' end
   i = i + 1000
 end
-return {hist, seqs, bodies}
+local owners = {}
+local k = tonumber(ARGV[p]) or 0; p = p + 1
+for j = 1, k do
+  local got = redis.call('HMGET', KEYS[tonumber(ARGV[p])], 'agency', 'digest'); p = p + 1
+  owners[#owners + 1] = got[1] or ''
+  owners[#owners + 1] = got[2] or ''
+end
+return {hist, seqs, bodies, owners}
 `
 
 // script is a Lua script run by EVALSHA with an EVAL fallback, counting

@@ -133,7 +133,7 @@ func (b *StatusBatch) Lookup(ctx context.Context, at time.Time, subjects []statu
 	ans.ReadAt = now
 
 	if eval != nil {
-		hs, entries, err := decodeHistories(eval.Val(), len(regSubs))
+		hs, entries, err := decodeHistories(eval.Val(), regSubs)
 		if err != nil {
 			return status.Answer{}, err
 		}

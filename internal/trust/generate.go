@@ -50,6 +50,8 @@ const (
 	fileMakerKey    = "seal-maker.key.pem"
 	fileApplCert    = "applicant-ca.pem"
 	fileApplKey     = "applicant-ca.key.pem"
+	fileTSACert     = "tsa.pem"
+	fileTSAKey      = "tsa.key.pem"
 	fileTokenKey    = "token-key.pem"
 	fileDataKeys    = "data-keys.pem"
 	agencyCertFmt   = "agency-%s.pem"
@@ -166,7 +168,7 @@ func generateDev(dir string, passphrase []byte, clk clock.Clock, force bool, opt
 
 func devFileNames() []string {
 	n := []string{ManifestFile, fileBundle, fileRootCert, fileRootKey, fileMakerCert, fileMakerKey,
-		fileApplCert, fileApplKey, fileTokenKey, fileDataKeys}
+		fileApplCert, fileApplKey, fileTSACert, fileTSAKey, fileTokenKey, fileDataKeys}
 	for _, a := range DevAgencies() {
 		n = append(n, fmt.Sprintf(agencyCertFmt, a.Code), fmt.Sprintf(agencyKeyFmt, a.Code))
 	}
@@ -217,12 +219,12 @@ func buildDev(passphrase []byte, now time.Time, opts genOptions) ([]devFile, err
 		return nil, fail(err, "root key file")
 	}
 
-	issueLeaf := func(subject pkix.Name, years int, certName, keyName string, ca bool) error {
+	issueLeaf := func(subject pkix.Name, years int, certName, keyName string, ca bool, ext ...pkix.Extension) error {
 		k, err := pki.GenerateKey()
 		if err != nil {
 			return err
 		}
-		req := pki.CertRequest{Subject: subject, PublicKey: k, NotBefore: start, NotAfter: now.AddDate(years, 0, 0)}
+		req := pki.CertRequest{Subject: subject, PublicKey: k, NotBefore: start, NotAfter: now.AddDate(years, 0, 0), ExtraExtensions: ext}
 		if ca {
 			req.IsCA, req.MaxPathLen = true, 0
 		}
@@ -256,6 +258,10 @@ func buildDev(passphrase []byte, now time.Time, opts genOptions) ([]devFile, err
 		return nil, fail(err, "applicant CA")
 	}
 	items = append(items, Item{Role: RoleApplicantCA, Cert: fileApplCert, Key: fileApplKey, Note: "issues one-time event certificates to applicants"})
+	if err := issueLeaf(devName("PledgeSeal", "PledgeSeal 时间戳服务 TSA"), 5, fileTSACert, fileTSAKey, false, pki.TimeStampingExtension()); err != nil {
+		return nil, fail(err, "TSA certificate")
+	}
+	items = append(items, Item{Role: RoleTSA, Cert: fileTSACert, Key: fileTSAKey, Note: "RFC 3161 time-stamping authority (critical extendedKeyUsage timeStamping)"})
 
 	tokenKey, err := randomBytes(tokenKeyLen)
 	if err != nil {

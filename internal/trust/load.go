@@ -79,6 +79,10 @@ type Material struct {
 	SealMaker   KeyPair
 	Agencies    []Agency
 	ApplicantCA KeyPair
+	// TSA is the time-stamping authority's identity (nil when the manifest
+	// lists none): its certificate has the critical extendedKeyUsage
+	// timeStamping (checked at load).
+	TSA *KeyPair
 	// TokenKey is the 32-byte HMAC-SM3 key for token hashes.
 	TokenKey Secret
 	DataKeys DataKeys
@@ -202,6 +206,15 @@ func Load(dir string, passphrase []byte, now time.Time) (*Material, error) {
 			if m.ApplicantCA, err = l.keyPair(it, true); err != nil {
 				return nil, err
 			}
+		case RoleTSA:
+			kp, err := l.keyPair(it, false)
+			if err != nil {
+				return nil, err
+			}
+			if err := pki.CheckTimeStamping(kp.Cert); err != nil {
+				return nil, apperr.Wrap(apperr.Malformed, err, "%s: the tsa certificate must have a critical extendedKeyUsage of exactly timeStamping (RFC 3161 §2.3)", l.path(it.Cert))
+			}
+			m.TSA = &kp
 		case RoleTokenKey:
 			s, err := l.secrets(it, []string{PurposeTokenKey}, []int{tokenKeyLen})
 			if err != nil {

@@ -29,6 +29,7 @@ const (
 	RoleApplicantCA = "applicant-ca" // cert + key: the CA that issues one-time event certificates
 	RoleTokenKey    = "token-key"    // file: the 32-byte token-hashing key, encrypted
 	RoleDataKeys    = "data-keys"    // file: the personal-data keys (SM4 + HMAC-SM3 index), encrypted
+	RoleTSA         = "tsa"          // cert + key (optional, at most once): the time-stamping authority, critical EKU timeStamping
 )
 
 // Manifest lists every item of a trust directory with its role. Paths are
@@ -91,7 +92,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			needFile = true
 		case RoleRootCA:
 			needCert, keyOptional = true, true
-		case RoleSealMaker, RoleApplicantCA:
+		case RoleSealMaker, RoleApplicantCA, RoleTSA:
 			needCert, needKey = true, true
 		case RoleAgency:
 			needCert, needKey = true, true
@@ -127,8 +128,10 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			return bad("role %s must appear exactly once (found %d)", r, count[r])
 		}
 	}
-	if count[RoleRootCA] > 1 {
-		return bad("role %s may appear at most once", RoleRootCA)
+	for _, r := range []string{RoleRootCA, RoleTSA} {
+		if count[r] > 1 {
+			return bad("role %s may appear at most once", r)
+		}
 	}
 	return &m, nil
 }

@@ -273,6 +273,12 @@ func TestLoadRefuses(t *testing.T) {
 				copyFile(t, filepath.Join(other, fileApplKey), filepath.Join(d, fileApplKey))
 			},
 			kind: apperr.Malformed, file: fileApplCert, words: "does not chain"},
+		{name: "TSA pair replaced by the seal-maker pair (no timeStamping purpose)",
+			break_: func(t *testing.T, d string) {
+				copyFile(t, filepath.Join(d, fileMakerCert), filepath.Join(d, fileTSACert))
+				copyFile(t, filepath.Join(d, fileMakerKey), filepath.Join(d, fileTSAKey))
+			},
+			kind: apperr.Malformed, file: fileTSACert, words: "timeStamping"},
 		{name: "trust bundle from another set",
 			break_: func(t *testing.T, d string) {
 				copyFile(t, filepath.Join(other, fileBundle), filepath.Join(d, fileBundle))
@@ -577,4 +583,23 @@ func writeJSON(path string, m *Manifest) error {
 	}
 	b.WriteString("]}")
 	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// TestDevTSA: init --dev makes a TSA identity whose certificate chains to
+// the dev root and has the critical extendedKeyUsage timeStamping.
+func TestDevTSA(t *testing.T) {
+	dir := generate(t)
+	m, err := Load(dir, testPass, genTime.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.TSA == nil {
+		t.Fatal("no TSA identity")
+	}
+	if err := pki.CheckTimeStamping(m.TSA.Cert); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Trust.VerifyAt(m.TSA.Cert, nil, genTime.Add(time.Hour), true); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 )
@@ -414,5 +416,59 @@ func TestForgedDecisionStatements(t *testing.T) {
 				t.Fatalf("got %s/%s, decision shown: %+v", r.Indication, r.SubIndication, r.Pledge.Decision)
 			}
 		})
+	}
+}
+
+// TestStatementSealedByAnotherAgency: agency Y's genuine, registered and
+// active seal seals a statement that names agency X (the pledge's agency).
+// The seal, its chain and its status all hold; only the registry's record
+// of who owns the seal tells the forgery, and it must not pass.
+func TestStatementSealedByAnotherAgency(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rec := e.Accepted(t, "statement-other-agency")
+	pkg := e.Package(t, rec)
+	sd, err := pledge.ParseSealedData(rec.Decision.SealedData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedAt, _ := sd.Statement.SealTime()
+	other := e.OtherAgencySeal(t, "110108-SCJGJ", "11010899990001")
+	forged := verifytest.MutatePackage(t, pkg, func(p *pledge.Package) {
+		p.AgencySeal.SES = b64(verifytest.SignWith(t, other, rec.Decision.SealedData, sealedAt, "pledge:"+p.PledgeID))
+	})
+	r := e.Verifier.Verify(ctx, forged, verify.Public())
+	want(t, r, outcome.TotalFailed, verify.SealAgencyMismatch)
+	c, ok := r.Find(verify.CheckSealOwner)
+	if !ok || c.Result != outcome.Failed || !strings.Contains(c.Detail, "110108-SCJGJ") || !strings.Contains(c.Detail, verifytest.Agency) {
+		t.Fatalf("owner check: %+v", c)
+	}
+	if r.Pledge.Decision != nil || r.Pledge.StatusURL != "" {
+		t.Fatalf("the decision of a seal of another agency is shown: %+v", r.Pledge.Decision)
+	}
+	// Everything but the owner holds: the same statement under the
+	// agency's own seal passes.
+	genuine := e.Verifier.Verify(ctx, pkg, verify.Public())
+	want(t, genuine, outcome.TotalPassed, outcome.None)
+	if c, ok := genuine.Find(verify.CheckSealOwner); !ok || c.Result != outcome.Passed {
+		t.Fatalf("owner check of the genuine seal: %+v", c)
+	}
+	// A seal that reuses the agency's registered esID with other bytes is
+	// not the registered seal: its owner is unknown, nothing passes.
+	now := e.Clock.Now()
+	twin, err := ses.MakeSeal(ses.SealRequest{ESID: verifytest.ESID, Type: 1, Name: "北京市朝阳区市场监督管理局",
+		SignerCerts: [][]byte{e.SealSigner.Cert.Raw}, ValidStart: now.Add(-48 * time.Hour), ValidEnd: now.AddDate(1, 0, 0),
+		Picture: ses.Picture{Type: "PNG", Data: []byte("\x89PNG\r\n\x1a\n"), Width: 40, Height: 40}},
+		ses.Maker{Signer: pki.NewKeySigner(e.Maker.Key), Cert: e.Maker.Cert.Raw}, e.Clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := pledge.AgencySeal{Seal: twin, Signer: other.Signer}
+	reuse := verifytest.MutatePackage(t, pkg, func(p *pledge.Package) {
+		p.AgencySeal.SES = b64(verifytest.SignWith(t, copied, rec.Decision.SealedData, sealedAt, "pledge:"+p.PledgeID))
+	})
+	r = e.Verifier.Verify(ctx, reuse, verify.Public())
+	if c, _ := r.Find(verify.CheckSealOwner); r.Indication == outcome.TotalPassed || c.Result == outcome.Passed {
+		t.Fatalf("a seal reusing a registered esID: %s, owner check %+v", r.Indication, c)
 	}
 }

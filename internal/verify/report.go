@@ -37,6 +37,7 @@ const (
 	CheckDecision           = "decision-statement"
 	CheckDecisionFields     = "decision-fields"
 	CheckSealStatus         = "seal-status-at-sealing"
+	CheckSealOwner          = "agency-seal-owner"
 	CheckMakerStatus        = "seal-maker-certificate-status"
 	CheckSignerStatus       = "seal-signer-certificate-status"
 	CheckPledgeState        = "pledge-state-now"
@@ -58,6 +59,9 @@ const (
 	// FieldMismatch: a package member that no signature covers disagrees
 	// with the signed bytes it must repeat (the check names the member).
 	FieldMismatch outcome.SubIndication = pledge.CodeFieldMismatch
+	// SealAgencyMismatch: the seal registry files the agency seal under
+	// another agency than the one whose decision it seals.
+	SealAgencyMismatch outcome.SubIndication = "SEAL_AGENCY_MISMATCH"
 )
 
 // Check is one verification step with the question it answers.

@@ -42,6 +42,7 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		off := "not performed: offline verification (no status source); ask the service at the status URL for the status now"
 		if sig != nil {
 			b.add(ScopeSigning, CheckSealStatus, outcome.NotPerformed, "", "%s", off)
+			b.add(ScopeSigning, CheckSealOwner, outcome.NotPerformed, "", "not performed: offline verification; which agency owns the seal only the seal registry knows (the seal's signed bytes do not name the agency)")
 		}
 		b.add(ScopeNow, CheckPledgeState, outcome.NotPerformed, "", "%s", off)
 		b.add(ScopeNow, CheckFindings, outcome.NotPerformed, "", "%s", off)
@@ -67,6 +68,7 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 	// At the signing and sealing times.
 	if sig != nil {
 		sealAt(b, CheckSealStatus, "seal", regState, idxSeal, sealedAt)
+		sealOwner(b, p, regState, idxSeal)
 		sealAt(b, CheckMakerStatus, "seal-maker certificate", regState, idxMaker, sealedAt)
 		sealAt(b, CheckSignerStatus, "agency signer certificate", regState, idxSigner, sealedAt)
 	}
@@ -115,6 +117,32 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 				b.add(ScopeNow, CheckSealNow, outcome.Passed, "", "the seal is %s now (since %s); this does not affect a pledge sealed while the seal was valid", now, ts(r.Now.Since))
 			}
 		}
+	}
+}
+
+// sealOwner checks that the registry files the agency seal under the
+// agency whose decision it seals (the statement's agency; in the legacy
+// format, which names none, the document's). The seal's own signed bytes
+// cannot tell: its esID and name are free text. A seal that is not
+// registered with these bytes has no owner here and does not pass.
+func sealOwner(b builder, p *pledge.ParsedPackage, get func(int) (status.Result, bool), i int) {
+	agency := p.Sealed.Statement.Agency
+	if p.Sealed.Legacy {
+		agency = p.Doc.Agency
+	}
+	r, ok := get(i)
+	switch {
+	case i < 0:
+		b.add(ScopeSigning, CheckSealOwner, outcome.Failed, outcome.FormatFailure, "the agency seal carries no readable seal")
+	case !ok:
+		b.add(ScopeSigning, CheckSealOwner, outcome.Indeterminate, outcome.TryLater, "the seal's owning agency %s", tryLater)
+	case r.Owner == "":
+		b.add(ScopeSigning, CheckSealOwner, outcome.Indeterminate, outcome.StatusUnavailable, "the seal registry holds no seal %q with these bytes, so it cannot show that the seal belongs to agency %s: ask the service named by the status URL", r.Subject.ID, agency)
+	case r.Owner != agency:
+		b.r.Pledge.Decision, b.r.Pledge.StatusURL = nil, ""
+		b.add(ScopeSigning, CheckSealOwner, outcome.Failed, SealAgencyMismatch, "the seal %q belongs to agency %s, not to agency %s whose decision it seals", r.Subject.ID, r.Owner, agency)
+	default:
+		b.add(ScopeSigning, CheckSealOwner, outcome.Passed, "", "the seal registry files the seal %q under agency %s, whose decision it seals", r.Subject.ID, agency)
 	}
 }
 

@@ -298,19 +298,48 @@ func (e *Env) LegacyAccepted(t testing.TB, key string) pledge.Record {
 // window, registry), as a forger or a faulty system would.
 func (e *Env) SignAt(t testing.TB, data []byte, at time.Time, property string) []byte {
 	t.Helper()
-	tbs := ses.TBSSign{Version: 4, Seal: e.Seal, TimeInfo: at.UTC().Truncate(time.Second), DataHash: ses.DataDigest(data), PropertyInfo: property}
+	return SignWith(t, e.AgencySeal, data, at, property)
+}
+
+// OtherAgencySeal makes and files (active) a seal of another agency, usable
+// by the environment's agency signer certificate, as a second registered
+// agency of the same service has.
+func (e *Env) OtherAgencySeal(t testing.TB, agency, esID string) pledge.AgencySeal {
+	t.Helper()
+	now := e.Clock.Now()
+	filed, err := e.Seals.Make(context.Background(), SealMaker, seal.MakeRequest{
+		Filing: seal.Filing{Agency: agency, Category: seal.Category("statutory_name"), TypeCode: seal.TypeCode("01"), DocumentNo: "海市监印备〔2026〕2号"},
+		ESID:   esID, Name: "北京市海淀区市场监督管理局", SignerCerts: [][]byte{e.SealSigner.Cert.Raw},
+		ValidStart: now.Add(-time.Hour), ValidEnd: now.AddDate(2, 0, 0),
+		Picture: ses.Picture{Type: "PNG", Data: []byte("\x89PNG\r\n\x1a\n"), Width: 40, Height: 40},
+	})
+	if err != nil {
+		t.Fatalf("make seal: %v", err)
+	}
+	s, err := ses.ParseSeal(filed.DER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pledge.AgencySeal{Seal: s, Signer: e.AgencySeal.Signer}
+}
+
+// SignWith makes an SES_Signature v4 by as over data with timeInfo `at`,
+// bypassing the checks of ses.Sign (validity window, registry).
+func SignWith(t testing.TB, as pledge.AgencySeal, data []byte, at time.Time, property string) []byte {
+	t.Helper()
+	tbs := ses.TBSSign{Version: 4, Seal: as.Seal, TimeInfo: at.UTC().Truncate(time.Second), DataHash: ses.DataDigest(data), PropertyInfo: property}
 	der, err := ses.EncodeTBS(&tbs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := e.AgencySeal.Signer.Signer.SignMessage(der)
+	sig, err := as.Signer.Signer.SignMessage(der)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sig, err = pki.NormalizeSignature(sig); err != nil {
 		t.Fatal(err)
 	}
-	s := &ses.Signature{Version: ses.V4, TBS: tbs, Cert: e.AgencySeal.Signer.Cert, SignatureAlgID: ses.OIDSM2WithSM3(), Value: sig}
+	s := &ses.Signature{Version: ses.V4, TBS: tbs, Cert: as.Signer.Cert, SignatureAlgID: ses.OIDSM2WithSM3(), Value: sig}
 	out, err := s.Encode()
 	if err != nil {
 		t.Fatal(err)
