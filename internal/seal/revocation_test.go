@@ -73,11 +73,12 @@ func TestRevocations(t *testing.T) {
 	if _, err := f.rev.Get(ctx, status.Subject{Kind: status.KindPledge, ID: "never"}); apperr.KindOf(err) != apperr.NotFound {
 		t.Fatalf("unknown: %v", err)
 	}
-	ans, err := f.rev.Lookup(ctx, t0.Add(6*time.Hour+30*time.Minute), []status.Subject{pledge, cert, {Kind: status.KindSeal, ID: "x"}})
+	// the decision was revoked at step 8 (t0+8h) and the appeal upheld later
+	ans, err := f.rev.Lookup(ctx, t0.Add(8*time.Hour+30*time.Minute), []status.Subject{pledge, cert, {Kind: status.KindSeal, ID: "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ans.Results[0].At.Code != status.False || ans.Results[0].Now.Code != status.Active || ans.Results[1].Now.Code != status.Revoked ||
+	if ans.Results[0].At.Code != status.Revoked || ans.Results[0].Now.Code != status.Active || ans.Results[1].Now.Code != status.Revoked ||
 		ans.Results[2].Now.Code != status.Unknown {
 		t.Fatalf("batch: %+v", ans.Results)
 	}
