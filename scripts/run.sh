@@ -188,6 +188,7 @@ fi
 	echo "    $PLEDGESEAL_BASE_URL/app/verify    verify a pledge package or ID              -> no token needed"
 	echo "    $PLEDGESEAL_BASE_URL/app/officer   agency officer: accept or reject pledges   -> token 'agency 110105-SCJGJ' or 'agency 110105-MZJ'"
 	echo "    $PLEDGESEAL_BASE_URL/app/enforce   post-checks and findings                   -> token 'enforcement 110105'"
+	echo "    $PLEDGESEAL_BASE_URL/app/public    public disclosure (公示) and false pledges  -> no token needed"
 	echo "  try: $PLEDGESEAL_BASE_URL/app/apply?region=110105&matter=SCJG-GTGSH-SLDJ (notice loads by itself)"
 	if [ -s "$TOKENS" ]; then
 		echo "  dev tokens (Authorization: Bearer TOKEN):"
