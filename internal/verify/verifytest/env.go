@@ -238,14 +238,22 @@ func (e *Env) Package(t testing.TB, rec pledge.Record) []byte {
 func (e *Env) Accepted(t testing.TB, key string) pledge.Record {
 	t.Helper()
 	ctx := context.Background()
-	rec, _, err := e.Service.SignWithEventCertificate(ctx, Applicant, e.Request(key))
-	if err != nil {
-		t.Fatalf("sign: %v", err)
-	}
-	e.Clock.Advance(time.Minute)
-	rec, err = e.Service.Accept(ctx, pledge.Officer{Agency: Agency, ID: "officer-1"}, rec.ID, "朝市监许〔2026〕7号", e.Clock.Now().Format(time.DateOnly))
+	rec := e.signedForDecision(t, key)
+	rec, err := e.Service.Accept(ctx, pledge.Officer{Agency: Agency, ID: "officer-1"}, rec.ID, "朝市监许〔2026〕7号", e.Clock.Now().Format(time.DateOnly))
 	if err != nil {
 		t.Fatalf("accept: %v", err)
+	}
+	e.Clock.Advance(time.Minute)
+	return rec
+}
+
+// signedForDecision signs a pledge with an event certificate and moves the
+// clock a minute on, the first half of Accepted and LegacyAccepted.
+func (e *Env) signedForDecision(t testing.TB, key string) pledge.Record {
+	t.Helper()
+	rec, _, err := e.Service.SignWithEventCertificate(context.Background(), Applicant, e.Request(key))
+	if err != nil {
+		t.Fatalf("sign: %v", err)
 	}
 	e.Clock.Advance(time.Minute)
 	return rec
@@ -260,11 +268,7 @@ func (e *Env) Accepted(t testing.TB, key string) pledge.Record {
 func (e *Env) LegacyAccepted(t testing.TB, key string) pledge.Record {
 	t.Helper()
 	ctx := context.Background()
-	rec, _, err := e.Service.SignWithEventCertificate(ctx, Applicant, e.Request(key))
-	if err != nil {
-		t.Fatalf("sign: %v", err)
-	}
-	e.Clock.Advance(time.Minute)
+	rec := e.signedForDecision(t, key)
 	sd := pki.Digest(rec.ApplicantCMS)
 	data, err := jcs.Marshal(map[string]string{
 		"format":                   pledge.SignedPledgeFormat,
