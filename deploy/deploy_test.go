@@ -356,7 +356,9 @@ func TestContainerfile(t *testing.T) {
 	}
 	cf := string(b)
 	for _, want := range []string{"CGO_ENABLED=0", "FROM scratch", "USER 65532:65532", "STOPSIGNAL SIGTERM",
-		`HEALTHCHECK`, `"/usr/bin/pledgectl", "health"`, "PLEDGESEAL_KEY_PASSPHRASE_FILE=/run/secrets/key-passphrase"} {
+		`HEALTHCHECK`, `"/usr/bin/pledgectl", "health"`, "PLEDGESEAL_KEY_PASSPHRASE_FILE=/run/secrets/key-passphrase",
+		// the link-time variables of internal/version (the linker ignores an -X naming none)
+		"internal/version.version=${VERSION}", "internal/version.commit=${COMMIT}"} {
 		if !strings.Contains(cf, want) {
 			t.Errorf("Containerfile lacks %q", want)
 		}
