@@ -307,6 +307,17 @@ func TestMakerCertJudgedWhenUsed(t *testing.T) {
 	if c := findCheck(t, r, CheckMakerValidity); c.Result != outcome.Failed || c.SubIndication != outcome.Expired {
 		t.Fatalf("late use: %s %s %q", c.Result, c.SubIndication, c.Detail)
 	}
+	// Made after the maker certificate expired, used at a back-dated
+	// (claimed) time inside its validity: that fails, no warning saves it.
+	afterInfo := p.infoDER(t, func(in *SealInfo) { in.Property.CreateDate = p.notAfter.Add(24 * time.Hour) })
+	madeLate, err := ParseSeal(p.sealWith(t, afterInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = v.VerifySignature(ctx, signDirect(t, p, madeLate, t0.Add(2*time.Hour), []byte("d")), Input{Data: []byte("d"), HasData: true})
+	if c := findCheck(t, r, CheckMakerValidity); c.Result != outcome.Failed || c.SubIndication != outcome.Expired || r.Indication == outcome.TotalPassed {
+		t.Fatalf("made after the maker expired: %s %s %q", c.Result, c.SubIndication, c.Detail)
+	}
 	// Revoked before the seal was used: that fails.
 	mc, err := pki.ParseCertificateLenient(p.makerDER)
 	if err != nil {

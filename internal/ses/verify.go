@@ -523,7 +523,13 @@ func makerValidityCheck(s *Seal, maker certInfo, at time.Time) outcome.Check {
 	if maker.err != nil || made.IsZero() || maker.c.NotBefore.IsZero() || maker.c.NotAfter.IsZero() {
 		return c
 	}
-	if made.Before(maker.c.NotBefore) || made.After(maker.c.NotAfter) {
+	if made.After(maker.c.NotAfter) {
+		// A seal that says it was made after its maker's certificate
+		// expired was made with an expired key: the signer's claimed use
+		// time (timeInfo) cannot save it.
+		return check(CheckMakerValidity, outcome.Failed, outcome.Expired, "the seal's createDate %s is after the seal maker certificate expired (valid until %s)", ts(made), ts(maker.c.NotAfter))
+	}
+	if made.Before(maker.c.NotBefore) {
 		c = c.Warn(outcome.WarnCreateDateOutsideMakerCert, "the seal's createDate %s lies outside the seal maker certificate's validity (%s to %s)", ts(made), ts(maker.c.NotBefore), ts(maker.c.NotAfter))
 	}
 	return c
