@@ -62,6 +62,8 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("2002::/16"),
 	netip.MustParsePrefix("100::/64"),
 	netip.MustParsePrefix("fec0::/10"),
+	netip.MustParsePrefix("::/96"),     // IPv4-compatible (deprecated): embeds an IPv4 address
+	netip.MustParsePrefix("2001::/32"), // Teredo: embeds the client's IPv4 address
 }
 
 // public reports whether ip is a globally routable unicast address.

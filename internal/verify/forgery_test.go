@@ -471,4 +471,7 @@ func TestStatementSealedByAnotherAgency(t *testing.T) {
 	if c, _ := r.Find(verify.CheckSealOwner); r.Indication == outcome.TotalPassed || c.Result == outcome.Passed {
 		t.Fatalf("a seal reusing a registered esID: %s, owner check %+v", r.Indication, c)
 	}
+	if r.Pledge.Decision != nil || r.Pledge.StatusURL != "" {
+		t.Fatalf("the decision under a seal of unknown owner is shown: %+v", r.Pledge.Decision)
+	}
 }

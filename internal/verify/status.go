@@ -131,6 +131,11 @@ func sealOwner(b builder, p *pledge.ParsedPackage, get func(int) (status.Result,
 		agency = p.Doc.Agency
 	}
 	r, ok := get(i)
+	if i < 0 || !ok || r.Owner != agency {
+		// the decision is the agency's only once the registry shows the
+		// seal is that agency's: until then the report does not show it
+		b.r.Pledge.Decision, b.r.Pledge.StatusURL = nil, ""
+	}
 	switch {
 	case i < 0:
 		b.add(ScopeSigning, CheckSealOwner, outcome.Failed, outcome.FormatFailure, "the agency seal carries no readable seal")
@@ -139,7 +144,6 @@ func sealOwner(b builder, p *pledge.ParsedPackage, get func(int) (status.Result,
 	case r.Owner == "":
 		b.add(ScopeSigning, CheckSealOwner, outcome.Indeterminate, outcome.StatusUnavailable, "the seal registry holds no seal %q with these bytes, so it cannot show that the seal belongs to agency %s: ask the service named by the status URL", r.Subject.ID, agency)
 	case r.Owner != agency:
-		b.r.Pledge.Decision, b.r.Pledge.StatusURL = nil, ""
 		b.add(ScopeSigning, CheckSealOwner, outcome.Failed, SealAgencyMismatch, "the seal %q belongs to agency %s, not to agency %s whose decision it seals", r.Subject.ID, r.Owner, agency)
 	default:
 		b.add(ScopeSigning, CheckSealOwner, outcome.Passed, "", "the seal registry files the seal %q under agency %s, whose decision it seals", r.Subject.ID, agency)
