@@ -52,6 +52,8 @@ const (
 	fileApplKey     = "applicant-ca.key.pem"
 	fileTSACert     = "tsa.pem"
 	fileTSAKey      = "tsa.key.pem"
+	fileLogCert     = "log.pem"
+	fileLogKey      = "log.key.pem"
 	fileTokenKey    = "token-key.pem"
 	fileDataKeys    = "data-keys.pem"
 	agencyCertFmt   = "agency-%s.pem"
@@ -168,7 +170,7 @@ func generateDev(dir string, passphrase []byte, clk clock.Clock, force bool, opt
 
 func devFileNames() []string {
 	n := []string{ManifestFile, fileBundle, fileRootCert, fileRootKey, fileMakerCert, fileMakerKey,
-		fileApplCert, fileApplKey, fileTSACert, fileTSAKey, fileTokenKey, fileDataKeys}
+		fileApplCert, fileApplKey, fileTSACert, fileTSAKey, fileLogCert, fileLogKey, fileTokenKey, fileDataKeys}
 	for _, a := range DevAgencies() {
 		n = append(n, fmt.Sprintf(agencyCertFmt, a.Code), fmt.Sprintf(agencyKeyFmt, a.Code))
 	}
@@ -262,6 +264,10 @@ func buildDev(passphrase []byte, now time.Time, opts genOptions) ([]devFile, err
 		return nil, fail(err, "TSA certificate")
 	}
 	items = append(items, Item{Role: RoleTSA, Cert: fileTSACert, Key: fileTSAKey, Note: "RFC 3161 time-stamping authority (critical extendedKeyUsage timeStamping)"})
+	if err := issueLeaf(devName("PledgeSeal", "PledgeSeal 透明日志 Transparency Log"), 10, fileLogCert, fileLogKey, false); err != nil {
+		return nil, fail(err, "transparency log certificate")
+	}
+	items = append(items, Item{Role: RoleTransparencyLog, Cert: fileLogCert, Key: fileLogKey, Note: "signs the transparency log's checkpoints (a key of its own)"})
 
 	tokenKey, err := randomBytes(tokenKeyLen)
 	if err != nil {
