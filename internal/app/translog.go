@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
 	"github.com/pledgeseal/pledgeseal/internal/logthrottle"
@@ -38,27 +37,16 @@ func buildTransLog(c *core, origin string, interval time.Duration, clk clock.Clo
 // SignNow integrates what is pending and signs a checkpoint now (on
 // demand, POST /v1/log/checkpoint).
 func (t *TransLog) SignNow(ctx context.Context) ([]byte, error) {
-	if err := t.drain(ctx); err != nil {
+	if err := t.IntegrateAll(ctx); err != nil {
 		return nil, err
 	}
 	return t.SignCheckpoint(ctx, t.signer, 0, true)
 }
 
-// drain integrates until nothing is pending (bounded).
-func (t *TransLog) drain(ctx context.Context) error {
-	for range 1000 {
-		n, err := t.Integrate(ctx)
-		if err != nil || n == 0 {
-			return err
-		}
-	}
-	return apperr.New(apperr.Unavailable, "the log is still integrating; try again").WithCode("TRY_LATER")
-}
-
 // tick integrates pending entries and signs a checkpoint when the last is
 // older than the interval and the log grew.
 func (t *TransLog) tick(ctx context.Context) error {
-	if err := t.drain(ctx); err != nil {
+	if err := t.IntegrateAll(ctx); err != nil {
 		return err
 	}
 	_, err := t.SignCheckpoint(ctx, t.signer, t.interval, false)

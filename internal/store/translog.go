@@ -463,3 +463,25 @@ func (l *TransLog) PendingCount(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// PendingIn returns how many entries wait in one slot's pending stream.
+func (l *TransLog) PendingIn(ctx context.Context, slot int) (int64, error) {
+	ctx, cancel := l.st.ctx(ctx)
+	defer cancel()
+	n, err := l.st.rdb.XLen(ctx, l.st.tlogPendingKeyOfSlot(slot)).Result()
+	if err != nil {
+		return 0, mapErr(err, "log pending")
+	}
+	return n, nil
+}
+
+// IntegrateAll integrates until nothing is pending (at most 1000 steps).
+func (l *TransLog) IntegrateAll(ctx context.Context) error {
+	for range 1000 {
+		n, err := l.Integrate(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+	return apperr.New(apperr.Unavailable, "the log is still integrating; try again").WithCode("TRY_LATER")
+}

@@ -1,6 +1,7 @@
 package translog
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
@@ -126,4 +127,17 @@ func checkName(name string) error {
 		}
 	}
 	return nil
+}
+
+// DecodePublicKey is the inverse of EncodePublicKey.
+func DecodePublicKey(enc []byte) (*ecdsa.PublicKey, error) {
+	rest, ok := bytes.CutPrefix(enc, append([]byte{SigTypeSM2}, sm2KeyTag...))
+	if !ok {
+		return nil, apperr.New(apperr.Malformed, "not an SM2 signed-note key")
+	}
+	pub, err := sm2.NewPublicKey(rest)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Malformed, err, "not an SM2 point")
+	}
+	return pub, nil
 }
