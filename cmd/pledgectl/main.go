@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pledgeseal/pledgeseal/internal/cli/auditcli"
-	"github.com/pledgeseal/pledgeseal/internal/cli/logcli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/democli"
+	"github.com/pledgeseal/pledgeseal/internal/cli/logcli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/pledgecli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/sescli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/tscli"
