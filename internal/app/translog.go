@@ -43,19 +43,33 @@ func (t *TransLog) SignNow(ctx context.Context) ([]byte, error) {
 	return t.SignCheckpoint(ctx, t.signer, 0, true)
 }
 
-// tick integrates pending entries and signs a checkpoint when the last is
+// tick integrates pending entries (of every slot when full, else of the
+// slots this process wrote to or integrated from before) and signs a checkpoint when the last is
 // older than the interval and the log grew.
-func (t *TransLog) tick(ctx context.Context) error {
-	if err := t.IntegrateAll(ctx); err != nil {
-		return err
+func (t *TransLog) tick(ctx context.Context, full bool) error {
+	if full {
+		if err := t.IntegrateAll(ctx); err != nil {
+			return err
+		}
+	} else {
+		for range 1000 {
+			n, err := t.Integrate(ctx)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+		}
 	}
 	_, err := t.SignCheckpoint(ctx, t.signer, t.interval, false)
 	return err
 }
 
 // runTransLog runs the sequencer until ctx ends: every integrate interval
-// it moves pending entries into the log and signs a checkpoint at most
-// every checkpoint interval. Failures (Redis down) are logged and retried
+// it moves pending entries into the log (reading every slot once every
+// store.FullSweepInterval) and signs a checkpoint at most every
+// checkpoint interval. Failures (Redis down) are logged and retried
 // on the next tick; several pledged may run it at once.
 func (a *App) runTransLog(ctx context.Context) {
 	if a.TransLog == nil {
@@ -65,8 +79,14 @@ func (a *App) runTransLog(ctx context.Context) {
 	go func() {
 		tk := time.NewTicker(a.Config.LogIntegrateInterval)
 		defer tk.Stop()
+		var lastFull time.Time
 		for {
-			if err := a.TransLog.tick(ctx); err != nil && ctx.Err() == nil {
+			full := a.clock.Now().Sub(lastFull) >= store.FullSweepInterval
+			err := a.TransLog.tick(ctx, full)
+			if full && err == nil {
+				lastFull = a.clock.Now()
+			}
+			if err != nil && ctx.Err() == nil {
 				if ok, held := throttle.Allow("translog"); ok {
 					a.Log.Warn("transparency log step failed; retrying", "suppressed", held, "err", err.Error())
 				}

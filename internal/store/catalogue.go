@@ -111,6 +111,7 @@ func (r *CatalogueRepo) appendEntry(ctx context.Context, e pledge.Entry, expectV
 	vk := r.versionsKey(e.EntryKey)
 	n, err := r.append.Run(ctx, r.st.rdb, []string{vk, r.certsKey(e.Region, e.Matter), r.ownerKey(e.Region, e.Matter), r.st.tlogPendingKey(vk)},
 		expectVersion, body, e.Certificate, check, e.Owner, logBody).Int64()
+	r.st.markLog(vk)
 	if err != nil {
 		return pledge.Entry{}, mapErr(err, "catalogue entry not found")
 	}

@@ -71,6 +71,7 @@ func (r *NoticeRepo) PutNotice(ctx context.Context, p pledge.PublishedNotice) er
 	}
 	vk := r.versionsKey(p.Notice.ID)
 	ok, err := r.put.Run(ctx, r.st.rdb, []string{vk, r.st.tlogPendingKey(vk)}, p.Notice.Version, body, logBody).Int64()
+	r.st.markLog(vk)
 	if err != nil {
 		return mapErr(err, "notice not found")
 	}

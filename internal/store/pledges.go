@@ -268,6 +268,7 @@ func (r *PledgeRepo) CreatePledge(ctx context.Context, rec pledge.Record) (pledg
 	defer cancel()
 	res, err := r.create.Run(ctx, r.st.rdb, keys, meta, sealed, string(rec.Status),
 		indexMember(rec.CreatedAt, rec.ID), indexMember(enteredAt(rec), rec.ID), ev, trail).Slice()
+	r.st.markLog(r.recordKey(rec.ID))
 	if err != nil {
 		return pledge.Record{}, false, mapErr(err, "no such pledge")
 	}
@@ -382,6 +383,7 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 		keys = append(keys, r.st.tlogPendingKey(r.recordKey(id)))
 		cctx, cancel := r.st.ctx(ctx)
 		n, err := r.move.Run(cctx, r.st.rdb, keys, args...).Int64()
+		r.st.markLog(r.recordKey(id))
 		cancel()
 		if err != nil {
 			return pledge.Record{}, mapErr(err, "no such pledge")

@@ -67,3 +67,58 @@ func (s *Store) tlogPendingKeyOfSlot(slot int) string {
 func (s *Store) tlogPendingKey(k string) string {
 	return s.tlogPendingKeyOfSlot(keySlot(k))
 }
+
+// slotHints remembers which slots this process wrote log entries to, so
+// the sequencer reads those (and the slots it integrated from before)
+// instead of all 16,384 on every step; a full sweep now and then finds
+// entries other processes wrote to new slots. Each mark has a generation,
+// so a mark made while a step ran is not cleared by that step.
+type slotHints struct {
+	mu   sync.Mutex
+	gen  uint64
+	hint map[int]uint64
+}
+
+func newSlotHints() *slotHints { return &slotHints{hint: map[int]uint64{}} }
+
+func (h *slotHints) mark(slot int) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	h.gen++
+	h.hint[slot] = h.gen
+	h.mu.Unlock()
+}
+
+// snapshot returns the hinted slots and their generations.
+func (h *slotHints) snapshot() map[int]uint64 {
+	out := map[int]uint64{}
+	if h == nil {
+		return out
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s, g := range h.hint {
+		out[s] = g
+	}
+	return out
+}
+
+// clear drops the hints of slots read completely, unless marked again
+// since the snapshot.
+func (h *slotHints) clear(done map[int]uint64) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s, g := range done {
+		if h.hint[s] == g {
+			delete(h.hint, s)
+		}
+	}
+}
+
+// markLog records that a script wrote a log entry in the slot of key k.
+func (s *Store) markLog(k string) { s.logHints.mark(keySlot(k)) }

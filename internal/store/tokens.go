@@ -49,6 +49,7 @@ func (s *Store) PutToken(ctx context.Context, rec auth.TokenRecord) error {
 		p.XAdd(ctx, &redis.XAddArgs{Stream: s.tlogPendingKey(k), Values: []any{"e", logBody}})
 		return nil
 	})
+	s.markLog(k)
 	return mapErr(err, "token")
 }
 
@@ -94,6 +95,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 	}
 	k := s.tokenKey(id)
 	res, err := revokeTokenScript.Run(ctx, s.rdb, []string{k, s.tlogPendingKey(k)}, at.UnixMilli(), logBody).Int()
+	s.markLog(k)
 	if err != nil {
 		return mapErr(err, "token not found")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -213,16 +214,53 @@ type pendingEntry struct {
 // the others move nothing. Integrated entries are then removed from their
 // pending streams (a crash before that leaves them to be skipped by the
 // cursor next time).
-func (l *TransLog) Integrate(ctx context.Context) (int, error) {
+//
+// Integrate reads the slots this process wrote to and the slots entries
+// were integrated from before; IntegrateFull reads all 16,384 (the
+// sequencer does so every FullSweepInterval, for entries of processes
+// that died before integrating them, in slots new to the log).
+func (l *TransLog) Integrate(ctx context.Context) (int, error) { return l.integrateStep(ctx, false) }
+
+// IntegrateFull is Integrate over every slot.
+func (l *TransLog) IntegrateFull(ctx context.Context) (int, error) { return l.integrateStep(ctx, true) }
+
+// FullSweepInterval is how often the sequencer reads every slot.
+const FullSweepInterval = time.Minute
+
+func (l *TransLog) integrateStep(ctx context.Context, full bool) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 4*l.st.timeout)
 	defer cancel()
+	hints := l.st.logHints.snapshot()
 	m, err := l.meta(ctx)
 	if err != nil {
 		return 0, err
 	}
-	pend, err := l.readPending(ctx, m.cursors)
-	if err != nil || len(pend) == 0 {
+	var slots []int
+	if full {
+		slots = make([]int, clusterSlots)
+		for i := range slots {
+			slots[i] = i
+		}
+	} else {
+		seen := map[int]bool{}
+		for s := range hints {
+			seen[s] = true
+		}
+		for s := range m.cursors {
+			seen[s] = true
+		}
+		for s := range seen {
+			slots = append(slots, s)
+		}
+		slices.Sort(slots)
+	}
+	pend, complete, err := l.readPending(ctx, m.cursors, slots)
+	if err != nil {
 		return 0, err
+	}
+	if len(pend) == 0 {
+		l.st.logHints.clear(doneHints(hints, complete))
+		return 0, nil
 	}
 	rng, err := l.compactRange(ctx, m.size)
 	if err != nil {
@@ -231,16 +269,16 @@ func (l *TransLog) Integrate(ctx context.Context) (int, error) {
 	nodes := map[string][]byte{}
 	visit := func(id compact.NodeID, h []byte) { nodes[nodeField(id)] = h }
 	args := []any{strconv.FormatUint(m.size, 10), strconv.FormatUint(m.size+uint64(len(pend)), 10)}
-	var slots []any
+	var cursorArgs []any
 	nslots := 0
 	for i, e := range pend {
 		if i == len(pend)-1 || pend[i+1].slot != e.slot {
-			slots = append(slots, "c:"+strconv.Itoa(e.slot), m.cursors[e.slot], e.id)
+			cursorArgs = append(cursorArgs, "c:"+strconv.Itoa(e.slot), m.cursors[e.slot], e.id)
 			nslots++
 		}
 	}
 	args = append(args, nslots)
-	args = append(args, slots...)
+	args = append(args, cursorArgs...)
 	args = append(args, len(pend))
 	for i, e := range pend {
 		leaf := translog.Entry{Slot: uint16(e.slot), ID: e.id, Body: []byte(e.body)}
@@ -261,6 +299,7 @@ func (l *TransLog) Integrate(ctx context.Context) (int, error) {
 	if ok != 1 {
 		return 0, nil
 	}
+	l.st.logHints.clear(doneHints(hints, complete))
 	// Trim what was integrated; failures only leave entries the cursor skips.
 	_, _ = l.st.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i := 0; i < len(pend); {
@@ -277,34 +316,55 @@ func (l *TransLog) Integrate(ctx context.Context) (int, error) {
 	return len(pend), nil
 }
 
-// readPending reads every slot's pending entries after its cursor, in slot
-// order, with one pipeline (split per node on a cluster).
-func (l *TransLog) readPending(ctx context.Context, cursors map[int]string) ([]pendingEntry, error) {
-	cmds := make([]*redis.XMessageSliceCmd, clusterSlots)
+// doneHints keeps the hints of the slots read completely.
+func doneHints(hints map[int]uint64, complete map[int]bool) map[int]uint64 {
+	out := map[int]uint64{}
+	for s, g := range hints {
+		if complete[s] {
+			out[s] = g
+		}
+	}
+	return out
+}
+
+// readPending reads the given slots' pending entries after their cursors,
+// in slot order, with one pipeline (split per node on a cluster). complete
+// names the slots whose every pending entry is in the result.
+func (l *TransLog) readPending(ctx context.Context, cursors map[int]string, slots []int) ([]pendingEntry, map[int]bool, error) {
+	cmds := make([]*redis.XMessageSliceCmd, len(slots))
 	_, err := l.st.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for slot := range clusterSlots {
+		for i, slot := range slots {
 			from := "-"
 			if c := cursors[slot]; c != "" {
 				from = "(" + c
 			}
-			cmds[slot] = p.XRangeN(ctx, l.st.tlogPendingKeyOfSlot(slot), from, "+", pendingPerSlot)
+			cmds[i] = p.XRangeN(ctx, l.st.tlogPendingKeyOfSlot(slot), from, "+", pendingPerSlot)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, mapErr(err, "log pending")
+		return nil, nil, mapErr(err, "log pending")
 	}
 	var out []pendingEntry
-	for slot, c := range cmds {
-		for _, msg := range c.Val() {
-			body, _ := msg.Values["e"].(string)
-			if len(out) == integrateBatch {
-				return out, nil
-			}
-			out = append(out, pendingEntry{slot: slot, id: msg.ID, body: body})
+	complete := map[int]bool{}
+	for i, c := range cmds {
+		msgs := c.Val()
+		if len(out)+len(msgs) > integrateBatch {
+			out = appendPending(out, slots[i], msgs[:integrateBatch-len(out)])
+			return out, complete, nil
 		}
+		out = appendPending(out, slots[i], msgs)
+		complete[slots[i]] = len(msgs) < pendingPerSlot
 	}
-	return out, nil
+	return out, complete, nil
+}
+
+func appendPending(out []pendingEntry, slot int, msgs []redis.XMessage) []pendingEntry {
+	for _, msg := range msgs {
+		body, _ := msg.Values["e"].(string)
+		out = append(out, pendingEntry{slot: slot, id: msg.ID, body: body})
+	}
+	return out
 }
 
 // SignCheckpoint signs the current tree unless the latest checkpoint is
@@ -478,7 +538,7 @@ func (l *TransLog) PendingIn(ctx context.Context, slot int) (int64, error) {
 // IntegrateAll integrates until nothing is pending (at most 1000 steps).
 func (l *TransLog) IntegrateAll(ctx context.Context) error {
 	for range 1000 {
-		n, err := l.Integrate(ctx)
+		n, err := l.IntegrateFull(ctx)
 		if err != nil || n == 0 {
 			return err
 		}

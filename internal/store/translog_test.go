@@ -262,6 +262,33 @@ func transLogSuite(t *testing.T, mk func(*testing.T) fixture) {
 		}
 	})
 
+	t.Run("entries of another process in a new slot wait for the full sweep", func(t *testing.T) {
+		f := mk(t)
+		st := f.reg.Store()
+		other, err := New(Options{Addrs: optsOf(st).Addrs, Cluster: optsOf(st).Cluster, Prefix: st.prefix}, f.clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if err := other.PutToken(ctx, auth.TokenRecord{ID: "tok-other", Hash: []byte{1}, Role: "admin", CreatedAt: t0, ExpiresAt: t0.AddDate(5, 0, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		l := NewTransLog(st)
+		if n, err := l.Integrate(ctx); err != nil || n != 0 {
+			t.Fatalf("a hinted step read a slot nobody hinted: %d %v", n, err)
+		}
+		if n, err := l.IntegrateFull(ctx); err != nil || n != 1 {
+			t.Fatalf("the full sweep moved %d: %v", n, err)
+		}
+		// Now the slot has a cursor: later entries are read by hinted steps.
+		if err := other.RevokeToken(ctx, "tok-other", t0); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := l.Integrate(ctx); err != nil || n != 1 {
+			t.Fatalf("a slot with a cursor was not read: %d %v", n, err)
+		}
+	})
+
 	t.Run("a foreign-typed pending key writes nothing", func(t *testing.T) {
 		f := mk(t)
 		st := f.reg.Store()
@@ -276,4 +303,12 @@ func transLogSuite(t *testing.T, mk func(*testing.T) fixture) {
 			t.Fatal("the change was written")
 		}
 	})
+}
+
+// optsOf recovers the connection options of a test store.
+func optsOf(st *Store) Options {
+	if c, ok := st.rdb.(*redis.ClusterClient); ok {
+		return Options{Addrs: c.Options().Addrs, Cluster: true}
+	}
+	return Options{Addrs: []string{st.rdb.(*redis.Client).Options().Addr}}
 }
