@@ -35,7 +35,7 @@ func RootOf(r *compact.Range) ([]byte, error) {
 // tree of size entries.
 func InclusionProof(index, size uint64, read NodeReader) ([][]byte, error) {
 	if index >= size {
-		return nil, apperr.New(apperr.Malformed, "leaf %d is not in a tree of size %d", index, size)
+		return nil, apperr.New(apperr.Malformed, "leaf %d is not in a tree of size %d / 该叶子不在此大小的树中", index, size)
 	}
 	n, err := proof.Inclusion(index, size)
 	if err != nil {
@@ -48,7 +48,7 @@ func InclusionProof(index, size uint64, read NodeReader) ([][]byte, error) {
 // sizes from and to (0 < from ≤ to).
 func ConsistencyProof(from, to uint64, read NodeReader) ([][]byte, error) {
 	if from == 0 || from > to {
-		return nil, apperr.New(apperr.Malformed, "a consistency proof needs 0 < from ≤ to (from %d, to %d)", from, to)
+		return nil, apperr.New(apperr.Malformed, "a consistency proof needs 0 < from ≤ to (from %d, to %d) / 一致性证明要求 0 < from ≤ to", from, to)
 	}
 	n, err := proof.Consistency(from, to)
 	if err != nil {
