@@ -22,3 +22,17 @@ func TestSlotTags(t *testing.T) {
 		}
 	}
 }
+
+func TestCapBytes(t *testing.T) {
+	big := string(make([]byte, integrateBytes/2+1))
+	pend := []pendingEntry{{slot: 1, body: big}, {slot: 1, body: big}, {slot: 2, body: "x"}}
+	complete := map[int]bool{1: true, 2: true}
+	got := capBytes(pend, complete)
+	if len(got) != 1 || complete[1] || complete[2] {
+		t.Fatalf("cut to %d, complete %v", len(got), complete)
+	}
+	one := []pendingEntry{{slot: 3, body: string(make([]byte, integrateBytes+1))}}
+	if len(capBytes(one, map[int]bool{})) != 1 {
+		t.Fatal("a single large entry must still be integrated")
+	}
+}

@@ -262,6 +262,7 @@ func (l *TransLog) integrateStep(ctx context.Context, full bool) (int, error) {
 		l.st.logHints.clear(doneHints(hints, complete))
 		return 0, nil
 	}
+	pend = capBytes(pend, complete)
 	rng, err := l.compactRange(ctx, m.size)
 	if err != nil {
 		return 0, err
@@ -314,6 +315,25 @@ func (l *TransLog) integrateStep(ctx context.Context, full bool) (int, error) {
 		return nil
 	})
 	return len(pend), nil
+}
+
+// integrateBytes bounds the entry bytes one integration script carries.
+const integrateBytes = 4 << 20
+
+// capBytes cuts pend after integrateBytes of bodies (keeping at least one
+// entry); the slots from the cut on are no longer complete.
+func capBytes(pend []pendingEntry, complete map[int]bool) []pendingEntry {
+	total := 0
+	for i, e := range pend {
+		total += len(e.body)
+		if total > integrateBytes && i > 0 {
+			for _, rest := range pend[i:] {
+				delete(complete, rest.slot)
+			}
+			return pend[:i]
+		}
+	}
+	return pend
 }
 
 // doneHints keeps the hints of the slots read completely.
