@@ -41,6 +41,8 @@ const (
 	integrateBatch = 2000
 	// pendingPerSlot bounds the entries read from one slot per step.
 	pendingPerSlot = 500
+	// sweepChunk is how many slots one pipelined read covers.
+	sweepChunk = 1024
 )
 
 func (s *Store) tlogKey(part string) string { return s.key(tlogTag, part) }
@@ -352,18 +354,22 @@ func doneHints(hints map[int]uint64, complete map[int]bool) map[int]uint64 {
 // names the slots whose every pending entry is in the result.
 func (l *TransLog) readPending(ctx context.Context, cursors map[int]string, slots []int) ([]pendingEntry, map[int]bool, error) {
 	cmds := make([]*redis.XMessageSliceCmd, len(slots))
-	_, err := l.st.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, slot := range slots {
-			from := "-"
-			if c := cursors[slot]; c != "" {
-				from = "(" + c
+	// Pipelines of sweepChunk reads: a full sweep is 16 short round trips,
+	// not one that could outlast the store's read timeout.
+	for start := 0; start < len(slots); start += sweepChunk {
+		_, err := l.st.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := start; i < min(start+sweepChunk, len(slots)); i++ {
+				from := "-"
+				if c := cursors[slots[i]]; c != "" {
+					from = "(" + c
+				}
+				cmds[i] = p.XRangeN(ctx, l.st.tlogPendingKeyOfSlot(slots[i]), from, "+", pendingPerSlot)
 			}
-			cmds[i] = p.XRangeN(ctx, l.st.tlogPendingKeyOfSlot(slot), from, "+", pendingPerSlot)
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, nil, mapErr(err, "log pending")
 		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, nil, mapErr(err, "log pending")
 	}
 	var out []pendingEntry
 	complete := map[int]bool{}
@@ -528,14 +534,16 @@ func (l *TransLog) PendingCount(ctx context.Context) (int64, error) {
 	ctx, cancel := l.st.ctx(ctx)
 	defer cancel()
 	cmds := make([]*redis.IntCmd, clusterSlots)
-	_, err := l.st.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for slot := range clusterSlots {
-			cmds[slot] = p.XLen(ctx, l.st.tlogPendingKeyOfSlot(slot))
+	for start := 0; start < clusterSlots; start += sweepChunk {
+		_, err := l.st.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for slot := start; slot < start+sweepChunk; slot++ {
+				cmds[slot] = p.XLen(ctx, l.st.tlogPendingKeyOfSlot(slot))
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, mapErr(err, "log pending")
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, mapErr(err, "log pending")
 	}
 	var n int64
 	for _, c := range cmds {
