@@ -161,7 +161,7 @@ func generateDev(dir string, passphrase []byte, clk clock.Clock, force bool, opt
 		return apperr.Wrap(apperr.Unavailable, err, "%s: cannot create the directory", dir)
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
+		if err := WriteFileAtomic(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
 			return apperr.Wrap(apperr.Unavailable, err, "%s: cannot write", filepath.Join(dir, f.name))
 		}
 	}
@@ -318,9 +318,9 @@ func randomBytes(n int) ([]byte, error) {
 	return b, err
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames it
+// WriteFileAtomic writes data to a temporary file beside path and renames it
 // into place, so a reader never sees half a file.
-func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
+func WriteFileAtomic(path string, data []byte, mode fs.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
