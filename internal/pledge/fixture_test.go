@@ -210,7 +210,7 @@ func (e *env) request(key string) pledge.SignRequest {
 }
 
 // wantErr checks err's kind and code.
-func wantErr(t *testing.T, err error, kind apperr.Kind, code string) {
+func wantErr(t *testing.T, err error, kind apperr.Kind, code apperr.Code) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("no error, want %v/%s", kind, code)

@@ -201,7 +201,7 @@ func TestImport(t *testing.T) {
 		p    auth.Principal
 		der  []byte
 		want apperr.Kind
-		code string
+		code apperr.Code
 	}{
 		{"trusted maker", maker, trusted.Raw, 0, ""},
 		{"again", maker, trusted.Raw, apperr.Conflict, "SEAL_EXISTS"},
