@@ -200,6 +200,7 @@ type browser struct {
 	mu     sync.Mutex
 	errs   []string
 	nshots int
+	axe    string // axe-core's source (axeSource)
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -218,7 +219,48 @@ func newBrowser(t *testing.T, base string) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &browser{t: t, ctx: ctx, dir: artifacts(t), base: base}
+	return &browser{t: t, ctx: ctx, dir: artifacts(t), base: base, axe: axeSource(t)}
+}
+
+// axeSource reads axe-core from PLEDGESEAL_AXE_JS (scripts/test.sh installs
+// the pinned version); under make test a missing file fails the test,
+// otherwise the accessibility checks are skipped with a log line.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("PLEDGESEAL_AXE_JS")
+	if path == "" {
+		if os.Getenv("PLEDGESEAL_TEST_REQUIRE_REDIS") == "1" {
+			t.Fatal("PLEDGESEAL_AXE_JS is not set: scripts/test.sh installs axe-core into var/tools")
+		}
+		t.Log("PLEDGESEAL_AXE_JS is not set: no accessibility checks (run through scripts/test.sh)")
+		return ""
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	return string(src)
+}
+
+// axeRunJS runs axe-core on the page (WCAG 2.1 A and AA rules) and answers
+// the serious and critical violations, one line each with the elements.
+const axeRunJS = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})
+  .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 5).map(n => n.target.join(' ')).join(', ')))`
+
+// accessible injects axe-core into the page (once per document) and fails
+// the test on each serious or critical violation.
+func (b *browser) accessible(ctx context.Context, name string) {
+	b.t.Helper()
+	if b.axe == "" {
+		return
+	}
+	if !get(b, ctx, "axe loaded", chromedp.Evaluate[bool]("typeof axe === 'object'")) {
+		get(b, ctx, "inject axe", chromedp.Evaluate[any](b.axe+";0"))
+	}
+	for _, v := range get(b, ctx, "axe", chromedp.Evaluate[[]string](axeRunJS, chromedp.EvalAwaitPromise)) {
+		b.t.Errorf("%s: accessibility: %s", name, v)
+	}
 }
 
 // tab opens a fresh tab (its own sessionStorage, so its own sign-in)
@@ -302,13 +344,14 @@ const contrastJS = `(() => {
 })()`
 
 // shot saves a full-page screenshot as NN-name.png and checks the text
-// contrast of the page it shows.
+// contrast and, with axe-core, the accessibility of the page it shows.
 func (b *browser) shot(ctx context.Context, name string) {
 	b.t.Helper()
 	if !strings.HasPrefix(name, "FAILED") {
 		for _, bad := range get(b, ctx, "contrast", chromedp.Evaluate[[]string](contrastJS)) {
 			b.t.Errorf("%s: low contrast: %s", name, bad)
 		}
+		b.accessible(ctx, name)
 	}
 	c, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -1258,4 +1301,24 @@ func TestAppealReversal(t *testing.T) {
 	b.run(tab, "the pledge verifies again", chromedp.Navigate(s.base+"/app/verify?lang=zh&id="+rec.ID),
 		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_PASSED"]`)))
 	b.shot(tab, "verify-after-appeal")
+}
+
+// TestAxeFindsViolations holds the accessibility check to account: on a
+// page with an unlabelled form field and an image without alternative text
+// axe-core must report serious or critical violations, so a clean run of
+// the page tests means something.
+func TestAxeFindsViolations(t *testing.T) {
+	b := newBrowser(t, "")
+	if b.axe == "" {
+		t.Skip("no axe-core (PLEDGESEAL_AXE_JS)")
+	}
+	ctx := b.tab()
+	bad := `<!doctype html><html lang="en"><head><title>t</title></head><body><main><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><input type="text"></main></body></html>`
+	b.run(ctx, "open a bad page", chromedp.Navigate("data:text/html;base64,"+base64.StdEncoding.EncodeToString([]byte(bad))))
+	get(b, ctx, "inject axe", chromedp.Evaluate[any](b.axe+";0"))
+	found := get(b, ctx, "axe", chromedp.Evaluate[[]string](axeRunJS, chromedp.EvalAwaitPromise))
+	ids := strings.Join(found, "\n")
+	if !strings.Contains(ids, "image-alt") || !strings.Contains(ids, "label") {
+		t.Fatalf("axe-core missed the violations of a bad page: %q", found)
+	}
 }
