@@ -847,7 +847,8 @@
         tasks.forEach(function (k) {
           tb.appendChild(el("tr", { cls: k.overdue ? "overdue" : "" }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: k.pledgeId }),
             el("td", { "data-label": t("report.matter"), text: k.region + " / " + k.matter }),
-            el("td", { "data-label": t("enforce.tasks.due") }, [k.due || "", k.overdue ? el("span", { cls: "badge fail", text: " " + t("enforce.tasks.overdueMark") }) : null]),
+            el("td", { "data-label": t("enforce.tasks.due") }, [k.due || "", k.overdue ? el("span", { cls: "badge fail", text: " " + t("enforce.tasks.overdueMark") }) : null,
+              k.dueIgnoresHolidays ? el("span", { cls: "hint", text: " " + t("enforce.tasks.dueIgnoresHolidays") }) : null]),
             el("td", { "data-label": t("common.status"), "data-status": k.status, text: has("taskstate." + k.status) ? t("taskstate." + k.status) : k.status })]));
         });
         box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("report.matter") }),
