@@ -681,16 +681,25 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		t.Errorf("evidence list %q: want the typed digest and the file's", got)
 	}
 	b.shot(enf, "enforce-console")
-	b.run(enf, "run a draw over the open tasks",
+	const publicSeed = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	b.run(enf, "run a draw over the open tasks with a public seed and inspectors",
 		chromedp.SendKeys(chromedp.CSS("#draw-region"), verifytest.Key.Region),
 		chromedp.SendKeys(chromedp.CSS("#draw-matter"), verifytest.Key.Matter),
 		chromedp.SetValue(chromedp.CSS("#draw-ratio"), "1000"),
+		chromedp.SendKeys(chromedp.CSS("#draw-seed"), publicSeed),
+		chromedp.SendKeys(chromedp.CSS("#draw-inspectors"), "INS-1, INS-2\nINS-3"),
+		chromedp.SetValue(chromedp.CSS("#draw-per"), "2"),
 		chromedp.Click(chromedp.CSS("#draw-form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#draw-selected")),
+		chromedp.WaitVisible(chromedp.CSS("#draw-repro")),
 	)
 	if sel := b.text(enf, "#draw-selected"); !strings.Contains(sel, pledgeID) {
 		t.Errorf("the draw at 1000‰ did not select %s: %q", pledgeID, sel)
 	}
+	if got := b.text(enf, "#draw-inspectors-out"); !strings.Contains(got, pledgeID+" → ") || strings.Count(got, "INS-") < 2 {
+		t.Errorf("inspectors assigned: %q", got)
+	}
+	b.shot(enf, "enforce-draw-record")
+	checkDrawRecord(t, b, enf, publicSeed, pledgeID)
 	// Task states are words, not codes.
 	// (The tab's language is the cookie's: English since the upload above.)
 	en := get(b, enf, "lang", chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value == "en"
@@ -1320,5 +1329,66 @@ func TestAxeFindsViolations(t *testing.T) {
 	ids := strings.Join(found, "\n")
 	if !strings.Contains(ids, "image-alt") || !strings.Contains(ids, "label") {
 		t.Fatalf("axe-core missed the violations of a bad page: %q", found)
+	}
+}
+
+// checkDrawRecord runs the page's reproducibility record as a citizen
+// would: the population file the page offers (its content taken from the
+// public record), then the shown OpenSSL command with bash. The digest must
+// equal the published one and the pledge's rank the published rank.
+func checkDrawRecord(t *testing.T, b *browser, ctx context.Context, seed, pledgeID string) {
+	t.Helper()
+	cmd := b.text(ctx, "#draw-command")
+	if !strings.Contains(cmd, "SEED="+seed) {
+		t.Fatalf("the record's command does not carry the public seed: %q", cmd)
+	}
+	var rec struct {
+		Population []struct{ PledgeID, Tier string } `json:"population"`
+		Result     struct {
+			PopulationDigest string `json:"populationDigest"`
+			Selection        []struct{ PledgeID, Rank string }
+		} `json:"result"`
+	}
+	id := strings.Fields(b.text(ctx, "#draw-result dd.mono"))[0]
+	resp, err := http.Get(b.base + "/v1/enforcement/draws/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var tsv strings.Builder
+	for _, c := range rec.Population {
+		fmt.Fprintf(&tsv, "%s\t%s\n", c.PledgeID, c.Tier)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "population.tsv"), []byte(tsv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh := exec.Command("bash", "-c", cmd)
+	sh.Dir = dir
+	out, err := sh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the record's command: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 2 || lines[0] != rec.Result.PopulationDigest {
+		t.Fatalf("recomputed digest %q, published %q", lines[0], rec.Result.PopulationDigest)
+	}
+	rank := ""
+	for _, sel := range rec.Result.Selection {
+		if sel.PledgeID == pledgeID {
+			rank = sel.Rank
+		}
+	}
+	found := false
+	for _, l := range lines[1:] {
+		if f := strings.Fields(l); len(f) == 3 && f[2] == pledgeID {
+			found = f[0] == rank
+		}
+	}
+	if rank == "" || !found {
+		t.Fatalf("the recomputed rank of %s does not match the published %q:\n%s", pledgeID, rank, out)
 	}
 }
