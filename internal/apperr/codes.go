@@ -29,6 +29,10 @@ const (
 	// another ID.
 	// Kinds: conflict.
 	CodeBindingConflict Code = "BINDING_CONFLICT"
+	// The holiday calendar file is not a valid pledgeseal.holidays/v1 file
+	// (read at start-up).
+	// Kinds: malformed.
+	CodeCalendarInvalid Code = "CALENDAR_INVALID"
 	// The signing certificate's key usage does not allow signing.
 	// Kinds: forbidden.
 	CodeCertificateKeyUsage Code = "CERTIFICATE_KEY_USAGE"
