@@ -188,7 +188,8 @@ func TestDebianPackage(t *testing.T) {
 	list := run(t, "dpkg-deb", "-c", deb)
 	for _, want := range []string{"./usr/bin/pledged", "./usr/bin/pledgectl", "./lib/systemd/system/pledged.service",
 		"./usr/lib/sysusers.d/pledgeseal.conf", "./etc/pledgeseal/pledged.env", "./etc/pledgeseal/keys/",
-		"./usr/share/doc/pledgeseal/copyright", "./usr/share/doc/pledgeseal/operations.md", "./usr/share/doc/pledgeseal/pledged.env.example"} {
+		"./usr/share/doc/pledgeseal/copyright", "./usr/share/doc/pledgeseal/operations.md", "./usr/share/doc/pledgeseal/pledged.env.example",
+		"./etc/pledgeseal/holidays-cn.json"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("package lacks %s:\n%s", want, list)
 		}
@@ -322,7 +323,7 @@ func TestUnitCredentialReachesPledged(t *testing.T) {
 	}
 	var set []string
 	known := map[string]bool{}
-	for _, s := range append(config.RedisSettings(), config.SettingsNamed("listen", "base-url", "keys-dir", "log-level", "log-format", "tls-cert-file", "tls-key-file", "service-name", "operator-contact",
+	for _, s := range append(config.RedisSettings(), config.SettingsNamed("listen", "base-url", "keys-dir", "log-level", "log-format", "tls-cert-file", "tls-key-file", "service-name", "operator-contact", "holidays-file",
 		"log-origin", "log-checkpoint-interval", "log-integrate-interval")...) {
 		known[s.Env] = true
 	}
@@ -380,7 +381,14 @@ func TestImageScript(t *testing.T) {
 	if err != nil {
 		t.Fatalf("image.sh: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "BUILT: pledgeseal:test") && !strings.Contains(string(out), "SKIPPED: no container builder") {
+	// Where no builder runs, image.sh builds nothing and says why: the test
+	// is then skipped (not passed), so a run without a container engine
+	// does not count as covering the image. PLEDGESEAL_IMAGE_REQUIRE=1
+	// makes image.sh fail there instead.
+	if _, msg, ok := strings.Cut(string(out), "SKIPPED: "); ok && !strings.Contains(string(out), "BUILT: ") {
+		t.Skipf("the image was not built, so it is not tested: %s", strings.TrimSpace(msg))
+	}
+	if !strings.Contains(string(out), "BUILT: pledgeseal:test") {
 		t.Fatalf("image.sh said neither built nor skipped:\n%s", out)
 	}
 	t.Log(strings.TrimSpace(string(out)))

@@ -41,7 +41,7 @@ func (s *Server) logRoutes() {
 
 func (s *Server) transLog() (TransparencyLog, error) {
 	if s.deps.TransLog == nil {
-		return nil, apperr.New(apperr.NotFound, "this service runs no transparency log (no transparency-log identity in the trust material) / 本服务未配置透明日志").WithCode("LOG_NOT_CONFIGURED")
+		return nil, apperr.New(apperr.NotFound, "this service runs no transparency log (no transparency-log identity in the trust material) / 本服务未配置透明日志").WithCode(apperr.CodeLogNotConfigured)
 	}
 	return s.deps.TransLog, nil
 }
@@ -79,7 +79,7 @@ func queryUint(c *gin.Context, name string) (uint64, error) {
 	v := c.Query(name)
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil || len(v) > 20 || (len(v) > 1 && v[0] == '0') {
-		return 0, apperr.New(apperr.Malformed, "query parameter %s must be a decimal number / 参数须为十进制数", name).WithCode("RANGE_INVALID")
+		return 0, apperr.New(apperr.Malformed, "query parameter %s must be a decimal number / 参数须为十进制数", name).WithCode(apperr.CodeRangeInvalid)
 	}
 	return n, nil
 }
@@ -107,7 +107,7 @@ func (s *Server) logInclusion(c *gin.Context, _ auth.Principal) error {
 	}
 	leaf, err := hex.DecodeString(c.Query("leaf"))
 	if err != nil || len(leaf) != translog.HashSize {
-		return apperr.New(apperr.Malformed, "leaf must be the 64-hex-digit leaf hash / leaf 须为 64 位十六进制叶子哈希").WithCode("RANGE_INVALID")
+		return apperr.New(apperr.Malformed, "leaf must be the 64-hex-digit leaf hash / leaf 须为 64 位十六进制叶子哈希").WithCode(apperr.CodeRangeInvalid)
 	}
 	size, err := queryUint(c, "size")
 	if err != nil {
@@ -119,7 +119,7 @@ func (s *Server) logInclusion(c *gin.Context, _ auth.Principal) error {
 		return err
 	}
 	if idx >= size {
-		return apperr.New(apperr.NotFound, "the leaf is at index %d, not in a tree of size %d / 该叶子不在此大小的树中", idx, size).WithCode("LEAF_NOT_FOUND")
+		return apperr.New(apperr.NotFound, "the leaf is at index %d, not in a tree of size %d / 该叶子不在此大小的树中", idx, size).WithCode(apperr.CodeLeafNotFound)
 	}
 	p, err := l.InclusionProof(ctx, idx, size)
 	if err != nil {

@@ -436,7 +436,7 @@ func (l *TransLog) Checkpoint(ctx context.Context) ([]byte, error) {
 func (l *TransLog) checkpoint(ctx context.Context) ([]byte, error) {
 	b, err := l.st.rdb.Get(ctx, l.st.tlogKey("cp")).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, apperr.New(apperr.NotFound, "the log has no checkpoint yet / 日志尚无签名检查点").WithCode("NO_CHECKPOINT")
+		return nil, apperr.New(apperr.NotFound, "the log has no checkpoint yet / 日志尚无签名检查点").WithCode(apperr.CodeNoCheckpoint)
 	}
 	if err != nil {
 		return nil, mapErr(err, "log")
@@ -448,7 +448,7 @@ func (l *TransLog) checkpoint(ctx context.Context) ([]byte, error) {
 // all of which must be integrated.
 func (l *TransLog) Entries(ctx context.Context, start, end uint64) ([][]byte, error) {
 	if end <= start || end-start > MaxLogEntriesPerRead {
-		return nil, apperr.New(apperr.Malformed, "ask for 1 to %d entries (start < end) / 条目范围无效", MaxLogEntriesPerRead).WithCode("RANGE_INVALID")
+		return nil, apperr.New(apperr.Malformed, "ask for 1 to %d entries (start < end) / 条目范围无效", MaxLogEntriesPerRead).WithCode(apperr.CodeRangeInvalid)
 	}
 	ctx, cancel := l.st.ctx(ctx)
 	defer cancel()
@@ -457,7 +457,7 @@ func (l *TransLog) Entries(ctx context.Context, start, end uint64) ([][]byte, er
 		return nil, err
 	}
 	if end > m.size {
-		return nil, apperr.New(apperr.NotFound, "the log has %d entries / 超出日志长度", m.size).WithCode("RANGE_INVALID")
+		return nil, apperr.New(apperr.NotFound, "the log has %d entries / 超出日志长度", m.size).WithCode(apperr.CodeRangeInvalid)
 	}
 	fields := make([]string, 0, end-start)
 	for i := start; i < end; i++ {
@@ -484,7 +484,7 @@ func (l *TransLog) LeafIndex(ctx context.Context, leafHash []byte) (uint64, erro
 	defer cancel()
 	v, err := l.st.rdb.HGet(ctx, l.st.tlogKey("lx"), string(leafHash)).Result()
 	if errors.Is(err, redis.Nil) {
-		return 0, apperr.New(apperr.NotFound, "no log entry has this leaf hash / 日志中没有该叶子哈希").WithCode("LEAF_NOT_FOUND")
+		return 0, apperr.New(apperr.NotFound, "no log entry has this leaf hash / 日志中没有该叶子哈希").WithCode(apperr.CodeLeafNotFound)
 	}
 	if err != nil {
 		return 0, mapErr(err, "log")
@@ -523,7 +523,7 @@ func (l *TransLog) checkSize(ctx context.Context, size uint64) error {
 		return err
 	}
 	if size > m.size {
-		return apperr.New(apperr.NotFound, "the log has %d entries, not %d / 超出日志长度", m.size, size).WithCode("RANGE_INVALID")
+		return apperr.New(apperr.NotFound, "the log has %d entries, not %d / 超出日志长度", m.size, size).WithCode(apperr.CodeRangeInvalid)
 	}
 	return nil
 }
@@ -571,5 +571,5 @@ func (l *TransLog) IntegrateAll(ctx context.Context) error {
 			return err
 		}
 	}
-	return apperr.New(apperr.Unavailable, "the log is still integrating; try again").WithCode("TRY_LATER")
+	return apperr.New(apperr.Unavailable, "the log is still integrating; try again").WithCode(apperr.CodeTryLater)
 }

@@ -41,7 +41,7 @@ func (c Checkpoint) Marshal() []byte {
 // without leading zeros and a base64 root of HashSize bytes.
 func ParseCheckpoint(text []byte) (Checkpoint, error) {
 	bad := func(why string) (Checkpoint, error) {
-		return Checkpoint{}, apperr.New(apperr.Malformed, "checkpoint: %s", why).WithCode("CHECKPOINT_INVALID")
+		return Checkpoint{}, apperr.New(apperr.Malformed, "checkpoint: %s", why).WithCode(apperr.CodeCheckpointInvalid)
 	}
 	s := string(text)
 	if !strings.HasSuffix(s, "\n") {
@@ -85,18 +85,18 @@ func SignCheckpoint(c Checkpoint, s note.Signer) ([]byte, error) {
 // error with code CHECKPOINT_SIGNATURE.
 func OpenCheckpoint(signed []byte, v note.Verifier) (Checkpoint, error) {
 	if len(signed) > MaxCheckpointSize {
-		return Checkpoint{}, apperr.New(apperr.Malformed, "checkpoint larger than %d bytes", MaxCheckpointSize).WithCode("CHECKPOINT_INVALID")
+		return Checkpoint{}, apperr.New(apperr.Malformed, "checkpoint larger than %d bytes", MaxCheckpointSize).WithCode(apperr.CodeCheckpointInvalid)
 	}
 	n, err := note.Open(signed, note.VerifierList(v))
 	if err != nil {
-		return Checkpoint{}, apperr.Wrap(apperr.Malformed, err, "checkpoint signature does not verify with the log key").WithCode("CHECKPOINT_SIGNATURE")
+		return Checkpoint{}, apperr.Wrap(apperr.Malformed, err, "checkpoint signature does not verify with the log key").WithCode(apperr.CodeCheckpointSignature)
 	}
 	c, err := ParseCheckpoint([]byte(n.Text))
 	if err != nil {
 		return Checkpoint{}, err
 	}
 	if c.Origin != v.Name() {
-		return Checkpoint{}, apperr.New(apperr.Malformed, "checkpoint origin %q is not the log's %q", c.Origin, v.Name()).WithCode("CHECKPOINT_SIGNATURE")
+		return Checkpoint{}, apperr.New(apperr.Malformed, "checkpoint origin %q is not the log's %q", c.Origin, v.Name()).WithCode(apperr.CodeCheckpointSignature)
 	}
 	return c, nil
 }
@@ -108,11 +108,11 @@ func OpenCheckpoint(signed []byte, v note.Verifier) (Checkpoint, error) {
 func OpenCheckpointWithKey(signed []byte, pub *ecdsa.PublicKey) (Checkpoint, error) {
 	origin, _, ok := bytes.Cut(signed, []byte("\n"))
 	if !ok || len(signed) > MaxCheckpointSize {
-		return Checkpoint{}, apperr.New(apperr.Malformed, "checkpoint: not a signed note").WithCode("CHECKPOINT_INVALID")
+		return Checkpoint{}, apperr.New(apperr.Malformed, "checkpoint: not a signed note").WithCode(apperr.CodeCheckpointInvalid)
 	}
 	v, err := NewNoteVerifier(string(origin), pub)
 	if err != nil {
-		return Checkpoint{}, apperr.Wrap(apperr.Malformed, err, "checkpoint: bad origin line").WithCode("CHECKPOINT_INVALID")
+		return Checkpoint{}, apperr.Wrap(apperr.Malformed, err, "checkpoint: bad origin line").WithCode(apperr.CodeCheckpointInvalid)
 	}
 	return OpenCheckpoint(signed, v)
 }

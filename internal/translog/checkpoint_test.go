@@ -45,7 +45,7 @@ func TestSignedCheckpointRoundTrip(t *testing.T) {
 	// Forgeries: another key, an edited size, an edited root, an origin
 	// that is not the key's name.
 	other := testKey(t)
-	if _, err := OpenCheckpointWithKey(signed, &other.PublicKey); apperr.As(err).Code != "CHECKPOINT_SIGNATURE" {
+	if _, err := OpenCheckpointWithKey(signed, &other.PublicKey); apperr.As(err).Code != apperr.CodeCheckpointSignature {
 		t.Fatalf("another key: %v", err)
 	}
 	edited := bytes.Replace(signed, []byte("\n42\n"), []byte("\n43\n"), 1)

@@ -44,7 +44,7 @@ func (e Entry) LeafHash() []byte { return Hasher{}.HashLeaf(e.Marshal()) }
 // ParseEntry parses leaf data strictly (the inverse of Marshal).
 func ParseEntry(data []byte) (Entry, error) {
 	bad := func(why string) (Entry, error) {
-		return Entry{}, apperr.New(apperr.Malformed, "log entry: %s", why).WithCode("LOG_ENTRY_INVALID")
+		return Entry{}, apperr.New(apperr.Malformed, "log entry: %s", why).WithCode(apperr.CodeLogEntryInvalid)
 	}
 	rest, ok := bytes.CutPrefix(data, []byte(entryMagic))
 	if !ok {

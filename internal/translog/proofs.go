@@ -71,7 +71,7 @@ func fetch(n proof.Nodes, read NodeReader) ([][]byte, error) {
 // VerifyInclusion checks an inclusion proof against root.
 func VerifyInclusion(index, size uint64, leafHash []byte, p [][]byte, root []byte) error {
 	if err := proof.VerifyInclusion(Hasher{}, index, size, leafHash, p, root); err != nil {
-		return apperr.Wrap(apperr.Malformed, err, "inclusion proof does not verify").WithCode("PROOF_INVALID")
+		return apperr.Wrap(apperr.Malformed, err, "inclusion proof does not verify").WithCode(apperr.CodeProofInvalid)
 	}
 	return nil
 }
@@ -79,7 +79,7 @@ func VerifyInclusion(index, size uint64, leafHash []byte, p [][]byte, root []byt
 // VerifyConsistency checks a consistency proof between two roots.
 func VerifyConsistency(from, to uint64, p [][]byte, root1, root2 []byte) error {
 	if err := proof.VerifyConsistency(Hasher{}, from, to, p, root1, root2); err != nil {
-		return apperr.Wrap(apperr.Malformed, err, "consistency proof does not verify").WithCode("PROOF_INVALID")
+		return apperr.Wrap(apperr.Malformed, err, "consistency proof does not verify").WithCode(apperr.CodeProofInvalid)
 	}
 	return nil
 }
