@@ -71,6 +71,7 @@ func New(opts Options, clk clock.Clock) (*Store, error) {
 		// Cluster-mode routing needs no DB; UniversalClient picks the kind.
 		IsClusterMode: opts.Cluster,
 	}
+	slotTagTable() // built once per process here, not inside the first write's deadline
 	return &Store{rdb: redis.NewUniversalClient(uo), prefix: opts.Prefix, clock: clk, timeout: opts.Timeout, logHints: newSlotHints()}, nil
 }
 

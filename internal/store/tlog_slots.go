@@ -41,11 +41,10 @@ func keySlot(key string) int {
 	return int(crc16([]byte(key)) % clusterSlots)
 }
 
-// crc16 is CRC-16/XMODEM, the checksum Redis Cluster uses for slots.
-func crc16(b []byte) uint16 {
-	var crc uint16
-	for _, c := range b {
-		crc ^= uint16(c) << 8
+// crc16Table is the byte-wise table of CRC-16/XMODEM (polynomial 0x1021).
+var crc16Table = func() (t [256]uint16) {
+	for i := range 256 {
+		crc := uint16(i) << 8
 		for range 8 {
 			if crc&0x8000 != 0 {
 				crc = crc<<1 ^ 0x1021
@@ -53,6 +52,16 @@ func crc16(b []byte) uint16 {
 				crc <<= 1
 			}
 		}
+		t[i] = crc
+	}
+	return t
+}()
+
+// crc16 is CRC-16/XMODEM, the checksum Redis Cluster uses for slots.
+func crc16(b []byte) uint16 {
+	var crc uint16
+	for _, c := range b {
+		crc = crc<<8 ^ crc16Table[byte(crc>>8)^c]
 	}
 	return crc
 }
