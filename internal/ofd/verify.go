@@ -166,9 +166,11 @@ func verifyOne(ctx context.Context, pkg *Package, base string, e SignatureEntry,
 		r.Finish()
 		return r
 	}
-	var pub *ecdsa.PublicKey
-	if c, err := pki.ParseCertificateLenient(sig.Cert); err == nil {
-		pub = c.PublicKey
+	var pub *ecdsa.PublicKey // only SM3 with ZA needs the signer's key
+	if parseCheckMethod(sx.SignedInfo.References.CheckMethod) == methodSM3ZA {
+		if c, err := pki.ParseCertificateLenient(sig.Cert); err == nil {
+			pub = c.PublicKey
+		}
 	}
 	// Seal.esl is read (and compared) before the references are hashed, so
 	// a Reference to it hashes the bytes already in memory.
