@@ -161,7 +161,12 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 	}
 	sealStore := store.NewRegistry(c.store)
 	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
-	enf, hooks, err := buildEnforcement(c, sealStore, cfg.WebhookAllow, log, clk) // enforce.go
+	cal, err := loadCalendar(cfg.HolidaysFile, log, clk) // calendar.go
+	if err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
+	enf, hooks, err := buildEnforcement(c, sealStore, cal, cfg.WebhookAllow, log, clk) // enforce.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err
