@@ -647,11 +647,11 @@ func orUnknown(c status.Code) status.Code {
 func (v *Verifier) signingTime(s *Signature) (time.Time, []outcome.Check) {
 	var out []outcome.Check
 	if len(s.TimeStamp) > 0 {
-		t, c := v.timestampCheck(s)
+		tok, c := v.timestampCheck(s)
 		out = append(out, c)
-		if !t.IsZero() && c.Result != outcome.Failed {
-			out = append(out, check(CheckSigningTime, outcome.Passed, "", "signing time %s from the timestamp", ts(t)))
-			return t, out
+		if tok != nil && c.Result != outcome.Failed {
+			out = append(out, check(CheckSigningTime, outcome.Passed, "", "signing time %s from the timestamp", ts(tok.GenTime)))
+			return tok.GenTime, out
 		}
 	} else {
 		out = append(out, check(CheckTimestamp, outcome.NotPerformed, "", "not performed: the signature carries no timestamp; timeInfo is used"))
