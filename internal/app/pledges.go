@@ -66,7 +66,7 @@ func buildPledgeAPI(c *core, baseURL string, sealStore *store.Registry, maker *s
 		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk, BaseURL: baseURL, Stamp: cmsStamp,
 	})
 	v, err := verify.New(verify.Options{
-		SealTrust: c.mat.Trust, ApplicantTrust: applicantTrust, Registry: sealStore, Pledges: pledges,
+		SealTrust: c.mat.Trust, ApplicantTrust: applicantTrust, TSATrust: c.stamp.trust, Registry: sealStore, Pledges: pledges,
 		Status: store.NewStatusBatch(sealStore, pledges), Clock: clk, Registerer: reg, // Status: one Redis round trip
 	})
 	if err != nil {

@@ -44,6 +44,9 @@ type Options struct {
 	SealTrust *pki.TrustStore
 	// SignerTrust holds the anchors for signer certificates; nil means SealTrust.
 	SignerTrust *pki.TrustStore
+	// TSATrust holds the anchors of the TSAs whose tokens prove signing
+	// times (the timeStamp field); nil means SignerTrust.
+	TSATrust *pki.TrustStore
 	// Status answers revocation/suspension questions; nil means the status
 	// checks are reported as not performed.
 	Status status.Source
@@ -66,6 +69,7 @@ type Stats struct {
 // maker-signature check and one chain build.
 type Verifier struct {
 	sealTrust, signerTrust *pki.TrustStore
+	tsaTrust               *pki.TrustStore // anchors of timestamp TSAs
 	status                 status.Source
 	cache                  *lru
 	sums                   *sumMemo
@@ -81,7 +85,11 @@ func NewVerifier(opts Options) *Verifier {
 	if st == nil {
 		st = opts.SealTrust
 	}
-	return &Verifier{sealTrust: opts.SealTrust, signerTrust: st, status: opts.Status, cache: newLRU(opts.CacheSize), sums: newSumMemo(sumMemoSize)}
+	tt := opts.TSATrust
+	if tt == nil {
+		tt = st
+	}
+	return &Verifier{sealTrust: opts.SealTrust, signerTrust: st, tsaTrust: tt, status: opts.Status, cache: newLRU(opts.CacheSize), sums: newSumMemo(sumMemoSize)}
 }
 
 // Stats returns the counters so far.
