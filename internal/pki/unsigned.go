@@ -90,6 +90,9 @@ func AddTimeStampToken(der, token []byte) ([]byte, error) {
 		}
 		siFields = append(siFields, e)
 	}
+	if len(siFields) < 5 || len(siFields[len(siFields)-1]) == 0 || siFields[len(siFields)-1][0] != 0x04 {
+		return nil, bad("the SignerInfo does not end with its signature (OCTET STRING)")
+	}
 	if len(token) == 0 || token[0] != 0x30 {
 		return nil, errors.New("pki: a time-stamp token is a DER ContentInfo")
 	}
