@@ -4,6 +4,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/tsa"
@@ -110,8 +112,15 @@ func TestExternalTSARequired(t *testing.T) {
 	var pub struct {
 		Notice pledge.Notice
 		Digest string
+		Seal   []byte // base64 in JSON
 	}
 	_ = json.Unmarshal(rec.Body.Bytes(), &pub)
+	// The notice seal carries the external TSA's token over its signature value.
+	if ns, err := ses.ParseSignature(pub.Seal); err != nil || len(ns.TimeStamp) == 0 {
+		t.Fatalf("notice seal: %v, timeStamp %d bytes", err, len(pub.Seal))
+	} else if tok, err := tsa.VerifyToken(ns.TimeStamp, pki.NewTrustStore(a.Material.Roots, nil)); !errors.Is(err, tsa.ErrNoChain) || !strings.Contains(tok.TSAName, "Other TSA") || tok.Covers(ns.Value) != nil {
+		t.Fatalf("notice seal token: %v", err)
+	}
 	sign := func(key string) *httptest.ResponseRecorder {
 		return c.do("POST", "/v1/pledges", applicant, key, map[string]any{"notice": pledge.NoticeRef{ID: pub.Notice.ID, Version: pub.Notice.Version, Digest: pub.Digest},
 			"channel": "WEB", "way": "EVENT_CERTIFICATE"})
