@@ -45,7 +45,7 @@ func (s *Stamper) Required() bool { return s != nil && s.required }
 func (s *Stamper) token(ctx context.Context, what string, value []byte) ([]byte, error) {
 	if s == nil || s.src == nil {
 		if s.Required() {
-			return nil, apperr.New(apperr.Unavailable, "a time-stamp is required but no TSA is configured").WithCode("TRY_LATER")
+			return nil, apperr.New(apperr.Unavailable, "a time-stamp is required but no TSA is configured").WithCode(apperr.CodeTryLater)
 		}
 		return nil, nil
 	}
@@ -54,7 +54,7 @@ func (s *Stamper) token(ctx context.Context, what string, value []byte) ([]byte,
 		return tok, nil
 	}
 	if s.required {
-		return nil, apperr.Wrap(apperr.Unavailable, err, "a time-stamp is required and none can be had now; try later").WithCode("TRY_LATER")
+		return nil, apperr.Wrap(apperr.Unavailable, err, "a time-stamp is required and none can be had now; try later").WithCode(apperr.CodeTryLater)
 	}
 	s.log.WarnContext(ctx, "signature left without a time-stamp", "signature", what, "err", err)
 	return nil, nil

@@ -221,7 +221,7 @@ func TestRequiredFailsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	required := stamp.New(e.authority, true, nil)
-	if _, err := (stamp.Sealer{Inner: sealer{e}, Stamper: required}).SealData(context.Background(), "A", data, "p"); apperr.KindOf(err) != apperr.Unavailable || apperr.As(err).Code != "TRY_LATER" {
+	if _, err := (stamp.Sealer{Inner: sealer{e}, Stamper: required}).SealData(context.Background(), "A", data, "p"); apperr.KindOf(err) != apperr.Unavailable || apperr.As(err).Code != apperr.CodeTryLater {
 		t.Fatalf("required seal: %v", err)
 	}
 	if _, err := required.CMS(context.Background(), cms); apperr.KindOf(err) != apperr.Unavailable {

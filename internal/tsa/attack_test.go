@@ -19,6 +19,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/tsa"
 )
 
@@ -47,8 +48,8 @@ func TestChainKeyPurpose(t *testing.T) {
 	clk := clock.NewFake(t0)
 	st := newStore(t, clk)
 	from, to := t0.AddDate(-1, 0, 0), t0.AddDate(3, 0, 0)
-	root, rk := issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: "Root"}, NotBefore: from, NotAfter: to, IsCA: true, MaxPathLen: -1}, nil)
-	trust := pki.NewTrustStore([]*smx509.Certificate{root}, nil)
+	root := pkitest.NewCA(t, "Root", from, to, -1)
+	trust := pki.NewTrustStore([]*smx509.Certificate{root.Cert}, nil)
 	for _, tc := range []struct {
 		name string
 		ext  []pkix.Extension
@@ -59,10 +60,11 @@ func TestChainKeyPurpose(t *testing.T) {
 		{"CA for serverAuth only", []pkix.Extension{ekuExt(t, false, oidServerAuth)}, tsa.ErrKeyPurpose},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ca, ck := issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: "Sub CA " + tc.name}, NotBefore: from, NotAfter: to, IsCA: true, MaxPathLen: 0,
-				ExtraExtensions: tc.ext}, &pki.Issuer{Cert: root, Key: rk})
-			cert, k := issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: "TSA under " + tc.name}, NotBefore: from, NotAfter: to,
-				ExtraExtensions: []pkix.Extension{pki.TimeStampingExtension()}}, &pki.Issuer{Cert: ca, Key: ck})
+			sub := root.Issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: "Sub CA " + tc.name}, NotBefore: from, NotAfter: to, IsCA: true, MaxPathLen: 0,
+				ExtraExtensions: tc.ext})
+			ca := sub.Cert
+			leaf := sub.TSA(t, "TSA under "+tc.name, from, to)
+			cert, k := leaf.Cert, leaf.Key
 			a, err := tsa.New(tsa.Config{Cert: cert, Signer: pki.NewKeySigner(k), Policy: policy, Serials: st, Clock: clk})
 			if err != nil {
 				t.Fatal(err)

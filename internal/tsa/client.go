@@ -103,7 +103,7 @@ func (c *Client) Stamp(ctx context.Context, data []byte) ([]byte, error) {
 }
 
 func unavailable(err error) error {
-	return apperr.Wrap(apperr.Unavailable, err, "no time-stamp token can be had from the TSA now; try later").WithCode("TRY_LATER")
+	return apperr.Wrap(apperr.Unavailable, err, "no time-stamp token can be had from the TSA now; try later").WithCode(apperr.CodeTryLater)
 }
 
 // try is one HTTP exchange; it returns the granted token's bytes.

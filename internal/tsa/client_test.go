@@ -93,7 +93,7 @@ func TestClient(t *testing.T) {
 			return true
 		})
 		_, err := client(t, srv.URL, m.trust).Stamp(ctx, data)
-		if apperr.KindOf(err) != apperr.Unavailable || apperr.As(err).Code != "TRY_LATER" || calls.Load() != 3 {
+		if apperr.KindOf(err) != apperr.Unavailable || apperr.As(err).Code != apperr.CodeTryLater || calls.Load() != 3 {
 			t.Fatalf("%v, %d calls", err, calls.Load())
 		}
 	})
