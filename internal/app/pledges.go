@@ -18,6 +18,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/sealpicture"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
+	"github.com/pledgeseal/pledgeseal/internal/stamp"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
@@ -52,16 +53,20 @@ func buildPledgeAPI(c *core, baseURL string, sealStore *store.Registry, maker *s
 		inter = append([]*smx509.Certificate{ca}, c.mat.ApplicantCA.Chain...)
 	}
 	applicantTrust := pki.NewTrustStore(c.mat.Roots, inter)
-	sealer := &registrySealer{mat: c.mat, seals: seals, src: sealStore, clk: clk}
+	var sealer pledge.Sealer = &registrySealer{mat: c.mat, seals: seals, src: sealStore, clk: clk}
+	var cmsStamp pledge.CMSStamper
+	if c.stamp.stamper != nil { // stamping.go: seals and applicant CMS carry time-stamp tokens
+		sealer, cmsStamp = stamp.Sealer{Inner: sealer, Stamper: c.stamp.stamper}, c.stamp.stamper
+	}
 	cat := pledge.NewCatalogue(store.NewCatalogueRepo(c.store), clk)
 	notices := pledge.NewNotices(store.NewNoticeRepo(c.store), cat, sealer, clk)
 	pledges := store.NewPledgeRepo(c.store, prot)
 	svc := pledge.NewService(pledge.Deps{
 		Catalogue: cat, Notices: notices, Bars: store.CombinedBars{Base: store.NewBarRepo(c.store), Registry: sealStore}, Pledges: pledges, Indexer: prot,
-		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk, BaseURL: baseURL,
+		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk, BaseURL: baseURL, Stamp: cmsStamp,
 	})
 	v, err := verify.New(verify.Options{
-		SealTrust: c.mat.Trust, ApplicantTrust: applicantTrust, Registry: sealStore, Pledges: pledges,
+		SealTrust: c.mat.Trust, ApplicantTrust: applicantTrust, TSATrust: c.stamp.trust, Registry: sealStore, Pledges: pledges,
 		Status: store.NewStatusBatch(sealStore, pledges), Clock: clk, Registerer: reg, // Status: one Redis round trip
 	})
 	if err != nil {

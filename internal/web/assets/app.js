@@ -42,9 +42,11 @@
     else if (kind === "too-large" || kind === "unavailable") { words = t("problem.kind." + kind); }
     var detail = j && typeof j.detail === "string" ? j.detail : "";
     if (!words) { return detail || (j && j.title) || ("HTTP " + status); }
-    // The catalogue's words first; the server's detail names what exactly
-    // was wrong (which field, which limit), so it follows.
-    return words + (detail ? " (" + detail + ")" : "") + (code ? " [" + code + "]" : "");
+    // The catalogue's words; for the generic input codes, whose words
+    // cannot say which field or which name was wrong, the server's detail
+    // follows (it names them).
+    var generic = /^(FIELD_(INVALID|REQUIRED|TOO_LONG)|JSON_(INVALID|DUPLICATE_NAME|UNKNOWN_NAME|TOO_DEEP))$/.test(code);
+    return words + (generic && detail ? " (" + detail + ")" : "") + (code ? " [" + code + "]" : "");
   }
 
   // api calls the JSON API; it resolves to {status, body} or rejects with an
@@ -181,6 +183,14 @@
     }).catch(function () { /* the codes stay */ });
   }
 
+  // timeUsed is a time a report judged a signature at and where it came
+  // from: a time-stamping authority's proof (named) or the signer's claim.
+  function timeUsed(at, src) {
+    if (!at) { return ""; }
+    var how = src && src.source === "TSA" ? t("report.timeSource.TSA") + " " + (src.tsa || "") : t("report.timeSource.CLAIMED");
+    return fmtTime(at) + " · " + how;
+  }
+
   function renderReport(rep) {
     var box = clear($("report"));
     var ind = rep.indication || "INDETERMINATE";
@@ -199,12 +209,14 @@
         [t("report.matter"), (p.entry ? p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate : ""), "", "rep-matter"],
         [t("report.applicant"), (ap.name || "") + " " + (ap.idNumber || "") + (ap.masked ? " " + t("report.masked") : "")],
         [t("report.signedAt"), fmtTime(p.signedAt)],
+        [t("report.signingTimeUsed"), timeUsed((rep.validAtSigning || {}).signedAt, (rep.validAtSigning || {}).signedAtSource)],
+        (rep.validAtSigning || {}).sealedAt ? [t("report.sealingTimeUsed"), timeUsed(rep.validAtSigning.sealedAt, rep.validAtSigning.sealedAtSource)] : null,
         // Decision facts come only from the verified report (the sealed
         // decision statement); a legacy package signs none, so none is shown.
         [t("report.decision"), !p.decision ? t("report.noDecision") : p.decision.legacy ? t("report.legacyDecision") : p.decision.documentNo + " · " + p.decision.date]
       ];
       var dl = el("dl", { cls: "kv" });
-      rows.forEach(function (r) {
+      rows.filter(Boolean).forEach(function (r) {
         dl.appendChild(el("dt", { text: r[0] }));
         var dd = el("dd", { cls: r[2] || "", text: r[1] || "" });
         if (r[3]) { dd.id = r[3]; }
