@@ -49,6 +49,10 @@ func transLogKinds(t *testing.T, mk func(*testing.T) plRepos) {
 		Event: pledge.Event{To: pledge.StatusAccepted, At: plT0.Add(2 * time.Hour), Actor: "x"}}); err == nil {
 		t.Fatal("a transition from the wrong status was accepted")
 	}
+	if err := r.bar.PutBar(ctx, pledge.Bar{ID: "B-LOG", Subject: "subject-index", Reason: pledge.BarFalsePledge, ScopeKind: pledge.ScopeAll,
+		Start: plT0, End: plT0.AddDate(3, 0, 0), EndRule: pledge.Text{Zh: "三年"}, Source: "x"}); err != nil {
+		t.Fatal(err)
+	}
 	l := NewTransLog(r.st)
 	if err := l.IntegrateAll(ctx); err != nil {
 		t.Fatal(err)
@@ -57,8 +61,8 @@ func transLogKinds(t *testing.T, mk func(*testing.T) plRepos) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if size != 4 {
-		t.Fatalf("log has %d entries, want 4 (catalogue entry, notice, pledge signed, pledge withdrawn)", size)
+	if size != 5 {
+		t.Fatalf("log has %d entries, want 5 (catalogue entry, notice, pledge signed, pledge withdrawn, bar)", size)
 	}
 	ents, err := l.Entries(ctx, 0, size)
 	if err != nil {
@@ -66,7 +70,7 @@ func transLogKinds(t *testing.T, mk func(*testing.T) plRepos) {
 	}
 	actions := map[string]bool{}
 	for _, raw := range ents {
-		if strings.Contains(string(raw), plName) || strings.Contains(string(raw), plID) {
+		if strings.Contains(string(raw), plName) || strings.Contains(string(raw), plID) || strings.Contains(string(raw), "subject-index") {
 			t.Fatalf("a log entry carries personal data: %s", raw)
 		}
 		e, err := translog.ParseEntry(raw)
@@ -79,7 +83,7 @@ func transLogKinds(t *testing.T, mk func(*testing.T) plRepos) {
 		}
 		actions[body.Action] = true
 	}
-	for _, a := range []string{"catalogue.entry", "notice.published", "pledge.signed", "pledge.withdrawn"} {
+	for _, a := range []string{"catalogue.entry", "notice.published", "pledge.signed", "pledge.withdrawn", "bar.put"} {
 		if !actions[a] {
 			t.Errorf("no %s entry in %v", a, actions)
 		}
