@@ -124,7 +124,7 @@ func newDomain(ctx context.Context, clk clock.Clock, mat *trust.Material, redisA
 	d.pledges = store.NewPledgeRepo(st, prot)
 	d.status = store.NewStatusBatch(d.reg, d.pledges)
 	d.svc = pledge.NewService(pledge.Deps{
-		Catalogue: cat, Notices: notices, Bars: store.CombinedBars{Base: store.NewBarRepo(st), Registry: d.reg}, Pledges: d.pledges, Indexer: prot,
+		Catalogue: cat, Notices: notices, Bars: store.AllBars(store.NewBarRepo(st), d.reg), Pledges: d.pledges, Indexer: prot,
 		Sealer: sealer, CMS: d.cms, EventCA: mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk,
 	})
 	if d.verifier, err = verify.New(verify.Options{SealTrust: mat.Trust, ApplicantTrust: applicantTrust, Status: d.status, Clock: clk, CMS: d.cms}); err != nil {

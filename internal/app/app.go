@@ -156,6 +156,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		}
 	}
 	sealStore := store.NewRegistry(c.store)
+	reg.MustRegister(sealStore.Collectors()...)
 	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
 	enf, hooks, err := buildEnforcement(c, sealStore, cfg.WebhookAllow, log, clk) // enforce.go
 	if err != nil {

@@ -57,7 +57,7 @@ func buildPledgeAPI(c *core, baseURL string, sealStore *store.Registry, maker *s
 	notices := pledge.NewNotices(store.NewNoticeRepo(c.store), cat, sealer, clk)
 	pledges := store.NewPledgeRepo(c.store, prot)
 	svc := pledge.NewService(pledge.Deps{
-		Catalogue: cat, Notices: notices, Bars: store.CombinedBars{Base: store.NewBarRepo(c.store), Registry: sealStore}, Pledges: pledges, Indexer: prot,
+		Catalogue: cat, Notices: notices, Bars: store.AllBars(store.NewBarRepo(c.store), sealStore), Pledges: pledges, Indexer: prot,
 		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk, BaseURL: baseURL,
 	})
 	v, err := verify.New(verify.Options{

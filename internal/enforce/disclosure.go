@@ -9,7 +9,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/status"
-	"github.com/pledgeseal/pledgeseal/internal/store"
 )
 
 // Disclosed is one entry of the public list of false pledges (失信承诺名单):
@@ -131,14 +130,14 @@ type PublicPage struct {
 // Publications reads the public index of decided pledges
 // (*store.PledgeRepo implements it).
 type Publications interface {
-	ListPublished(ctx context.Context, region, matter, cursor string, limit int) (store.PublishedPage, error)
-	GetPublished(ctx context.Context, id string) (store.Published, error)
+	ListPublished(ctx context.Context, region, matter, cursor string, limit int) (pledge.PublishedPage, error)
+	GetPublished(ctx context.Context, id string) (pledge.Published, error)
 }
 
 // DefaultPublicLimit and MaxPublicLimit bound a page of the public listing.
 const (
 	DefaultPublicLimit = 20
-	MaxPublicLimit     = store.MaxPublishedPage
+	MaxPublicLimit     = pledge.MaxPublishedPage
 )
 
 func (s *Service) publications() (Publications, error) {
@@ -198,7 +197,7 @@ func (s *Service) PublicPledge(ctx context.Context, id string) (PublicPledge, er
 	if err != nil {
 		return PublicPledge{}, err
 	}
-	list, err := s.standing(ctx, []store.Published{p})
+	list, err := s.standing(ctx, []pledge.Published{p})
 	if err != nil {
 		return PublicPledge{}, err
 	}
@@ -211,7 +210,7 @@ func (s *Service) PublicPledge(ctx context.Context, id string) (PublicPledge, er
 // standing keeps the entries still published now: not expired, and in
 // good standing in the registry (one lookup for all of them; a registry
 // that cannot be read fails the call rather than show a revoked pledge).
-func (s *Service) standing(ctx context.Context, entries []store.Published) ([]PublicPledge, error) {
+func (s *Service) standing(ctx context.Context, entries []pledge.Published) ([]PublicPledge, error) {
 	out := []PublicPledge{}
 	if len(entries) == 0 {
 		return out, nil

@@ -33,7 +33,7 @@ func TestEndToEndFalsePledge(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close() })
 	env := verifytest.New(t, st, clk)
 	// The pledge service reads the bars enforcement writes.
-	bars := store.CombinedBars{Base: env.Bars, Registry: env.Registry}
+	bars := store.AllBars(env.Bars, env.Registry)
 	psvc := pledge.NewService(pledge.Deps{Catalogue: env.Catalogue, Notices: env.Notices, Bars: bars, Pledges: env.Pledges,
 		Indexer: env.Protector, Sealer: env.Sealer, EventCA: env.EventCA.Issuer(), ApplicantTrust: env.ApplicantTrust, Clock: clk})
 	esvc, err := New(Deps{Registry: env.Registry, Pledges: env.Pledges, Clock: clk, Tasks: store.NewTaskRepo(st)})

@@ -14,24 +14,21 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
-	"github.com/pledgeseal/pledgeseal/internal/store"
 )
 
 // Store is what the registry needs from storage. *store.Registry implements it.
 type Store interface {
 	status.Source
-	Apply(ctx context.Context, c store.Change) (store.Applied, error)
-	CreateSeal(ctx context.Context, rec store.SealRecord, c store.Change) (store.Applied, error)
-	GetSeal(ctx context.Context, esID string) (store.SealRecord, error)
+	Apply(ctx context.Context, c registry.Change) (registry.Applied, error)
+	CreateSeal(ctx context.Context, rec registry.SealRecord, c registry.Change) (registry.Applied, error)
+	GetSeal(ctx context.Context, esID string) (registry.SealRecord, error)
 	SealIDByDigest(ctx context.Context, digest [32]byte) (string, error)
-	ListSeals(ctx context.Context, agency string, certDigest [32]byte, cursor string, limit int) (store.SealPage, error)
-	History(ctx context.Context, sub status.Subject) ([]store.Event, error)
+	ListSeals(ctx context.Context, agency string, certDigest [32]byte, cursor string, limit int) (registry.SealPage, error)
+	History(ctx context.Context, sub status.Subject) ([]registry.Event, error)
 }
-
-// Event is one recorded change of a subject's status.
-type Event = store.Event
 
 // TypeCode is the fine seal type kept in the registry (the SES type INTEGER
 // is business-defined).
@@ -127,11 +124,11 @@ type Seal struct {
 	ValidEnd    time.Time
 	Created     time.Time
 	Status      status.State
-	History     []Event
+	History     []registry.Event
 }
 
-func actorOf(p auth.Principal) store.Actor {
-	return store.Actor{ID: p.Actor(), Role: string(p.Role), Org: p.Org}
+func actorOf(p auth.Principal) registry.Actor {
+	return registry.Actor{ID: p.Actor(), Role: string(p.Role), Org: p.Org}
 }
 
 func isOneOf(p auth.Principal, roles ...auth.Role) bool {
@@ -265,7 +262,7 @@ func (r *Registry) file(ctx context.Context, p auth.Principal, s *ses.Seal, f Fi
 	if s.Info.ESID == "" || len(s.Info.ESID) > 128 {
 		return Seal{}, apperr.New(apperr.Malformed, "the seal's esID must have 1 to 128 characters")
 	}
-	rec := store.SealRecord{ESID: s.Info.ESID, Digest: pki.Digest(s.Raw), DER: s.Raw, Agency: f.Agency,
+	rec := registry.SealRecord{ESID: s.Info.ESID, Digest: pki.Digest(s.Raw), DER: s.Raw, Agency: f.Agency,
 		Name: s.Info.Property.Name, Category: string(f.Category), TypeCode: string(f.TypeCode),
 		MakerCert: pki.Digest(s.MakerCert), Origin: origin, Version: s.Version.String(),
 		ValidStart: s.Info.Property.ValidStart, ValidEnd: s.Info.Property.ValidEnd, Created: r.clk.Now()}
@@ -280,7 +277,7 @@ func (r *Registry) file(ctx context.Context, p auth.Principal, s *ses.Seal, f Fi
 		}
 	}
 	now := r.clk.Now()
-	_, err := r.st.CreateSeal(ctx, rec, store.Change{Action: action, Actor: actorOf(p), To: status.Active,
+	_, err := r.st.CreateSeal(ctx, rec, registry.Change{Action: action, Actor: actorOf(p), To: status.Active,
 		Reason: "FILED", DocumentNo: f.DocumentNo, Effective: now, Note: f.Note,
 		Data: map[string]string{"agency": f.Agency, "category": string(f.Category), "type": string(f.TypeCode), "origin": origin}})
 	if err != nil {
@@ -471,7 +468,7 @@ func (r *Registry) ChangeStatus(ctx context.Context, p auth.Principal, esID stri
 	if eff.IsZero() {
 		eff = r.clk.Now()
 	}
-	_, err = r.st.Apply(ctx, store.Change{Action: "seal." + string(c.Action), Actor: actorOf(p), To: tr.to, From: tr.from,
+	_, err = r.st.Apply(ctx, registry.Change{Action: "seal." + string(c.Action), Actor: actorOf(p), To: tr.to, From: tr.from,
 		Reason: c.Reason, DocumentNo: c.DocumentNo, Effective: eff, Note: c.Note,
 		Items: []status.Subject{{Kind: status.KindSeal, ID: rec.ESID, Digest: rec.Digest}}})
 	if err != nil {

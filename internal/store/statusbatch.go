@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
@@ -64,8 +65,8 @@ func (b *StatusBatch) Stats() BatchStats {
 // Registry.Lookup answers it. It never returns a default state: if Redis
 // cannot be read the error is apperr.Unavailable.
 func (b *StatusBatch) Lookup(ctx context.Context, at time.Time, subjects []status.Subject) (status.Answer, error) {
-	if len(subjects) > MaxBatch {
-		return status.Answer{}, apperr.New(apperr.Malformed, "at most %d subjects per lookup", MaxBatch)
+	if len(subjects) > registry.MaxBatch {
+		return status.Answer{}, apperr.New(apperr.Malformed, "at most %d subjects per lookup", registry.MaxBatch)
 	}
 	var regIdx []int
 	var regSubs []status.Subject

@@ -18,6 +18,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 )
@@ -298,7 +299,7 @@ func statusBatchConformance(t *testing.T, mk func(*testing.T) batchFixture) {
 	t.Run("refuses what it cannot ask", func(t *testing.T) {
 		for name, subs := range map[string][]status.Subject{
 			"unknown kind": {{Kind: "document", ID: "x"}},
-			"too many":     make([]status.Subject, MaxBatch+1),
+			"too many":     make([]status.Subject, registry.MaxBatch+1),
 		} {
 			if _, err := b.batch.Lookup(ctx, t0, subs); apperr.KindOf(err) != apperr.Malformed {
 				t.Errorf("%s: got %v, want Malformed", name, err)

@@ -1217,7 +1217,7 @@ func TestAppealReversal(t *testing.T) {
 	}
 	// The bars enforcement writes, as the running service reads them
 	// (store.CombinedBars, internal/app).
-	bars := store.CombinedBars{Base: env.Bars, Registry: env.Registry}
+	bars := store.AllBars(env.Bars, env.Registry)
 	barred := func() bool {
 		t.Helper()
 		bs, err := bars.BarsFor(ctx, env.Service.SubjectIndex(verifytest.Applicant))
