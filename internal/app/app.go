@@ -27,8 +27,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/notify"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
-	"github.com/pledgeseal/pledgeseal/internal/seal"
-	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
 	"github.com/pledgeseal/pledgeseal/internal/version"
@@ -89,6 +87,8 @@ type core struct {
 	mat    *trust.Material
 	store  *store.Store
 	tokens *auth.Tokens
+	// data protects personal data (the one pii.Protector of the process).
+	data *pii.Protector
 }
 
 func openCore(cfg config.Config, getenv func(string) string, clk clock.Clock) (*core, error) {
@@ -114,7 +114,7 @@ func openCore(cfg config.Config, getenv func(string) string, clk clock.Clock) (*
 		return nil, &StartupError{Step: "token key", Err: err}
 	}
 	tokens.CheckOrgs(orgDirectory{mat: mat, cat: pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)})
-	return &core{mat: mat, store: st, tokens: tokens}, nil
+	return &core{mat: mat, store: st, tokens: tokens, data: prot}, nil
 }
 
 // OpenTokens gives the operator CLI the token service of the deployment
@@ -155,20 +155,12 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 			return nil, &StartupError{Step: "TLS listener (PLEDGESEAL_TLS_CERT_FILE, PLEDGESEAL_TLS_KEY_FILE)", Err: err}
 		}
 	}
-	sealStore := store.NewRegistry(c.store)
-	reg.MustRegister(sealStore.Collectors()...)
-	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
-	enf, hooks, err := buildEnforcement(c, sealStore, cfg.WebhookAllow, log, clk) // enforce.go
+	d, err := buildDomain(c, cfg, reg, log, clk) // pledges.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err
 	}
-	a.Notify = hooks
-	pledges, err := buildPledgeAPI(c, cfg.BaseURL, sealStore, &maker, reg, log, clk) // pledges.go
-	if err != nil {
-		_ = c.store.Close()
-		return nil, err
-	}
+	a.Notify = d.Notify
 	stamper, err := buildTSA(c, cfg, clk) // timestamps.go
 	if err != nil {
 		_ = c.store.Close()
@@ -190,12 +182,12 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 			{Name: "redis_durability", Check: guard.ready},
 			{Name: "trust", Check: a.trustValidNow},
 		},
-		Seals:       seal.NewRegistry(sealStore, seal.Config{Maker: &maker, MakerTrust: c.mat.Trust}, clk),
-		Revocations: seal.NewRevocations(sealStore, clk, seal.RevocationOptions{Pledges: pledges.Records, ClockSkew: cfg.ClockSkew}),
-		Enforce:     enf,
-		Webhooks:    hooks,
+		Seals:       d.Seals,
+		Revocations: d.Revocations,
+		Enforce:     d.Enforce,
+		Webhooks:    d.Notify,
 		TimeStamps:  stamper,
-		Pledges:     pledges,
+		Pledges:     &httpapi.PledgeAPI{Catalogue: d.Catalogue, Notices: d.Notices, Service: d.Service, Records: d.Pledges, Verifier: d.Verifier},
 		Web:         pages,
 		Limiter:     store.NewRateLimiter(c.store),
 	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL,

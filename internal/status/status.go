@@ -83,12 +83,6 @@ type Answer struct {
 	Results []Result // same order as the query
 	// ReadAt is when the registry was read (freshness of the answer).
 	ReadAt time.Time
-	// RoundTrips is how many sequential Redis round trips the answer took
-	// (latency); Batches how many command batches were sent to Redis
-	// nodes for it (work). On a single node they are equal; on a cluster
-	// one round trip may send one batch to each node its keys live on,
-	// concurrently. Zero means the source does not count them.
-	RoundTrips, Batches int
 }
 
 // Source answers status questions. Implementations must answer all subjects

@@ -122,10 +122,7 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enf, err := enforce.New(enforce.Deps{Registry: env.Registry, Pledges: env.Pledges, Clock: clk, Tasks: store.NewTaskRepo(st)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	enf := env.Domain.Enforce
 	pages, err := web.New()
 	if err != nil {
 		t.Fatal(err)
@@ -1215,9 +1212,8 @@ func TestAppealReversal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The bars enforcement writes, as the running service reads them
-	// (store.CombinedBars, internal/app).
-	bars := store.AllBars(env.Bars, env.Registry)
+	// The bars enforcement writes, as the running service reads them.
+	bars := env.Domain.Bars
 	barred := func() bool {
 		t.Helper()
 		bs, err := bars.BarsFor(ctx, env.Service.SubjectIndex(verifytest.Applicant))
