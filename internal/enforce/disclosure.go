@@ -32,7 +32,7 @@ const MaxDisclosureYears = 5
 // MaxDisclosed bounds one listing.
 const MaxDisclosed = 200
 
-// Disclosures reads the public list (*store.Registry implements it).
+// Disclosures reads the public list of false pledges.
 type Disclosures interface {
 	DisclosedFindings(ctx context.Context, fromMs, toMs, limit int64) ([][]byte, error)
 }
@@ -42,15 +42,11 @@ type Disclosures interface {
 // still FALSE in the registry now (a reversed finding leaves the list).
 // It is open to anyone; names and ID numbers are masked.
 func (s *Service) FalsePledges(ctx context.Context, limit int) ([]Disclosed, error) {
-	d, ok := s.d.Registry.(Disclosures)
-	if !ok {
-		return nil, apperr.New(apperr.Unavailable, "the public list is not configured")
-	}
 	if limit <= 0 || limit > MaxDisclosed {
 		limit = MaxDisclosed
 	}
 	now := s.d.Clock.Now().UTC()
-	raws, err := d.DisclosedFindings(ctx, now.AddDate(-MaxDisclosureYears, 0, 0).UnixMilli(), now.UnixMilli(), int64(limit))
+	raws, err := s.d.Registry.DisclosedFindings(ctx, now.AddDate(-MaxDisclosureYears, 0, 0).UnixMilli(), now.UnixMilli(), int64(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +123,7 @@ type PublicPage struct {
 	Next    string         `json:"next,omitempty"`
 }
 
-// Publications reads the public index of decided pledges
-// (*store.PledgeRepo implements it).
+// Publications reads the public index of decided pledges.
 type Publications interface {
 	ListPublished(ctx context.Context, region, matter, cursor string, limit int) (pledge.PublishedPage, error)
 	GetPublished(ctx context.Context, id string) (pledge.Published, error)
@@ -139,13 +134,6 @@ const (
 	DefaultPublicLimit = 20
 	MaxPublicLimit     = pledge.MaxPublishedPage
 )
-
-func (s *Service) publications() (Publications, error) {
-	if p, ok := s.d.Pledges.(Publications); ok {
-		return p, nil
-	}
-	return nil, apperr.New(apperr.Unavailable, "the public listing is not configured")
-}
 
 // PublicPledges lists the published pledges of a region and matter, newest
 // decision first. A pledge is listed from its decision (when the disclosure
@@ -164,11 +152,7 @@ func (s *Service) PublicPledges(ctx context.Context, region, matter, cursor stri
 	if limit < 1 || limit > MaxPublicLimit {
 		return PublicPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", MaxPublicLimit).WithCode("FIELD_INVALID")
 	}
-	pubs, err := s.publications()
-	if err != nil {
-		return PublicPage{}, err
-	}
-	page, err := pubs.ListPublished(ctx, region, matter, cursor, limit)
+	page, err := s.d.Pledges.ListPublished(ctx, region, matter, cursor, limit)
 	if err != nil {
 		return PublicPage{}, err
 	}
@@ -186,11 +170,7 @@ func (s *Service) PublicPledge(ctx context.Context, id string) (PublicPledge, er
 	if !codePattern.MatchString(id) {
 		return PublicPledge{}, notFound
 	}
-	pubs, err := s.publications()
-	if err != nil {
-		return PublicPledge{}, err
-	}
-	p, err := pubs.GetPublished(ctx, id)
+	p, err := s.d.Pledges.GetPublished(ctx, id)
 	if apperr.KindOf(err) == apperr.NotFound {
 		return PublicPledge{}, notFound
 	}

@@ -21,20 +21,24 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
-// Registry is what enforcement needs from the registry store
-// (*store.Registry implements it).
-type Registry interface {
+// FindingStore is what enforcement needs from the registry: findings,
+// draws, the public list and the states they set (*store.Registry
+// implements it).
+type FindingStore interface {
 	ApplyEnforcement(ctx context.Context, c registry.Change, w registry.EnforcementWrite) (registry.Applied, error)
 	GetFinding(ctx context.Context, id string) ([]byte, error)
 	FindingsOf(ctx context.Context, pledgeID string) ([][]byte, error)
 	GetDraw(ctx context.Context, id string) ([]byte, error)
 	DrawIDs(ctx context.Context, limit int64) ([]string, error)
+	Disclosures
 	status.Source
 }
 
-// Pledges reads pledge records (*store.PledgeRepo implements it).
+// Pledges reads pledge records and the public index of decided pledges
+// (*store.PledgeRepo implements it).
 type Pledges interface {
 	GetPledge(ctx context.Context, id string) (pledge.Record, error)
+	Publications
 }
 
 // BarPolicy says what bar a consequence writes.
@@ -49,7 +53,7 @@ type BarPolicy struct {
 
 // Deps are the service's collaborators.
 type Deps struct {
-	Registry Registry
+	Registry FindingStore
 	Pledges  Pledges
 	Clock    clock.Clock
 	Bars     BarPolicy
