@@ -55,7 +55,7 @@ func devESID(code string) string { return "DEV-" + code }
 // certificate has none in the registry yet (dev material only). A failure
 // (e.g. Redis not up yet) is logged, not fatal: the agency then cannot seal
 // until a seal is filed (pledgectl or POST /v1/seals) or the server restarts.
-func fileDevSeals(m *trust.Material, seals *seal.Registry, log *slog.Logger, clk clock.Clock) {
+func fileDevSeals(m *trust.Material, seals *seal.Seals, log *slog.Logger, clk clock.Clock) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	now := clk.Now()
@@ -102,7 +102,7 @@ const devPictureSize = 240
 // the API takes effect at once.
 type registrySealer struct {
 	mat   *trust.Material
-	seals *seal.Registry
+	seals *seal.Seals
 	src   *store.Registry
 	clk   clock.Clock
 }

@@ -122,7 +122,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		Ready: []ReadinessCheck{{Name: "redis", Check: st.Ping}},
 	}
 	reg := store.NewRegistry(st)
-	deps.Seals, deps.Revocations = seal.NewRegistry(reg, seal.Config{}, clk), seal.NewRevocations(reg, clk, seal.RevocationOptions{Pledges: store.NewPledgeRepo(st, enforceProtector(t))})
+	deps.Seals, deps.Revocations = seal.NewSeals(reg, seal.Config{}, clk), seal.NewRevocations(reg, clk, seal.RevocationOptions{Pledges: store.NewPledgeRepo(st, enforceProtector(t))})
 	deps.Enforce, deps.Webhooks = newEnforceAPI(t, st, clk)
 	deps.Pledges = newPledgeAPI(t, st, clk) // pledges_test.go
 	for _, o := range opts {

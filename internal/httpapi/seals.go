@@ -19,7 +19,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
-// SealService is the seal registry (seal.Registry implements it).
+// SealService is the seal registry (seal.Seals implements it).
 type SealService interface {
 	Make(ctx context.Context, p auth.Principal, req seal.MakeRequest) (seal.Seal, error)
 	Import(ctx context.Context, p auth.Principal, req seal.ImportRequest) (seal.Seal, error)

@@ -94,17 +94,18 @@ type Config struct {
 	MakerTrust *pki.TrustStore
 }
 
-// Registry is the seal registry service. It is safe for concurrent use.
-type Registry struct {
+// Seals is the seal registry service: filing, reading and the lifecycle of
+// seals. It is safe for concurrent use.
+type Seals struct {
 	st    Store
 	cfg   Config
 	clk   clock.Clock
 	check *ses.Verifier
 }
 
-// NewRegistry returns the registry over st.
-func NewRegistry(st Store, cfg Config, clk clock.Clock) *Registry {
-	return &Registry{st: st, cfg: cfg, clk: clk, check: ses.NewVerifier(ses.Options{SealTrust: cfg.MakerTrust})}
+// NewSeals returns the registry over st.
+func NewSeals(st Store, cfg Config, clk clock.Clock) *Seals {
+	return &Seals{st: st, cfg: cfg, clk: clk, check: ses.NewVerifier(ses.Options{SealTrust: cfg.MakerTrust})}
 }
 
 // Seal is a registered seal with its current status and history.
@@ -193,7 +194,7 @@ type MakeRequest struct {
 // Make makes a v4 seal with the service's seal-maker key, files it and
 // makes it active, atomically with its audit entry. Only seal_maker (and
 // admin) may make seals.
-func (r *Registry) Make(ctx context.Context, p auth.Principal, req MakeRequest) (Seal, error) {
+func (r *Seals) Make(ctx context.Context, p auth.Principal, req MakeRequest) (Seal, error) {
 	if !isOneOf(p, auth.RoleSealMaker, auth.RoleAdmin) {
 		return Seal{}, forbidden("make seals")
 	}
@@ -227,7 +228,7 @@ type ImportRequest struct {
 // Import files an externally made .esl after checking its structure and its
 // maker signature and maker certificate chain against the trusted maker
 // anchors. Only seal_maker (and admin) may import.
-func (r *Registry) Import(ctx context.Context, p auth.Principal, req ImportRequest) (Seal, error) {
+func (r *Seals) Import(ctx context.Context, p auth.Principal, req ImportRequest) (Seal, error) {
 	if !isOneOf(p, auth.RoleSealMaker, auth.RoleAdmin) {
 		return Seal{}, forbidden("import seals")
 	}
@@ -258,7 +259,7 @@ func (r *Registry) Import(ctx context.Context, p auth.Principal, req ImportReque
 	return r.file(ctx, p, s, req.Filing, originImported, "seal.import")
 }
 
-func (r *Registry) file(ctx context.Context, p auth.Principal, s *ses.Seal, f Filing, origin, action string) (Seal, error) {
+func (r *Seals) file(ctx context.Context, p auth.Principal, s *ses.Seal, f Filing, origin, action string) (Seal, error) {
 	if s.Info.ESID == "" || len(s.Info.ESID) > 128 {
 		return Seal{}, apperr.New(apperr.Malformed, "the seal's esID must have 1 to 128 characters")
 	}
@@ -290,7 +291,7 @@ func (r *Registry) file(ctx context.Context, p auth.Principal, s *ses.Seal, f Fi
 }
 
 // Get returns a seal with its status now and its whole history.
-func (r *Registry) Get(ctx context.Context, esID string) (Seal, error) {
+func (r *Seals) Get(ctx context.Context, esID string) (Seal, error) {
 	rec, err := r.st.GetSeal(ctx, esID)
 	if err != nil {
 		return Seal{}, err
@@ -311,7 +312,7 @@ func (r *Registry) Get(ctx context.Context, esID string) (Seal, error) {
 }
 
 // GetByDigest returns the seal whose DER has the given SM3 digest.
-func (r *Registry) GetByDigest(ctx context.Context, digest [32]byte) (Seal, error) {
+func (r *Seals) GetByDigest(ctx context.Context, digest [32]byte) (Seal, error) {
 	id, err := r.st.SealIDByDigest(ctx, digest)
 	if err != nil {
 		return Seal{}, err
@@ -336,7 +337,7 @@ type Page struct {
 }
 
 // List returns a page of esIDs. An agency sees only its own seals.
-func (r *Registry) List(ctx context.Context, p auth.Principal, f ListFilter) (Page, error) {
+func (r *Seals) List(ctx context.Context, p auth.Principal, f ListFilter) (Page, error) {
 	if p.Role == auth.RoleAgency {
 		if f.Agency != "" && f.Agency != p.Org {
 			return Page{}, forbidden("list another agency's seals")
@@ -368,7 +369,7 @@ type StatusAnswer struct {
 }
 
 // StatusAt answers whether the seal was usable at time at, and its status now.
-func (r *Registry) StatusAt(ctx context.Context, esID string, at time.Time) (StatusAnswer, error) {
+func (r *Seals) StatusAt(ctx context.Context, esID string, at time.Time) (StatusAnswer, error) {
 	rec, err := r.st.GetSeal(ctx, esID)
 	if err != nil {
 		return StatusAnswer{}, err
@@ -440,7 +441,7 @@ type StatusChange struct {
 
 // ChangeStatus applies a lifecycle change. The seal maker and admin may take
 // every action; an agency may suspend, restore or report lost its own seals.
-func (r *Registry) ChangeStatus(ctx context.Context, p auth.Principal, esID string, c StatusChange) (Seal, error) {
+func (r *Seals) ChangeStatus(ctx context.Context, p auth.Principal, esID string, c StatusChange) (Seal, error) {
 	tr, ok := transitionOf(c.Action)
 	if !ok {
 		return Seal{}, apperr.New(apperr.Malformed, "unknown action %q (want suspend, restore, report_lost, freeze, unfreeze or cancel)", c.Action)

@@ -196,7 +196,7 @@ func TestCombinedSourceFailsClosed(t *testing.T) {
 	if d := counter(t, e.Metrics, mTrips) - before; d != 1 {
 		t.Errorf("a failed lookup counted %v round trips, want 1", d)
 	}
-	for _, name := range []string{verify.CheckSealStatus, verify.CheckMakerStatus, verify.CheckSignerStatus, verify.CheckApplicantStatus,
+	for _, name := range []string{verify.CheckSealStatus, verify.CheckMakerStatus, verify.CheckSealSignerStatus, verify.CheckApplicantStatus,
 		verify.CheckPledgeState, verify.CheckFindings, verify.CheckSealNow} {
 		c, ok := r.Find(name)
 		if !ok || c.Result != outcome.Indeterminate || c.SubIndication != outcome.TryLater {

@@ -89,7 +89,7 @@ type Domain struct {
 	Trust     Trust
 	// Registry is the Redis side of the seal and revocation registry.
 	Registry    *store.Registry
-	Seals       *seal.Registry
+	Seals       *seal.Seals
 	Revocations *seal.Revocations
 	Catalogue   *pledge.Catalogue
 	Notices     *pledge.Notices
@@ -116,7 +116,7 @@ func New(st *store.Store, tr Trust, clk clock.Clock, cfg Config) (*Domain, error
 	prot := tr.Data
 	d := &Domain{Store: st, Protector: prot, Trust: tr, Registry: store.NewRegistry(st)}
 	var err error
-	d.Seals = seal.NewRegistry(d.Registry, seal.Config{Maker: tr.Maker, MakerTrust: tr.Seals}, clk)
+	d.Seals = seal.NewSeals(d.Registry, seal.Config{Maker: tr.Maker, MakerTrust: tr.Seals}, clk)
 	d.Pledges = store.NewPledgeRepo(st, prot)
 	d.Revocations = seal.NewRevocations(d.Registry, clk, seal.RevocationOptions{Pledges: d.Pledges, ClockSkew: cfg.ClockSkew})
 	d.BarRepo = store.NewBarRepo(st)

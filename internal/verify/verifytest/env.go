@@ -104,7 +104,7 @@ type Env struct {
 	Store     *store.Store
 	Protector *pii.Protector
 	Registry  *store.Registry
-	Seals     *seal.Registry
+	Seals     *seal.Seals
 	Revoc     *seal.Revocations
 	Catalogue *pledge.Catalogue
 	Notices   *pledge.Notices
