@@ -1,7 +1,8 @@
 // Package status defines the vocabulary verifiers use to ask the registry
-// "is this seal / certificate / pledge good, now and at time T?". The registry
-// (internal/seal over internal/store) implements Source; the SES engine and
-// the pledge verifier consume it. It holds no state and imports nothing of
+// "is this seal / certificate / pledge good, now and at time T?". The
+// registry's Redis side (store.Registry, and store.StatusBatch with the
+// pledge states) implements Source; the revocation registry and the
+// verifier consume it. It holds no state and imports nothing of
 // the project but apperr.
 package status
 
