@@ -12,6 +12,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/config"
+	"github.com/pledgeseal/pledgeseal/internal/enforce"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
@@ -32,9 +33,9 @@ func startupPrincipal() auth.Principal {
 // the trust material: the agencies seal with their newest active seal in
 // the registry (registrySealer); with dev material, the demo agencies' dev
 // seals are filed first.
-func buildDomain(c *core, cfg config.Config, reg prometheus.Registerer, log *slog.Logger, clk clock.Clock) (*domain.Domain, error) {
+func buildDomain(c *core, cfg config.Config, cal enforce.Calendar, reg prometheus.Registerer, log *slog.Logger, clk clock.Clock) (*domain.Domain, error) {
 	d, err := domain.New(c.store, domain.TrustFrom(c.mat, c.data), clk, domain.Config{
-		BaseURL: cfg.BaseURL, ClockSkew: cfg.ClockSkew, WebhookAllow: cfg.WebhookAllow, Log: log, Metrics: reg,
+		BaseURL: cfg.BaseURL, ClockSkew: cfg.ClockSkew, WebhookAllow: cfg.WebhookAllow, Calendar: cal, Log: log, Metrics: reg,
 		Sealer: func(d *domain.Domain) (pledge.Sealer, error) {
 			if c.mat.Dev {
 				fileDevSeals(c.mat, d.Seals, log, clk)

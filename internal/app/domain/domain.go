@@ -65,6 +65,9 @@ type Config struct {
 	// ClockSkew bounds how far past now a revocation may take effect
 	// (seal.DefaultClockSkew when zero).
 	ClockSkew time.Duration
+	// Calendar counts the working days of post-check due dates (nil:
+	// enforce's default, weekends only).
+	Calendar enforce.Calendar
 	// WebhookAllow lists internal CIDRs or host names webhooks may target;
 	// WebhookClient sends them (nil: a client with a 10 s timeout).
 	WebhookAllow  []string
@@ -136,7 +139,7 @@ func New(st *store.Store, tr Trust, clk clock.Clock, cfg Config) (*Domain, error
 		return nil, err
 	}
 	if d.Enforce, err = enforce.New(enforce.Deps{Registry: d.Registry, Pledges: d.Pledges, Clock: clk,
-		Tasks: store.NewTaskRepo(st), Policies: d.Catalogue}); err != nil {
+		Tasks: store.NewTaskRepo(st), Policies: d.Catalogue, Calendar: cfg.Calendar}); err != nil {
 		return nil, err
 	}
 	client := cfg.WebhookClient
