@@ -13,7 +13,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
-	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
 // Check names, in the order they are reported (ses-format.md §6).
@@ -63,7 +62,6 @@ type Stats struct {
 // maker-signature check and one chain build.
 type Verifier struct {
 	sealTrust, signerTrust *pki.TrustStore
-	status                 status.Source
 	cache                  *lru
 	sums                   *sumMemo
 	sm2Performed           atomic.Uint64
