@@ -112,7 +112,7 @@ type registrySealer struct {
 func (r *registrySealer) SealData(ctx context.Context, agency string, data []byte, propertyInfo string) ([]byte, error) {
 	ag, ok := r.mat.Agency(agency)
 	if !ok {
-		return nil, apperr.New(apperr.Conflict, "the agency has no signing key on this service (机关无可用印章)").WithCode("NO_ACTIVE_SEAL")
+		return nil, apperr.New(apperr.Conflict, "the agency has no signing key on this service (机关无可用印章)").WithCode(apperr.CodeNoActiveSeal)
 	}
 	pg, err := r.seals.List(ctx, startupPrincipal(), seal.ListFilter{Agency: agency, SignerCert: pki.Digest(ag.CertDER), Limit: 100})
 	if err != nil {
@@ -132,7 +132,7 @@ func (r *registrySealer) SealData(ctx context.Context, agency string, data []byt
 		}
 	}
 	if chosen == nil {
-		return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode("SEAL_NOT_ACTIVE")
+		return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode(apperr.CodeSealNotActive)
 	}
 	s := pledge.NewSESSealer(map[string]pledge.AgencySeal{agency: {Seal: chosen, Signer: ses.Signer{Signer: ag.Signer(), Cert: ag.CertDER}}}, r.src, r.clk)
 	return s.SealData(ctx, agency, data, propertyInfo)

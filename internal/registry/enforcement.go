@@ -67,7 +67,7 @@ func FindingOrderConflict(latest string) *apperr.Error {
 	if latest == NoFinding || latest == "" {
 		latest = "none / 无"
 	}
-	return apperr.Wrap(apperr.Conflict, ErrFindingOrder, "the pledge's latest finding is now %s; this finding may not follow it", latest).WithCode("FINDING_ORDER")
+	return apperr.Wrap(apperr.Conflict, ErrFindingOrder, "the pledge's latest finding is now %s; this finding may not follow it", latest).WithCode(apperr.CodeFindingOrder)
 }
 
 // CheckCode refuses s unless it is a non-empty code of at most MaxIDLen

@@ -87,11 +87,11 @@ func (r *PledgeRepo) transitionOp(ctx context.Context, rec pledge.Record, t pled
 // check.
 func (r *PledgeRepo) ListPublished(ctx context.Context, region, matter, cursor string, limit int) (pledge.PublishedPage, error) {
 	if limit < 1 || limit > pledge.MaxPublishedPage {
-		return pledge.PublishedPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", pledge.MaxPublishedPage).WithCode("FIELD_INVALID")
+		return pledge.PublishedPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", pledge.MaxPublishedPage).WithCode(apperr.CodeFieldInvalid)
 	}
 	for _, c := range []struct{ what, v string }{{"region", region}, {"matter", matter}} {
 		if c.v == "" || len(c.v) > 64 || strings.ContainsAny(c.v, "{}: \t\r\n") {
-			return pledge.PublishedPage{}, apperr.New(apperr.Malformed, "%s must be a catalogue code", c.what).WithCode("FIELD_INVALID")
+			return pledge.PublishedPage{}, apperr.New(apperr.Malformed, "%s must be a catalogue code", c.what).WithCode(apperr.CodeFieldInvalid)
 		}
 	}
 	ids, recs, next, err := r.newestAcrossShards(ctx, cursor, limit,
@@ -126,7 +126,7 @@ func (r *PledgeRepo) GetPublished(ctx context.Context, id string) (pledge.Publis
 		return pledge.Published{}, err
 	}
 	if !ok {
-		return pledge.Published{}, apperr.New(apperr.NotFound, "no published pledge %s / 未找到公示的承诺", id).WithCode("PLEDGE_NOT_FOUND")
+		return pledge.Published{}, apperr.New(apperr.NotFound, "no published pledge %s / 未找到公示的承诺", id).WithCode(apperr.CodePledgeNotFound)
 	}
 	return p, nil
 }

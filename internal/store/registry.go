@@ -266,7 +266,7 @@ func (r *Registry) commit(ctx context.Context, p *plannedChange, nops int, opArg
 			time.Sleep(time.Duration(attempt) * time.Millisecond)
 		}
 	}
-	return registry.Applied{}, apperr.New(apperr.Unavailable, "the registry is busy; try again").WithCode("TRY_LATER")
+	return registry.Applied{}, apperr.New(apperr.Unavailable, "the registry is busy; try again").WithCode(apperr.CodeTryLater)
 }
 
 // itemsDigest commits to the index entries a change writes, which are
@@ -347,20 +347,20 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 		if s := str(2); s != "" && s != string(noRecord) {
 			cur = codeOf(s[0])
 		}
-		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s; %s is not allowed from that state", str(1), cur, entry.Action).WithCode("STATE_CONFLICT")
+		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s; %s is not allowed from that state", str(1), cur, entry.Action).WithCode(apperr.CodeStateConflict)
 	case "EFFECTIVE":
-		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s already has a later event; effective times may not go backwards", str(1)).WithCode("EFFECTIVE_TIME")
+		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s already has a later event; effective times may not go backwards", str(1)).WithCode(apperr.CodeEffectiveTime)
 	case "BINDING":
-		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s: this ID is already bound to a different digest (or the digest to a different ID)", str(1)).WithCode("BINDING_CONFLICT")
+		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s: this ID is already bound to a different digest (or the digest to a different ID)", str(1)).WithCode(apperr.CodeBindingConflict)
 	case "DUPLICATE":
 		return registry.Applied{}, false, apperr.New(apperr.Malformed, "item %s names a subject already in this change (by its other identifier)", str(1))
 	case "EXISTS":
-		return registry.Applied{}, false, apperr.New(apperr.Conflict, "the record already exists").WithCode("EXISTS")
+		return registry.Applied{}, false, apperr.New(apperr.Conflict, "the record already exists").WithCode(apperr.CodeExists)
 	case "ORDER":
 		return registry.Applied{}, false, registry.FindingOrderConflict(str(1))
 	case "FINDING":
 		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s by enforcement finding %s; only that finding's reversal (POST /v1/enforcement/findings/%s/reversal) changes it, together with the credit bar / 该状态由核查结论设定，只能通过撤销该结论变更",
-			str(1), str(2), str(3), str(3)).WithCode("FINDING_OWNED")
+			str(1), str(2), str(3), str(3)).WithCode(apperr.CodeFindingOwned)
 	case "WRONGTYPE", "CORRUPT", "BADOP":
 		return registry.Applied{}, false, apperr.New(apperr.Internal, "the registry holds unexpected data (%s); nothing was written", str(0))
 	}
