@@ -11,6 +11,7 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 
+	appdomain "github.com/pledgeseal/pledgeseal/internal/app/domain"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/bench"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
@@ -83,7 +84,7 @@ func newDomain(ctx context.Context, clk clock.Clock, mat *trust.Material, redisA
 	if err != nil {
 		return nil, err
 	}
-	d := &domain{clk: clk, st: st, reg: store.NewRegistry(st), runID: runID}
+	d := &domain{clk: clk, st: st, runID: runID}
 	prot, err := pii.New(mat.DataKeys.Enc, mat.DataKeys.Index)
 	if err != nil {
 		return nil, err
@@ -93,43 +94,33 @@ func newDomain(ctx context.Context, clk clock.Clock, mat *trust.Material, redisA
 	}
 	ag := mat.Agencies[0]
 	d.agency = ag.Code
-	maker := ses.Maker{Signer: mat.SealMaker.Signer(), Cert: mat.SealMaker.CertDER}
-	seals := seal.NewRegistry(d.reg, seal.Config{Maker: &maker, MakerTrust: mat.Trust}, clk)
-	now := clk.Now()
-	filed, err := seals.Make(ctx, auth.Principal{Role: auth.RoleSealMaker, TokenID: "pledgebench"}, seal.MakeRequest{
-		Filing: seal.Filing{Agency: ag.Code, Category: seal.CategoryStatutoryName, TypeCode: seal.TypeStatutoryName,
-			DocumentNo: "BENCH-" + ag.Code, Note: "benchmark seal"},
-		ESID: "BENCH-" + ag.Code, Name: ag.Name, SignerCerts: [][]byte{ag.CertDER},
-		ValidStart: now.Add(-time.Minute), ValidEnd: now.AddDate(1, 0, 0),
-		Picture: ses.Picture{Type: "PNG", Data: []byte("\x89PNG\r\n\x1a\n"), Width: 40, Height: 40},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("file the benchmark seal: %w", err)
-	}
-	parsed, err := ses.ParseSeal(filed.DER)
-	if err != nil {
-		return nil, err
-	}
-	d.sealSig = &countingSigner{inner: ag.Signer()}
-	sealer := pledge.NewSESSealer(map[string]pledge.AgencySeal{ag.Code: {Seal: parsed, Signer: ses.Signer{Signer: d.sealSig, Cert: ag.CertDER}}}, d.reg, clk)
-	var inter []*smx509.Certificate
-	if ca := mat.ApplicantCA.Cert; ca != nil {
-		inter = append([]*smx509.Certificate{ca}, mat.ApplicantCA.Chain...)
-	}
-	applicantTrust := pki.NewTrustStore(mat.Roots, inter)
-	d.appTrust = applicantTrust
 	d.cms = &countingCMS{inner: pledge.PKICMS{}}
-	cat := pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)
-	notices := pledge.NewNotices(store.NewNoticeRepo(st), cat, sealer, clk)
-	d.pledges = store.NewPledgeRepo(st, prot)
-	d.status = store.NewStatusBatch(d.reg, d.pledges)
-	d.svc = pledge.NewService(pledge.Deps{
-		Catalogue: cat, Notices: notices, Bars: store.CombinedBars{Base: store.NewBarRepo(st), Registry: d.reg}, Pledges: d.pledges, Indexer: prot,
-		Sealer: sealer, CMS: d.cms, EventCA: mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk,
-	})
-	if d.verifier, err = verify.New(verify.Options{SealTrust: mat.Trust, ApplicantTrust: applicantTrust, Status: d.status, Clock: clk, CMS: d.cms}); err != nil {
+	now := clk.Now()
+	tr := appdomain.TrustFrom(mat, prot)
+	built, err := appdomain.New(st, tr, clk, appdomain.Config{CMS: d.cms, Sealer: func(b *appdomain.Domain) (pledge.Sealer, error) {
+		filed, err := b.Seals.Make(ctx, auth.Principal{Role: auth.RoleSealMaker, TokenID: "pledgebench"}, seal.MakeRequest{
+			Filing: seal.Filing{Agency: ag.Code, Category: seal.CategoryStatutoryName, TypeCode: seal.TypeStatutoryName,
+				DocumentNo: "BENCH-" + ag.Code, Note: "benchmark seal"},
+			ESID: "BENCH-" + ag.Code, Name: ag.Name, SignerCerts: [][]byte{ag.CertDER},
+			ValidStart: now.Add(-time.Minute), ValidEnd: now.AddDate(1, 0, 0),
+			Picture: ses.Picture{Type: "PNG", Data: []byte("\x89PNG\r\n\x1a\n"), Width: 40, Height: 40},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("file the benchmark seal: %w", err)
+		}
+		parsed, err := ses.ParseSeal(filed.DER)
+		if err != nil {
+			return nil, err
+		}
+		d.sealSig = &countingSigner{inner: ag.Signer()}
+		return pledge.NewSESSealer(map[string]pledge.AgencySeal{ag.Code: {Seal: parsed, Signer: ses.Signer{Signer: d.sealSig, Cert: ag.CertDER}}}, b.Registry, clk), nil
+	}})
+	if err != nil {
 		return nil, err
 	}
+	d.reg, d.pledges, d.status, d.svc, d.verifier = built.Registry, built.Pledges, built.Status, built.Service, built.Verifier
+	d.appTrust = tr.Applicants
+	cat, notices := built.Catalogue, built.Notices
 	if _, err := cat.Record(ctx, pledge.Editor{Agency: ag.Code, Actor: "pledgebench"}, benchEntry(ag.Code, now.Add(-30*time.Second)), 0); err != nil {
 		return nil, fmt.Errorf("record the catalogue entry: %w", err)
 	}

@@ -1,5 +1,5 @@
 // Command revbench measures the revocation registry at scale: it loads
-// revoked certificates (by SM3 digest, in batches of store.MaxItems, each
+// revoked certificates (by SM3 digest, in batches of registry.MaxItems, each
 // batch one audited change) into an otherwise empty Redis, and at each
 // checkpoint prints Redis memory per item (INFO used_memory before and
 // after) and the p50/p99 latency of the batch status lookup a verification
@@ -22,6 +22,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 )
@@ -75,7 +76,7 @@ func run(addr string, cluster bool, sizesFlag string, nLookups, batch int, prefi
 	if err != nil {
 		return err
 	}
-	actor := store.Actor{ID: "revbench", Role: "admin"}
+	actor := registry.Actor{ID: "revbench", Role: "admin"}
 	eff := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	fmt.Printf("%-10s %-14s %-11s %-9s %-9s %-9s %-12s %-11s\n", "items", "used_memory", "bytes/item", "p50", "p99", "max", "round trips", "server µs/call")
 	loaded := 0
@@ -83,12 +84,12 @@ func run(addr string, cluster bool, sizesFlag string, nLookups, batch int, prefi
 	for _, size := range sizes {
 		start := clk.Now()
 		for loaded < size {
-			n := min(store.MaxItems, size-loaded)
+			n := min(registry.MaxItems, size-loaded)
 			items := make([]status.Subject, n)
 			for i := range items {
 				items[i] = status.Subject{Kind: status.KindCertificate, Digest: digest(loaded + i)}
 			}
-			if _, err := reg.Apply(ctx, store.Change{Action: "revocation.revoke", Actor: actor, To: status.Revoked,
+			if _, err := reg.Apply(ctx, registry.Change{Action: "revocation.revoke", Actor: actor, To: status.Revoked,
 				From: []status.Code{status.Unknown, status.Active}, Reason: "CA_COMPROMISE", DocumentNo: "BENCH-" + strconv.Itoa(loaded),
 				Effective: eff, Items: items}); err != nil {
 				return err

@@ -27,8 +27,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/notify"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
-	"github.com/pledgeseal/pledgeseal/internal/seal"
-	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
 	"github.com/pledgeseal/pledgeseal/internal/version"
@@ -93,6 +91,8 @@ type core struct {
 	store  *store.Store
 	tokens *auth.Tokens
 	stamp  stamping // stamping.go: tokens put into signatures
+	// data protects personal data (the one pii.Protector of the process).
+	data *pii.Protector
 }
 
 func openCore(cfg config.Config, getenv func(string) string, clk clock.Clock) (*core, error) {
@@ -118,7 +118,7 @@ func openCore(cfg config.Config, getenv func(string) string, clk clock.Clock) (*
 		return nil, &StartupError{Step: "token key", Err: err}
 	}
 	tokens.CheckOrgs(orgDirectory{mat: mat, cat: pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)})
-	return &core{mat: mat, store: st, tokens: tokens}, nil
+	return &core{mat: mat, store: st, tokens: tokens, data: prot}, nil
 }
 
 // OpenTokens gives the operator CLI the token service of the deployment
@@ -163,19 +163,11 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 			return nil, &StartupError{Step: "TLS listener (PLEDGESEAL_TLS_CERT_FILE, PLEDGESEAL_TLS_KEY_FILE)", Err: err}
 		}
 	}
-	sealStore := store.NewRegistry(c.store)
-	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
 	cal, err := loadCalendar(cfg.HolidaysFile, log, clk) // calendar.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err
 	}
-	enf, hooks, err := buildEnforcement(c, sealStore, cal, cfg.WebhookAllow, log, clk) // enforce.go
-	if err != nil {
-		_ = c.store.Close()
-		return nil, err
-	}
-	a.Notify = hooks
 	stamper, err := buildTSA(c, cfg, clk) // timestamps.go
 	if err != nil {
 		_ = c.store.Close()
@@ -185,11 +177,12 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		_ = c.store.Close()
 		return nil, err
 	}
-	pledges, err := buildPledgeAPI(c, cfg.BaseURL, sealStore, &maker, reg, log, clk) // pledges.go
+	d, err := buildDomain(c, cfg, cal, reg, log, clk) // pledges.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err
 	}
+	a.Notify = d.Notify
 	a.TransLog, err = buildTransLog(c, cfg.LogOrigin, cfg.LogCheckpointInterval, clk) // translog.go
 	if err != nil {
 		_ = c.store.Close()
@@ -211,13 +204,13 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 			{Name: "redis_durability", Check: guard.ready},
 			{Name: "trust", Check: a.trustValidNow},
 		},
-		Seals:       seal.NewRegistry(sealStore, seal.Config{Maker: &maker, MakerTrust: c.mat.Trust}, clk),
-		Revocations: seal.NewRevocations(sealStore, clk, seal.RevocationOptions{Pledges: pledges.Records, ClockSkew: cfg.ClockSkew}),
-		Enforce:     enf,
-		Webhooks:    hooks,
+		Seals:       d.Seals,
+		Revocations: d.Revocations,
+		Enforce:     d.Enforce,
+		Webhooks:    d.Notify,
 		TimeStamps:  stamper,
 		TransLog:    a.transLogAPI(),
-		Pledges:     pledges,
+		Pledges:     &httpapi.PledgeAPI{Catalogue: d.Catalogue, Notices: d.Notices, Service: d.Service, Records: d.Pledges, Verifier: d.Verifier},
 		Web:         pages,
 		Limiter:     store.NewRateLimiter(c.store),
 	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL,

@@ -5,24 +5,22 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/emmansun/gmsm/smx509"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pledgeseal/pledgeseal/internal/app/domain"
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
-	"github.com/pledgeseal/pledgeseal/internal/httpapi"
-	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/config"
+	"github.com/pledgeseal/pledgeseal/internal/enforce"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/sealpicture"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
-	"github.com/pledgeseal/pledgeseal/internal/stamp"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
-	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
 // startupPrincipal files the dev seals at start-up and reads the registry
@@ -31,48 +29,27 @@ func startupPrincipal() auth.Principal {
 	return auth.Principal{Role: auth.RoleSealMaker, TokenID: "startup"}
 }
 
-// buildPledgeAPI wires the pledge domain: catalogue, notices, bars and
-// pledges over the store, the agency sealer over the seal registry, the
-// event CA and applicant trust from the trust material, and the verifier
-// whose status sources are the registry and the pledge repository.
-// baseURL is the public base URL the status links sealed into decisions
-// name.
-func buildPledgeAPI(c *core, baseURL string, sealStore *store.Registry, maker *ses.Maker, reg prometheus.Registerer, log *slog.Logger, clk clock.Clock) (*httpapi.PledgeAPI, error) {
-	prot, err := pii.New(c.mat.DataKeys.Enc, c.mat.DataKeys.Index)
-	if err != nil {
-		return nil, &StartupError{Step: "personal-data keys", Err: err}
-	}
-	seals := seal.NewRegistry(sealStore, seal.Config{Maker: maker, MakerTrust: c.mat.Trust}, clk)
-	if c.mat.Dev {
-		fileDevSeals(c.mat, seals, log, clk)
-	}
-	// Applicant signatures chain to the configured roots through the
-	// applicant CA (event certificates) or any other configured CA.
-	var inter []*smx509.Certificate
-	if ca := c.mat.ApplicantCA.Cert; ca != nil {
-		inter = append([]*smx509.Certificate{ca}, c.mat.ApplicantCA.Chain...)
-	}
-	applicantTrust := pki.NewTrustStore(c.mat.Roots, inter)
-	var sealer pledge.Sealer = &registrySealer{mat: c.mat, seals: seals, src: sealStore, clk: clk}
-	var cmsStamp pledge.CMSStamper
-	if c.stamp.stamper != nil { // stamping.go: seals and applicant CMS carry time-stamp tokens
-		sealer, cmsStamp = stamp.Sealer{Inner: sealer, Stamper: c.stamp.stamper}, c.stamp.stamper
-	}
-	cat := pledge.NewCatalogue(store.NewCatalogueRepo(c.store), clk)
-	notices := pledge.NewNotices(store.NewNoticeRepo(c.store), cat, sealer, clk)
-	pledges := store.NewPledgeRepo(c.store, prot)
-	svc := pledge.NewService(pledge.Deps{
-		Catalogue: cat, Notices: notices, Bars: store.CombinedBars{Base: store.NewBarRepo(c.store), Registry: sealStore}, Pledges: pledges, Indexer: prot,
-		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk, BaseURL: baseURL, Stamp: cmsStamp,
-	})
-	v, err := verify.New(verify.Options{
-		SealTrust: c.mat.Trust, ApplicantTrust: applicantTrust, TSATrust: c.stamp.trust, Registry: sealStore, Pledges: pledges,
-		Status: store.NewStatusBatch(sealStore, pledges), Clock: clk, Registerer: reg, // Status: one Redis round trip
+// buildDomain builds the domain (internal/app/domain) over the store from
+// the trust material: the agencies seal with their newest active seal in
+// the registry (registrySealer); with dev material, the demo agencies' dev
+// seals are filed first.
+func buildDomain(c *core, cfg config.Config, cal enforce.Calendar, reg prometheus.Registerer, log *slog.Logger, clk clock.Clock) (*domain.Domain, error) {
+	tr := domain.TrustFrom(c.mat, c.data)
+	tr.TSA = c.stamp.trust
+	d, err := domain.New(c.store, tr, clk, domain.Config{
+		BaseURL: cfg.BaseURL, ClockSkew: cfg.ClockSkew, WebhookAllow: cfg.WebhookAllow, Calendar: cal, Log: log, Metrics: reg,
+		Stamp: c.stamp.stamper,
+		Sealer: func(d *domain.Domain) (pledge.Sealer, error) {
+			if c.mat.Dev {
+				fileDevSeals(c.mat, d.Seals, log, clk)
+			}
+			return &registrySealer{mat: c.mat, seals: d.Seals, src: d.Registry, clk: clk}, nil
+		},
 	})
 	if err != nil {
-		return nil, &StartupError{Step: "verifier", Err: err}
+		return nil, &StartupError{Step: "domain", Err: err}
 	}
-	return &httpapi.PledgeAPI{Catalogue: cat, Notices: notices, Service: svc, Records: pledges, Verifier: v}, nil
+	return d, nil
 }
 
 // devESID is the esID of a demo agency's dev seal.
@@ -82,7 +59,7 @@ func devESID(code string) string { return "DEV-" + code }
 // certificate has none in the registry yet (dev material only). A failure
 // (e.g. Redis not up yet) is logged, not fatal: the agency then cannot seal
 // until a seal is filed (pledgectl or POST /v1/seals) or the server restarts.
-func fileDevSeals(m *trust.Material, seals *seal.Registry, log *slog.Logger, clk clock.Clock) {
+func fileDevSeals(m *trust.Material, seals *seal.Seals, log *slog.Logger, clk clock.Clock) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	now := clk.Now()
@@ -129,7 +106,7 @@ const devPictureSize = 240
 // the API takes effect at once.
 type registrySealer struct {
 	mat   *trust.Material
-	seals *seal.Registry
+	seals *seal.Seals
 	src   *store.Registry
 	clk   clock.Clock
 }

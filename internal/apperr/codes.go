@@ -219,9 +219,6 @@ const (
 	// A catalogue entry lists no legal basis, or too many.
 	// Kinds: malformed.
 	CodeLegalBasisRequired Code = "LEGAL_BASIS_REQUIRED"
-	// The catalogue keeps no matter index; a matter is looked up by its codes.
-	// Kinds: not-found.
-	CodeListingNotAvailable Code = "LISTING_NOT_AVAILABLE"
 	// A transparency log entry is not in the pledgeseal-log-entry/1 form.
 	// Kinds: malformed.
 	CodeLogEntryInvalid Code = "LOG_ENTRY_INVALID"

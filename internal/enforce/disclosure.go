@@ -9,7 +9,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/status"
-	"github.com/pledgeseal/pledgeseal/internal/store"
 )
 
 // Disclosed is one entry of the public list of false pledges (失信承诺名单):
@@ -33,7 +32,7 @@ const MaxDisclosureYears = 5
 // MaxDisclosed bounds one listing.
 const MaxDisclosed = 200
 
-// Disclosures reads the public list (*store.Registry implements it).
+// Disclosures reads the public list of false pledges.
 type Disclosures interface {
 	DisclosedFindings(ctx context.Context, fromMs, toMs, limit int64) ([][]byte, error)
 }
@@ -43,15 +42,11 @@ type Disclosures interface {
 // still FALSE in the registry now (a reversed finding leaves the list).
 // It is open to anyone; names and ID numbers are masked.
 func (s *Service) FalsePledges(ctx context.Context, limit int) ([]Disclosed, error) {
-	d, ok := s.d.Registry.(Disclosures)
-	if !ok {
-		return nil, apperr.New(apperr.Unavailable, "the public list is not configured")
-	}
 	if limit <= 0 || limit > MaxDisclosed {
 		limit = MaxDisclosed
 	}
 	now := s.d.Clock.Now().UTC()
-	raws, err := d.DisclosedFindings(ctx, now.AddDate(-MaxDisclosureYears, 0, 0).UnixMilli(), now.UnixMilli(), int64(limit))
+	raws, err := s.d.Registry.DisclosedFindings(ctx, now.AddDate(-MaxDisclosureYears, 0, 0).UnixMilli(), now.UnixMilli(), int64(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -128,25 +123,17 @@ type PublicPage struct {
 	Next    string         `json:"next,omitempty"`
 }
 
-// Publications reads the public index of decided pledges
-// (*store.PledgeRepo implements it).
+// Publications reads the public index of decided pledges.
 type Publications interface {
-	ListPublished(ctx context.Context, region, matter, cursor string, limit int) (store.PublishedPage, error)
-	GetPublished(ctx context.Context, id string) (store.Published, error)
+	ListPublished(ctx context.Context, region, matter, cursor string, limit int) (pledge.PublishedPage, error)
+	GetPublished(ctx context.Context, id string) (pledge.Published, error)
 }
 
 // DefaultPublicLimit and MaxPublicLimit bound a page of the public listing.
 const (
 	DefaultPublicLimit = 20
-	MaxPublicLimit     = store.MaxPublishedPage
+	MaxPublicLimit     = pledge.MaxPublishedPage
 )
-
-func (s *Service) publications() (Publications, error) {
-	if p, ok := s.d.Pledges.(Publications); ok {
-		return p, nil
-	}
-	return nil, apperr.New(apperr.Unavailable, "the public listing is not configured")
-}
 
 // PublicPledges lists the published pledges of a region and matter, newest
 // decision first. A pledge is listed from its decision (when the disclosure
@@ -165,11 +152,7 @@ func (s *Service) PublicPledges(ctx context.Context, region, matter, cursor stri
 	if limit < 1 || limit > MaxPublicLimit {
 		return PublicPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", MaxPublicLimit).WithCode(apperr.CodeFieldInvalid)
 	}
-	pubs, err := s.publications()
-	if err != nil {
-		return PublicPage{}, err
-	}
-	page, err := pubs.ListPublished(ctx, region, matter, cursor, limit)
+	page, err := s.d.Pledges.ListPublished(ctx, region, matter, cursor, limit)
 	if err != nil {
 		return PublicPage{}, err
 	}
@@ -187,18 +170,14 @@ func (s *Service) PublicPledge(ctx context.Context, id string) (PublicPledge, er
 	if !codePattern.MatchString(id) {
 		return PublicPledge{}, notFound
 	}
-	pubs, err := s.publications()
-	if err != nil {
-		return PublicPledge{}, err
-	}
-	p, err := pubs.GetPublished(ctx, id)
+	p, err := s.d.Pledges.GetPublished(ctx, id)
 	if apperr.KindOf(err) == apperr.NotFound {
 		return PublicPledge{}, notFound
 	}
 	if err != nil {
 		return PublicPledge{}, err
 	}
-	list, err := s.standing(ctx, []store.Published{p})
+	list, err := s.standing(ctx, []pledge.Published{p})
 	if err != nil {
 		return PublicPledge{}, err
 	}
@@ -211,7 +190,7 @@ func (s *Service) PublicPledge(ctx context.Context, id string) (PublicPledge, er
 // standing keeps the entries still published now: not expired, and in
 // good standing in the registry (one lookup for all of them; a registry
 // that cannot be read fails the call rather than show a revoked pledge).
-func (s *Service) standing(ctx context.Context, entries []store.Published) ([]PublicPledge, error) {
+func (s *Service) standing(ctx context.Context, entries []pledge.Published) ([]PublicPledge, error) {
 	out := []PublicPledge{}
 	if len(entries) == 0 {
 		return out, nil

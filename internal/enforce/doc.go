@@ -9,8 +9,9 @@
 // personal data masked.
 //
 // It decides who may record what and which findings may follow which. It
-// must not touch Redis directly (it calls internal/store through the
-// interfaces below), must not rewrite pledge records (the registry event is
+// must not touch Redis (it defines the interfaces FindingStore, Pledges and
+// Tasks in the registry's types, internal/registry, and internal/store
+// implements them; this package never imports store), must not rewrite pledge records (the registry event is
 // the legal status a verifier reads), and never handles an applicant's
 // identity: the applicant is known only by the keyed-hash index kept in the
 // pledge record.

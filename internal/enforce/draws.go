@@ -11,7 +11,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
-	"github.com/pledgeseal/pledgeseal/internal/store"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 )
 
 // DrawRequest asks for a draw. The population is not the caller's: the
@@ -179,11 +179,11 @@ func (s *Service) RunDraw(ctx context.Context, p auth.Principal, req DrawRequest
 	if err != nil {
 		return Draw{}, apperr.Wrap(apperr.Internal, err, "cannot encode a draw")
 	}
-	a, err := s.d.Registry.ApplyEnforcement(ctx, store.Change{Action: "enforce.draw", Actor: actorOf(p), Effective: now,
+	a, err := s.d.Registry.ApplyEnforcement(ctx, registry.Change{Action: "enforce.draw", Actor: actorOf(p), Effective: now,
 		Data: map[string]string{"draw": id, "seed": spec.Seed, "populationDigest": res.PopulationDigest,
 			"population": strconv.Itoa(res.PopulationSize), "selected": strconv.Itoa(len(res.Selection)),
 			"region": req.Region, "matter": req.Matter, "decidedFrom": req.DecidedFrom, "decidedTo": req.DecidedTo}},
-		store.EnforcementWrite{DrawID: id, Draw: body})
+		registry.EnforcementWrite{DrawID: id, Draw: body})
 	if err != nil {
 		return Draw{}, err
 	}

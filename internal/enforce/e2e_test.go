@@ -1,4 +1,4 @@
-package enforce
+package enforce_test
 
 import (
 	"context"
@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/enforce"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/status"
@@ -32,14 +34,9 @@ func TestEndToEndFalsePledge(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	env := verifytest.New(t, st, clk)
-	// The pledge service reads the bars enforcement writes.
-	bars := store.CombinedBars{Base: env.Bars, Registry: env.Registry}
-	psvc := pledge.NewService(pledge.Deps{Catalogue: env.Catalogue, Notices: env.Notices, Bars: bars, Pledges: env.Pledges,
-		Indexer: env.Protector, Sealer: env.Sealer, EventCA: env.EventCA.Issuer(), ApplicantTrust: env.ApplicantTrust, Clock: clk})
-	esvc, err := New(Deps{Registry: env.Registry, Pledges: env.Pledges, Clock: clk, Tasks: store.NewTaskRepo(st)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The domain's pledge service reads the bars enforcement writes.
+	psvc, esvc := env.Service, env.Domain.Enforce
+	officer := auth.Principal{Role: auth.RoleEnforcement, Org: "110100", TokenID: "tok-e1"}
 	env.Ready(t)
 	policy := verifytest.Entry(clk.Now()).PostCheck
 
@@ -59,14 +56,14 @@ func TestEndToEndFalsePledge(t *testing.T) {
 	}
 	// → task (60 working days from 2026-03-02)
 	task, err := esvc.CreateTask(ctx, rec, policy)
-	if err != nil || task.Due != "2026-05-25" || task.Status != TaskOpen {
+	if err != nil || task.Due != "2026-05-25" || task.Status != enforce.TaskOpen {
 		t.Fatalf("task %+v %v", task, err)
 	}
 	// → draw (the pledge among others; 100‰ with a floor of 3)
 	// (the population is the service's decided pledges: here this one)
-	draw, err := esvc.RunDraw(ctx, officer, DrawRequest{Region: "110105", Matter: verifytest.Key.Matter, Period: "2026-03",
+	draw, err := esvc.RunDraw(ctx, officer, enforce.DrawRequest{Region: "110105", Matter: verifytest.Key.Matter, Period: "2026-03",
 		Tiers: map[string]string{rec.ID: "C"},
-		Spec:  DrawSpec{RatioPermille: 100, TierWeights: DefaultTierWeights(), Floor: 3, Inspectors: []string{"INS-1", "INS-2", "INS-3"}, InspectorsPerPledge: 2}})
+		Spec:  enforce.DrawSpec{RatioPermille: 100, TierWeights: enforce.DefaultTierWeights(), Floor: 3, Inspectors: []string{"INS-1", "INS-2", "INS-3"}, InspectorsPerPledge: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,12 +78,12 @@ func TestEndToEndFalsePledge(t *testing.T) {
 	}
 	// → FALSE_CONFIRMED
 	clk.Advance(72 * time.Hour)
-	f, err := esvc.RecordFinding(ctx, officer, FindingRequest{PledgeID: rec.ID, Outcome: FalseConfirmed,
-		DocumentNo: "朝市监核〔2026〕7号", Evidence: []string{evidence1}, Inspector: inspector})
+	f, err := esvc.RecordFinding(ctx, officer, enforce.FindingRequest{PledgeID: rec.ID, Outcome: enforce.FalseConfirmed,
+		DocumentNo: "朝市监核〔2026〕7号", Evidence: []string{strings.Repeat("ab", 32)}, Inspector: inspector})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if task, err = esvc.CreateTask(ctx, rec, policy); err != nil || task.Status != TaskDone {
+	if task, err = esvc.CreateTask(ctx, rec, policy); err != nil || task.Status != enforce.TaskDone {
 		t.Fatalf("task after the finding %+v %v", task, err)
 	}
 	// → the verifier: TOTAL_FAILED / PLEDGE_FALSE, valid at signing time untouched
@@ -116,7 +113,7 @@ func TestEndToEndFalsePledge(t *testing.T) {
 	}
 	// → appeal reversal lifts the bar and restores the pledge
 	clk.Advance(24 * time.Hour)
-	if _, err := esvc.Reverse(ctx, officer, ReverseRequest{FindingID: f.ID, Reason: "APPEAL_UPHELD", DocumentNo: "朝复〔2026〕1号"}); err != nil {
+	if _, err := esvc.Reverse(ctx, officer, enforce.ReverseRequest{FindingID: f.ID, Reason: "APPEAL_UPHELD", DocumentNo: "朝复〔2026〕1号"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := psvc.SignWithEventCertificate(ctx, verifytest.Applicant, env.Request("idem-key-0003")); err != nil {

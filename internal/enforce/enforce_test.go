@@ -29,7 +29,7 @@ type env struct {
 	clk   *clock.Fake
 	reg   *store.Registry
 	pl    *store.PledgeRepo
-	bars  store.CombinedBars
+	bars  pledge.CombinedBars
 	store *store.Store
 }
 
@@ -54,7 +54,7 @@ func newEnv(t testing.TB, opts store.Options) env {
 		t.Fatal(err)
 	}
 	return env{svc: svc, clk: clk, reg: reg, pl: pl, store: st,
-		bars: store.CombinedBars{Base: store.NewBarRepo(st), Registry: reg}}
+		bars: store.AllBars(store.NewBarRepo(st), reg)}
 }
 
 func single(t *testing.T) env { return newEnv(t, store.Options{Addrs: []string{testredis.Addr(t)}}) }

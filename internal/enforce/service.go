@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"slices"
 	"strconv"
@@ -15,25 +16,29 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/scope"
 	"github.com/pledgeseal/pledgeseal/internal/status"
-	"github.com/pledgeseal/pledgeseal/internal/store"
 )
 
-// Registry is what enforcement needs from the registry store
-// (*store.Registry implements it).
-type Registry interface {
-	ApplyEnforcement(ctx context.Context, c store.Change, w store.EnforcementWrite) (store.Applied, error)
+// FindingStore is what enforcement needs from the registry: findings,
+// draws, the public list and the states they set (*store.Registry
+// implements it).
+type FindingStore interface {
+	ApplyEnforcement(ctx context.Context, c registry.Change, w registry.EnforcementWrite) (registry.Applied, error)
 	GetFinding(ctx context.Context, id string) ([]byte, error)
 	FindingsOf(ctx context.Context, pledgeID string) ([][]byte, error)
 	GetDraw(ctx context.Context, id string) ([]byte, error)
 	DrawIDs(ctx context.Context, limit int64) ([]string, error)
+	Disclosures
 	status.Source
 }
 
-// Pledges reads pledge records (*store.PledgeRepo implements it).
+// Pledges reads pledge records and the public index of decided pledges
+// (*store.PledgeRepo implements it).
 type Pledges interface {
 	GetPledge(ctx context.Context, id string) (pledge.Record, error)
+	Publications
 }
 
 // BarPolicy says what bar a consequence writes.
@@ -48,7 +53,7 @@ type BarPolicy struct {
 
 // Deps are the service's collaborators.
 type Deps struct {
-	Registry Registry
+	Registry FindingStore
 	Pledges  Pledges
 	Clock    clock.Clock
 	Bars     BarPolicy
@@ -113,7 +118,7 @@ var next = map[Outcome][]Outcome{
 	AppealReversed:       {VerifiedOK, RectificationOrdered, FalseConfirmed},
 }
 
-// predecessors returns the outcomes o may follow (store.NoFinding for "no
+// predecessors returns the outcomes o may follow (registry.NoFinding for "no
 // finding yet"), sorted: the write script checks the pledge's latest
 // finding against them, so the order holds under concurrent officers.
 func predecessors(o Outcome) []string {
@@ -121,7 +126,7 @@ func predecessors(o Outcome) []string {
 	for prev, nexts := range next {
 		if slices.Contains(nexts, o) {
 			if prev == "" {
-				out = append(out, store.NoFinding)
+				out = append(out, registry.NoFinding)
 			} else {
 				out = append(out, string(prev))
 			}
@@ -225,8 +230,8 @@ func forbidden(what string) error {
 	return apperr.New(apperr.Forbidden, "%s / 无权执行此操作", what).WithCode(apperr.CodeForbidden)
 }
 
-func actorOf(p auth.Principal) store.Actor {
-	return store.Actor{ID: p.Actor(), Role: string(p.Role), Org: p.Org}
+func actorOf(p auth.Principal) registry.Actor {
+	return registry.Actor{ID: p.Actor(), Role: string(p.Role), Org: p.Org}
 }
 
 func newID(prefix string) (string, error) {
@@ -334,11 +339,11 @@ func (s *Service) RecordFinding(ctx context.Context, p auth.Principal, req Findi
 	f := Finding{ID: id, PledgeID: rec.ID, Outcome: req.Outcome, DocumentNo: req.DocumentNo, Evidence: evidence,
 		Inspector: req.Inspector, Officer: p.Actor(), Region: rec.Entry.Region, Matter: rec.Entry.Matter, Agency: rec.Agency,
 		Effective: now.Truncate(time.Millisecond), Deadline: req.Deadline, Note: req.Note}
-	c := store.Change{Action: "enforce.finding." + strings.ToLower(string(req.Outcome)), Actor: actorOf(p),
+	c := registry.Change{Action: "enforce.finding." + strings.ToLower(string(req.Outcome)), Actor: actorOf(p),
 		DocumentNo: req.DocumentNo, Effective: now, Reason: string(req.Outcome),
 		Data: map[string]string{"finding": id, "pledge": rec.ID, "agency": rec.Agency, "inspector": req.Inspector, "evidence": strconv.Itoa(len(evidence))}}
-	w := store.EnforcementWrite{FindingID: id, PledgeID: rec.ID,
-		Order: &store.FindingOrder{After: predecessors(req.Outcome), Outcome: string(req.Outcome)}}
+	w := registry.EnforcementWrite{FindingID: id, PledgeID: rec.ID,
+		Order: &registry.FindingOrder{After: predecessors(req.Outcome), Outcome: string(req.Outcome)}}
 	if req.Outcome == NotFulfilled {
 		// the deadline checked above is the one of this rectification order
 		w.Order.Latest = lastF.ID
@@ -385,7 +390,7 @@ func (s *Service) barFor(rec pledge.Record, id, reason, doc string, start time.T
 	return b
 }
 
-func (s *Service) commit(ctx context.Context, c store.Change, w store.EnforcementWrite, f Finding) (Finding, error) {
+func (s *Service) commit(ctx context.Context, c registry.Change, w registry.EnforcementWrite, f Finding) (Finding, error) {
 	// The body is written before the sequence number is known; Seq is
 	// filled from the receipt for the caller and from the audit entry
 	// (its data names the finding) for anyone auditing.
@@ -396,7 +401,7 @@ func (s *Service) commit(ctx context.Context, c store.Change, w store.Enforcemen
 	w.Finding = body
 	a, err := s.d.Registry.ApplyEnforcement(ctx, c, w)
 	if err != nil {
-		if e := apperr.As(err); e != nil && e.Kind == apperr.Conflict && e.Code == apperr.CodeFindingOrder {
+		if e := apperr.As(err); e != nil && errors.Is(err, registry.ErrFindingOrder) {
 			return Finding{}, apperr.New(apperr.Conflict, "another finding on this pledge was recorded meanwhile: %s / 核查结论顺序不允许", e.Detail).WithCode(e.Code)
 		}
 		if e := apperr.As(err); e != nil && e.Kind == apperr.Conflict {
@@ -464,12 +469,12 @@ func (s *Service) Reverse(ctx context.Context, p auth.Principal, req ReverseRequ
 	f := Finding{ID: id, PledgeID: rec.ID, Outcome: AppealReversed, DocumentNo: req.DocumentNo, Evidence: []string{},
 		Inspector: orig.Inspector, Officer: p.Actor(), Region: orig.Region, Matter: orig.Matter, Agency: orig.Agency,
 		Effective: now, Note: req.Note, BarID: orig.BarID, Reverses: orig.ID, ReversalReason: req.Reason, State: status.Active}
-	c := store.Change{Action: "enforce.reverse", Actor: actorOf(p), To: status.Active,
+	c := registry.Change{Action: "enforce.reverse", Actor: actorOf(p), To: status.Active,
 		From: []status.Code{status.False, status.NotFulfilled, status.Revoked}, Reason: req.Reason, DocumentNo: req.DocumentNo,
 		Effective: now, Items: []status.Subject{{Kind: status.KindPledge, ID: rec.ID, Digest: rec.Digest}},
 		Data: map[string]string{"finding": id, "reverses": orig.ID, "pledge": rec.ID, "agency": rec.Agency, "bar": orig.BarID}}
-	w := store.EnforcementWrite{FindingID: id, PledgeID: rec.ID, LiftSubject: rec.Applicant,
-		Lift:  &store.BarLift{BarID: orig.BarID, At: now.Truncate(time.Second), Reason: req.Reason, DocumentNo: req.DocumentNo, FindingID: id},
-		Order: &store.FindingOrder{After: []string{string(FalseConfirmed), string(NotFulfilled)}, Latest: orig.ID, Outcome: string(AppealReversed)}}
+	w := registry.EnforcementWrite{FindingID: id, PledgeID: rec.ID, LiftSubject: rec.Applicant,
+		Lift:  &registry.BarLift{BarID: orig.BarID, At: now.Truncate(time.Second), Reason: req.Reason, DocumentNo: req.DocumentNo, FindingID: id},
+		Order: &registry.FindingOrder{After: []string{string(FalseConfirmed), string(NotFulfilled)}, Latest: orig.ID, Outcome: string(AppealReversed)}}
 	return s.commit(ctx, c, w, f)
 }

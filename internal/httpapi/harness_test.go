@@ -18,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pledgeseal/pledgeseal/api"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
@@ -122,7 +123,10 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		Ready: []ReadinessCheck{{Name: "redis", Check: st.Ping}},
 	}
 	reg := store.NewRegistry(st)
-	deps.Seals, deps.Revocations = seal.NewRegistry(reg, seal.Config{}, clk), seal.NewRevocations(reg, clk, seal.RevocationOptions{Pledges: store.NewPledgeRepo(st, enforceProtector(t))})
+	// The registry's lookup counters, as the domain builder registers them.
+	deps.Registry = prometheus.NewRegistry()
+	deps.Registry.MustRegister(reg.Collectors()...)
+	deps.Seals, deps.Revocations = seal.NewSeals(reg, seal.Config{}, clk), seal.NewRevocations(reg, clk, seal.RevocationOptions{Pledges: store.NewPledgeRepo(st, enforceProtector(t))})
 	deps.Enforce, deps.Webhooks = newEnforceAPI(t, st, clk)
 	deps.Pledges = newPledgeAPI(t, st, clk) // pledges_test.go
 	for _, o := range opts {

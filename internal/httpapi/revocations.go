@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
@@ -35,33 +34,6 @@ func (s *Server) revocationRoutes() {
 	s.handle(http.MethodPost, "/v1/revocations/reversals", revokers, s.reverseRevocation)
 	s.handle(http.MethodGet, "/v1/revocations", anyone(), s.getRevocation)
 	s.handle(http.MethodPost, "/v1/revocations/batch", anyone(), s.batchStatus)
-	s.registerLookupMetrics()
-}
-
-// lookupCounter is implemented by a revocation registry that counts its
-// batch lookups and their Redis round trips (seal.Revocations does).
-type lookupCounter interface {
-	LookupStats() (lookups, roundTrips int64, ok bool)
-}
-
-// registerLookupMetrics exports the registry's lookup counters, so that
-// "one verification, one round trip" can be watched in production.
-func (s *Server) registerLookupMetrics() {
-	lc, ok := s.deps.Revocations.(lookupCounter)
-	if !ok {
-		return
-	}
-	if _, _, ok := lc.LookupStats(); !ok {
-		return
-	}
-	s.deps.Registry.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pledgeseal_status_lookups_total",
-			Help: "Registry reads answered (batch status lookups and histories; each reads all its subjects at once)."},
-			func() float64 { n, _, _ := lc.LookupStats(); return float64(n) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pledgeseal_status_lookup_round_trips_total",
-			Help: "Redis calls made by those reads (one each, plus one after Redis lost its script cache)."},
-			func() float64 { _, n, _ := lc.LookupStats(); return float64(n) }),
-	)
 }
 
 type subjectBody struct {

@@ -13,12 +13,13 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
-// SealService is the seal registry (seal.Registry implements it).
+// SealService is the seal registry (seal.Seals implements it).
 type SealService interface {
 	Make(ctx context.Context, p auth.Principal, req seal.MakeRequest) (seal.Seal, error)
 	Import(ctx context.Context, p auth.Principal, req seal.ImportRequest) (seal.Seal, error)
@@ -82,7 +83,7 @@ type eventView struct {
 
 // viewEvents renders a history. The public sees who acted by role and
 // organisation only, not which token.
-func viewEvents(h []seal.Event, p auth.Principal) []eventView {
+func viewEvents(h []registry.Event, p auth.Principal) []eventView {
 	out := make([]eventView, 0, len(h))
 	for _, e := range h {
 		a := actorView{Role: e.Actor.Role, Org: e.Actor.Org}

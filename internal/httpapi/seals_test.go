@@ -45,7 +45,7 @@ func newSealHarness(t *testing.T) *sealHarness {
 	sDER, _ := leaf("HTTP Test Agency Signer")
 	sh := &sealHarness{harness: h, signerDER: sDER, maker: ses.Maker{Signer: mSigner, Cert: mDER},
 		trust: pki.NewTrustStore([]*smx509.Certificate{root}, nil)}
-	proxy.SealService = seal.NewRegistry(store.NewRegistry(h.store), seal.Config{Maker: &sh.maker, MakerTrust: sh.trust}, h.clock)
+	proxy.SealService = seal.NewSeals(store.NewRegistry(h.store), seal.Config{Maker: &sh.maker, MakerTrust: sh.trust}, h.clock)
 	return sh
 }
 

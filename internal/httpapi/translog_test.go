@@ -13,6 +13,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/translog"
@@ -65,7 +66,7 @@ func TestLogRoutes(t *testing.T) {
 	reg := store.NewRegistry(h.store)
 	for i := range 7 {
 		d := sm3.Sum([]byte(fmt.Sprint(i)))
-		if _, err := reg.Apply(ctx, store.Change{Action: "revocation.revoke", Actor: store.Actor{ID: "t", Role: "admin"}, To: status.Revoked,
+		if _, err := reg.Apply(ctx, registry.Change{Action: "revocation.revoke", Actor: registry.Actor{ID: "t", Role: "admin"}, To: status.Revoked,
 			From: []status.Code{status.Unknown}, Reason: "KEY_COMPROMISE", Effective: h.clock.Now(),
 			Items: []status.Subject{{Kind: status.KindCertificate, ID: fmt.Sprint("c", i), Digest: d}}}); err != nil {
 			t.Fatal(err)

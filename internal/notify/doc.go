@@ -9,7 +9,8 @@
 // is in Redis (consumer group, pending entries, delivery records), so a
 // restart loses nothing.
 //
-// It must not change registry state, must not import go-redis (it uses
-// internal/store's Notifications), never logs secrets or bodies, and takes
+// It must not change registry state, must not import go-redis or
+// internal/store (it defines Queue over the records of internal/notify/queue;
+// store.Notifications implements it), never logs secrets or bodies, and takes
 // its clock and its *http.Client from the caller.
 package notify

@@ -21,7 +21,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/logthrottle"
-	"github.com/pledgeseal/pledgeseal/internal/store"
+	"github.com/pledgeseal/pledgeseal/internal/notify/queue"
 )
 
 // Sealer protects webhook secrets at rest (pii.Protector implements it).
@@ -61,9 +61,35 @@ type Options struct {
 	LogInterval time.Duration
 }
 
+// Queue keeps hooks, the notification stream and the deliveries
+// (*store.Notifications implements it).
+type Queue interface {
+	// Outbox copies new audit entries into the stream; RelayPledgeEvents
+	// copies pledge workflow events from the pledge shards' outboxes.
+	Outbox(ctx context.Context, max int) (int, error)
+	RelayPledgeEvents(ctx context.Context, max int) (int, error)
+	EnsureGroup(ctx context.Context, group string) error
+	Read(ctx context.Context, group, consumer string, count int64) ([]queue.Event, error)
+	// FanOut records the deliveries of a stream entry and acknowledges it
+	// in one step; a repeat creates nothing new.
+	FanOut(ctx context.Context, group, entryID string, dueMs int64, ds []queue.NewDelivery) error
+	// Claim returns the deliveries due at nowMs (at most count) and leases
+	// them to the caller until leaseMs, so workers of several instances
+	// never attempt one delivery twice.
+	Claim(ctx context.Context, nowMs, leaseMs int64, count int64) ([]queue.Delivery, error)
+	Get(ctx context.Context, id string) (queue.Delivery, error)
+	Settle(ctx context.Context, id, state string, attempts int, nextMs int64, lastErr string, nowMs int64) error
+	Replay(ctx context.Context, id string, nowMs int64) error
+	Dead(ctx context.Context, limit int64) ([]string, error)
+	PutHook(ctx context.Context, id string, body []byte) error
+	Hooks(ctx context.Context) (map[string]string, error)
+	Hook(ctx context.Context, id string) (string, error)
+	DeleteHook(ctx context.Context, id string) (bool, error)
+}
+
 // Service registers hooks and runs deliveries. It is safe for concurrent use.
 type Service struct {
-	st     *store.Notifications
+	st     Queue
 	sealer Sealer
 	clk    clock.Clock
 	client *http.Client
@@ -79,7 +105,7 @@ type Service struct {
 const Group = "dispatch"
 
 // New returns the service.
-func New(st *store.Notifications, sealer Sealer, clk clock.Clock, client *http.Client, log *slog.Logger, o Options) *Service {
+func New(st Queue, sealer Sealer, clk clock.Clock, client *http.Client, log *slog.Logger, o Options) *Service {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8
 	}
@@ -328,7 +354,7 @@ func (s *Service) ownersOf(ctx context.Context, e event, known map[string]string
 // deliveryID derives a delivery's ID from its event and hook, so a repeated
 // fan-out creates nothing new: an audit entry by its sequence number, a
 // pledge event by its shard and outbox entry ID.
-func deliveryID(ev store.StreamEvent, hook string) string {
+func deliveryID(ev queue.Event, hook string) string {
 	key := fmt.Sprintf("%d|%s", ev.Seq, hook)
 	if ev.Source != "" {
 		key = fmt.Sprintf("%s|%s|%s", ev.Source, ev.Ref, hook)
@@ -390,7 +416,7 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 			if err != nil {
 				return 0, err
 			}
-			var ds []store.NewDelivery
+			var ds []queue.NewDelivery
 			for _, h := range hooks {
 				if !e.concerns(h.Agency, owners) {
 					continue
@@ -407,7 +433,7 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 				if err != nil {
 					return 0, apperr.Wrap(apperr.Internal, err, "cannot encode a delivery")
 				}
-				ds = append(ds, store.NewDelivery{ID: id, Hook: h.ID, Body: string(body)})
+				ds = append(ds, queue.NewDelivery{ID: id, Hook: h.ID, Body: string(body)})
 			}
 			if err := s.st.FanOut(ctx, Group, ev.ID, s.clk.Now().UnixMilli(), ds); err != nil {
 				return 0, err
@@ -457,7 +483,7 @@ func (s *Service) Backoff(n int) time.Duration {
 	return min(d, s.o.MaxBackoff)
 }
 
-func (s *Service) attempt(ctx context.Context, d store.Delivery, h Hook) error {
+func (s *Service) attempt(ctx context.Context, d queue.Delivery, h Hook) error {
 	now := s.clk.Now()
 	n := d.Attempts + 1
 	fail := func(reason string) error {
@@ -510,7 +536,7 @@ func (s *Service) attempt(ctx context.Context, d store.Delivery, h Hook) error {
 // run of failures, then at most one line per LogInterval that counts the
 // failures held back (a dead hook with a busy stream would otherwise write
 // a line per delivery per round).
-func (s *Service) logFailure(d store.Delivery, attempt int, reason string) {
+func (s *Service) logFailure(d queue.Delivery, attempt int, reason string) {
 	ok, held := s.logs.Allow(d.Hook)
 	switch {
 	case !ok:

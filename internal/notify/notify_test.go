@@ -18,6 +18,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
@@ -28,7 +29,7 @@ var t0 = time.Date(2026, 5, 1, 2, 0, 0, 0, time.UTC)
 var (
 	admin  = auth.Principal{Role: auth.RoleAdmin, TokenID: "adm"}
 	agency = auth.Principal{Role: auth.RoleAgency, Org: "AG-1", TokenID: "ag1"}
-	actor  = store.Actor{ID: "enforcement:110000:t", Role: "enforcement", Org: "110000"}
+	actor  = registry.Actor{ID: "enforcement:110000:t", Role: "enforcement", Org: "110000"}
 	secret = []byte("0123456789abcdef-secret")
 )
 
@@ -72,7 +73,7 @@ func newRigOpts(t *testing.T, so store.Options, clk *clock.Fake, o Options) rig 
 // change records one registry change for agency (in the audit data).
 func (r rig) change(t *testing.T, i int, agency string) {
 	t.Helper()
-	_, err := r.reg.Apply(context.Background(), store.Change{Action: "revocation.revoke", Actor: actor, To: status.False,
+	_, err := r.reg.Apply(context.Background(), registry.Change{Action: "revocation.revoke", Actor: actor, To: status.False,
 		From: []status.Code{status.Unknown}, Reason: "FALSE_PLEDGE", DocumentNo: "doc", Effective: r.clk.Now(),
 		Items: []status.Subject{{Kind: status.KindPledge, ID: "PL-N-" + string(rune('a'+i))}}, Data: map[string]string{"agency": agency}})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
@@ -49,8 +50,8 @@ func revocationRouting(t *testing.T, so store.Options) {
 		t.Fatal(err)
 	}
 	before := len(mine.seqs())
-	officer := store.Actor{ID: "enforcement:110105:t", Role: "enforcement", Org: "110105"}
-	a, err := r.reg.Apply(ctx, store.Change{Action: "revocation.revoke", Actor: officer, To: status.False,
+	officer := registry.Actor{ID: "enforcement:110105:t", Role: "enforcement", Org: "110105"}
+	a, err := r.reg.Apply(ctx, registry.Change{Action: "revocation.revoke", Actor: officer, To: status.False,
 		From: []status.Code{status.Unknown, status.Active}, Reason: "FALSE_PLEDGE", DocumentNo: "京市监核〔2026〕9号", Effective: clk.Now(),
 		Items: []status.Subject{{Kind: status.KindPledge, ID: "PL-RV-1"}}})
 	if err != nil {

@@ -115,6 +115,42 @@ const BarSource = "pledgeseal-credit-bars"
 
 // checkBars reads the subject's bars and refuses a barred applicant with the
 // bar's reason, scope and end. A store failure refuses too (fail closed).
+// BarReader reads the bars of one subject from one place.
+type BarReader func(ctx context.Context, subject string) ([]Bar, error)
+
+// CombinedBars is the BarRepo the pledge service must use: the bars put in
+// Base and those of every source in Also (the credit bars enforcement
+// consequences write with their finding, the withdrawal bars written with
+// a withdrawal), read together, so a consequence or a withdrawal bars the
+// applicant's next pledge. Any read failing fails the whole call (fail
+// closed).
+type CombinedBars struct {
+	Base BarRepo
+	Also []BarReader
+}
+
+var _ BarRepo = CombinedBars{}
+
+// PutBar implements BarRepo (into Base: the other sources are written only
+// with the change that causes their bars).
+func (c CombinedBars) PutBar(ctx context.Context, b Bar) error { return c.Base.PutBar(ctx, b) }
+
+// BarsFor implements BarRepo.
+func (c CombinedBars) BarsFor(ctx context.Context, subject string) ([]Bar, error) {
+	out, err := c.Base.BarsFor(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range c.Also {
+		more, err := src(ctx, subject)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
 func checkBars(ctx context.Context, repo BarRepo, subject string, key EntryKey, at time.Time) (Eligibility, error) {
 	bars, err := repo.BarsFor(ctx, subject)
 	if err != nil {

@@ -299,15 +299,13 @@ type CatalogueRepo interface {
 	// EntryVersions returns every version of one key, oldest first
 	// (empty, no error, when the key is unknown).
 	EntryVersions(ctx context.Context, key EntryKey) ([]Entry, error)
+	// AppendOwnedEntry is AppendEntry that also checks, atomically with
+	// the append, that the matter belongs to the entry's owner. The
+	// catalogue uses it for agency edits.
+	AppendOwnedEntry(ctx context.Context, e Entry, expectVersion int) (Entry, error)
 	// MatterEntries returns every version of every certificate of a matter.
 	MatterEntries(ctx context.Context, region, matter string) ([]Entry, error)
-}
-
-// OwnedAppender is implemented by a CatalogueRepo that checks, atomically
-// with the append, that the matter belongs to the entry's owner (the
-// store's append script). The catalogue uses it for agency edits.
-type OwnedAppender interface {
-	AppendOwnedEntry(ctx context.Context, e Entry, expectVersion int) (Entry, error)
+	MatterIndex
 }
 
 // Editor is who changes the catalogue: an admin, or an agency within its scope.
@@ -364,8 +362,8 @@ func (c *Catalogue) Record(ctx context.Context, ed Editor, e Entry, expectVersio
 			return Entry{}, apperr.New(apperr.Forbidden, "the entry belongs to another agency").WithCode(apperr.CodeOutOfScope)
 		}
 	}
-	if oa, ok := c.repo.(OwnedAppender); ok && !ed.Admin {
-		return oa.AppendOwnedEntry(ctx, e, expectVersion)
+	if !ed.Admin {
+		return c.repo.AppendOwnedEntry(ctx, e, expectVersion)
 	}
 	return c.repo.AppendEntry(ctx, e, expectVersion)
 }
@@ -485,8 +483,8 @@ func (c *Catalogue) Versions(ctx context.Context, key EntryKey) ([]Entry, error)
 	return c.repo.EntryVersions(ctx, key)
 }
 
-// MatterIndex is implemented by a CatalogueRepo that indexes matters by
-// region, for the public listing of pledge-eligible matters. Codes come
+// MatterIndex indexes matters by region, for the public listing of
+// pledge-eligible matters. Codes come
 // back in code order; a page continues after the last code seen.
 type MatterIndex interface {
 	// Regions returns up to n region codes after the code after ("" = first).
@@ -541,14 +539,6 @@ type RegionPage struct {
 	Next    string
 }
 
-func (c *Catalogue) matterIndex() (MatterIndex, error) {
-	idx, ok := c.repo.(MatterIndex)
-	if !ok {
-		return nil, apperr.New(apperr.NotFound, "this catalogue keeps no matter index: look a matter up by its codes").WithCode(apperr.CodeListingNotAvailable)
-	}
-	return idx, nil
-}
-
 func pageLimit(limit, most int) (int, error) {
 	if limit == 0 {
 		return DefaultMatterPage, nil
@@ -562,10 +552,6 @@ func pageLimit(limit, most int) (int, error) {
 // Regions lists the regions of the catalogue (code, and name when an entry
 // gave one), in code order.
 func (c *Catalogue) Regions(ctx context.Context, cursor string, limit int) (RegionPage, error) {
-	idx, err := c.matterIndex()
-	if err != nil {
-		return RegionPage{}, err
-	}
 	if cursor != "" && checkCode("cursor", cursor) != nil {
 		return RegionPage{}, malformed(apperr.CodeFieldInvalid, "cursor is not one this listing issued")
 	}
@@ -573,7 +559,7 @@ func (c *Catalogue) Regions(ctx context.Context, cursor string, limit int) (Regi
 	if err != nil {
 		return RegionPage{}, err
 	}
-	codes, err := idx.Regions(ctx, cursor, n+1)
+	codes, err := c.repo.Regions(ctx, cursor, n+1)
 	if err != nil {
 		return RegionPage{}, err
 	}
@@ -581,7 +567,7 @@ func (c *Catalogue) Regions(ctx context.Context, cursor string, limit int) (Regi
 	if len(codes) > n {
 		codes, p.Next = codes[:n], codes[n-1]
 	}
-	names, err := idx.RegionNames(ctx, codes)
+	names, err := c.repo.RegionNames(ctx, codes)
 	if err != nil {
 		return RegionPage{}, err
 	}
@@ -596,10 +582,6 @@ func (c *Catalogue) Regions(ctx context.Context, cursor string, limit int) (Regi
 // pledge-eligible certificate in force now, in matter-code order, a page
 // at a time: the public listing an applicant chooses a matter from.
 func (c *Catalogue) PledgeableMatters(ctx context.Context, region, cursor string, limit int) (MatterPage, error) {
-	idx, err := c.matterIndex()
-	if err != nil {
-		return MatterPage{}, err
-	}
 	if err := checkCode("region", region); err != nil {
 		return MatterPage{}, err
 	}
@@ -615,11 +597,11 @@ func (c *Catalogue) PledgeableMatters(ctx context.Context, region, cursor string
 	after, scanned := cursor, 0
 	for scanned < matterScanLimit {
 		batch := min(2*n, matterScanLimit-scanned)
-		codes, err := idx.RegionMatters(ctx, region, after, batch)
+		codes, err := c.repo.RegionMatters(ctx, region, after, batch)
 		if err != nil {
 			return MatterPage{}, err
 		}
-		all, err := idx.MattersEntries(ctx, region, codes)
+		all, err := c.repo.MattersEntries(ctx, region, codes)
 		if err != nil {
 			return MatterPage{}, err
 		}
@@ -682,17 +664,13 @@ func (c *Catalogue) OwnsEntries(ctx context.Context, agency string) (bool, error
 	if !ok {
 		return false, nil
 	}
-	idx, err := c.matterIndex()
-	if err != nil {
-		return false, err
-	}
 	after := ""
 	for scanned := 0; scanned < ownerScanLimit; {
-		codes, err := idx.RegionMatters(ctx, region, after, 200)
+		codes, err := c.repo.RegionMatters(ctx, region, after, 200)
 		if err != nil {
 			return false, err
 		}
-		all, err := idx.MattersEntries(ctx, region, codes)
+		all, err := c.repo.MattersEntries(ctx, region, codes)
 		if err != nil {
 			return false, err
 		}

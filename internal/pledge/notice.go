@@ -173,14 +173,16 @@ type NoticeRepo interface {
 	PutNotice(ctx context.Context, p PublishedNotice) error
 	// GetNotice returns one version (version 0: the latest), NotFound if absent.
 	GetNotice(ctx context.Context, id string, version int) (PublishedNotice, error)
-}
-
-// NoticeVersions is implemented by a NoticeRepo that can tell the latest
-// version number of a notice without reading the notice (0: none
-// published). With it, Notices.Get reads each published version from the
-// repository once and answers later reads of it from memory.
-type NoticeVersions interface {
+	// LatestNoticeVersion tells the latest version number of a notice
+	// without reading the notice (0: none published), so Notices.Get reads
+	// each published version from the repository once and answers later
+	// reads of it from memory.
 	LatestNoticeVersion(ctx context.Context, id string) (int, error)
+	// IndexNotice records id as the notice for key (the last one wins), so
+	// that a public query can name the notice for a matter.
+	IndexNotice(ctx context.Context, key EntryKey, id string) error
+	// IndexedNotice returns the notice id recorded for key, NotFound if none.
+	IndexedNotice(ctx context.Context, key EntryKey) (string, error)
 }
 
 // Notices is the notice service.
@@ -245,21 +247,19 @@ func (s *Notices) Publish(ctx context.Context, agency string, n Notice) (Publish
 	if err := s.repo.PutNotice(ctx, p); err != nil {
 		return PublishedNotice{}, err
 	}
-	if idx, ok := s.repo.(NoticeIndex); ok {
-		// The notice and the index live in different hash-tag slots, so
-		// they cannot change in one script. The version is stored first;
-		// should the index write fail, the next publication indexes it.
-		if err := idx.IndexNotice(ctx, n.Entry, n.ID); err != nil {
-			return PublishedNotice{}, err
-		}
+	// The notice and the index live in different hash-tag slots, so they
+	// cannot change in one script. The version is stored first; should the
+	// index write fail, the next publication indexes it.
+	if err := s.repo.IndexNotice(ctx, n.Entry, n.ID); err != nil {
+		return PublishedNotice{}, err
 	}
 	return p, nil
 }
 
 // Get returns a published notice version (0: the latest) with its seal.
-// A published version never changes, so when the repository implements
-// NoticeVersions each version is read once and kept (bounded); the latest
-// version number is still asked of the repository on every call. The
+// A published version never changes, so each version is read once and
+// kept (bounded); the latest version number is still asked of the
+// repository on every call. The
 // slices of the result are shared with the cache: treat it as read-only.
 func (s *Notices) Get(ctx context.Context, id string, version int) (PublishedNotice, error) {
 	if err := checkCode("id", id); err != nil {
@@ -268,12 +268,8 @@ func (s *Notices) Get(ctx context.Context, id string, version int) (PublishedNot
 	if version < 0 {
 		return PublishedNotice{}, malformed(apperr.CodeFieldInvalid, "version must be positive")
 	}
-	vr, ok := s.repo.(NoticeVersions)
-	if !ok {
-		return s.repo.GetNotice(ctx, id, version)
-	}
 	if version == 0 {
-		latest, err := vr.LatestNoticeVersion(ctx, id)
+		latest, err := s.repo.LatestNoticeVersion(ctx, id)
 		if err != nil {
 			return PublishedNotice{}, err
 		}
@@ -302,19 +298,9 @@ func (s *Notices) reload(ctx context.Context, id string, version int) (Published
 	return p, nil
 }
 
-// NoticeIndex is implemented by a NoticeRepo that also remembers which
-// notice id was last published for each catalogue entry, so that a public
-// query can name the notice for a matter.
-type NoticeIndex interface {
-	// IndexNotice records id as the notice for key (the last one wins).
-	IndexNotice(ctx context.Context, key EntryKey, id string) error
-	// IndexedNotice returns the notice id recorded for key, NotFound if none.
-	IndexedNotice(ctx context.Context, key EntryKey) (string, error)
-}
-
 // ForEntry returns the latest version of the notice last published for the
 // catalogue entry key, or a NotFound error (code NO_NOTICE) when none was
-// published or the repository keeps no index.
+// published.
 func (s *Notices) ForEntry(ctx context.Context, key EntryKey) (PublishedNotice, error) {
 	for _, f := range []struct{ name, v string }{{"region", key.Region}, {"matter", key.Matter}, {"certificate", key.Certificate}} {
 		if err := checkCode(f.name, f.v); err != nil {
@@ -322,11 +308,7 @@ func (s *Notices) ForEntry(ctx context.Context, key EntryKey) (PublishedNotice, 
 		}
 	}
 	none := apperr.New(apperr.NotFound, "no notice is published for this catalogue entry (该事项尚未发布告知书)").WithCode(apperr.CodeNoNotice)
-	idx, ok := s.repo.(NoticeIndex)
-	if !ok {
-		return PublishedNotice{}, none
-	}
-	id, err := idx.IndexedNotice(ctx, key)
+	id, err := s.repo.IndexedNotice(ctx, key)
 	if err != nil {
 		if apperr.KindOf(err) == apperr.NotFound {
 			return PublishedNotice{}, none

@@ -7,11 +7,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
-	"github.com/pledgeseal/pledgeseal/internal/store"
 )
-
-// onlyRepo hides the index methods of a NoticeRepo.
-type onlyRepo struct{ pledge.NoticeRepo }
 
 // TestNoticeForEntry: publishing indexes the notice under its catalogue
 // entry; the query answers the latest version, says NO_NOTICE before any
@@ -58,7 +54,6 @@ func TestNoticeForEntry(t *testing.T) {
 		{"moved id: the old entry has none", e.notices, entryKey, true, apperr.NotFound, "NO_NOTICE", 0},
 		{"malformed region", e.notices, pledge.EntryKey{Region: "../x", Matter: "M-0001", Certificate: "C"}, true, apperr.Malformed, "", 0},
 		{"empty certificate", e.notices, pledge.EntryKey{Region: "110000", Matter: "M-0001"}, true, apperr.Malformed, "", 0},
-		{"no index in the repository", pledge.NewNotices(onlyRepo{store.NewNoticeRepo(e.st)}, e.catalogue, nil, e.clk), other.EntryKey, true, apperr.NotFound, "NO_NOTICE", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -76,6 +76,10 @@ type PledgeRepo interface {
 	CreatePledge(ctx context.Context, r Record) (Record, bool, error)
 	// GetPledge returns a pledge, NotFound when absent.
 	GetPledge(ctx context.Context, id string) (Record, error)
+	// ReadForSigning reads, in one round trip, what preparing a pledge
+	// reads first: the pledge and the draft of an id, and the latest
+	// version number of a notice.
+	ReadForSigning(ctx context.Context, pledgeID, noticeID string) (SigningState, error)
 	// Transition moves the pledge to t.Event.To if its status is one of
 	// t.From (Conflict otherwise), appending the event; it returns the
 	// updated record.
@@ -333,7 +337,8 @@ func (s *Service) prepare(ctx context.Context, a Applicant, req SignRequest, kee
 	subject := s.SubjectIndex(a)
 	id := s.pledgeID(subject, req.IdempotencyKey)
 
-	st, latestKnown, err := s.readForSigning(ctx, id, req.Notice.ID)
+	// One round trip: the pledge, the draft and the latest notice version.
+	st, err := s.d.Pledges.ReadForSigning(ctx, id, req.Notice.ID)
 	if err != nil {
 		return Prepared{}, nil, err
 	}
@@ -351,14 +356,10 @@ func (s *Service) prepare(ctx context.Context, a Applicant, req SignRequest, kee
 	}
 
 	now := s.d.Clock.Now().Truncate(time.Second)
-	version := 0 // the latest
-	if latestKnown {
-		if st.LatestNotice == 0 {
-			return Prepared{}, nil, apperr.New(apperr.NotFound, "no such notice").WithCode(apperr.CodeNoticeNotFound)
-		}
-		version = st.LatestNotice
+	if st.LatestNotice == 0 {
+		return Prepared{}, nil, apperr.New(apperr.NotFound, "no such notice").WithCode(apperr.CodeNoticeNotFound)
 	}
-	notice, err := s.d.Notices.Get(ctx, req.Notice.ID, version)
+	notice, err := s.d.Notices.Get(ctx, req.Notice.ID, st.LatestNotice)
 	if err != nil {
 		if apperr.KindOf(err) == apperr.NotFound {
 			return Prepared{}, nil, apperr.New(apperr.NotFound, "no such notice").WithCode(apperr.CodeNoticeNotFound)
@@ -432,46 +433,13 @@ func (s *Service) prepare(ctx context.Context, a Applicant, req SignRequest, kee
 	return Prepared{Draft: d}, nil, nil
 }
 
-// SigningReads is implemented by a PledgeRepo that reads, in one round
-// trip, what preparing a pledge reads first: the pledge and the draft of
-// an id, and the latest version number of a notice.
-type SigningReads interface {
-	ReadForSigning(ctx context.Context, pledgeID, noticeID string) (SigningState, error)
-}
-
-// SigningState is what SigningReads returns.
+// SigningState is what PledgeRepo.ReadForSigning returns.
 type SigningState struct {
 	Pledge *Record // nil: no pledge with that id
 	Draft  *Draft  // nil: no draft (or it expired)
 	// LatestNotice is the latest published version of the notice, 0 when
 	// none is.
 	LatestNotice int
-}
-
-// readForSigning reads the pledge, the draft and the latest notice version
-// in one round trip when the repository can (latestKnown), else the pledge
-// and the draft one call at a time, leaving the notice to Notices.
-func (s *Service) readForSigning(ctx context.Context, id, noticeID string) (st SigningState, latestKnown bool, err error) {
-	if sr, ok := s.d.Pledges.(SigningReads); ok {
-		st, err := sr.ReadForSigning(ctx, id, noticeID)
-		return st, err == nil, err
-	}
-	existing, err := s.d.Pledges.GetPledge(ctx, id)
-	switch {
-	case err == nil:
-		st.Pledge = &existing
-		return st, false, nil
-	case apperr.KindOf(err) != apperr.NotFound:
-		return SigningState{}, false, err
-	}
-	d, err := s.d.Pledges.GetDraft(ctx, id)
-	switch {
-	case err == nil:
-		st.Draft = &d
-	case apperr.KindOf(err) != apperr.NotFound:
-		return SigningState{}, false, err
-	}
-	return st, false, nil
 }
 
 // SignWithEventCertificate prepares the pledge and signs it with a one-time

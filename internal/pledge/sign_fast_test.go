@@ -8,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emmansun/gmsm/smx509"
-
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
-	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 )
@@ -135,30 +132,17 @@ func (v versionedNotices) LatestNoticeVersion(ctx context.Context, id string) (i
 	return v.latest(ctx, id)
 }
 
-// TestNoticeVersionsKept: with a repository that tells the latest version,
-// each published version is read once; a new version is seen at once; a
-// repository without it is read every time.
+// TestNoticeVersionsKept: the repository tells the latest version, so each
+// published version is read once; a new version is seen at once.
 func TestNoticeVersionsKept(t *testing.T) {
 	e := newEnv(t)
 	e.ready(t)
 	ctx := context.Background()
 	repo := store.NewNoticeRepo(e.st)
-	cases := []struct {
-		name      string
-		versioned bool
-		wantGets  int // repository reads for the calls below
-	}{
-		{"versioned repository", true, 1},
-		{"plain repository", false, 5},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+	{
+		{
 			cn := &countingNotices{NoticeRepo: repo, latest: repo.LatestNoticeVersion}
-			var r pledge.NoticeRepo = cn
-			if tc.versioned {
-				r = versionedNotices{cn}
-			}
-			n := pledge.NewNotices(r, e.catalogue, nil, e.clk)
+			n := pledge.NewNotices(versionedNotices{cn}, e.catalogue, nil, e.clk)
 			for range 3 {
 				p, err := n.Get(ctx, e.published.Notice.ID, 0)
 				if err != nil || p.Notice.Version != e.published.Notice.Version || !bytes.Equal(p.Canonical, e.published.Canonical) {
@@ -170,13 +154,13 @@ func TestNoticeVersionsKept(t *testing.T) {
 			}
 			_, err := n.Get(ctx, "N-NONE", 0)
 			wantErr(t, err, apperr.NotFound, "")
-			if cn.gets != tc.wantGets {
-				t.Fatalf("repository reads %d, want %d", cn.gets, tc.wantGets)
+			if cn.gets != 1 {
+				t.Fatalf("repository reads %d, want 1", cn.gets)
 			}
-			if tc.versioned && cn.latests != 4 {
+			if cn.latests != 4 {
 				t.Fatalf("latest-version reads %d, want 4", cn.latests)
 			}
-		})
+		}
 	}
 	// A new version is the latest at once, through the service's own cache.
 	if _, err := e.notices.Get(ctx, e.published.Notice.ID, 0); err != nil {
@@ -194,60 +178,4 @@ func TestNoticeVersionsKept(t *testing.T) {
 	// Signing against the old version is refused as superseded.
 	_, _, err = e.svc.SignWithEventCertificate(ctx, applicant, e.request("superseded-01"))
 	wantErr(t, err, apperr.Conflict, "NOTICE_SUPERSEDED")
-}
-
-// plainPledges hides the repository's one-round-trip read, so the service
-// reads the pledge and the draft one call at a time.
-type plainPledges struct{ pledge.PledgeRepo }
-
-// TestSigningWithoutCombinedRead: a repository without SigningReads gives
-// the same outcomes (new, repeat, key reused, unknown notice).
-func TestSigningWithoutCombinedRead(t *testing.T) {
-	if _, ok := any(plainPledges{}).(pledge.SigningReads); ok {
-		t.Fatal("the wrapper must hide ReadForSigning")
-	}
-	for _, combined := range []bool{true, false} {
-		t.Run(fmt.Sprintf("combined=%v", combined), func(t *testing.T) {
-			e := newEnv(t)
-			e.ready(t)
-			svc := e.svc
-			if !combined {
-				svc = e.serviceWith(plainPledges{e.pledges})
-			}
-			ctx := context.Background()
-			rec, created, err := svc.SignWithEventCertificate(ctx, applicant, e.request("plain-0001"))
-			if err != nil || !created {
-				t.Fatalf("sign: %v %v", err, created)
-			}
-			again, created, err := svc.SignWithEventCertificate(ctx, applicant, e.request("plain-0001"))
-			if err != nil || created || again.ID != rec.ID {
-				t.Fatalf("repeat: %v %v", err, created)
-			}
-			diff := e.request("plain-0001")
-			diff.Channel = pledge.ChannelApp
-			_, _, err = svc.SignWithEventCertificate(ctx, applicant, diff)
-			wantErr(t, err, apperr.Conflict, "IDEMPOTENCY_KEY_REUSED")
-			p, err := svc.Prepare(ctx, applicant, e.request("plain-0002"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			again2, err := svc.Prepare(ctx, applicant, e.request("plain-0002"))
-			if err != nil || !bytes.Equal(again2.Draft.Document, p.Draft.Document) {
-				t.Fatalf("prepare repeat: %v", err)
-			}
-			none := e.request("plain-0003")
-			none.Notice.ID = "N-NOT-PUBLISHED"
-			_, _, err = svc.SignWithEventCertificate(ctx, applicant, none)
-			wantErr(t, err, apperr.NotFound, "NOTICE_NOT_FOUND")
-		})
-	}
-}
-
-// serviceWith is the env's service over another pledge repository.
-func (e *env) serviceWith(repo pledge.PledgeRepo) *pledge.Service {
-	trust := pki.NewTrustStore([]*smx509.Certificate{e.root.cert, e.citizenCA.cert}, []*smx509.Certificate{e.eventCA.cert})
-	return pledge.NewService(pledge.Deps{
-		Catalogue: e.catalogue, Notices: e.notices, Bars: e.bars, Pledges: repo,
-		Indexer: e.protector, CMS: pledge.PKICMS{}, EventCA: e.eventCA.issuer(), ApplicantTrust: trust, Clock: e.clk,
-	})
 }

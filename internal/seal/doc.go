@@ -1,4 +1,5 @@
-// Package seal owns the seal registry and the revocation registry: making a
+// Package seal owns the seal registry (Seals) and the revocation registry
+// (Revocations): making a
 // seal for an agency with the service's seal-maker key, importing an
 // externally made .esl after checking its maker signature, binding seal ↔
 // agency ↔ signing certificates, the seal lifecycle (active, suspended,
@@ -7,8 +8,9 @@
 // and certificates with reversal on appeal, and "status at time T".
 //
 // It decides who may do what and which transitions are allowed; it keeps no
-// state itself. Storage sits behind the Store interface (implemented by
-// internal/store); this package must not touch Redis, HTTP, or the SES
+// state itself. Storage sits behind the Store interface, in the registry's
+// own types (internal/registry); internal/store implements it and this
+// package never imports it. It must not touch Redis, HTTP, or the SES
 // encoding (it calls internal/ses only through its exported API). Actor
 // identity always comes from an authenticated auth.Principal, never from a
 // request body.

@@ -8,9 +8,9 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/scope"
 	"github.com/pledgeseal/pledgeseal/internal/status"
-	"github.com/pledgeseal/pledgeseal/internal/store"
 )
 
 // Reason is a typed revocation or reversal reason code.
@@ -145,7 +145,7 @@ type RevokeRequest struct {
 }
 
 // MaxSubjects is the most subjects one revocation request may name.
-const MaxSubjects = store.MaxItems
+const MaxSubjects = registry.MaxItems
 
 // prepared is a checked request: the subjects as they will be recorded
 // (a pledge's or seal's digest filled in from its record), the effective
@@ -320,7 +320,7 @@ func (v *Revocations) Revoke(ctx context.Context, p auth.Principal, req RevokeRe
 		return Receipt{}, apperr.New(apperr.Malformed,
 			"a pledge is found false or not fulfilled only by an enforcement finding (POST /v1/enforcement/findings), which also bars the applicant / 虚假承诺或未履行承诺只能通过核查结论认定").WithCode(apperr.CodeFindingRequired)
 	}
-	a, err := v.st.Apply(ctx, store.Change{Action: "revocation.revoke", Actor: actorOf(p), To: to, From: revocable(pr.kind),
+	a, err := v.st.Apply(ctx, registry.Change{Action: "revocation.revoke", Actor: actorOf(p), To: to, From: revocable(pr.kind),
 		Reason: string(req.Reason), DocumentNo: req.DocumentNo, Effective: pr.eff, Note: req.Note, Items: pr.subs, Guards: pr.guards})
 	if err != nil {
 		return Receipt{}, conflictDetail(err, "revoke")
@@ -350,7 +350,7 @@ func (v *Revocations) Reverse(ctx context.Context, p auth.Principal, req RevokeR
 	if err != nil {
 		return Receipt{}, err
 	}
-	a, err := v.st.Apply(ctx, store.Change{Action: "revocation.reverse", Actor: actorOf(p), To: status.Active, From: revokedStates(),
+	a, err := v.st.Apply(ctx, registry.Change{Action: "revocation.reverse", Actor: actorOf(p), To: status.Active, From: revokedStates(),
 		Reason: string(req.Reason), DocumentNo: req.DocumentNo, Effective: pr.eff, Note: req.Note, Items: pr.subs, Guards: pr.guards})
 	if err != nil {
 		return Receipt{}, conflictDetail(err, "reinstate")
@@ -362,7 +362,7 @@ func (v *Revocations) Reverse(ctx context.Context, p auth.Principal, req RevokeR
 type Record struct {
 	Subject status.Subject
 	Now     status.State
-	History []Event
+	History []registry.Event
 }
 
 // Get returns the record of one subject, by ID, by digest, or both. A
@@ -380,18 +380,6 @@ func (v *Revocations) Get(ctx context.Context, sub status.Subject) (Record, erro
 		return Record{}, err
 	}
 	return Record{Subject: sub, Now: ans.Results[0].Now, History: h}, nil
-}
-
-// LookupStats reports how many batch lookups the store answered and how
-// many Redis round trips they took; ok is false when the store does not
-// count them.
-func (v *Revocations) LookupStats() (lookups, roundTrips int64, ok bool) {
-	c, ok := v.st.(interface{ Stats() store.Stats })
-	if !ok {
-		return 0, 0, false
-	}
-	st := c.Stats()
-	return st.Lookups, st.LookupRoundTrips, true
 }
 
 // Lookup answers a batch of subjects at time at (and now) in one read. It is

@@ -7,9 +7,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
-	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
-	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 )
@@ -87,7 +85,10 @@ func TestRevocations(t *testing.T) {
 // TestVerifierOverRegistry wires the SES verifier to the real registry: a
 // revoked signer certificate, a suspended seal and a stopped Redis each show
 // in the verification report, and "at signing time" differs from "now".
-func TestVerifierOverRegistry(t *testing.T) {
+// TestStatesOverRegistry: the registry answers a seal's state at the time
+// of use (suspended now, fine an hour earlier), a revoked maker
+// certificate, and fails closed when Redis is down.
+func TestStatesOverRegistry(t *testing.T) {
 	srv := testredis.Start(t)
 	f := newFixtureAt(t, srv.Addr, srv)
 	ctx := context.Background()
@@ -95,39 +96,39 @@ func TestVerifierOverRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := ses.ParseSeal(s.DER)
-	if err != nil {
-		t.Fatal(err)
+	sealSub := status.Subject{Kind: status.KindSeal, ID: s.ESID, Digest: s.Digest}
+	state := func(at time.Time, sub status.Subject) status.Code {
+		t.Helper()
+		a, err := f.rev.Lookup(ctx, at, []status.Subject{sub})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Results[0].At.Code
 	}
 	f.clk.Advance(time.Hour)
-	v := ses.NewVerifier(ses.Options{SealTrust: f.pki.trust, Status: f.st})
-	verify := func() outcome.Report { return v.VerifySeal(ctx, parsed, f.clk.Now()) }
-	if r := verify(); r.Indication != outcome.TotalPassed {
-		t.Fatalf("fresh seal: %s/%s %+v", r.Indication, r.SubIndication, r.Checks)
+	if c := state(f.clk.Now(), sealSub); c != status.Active {
+		t.Fatalf("fresh seal: %s", c)
 	}
 	f.clk.Advance(time.Hour)
 	if _, err := f.reg.ChangeStatus(ctx, agencyA, s.ESID, StatusChange{Action: Suspend, Reason: "印章更换", DocumentNo: "A-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if r := verify(); r.Indication != outcome.TotalFailed || r.SubIndication != outcome.SealSuspended {
-		t.Fatalf("suspended seal: %s/%s", r.Indication, r.SubIndication)
+	if c := state(f.clk.Now(), sealSub); c != status.Suspended {
+		t.Fatalf("suspended seal: %s", c)
 	}
 	// The seal was fine an hour earlier: the question "at the time of use".
-	if r := v.VerifySeal(ctx, parsed, f.clk.Now().Add(-90*time.Minute)); r.Indication == outcome.TotalFailed {
-		t.Fatalf("seal before suspension: %s/%s", r.Indication, r.SubIndication)
+	if c := state(f.clk.Now().Add(-90*time.Minute), sealSub); c != status.Active {
+		t.Fatalf("seal before suspension: %s", c)
 	}
-	if _, err := f.rev.Revoke(ctx, maker, RevokeRequest{Subjects: []status.Subject{{Kind: status.KindCertificate, Digest: s.MakerCert}},
+	makerSub := status.Subject{Kind: status.KindCertificate, Digest: s.MakerCert}
+	if _, err := f.rev.Revoke(ctx, maker, RevokeRequest{Subjects: []status.Subject{makerSub},
 		Reason: ReasonKeyCompromise, DocumentNo: "CRL-1", Effective: t0}); err != nil {
 		t.Fatal(err)
 	}
-	if r := verify(); r.Indication != outcome.TotalFailed {
-		t.Fatalf("revoked maker: %s/%s", r.Indication, r.SubIndication)
+	if c := state(f.clk.Now(), makerSub); c != status.Revoked {
+		t.Fatalf("revoked maker: %s", c)
 	}
 	srv.Stop()
-	r := verify()
-	if r.Indication != outcome.IndeterminateResult || r.SubIndication != outcome.TryLater {
-		t.Fatalf("redis down: %s/%s, want INDETERMINATE/TRY_LATER", r.Indication, r.SubIndication)
-	}
 	if _, err := f.reg.StatusAt(ctx, s.ESID, t0); apperr.KindOf(err) != apperr.Unavailable {
 		t.Fatalf("status at with redis down: %v", err)
 	}

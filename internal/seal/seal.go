@@ -14,24 +14,21 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
-	"github.com/pledgeseal/pledgeseal/internal/store"
 )
 
 // Store is what the registry needs from storage. *store.Registry implements it.
 type Store interface {
 	status.Source
-	Apply(ctx context.Context, c store.Change) (store.Applied, error)
-	CreateSeal(ctx context.Context, rec store.SealRecord, c store.Change) (store.Applied, error)
-	GetSeal(ctx context.Context, esID string) (store.SealRecord, error)
+	Apply(ctx context.Context, c registry.Change) (registry.Applied, error)
+	CreateSeal(ctx context.Context, rec registry.SealRecord, c registry.Change) (registry.Applied, error)
+	GetSeal(ctx context.Context, esID string) (registry.SealRecord, error)
 	SealIDByDigest(ctx context.Context, digest [32]byte) (string, error)
-	ListSeals(ctx context.Context, agency string, certDigest [32]byte, cursor string, limit int) (store.SealPage, error)
-	History(ctx context.Context, sub status.Subject) ([]store.Event, error)
+	ListSeals(ctx context.Context, agency string, certDigest [32]byte, cursor string, limit int) (registry.SealPage, error)
+	History(ctx context.Context, sub status.Subject) ([]registry.Event, error)
 }
-
-// Event is one recorded change of a subject's status.
-type Event = store.Event
 
 // TypeCode is the fine seal type kept in the registry (the SES type INTEGER
 // is business-defined).
@@ -97,17 +94,18 @@ type Config struct {
 	MakerTrust *pki.TrustStore
 }
 
-// Registry is the seal registry service. It is safe for concurrent use.
-type Registry struct {
+// Seals is the seal registry service: filing, reading and the lifecycle of
+// seals. It is safe for concurrent use.
+type Seals struct {
 	st    Store
 	cfg   Config
 	clk   clock.Clock
 	check *ses.Verifier
 }
 
-// NewRegistry returns the registry over st.
-func NewRegistry(st Store, cfg Config, clk clock.Clock) *Registry {
-	return &Registry{st: st, cfg: cfg, clk: clk, check: ses.NewVerifier(ses.Options{SealTrust: cfg.MakerTrust})}
+// NewSeals returns the registry over st.
+func NewSeals(st Store, cfg Config, clk clock.Clock) *Seals {
+	return &Seals{st: st, cfg: cfg, clk: clk, check: ses.NewVerifier(ses.Options{SealTrust: cfg.MakerTrust})}
 }
 
 // Seal is a registered seal with its current status and history.
@@ -127,11 +125,11 @@ type Seal struct {
 	ValidEnd    time.Time
 	Created     time.Time
 	Status      status.State
-	History     []Event
+	History     []registry.Event
 }
 
-func actorOf(p auth.Principal) store.Actor {
-	return store.Actor{ID: p.Actor(), Role: string(p.Role), Org: p.Org}
+func actorOf(p auth.Principal) registry.Actor {
+	return registry.Actor{ID: p.Actor(), Role: string(p.Role), Org: p.Org}
 }
 
 func isOneOf(p auth.Principal, roles ...auth.Role) bool {
@@ -196,7 +194,7 @@ type MakeRequest struct {
 // Make makes a v4 seal with the service's seal-maker key, files it and
 // makes it active, atomically with its audit entry. Only seal_maker (and
 // admin) may make seals.
-func (r *Registry) Make(ctx context.Context, p auth.Principal, req MakeRequest) (Seal, error) {
+func (r *Seals) Make(ctx context.Context, p auth.Principal, req MakeRequest) (Seal, error) {
 	if !isOneOf(p, auth.RoleSealMaker, auth.RoleAdmin) {
 		return Seal{}, forbidden("make seals")
 	}
@@ -230,7 +228,7 @@ type ImportRequest struct {
 // Import files an externally made .esl after checking its structure and its
 // maker signature and maker certificate chain against the trusted maker
 // anchors. Only seal_maker (and admin) may import.
-func (r *Registry) Import(ctx context.Context, p auth.Principal, req ImportRequest) (Seal, error) {
+func (r *Seals) Import(ctx context.Context, p auth.Principal, req ImportRequest) (Seal, error) {
 	if !isOneOf(p, auth.RoleSealMaker, auth.RoleAdmin) {
 		return Seal{}, forbidden("import seals")
 	}
@@ -261,11 +259,11 @@ func (r *Registry) Import(ctx context.Context, p auth.Principal, req ImportReque
 	return r.file(ctx, p, s, req.Filing, originImported, "seal.import")
 }
 
-func (r *Registry) file(ctx context.Context, p auth.Principal, s *ses.Seal, f Filing, origin, action string) (Seal, error) {
+func (r *Seals) file(ctx context.Context, p auth.Principal, s *ses.Seal, f Filing, origin, action string) (Seal, error) {
 	if s.Info.ESID == "" || len(s.Info.ESID) > 128 {
 		return Seal{}, apperr.New(apperr.Malformed, "the seal's esID must have 1 to 128 characters")
 	}
-	rec := store.SealRecord{ESID: s.Info.ESID, Digest: pki.Digest(s.Raw), DER: s.Raw, Agency: f.Agency,
+	rec := registry.SealRecord{ESID: s.Info.ESID, Digest: pki.Digest(s.Raw), DER: s.Raw, Agency: f.Agency,
 		Name: s.Info.Property.Name, Category: string(f.Category), TypeCode: string(f.TypeCode),
 		MakerCert: pki.Digest(s.MakerCert), Origin: origin, Version: s.Version.String(),
 		ValidStart: s.Info.Property.ValidStart, ValidEnd: s.Info.Property.ValidEnd, Created: r.clk.Now()}
@@ -280,7 +278,7 @@ func (r *Registry) file(ctx context.Context, p auth.Principal, s *ses.Seal, f Fi
 		}
 	}
 	now := r.clk.Now()
-	_, err := r.st.CreateSeal(ctx, rec, store.Change{Action: action, Actor: actorOf(p), To: status.Active,
+	_, err := r.st.CreateSeal(ctx, rec, registry.Change{Action: action, Actor: actorOf(p), To: status.Active,
 		Reason: "FILED", DocumentNo: f.DocumentNo, Effective: now, Note: f.Note,
 		Data: map[string]string{"agency": f.Agency, "category": string(f.Category), "type": string(f.TypeCode), "origin": origin}})
 	if err != nil {
@@ -293,7 +291,7 @@ func (r *Registry) file(ctx context.Context, p auth.Principal, s *ses.Seal, f Fi
 }
 
 // Get returns a seal with its status now and its whole history.
-func (r *Registry) Get(ctx context.Context, esID string) (Seal, error) {
+func (r *Seals) Get(ctx context.Context, esID string) (Seal, error) {
 	rec, err := r.st.GetSeal(ctx, esID)
 	if err != nil {
 		return Seal{}, err
@@ -314,7 +312,7 @@ func (r *Registry) Get(ctx context.Context, esID string) (Seal, error) {
 }
 
 // GetByDigest returns the seal whose DER has the given SM3 digest.
-func (r *Registry) GetByDigest(ctx context.Context, digest [32]byte) (Seal, error) {
+func (r *Seals) GetByDigest(ctx context.Context, digest [32]byte) (Seal, error) {
 	id, err := r.st.SealIDByDigest(ctx, digest)
 	if err != nil {
 		return Seal{}, err
@@ -339,7 +337,7 @@ type Page struct {
 }
 
 // List returns a page of esIDs. An agency sees only its own seals.
-func (r *Registry) List(ctx context.Context, p auth.Principal, f ListFilter) (Page, error) {
+func (r *Seals) List(ctx context.Context, p auth.Principal, f ListFilter) (Page, error) {
 	if p.Role == auth.RoleAgency {
 		if f.Agency != "" && f.Agency != p.Org {
 			return Page{}, forbidden("list another agency's seals")
@@ -371,7 +369,7 @@ type StatusAnswer struct {
 }
 
 // StatusAt answers whether the seal was usable at time at, and its status now.
-func (r *Registry) StatusAt(ctx context.Context, esID string, at time.Time) (StatusAnswer, error) {
+func (r *Seals) StatusAt(ctx context.Context, esID string, at time.Time) (StatusAnswer, error) {
 	rec, err := r.st.GetSeal(ctx, esID)
 	if err != nil {
 		return StatusAnswer{}, err
@@ -443,7 +441,7 @@ type StatusChange struct {
 
 // ChangeStatus applies a lifecycle change. The seal maker and admin may take
 // every action; an agency may suspend, restore or report lost its own seals.
-func (r *Registry) ChangeStatus(ctx context.Context, p auth.Principal, esID string, c StatusChange) (Seal, error) {
+func (r *Seals) ChangeStatus(ctx context.Context, p auth.Principal, esID string, c StatusChange) (Seal, error) {
 	tr, ok := transitionOf(c.Action)
 	if !ok {
 		return Seal{}, apperr.New(apperr.Malformed, "unknown action %q (want suspend, restore, report_lost, freeze, unfreeze or cancel)", c.Action)
@@ -471,7 +469,7 @@ func (r *Registry) ChangeStatus(ctx context.Context, p auth.Principal, esID stri
 	if eff.IsZero() {
 		eff = r.clk.Now()
 	}
-	_, err = r.st.Apply(ctx, store.Change{Action: "seal." + string(c.Action), Actor: actorOf(p), To: tr.to, From: tr.from,
+	_, err = r.st.Apply(ctx, registry.Change{Action: "seal." + string(c.Action), Actor: actorOf(p), To: tr.to, From: tr.from,
 		Reason: c.Reason, DocumentNo: c.DocumentNo, Effective: eff, Note: c.Note,
 		Items: []status.Subject{{Kind: status.KindSeal, ID: rec.ESID, Digest: rec.Digest}}})
 	if err != nil {

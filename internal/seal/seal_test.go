@@ -55,7 +55,7 @@ func newPKI(t *testing.T, cn string) testPKI {
 }
 
 type fixture struct {
-	reg     *Registry
+	reg     *Seals
 	rev     *Revocations
 	st      *store.Registry
 	pledges *store.PledgeRepo
@@ -85,7 +85,7 @@ func newFixtureAt(t *testing.T, addr string, srv *testredis.Server) fixture {
 		t.Fatal(err)
 	}
 	pledges := store.NewPledgeRepo(st, prot)
-	return fixture{reg: NewRegistry(sr, Config{Maker: &p.maker, MakerTrust: p.trust}, clk),
+	return fixture{reg: NewSeals(sr, Config{Maker: &p.maker, MakerTrust: p.trust}, clk),
 		rev: NewRevocations(sr, clk, RevocationOptions{Pledges: pledges}), pledges: pledges,
 		st: sr, clk: clk, pki: p, srv: srv, addr: addr}
 }

@@ -1,7 +1,6 @@
 package ses
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
-	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
 // t0 is the fixed "now" of the tests.
@@ -98,29 +96,4 @@ func failedChecks(r outcome.Report) []string {
 		}
 	}
 	return out
-}
-
-// fakeStatus is a status.Source answering from a table; it records calls.
-type fakeStatus struct {
-	byDigest map[[32]byte]status.Code
-	err      error
-	calls    int
-	asked    [][]status.Subject
-}
-
-func (f *fakeStatus) Lookup(_ context.Context, at time.Time, subs []status.Subject) (status.Answer, error) {
-	f.calls++
-	f.asked = append(f.asked, subs)
-	if f.err != nil {
-		return status.Answer{}, f.err
-	}
-	out := status.Answer{ReadAt: at}
-	for _, s := range subs {
-		c, ok := f.byDigest[s.Digest]
-		if !ok {
-			c = status.Unknown
-		}
-		out.Results = append(out.Results, status.Result{Subject: s, At: status.State{Code: c, Since: at.Add(-time.Hour)}, Now: status.State{Code: c}})
-	}
-	return out, nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
-	"github.com/pledgeseal/pledgeseal/internal/status"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -317,19 +316,6 @@ func TestMakerCertJudgedWhenUsed(t *testing.T) {
 	r = v.VerifySignature(ctx, signDirect(t, p, madeLate, t0.Add(2*time.Hour), []byte("d")), Input{Data: []byte("d"), HasData: true})
 	if c := findCheck(t, r, CheckMakerValidity); c.Result != outcome.Failed || c.SubIndication != outcome.Expired || r.Indication == outcome.TotalPassed {
 		t.Fatalf("made after the maker expired: %s %s %q", c.Result, c.SubIndication, c.Detail)
-	}
-	// Revoked before the seal was used: that fails.
-	mc, err := pki.ParseCertificateLenient(p.makerDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &fakeStatus{byDigest: map[[32]byte]status.Code{pki.Digest(mc.Raw): status.Revoked}}
-	r = NewVerifier(Options{SealTrust: p.trust, Status: st}).VerifySignature(ctx, sig, Input{Data: []byte("d"), HasData: true})
-	if c := findCheck(t, r, CheckMakerStatus); c.Result != outcome.Failed || r.SubIndication != outcome.Revoked {
-		t.Fatalf("revoked maker: %s %s/%s", c.Result, r.Indication, r.SubIndication)
-	}
-	if len(st.asked) != 1 || st.asked[0][0].Digest != pki.Digest(seal.Raw) {
-		t.Fatalf("status asked %+v", st.asked)
 	}
 }
 

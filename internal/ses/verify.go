@@ -13,7 +13,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
-	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
 // Check names, in the order they are reported (ses-format.md §6).
@@ -47,9 +46,6 @@ type Options struct {
 	// TSATrust holds the anchors of the TSAs whose tokens prove signing
 	// times (the timeStamp field); nil means SignerTrust.
 	TSATrust *pki.TrustStore
-	// Status answers revocation/suspension questions; nil means the status
-	// checks are reported as not performed.
-	Status status.Source
 	// CacheSize bounds the cache of maker-signature and chain results
 	// (entries); zero means DefaultCacheSize.
 	CacheSize int
@@ -70,7 +66,6 @@ type Stats struct {
 type Verifier struct {
 	sealTrust, signerTrust *pki.TrustStore
 	tsaTrust               *pki.TrustStore // anchors of timestamp TSAs
-	status                 status.Source
 	cache                  *lru
 	sums                   *sumMemo
 	sm2Performed           atomic.Uint64
@@ -89,7 +84,7 @@ func NewVerifier(opts Options) *Verifier {
 	if tt == nil {
 		tt = st
 	}
-	return &Verifier{sealTrust: opts.SealTrust, signerTrust: st, tsaTrust: tt, status: opts.Status, cache: newLRU(opts.CacheSize), sums: newSumMemo(sumMemoSize)}
+	return &Verifier{sealTrust: opts.SealTrust, signerTrust: st, tsaTrust: tt, cache: newLRU(opts.CacheSize), sums: newSumMemo(sumMemoSize)}
 }
 
 // Stats returns the counters so far.
@@ -156,9 +151,7 @@ func (v *Verifier) VerifySealBytes(ctx context.Context, der []byte, at time.Time
 func (v *Verifier) VerifySeal(ctx context.Context, s *Seal, at time.Time) outcome.Report {
 	r := outcome.Report{ID: s.Info.ESID, Version: s.Version.String()}
 	maker := v.readCert(s.MakerCert)
-	subjects, idx := v.statusSubjects(s, &maker, nil)
-	res, serr := v.lookup(ctx, at, subjects)
-	r.Checks = append(r.Checks, v.sealChecks(s, maker, subjects[0].Digest, at, res, idx, serr)...)
+	r.Checks = append(r.Checks, v.sealChecks(s, maker, v.sums.sum(s.Raw), at)...)
 	r.Finish()
 	return r
 }
@@ -204,12 +197,10 @@ func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) 
 		r.Add(v.signerSignature(s, signer))
 	}
 	// (3) signer certificate.
-	subjects, idx := v.statusSubjects(seal, &maker, &signer)
-	res, serr := v.lookup(ctx, at, subjects)
 	r.Add(v.chainCheck(CheckSignerChain, signer, v.signerTrust, at))
 	r.Add(validityCheck(CheckSignerValidity, "signer", signer, at))
 	r.Add(keyUsageCheck(CheckSignerKeyUsage, "signer", signer))
-	r.Add(statusCheck(CheckSignerStatus, "signer certificate", res, idx.signer, serr))
+	r.Add(statusNotChecked(CheckSignerStatus, "signer certificate"))
 	// (4) signer in the seal's list.
 	if signer.err != nil {
 		r.Add(check(CheckSignerInSeal, outcome.Failed, outcome.FormatFailure, "the signature carries no readable signer certificate"))
@@ -219,7 +210,7 @@ func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) 
 		r.Add(check(CheckSignerInSeal, outcome.Failed, outcome.ChainConstraintsFailure, "%s", why))
 	}
 	// (5) the seal.
-	r.Checks = append(r.Checks, v.sealChecks(seal, maker, subjects[0].Digest, at, res, idx, serr)...)
+	r.Checks = append(r.Checks, v.sealChecks(seal, maker, v.sums.sum(seal.Raw), at)...)
 	// (6) time.
 	r.Checks = append(r.Checks, timeChecks...)
 	// (7) data hash.
@@ -438,15 +429,15 @@ func (v *Verifier) makerSignature(s *Seal, maker certInfo, sealDigest [32]byte) 
 
 // sealChecks runs the seal procedure at time at (the signing time, or now
 // for a bare seal).
-func (v *Verifier) sealChecks(s *Seal, maker certInfo, sealDigest [32]byte, at time.Time, res []status.Result, idx subjectIndex, serr error) []outcome.Check {
+func (v *Verifier) sealChecks(s *Seal, maker certInfo, sealDigest [32]byte, at time.Time) []outcome.Check {
 	out := []outcome.Check{
 		formatCheck(CheckSealFormat, s.Version, s.Warnings),
 		v.makerSignature(s, maker, sealDigest),
 		v.chainCheck(CheckMakerChain, maker, v.sealTrust, at),
 		makerValidityCheck(s, maker, at),
 		keyUsageCheck(CheckMakerKeyUsage, "seal maker", maker),
-		statusCheck(CheckMakerStatus, "seal maker certificate", res, idx.maker, serr),
-		statusCheck(CheckSealStatus, "seal", res, idx.seal, serr),
+		statusNotChecked(CheckMakerStatus, "seal maker certificate"),
+		statusNotChecked(CheckSealStatus, "seal"),
 	}
 	p := s.Info.Property
 	switch {
@@ -585,76 +576,11 @@ func keyUsageCheck(name, who string, ci certInfo) outcome.Check {
 	return check(name, outcome.Passed, "", "the %s certificate's keyUsage allows digitalSignature", who)
 }
 
-// subjectIndex tells where each subject sits in a status query (-1: absent).
-type subjectIndex struct{ seal, maker, signer int }
-
-func (v *Verifier) statusSubjects(s *Seal, maker, signer *certInfo) ([]status.Subject, subjectIndex) {
-	idx := subjectIndex{seal: -1, maker: -1, signer: -1}
-	subs := []status.Subject{{Kind: status.KindSeal, ID: s.Info.ESID, Digest: v.sums.sum(s.Raw)}}
-	idx.seal = 0
-	if maker.err == nil {
-		idx.maker = len(subs)
-		subs = append(subs, status.Subject{Kind: status.KindCertificate, Digest: v.sums.sum(maker.c.Raw)})
-	}
-	if signer != nil && signer.err == nil {
-		idx.signer = len(subs)
-		subs = append(subs, status.Subject{Kind: status.KindCertificate, Digest: v.sums.sum(signer.c.Raw)})
-	}
-	return subs, idx
-}
-
-// errNoSource marks "no status source configured".
-var errNoSource = errors.New("no status source")
-
-func (v *Verifier) lookup(ctx context.Context, at time.Time, subs []status.Subject) ([]status.Result, error) {
-	if v.status == nil {
-		return nil, errNoSource
-	}
-	ans, err := v.status.Lookup(ctx, at, subs)
-	if err != nil {
-		return nil, err
-	}
-	if len(ans.Results) != len(subs) {
-		return nil, errors.New("the status source answered a different number of subjects")
-	}
-	return ans.Results, nil
-}
-
-func statusCheck(name, what string, res []status.Result, i int, err error) outcome.Check {
-	switch {
-	case errors.Is(err, errNoSource):
-		return check(name, outcome.NotPerformed, "", "not performed: no status source is configured, so the %s's revocation/suspension status was not checked", what)
-	case err != nil:
-		return check(name, outcome.Indeterminate, outcome.TryLater, "the %s's status cannot be read now; try later", what)
-	case i < 0 || i >= len(res):
-		return check(name, outcome.Indeterminate, outcome.TryLater, "no status answer for the %s", what)
-	}
-	st := res[i].At
-	now := res[i].Now.Code
-	switch st.Code {
-	case status.Active:
-		return check(name, outcome.Passed, "", "the %s was active at the signing time (now: %s)", what, now)
-	case status.Unknown, "":
-		return check(name, outcome.Passed, "", "the registry holds no revocation or suspension of the %s at the signing time (now: %s)", what, orUnknown(now))
-	case status.Suspended:
-		return check(name, outcome.Failed, outcome.SealSuspended, "the %s was suspended at the signing time (since %s)", what, ts(st.Since))
-	case status.ReportedLost:
-		return check(name, outcome.Failed, outcome.SealReportedLost, "the %s was reported lost at the signing time (since %s)", what, ts(st.Since))
-	case status.Frozen:
-		return check(name, outcome.Failed, outcome.SealFrozen, "the %s was frozen at the signing time (since %s)", what, ts(st.Since))
-	case status.Cancelled:
-		return check(name, outcome.Failed, outcome.SealCancelled, "the %s was cancelled at the signing time (since %s)", what, ts(st.Since))
-	case status.Revoked:
-		return check(name, outcome.Failed, outcome.Revoked, "the %s was revoked at the signing time (since %s)", what, ts(st.Since))
-	}
-	return check(name, outcome.Indeterminate, outcome.TryLater, "the %s has an unexpected status %q", what, st.Code)
-}
-
-func orUnknown(c status.Code) status.Code {
-	if c == "" {
-		return status.Unknown
-	}
-	return c
+// statusNotChecked is the status check of a SES report: the SES verifier
+// reads no registry (internal/verify asks the registry once for every
+// subject of a verification and reports the states itself).
+func statusNotChecked(name, what string) outcome.Check {
+	return check(name, outcome.NotPerformed, "", "not performed: no status source is configured, so the %s's revocation/suspension status was not checked", what)
 }
 
 // signingTime returns the signing time and the time checks: the timestamp

@@ -1,7 +1,8 @@
 // Package status defines the vocabulary verifiers use to ask the registry
-// "is this seal / certificate / pledge good, now and at time T?". The registry
-// (internal/seal over internal/store) implements Source; the SES engine and
-// the pledge verifier consume it. It holds no state and imports nothing of
+// "is this seal / certificate / pledge good, now and at time T?". The
+// registry's Redis side (store.Registry, and store.StatusBatch with the
+// pledge states) implements Source; the revocation registry and the
+// verifier consume it. It holds no state and imports nothing of
 // the project but apperr.
 package status
 
@@ -83,12 +84,6 @@ type Answer struct {
 	Results []Result // same order as the query
 	// ReadAt is when the registry was read (freshness of the answer).
 	ReadAt time.Time
-	// RoundTrips is how many sequential Redis round trips the answer took
-	// (latency); Batches how many command batches were sent to Redis
-	// nodes for it (work). On a single node they are equal; on a cluster
-	// one round trip may send one batch to each node its keys live on,
-	// concurrently. Zero means the source does not count them.
-	RoundTrips, Batches int
 }
 
 // Source answers status questions. Implementations must answer all subjects

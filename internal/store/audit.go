@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
@@ -31,14 +32,6 @@ const AuditVersion = 1
 func (s *Store) auditHeadKey() string    { return s.key(regTag, "audit", "head") }
 func (s *Store) auditEntriesKey() string { return s.key(regTag, "audit", "e") }
 
-// Actor names who made a change. It comes from authentication, never from a
-// request body, and carries no personal data.
-type Actor struct {
-	ID   string `json:"id"`
-	Role string `json:"role"`
-	Org  string `json:"org,omitempty"`
-}
-
 // SubjectRef is a subject as written into an audit entry.
 type SubjectRef struct {
 	Kind   status.Kind `json:"kind"`
@@ -50,13 +43,13 @@ type SubjectRef struct {
 // JSON produced by encoding/json for this struct (fixed field order, UTC
 // times, sorted map keys); the link hash is SM3(domain ‖ prev ‖ encoding).
 type AuditEntry struct {
-	V        int       `json:"v"`
-	Seq      uint64    `json:"seq"`
-	Prev     string    `json:"prev"`
-	Change   string    `json:"change"`
-	Recorded time.Time `json:"recorded"`
-	Actor    Actor     `json:"actor"`
-	Action   string    `json:"action"`
+	V        int            `json:"v"`
+	Seq      uint64         `json:"seq"`
+	Prev     string         `json:"prev"`
+	Change   string         `json:"change"`
+	Recorded time.Time      `json:"recorded"`
+	Actor    registry.Actor `json:"actor"`
+	Action   string         `json:"action"`
 	// Code is the state the change sets on every item.
 	Code       status.Code  `json:"code"`
 	Reason     string       `json:"reason,omitempty"`

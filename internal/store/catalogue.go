@@ -77,7 +77,7 @@ func (r *CatalogueRepo) AppendEntry(ctx context.Context, e pledge.Entry, expectV
 	return r.appendEntry(ctx, e, expectVersion, false)
 }
 
-// AppendOwnedEntry implements pledge.OwnedAppender: the append is refused
+// AppendOwnedEntry implements pledge.CatalogueRepo: the append is refused
 // (Forbidden OUT_OF_SCOPE) when the matter's owner is not e.Owner, checked
 // in the append script.
 func (r *CatalogueRepo) AppendOwnedEntry(ctx context.Context, e pledge.Entry, expectVersion int) (pledge.Entry, error) {

@@ -15,7 +15,7 @@ import (
 )
 
 // The matter index lists which matters each region has, for the public
-// listing of the catalogue (pledge.MatterIndex). It is two kinds of sorted
+// listing of the catalogue (pledge.MatterIndex, part of pledge.CatalogueRepo). It is two kinds of sorted
 // set with every score 0, so members come back in code order and a page
 // continues after the last code seen (ZRANGEBYLEX):
 //

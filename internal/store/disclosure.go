@@ -80,47 +80,30 @@ func (r *PledgeRepo) transitionOp(ctx context.Context, rec pledge.Record, t pled
 		a: strconv.FormatInt(t.Event.At.AddDate(0, 0, days).UnixMilli(), 10)}, nil
 }
 
-// Published is a publicly listed pledge: its record (document decrypted:
-// callers must mask before showing it) and the end of its publication.
-type Published struct {
-	Record pledge.Record
-	Until  time.Time
-}
-
-// PublishedPage is one page of a public listing.
-type PublishedPage struct {
-	Entries []Published
-	// Next is the cursor of the following page ("" = last page).
-	Next string
-}
-
-// MaxPublishedPage bounds one page of the public listing.
-const MaxPublishedPage = 100
-
 // ListPublished reads one page of the public index of region and matter,
 // newest decision first: limit+1 members of every shard (one pipeline),
 // merged, then their records (one pipeline). Records that are no longer
 // accepted are left out; expiry and registry state are the caller's to
 // check.
-func (r *PledgeRepo) ListPublished(ctx context.Context, region, matter, cursor string, limit int) (PublishedPage, error) {
-	if limit < 1 || limit > MaxPublishedPage {
-		return PublishedPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", MaxPublishedPage).WithCode(apperr.CodeFieldInvalid)
+func (r *PledgeRepo) ListPublished(ctx context.Context, region, matter, cursor string, limit int) (pledge.PublishedPage, error) {
+	if limit < 1 || limit > pledge.MaxPublishedPage {
+		return pledge.PublishedPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", pledge.MaxPublishedPage).WithCode(apperr.CodeFieldInvalid)
 	}
 	for _, c := range []struct{ what, v string }{{"region", region}, {"matter", matter}} {
 		if c.v == "" || len(c.v) > 64 || strings.ContainsAny(c.v, "{}: \t\r\n") {
-			return PublishedPage{}, apperr.New(apperr.Malformed, "%s must be a catalogue code", c.what).WithCode(apperr.CodeFieldInvalid)
+			return pledge.PublishedPage{}, apperr.New(apperr.Malformed, "%s must be a catalogue code", c.what).WithCode(apperr.CodeFieldInvalid)
 		}
 	}
 	ids, recs, next, err := r.newestAcrossShards(ctx, cursor, limit,
 		func(sh int) string { return r.publicIndexKey(sh, region, matter) }, "meta", "doc", "status", "pub")
 	if err != nil {
-		return PublishedPage{}, err
+		return pledge.PublishedPage{}, err
 	}
-	page := PublishedPage{Entries: []Published{}, Next: next}
+	page := pledge.PublishedPage{Entries: []pledge.Published{}, Next: next}
 	for i, c := range recs {
 		p, ok, err := r.published(ids[i], c.Val())
 		if err != nil {
-			return PublishedPage{}, err
+			return pledge.PublishedPage{}, err
 		}
 		if ok {
 			page.Entries = append(page.Entries, p)
@@ -131,40 +114,40 @@ func (r *PledgeRepo) ListPublished(ctx context.Context, region, matter, cursor s
 
 // GetPublished returns a pledge if it was published on its decision
 // (NotFound otherwise, as for a pledge that does not exist).
-func (r *PledgeRepo) GetPublished(ctx context.Context, id string) (Published, error) {
+func (r *PledgeRepo) GetPublished(ctx context.Context, id string) (pledge.Published, error) {
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
 	vals, err := r.st.rdb.HMGet(ctx, r.recordKey(id), "meta", "doc", "status", "pub").Result()
 	if err != nil {
-		return Published{}, mapErr(err, "no such pledge")
+		return pledge.Published{}, mapErr(err, "no such pledge")
 	}
 	p, ok, err := r.published(id, vals)
 	if err != nil {
-		return Published{}, err
+		return pledge.Published{}, err
 	}
 	if !ok {
-		return Published{}, apperr.New(apperr.NotFound, "no published pledge %s / 未找到公示的承诺", id).WithCode(apperr.CodePledgeNotFound)
+		return pledge.Published{}, apperr.New(apperr.NotFound, "no published pledge %s / 未找到公示的承诺", id).WithCode(apperr.CodePledgeNotFound)
 	}
 	return p, nil
 }
 
 // published decodes HMGET meta, doc, status, pub; ok is false unless the
 // record exists, is accepted and was published.
-func (r *PledgeRepo) published(id string, vals []any) (Published, bool, error) {
+func (r *PledgeRepo) published(id string, vals []any) (pledge.Published, bool, error) {
 	meta, _ := vals[0].(string)
 	doc, _ := vals[1].(string)
 	st, _ := vals[2].(string)
 	pub, _ := vals[3].(string)
 	if meta == "" || pub == "" || pledge.Status(st) != pledge.StatusAccepted {
-		return Published{}, false, nil
+		return pledge.Published{}, false, nil
 	}
 	ms, err := strconv.ParseInt(pub, 10, 64)
 	if err != nil {
-		return Published{}, false, apperr.New(apperr.Internal, "a stored publication end does not decode")
+		return pledge.Published{}, false, apperr.New(apperr.Internal, "a stored publication end does not decode")
 	}
 	rec, err := r.decodeRecord(id, meta, doc, st)
 	if err != nil {
-		return Published{}, false, err
+		return pledge.Published{}, false, err
 	}
-	return Published{Record: rec, Until: time.UnixMilli(ms).UTC()}, true, nil
+	return pledge.Published{Record: rec, Until: time.UnixMilli(ms).UTC()}, true, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
@@ -44,120 +45,10 @@ func (s *Store) enfDisclosedKey() string         { return s.key(regTag, "enf", "
 func (s *Store) enfOrderKey(pl string) string    { return s.key(regTag, "enf", "order", pl) }
 func liftField(barID string) string              { return barID + "#lift" }
 func isLiftField(f string) bool                  { return strings.HasSuffix(f, "#lift") }
-func checkRecordID(what, id string) error        { return checkText(what, id, maxIDLen) }
-func nonEmpty(what, s string) error {
-	if s == "" || strings.ContainsAny(s, "{}:# \t\r\n") {
-		return apperr.New(apperr.Malformed, "%s must be a non-empty code without spaces, braces, colons or '#'", what)
-	}
-	return checkRecordID(what, s)
-}
-
-// BarLift is the record that lifts a bar (an appeal upheld, a court ruling,
-// a correction, or a credit repair). The bar itself is never rewritten.
-type BarLift struct {
-	BarID      string    `json:"barId"`
-	At         time.Time `json:"at"`
-	Reason     string    `json:"reason"`
-	DocumentNo string    `json:"documentNo,omitempty"`
-	FindingID  string    `json:"findingId,omitempty"`
-}
-
-// EnforcementWrite is what an enforcement change writes besides the status
-// event and the audit entry. Every part is optional except the finding.
-type EnforcementWrite struct {
-	// FindingID, PledgeID and Finding (JSON) record the finding.
-	FindingID string
-	PledgeID  string
-	Finding   []byte
-	// Disclose lists the finding publicly (the list of false pledges).
-	Disclose bool
-	// Bar, when set, is written under its subject in the registry slot.
-	Bar *pledge.Bar
-	// Lift, when set, lifts the bar LiftSubject/Lift.BarID.
-	Lift        *BarLift
-	LiftSubject string
-	// DrawID and Draw (JSON) record a sampling draw.
-	DrawID string
-	Draw   []byte
-	// Order, when set with a finding, is checked against the pledge's
-	// latest finding inside the write script and moved to this finding.
-	Order *FindingOrder
-}
-
-// FindingOrder is the finding order check the write script makes: the
-// outcome of the pledge's latest finding must be one of After (NoFinding
-// when it must have none), and, if Latest is set, that finding must be the
-// one with this ID (the one the caller read, e.g. for a deadline). The
-// script then records Outcome as the pledge's latest. A failed check is a
-// Conflict with code FINDING_ORDER and nothing is written.
-type FindingOrder struct {
-	After   []string
-	Latest  string
-	Outcome string
-}
-
-// NoFinding stands in FindingOrder.After for "the pledge has no finding yet".
-const NoFinding = "-"
-
-func orNoFinding(s string) string {
-	if s == NoFinding || s == "" {
-		return "none / 无"
-	}
-	return s
-}
-
-func (w *EnforcementWrite) validate() error {
-	if w.FindingID == "" && w.DrawID == "" {
-		return apperr.New(apperr.Malformed, "an enforcement change records a finding or a draw")
-	}
-	if w.FindingID != "" {
-		if err := nonEmpty("finding id", w.FindingID); err != nil {
-			return err
-		}
-		if err := nonEmpty("pledge id", w.PledgeID); err != nil {
-			return err
-		}
-	}
-	if w.DrawID != "" {
-		if err := nonEmpty("draw id", w.DrawID); err != nil {
-			return err
-		}
-	}
-	if o := w.Order; o != nil {
-		if w.FindingID == "" || len(o.After) == 0 {
-			return apperr.New(apperr.Malformed, "a finding order check needs a finding and at least one allowed predecessor")
-		}
-		if err := nonEmpty("outcome", o.Outcome); err != nil {
-			return err
-		}
-		for _, a := range append([]string{o.Latest}, o.After...) {
-			if a != "" && (strings.ContainsRune(a, ',') || nonEmpty("outcome", a) != nil) {
-				return apperr.New(apperr.Malformed, "finding order values must be codes without commas")
-			}
-		}
-	}
-	if w.Bar != nil {
-		if err := w.Bar.Validate(); err != nil {
-			return err
-		}
-		if err := nonEmpty("bar id", w.Bar.ID); err != nil {
-			return err
-		}
-	}
-	if w.Lift != nil {
-		if err := nonEmpty("bar id", w.Lift.BarID); err != nil {
-			return err
-		}
-		if err := nonEmpty("bar subject", w.LiftSubject); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // ops builds the script ops of w (see applyLua: 'N' new hash, 'F' new
 // field, 'Z' sorted-set member).
-func (r *Registry) enforcementOps(kl *keyList, w *EnforcementWrite, recorded time.Time) (int, []any, error) {
+func (r *Registry) enforcementOps(kl *keyList, w *registry.EnforcementWrite, recorded time.Time) (int, []any, error) {
 	var args []any
 	n := 0
 	score := recorded.UnixMilli()
@@ -207,9 +98,9 @@ func (r *Registry) enforcementOps(kl *keyList, w *EnforcementWrite, recorded tim
 // w, and the audit entry — all or nothing. Like Apply, a Conflict means
 // nothing was written and an Unavailable error means applied whole or not at
 // all (read before retrying).
-func (r *Registry) ApplyEnforcement(ctx context.Context, c Change, w EnforcementWrite) (Applied, error) {
-	if err := w.validate(); err != nil {
-		return Applied{}, err
+func (r *Registry) ApplyEnforcement(ctx context.Context, c registry.Change, w registry.EnforcementWrite) (registry.Applied, error) {
+	if err := w.Validate(); err != nil {
+		return registry.Applied{}, err
 	}
 	if len(c.Items) == 0 {
 		// An audit-only change: validate the rest with a placeholder item.
@@ -221,24 +112,24 @@ func (r *Registry) ApplyEnforcement(ctx context.Context, c Change, w Enforcement
 		if probe.To == "" {
 			probe.To = status.Active
 		}
-		if err := probe.validate(); err != nil {
-			return Applied{}, err
+		if err := probe.Validate(); err != nil {
+			return registry.Applied{}, err
 		}
 		if c.To == "" {
 			c.To = status.Active
 		}
-	} else if err := c.validate(); err != nil {
-		return Applied{}, err
+	} else if err := c.Validate(); err != nil {
+		return registry.Applied{}, err
 	}
 	p, err := r.plan(c)
 	if err != nil {
-		return Applied{}, err
+		return registry.Applied{}, err
 	}
 	// Listing scores use the change's effective time, so they do not depend
 	// on the attempt that wins.
 	nops, opArgs, err := r.enforcementOps(p.kl, &w, p.entry.Effective)
 	if err != nil {
-		return Applied{}, err
+		return registry.Applied{}, err
 	}
 	return r.commit(ctx, p, nops, opArgs)
 }
@@ -252,11 +143,11 @@ func (r *Registry) EnforcementBars(ctx context.Context, subject string) ([]pledg
 	if err != nil {
 		return nil, mapErr(err, "bar not found")
 	}
-	lifts := map[string]BarLift{}
+	lifts := map[string]registry.BarLift{}
 	var out []pledge.Bar
 	for f, v := range vals {
 		if isLiftField(f) {
-			var l BarLift
+			var l registry.BarLift
 			if err := json.Unmarshal([]byte(v), &l); err != nil {
 				return nil, apperr.Wrap(apperr.Internal, err, "a stored bar lift does not decode")
 			}
@@ -364,36 +255,9 @@ func (r *Registry) DrawIDs(ctx context.Context, limit int64) ([]string, error) {
 	return ids, nil
 }
 
-// CombinedBars is the pledge.BarRepo the pledge service must use: bars put
-// by the bar repository (Base), the bars enforcement consequences wrote
-// into the registry slot and the withdrawal bars in the pledge shards of
-// the registry's store, read together, so a consequence or a withdrawal
-// bars the applicant's next pledge.
-type CombinedBars struct {
-	Base     pledge.BarRepo
-	Registry *Registry
-}
-
-var _ pledge.BarRepo = CombinedBars{}
-
-// PutBar implements pledge.BarRepo (into Base: registry bars are written
-// only by enforcement changes).
-func (c CombinedBars) PutBar(ctx context.Context, b pledge.Bar) error { return c.Base.PutBar(ctx, b) }
-
-// BarsFor implements pledge.BarRepo. Either read failing fails the whole
-// call (fail closed).
-func (c CombinedBars) BarsFor(ctx context.Context, subject string) ([]pledge.Bar, error) {
-	a, err := c.Base.BarsFor(ctx, subject)
-	if err != nil {
-		return nil, err
-	}
-	b, err := c.Registry.EnforcementBars(ctx, subject)
-	if err != nil {
-		return nil, err
-	}
-	w, err := c.Registry.st.WithdrawalBars(ctx, subject)
-	if err != nil {
-		return nil, err
-	}
-	return append(append(a, b...), w...), nil
+// AllBars is the pledge.CombinedBars over this store: the bars put in base,
+// the bars enforcement consequences wrote into the registry slot and the
+// withdrawal bars in the pledge shards.
+func AllBars(base pledge.BarRepo, reg *Registry) pledge.CombinedBars {
+	return pledge.CombinedBars{Base: base, Also: []pledge.BarReader{reg.EnforcementBars, reg.st.WithdrawalBars}}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
@@ -16,11 +17,11 @@ func enfBar(subject, id string, start time.Time) *pledge.Bar {
 		EndRule: pledge.Text{Zh: "至信用修复为止，最长5年", En: "until repaired, at most 5 years"}}
 }
 
-func consequence(sub status.Subject, eff time.Time, findingID, subject string) (Change, EnforcementWrite) {
-	c := Change{Action: "enforce.finding.false_confirmed", Actor: officer, To: status.False,
+func consequence(sub status.Subject, eff time.Time, findingID, subject string) (registry.Change, registry.EnforcementWrite) {
+	c := registry.Change{Action: "enforce.finding.false_confirmed", Actor: officer, To: status.False,
 		From: []status.Code{status.Unknown, status.Active}, Reason: "FALSE_PLEDGE", DocumentNo: "京核〔2026〕1号",
 		Effective: eff, Items: []status.Subject{sub}, Data: map[string]string{"finding": findingID}}
-	w := EnforcementWrite{FindingID: findingID, PledgeID: sub.ID, Finding: []byte(`{"id":"` + findingID + `"}`),
+	w := registry.EnforcementWrite{FindingID: findingID, PledgeID: sub.ID, Finding: []byte(`{"id":"` + findingID + `"}`),
 		Bar: enfBar(subject, "B"+findingID, eff)}
 	return c, w
 }
@@ -64,11 +65,11 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 			t.Fatalf("a refused change wrote its finding: %v", err)
 		}
 		f.clk.Advance(time.Hour)
-		rev := Change{Action: "enforce.reverse", Actor: officer, To: status.Active,
+		rev := registry.Change{Action: "enforce.reverse", Actor: officer, To: status.Active,
 			From: []status.Code{status.False, status.NotFulfilled, status.Revoked}, Reason: "APPEAL_UPHELD",
 			DocumentNo: "京复〔2026〕9号", Effective: f.clk.Now(), Items: []status.Subject{sub}}
-		_, err = f.reg.ApplyEnforcement(ctx, rev, EnforcementWrite{FindingID: "F003", PledgeID: sub.ID, Finding: []byte(`{}`),
-			LiftSubject: "subj1", Lift: &BarLift{BarID: "BF001", At: f.clk.Now(), Reason: "APPEAL_UPHELD"}})
+		_, err = f.reg.ApplyEnforcement(ctx, rev, registry.EnforcementWrite{FindingID: "F003", PledgeID: sub.ID, Finding: []byte(`{}`),
+			LiftSubject: "subj1", Lift: &registry.BarLift{BarID: "BF001", At: f.clk.Now(), Reason: "APPEAL_UPHELD"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,11 +95,11 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 	})
 	t.Run("audit-only draw", func(t *testing.T) {
 		f := mk(t)
-		c := Change{Action: "enforce.draw", Actor: officer, Effective: f.clk.Now(), Data: map[string]string{"draw": "D1"}}
-		if _, err := f.reg.ApplyEnforcement(ctx, c, EnforcementWrite{DrawID: "D1", Draw: []byte(`{"id":"D1"}`)}); err != nil {
+		c := registry.Change{Action: "enforce.draw", Actor: officer, Effective: f.clk.Now(), Data: map[string]string{"draw": "D1"}}
+		if _, err := f.reg.ApplyEnforcement(ctx, c, registry.EnforcementWrite{DrawID: "D1", Draw: []byte(`{"id":"D1"}`)}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.reg.ApplyEnforcement(ctx, c, EnforcementWrite{DrawID: "D1", Draw: []byte(`{}`)}); apperr.KindOf(err) != apperr.Conflict {
+		if _, err := f.reg.ApplyEnforcement(ctx, c, registry.EnforcementWrite{DrawID: "D1", Draw: []byte(`{}`)}); apperr.KindOf(err) != apperr.Conflict {
 			t.Fatalf("a draw id was reused: %v", err)
 		}
 		ids, err := f.reg.DrawIDs(ctx, 10)
@@ -137,10 +138,10 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 		f := mk(t)
 		pl := "PL-enf-ord"
 		finding := func(id, outcome string, after []string, latest string) error {
-			c := Change{Action: "enforce.finding." + outcome, Actor: officer, Effective: f.clk.Now(), Data: map[string]string{"finding": id}}
-			_, err := f.reg.ApplyEnforcement(ctx, c, EnforcementWrite{FindingID: id, PledgeID: pl,
+			c := registry.Change{Action: "enforce.finding." + outcome, Actor: officer, Effective: f.clk.Now(), Data: map[string]string{"finding": id}}
+			_, err := f.reg.ApplyEnforcement(ctx, c, registry.EnforcementWrite{FindingID: id, PledgeID: pl,
 				Finding: []byte(`{"id":"` + id + `","outcome":"` + outcome + `"}`),
-				Order:   &FindingOrder{After: after, Latest: latest, Outcome: outcome}})
+				Order:   &registry.FindingOrder{After: after, Latest: latest, Outcome: outcome}})
 			return err
 		}
 		cases := []struct {
@@ -149,10 +150,10 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 			latest            string
 			wantCode          apperr.Code
 		}{
-			{"first finding on none", "FO1", "VERIFIED_OK", []string{NoFinding}, "", ""},
+			{"first finding on none", "FO1", "VERIFIED_OK", []string{registry.NoFinding}, "", ""},
 			// two officers both read "no finding yet": the second loses
-			{"second on a stale none", "FO2", "RECTIFICATION_ORDERED", []string{NoFinding}, "", "FINDING_ORDER"},
-			{"follows the latest", "FO3", "RECTIFICATION_ORDERED", []string{NoFinding, "VERIFIED_OK"}, "", ""},
+			{"second on a stale none", "FO2", "RECTIFICATION_ORDERED", []string{registry.NoFinding}, "", "FINDING_ORDER"},
+			{"follows the latest", "FO3", "RECTIFICATION_ORDERED", []string{registry.NoFinding, "VERIFIED_OK"}, "", ""},
 			{"expects another latest", "FO4", "NOT_FULFILLED", []string{"RECTIFICATION_ORDERED"}, "FO1", "FINDING_ORDER"},
 			{"expects this latest", "FO5", "NOT_FULFILLED", []string{"RECTIFICATION_ORDERED"}, "FO3", ""},
 			{"nothing after a consequence", "FO6", "FULFILLED", []string{"RECTIFICATION_ORDERED"}, "", "FINDING_ORDER"},
@@ -195,7 +196,7 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 		sub := status.Subject{Kind: status.KindPledge, ID: "PL-enf-guard", Digest: digestOf("enf-guard")}
 		f.clk.Advance(time.Hour)
 		c, w := consequence(sub, f.clk.Now(), "FG1", "subjG")
-		w.Order = &FindingOrder{After: []string{NoFinding}, Outcome: "FALSE_CONFIRMED"}
+		w.Order = &registry.FindingOrder{After: []string{registry.NoFinding}, Outcome: "FALSE_CONFIRMED"}
 		if _, err := f.reg.ApplyEnforcement(ctx, c, w); err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +205,7 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 			t.Fatal(err)
 		}
 		f.clk.Advance(time.Minute)
-		registryReversal := Change{Action: "revocation.reverse", Actor: officer, To: status.Active,
+		registryReversal := registry.Change{Action: "revocation.reverse", Actor: officer, To: status.Active,
 			From: []status.Code{status.Revoked, status.False, status.NotFulfilled}, Reason: "CORRECTION", DocumentNo: "d",
 			Effective: f.clk.Now(), Items: []status.Subject{{Kind: status.KindPledge, ID: sub.ID}}, Guards: []string{sub.ID}}
 		_, err = f.reg.Apply(ctx, registryReversal)
@@ -216,11 +217,11 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 		}
 		// The finding's reversal (which lifts the bar) moves the pledge on;
 		// the guard then lets registry changes through again.
-		rev := Change{Action: "enforce.reverse", Actor: officer, To: status.Active,
+		rev := registry.Change{Action: "enforce.reverse", Actor: officer, To: status.Active,
 			From: []status.Code{status.False}, Reason: "APPEAL_UPHELD", DocumentNo: "复〔2026〕1号", Effective: f.clk.Now(), Items: []status.Subject{sub}}
-		if _, err := f.reg.ApplyEnforcement(ctx, rev, EnforcementWrite{FindingID: "FG2", PledgeID: sub.ID, Finding: []byte(`{}`),
-			LiftSubject: "subjG", Lift: &BarLift{BarID: "BFG1", At: f.clk.Now(), Reason: "APPEAL_UPHELD"},
-			Order: &FindingOrder{After: []string{"FALSE_CONFIRMED"}, Latest: "FG1", Outcome: "APPEAL_REVERSED"}}); err != nil {
+		if _, err := f.reg.ApplyEnforcement(ctx, rev, registry.EnforcementWrite{FindingID: "FG2", PledgeID: sub.ID, Finding: []byte(`{}`),
+			LiftSubject: "subjG", Lift: &registry.BarLift{BarID: "BFG1", At: f.clk.Now(), Reason: "APPEAL_UPHELD"},
+			Order: &registry.FindingOrder{After: []string{"FALSE_CONFIRMED"}, Latest: "FG1", Outcome: "APPEAL_REVERSED"}}); err != nil {
 			t.Fatal(err)
 		}
 		f.clk.Advance(time.Minute)
@@ -255,14 +256,16 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 	t.Run("malformed writes are refused before Redis", func(t *testing.T) {
 		f := mk(t)
 		sub := status.Subject{Kind: status.KindPledge, ID: "PL-enf-3"}
-		for name, mut := range map[string]func(*EnforcementWrite){
-			"no finding":    func(w *EnforcementWrite) { w.FindingID = "" },
-			"bad id":        func(w *EnforcementWrite) { w.FindingID = "a:b" },
-			"bar too long":  func(w *EnforcementWrite) { w.Bar.End = w.Bar.Start.AddDate(6, 0, 0) },
-			"lift no subj":  func(w *EnforcementWrite) { w.Lift = &BarLift{BarID: "B1"} },
-			"bar bad scope": func(w *EnforcementWrite) { w.Bar.ScopeKind = "GALAXY" },
-			"order no prev": func(w *EnforcementWrite) { w.Order = &FindingOrder{Outcome: "FALSE_CONFIRMED"} },
-			"order comma":   func(w *EnforcementWrite) { w.Order = &FindingOrder{After: []string{"A,B"}, Outcome: "X"} },
+		for name, mut := range map[string]func(*registry.EnforcementWrite){
+			"no finding":    func(w *registry.EnforcementWrite) { w.FindingID = "" },
+			"bad id":        func(w *registry.EnforcementWrite) { w.FindingID = "a:b" },
+			"bar too long":  func(w *registry.EnforcementWrite) { w.Bar.End = w.Bar.Start.AddDate(6, 0, 0) },
+			"lift no subj":  func(w *registry.EnforcementWrite) { w.Lift = &registry.BarLift{BarID: "B1"} },
+			"bar bad scope": func(w *registry.EnforcementWrite) { w.Bar.ScopeKind = "GALAXY" },
+			"order no prev": func(w *registry.EnforcementWrite) { w.Order = &registry.FindingOrder{Outcome: "FALSE_CONFIRMED"} },
+			"order comma": func(w *registry.EnforcementWrite) {
+				w.Order = &registry.FindingOrder{After: []string{"A,B"}, Outcome: "X"}
+			},
 		} {
 			c, w := consequence(sub, f.clk.Now(), "F020", "subj3")
 			mut(&w)

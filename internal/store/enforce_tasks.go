@@ -7,6 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 )
 
 // TaskRepo keeps post-check tasks under one hash tag ({enft}): the hash
@@ -36,7 +37,7 @@ var taskPut = redis.NewScript(taskPutLua)
 // PutTask stores a task (pledgeID → body) with its due score unless the
 // pledge already has one; it returns the stored body and whether it is new.
 func (r *TaskRepo) PutTask(ctx context.Context, pledgeID string, body []byte, dueScore int64) ([]byte, bool, error) {
-	if err := nonEmpty("pledge id", pledgeID); err != nil {
+	if err := registry.CheckCode("pledge id", pledgeID); err != nil {
 		return nil, false, err
 	}
 	ctx, cancel := r.st.ctx(ctx)

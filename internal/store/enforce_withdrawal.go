@@ -22,7 +22,7 @@ import (
 //
 //	{pls:NN}:wbar:<subject>  HASH  bar id ("W" + pledge id) → bar JSON
 //
-// and CombinedBars reads the 16 shards' hashes of a subject in one
+// and AllBars (pledge.CombinedBars) reads the 16 shards' hashes of a subject in one
 // pipeline, next to the other bars.
 
 // WithdrawalBarSource names the source of withdrawal bars.

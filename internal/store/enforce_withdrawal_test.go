@@ -22,7 +22,7 @@ func withdrawalSuite(t *testing.T, mk func(*testing.T) plRepos) {
 			t.Fatal(err)
 		}
 	}
-	bars := CombinedBars{Base: r.bar, Registry: NewRegistry(r.st)}
+	bars := AllBars(r.bar, NewRegistry(r.st))
 	withdraw := func(id, matter, subject string, at time.Time) error {
 		rec := plRecord(id)
 		rec.Applicant = subject

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
@@ -76,7 +77,7 @@ func FuzzDecodeHistory(f *testing.F) {
 // FuzzCheckLink: audit verify parses whatever sits in the log.
 func FuzzCheckLink(f *testing.F) {
 	e := AuditEntry{V: 1, Seq: 1, Prev: hex.EncodeToString(make([]byte, 32)), Change: "ab", Recorded: t0,
-		Actor: Actor{ID: "a", Role: "admin"}, Action: "revocation.revoke", Code: status.Revoked, Effective: t0, Items: 1}
+		Actor: registry.Actor{ID: "a", Role: "admin"}, Action: "revocation.revoke", Code: status.Revoked, Effective: t0, Items: 1}
 	body, err := e.encode()
 	if err != nil {
 		f.Fatal(err)

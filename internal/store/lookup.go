@@ -7,24 +7,12 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
 // Registry implements status.Source.
 var _ status.Source = (*Registry)(nil)
-
-// Event is one recorded event of a subject's history, joined with its audit entry.
-type Event struct {
-	Seq        uint64
-	Code       status.Code
-	Effective  time.Time
-	Recorded   time.Time
-	Action     string
-	Actor      Actor
-	Reason     string
-	DocumentNo string
-	Note       string
-}
 
 // history is what one read returns for one subject.
 type history struct {
@@ -62,8 +50,8 @@ func (r *Registry) readHistories(ctx context.Context, subjects []status.Subject)
 // historyRequest builds the lookup script's keys and arguments for a
 // non-empty batch of subjects. The keys all carry the registry hash tag.
 func (r *Registry) historyRequest(subjects []status.Subject) ([]string, []any, error) {
-	if len(subjects) > MaxBatch {
-		return nil, nil, apperr.New(apperr.Malformed, "at most %d subjects per lookup", MaxBatch)
+	if len(subjects) > registry.MaxBatch {
+		return nil, nil, apperr.New(apperr.Malformed, "at most %d subjects per lookup", registry.MaxBatch)
 	}
 	kl := &keyList{pos: map[string]int{}}
 	kl.at(r.st.auditEntriesKey())
@@ -196,15 +184,15 @@ func (r *Registry) Lookup(ctx context.Context, at time.Time, subjects []status.S
 
 // History returns every event recorded for a subject, oldest first. A
 // subject without events has an empty history (not an error).
-func (r *Registry) History(ctx context.Context, sub status.Subject) ([]Event, error) {
+func (r *Registry) History(ctx context.Context, sub status.Subject) ([]registry.Event, error) {
 	hs, entries, err := r.readHistories(ctx, []status.Subject{sub})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Event, 0, len(hs[0].events))
+	out := make([]registry.Event, 0, len(hs[0].events))
 	for _, ce := range hs[0].events {
 		e := entries[ce.Seq]
-		out = append(out, Event{Seq: ce.Seq, Code: ce.Code, Effective: ce.Effective, Recorded: e.Recorded,
+		out = append(out, registry.Event{Seq: ce.Seq, Code: ce.Code, Effective: ce.Effective, Recorded: e.Recorded,
 			Action: e.Action, Actor: e.Actor, Reason: e.Reason, DocumentNo: e.DocumentNo, Note: e.Note})
 	}
 	return out, nil

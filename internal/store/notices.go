@@ -39,10 +39,7 @@ type NoticeRepo struct {
 	put, get *redis.Script
 }
 
-var (
-	_ pledge.NoticeRepo  = (*NoticeRepo)(nil)
-	_ pledge.NoticeIndex = (*NoticeRepo)(nil)
-)
+var _ pledge.NoticeRepo = (*NoticeRepo)(nil)
 
 // NewNoticeRepo returns the notice repository over s.
 func NewNoticeRepo(s *Store) *NoticeRepo {
@@ -106,14 +103,14 @@ func (r *NoticeRepo) indexKey(k pledge.EntryKey) string {
 	return r.st.key("cat:"+k.Region+":"+k.Matter, "notices")
 }
 
-// IndexNotice implements pledge.NoticeIndex.
+// IndexNotice implements pledge.NoticeRepo.
 func (r *NoticeRepo) IndexNotice(ctx context.Context, k pledge.EntryKey, id string) error {
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
 	return mapErr(r.st.rdb.HSet(ctx, r.indexKey(k), k.Certificate, id).Err(), "notice index not found")
 }
 
-// IndexedNotice implements pledge.NoticeIndex.
+// IndexedNotice implements pledge.NoticeRepo.
 func (r *NoticeRepo) IndexedNotice(ctx context.Context, k pledge.EntryKey) (string, error) {
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
@@ -122,4 +119,19 @@ func (r *NoticeRepo) IndexedNotice(ctx context.Context, k pledge.EntryKey) (stri
 		return "", mapErr(err, "no notice for this entry")
 	}
 	return id, nil
+}
+
+// LatestNoticeVersion implements pledge.NoticeRepo: the number of the
+// latest published version of notice id, 0 when none is. Versions are
+// stored as 1..n in one hash, so this reads only the hash's length; a
+// caller that keeps the published versions it has read (they never change)
+// need not read a body again.
+func (r *NoticeRepo) LatestNoticeVersion(ctx context.Context, id string) (int, error) {
+	ctx, cancel := r.st.ctx(ctx)
+	defer cancel()
+	n, err := r.st.rdb.HLen(ctx, r.versionsKey(id)).Result()
+	if err != nil {
+		return 0, mapErr(err, "no such notice")
+	}
+	return int(n), nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
@@ -505,8 +506,8 @@ func pledgeStateAt(events []pledge.Event, at time.Time) status.State {
 // at and now, from each pledge's event list, read in one pipelined round
 // trip. It fails (Unavailable) rather than guess when Redis cannot be read.
 func (r *PledgeRepo) Lookup(ctx context.Context, at time.Time, subjects []status.Subject) (status.Answer, error) {
-	if len(subjects) > MaxBatch {
-		return status.Answer{}, apperr.New(apperr.Malformed, "at most %d subjects per lookup", MaxBatch)
+	if len(subjects) > registry.MaxBatch {
+		return status.Answer{}, apperr.New(apperr.Malformed, "at most %d subjects per lookup", registry.MaxBatch)
 	}
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()

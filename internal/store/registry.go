@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"sort"
 	"strconv"
 	"sync/atomic"
@@ -13,24 +12,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/emmansun/gmsm/sm3"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
-// Limits on one change. They keep a script's argument list and an audit
-// entry bounded.
+// Limits of the Redis side of a change.
 const (
-	// MaxItems is the most subjects one change may touch.
-	MaxItems = 5000
-	// MaxBatch is the most subjects one lookup may ask about.
-	MaxBatch = 1000
 	// maxInlineSubjects is how many subjects an audit entry lists by name;
 	// larger changes are committed to by ItemsDigest only.
 	maxInlineSubjects = 64
-	maxIDLen          = 256
-	maxTextLen        = 512
 	// applyAttempts bounds retries when concurrent writers move the audit head.
 	applyAttempts = 64
 )
@@ -71,41 +65,22 @@ type Stats struct {
 	WriteRoundTrips int64
 }
 
+// Collectors export Stats' lookup counters, so that "one verification, one
+// round trip" can be watched in production.
+func (r *Registry) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pledgeseal_status_lookups_total",
+			Help: "Registry reads answered (batch status lookups and histories; each reads all its subjects at once)."},
+			func() float64 { return float64(r.lookups.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pledgeseal_status_lookup_round_trips_total",
+			Help: "Redis calls made by those reads (one each, plus one after Redis lost its script cache)."},
+			func() float64 { return float64(r.lookupCalls.Load()) }),
+	}
+}
+
 // Stats returns the counters (monotonic; export them as Prometheus counters).
 func (r *Registry) Stats() Stats {
 	return Stats{Lookups: r.lookups.Load(), LookupRoundTrips: r.lookupCalls.Load(), WriteRoundTrips: r.writeCalls.Load()}
-}
-
-// Change is one atomic state change: the same event applied to every item,
-// with its audit entry. From lists the states the items may be in
-// (status.Unknown = no record yet); any other current state is a Conflict.
-type Change struct {
-	Action     string
-	Actor      Actor
-	To         status.Code
-	From       []status.Code
-	Reason     string
-	DocumentNo string
-	Effective  time.Time
-	Note       string
-	Items      []status.Subject
-	// Data is extra audit detail (no personal data).
-	Data map[string]string
-	// Guards are pledge IDs whose latest enforcement finding must not be a
-	// consequence (FALSE_CONFIRMED, NOT_FULFILLED): the state such a
-	// finding set is changed only by its reversal (enforce.Service.Reverse),
-	// which lifts the bar in the same script run. Checked inside the write
-	// script; a guarded pledge is a Conflict FINDING_OWNED, nothing written.
-	Guards []string
-	// seal is set by CreateSeal: a record written with the change.
-	seal *SealRecord
-}
-
-// Applied reports a committed change.
-type Applied struct {
-	Seq      uint64
-	Hash     string
-	Recorded time.Time
 }
 
 // indexEntry locates one index value: bucket key and field.
@@ -141,8 +116,8 @@ func (r *Registry) entriesOf(sub status.Subject) ([]indexEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(sub.ID) > maxIDLen || !utf8.ValidString(sub.ID) {
-		return nil, apperr.New(apperr.Malformed, "subject ID must be valid UTF-8 of at most %d bytes", maxIDLen)
+	if len(sub.ID) > registry.MaxIDLen || !utf8.ValidString(sub.ID) {
+		return nil, apperr.New(apperr.Malformed, "subject ID must be valid UTF-8 of at most %d bytes", registry.MaxIDLen)
 	}
 	var out []indexEntry
 	add := func(tb byte, k [32]byte) {
@@ -165,36 +140,6 @@ func (r *Registry) entriesOf(sub status.Subject) ([]indexEntry, error) {
 	return out, nil
 }
 
-func checkText(what, s string, max int) error {
-	if len(s) > max || !utf8.ValidString(s) {
-		return apperr.New(apperr.Malformed, "%s must be valid UTF-8 of at most %d bytes", what, max)
-	}
-	return nil
-}
-
-func (c *Change) validate() error {
-	if c.Action == "" || c.Actor.ID == "" || c.Actor.Role == "" {
-		return apperr.New(apperr.Malformed, "a change needs an action and an authenticated actor")
-	}
-	if len(c.Items) == 0 || len(c.Items) > MaxItems {
-		return apperr.New(apperr.Malformed, "a change must touch 1 to %d subjects", MaxItems)
-	}
-	if len(c.From) == 0 {
-		return apperr.New(apperr.Malformed, "a change must say which states it may leave")
-	}
-	for _, t := range []struct{ what, s string }{{"reason", c.Reason}, {"document number", c.DocumentNo},
-		{"note", c.Note}, {"action", c.Action}, {"actor", c.Actor.ID + c.Actor.Role + c.Actor.Org}} {
-		if err := checkText(t.what, t.s, maxTextLen); err != nil {
-			return err
-		}
-	}
-	ms := c.Effective.UnixMilli()
-	if c.Effective.IsZero() || ms < 0 || ms >= 1<<48 {
-		return apperr.New(apperr.Malformed, "effective time is required and must be after 1970")
-	}
-	return nil
-}
-
 // keyList assigns KEYS positions (1-based, as Lua sees them).
 type keyList struct {
 	keys []string
@@ -213,22 +158,27 @@ func (k *keyList) at(key string) int {
 // Apply commits a change and its audit entry atomically. A Conflict means
 // nothing was written. An Unavailable error means the outcome is unknown
 // (the change was applied whole or not at all): read before retrying.
-func (r *Registry) Apply(ctx context.Context, c Change) (Applied, error) {
-	if err := c.validate(); err != nil {
-		return Applied{}, err
+func (r *Registry) Apply(ctx context.Context, c registry.Change) (registry.Applied, error) {
+	return r.apply1(ctx, c, nil)
+}
+
+// apply1 is Apply, also filing seal when it is not nil (CreateSeal).
+func (r *Registry) apply1(ctx context.Context, c registry.Change, seal *registry.SealRecord) (registry.Applied, error) {
+	if err := c.Validate(); err != nil {
+		return registry.Applied{}, err
 	}
 	p, err := r.plan(c)
 	if err != nil {
-		return Applied{}, err
+		return registry.Applied{}, err
 	}
 	var opArgs []any
 	nops := 0
-	if c.seal != nil {
-		nops, opArgs = r.sealOps(p.kl, c.seal)
+	if seal != nil {
+		nops, opArgs = r.sealOps(p.kl, seal)
 	}
 	for _, id := range c.Guards {
-		if err := nonEmpty("guarded pledge id", id); err != nil {
-			return Applied{}, err
+		if err := registry.CheckCode("guarded pledge id", id); err != nil {
+			return registry.Applied{}, err
 		}
 		opArgs = append(opArgs, "G", p.kl.at(r.st.enfOrderKey(id)), p.kl.at(r.st.enfFindingsKey(id)))
 		nops++
@@ -251,7 +201,7 @@ type plannedChange struct {
 
 // plan prepares a validated change for commit. Callers add their own extra
 // operations (seal records, enforcement writes) to p.kl before commit.
-func (r *Registry) plan(c Change) (*plannedChange, error) {
+func (r *Registry) plan(c registry.Change) (*plannedChange, error) {
 	to, err := codeByte(c.To)
 	if err != nil || to == noRecord {
 		return nil, apperr.New(apperr.Malformed, "state %q cannot be recorded", c.To)
@@ -306,7 +256,7 @@ func (r *Registry) plan(c Change) (*plannedChange, error) {
 
 // commit runs the apply script for p, retrying while the audit head moved
 // under it (STALE).
-func (r *Registry) commit(ctx context.Context, p *plannedChange, nops int, opArgs []any) (Applied, error) {
+func (r *Registry) commit(ctx context.Context, p *plannedChange, nops int, opArgs []any) (registry.Applied, error) {
 	for attempt := 0; attempt < applyAttempts; attempt++ {
 		a, retry, err := r.applyOnce(ctx, &p.entry, p.to, p.allowed, p.all, p.kl, p.nItems, p.itemArgs, nops, opArgs)
 		if !retry {
@@ -316,7 +266,7 @@ func (r *Registry) commit(ctx context.Context, p *plannedChange, nops int, opArg
 			time.Sleep(time.Duration(attempt) * time.Millisecond)
 		}
 	}
-	return Applied{}, apperr.New(apperr.Unavailable, "the registry is busy; try again").WithCode(apperr.CodeTryLater)
+	return registry.Applied{}, apperr.New(apperr.Unavailable, "the registry is busy; try again").WithCode(apperr.CodeTryLater)
 }
 
 // itemsDigest commits to the index entries a change writes, which are
@@ -338,15 +288,15 @@ func itemsDigest(all []indexEntry, ev []byte) string {
 }
 
 func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, allowed []byte, all []indexEntry,
-	kl *keyList, nItems int, itemArgs []any, nops int, opArgs []any) (Applied, bool, error) {
+	kl *keyList, nItems int, itemArgs []any, nops int, opArgs []any) (registry.Applied, bool, error) {
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
 	headSeq, headHash, err := r.st.auditHead(ctx)
 	if err != nil {
-		return Applied{}, false, err
+		return registry.Applied{}, false, err
 	}
 	if headSeq >= maxSeq {
-		return Applied{}, false, apperr.New(apperr.Internal, "the audit chain is full")
+		return registry.Applied{}, false, apperr.New(apperr.Internal, "the audit chain is full")
 	}
 	entry.Seq = headSeq + 1
 	entry.Prev = hex.EncodeToString(headHash[:])
@@ -355,7 +305,7 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 	entry.ItemsDigest = itemsDigest(all, ev)
 	body, err := entry.encode()
 	if err != nil {
-		return Applied{}, false, apperr.Wrap(apperr.Internal, err, "cannot encode the audit entry")
+		return registry.Applied{}, false, apperr.Wrap(apperr.Internal, err, "cannot encode the audit entry")
 	}
 	hash := linkHash(headHash, body)
 	args := []any{r.st.prefix, strconv.FormatUint(headSeq, 10), strconv.FormatUint(entry.Seq, 10), hex.EncodeToString(hash[:]),
@@ -369,13 +319,13 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 		// The reply was lost: the script ran whole or not at all. If our
 		// entry is at the next sequence number, the change is committed.
 		if ok, _ := r.committed(context.WithoutCancel(ctx), entry); ok {
-			return Applied{Seq: entry.Seq, Hash: hex.EncodeToString(hash[:]), Recorded: entry.Recorded}, false, nil
+			return registry.Applied{Seq: entry.Seq, Hash: hex.EncodeToString(hash[:]), Recorded: entry.Recorded}, false, nil
 		}
-		return Applied{}, false, mapErr(err, "registry")
+		return registry.Applied{}, false, mapErr(err, "registry")
 	}
 	reply, _ := res.([]any)
 	if len(reply) == 0 {
-		return Applied{}, false, apperr.New(apperr.Internal, "unexpected registry reply")
+		return registry.Applied{}, false, apperr.New(apperr.Internal, "unexpected registry reply")
 	}
 	str := func(i int) string {
 		if i < len(reply) {
@@ -386,36 +336,36 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 	}
 	switch str(0) {
 	case "OK":
-		return Applied{Seq: entry.Seq, Hash: hex.EncodeToString(hash[:]), Recorded: entry.Recorded}, false, nil
+		return registry.Applied{Seq: entry.Seq, Hash: hex.EncodeToString(hash[:]), Recorded: entry.Recorded}, false, nil
 	case "STALE":
 		// Another writer moved the head; a retried call of ours may be it.
 		if ok, err := r.committed(ctx, entry); err == nil && ok {
-			return Applied{Seq: entry.Seq, Hash: hex.EncodeToString(hash[:]), Recorded: entry.Recorded}, false, nil
+			return registry.Applied{Seq: entry.Seq, Hash: hex.EncodeToString(hash[:]), Recorded: entry.Recorded}, false, nil
 		}
-		return Applied{}, true, nil
+		return registry.Applied{}, true, nil
 	case "CONFLICT":
 		cur := status.Unknown
 		if s := str(2); s != "" && s != string(noRecord) {
 			cur = codeOf(s[0])
 		}
-		return Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s; %s is not allowed from that state", str(1), cur, entry.Action).WithCode(apperr.CodeStateConflict)
+		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s; %s is not allowed from that state", str(1), cur, entry.Action).WithCode(apperr.CodeStateConflict)
 	case "EFFECTIVE":
-		return Applied{}, false, apperr.New(apperr.Conflict, "item %s already has a later event; effective times may not go backwards", str(1)).WithCode(apperr.CodeEffectiveTime)
+		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s already has a later event; effective times may not go backwards", str(1)).WithCode(apperr.CodeEffectiveTime)
 	case "BINDING":
-		return Applied{}, false, apperr.New(apperr.Conflict, "item %s: this ID is already bound to a different digest (or the digest to a different ID)", str(1)).WithCode(apperr.CodeBindingConflict)
+		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s: this ID is already bound to a different digest (or the digest to a different ID)", str(1)).WithCode(apperr.CodeBindingConflict)
 	case "DUPLICATE":
-		return Applied{}, false, apperr.New(apperr.Malformed, "item %s names a subject already in this change (by its other identifier)", str(1))
+		return registry.Applied{}, false, apperr.New(apperr.Malformed, "item %s names a subject already in this change (by its other identifier)", str(1))
 	case "EXISTS":
-		return Applied{}, false, apperr.New(apperr.Conflict, "the record already exists").WithCode(apperr.CodeExists)
+		return registry.Applied{}, false, apperr.New(apperr.Conflict, "the record already exists").WithCode(apperr.CodeExists)
 	case "ORDER":
-		return Applied{}, false, apperr.New(apperr.Conflict, "the pledge's latest finding is now %s; this finding may not follow it", orNoFinding(str(1))).WithCode(apperr.CodeFindingOrder)
+		return registry.Applied{}, false, registry.FindingOrderConflict(str(1))
 	case "FINDING":
-		return Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s by enforcement finding %s; only that finding's reversal (POST /v1/enforcement/findings/%s/reversal) changes it, together with the credit bar / 该状态由核查结论设定，只能通过撤销该结论变更",
+		return registry.Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s by enforcement finding %s; only that finding's reversal (POST /v1/enforcement/findings/%s/reversal) changes it, together with the credit bar / 该状态由核查结论设定，只能通过撤销该结论变更",
 			str(1), str(2), str(3), str(3)).WithCode(apperr.CodeFindingOwned)
 	case "WRONGTYPE", "CORRUPT", "BADOP":
-		return Applied{}, false, apperr.New(apperr.Internal, "the registry holds unexpected data (%s); nothing was written", str(0))
+		return registry.Applied{}, false, apperr.New(apperr.Internal, "the registry holds unexpected data (%s); nothing was written", str(0))
 	}
-	return Applied{}, false, apperr.New(apperr.Internal, "unexpected registry reply %q", str(0))
+	return registry.Applied{}, false, apperr.New(apperr.Internal, "unexpected registry reply %q", str(0))
 }
 
 // committed reports whether the entry with the change's sequence number is
@@ -432,9 +382,4 @@ func (r *Registry) committed(ctx context.Context, entry *AuditEntry) (bool, erro
 		return false, err
 	}
 	return got.Change == entry.Change, nil
-}
-
-// String names a change for logs.
-func (c Change) String() string {
-	return fmt.Sprintf("%s → %s (%d subjects)", c.Action, c.To, len(c.Items))
 }

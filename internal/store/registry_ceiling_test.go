@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 )
@@ -30,7 +31,7 @@ func BenchmarkRegistryWriteCeiling(b *testing.B) {
 			}
 			defer st.Close()
 			reg := NewRegistry(st)
-			actor := Actor{ID: "enforcement:110000:bench", Role: "enforcement", Org: "110000"}
+			actor := registry.Actor{ID: "enforcement:110000:bench", Role: "enforcement", Org: "110000"}
 			var seq atomic.Int64
 			b.SetParallelism(8) // 8 × GOMAXPROCS writers
 			b.ResetTimer()
@@ -38,7 +39,7 @@ func BenchmarkRegistryWriteCeiling(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					id := fmt.Sprintf("PL-CEIL-%d", seq.Add(1))
-					_, err := reg.Apply(context.Background(), Change{Action: "revocation.revoke", Actor: actor, To: status.False,
+					_, err := reg.Apply(context.Background(), registry.Change{Action: "revocation.revoke", Actor: actor, To: status.False,
 						From: []status.Code{status.Unknown}, Reason: "FALSE_PLEDGE", DocumentNo: "doc", Effective: time.Now(),
 						Items: []status.Subject{{Kind: status.KindPledge, ID: id}}})
 					if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 )
@@ -49,23 +50,23 @@ func TestRegistrySingleNode(t *testing.T) { conformance(t, singleNode) }
 // TestRegistryCluster runs the same suite on the 3-master cluster.
 func TestRegistryCluster(t *testing.T) { conformance(t, cluster) }
 
-var officer = Actor{ID: "enforcement:110000:tok1", Role: "enforcement", Org: "110000"}
+var officer = registry.Actor{ID: "enforcement:110000:tok1", Role: "enforcement", Org: "110000"}
 
 func digestOf(s string) [32]byte { return sm3.Sum([]byte(s)) }
 
-func revoke(sub status.Subject, eff time.Time, doc string) Change {
-	return Change{Action: "revocation.revoke", Actor: officer, To: status.Revoked,
+func revoke(sub status.Subject, eff time.Time, doc string) registry.Change {
+	return registry.Change{Action: "revocation.revoke", Actor: officer, To: status.Revoked,
 		From: []status.Code{status.Unknown, status.Active}, Reason: "KEY_COMPROMISE", DocumentNo: doc,
 		Effective: eff, Items: []status.Subject{sub}}
 }
 
-func reverse(sub status.Subject, eff time.Time, doc string) Change {
-	return Change{Action: "revocation.reverse", Actor: officer, To: status.Active,
+func reverse(sub status.Subject, eff time.Time, doc string) registry.Change {
+	return registry.Change{Action: "revocation.reverse", Actor: officer, To: status.Active,
 		From: []status.Code{status.Revoked}, Reason: "APPEAL_UPHELD", DocumentNo: doc,
 		Effective: eff, Items: []status.Subject{sub}}
 }
 
-func mustApply(t *testing.T, r *Registry, c Change) Applied {
+func mustApply(t *testing.T, r *Registry, c registry.Change) registry.Applied {
 	t.Helper()
 	a, err := r.Apply(context.Background(), c)
 	if err != nil {
@@ -164,13 +165,13 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 		}
 		cases := []struct {
 			name string
-			c    Change
+			c    registry.Change
 			code apperr.Code
 		}{
 			{"revoke twice", revoke(p, t0.Add(time.Hour), "doc-2"), "STATE_CONFLICT"},
 			{"reverse unknown", reverse(status.Subject{Kind: status.KindPledge, ID: "PL-2"}, t0, "d"), "STATE_CONFLICT"},
 			{"effective backwards", reverse(p, t0.Add(-time.Hour), "d"), "EFFECTIVE_TIME"},
-			{"batch with one bad item", Change{Action: "revocation.revoke", Actor: officer, To: status.Revoked,
+			{"batch with one bad item", registry.Change{Action: "revocation.revoke", Actor: officer, To: status.Revoked,
 				From: []status.Code{status.Unknown}, Effective: t0, Items: []status.Subject{
 					{Kind: status.KindPledge, ID: "PL-3"}, p}}, "STATE_CONFLICT"},
 		}
@@ -220,12 +221,12 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 		}
 		cases := []struct {
 			name string
-			c    Change
+			c    registry.Change
 			kind apperr.Kind
 		}{
 			{"ID bound to another digest", revoke(status.Subject{Kind: status.KindPledge, ID: both.ID, Digest: digestOf("other")}, t0.Add(5*time.Hour), "x"), apperr.Conflict},
 			{"digest bound to another ID", revoke(status.Subject{Kind: status.KindPledge, ID: "PL-L2", Digest: both.Digest}, t0.Add(5*time.Hour), "x"), apperr.Conflict},
-			{"one subject twice by its two names", func() Change {
+			{"one subject twice by its two names", func() registry.Change {
 				c := revoke(byID, t0.Add(5*time.Hour), "x")
 				c.Items = []status.Subject{byID, byDigest}
 				return c
@@ -246,17 +247,17 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 		good := revoke(status.Subject{Kind: status.KindPledge, ID: "x"}, t0, "d")
 		cases := []struct {
 			name   string
-			mutate func(*Change)
+			mutate func(*registry.Change)
 		}{
-			{"no actor", func(c *Change) { c.Actor = Actor{} }},
-			{"no items", func(c *Change) { c.Items = nil }},
-			{"bad kind", func(c *Change) { c.Items = []status.Subject{{Kind: "car", ID: "x"}} }},
-			{"empty subject", func(c *Change) { c.Items = []status.Subject{{Kind: status.KindSeal}} }},
-			{"duplicate item", func(c *Change) { c.Items = append(c.Items, c.Items[0]) }},
-			{"zero effective", func(c *Change) { c.Effective = time.Time{} }},
-			{"unrecordable state", func(c *Change) { c.To = status.Unknown }},
-			{"invalid utf8", func(c *Change) { c.DocumentNo = "\xff" }},
-			{"no from", func(c *Change) { c.From = nil }},
+			{"no actor", func(c *registry.Change) { c.Actor = registry.Actor{} }},
+			{"no items", func(c *registry.Change) { c.Items = nil }},
+			{"bad kind", func(c *registry.Change) { c.Items = []status.Subject{{Kind: "car", ID: "x"}} }},
+			{"empty subject", func(c *registry.Change) { c.Items = []status.Subject{{Kind: status.KindSeal}} }},
+			{"duplicate item", func(c *registry.Change) { c.Items = append(c.Items, c.Items[0]) }},
+			{"zero effective", func(c *registry.Change) { c.Effective = time.Time{} }},
+			{"unrecordable state", func(c *registry.Change) { c.To = status.Unknown }},
+			{"invalid utf8", func(c *registry.Change) { c.DocumentNo = "\xff" }},
+			{"no from", func(c *registry.Change) { c.From = nil }},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -268,7 +269,7 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 				}
 			})
 		}
-		if _, err := f.reg.Lookup(context.Background(), t0, make([]status.Subject, MaxBatch+1)); apperr.KindOf(err) != apperr.Malformed {
+		if _, err := f.reg.Lookup(context.Background(), t0, make([]status.Subject, registry.MaxBatch+1)); apperr.KindOf(err) != apperr.Malformed {
 			t.Fatalf("oversized batch: %v", err)
 		}
 	})
@@ -315,10 +316,10 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 		f := mk(t)
 		ctx := context.Background()
 		der := []byte("0\x82seal-bytes")
-		rec := SealRecord{ESID: "11010000000001", Digest: sm3.Sum(der), DER: der, Agency: "110000-AMR", Name: "北京市市场监督管理局",
+		rec := registry.SealRecord{ESID: "11010000000001", Digest: sm3.Sum(der), DER: der, Agency: "110000-AMR", Name: "北京市市场监督管理局",
 			Category: "statutory_name", TypeCode: "01", SignerCerts: [][32]byte{digestOf("signer")}, MakerCert: digestOf("maker"),
 			Origin: "made", Version: "v4", ValidStart: t0, ValidEnd: t0.AddDate(3, 0, 0), Created: t0}
-		c := Change{Action: "seal.make", Actor: Actor{ID: "seal_maker:tok", Role: "seal_maker"}, To: status.Active, Effective: t0}
+		c := registry.Change{Action: "seal.make", Actor: registry.Actor{ID: "seal_maker:tok", Role: "seal_maker"}, To: status.Active, Effective: t0}
 		mustApply2 := func() error { _, err := f.reg.CreateSeal(ctx, rec, c); return err }
 		if err := mustApply2(); err != nil {
 			t.Fatal(err)

@@ -13,31 +13,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
-
-// SealRecord is what the registry keeps about one seal besides its status
-// history: the seal bytes and the bindings a verifier or an officer needs.
-type SealRecord struct {
-	ESID     string
-	Digest   [32]byte // SM3 of DER
-	DER      []byte
-	Agency   string
-	Name     string
-	Category string
-	// TypeCode is the fine type: 01 statutory name, 02 finance, 03 invoice,
-	// 04 contract, 05 legal representative, 99 other.
-	TypeCode string
-	// SignerCerts are SM3 digests of the DER certificates allowed to use the seal.
-	SignerCerts [][32]byte
-	MakerCert   [32]byte
-	// Origin is "made" (by this service) or "imported".
-	Origin     string
-	Version    string
-	ValidStart time.Time
-	ValidEnd   time.Time
-	Created    time.Time
-}
 
 func (s *Store) sealKey(esID string) string     { return s.key(regTag, "seal", esID) }
 func (s *Store) sealDigestKey() string          { return s.key(regTag, "seals", "digest") }
@@ -46,7 +24,7 @@ func (s *Store) sealAgencyKey(ag string) string { return s.key(regTag, "seals", 
 func (s *Store) sealCertKey(d [32]byte) string {
 	return s.key(regTag, "seals", "cert", hex.EncodeToString(d[:]))
 }
-func sealSubject(rec *SealRecord) status.Subject {
+func sealSubject(rec *registry.SealRecord) status.Subject {
 	return status.Subject{Kind: status.KindSeal, ID: rec.ESID, Digest: rec.Digest}
 }
 
@@ -59,7 +37,7 @@ func hexList(ds [][32]byte) string {
 }
 
 // sealFields is the stored form of a seal record, field by field.
-func sealFields(rec *SealRecord) map[string]string {
+func sealFields(rec *registry.SealRecord) map[string]string {
 	ms := func(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 	return map[string]string{
 		"der": string(rec.DER), "digest": hex.EncodeToString(rec.Digest[:]), "agency": rec.Agency, "name": rec.Name,
@@ -97,7 +75,7 @@ const (
 )
 
 // sealOps builds the script ops that write a new seal record and its indexes.
-func (r *Registry) sealOps(kl *keyList, rec *SealRecord) (int, []any) {
+func (r *Registry) sealOps(kl *keyList, rec *registry.SealRecord) (int, []any) {
 	fields := sealFields(rec)
 	names := make([]string, 0, len(fields))
 	for k := range fields {
@@ -122,14 +100,14 @@ func (r *Registry) sealOps(kl *keyList, rec *SealRecord) (int, []any) {
 
 // CreateSeal files a new seal and its first status event (c.To, normally
 // ACTIVE) in one atomic change. c.Items and c.From are set here.
-func (r *Registry) CreateSeal(ctx context.Context, rec SealRecord, c Change) (Applied, error) {
+func (r *Registry) CreateSeal(ctx context.Context, rec registry.SealRecord, c registry.Change) (registry.Applied, error) {
 	if rec.ESID == "" || len(rec.DER) == 0 || rec.Agency == "" {
-		return Applied{}, apperr.New(apperr.Malformed, "a seal record needs an esID, the seal bytes and an agency")
+		return registry.Applied{}, apperr.New(apperr.Malformed, "a seal record needs an esID, the seal bytes and an agency")
 	}
 	for _, t := range []struct{ what, s string }{{"esID", rec.ESID}, {"agency", rec.Agency}, {"name", rec.Name},
 		{"category", rec.Category}, {"type code", rec.TypeCode}} {
-		if err := checkText(t.what, t.s, maxIDLen); err != nil {
-			return Applied{}, err
+		if err := registry.CheckText(t.what, t.s, registry.MaxIDLen); err != nil {
+			return registry.Applied{}, err
 		}
 	}
 	rec.Created = rec.Created.UTC()
@@ -142,20 +120,19 @@ func (r *Registry) CreateSeal(ctx context.Context, rec SealRecord, c Change) (Ap
 	c.Data = data
 	c.Items = []status.Subject{sealSubject(&rec)}
 	c.From = []status.Code{status.Unknown}
-	c.seal = &rec
-	return r.Apply(ctx, c)
+	return r.apply1(ctx, c, &rec)
 }
 
 // GetSeal reads one seal record.
-func (r *Registry) GetSeal(ctx context.Context, esID string) (SealRecord, error) {
+func (r *Registry) GetSeal(ctx context.Context, esID string) (registry.SealRecord, error) {
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
 	m, err := r.st.rdb.HGetAll(ctx, r.st.sealKey(esID)).Result()
 	if err != nil {
-		return SealRecord{}, mapErr(err, "seal not found")
+		return registry.SealRecord{}, mapErr(err, "seal not found")
 	}
 	if len(m) == 0 {
-		return SealRecord{}, apperr.New(apperr.NotFound, "seal %q is not registered", esID)
+		return registry.SealRecord{}, apperr.New(apperr.NotFound, "seal %q is not registered", esID)
 	}
 	return decodeSeal(esID, m)
 }
@@ -171,16 +148,9 @@ func (r *Registry) SealIDByDigest(ctx context.Context, d [32]byte) (string, erro
 	return id, nil
 }
 
-// SealPage is one page of a listing.
-type SealPage struct {
-	IDs []string
-	// Next is the cursor of the next page ("" at the end).
-	Next string
-}
-
 // ListSeals lists esIDs in filing order: all seals, or one agency's, or
 // those bound to a signer certificate (certDigest non-zero).
-func (r *Registry) ListSeals(ctx context.Context, agency string, certDigest [32]byte, cursor string, limit int) (SealPage, error) {
+func (r *Registry) ListSeals(ctx context.Context, agency string, certDigest [32]byte, cursor string, limit int) (registry.SealPage, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
@@ -188,7 +158,7 @@ func (r *Registry) ListSeals(ctx context.Context, agency string, certDigest [32]
 	if cursor != "" {
 		n, err := strconv.ParseInt(cursor, 10, 64)
 		if err != nil || n < 0 {
-			return SealPage{}, apperr.New(apperr.Malformed, "bad cursor")
+			return registry.SealPage{}, apperr.New(apperr.Malformed, "bad cursor")
 		}
 		off = n
 	}
@@ -203,9 +173,9 @@ func (r *Registry) ListSeals(ctx context.Context, agency string, certDigest [32]
 	defer cancel()
 	ids, err := r.st.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, Start: off, Stop: off + int64(limit)}).Result()
 	if err != nil {
-		return SealPage{}, mapErr(err, "seals")
+		return registry.SealPage{}, mapErr(err, "seals")
 	}
-	p := SealPage{IDs: ids}
+	p := registry.SealPage{IDs: ids}
 	if len(ids) > limit {
 		p.IDs = ids[:limit]
 		p.Next = strconv.FormatInt(off+int64(limit), 10)
@@ -213,7 +183,7 @@ func (r *Registry) ListSeals(ctx context.Context, agency string, certDigest [32]
 	return p, nil
 }
 
-func decodeSeal(esID string, m map[string]string) (SealRecord, error) {
+func decodeSeal(esID string, m map[string]string) (registry.SealRecord, error) {
 	bad := apperr.New(apperr.Internal, "corrupt seal record")
 	dig := func(s string) ([32]byte, bool) {
 		var d [32]byte
@@ -228,7 +198,7 @@ func decodeSeal(esID string, m map[string]string) (SealRecord, error) {
 		n, _ := strconv.ParseInt(m[f], 10, 64)
 		return time.UnixMilli(n).UTC()
 	}
-	rec := SealRecord{ESID: esID, DER: []byte(m["der"]), Agency: m["agency"], Name: m["name"], Category: m["category"],
+	rec := registry.SealRecord{ESID: esID, DER: []byte(m["der"]), Agency: m["agency"], Name: m["name"], Category: m["category"],
 		TypeCode: m["type"], Origin: m["origin"], Version: m["version"], ValidStart: ms("start"), ValidEnd: ms("end"), Created: ms("created")}
 	var ok bool
 	if rec.Digest, ok = dig(m["digest"]); !ok {

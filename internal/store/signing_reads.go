@@ -9,9 +9,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 )
 
-var _ pledge.SigningReads = (*PledgeRepo)(nil)
-
-// ReadForSigning implements pledge.SigningReads: the pledge and the draft
+// ReadForSigning implements pledge.PledgeRepo: the pledge and the draft
 // of pledgeID and the latest published version of notice noticeID, queued
 // on one pipeline: one round trip on a single node (on a cluster, one per
 // node, sent concurrently). Each part is decoded exactly as GetPledge,

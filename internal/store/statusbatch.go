@@ -5,9 +5,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
@@ -22,7 +24,7 @@ var _ status.Source = (*StatusBatch)(nil)
 // on the {reg} slot and one HMGET per pledge record on its {pls:NN} shard
 // slot. On a single Redis that is one round trip. On a cluster go-redis
 // sends one batch to each node the keys live on, concurrently: still one
-// round trip of latency, and Answer.Batches says how many batches.
+// round trip of latency, and Stats().Batches counts the batches.
 //
 // The one exception is a Redis that has lost its script cache (restart,
 // SCRIPT FLUSH, failover): EVALSHA fails with NOSCRIPT, and the script is
@@ -64,8 +66,8 @@ func (b *StatusBatch) Stats() BatchStats {
 // Registry.Lookup answers it. It never returns a default state: if Redis
 // cannot be read the error is apperr.Unavailable.
 func (b *StatusBatch) Lookup(ctx context.Context, at time.Time, subjects []status.Subject) (status.Answer, error) {
-	if len(subjects) > MaxBatch {
-		return status.Answer{}, apperr.New(apperr.Malformed, "at most %d subjects per lookup", MaxBatch)
+	if len(subjects) > registry.MaxBatch {
+		return status.Answer{}, apperr.New(apperr.Malformed, "at most %d subjects per lookup", registry.MaxBatch)
 	}
 	var regIdx []int
 	var regSubs []status.Subject
@@ -113,18 +115,18 @@ func (b *StatusBatch) Lookup(ctx context.Context, at time.Time, subjects []statu
 		return ans, nil
 	}
 
-	ans.RoundTrips, ans.Batches = 1, nodeBatches(ctx, rdb, slotKeys)
+	trips, batches := 1, nodeBatches(ctx, rdb, slotKeys)
 	_, err := pipe.Exec(ctx)
 	if eval != nil && redis.HasErrorPrefix(eval.Err(), "NOSCRIPT") {
 		// Redis lost its script cache: the other commands of the pipeline
 		// have their answers; send the script itself (cached again from now
 		// on). One more round trip, counted.
-		ans.RoundTrips++
-		ans.Batches++
+		trips++
+		batches++
 		eval = b.reg.lookup.s.Eval(ctx, rdb, keys, args...)
 		err = firstErr(eval, reads)
 	}
-	b.count(&ans, eval != nil)
+	b.count(trips, batches, eval != nil)
 	if err != nil {
 		return status.Answer{}, mapErr(err, "no such subject")
 	}
@@ -162,13 +164,30 @@ func (b *StatusBatch) Lookup(ctx context.Context, at time.Time, subjects []statu
 
 // count adds one lookup's round trips to the batch's counters and, when it
 // ran the registry script, to the registry's own.
-func (b *StatusBatch) count(ans *status.Answer, registry bool) {
+func (b *StatusBatch) count(trips, batches int, registry bool) {
 	b.lookups.Add(1)
-	b.roundTrips.Add(int64(ans.RoundTrips))
-	b.batches.Add(int64(ans.Batches))
+	b.roundTrips.Add(int64(trips))
+	b.batches.Add(int64(batches))
 	if registry {
 		b.reg.lookups.Add(1)
-		b.reg.lookupCalls.Add(int64(ans.RoundTrips))
+		b.reg.lookupCalls.Add(int64(trips))
+	}
+}
+
+// Collectors export Stats as the verification status counters: a
+// verifier asks this source once per verification, so "one verification,
+// one round trip" can be watched in production.
+func (b *StatusBatch) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "pledgeseal_verification_status_round_trips_total", Help: "Sequential Redis round trips made by the status lookups of verifications (one per verification; one more when Redis had lost its script cache).",
+		}, func() float64 { return float64(b.roundTrips.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "pledgeseal_verification_status_node_batches_total", Help: "Command batches sent to Redis nodes by those lookups (equal to the round trips on a single node; on a cluster one per node holding the keys, sent concurrently).",
+		}, func() float64 { return float64(b.batches.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "pledgeseal_verification_status_lookups_total", Help: "Verifications that asked the status source.",
+		}, func() float64 { return float64(b.lookups.Load()) }),
 	}
 }
 

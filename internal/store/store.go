@@ -1,8 +1,12 @@
 // Package store is the only importer of go-redis. It owns every key, script and
 // transaction the service keeps in Redis: tokens, seals, revocations, pledges,
-// credit bars, the audit log. Domain packages see plain Go types and
-// *apperr.Error values; a Redis failure is always apperr.Unavailable, never a
-// default answer.
+// credit bars, the audit log. It implements the repository interfaces the
+// domain packages define, in their types (internal/registry, internal/pledge,
+// internal/notify/queue, auth): the dependency runs one way, store → domain,
+// and no domain package imports store (app.TestStorageBoundaryIsOneWay). It
+// keeps keys, scripts and encoding; the rules (what a change may hold, which
+// finding may follow which) are the domain's. A Redis failure is always
+// apperr.Unavailable, never a default answer.
 package store
 
 import (

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/notify/queue"
 )
 
 // Notification keys share the hash tag {ntf}, so every notification step
@@ -85,15 +86,6 @@ func (n *Notifications) Outbox(ctx context.Context, max int) (int, error) {
 	return copied, nil
 }
 
-// StreamEvent is one stream entry: an audit entry (Seq set) or a pledge
-// workflow event (Source the shard tag, Ref its outbox entry ID).
-type StreamEvent struct {
-	ID          string
-	Seq         uint64
-	Source, Ref string
-	Body        string
-}
-
 // EnsureGroup creates the consumer group (from the stream's start).
 func (n *Notifications) EnsureGroup(ctx context.Context, group string) error {
 	ctx, cancel := n.st.ctx(ctx)
@@ -107,10 +99,10 @@ func (n *Notifications) EnsureGroup(ctx context.Context, group string) error {
 
 // Read returns events for consumer: its own pending entries first (a
 // restart resumes them), then new ones.
-func (n *Notifications) Read(ctx context.Context, group, consumer string, count int64) ([]StreamEvent, error) {
+func (n *Notifications) Read(ctx context.Context, group, consumer string, count int64) ([]queue.Event, error) {
 	ctx, cancel := n.st.ctx(ctx)
 	defer cancel()
-	var out []StreamEvent
+	var out []queue.Event
 	for _, start := range []string{"0", ">"} {
 		res, err := n.st.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer,
 			Streams: []string{n.k("events"), start}, Count: count, Block: -1}).Result()
@@ -124,7 +116,7 @@ func (n *Notifications) Read(ctx context.Context, group, consumer string, count 
 				seq, _ := strconv.ParseUint(seqS, 10, 64)
 				src, _ := m.Values["src"].(string)
 				oid, _ := m.Values["oid"].(string)
-				out = append(out, StreamEvent{ID: m.ID, Seq: seq, Source: src, Ref: oid, Body: body})
+				out = append(out, queue.Event{ID: m.ID, Seq: seq, Source: src, Ref: oid, Body: body})
 			}
 		}
 		if len(out) > 0 {
@@ -132,11 +124,6 @@ func (n *Notifications) Read(ctx context.Context, group, consumer string, count 
 		}
 	}
 	return out, nil
-}
-
-// NewDelivery is one delivery a fan-out creates.
-type NewDelivery struct {
-	ID, Hook, Body string
 }
 
 // fanoutLua creates the deliveries of one stream entry and acknowledges it,
@@ -160,9 +147,9 @@ return 1
 // FanOut records the deliveries of a stream entry (due at dueMs) and
 // acknowledges the entry in one script: a crash before it leaves the entry
 // pending (read again), a crash after it leaves the deliveries due.
-// Delivery ids must be derived from the entry and the hook so a repeat
+// queue.Delivery ids must be derived from the entry and the hook so a repeat
 // creates nothing new.
-func (n *Notifications) FanOut(ctx context.Context, group, entryID string, dueMs int64, ds []NewDelivery) error {
+func (n *Notifications) FanOut(ctx context.Context, group, entryID string, dueMs int64, ds []queue.NewDelivery) error {
 	keys := []string{n.k("events"), n.k("due")}
 	args := []any{group, entryID, dueMs, len(ds)}
 	for _, d := range ds {
@@ -171,13 +158,6 @@ func (n *Notifications) FanOut(ctx context.Context, group, entryID string, dueMs
 	ctx, cancel := n.st.ctx(ctx)
 	defer cancel()
 	return mapErr(n.fanout.Run(ctx, n.st.rdb, keys, args...).Err(), "stream")
-}
-
-// Delivery is a stored delivery.
-type Delivery struct {
-	ID, Hook, Body, State, LastError string
-	Attempts                         int
-	Next                             int64
 }
 
 // claimLua takes the deliveries due at ARGV[1] (ms), at most ARGV[3], and
@@ -198,7 +178,7 @@ return ids
 // instances' workers share one due set without attempting a delivery
 // twice. The caller settles each (Settle) before the lease ends; a
 // delivery whose worker died is due again when its lease ends.
-func (n *Notifications) Claim(ctx context.Context, nowMs, leaseMs int64, count int64) ([]Delivery, error) {
+func (n *Notifications) Claim(ctx context.Context, nowMs, leaseMs int64, count int64) ([]queue.Delivery, error) {
 	ctx, cancel := n.st.ctx(ctx)
 	defer cancel()
 	ids, err := n.claim.Run(ctx, n.st.rdb, []string{n.k("due")}, nowMs, leaseMs, count).StringSlice()
@@ -206,7 +186,7 @@ func (n *Notifications) Claim(ctx context.Context, nowMs, leaseMs int64, count i
 		return nil, mapErr(err, "deliveries")
 	}
 	if len(ids) == 0 {
-		return []Delivery{}, nil
+		return []queue.Delivery{}, nil
 	}
 	// One pipelined round trip for all of them (one slot, {ntf}).
 	pipe := n.st.rdb.Pipeline()
@@ -217,7 +197,7 @@ func (n *Notifications) Claim(ctx context.Context, nowMs, leaseMs int64, count i
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, mapErr(err, "delivery")
 	}
-	out := make([]Delivery, 0, len(ids))
+	out := make([]queue.Delivery, 0, len(ids))
 	for i, c := range cmds {
 		d, err := decodeDelivery(ids[i], c.Val())
 		if err != nil {
@@ -229,22 +209,22 @@ func (n *Notifications) Claim(ctx context.Context, nowMs, leaseMs int64, count i
 }
 
 // Get reads one delivery.
-func (n *Notifications) Get(ctx context.Context, id string) (Delivery, error) {
+func (n *Notifications) Get(ctx context.Context, id string) (queue.Delivery, error) {
 	m, err := n.st.rdb.HGetAll(ctx, n.k("dlv", id)).Result()
 	if err != nil {
-		return Delivery{}, mapErr(err, "delivery")
+		return queue.Delivery{}, mapErr(err, "delivery")
 	}
 	return decodeDelivery(id, m)
 }
 
 // decodeDelivery reads a delivery from its hash fields.
-func decodeDelivery(id string, m map[string]string) (Delivery, error) {
+func decodeDelivery(id string, m map[string]string) (queue.Delivery, error) {
 	if len(m) == 0 {
-		return Delivery{}, apperr.New(apperr.NotFound, "no such delivery")
+		return queue.Delivery{}, apperr.New(apperr.NotFound, "no such delivery")
 	}
 	att, _ := strconv.Atoi(m["attempts"])
 	next, _ := strconv.ParseInt(m["next"], 10, 64)
-	return Delivery{ID: id, Hook: m["hook"], Body: m["body"], State: m["state"], LastError: m["error"], Attempts: att, Next: next}, nil
+	return queue.Delivery{ID: id, Hook: m["hook"], Body: m["body"], State: m["state"], LastError: m["error"], Attempts: att, Next: next}, nil
 }
 
 // settleLua records an attempt's outcome. KEYS delivery, due, dead, done;

@@ -40,7 +40,7 @@ const (
 	CheckSealStatus         = "seal-status-at-sealing"
 	CheckSealOwner          = "agency-seal-owner"
 	CheckMakerStatus        = "seal-maker-certificate-status"
-	CheckSignerStatus       = "seal-signer-certificate-status"
+	CheckSealSignerStatus   = "seal-signer-certificate-status"
 	CheckPledgeState        = "pledge-state-now"
 	CheckFindings           = "pledge-findings-now"
 	CheckSealNow            = "seal-status-now"

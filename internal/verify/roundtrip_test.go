@@ -72,6 +72,37 @@ func statusPackages(t *testing.T, e *verifytest.Env) [][]byte {
 	return pkgs
 }
 
+// separateSources answers as store.StatusBatch does, from two calls: the
+// registry's subjects from reg, the pledge workflow states from pledges
+// (which know them as subjects of kind pledge).
+type separateSources struct{ reg, pledges status.Source }
+
+func (s separateSources) Lookup(ctx context.Context, at time.Time, subs []status.Subject) (status.Answer, error) {
+	var reg, pl []status.Subject
+	for _, sub := range subs {
+		if sub.Kind == status.KindPledgeState {
+			pl = append(pl, status.Subject{Kind: status.KindPledge, ID: sub.ID})
+		} else {
+			reg = append(reg, sub)
+		}
+	}
+	a, err := s.reg.Lookup(ctx, at, reg)
+	if err != nil {
+		return status.Answer{}, err
+	}
+	b, err := s.pledges.Lookup(ctx, at, pl)
+	if err != nil {
+		return status.Answer{}, err
+	}
+	out := status.Answer{ReadAt: a.ReadAt}
+	out.Results = append(out.Results, a.Results...)
+	for i, r := range b.Results {
+		r.Subject = subs[len(reg)+i]
+		out.Results = append(out.Results, r)
+	}
+	return out, nil
+}
+
 // TestOneRoundTripPerVerification: every verification asks all its status
 // questions in one Redis round trip (the counter rises by exactly one per
 // verification, and the store's own counters agree), and the reports are
@@ -88,7 +119,7 @@ func TestOneRoundTripPerVerification(t *testing.T) {
 			// The verifier as it was: the registry and the pledge
 			// repository asked separately.
 			separate, err := verify.New(verify.Options{SealTrust: e.SealTrust, ApplicantTrust: e.ApplicantTrust,
-				Registry: e.Registry, Pledges: e.Pledges, Clock: e.Clock, Registerer: prometheus.NewRegistry()})
+				Status: separateSources{reg: e.Registry, pledges: e.Pledges}, Clock: e.Clock, Registerer: prometheus.NewRegistry()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +196,7 @@ func TestCombinedSourceFailsClosed(t *testing.T) {
 	if d := counter(t, e.Metrics, mTrips) - before; d != 1 {
 		t.Errorf("a failed lookup counted %v round trips, want 1", d)
 	}
-	for _, name := range []string{verify.CheckSealStatus, verify.CheckMakerStatus, verify.CheckSignerStatus, verify.CheckApplicantStatus,
+	for _, name := range []string{verify.CheckSealStatus, verify.CheckMakerStatus, verify.CheckSealSignerStatus, verify.CheckApplicantStatus,
 		verify.CheckPledgeState, verify.CheckFindings, verify.CheckSealNow} {
 		c, ok := r.Find(name)
 		if !ok || c.Result != outcome.Indeterminate || c.SubIndication != outcome.TryLater {

@@ -72,7 +72,7 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		sealAt(b, CheckSealStatus, "seal", regState, idxSeal, sealedAt)
 		sealOwner(b, p, regState, idxSeal)
 		sealAt(b, CheckMakerStatus, "seal-maker certificate", regState, idxMaker, sealedAt)
-		sealAt(b, CheckSignerStatus, "agency signer certificate", regState, idxSigner, sealedAt)
+		sealAt(b, CheckSealSignerStatus, "agency signer certificate", regState, idxSigner, sealedAt)
 	}
 	if idxApplicant >= 0 {
 		if r, ok := regState(idxApplicant); !ok {

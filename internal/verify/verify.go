@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,18 +38,10 @@ type Options struct {
 	// call: seal, certificate and pledge (enforcement finding, decision
 	// revocation) subjects as the registry does, and the pledge's workflow
 	// state as a status.KindPledgeState subject (store.StatusBatch: one
-	// Redis round trip). When set, Registry and Pledges are not asked.
+	// Redis round trip; it counts the round trips). Nil: the verifier is
+	// offline (pledgectl): status checks are NOT_PERFORMED and say so.
 	Status status.Source
-	// Registry answers seal, certificate and pledge (enforcement finding,
-	// decision revocation) subjects; Pledges answers pledge workflow states
-	// (subjects of kind pledge). They are asked concurrently, two calls per
-	// verification, when Status is nil. With all three nil the verifier is
-	// offline: status checks are NOT_PERFORMED and say so. With one of the
-	// two nil, its checks are INDETERMINATE (a server must never pass
-	// without status).
-	Registry status.Source
-	Pledges  status.Source
-	Clock    clock.Clock
+	Clock  clock.Clock
 	// Registerer receives the counters (nil: not exported).
 	Registerer prometheus.Registerer
 	// CacheSize bounds the SES verifier's cache (0: its default).
@@ -85,9 +76,6 @@ type Verifier struct {
 	ses      *ses.Verifier
 	packages *pledge.PackageParser
 	verifies *prometheus.CounterVec
-	trips    prometheus.Counter
-	batches  prometheus.Counter
-	lookups  prometheus.Counter
 }
 
 // New returns a Verifier and registers its counters on opts.Registerer.
@@ -107,19 +95,10 @@ func New(opts Options) (*Verifier, error) {
 		verifies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pledgeseal_verifications_total", Help: "Pledge package verifications by overall indication.",
 		}, []string{"indication"}),
-		trips: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "pledgeseal_verification_status_round_trips_total", Help: "Sequential Redis round trips made by the status lookups of verifications (one per verification with the combined source; one more when Redis had lost its script cache; each of two separate sources counts one).",
-		}),
-		batches: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "pledgeseal_verification_status_node_batches_total", Help: "Command batches sent to Redis nodes by those lookups (equal to the round trips on a single node; on a cluster one per node holding the keys, sent concurrently).",
-		}),
-		lookups: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "pledgeseal_verification_status_lookups_total", Help: "Verifications that asked the status sources.",
-		}),
 	}
 	if opts.Registerer != nil {
 		stats := v.ses.Stats
-		cs := []prometheus.Collector{v.verifies, v.trips, v.batches, v.lookups,
+		cs := []prometheus.Collector{v.verifies,
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "pledgeseal_verification_sm2_skipped_total", Help: "SM2 verifications answered from the cache (seal-maker signatures; the notice seal's signer signature, the same bytes in every package of a notice).",
 			}, func() float64 { return float64(stats().SM2Skipped) }),
@@ -144,7 +123,7 @@ func (v *Verifier) Stats() ses.Stats { return v.ses.Stats() }
 
 // Online reports whether status sources are configured.
 func (v *Verifier) Online() bool {
-	return v.opts.Status != nil || v.opts.Registry != nil || v.opts.Pledges != nil
+	return v.opts.Status != nil
 }
 
 // VerifyBatch verifies up to MaxBatch packages; the seal and chain cache is
@@ -472,54 +451,17 @@ type answers struct {
 	regErr, plErr error
 }
 
-// lookup asks every status question of one verification: reg for the
-// registry, pl (one pledge subject) for the pledge's workflow state. With a
-// combined source that is one call; otherwise the two sources are asked
-// concurrently. It counts the round trips and node batches the sources
-// report (a source that does not count is taken as one of each; a failed
-// call as one, since it was sent).
+// lookup asks every status question of one verification in one call of
+// the status source: the registry subjects reg, then each pledge subject pl
+// as a status.KindPledgeState subject (the pledge's workflow state). An
+// error fails both parts (closed).
 func (v *Verifier) lookup(ctx context.Context, at time.Time, reg, pl []status.Subject) answers {
-	v.lookups.Inc()
-	if v.opts.Status != nil {
-		return v.lookupCombined(ctx, at, reg, pl)
-	}
-	var wg sync.WaitGroup
-	out := answers{regErr: errors.New("no registry source is configured"), plErr: errors.New("no pledge status source is configured")}
-	if v.opts.Registry != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out.reg, out.regErr = checked(ctx, v.opts.Registry, at, reg)
-		}()
-	}
-	if v.opts.Pledges != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out.pl, out.plErr = checked(ctx, v.opts.Pledges, at, pl)
-		}()
-	}
-	wg.Wait()
-	if v.opts.Registry != nil {
-		v.count(out.reg, out.regErr)
-	}
-	if v.opts.Pledges != nil {
-		v.count(out.pl, out.plErr)
-	}
-	return out
-}
-
-// lookupCombined asks the combined source once: the registry subjects, then
-// each pledge subject as a status.KindPledgeState subject. An error fails
-// both parts (closed).
-func (v *Verifier) lookupCombined(ctx context.Context, at time.Time, reg, pl []status.Subject) answers {
 	subs := make([]status.Subject, 0, len(reg)+len(pl))
 	subs = append(subs, reg...)
 	for _, s := range pl {
 		subs = append(subs, status.Subject{Kind: status.KindPledgeState, ID: s.ID})
 	}
 	a, err := checked(ctx, v.opts.Status, at, subs)
-	v.count(a, err)
 	if err != nil {
 		return answers{regErr: err, plErr: err}
 	}
@@ -537,19 +479,6 @@ func (v *Verifier) lookupCombined(ctx context.Context, at time.Time, reg, pl []s
 		out.pl.Results[i] = r
 	}
 	return out
-}
-
-// count adds one source call's round trips and node batches.
-func (v *Verifier) count(a status.Answer, err error) {
-	trips, batches := a.RoundTrips, a.Batches
-	if err != nil || trips <= 0 {
-		trips = 1
-	}
-	if err != nil || batches <= 0 {
-		batches = trips
-	}
-	v.trips.Add(float64(trips))
-	v.batches.Add(float64(batches))
 }
 
 // checked asks src and refuses an answer of the wrong length (fail closed).

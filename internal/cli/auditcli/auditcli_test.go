@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
@@ -49,8 +50,8 @@ func TestAuditVerify(t *testing.T) {
 	defer st.Close()
 	reg := store.NewRegistry(st)
 	for i := 0; i < 6; i++ {
-		if _, err := reg.Apply(context.Background(), store.Change{Action: "revocation.revoke",
-			Actor: store.Actor{ID: "admin:t", Role: "admin"}, To: status.Revoked, From: []status.Code{status.Unknown},
+		if _, err := reg.Apply(context.Background(), registry.Change{Action: "revocation.revoke",
+			Actor: registry.Actor{ID: "admin:t", Role: "admin"}, To: status.Revoked, From: []status.Code{status.Unknown},
 			Reason: "KEY_COMPROMISE", DocumentNo: fmt.Sprint("D-", i), Effective: t0,
 			Items: []status.Subject{{Kind: status.KindCertificate, ID: fmt.Sprint("c", i)}}}); err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
@@ -34,8 +35,8 @@ func TestRestoreDrill(t *testing.T) {
 	reg := store.NewRegistry(st)
 	write := func(from, to int) {
 		for i := from; i < to; i++ {
-			if _, err := reg.Apply(ctx, store.Change{Action: "revocation.revoke",
-				Actor: store.Actor{ID: "admin:drill", Role: "admin"}, To: status.Revoked, From: []status.Code{status.Unknown},
+			if _, err := reg.Apply(ctx, registry.Change{Action: "revocation.revoke",
+				Actor: registry.Actor{ID: "admin:drill", Role: "admin"}, To: status.Revoked, From: []status.Code{status.Unknown},
 				Reason: "KEY_COMPROMISE", DocumentNo: fmt.Sprint("DRILL-", i), Effective: t0,
 				Items: []status.Subject{{Kind: status.KindCertificate, ID: fmt.Sprint("drill-", i)}}}); err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/translog"
@@ -44,8 +45,8 @@ func TestRedisKilledMidLoad(t *testing.T) {
 				}
 				id := fmt.Sprintf("kill-%d-%d", w, i)
 				d := sm3.Sum([]byte(id))
-				a, err := s.reg.Apply(context.Background(), store.Change{Action: "revocation.revoke",
-					Actor: store.Actor{ID: "admin:kill", Role: "admin"}, To: status.Revoked, From: []status.Code{status.Unknown},
+				a, err := s.reg.Apply(context.Background(), registry.Change{Action: "revocation.revoke",
+					Actor: registry.Actor{ID: "admin:kill", Role: "admin"}, To: status.Revoked, From: []status.Code{status.Unknown},
 					Reason: "KEY_COMPROMISE", Effective: t0, Items: []status.Subject{{Kind: status.KindCertificate, ID: id, Digest: d}}})
 				if err != nil {
 					return // Redis is gone

@@ -23,6 +23,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
@@ -105,8 +106,8 @@ func (s *logService) change(tag string, count int) {
 	for range count {
 		s.n++
 		d := sm3.Sum([]byte(tag + strconv.Itoa(s.n)))
-		if _, err := s.reg.Apply(context.Background(), store.Change{Action: "revocation.revoke",
-			Actor: store.Actor{ID: "admin:" + tag, Role: "admin"}, To: status.Revoked, From: []status.Code{status.Unknown},
+		if _, err := s.reg.Apply(context.Background(), registry.Change{Action: "revocation.revoke",
+			Actor: registry.Actor{ID: "admin:" + tag, Role: "admin"}, To: status.Revoked, From: []status.Code{status.Unknown},
 			Reason: "KEY_COMPROMISE", DocumentNo: fmt.Sprint(tag, "-", s.n), Effective: t0,
 			Items: []status.Subject{{Kind: status.KindCertificate, ID: fmt.Sprint(tag, "-", s.n), Digest: d}}}); err != nil {
 			s.t.Fatal(err)

@@ -27,6 +27,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/spf13/cobra"
 
+	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
@@ -34,31 +35,10 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
-// Exit statuses (as for `pledgectl ofd verify`).
-const (
-	ExitPassed        = 0
-	ExitFailed        = 1
-	ExitIndeterminate = 2
-	ExitUsage         = 3
-)
-
 // onlineTimeout bounds the call to the server.
 const onlineTimeout = 20 * time.Second
 
-// ExitError carries the process exit status; pledgectl's main maps it.
-type ExitError struct {
-	Code int
-	Msg  string
-}
-
-func (e *ExitError) Error() string { return e.Msg }
-
-// ExitCode returns the exit status.
-func (e *ExitError) ExitCode() int { return e.Code }
-
-func usagef(format string, args ...any) error {
-	return &ExitError{Code: ExitUsage, Msg: fmt.Sprintf(format, args...)}
-}
+func usagef(format string, args ...any) error { return exitstatus.Usagef(format, args...) }
 
 // Commands returns the top-level `pledge` command.
 func Commands(stdout io.Writer, clk clock.Clock) []*cobra.Command {
@@ -118,7 +98,7 @@ or unreadable input.`,
 			if online != "" {
 				r, err := askServer(cmd.Context(), client, online, pkg)
 				if err != nil {
-					var ee *ExitError
+					var ee *exitstatus.Error
 					if errors.As(err, &ee) {
 						return err
 					}
@@ -143,9 +123,9 @@ or unreadable input.`,
 			case outcome.TotalPassed:
 				return nil
 			case outcome.TotalFailed:
-				return &ExitError{Code: ExitFailed, Msg: "verification failed (验证失败)"}
+				return &exitstatus.Error{Code: exitstatus.Failed, Msg: "verification failed (验证失败)"}
 			}
-			return &ExitError{Code: ExitIndeterminate, Msg: "verification indeterminate (无法确定)"}
+			return &exitstatus.Error{Code: exitstatus.Indeterminate, Msg: "verification indeterminate (无法确定)"}
 		},
 	}
 	c.Flags().StringArrayVar(&trust, "trust", nil, "PEM file of trust anchors for seals and applicant certificates (repeatable)")

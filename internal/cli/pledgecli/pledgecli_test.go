@@ -16,6 +16,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
@@ -41,7 +42,7 @@ func run(t *testing.T, clk clock.Clock, args ...string) (int, string) {
 	if err == nil {
 		return 0, out.String()
 	}
-	var ee *ExitError
+	var ee *exitstatus.Error
 	if errors.As(err, &ee) {
 		return ee.Code, out.String() + ee.Msg
 	}
@@ -97,15 +98,15 @@ func TestPledgeVerify(t *testing.T) {
 		code int
 		has  string
 	}{
-		{"offline passes", []string{"--trust", trust, goodPkg}, ExitPassed, "TOTAL_PASSED"},
-		{"offline without anchors", []string{goodPkg}, ExitIndeterminate, "NO_CERTIFICATE_CHAIN_FOUND"},
-		{"tampered", []string{"--trust", trust, badPkg}, ExitFailed, "TOTAL_FAILED"},
-		{"not a package", []string{"--trust", trust, write("x.json", []byte("{}"))}, ExitFailed, "FORMAT_FAILURE"},
-		{"missing file", []string{filepath.Join(dir, "none.json")}, ExitUsage, "cannot read"},
-		{"bad trust file", []string{"--trust", write("t.pem", []byte("x")), goodPkg}, ExitUsage, "trust file"},
-		{"bad online URL", []string{"--trust", trust, "--online", "ftp://x", goodPkg}, ExitUsage, "--online"},
-		{"online passes", []string{"--trust", trust, "--online", srv.URL, goodPkg}, ExitPassed, "Status now"},
-		{"server down", []string{"--trust", trust, "--online", "http://127.0.0.1:1", goodPkg}, ExitIndeterminate, "TRY_LATER"},
+		{"offline passes", []string{"--trust", trust, goodPkg}, exitstatus.Passed, "TOTAL_PASSED"},
+		{"offline without anchors", []string{goodPkg}, exitstatus.Indeterminate, "NO_CERTIFICATE_CHAIN_FOUND"},
+		{"tampered", []string{"--trust", trust, badPkg}, exitstatus.Failed, "TOTAL_FAILED"},
+		{"not a package", []string{"--trust", trust, write("x.json", []byte("{}"))}, exitstatus.Failed, "FORMAT_FAILURE"},
+		{"missing file", []string{filepath.Join(dir, "none.json")}, exitstatus.Usage, "cannot read"},
+		{"bad trust file", []string{"--trust", write("t.pem", []byte("x")), goodPkg}, exitstatus.Usage, "trust file"},
+		{"bad online URL", []string{"--trust", trust, "--online", "ftp://x", goodPkg}, exitstatus.Usage, "--online"},
+		{"online passes", []string{"--trust", trust, "--online", srv.URL, goodPkg}, exitstatus.Passed, "Status now"},
+		{"server down", []string{"--trust", trust, "--online", "http://127.0.0.1:1", goodPkg}, exitstatus.Indeterminate, "TRY_LATER"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -121,11 +122,11 @@ func TestPledgeVerify(t *testing.T) {
 		Subjects: []status.Subject{verifytest.SubjectOfPledge(good.ID)}, Reason: seal.ReasonDecisionRevoked, DocumentNo: "撤〔2026〕1号"}); err != nil {
 		t.Fatal(err)
 	}
-	if code, out := run(t, clk, "--trust", trust, goodPkg); code != ExitPassed {
+	if code, out := run(t, clk, "--trust", trust, goodPkg); code != exitstatus.Passed {
 		t.Fatalf("offline after revocation: %d %s", code, out)
 	}
 	code, out := run(t, clk, "--json", "--trust", trust, "--online", srv.URL, goodPkg)
-	if code != ExitFailed {
+	if code != exitstatus.Failed {
 		t.Fatalf("online after revocation: %d %s", code, out)
 	}
 	var o Output

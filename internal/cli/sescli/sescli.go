@@ -20,17 +20,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
-)
-
-// Exit statuses of the verification commands.
-const (
-	ExitPassed        = 0 // every signature TOTAL_PASSED
-	ExitFailed        = 1 // any signature TOTAL_FAILED
-	ExitIndeterminate = 2 // the worst is INDETERMINATE
-	ExitUsage         = 3 // usage error or unreadable input
 )
 
 // PassphraseEnv is the environment variable holding the key passphrase.
@@ -39,20 +32,7 @@ const PassphraseEnv = "PLEDGESEAL_KEY_PASSPHRASE"
 // maxInput bounds the files the commands read (seals, signatures, OFD).
 const maxInput = 256 << 20
 
-// ExitError carries the process exit status of a command; main maps it.
-type ExitError struct {
-	Code int
-	Msg  string
-}
-
-func (e *ExitError) Error() string { return e.Msg }
-
-// ExitCode returns the exit status.
-func (e *ExitError) ExitCode() int { return e.Code }
-
-func usagef(format string, args ...any) error {
-	return &ExitError{Code: ExitUsage, Msg: fmt.Sprintf(format, args...)}
-}
+func usagef(format string, args ...any) error { return exitstatus.Usagef(format, args...) }
 
 // env abstracts the process environment for tests.
 type env struct {
@@ -171,7 +151,7 @@ func writeOutput(path string, b []byte) error {
 		return usagef("an output file is required (-o)")
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return &ExitError{Code: 1, Msg: fmt.Sprintf("cannot write %q: %v", path, unwrapPathErr(err))}
+		return &exitstatus.Error{Code: 1, Msg: fmt.Sprintf("cannot write %q: %v", path, unwrapPathErr(err))}
 	}
 	return nil
 }
@@ -180,7 +160,7 @@ func writeOutput(path string, b []byte) error {
 func inputError(err error) error {
 	e := apperr.As(err)
 	if e == nil || e.Kind == apperr.Internal {
-		return &ExitError{Code: 1, Msg: "internal error"}
+		return &exitstatus.Error{Code: 1, Msg: "internal error"}
 	}
 	return usagef("%s", e.Detail)
 }
@@ -246,7 +226,7 @@ func (e env) reportAs(label string, reports []outcome.Report, asJSON bool) error
 	case outcome.TotalPassed:
 		return nil
 	case outcome.TotalFailed:
-		return &ExitError{Code: ExitFailed, Msg: "verification failed (验证失败)"}
+		return &exitstatus.Error{Code: exitstatus.Failed, Msg: "verification failed (验证失败)"}
 	}
-	return &ExitError{Code: ExitIndeterminate, Msg: "verification indeterminate (无法确定)"}
+	return &exitstatus.Error{Code: exitstatus.Indeterminate, Msg: "verification indeterminate (无法确定)"}
 }

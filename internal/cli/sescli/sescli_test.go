@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/ofd"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
@@ -74,7 +75,7 @@ func run(t *testing.T, vars map[string]string, args ...string) (string, string, 
 	if err == nil {
 		return out.String(), errb.String(), 0
 	}
-	var ee *ExitError
+	var ee *exitstatus.Error
 	if errors.As(err, &ee) {
 		return out.String(), ee.Msg, ee.Code
 	}
@@ -189,8 +190,8 @@ func TestUsageAndInputErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, msg, code := run(t, tt.vars, tt.args...)
-			if code != ExitUsage && !(tt.name == "wrong arg count" && code == -1) {
-				t.Fatalf("exit %d, want %d: %s %s", code, ExitUsage, out, msg)
+			if code != exitstatus.Usage && !(tt.name == "wrong arg count" && code == -1) {
+				t.Fatalf("exit %d, want %d: %s %s", code, exitstatus.Usage, out, msg)
 			}
 			if strings.Contains(msg+out, testPass) {
 				t.Fatal("the passphrase was printed")
@@ -206,7 +207,7 @@ func TestSESVerifyRealSignature(t *testing.T) {
 	}
 	// Without its data the data-hash check cannot pass: the worst is INDETERMINATE.
 	_, _, code = run(t, nil, "ses", "verify", "--data-hash", strings.Repeat("00", 32), "testdata/aztsign-v4.sign0.dat")
-	if code != ExitFailed {
+	if code != exitstatus.Failed {
 		t.Fatalf("wrong data hash: exit %d", code)
 	}
 }
@@ -237,10 +238,10 @@ func TestOFDVerifyCLI(t *testing.T) {
 		code int
 		has  string
 	}{
-		{[]string{"ofd", "verify", "testdata/antchain-v4.ofd"}, ExitIndeterminate, "NO_CERTIFICATE_CHAIN_FOUND"},
-		{[]string{"ofd", "verify", "--trust", trust, "testdata/antchain-v4.ofd"}, ExitPassed, "TOTAL_PASSED"},
-		{[]string{"ofd", "verify", "testdata/tongz-v4-extdatas-rawsig.ofd"}, ExitFailed, "HASH_FAILURE"},
-		{[]string{"ofd", "verify", "--json", "testdata/tongz-v4-extdatas-rawsig.ofd"}, ExitFailed, `"version":"cms"`},
+		{[]string{"ofd", "verify", "testdata/antchain-v4.ofd"}, exitstatus.Indeterminate, "NO_CERTIFICATE_CHAIN_FOUND"},
+		{[]string{"ofd", "verify", "--trust", trust, "testdata/antchain-v4.ofd"}, exitstatus.Passed, "TOTAL_PASSED"},
+		{[]string{"ofd", "verify", "testdata/tongz-v4-extdatas-rawsig.ofd"}, exitstatus.Failed, "HASH_FAILURE"},
+		{[]string{"ofd", "verify", "--json", "testdata/tongz-v4-extdatas-rawsig.ofd"}, exitstatus.Failed, `"version":"cms"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -302,10 +303,10 @@ func TestVendorCLIFixes(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "印章 Seal T0002") || strings.Contains(out, "签章 Signature") {
 		t.Fatalf("seal verify --at DATE: %d %s %s", code, out, msg)
 	}
-	if out, _, code := run(t, nil, "seal", "verify", "--trust", f.rootPEM, "--at", "2028-01-01", seal); code != ExitFailed || !strings.Contains(out, "SEAL_OUT_OF_VALIDITY") {
+	if out, _, code := run(t, nil, "seal", "verify", "--trust", f.rootPEM, "--at", "2028-01-01", seal); code != exitstatus.Failed || !strings.Contains(out, "SEAL_OUT_OF_VALIDITY") {
 		t.Fatalf("seal verify --at later DATE: %d %s", code, out)
 	}
-	if _, _, code := run(t, nil, "seal", "verify", "--at", "01/03/2026", seal); code != ExitUsage {
+	if _, _, code := run(t, nil, "seal", "verify", "--at", "01/03/2026", seal); code != exitstatus.Usage {
 		t.Fatalf("bad --at: exit %d", code)
 	}
 

@@ -21,7 +21,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/spf13/cobra"
 
-	"github.com/pledgeseal/pledgeseal/internal/cli/pledgecli"
+	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/tsa"
@@ -37,9 +37,7 @@ func Commands(stdout io.Writer) []*cobra.Command {
 	return []*cobra.Command{c}
 }
 
-func usagef(format string, args ...any) error {
-	return &pledgecli.ExitError{Code: pledgecli.ExitUsage, Msg: fmt.Sprintf(format, args...)}
-}
+func usagef(format string, args ...any) error { return exitstatus.Usagef(format, args...) }
 
 func readFile(path, what string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
@@ -180,9 +178,9 @@ or unreadable input.`,
 			case outcome.TotalPassed:
 				return nil
 			case outcome.TotalFailed:
-				return &pledgecli.ExitError{Code: pledgecli.ExitFailed, Msg: "time-stamp verification failed (时间戳验证失败)"}
+				return &exitstatus.Error{Code: exitstatus.Failed, Msg: "time-stamp verification failed (时间戳验证失败)"}
 			}
-			return &pledgecli.ExitError{Code: pledgecli.ExitIndeterminate, Msg: "time-stamp verification indeterminate (无法确定)"}
+			return &exitstatus.Error{Code: exitstatus.Indeterminate, Msg: "time-stamp verification indeterminate (无法确定)"}
 		},
 	}
 	c.Flags().StringVar(&data, "data", "", "the file the time-stamp is over")

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pledgeseal/pledgeseal/internal/cli/pledgecli"
+	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
@@ -34,7 +34,7 @@ func run(t *testing.T, args ...string) (int, string) {
 	if err == nil {
 		return 0, out.String()
 	}
-	var ee *pledgecli.ExitError
+	var ee *exitstatus.Error
 	if errors.As(err, &ee) {
 		return ee.Code, out.String() + ee.Msg
 	}
@@ -89,13 +89,13 @@ func TestQueryAndVerify(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &o) != nil || o.Indication != "TOTAL_PASSED" || o.GenTime == nil || !o.GenTime.Equal(t0) || o.Policy != "2.25.7" {
 		t.Fatalf("verify: %d %s", code, out)
 	}
-	if code, out := run(t, "verify", "--data", p("other.bin"), "--reply", p("r.tsr"), "--trust", p("root.pem")); code != pledgecli.ExitFailed || !strings.Contains(out, "HASH_FAILURE") {
+	if code, out := run(t, "verify", "--data", p("other.bin"), "--reply", p("r.tsr"), "--trust", p("root.pem")); code != exitstatus.Failed || !strings.Contains(out, "HASH_FAILURE") {
 		t.Fatalf("other data: %d %s", code, out)
 	}
-	if code, out := run(t, "verify", "--data", p("data.bin"), "--reply", p("r.tsr")); code != pledgecli.ExitIndeterminate {
+	if code, out := run(t, "verify", "--data", p("data.bin"), "--reply", p("r.tsr")); code != exitstatus.Indeterminate {
 		t.Fatalf("no trust: %d %s", code, out)
 	}
-	if code, out := run(t, "verify", "--data", p("missing.bin"), "--reply", p("r.tsr")); code != pledgecli.ExitUsage {
+	if code, out := run(t, "verify", "--data", p("missing.bin"), "--reply", p("r.tsr")); code != exitstatus.Usage {
 		t.Fatalf("missing file: %d %s", code, out)
 	}
 	// A rejection reply fails.
@@ -103,7 +103,7 @@ func TestQueryAndVerify(t *testing.T) {
 	sha, _ := tsa.MarshalRequest(&tsa.Request{HashAlg: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}, Imprint: d[:]})
 	rej, _ := a.Respond(context.Background(), sha)
 	write("rej.tsr", rej)
-	if code, out := run(t, "verify", "--data", p("data.bin"), "--reply", p("rej.tsr"), "--trust", p("root.pem")); code != pledgecli.ExitFailed {
+	if code, out := run(t, "verify", "--data", p("data.bin"), "--reply", p("rej.tsr"), "--trust", p("root.pem")); code != exitstatus.Failed {
 		t.Fatalf("rejection: %d %s", code, out)
 	}
 }

@@ -2,7 +2,9 @@
 // tests of internal/verify and the HTTP layer: certificate authorities, a
 // seal made and filed in the seal registry, the catalogue, notices, the
 // pledge service and a verifier whose status source is the real
-// registry and pledge repository, read together (store.StatusBatch). It must only be imported by tests.
+// registry and pledge repository, read together (store.StatusBatch) — all
+// built by domain.New, as the server builds them. It must only be imported
+// by tests.
 package verifytest
 
 import (
@@ -17,6 +19,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pledgeseal/pledgeseal/internal/app/domain"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/jcs"
@@ -72,23 +75,27 @@ var Key = pledge.EntryKey{Region: "110105", Matter: "M-0001", Certificate: "C-NO
 // Applicant is the demo applicant (matches the HTTP harness identity).
 var Applicant = pledge.Applicant{Kind: pledge.ApplicantPerson, Name: "张三丰", IDType: pledge.IDResidentCard, IDNumber: "110101199001061234"}
 
-// Env is a complete pledge domain over a real Redis.
+// Env is a complete pledge domain over a real Redis, built as the server
+// builds it (domain.New); the fields below are its parts.
 type Env struct {
+	Domain    *domain.Domain
 	Clock     *clock.Fake
 	Store     *store.Store
 	Protector *pii.Protector
 	Registry  *store.Registry
-	Seals     *seal.Registry
+	Seals     *seal.Seals
 	Revoc     *seal.Revocations
 	Catalogue *pledge.Catalogue
 	Notices   *pledge.Notices
 	Service   *pledge.Service
 	Pledges   *store.PledgeRepo
 	Status    *store.StatusBatch
-	Bars      *store.BarRepo
-	Sealer    *pledge.SESSealer
-	Verifier  *verify.Verifier
-	Metrics   *prometheus.Registry
+	// Bars holds the bars put directly; the pledge service reads them
+	// together with the enforcement and withdrawal bars (Domain.Bars).
+	Bars     *store.BarRepo
+	Sealer   *pledge.SESSealer
+	Verifier *verify.Verifier
+	Metrics  *prometheus.Registry
 
 	ApplicantRoot, EventCA, CitizenCA, OutsideCA CA
 	SealRoot, Maker, SealSigner                  CA
@@ -123,41 +130,32 @@ func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
 	e.SealSigner = NewLeaf(t, "Test Agency Signer", e.SealRoot, from, to, Agency) // its subject serialNumber names the agency, as the dev material does
 	e.SealTrust = pki.NewTrustStore([]*smx509.Certificate{e.SealRoot.Cert}, nil)
 
-	e.Registry = store.NewRegistry(st)
-	maker := ses.Maker{Signer: pki.NewKeySigner(e.Maker.Key), Cert: e.Maker.Cert.Raw}
-	e.Seals = seal.NewRegistry(e.Registry, seal.Config{Maker: &maker, MakerTrust: e.SealTrust}, clk)
-	filed, err := e.Seals.Make(context.Background(), SealMaker, seal.MakeRequest{
-		Filing: seal.Filing{Agency: Agency, Category: seal.Category("statutory_name"), TypeCode: seal.TypeCode("01"), DocumentNo: "朝市监印备〔2026〕1号"},
-		ESID:   ESID, Name: "北京市朝阳区市场监督管理局", SignerCerts: [][]byte{e.SealSigner.Cert.Raw},
-		ValidStart: now.Add(-time.Hour), ValidEnd: now.AddDate(2, 0, 0),
-		Picture: ses.Picture{Type: "PNG", Data: []byte("\x89PNG\r\n\x1a\n"), Width: 40, Height: 40},
-	})
+	e.Domain, err = domain.New(st, domain.Trust{Data: e.Protector, Seals: e.SealTrust, Applicants: e.ApplicantTrust,
+		EventCA: e.EventCA.Issuer(), Maker: &ses.Maker{Signer: pki.NewKeySigner(e.Maker.Key), Cert: e.Maker.Cert.Raw}},
+		clk, domain.Config{BaseURL: BaseURL, Metrics: e.Metrics, Sealer: func(d *domain.Domain) (pledge.Sealer, error) {
+			// The agency's seal, made and filed in the seal registry.
+			filed, err := d.Seals.Make(context.Background(), SealMaker, seal.MakeRequest{
+				Filing: seal.Filing{Agency: Agency, Category: seal.Category("statutory_name"), TypeCode: seal.TypeCode("01"), DocumentNo: "朝市监印备〔2026〕1号"},
+				ESID:   ESID, Name: "北京市朝阳区市场监督管理局", SignerCerts: [][]byte{e.SealSigner.Cert.Raw},
+				ValidStart: now.Add(-time.Hour), ValidEnd: now.AddDate(2, 0, 0),
+				Picture: ses.Picture{Type: "PNG", Data: []byte("\x89PNG\r\n\x1a\n"), Width: 40, Height: 40},
+			})
+			if err != nil {
+				return nil, err
+			}
+			if e.Seal, err = ses.ParseSeal(filed.DER); err != nil {
+				return nil, err
+			}
+			e.AgencySeal = pledge.AgencySeal{Seal: e.Seal, Signer: ses.Signer{Signer: pki.NewKeySigner(e.SealSigner.Key), Cert: e.SealSigner.Cert.Raw}}
+			e.Sealer = pledge.NewSESSealer(map[string]pledge.AgencySeal{Agency: e.AgencySeal}, d.Registry, clk)
+			return e.Sealer, nil
+		}})
 	if err != nil {
-		t.Fatalf("make seal: %v", err)
+		t.Fatalf("build the domain: %v", err)
 	}
-	if e.Seal, err = ses.ParseSeal(filed.DER); err != nil {
-		t.Fatal(err)
-	}
-	e.AgencySeal = pledge.AgencySeal{Seal: e.Seal, Signer: ses.Signer{Signer: pki.NewKeySigner(e.SealSigner.Key), Cert: e.SealSigner.Cert.Raw}}
-	e.Sealer = pledge.NewSESSealer(map[string]pledge.AgencySeal{Agency: e.AgencySeal}, e.Registry, clk)
-	e.Catalogue = pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)
-	e.Notices = pledge.NewNotices(store.NewNoticeRepo(st), e.Catalogue, e.Sealer, clk)
-	e.Bars = store.NewBarRepo(st)
-	e.Pledges = store.NewPledgeRepo(st, e.Protector)
-	e.Revoc = seal.NewRevocations(e.Registry, clk, seal.RevocationOptions{Pledges: e.Pledges})
-	e.Service = pledge.NewService(pledge.Deps{
-		Catalogue: e.Catalogue, Notices: e.Notices, Bars: e.Bars, Pledges: e.Pledges,
-		Indexer: e.Protector, Sealer: e.Sealer, EventCA: e.EventCA.Issuer(), ApplicantTrust: e.ApplicantTrust, Clock: clk,
-		BaseURL: BaseURL,
-	})
-	e.Status = store.NewStatusBatch(e.Registry, e.Pledges)
-	e.Verifier, err = verify.New(verify.Options{
-		SealTrust: e.SealTrust, ApplicantTrust: e.ApplicantTrust, Status: e.Status, Registry: e.Registry, Pledges: e.Pledges,
-		Clock: clk, Registerer: e.Metrics,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := e.Domain
+	e.Registry, e.Seals, e.Revoc, e.Catalogue, e.Notices = d.Registry, d.Seals, d.Revocations, d.Catalogue, d.Notices
+	e.Bars, e.Pledges, e.Status, e.Service, e.Verifier = d.BarRepo, d.Pledges, d.Status, d.Service, d.Verifier
 	return e
 }
 

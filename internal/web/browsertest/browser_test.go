@@ -122,10 +122,7 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enf, err := enforce.New(enforce.Deps{Registry: env.Registry, Pledges: env.Pledges, Clock: clk, Tasks: store.NewTaskRepo(st)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	enf := env.Domain.Enforce
 	pages, err := web.New()
 	if err != nil {
 		t.Fatal(err)
@@ -823,6 +820,17 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	if wide := get(b, app, "page width", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
 		t.Error("the applicant page scrolls sideways on a phone-sized screen")
 	}
+	// The finding barred the applicant (the test domain reads the
+	// enforcement bars, as the server does); an appeal upheld lifts the bar,
+	// so the applicant may pledge again.
+	fs, err := s.enf.Findings(context.Background(), pledgeID)
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("findings of the pledge: %v %v", fs, err)
+	}
+	if _, err := s.enf.Reverse(context.Background(), auth.Principal{Role: auth.RoleEnforcement, Org: verifytest.Key.Region, TokenID: "tok-browser"},
+		enforce.ReverseRequest{FindingID: fs[len(fs)-1].ID, Reason: "APPEAL_UPHELD", DocumentNo: "朝复〔2026〕1号"}); err != nil {
+		t.Fatalf("reverse the finding: %v", err)
+	}
 	// On the phone, in English: choose the matter, pledge, and review the
 	// document and its exact bytes without sideways scrolling.
 	steps := []chromedp.Action[chromedp.Void]{
@@ -1271,9 +1279,8 @@ func TestAppealReversal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The bars enforcement writes, as the running service reads them
-	// (store.CombinedBars, internal/app).
-	bars := store.CombinedBars{Base: env.Bars, Registry: env.Registry}
+	// The bars enforcement writes, as the running service reads them.
+	bars := env.Domain.Bars
 	barred := func() bool {
 		t.Helper()
 		bs, err := bars.BarsFor(ctx, env.Service.SubjectIndex(verifytest.Applicant))
