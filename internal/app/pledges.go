@@ -131,6 +131,18 @@ type registrySealer struct {
 
 // SealData implements pledge.Sealer.
 func (r *registrySealer) SealData(ctx context.Context, agency string, data []byte, propertyInfo string) ([]byte, error) {
+	chosen, err := r.ActiveSeal(ctx, agency)
+	if err != nil {
+		return nil, err
+	}
+	ag, _ := r.mat.Agency(agency)
+	s := pledge.NewSESSealer(map[string]pledge.AgencySeal{agency: {Seal: chosen, Signer: ses.Signer{Signer: ag.Signer(), Cert: ag.CertDER}}}, r.src, r.clk)
+	return s.SealData(ctx, agency, data, propertyInfo)
+}
+
+// ActiveSeal returns the seal SealData uses for agency now: the newest
+// ACTIVE seal in the registry listing the agency's signing certificate.
+func (r *registrySealer) ActiveSeal(ctx context.Context, agency string) (*ses.Seal, error) {
 	ag, ok := r.mat.Agency(agency)
 	if !ok {
 		return nil, apperr.New(apperr.Conflict, "the agency has no signing key on this service (机关无可用印章)").WithCode("NO_ACTIVE_SEAL")
@@ -139,8 +151,7 @@ func (r *registrySealer) SealData(ctx context.Context, agency string, data []byt
 	if err != nil {
 		return nil, err
 	}
-	var chosen *ses.Seal
-	for i := len(pg.IDs) - 1; i >= 0 && chosen == nil; i-- {
+	for i := len(pg.IDs) - 1; i >= 0; i-- {
 		s, err := r.seals.Get(ctx, pg.IDs[i])
 		if err != nil {
 			return nil, err
@@ -148,13 +159,11 @@ func (r *registrySealer) SealData(ctx context.Context, agency string, data []byt
 		if s.Status.Code != status.Active {
 			continue
 		}
-		if chosen, err = ses.ParseSeal(s.DER); err != nil {
+		chosen, err := ses.ParseSeal(s.DER)
+		if err != nil {
 			return nil, apperr.Wrap(apperr.Internal, err, "a registered seal does not parse")
 		}
+		return chosen, nil
 	}
-	if chosen == nil {
-		return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode("SEAL_NOT_ACTIVE")
-	}
-	s := pledge.NewSESSealer(map[string]pledge.AgencySeal{agency: {Seal: chosen, Signer: ses.Signer{Signer: ag.Signer(), Cert: ag.CertDER}}}, r.src, r.clk)
-	return s.SealData(ctx, agency, data, propertyInfo)
+	return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode("SEAL_NOT_ACTIVE")
 }
