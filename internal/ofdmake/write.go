@@ -143,7 +143,7 @@ type ids struct{ n int }
 func (i *ids) next() int { i.n++; return i.n }
 
 type pageRefs struct {
-	last  int    // ID of the last page (where the seal is stamped)
+	last  int        // ID of the last page (where the seal is stamped)
 	stamp [4]float64 // x y w h of the stamp on it
 }
 
