@@ -4,9 +4,15 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -381,5 +387,84 @@ func TestHostileFieldsStayWellFormedAndVerify(t *testing.T) {
 	}
 	if !strings.Contains(all, "&lt;/ofd:TextCode&gt;") || !strings.Contains(all, "&amp;amp;") {
 		t.Error("the hostile text is not there, escaped")
+	}
+}
+
+// TestSignedValueVerifiesWithOpenSSL checks the OFD's SES with OpenSSL
+// alone: asn1parse finds and extracts TBS_Sign, the signer certificate, the
+// signature and dataHash; dgst -sm3 with the default SM2 ID verifies the
+// signature over TBS_Sign; dataHash is OpenSSL's SM3 of Signature.xml. A
+// changed TBS_Sign byte must then fail the same command.
+func TestSignedValueVerifiesWithOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl is not installed")
+	}
+	f := newFixture(t)
+	files := entries(t, f.write(t, f.accepted(t, f.env.Request("ofd-openssl-1")), false))
+	dir := t.TempDir()
+	in := func(n string) string { return filepath.Join(dir, n) }
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("openssl", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	for n, b := range map[string][]byte{"sv.der": files["Doc_0/Signs/Sign_0/SignedValue.dat"], "Signature.xml": files["Doc_0/Signs/Sign_0/Signature.xml"]} {
+		if err := os.WriteFile(in(n), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type elem struct {
+		off, depth int
+		kind       string
+	}
+	re := regexp.MustCompile(`(?m)^\s*(\d+):d=(\d+)\s+hl=\s*\d+\s+l=\s*\d+\s+(?:prim|cons):\s+(\S+(?: \S+)?)`)
+	var d1, d2 []elem
+	for _, m := range re.FindAllStringSubmatch(run("asn1parse", "-inform", "DER", "-in", in("sv.der")), -1) {
+		off, _ := strconv.Atoi(m[1])
+		depth, _ := strconv.Atoi(m[2])
+		e := elem{off, depth, strings.TrimSpace(m[3])}
+		switch {
+		case depth == 1:
+			d1 = append(d1, e)
+		case depth == 2 && len(d1) == 1:
+			d2 = append(d2, e)
+		}
+	}
+	if len(d1) != 4 || d1[0].kind != "SEQUENCE" || d1[1].kind != "OCTET STRING" || d1[3].kind != "BIT STRING" || len(d2) < 5 || d2[3].kind != "BIT STRING" {
+		t.Fatalf("SES_Signature shape: %+v / %+v", d1, d2)
+	}
+	strparse := func(off int, out string) {
+		run("asn1parse", "-inform", "DER", "-in", in("sv.der"), "-strparse", strconv.Itoa(off), "-noout", "-out", in(out))
+	}
+	strparse(d1[0].off, "tbs.der")
+	strparse(d1[1].off, "cert.der")
+	strparse(d1[3].off, "sig.der")
+	strparse(d2[3].off, "datahash.bin")
+	run("x509", "-inform", "DER", "-in", in("cert.der"), "-pubkey", "-noout", "-out", in("pub.pem"))
+	verify := func() (string, error) {
+		out, err := exec.Command("openssl", "dgst", "-sm3", "-sigopt", "distid:1234567812345678", "-verify", in("pub.pem"),
+			"-signature", in("sig.der"), in("tbs.der")).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := verify(); err != nil || !strings.Contains(out, "Verified OK") {
+		t.Fatalf("openssl does not verify the SES signature over TBS_Sign: %v\n%s", err, out)
+	}
+	dh, err := os.ReadFile(in("datahash.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := strings.Fields(run("dgst", "-sm3", "-r", in("Signature.xml")))[0]
+	if got := hex.EncodeToString(dh); got != sum {
+		t.Fatalf("dataHash %s, OpenSSL SM3 of Signature.xml %s", got, sum)
+	}
+	tbs, _ := os.ReadFile(in("tbs.der"))
+	if err := os.WriteFile(in("tbs.der"), flip(tbs, len(tbs)-5), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := verify(); err == nil || strings.Contains(out, "Verified OK") {
+		t.Fatalf("a changed TBS_Sign still verifies: %s", out)
 	}
 }
