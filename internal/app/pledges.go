@@ -94,7 +94,7 @@ func fileDevSeals(m *trust.Material, seals *seal.Registry, log *slog.Logger, clk
 		if end.After(now.AddDate(3, 0, 0)) {
 			end = now.AddDate(3, 0, 0)
 		}
-		picture, err := sealpicture.PNG(devPictureSize)
+		picture, err := sealpicture.SVG(ag.Name, devPictureMM)
 		if err != nil {
 			log.Warn("cannot draw the dev seal picture", "err", err.Error())
 			return
@@ -104,7 +104,7 @@ func fileDevSeals(m *trust.Material, seals *seal.Registry, log *slog.Logger, clk
 				DocumentNo: "DEV-" + ag.Code, Note: "development seal filed at start-up"},
 			ESID: devESID(ag.Code), Name: ag.Name, SignerCerts: [][]byte{ag.CertDER},
 			ValidStart: now.Add(-time.Minute), ValidEnd: end,
-			Picture: ses.Picture{Type: "PNG", Data: picture, Width: 40, Height: 40},
+			Picture: ses.Picture{Type: "SVG", Data: picture, Width: devPictureMM, Height: devPictureMM},
 		})
 		if err != nil && apperr.KindOf(err) != apperr.Conflict {
 			log.Warn("cannot file the dev seal", "agency", ag.Code, "err", err.Error())
@@ -114,9 +114,9 @@ func fileDevSeals(m *trust.Material, seals *seal.Registry, log *slog.Logger, clk
 	}
 }
 
-// devPictureSize is the edge in pixels of the dev seals' impression
-// (printed at 40 mm).
-const devPictureSize = 240
+// devPictureMM is the printed edge of the dev seals' impression: an SVG
+// naming the agency along the ring (sealpicture.SVG).
+const devPictureMM = 40
 
 // registrySealer seals with the agency's newest seal in the registry that
 // lists the agency's signing certificate and is ACTIVE now; it reads the
