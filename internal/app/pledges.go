@@ -12,6 +12,8 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
+	"github.com/pledgeseal/pledgeseal/internal/ofd"
+	"github.com/pledgeseal/pledgeseal/internal/ofdmake"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
@@ -22,6 +24,8 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
+	"github.com/pledgeseal/pledgeseal/internal/version"
+	"github.com/pledgeseal/pledgeseal/internal/web"
 )
 
 // startupPrincipal files the dev seals at start-up and reads the registry
@@ -67,7 +71,21 @@ func buildPledgeAPI(c *core, baseURL string, sealStore *store.Registry, maker *s
 	if err != nil {
 		return nil, &StartupError{Step: "verifier", Err: err}
 	}
-	return &httpapi.PledgeAPI{Catalogue: cat, Notices: notices, Service: svc, Records: pledges, Verifier: v}, nil
+	labels, err := web.Messages("zh-CN")
+	if err != nil {
+		return nil, &StartupError{Step: "OFD labels", Err: err}
+	}
+	// Signed OFD files of any product: seals chain to the seal trust, with
+	// the registry's status; Type="Sign" (CMS) signers to the configured roots.
+	ofdSES := ses.NewVerifier(ses.Options{SealTrust: c.mat.Trust, Status: sealStore})
+	signTrust := pki.NewTrustStore(c.mat.Roots, nil)
+	ofdAPI := &httpapi.OFDAPI{
+		Writer: &ofdmake.Writer{Sealer: sealer, Clock: clk}, Labels: labels, Version: version.Get().Version,
+		Verify: func(ctx context.Context, data []byte) (*ofd.Result, error) {
+			return ofd.Verify(ctx, data, ofd.Options{SES: ofdSES, SignTrust: signTrust})
+		},
+	}
+	return &httpapi.PledgeAPI{Catalogue: cat, Notices: notices, Service: svc, Records: pledges, Verifier: v, OFD: ofdAPI}, nil
 }
 
 // devESID is the esID of a demo agency's dev seal.

@@ -34,6 +34,9 @@ type PledgeAPI struct {
 	Service   *pledge.Service
 	Records   PledgeRecords
 	Verifier  *verify.Verifier
+	// OFD writes and verifies sealed OFD files (ofd.go); nil leaves those
+	// routes unregistered.
+	OFD *OFDAPI
 }
 
 // QRSize is the side of the status QR code PNG in pixels.
