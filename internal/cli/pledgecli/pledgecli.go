@@ -1,5 +1,7 @@
 // Package pledgecli owns the pledgectl commands for pledges: `pledge
-// verify PACKAGE [--online BASEURL] [--trust PEM...] [--json]`. It reads a
+// verify PACKAGE [--online BASEURL] [--trust PEM...] [--json]` and `pledge
+// export --ofd OUT.ofd --key K --cert C --trust PEM PACKAGE` (the agency's
+// sealed OFD of an accepted package, offline, by internal/ofdmake). It reads a
 // package file, verifies it offline with internal/verify (integrity,
 // signatures, chains, seals and bindings: "valid at signing time"), asks a
 // PledgeSeal server for the status now when --online is given, and prints
@@ -66,8 +68,8 @@ func Commands(stdout io.Writer, clk clock.Clock) []*cobra.Command {
 }
 
 func commands(stdout io.Writer, clk clock.Clock, client *http.Client) []*cobra.Command {
-	c := &cobra.Command{Use: "pledge", Short: "Verify pledge packages (承诺书验证)"}
-	c.AddCommand(verifyCmd(stdout, clk, client))
+	c := &cobra.Command{Use: "pledge", Short: "Verify pledge packages and export their sealed OFD (承诺书验证与导出)"}
+	c.AddCommand(verifyCmd(stdout, clk, client), exportCmd(stdout, clk, os.Getenv))
 	return []*cobra.Command{c}
 }
 
