@@ -85,7 +85,7 @@ func buildPledgeAPI(c *core, baseURL string, sealStore *store.Registry, maker *s
 			return ofd.Verify(ctx, data, ofd.Options{SES: ofdSES, SignTrust: signTrust})
 		},
 	}
-	return &httpapi.PledgeAPI{Catalogue: cat, Notices: notices, Service: svc, Records: pledges, Verifier: v, OFD: ofdAPI}, nil
+	return &httpapi.PledgeAPI{Catalogue: cat, Notices: notices, Service: svc, Records: pledges, Verifier: v, OFD: ofdAPI, Findings: sealStore}, nil
 }
 
 // devESID is the esID of a demo agency's dev seal.

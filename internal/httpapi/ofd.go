@@ -49,17 +49,23 @@ func (s *Server) ofdRoutes() {
 
 // pledgeOFD is the sealed OFD of an accepted pledge for its applicant or
 // its agency (anyone else: 404, as for the package). The pledge must be
-// accepted now: a pledge returned, withdrawn, found false or not fulfilled,
-// or whose decision was revoked, gets no newly sealed document saying it
-// was accepted (409 PLEDGE_NOT_ACCEPTED); its package stays available.
+// accepted now, the registry's findings and revocations included: a pledge
+// returned, withdrawn, found false or not fulfilled, or whose decision was
+// revoked, gets no newly sealed document saying it was accepted (409
+// PLEDGE_NOT_ACCEPTED; an unreadable registry 503); its package stays
+// available.
 func (s *Server) pledgeOFD(c *gin.Context, p auth.Principal) error {
 	ctx := c.Request.Context()
 	r, err := s.ownRecord(ctx, p, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if r.Status != pledge.StatusAccepted || r.Decision == nil {
-		return apperr.New(apperr.Conflict, "the pledge is %s, not accepted: only an accepted pledge has a sealed OFD (仅已受理的承诺书提供盖章版式文件)", r.Status).WithCode("PLEDGE_NOT_ACCEPTED")
+	states, err := s.statesNow(ctx, []pledge.Record{r})
+	if err != nil {
+		return err // fail closed: no sealed "accepted" while the registry cannot say
+	}
+	if st := states[r.ID]; st != pledge.StatusAccepted || r.Decision == nil {
+		return apperr.New(apperr.Conflict, "the pledge is %s now, not accepted: only an accepted pledge has a sealed OFD (仅已受理的承诺书提供盖章版式文件)", st).WithCode("PLEDGE_NOT_ACCEPTED")
 	}
 	pkg, err := s.deps.Pledges.Service.Package(ctx, r, s.statusURL(r.ID))
 	if err != nil {

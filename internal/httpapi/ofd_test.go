@@ -15,7 +15,10 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/ofd"
 	"github.com/pledgeseal/pledgeseal/internal/ofdmake"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
+	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 	"github.com/pledgeseal/pledgeseal/internal/web"
 )
@@ -146,4 +149,46 @@ func entryOf(t *testing.T, b []byte, name string) []byte {
 	var out []byte
 	changeEntry(t, b, name, func(d []byte) []byte { out = d; return d })
 	return out
+}
+
+// TestMyPledgesShowStateNowAndDownloads: the applicant's and the agency's
+// listings give each pledge its state now as the status route reports it
+// (a revocation in the registry outranks "accepted"), and, once decided,
+// the package, the QR code and — only while accepted now — the sealed OFD;
+// the OFD route refuses a pledge whose decision was revoked.
+func TestMyPledgesShowStateNowAndDownloads(t *testing.T) {
+	h, e := pledgeHarness(t)
+	f := setUp(t, h, e)
+	signed := f.signEvent(t, "state-now-0001")
+	kept := f.signEvent(t, "state-now-0002")
+	f.accept(t, kept.ID)
+	revoked := f.signEvent(t, "state-now-0003")
+	f.accept(t, revoked.ID)
+	if _, err := e.Revoc.Revoke(context.Background(), auth.Principal{Role: auth.RoleEnforcement, Org: testJurisdiction, TokenID: "t"}, seal.RevokeRequest{
+		Subjects: []status.Subject{verifytest.SubjectOfPledge(revoked.ID)}, Reason: seal.ReasonDecisionRevoked, DocumentNo: "朝市监撤〔2026〕2号"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		role auth.Role
+		path string
+	}{{auth.RoleApplicant, "/v1/me/pledges"}, {auth.RoleAgency, "/v1/agency/pledges?status=ACCEPTED"}} {
+		rec := h.do("GET", c.path, c.role, nil)
+		wantStatus(t, rec, http.StatusOK)
+		items := map[string]pledgeItem{}
+		for _, it := range decode[listPage](t, rec).Items {
+			items[it.ID] = it
+		}
+		if it, ok := items[kept.ID]; !ok || it.StateNow != pledge.StatusAccepted || it.Downloads == nil ||
+			it.Downloads.OFD != "/v1/pledges/"+kept.ID+"/ofd" || it.Downloads.Package != "/v1/pledges/"+kept.ID+"/package" || it.Downloads.QR == "" {
+			t.Errorf("%s: accepted pledge listed as %+v", c.path, it)
+		}
+		if it := items[revoked.ID]; it.StateNow != pledge.StatusRevoked || it.Downloads == nil || it.Downloads.OFD != "" {
+			t.Errorf("%s: revoked pledge listed as %+v (downloads %+v)", c.path, it, it.Downloads)
+		}
+		if it, ok := items[signed.ID]; ok && (it.StateNow != pledge.StatusSigned || it.Downloads != nil) {
+			t.Errorf("%s: undecided pledge listed as %+v", c.path, it)
+		}
+	}
+	wantProblem(t, h.do("GET", "/v1/pledges/"+revoked.ID+"/ofd", auth.RoleApplicant, nil), http.StatusConflict, "PLEDGE_NOT_ACCEPTED")
+	wantStatus(t, h.do("GET", "/v1/pledges/"+kept.ID+"/ofd", auth.RoleAgency, nil), http.StatusOK)
 }

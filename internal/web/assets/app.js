@@ -117,6 +117,48 @@
     check();
   }
 
+  // --- state now and downloads of a listed pledge ---------------------------------
+  // showStateNow writes a listed pledge's state now (the registry's findings
+  // and revocations outrank the workflow state, as on the status page);
+  // when the registry could not be read, it says so rather than guess.
+  function showStateNow(cell, p) {
+    var st = p.stateNow || (p.stateUnavailable ? "" : p.status);
+    cell.textContent = st ? t("state." + st) : t("mine.stateUnavailable");
+    cell.setAttribute("data-status", st || "UNAVAILABLE");
+  }
+  // fetchDownload fetches an authenticated download with the session's
+  // token and saves it under name.
+  function fetchDownload(path, name, msgCell) {
+    var h = {};
+    var tok = token();
+    if (tok) { h["Authorization"] = "Bearer " + tok; }
+    return fetch(path, { headers: h, credentials: "omit" }).then(function (r) {
+      if (!r.ok) {
+        return r.text().then(function (s) { var j = null; try { j = JSON.parse(s); } catch (e) { j = null; } throw new Error(problemText(r.status, j)); });
+      }
+      return r.blob().then(function (b) {
+        var a = el("a", { href: URL.createObjectURL(b), download: name });
+        document.body.appendChild(a); a.click(); a.remove();
+      });
+    }).catch(function (e) { if (msgCell) { msgCell.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); } });
+  }
+  // downloadLinks offers, once decided, the counter-sealed package, its QR
+  // code and — while the pledge is accepted now — the sealed OFD.
+  function downloadLinks(p) {
+    var d = p.downloads;
+    var box = el("span", { cls: "downloads" });
+    if (!d) { return box; }
+    function btn(cls, label, path, name) {
+      var b = el("button", { type: "button", cls: "secondary " + cls, text: label, "data-download": path });
+      b.addEventListener("click", function () { fetchDownload(path, name, box); });
+      return b;
+    }
+    box.appendChild(btn("dl-package", t("mine.download.package"), d.package, p.id + ".pledge.json"));
+    box.appendChild(el("a", { cls: "dl-qr", href: d.qr, download: p.id + ".qr.png", text: t("mine.download.qr") }));
+    if (d.ofd) { box.appendChild(btn("dl-ofd", t("mine.download.ofd"), d.ofd, p.id + ".ofd")); }
+    return box;
+  }
+
   // --- verification report ------------------------------------------------------
   function tone(ind) { return ind === "TOTAL_PASSED" ? "pass" : ind === "TOTAL_FAILED" ? "fail" : "grey"; }
   function resultTone(r) { return r === "PASSED" ? "pass" : r === "FAILED" ? "fail" : "grey"; }
@@ -754,8 +796,8 @@
         var act = el("td", {});
         tb.appendChild(el("tr", { "data-pledge": id }, [el("td", { cls: "mono", "data-label": t("report.pledgeId") }, [el("a", { href: "/app/verify?id=" + id, text: id })]), st, act]));
         load(id).then(function (p) {
-          st.textContent = t("state." + p.status);
-          st.setAttribute("data-status", p.status);
+          showStateNow(st, p);
+          act.appendChild(downloadLinks(p));
           if (p.status === "SIGNED") {
             var b = el("button", { type: "button", cls: "secondary", text: t("apply.withdraw") });
             b.addEventListener("click", function () { withdrawForm(act, id); });
@@ -803,6 +845,12 @@
       }
       noticeNames[key].then(function (nn) { if (nn) { named(cell, txt(nn.matterName) + " · " + txt(nn.certificateName), cell.getAttribute("data-code")); } });
     }
+    function stateCell(it) {
+      var c = el("td", { "data-label": t("common.status") });
+      showStateNow(c, it);
+      if (it.decision) { c.textContent += " · " + it.decision.documentNo; }
+      return c;
+    }
     function loadQueue(cursor) {
       var box = clear($("queue"));
       var st = $("q-status").value, matter = $("q-matter").value.trim();
@@ -829,8 +877,8 @@
           tb.appendChild(el("tr", { "data-pledge": it.id, "data-status": it.status }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: it.id }),
             mcell,
             el("td", { "data-label": t("report.applicant"), text: (ap.name || "") + " " + (ap.maskedIdNumber || "") }),
-            el("td", { "data-label": t("common.status"), text: t("state." + it.status) + (it.decision ? " · " + it.decision.documentNo : "") }),
-            el("td", { "data-label": t("report.signedAt"), text: fmtTime(it.signedAt) }), el("td", {}, [open])]));
+            stateCell(it),
+            el("td", { "data-label": t("report.signedAt"), text: fmtTime(it.signedAt) }), el("td", {}, [open, downloadLinks(it)])]));
           if (it.notice && it.notice.id) { nameOf(it.notice, mcell); }
         });
         box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("report.matter") }),
