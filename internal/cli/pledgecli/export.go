@@ -15,7 +15,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
-	"github.com/pledgeseal/pledgeseal/internal/verify"
 	"github.com/pledgeseal/pledgeseal/internal/version"
 	"github.com/pledgeseal/pledgeseal/internal/web"
 )
@@ -44,19 +43,11 @@ Verify the result with 'pledgectl ofd verify --trust PEM OUT.ofd'.`,
 			if out == "" || keyFile == "" || certFile == "" || len(trust) == 0 {
 				return usagef("--ofd, --key, --cert and --trust are required")
 			}
-			pkg, err := readFile(args[0])
+			pkg, r, err := verifyOffline(cmd.Context(), args[0], trust, clk)
 			if err != nil {
 				return err
 			}
-			ts, err := loadTrust(trust)
-			if err != nil {
-				return err
-			}
-			v, err := verify.New(verify.Options{SealTrust: ts, ApplicantTrust: ts, Clock: clk})
-			if err != nil {
-				return err
-			}
-			if r := v.Verify(cmd.Context(), pkg, verify.Public()); r.ValidAtSigning.Indication != outcome.TotalPassed {
+			if r.ValidAtSigning.Indication != outcome.TotalPassed {
 				return &ExitError{Code: ExitFailed, Msg: fmt.Sprintf("the package does not verify (valid at signing: %s %s); nothing was sealed (承诺包验证未通过，未盖章)",
 					r.ValidAtSigning.Indication, r.ValidAtSigning.SubIndication)}
 			}

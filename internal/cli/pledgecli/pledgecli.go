@@ -103,19 +103,11 @@ Exit status: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 usage error
 or unreadable input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pkg, err := readFile(args[0])
+			pkg, rep, err := verifyOffline(cmd.Context(), args[0], trust, clk)
 			if err != nil {
 				return err
 			}
-			ts, err := loadTrust(trust)
-			if err != nil {
-				return err
-			}
-			v, err := verify.New(verify.Options{SealTrust: ts, ApplicantTrust: ts, Clock: clk})
-			if err != nil {
-				return err
-			}
-			out := Output{Offline: v.Verify(cmd.Context(), pkg, verify.Public())}
+			out := Output{Offline: rep}
 			reports := []outcome.Report{{Indication: out.Offline.Indication}}
 			if online != "" {
 				r, err := askServer(cmd.Context(), client, online, pkg)
@@ -154,6 +146,24 @@ or unreadable input.`,
 	c.Flags().StringVar(&online, "online", "", "base URL of a PledgeSeal server to ask for the status now")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
 	return c
+}
+
+// verifyOffline reads the package at path and verifies it offline against
+// the anchors in the trust files (the public view: personal data masked).
+func verifyOffline(ctx context.Context, path string, trust []string, clk clock.Clock) ([]byte, verify.Report, error) {
+	pkg, err := readFile(path)
+	if err != nil {
+		return nil, verify.Report{}, err
+	}
+	ts, err := loadTrust(trust)
+	if err != nil {
+		return nil, verify.Report{}, err
+	}
+	v, err := verify.New(verify.Options{SealTrust: ts, ApplicantTrust: ts, Clock: clk})
+	if err != nil {
+		return nil, verify.Report{}, err
+	}
+	return pkg, v.Verify(ctx, pkg, verify.Public()), nil
 }
 
 func readFile(path string) ([]byte, error) {
