@@ -188,7 +188,8 @@ func TestDebianPackage(t *testing.T) {
 	list := run(t, "dpkg-deb", "-c", deb)
 	for _, want := range []string{"./usr/bin/pledged", "./usr/bin/pledgectl", "./lib/systemd/system/pledged.service",
 		"./usr/lib/sysusers.d/pledgeseal.conf", "./etc/pledgeseal/pledged.env", "./etc/pledgeseal/keys/",
-		"./usr/share/doc/pledgeseal/copyright", "./usr/share/doc/pledgeseal/operations.md", "./usr/share/doc/pledgeseal/pledged.env.example"} {
+		"./usr/share/doc/pledgeseal/copyright", "./usr/share/doc/pledgeseal/operations.md", "./usr/share/doc/pledgeseal/pledged.env.example",
+		"./etc/pledgeseal/holidays-cn.json"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("package lacks %s:\n%s", want, list)
 		}
@@ -322,7 +323,7 @@ func TestUnitCredentialReachesPledged(t *testing.T) {
 	}
 	var set []string
 	known := map[string]bool{}
-	for _, s := range append(config.RedisSettings(), config.SettingsNamed("listen", "base-url", "keys-dir", "log-level", "log-format", "tls-cert-file", "tls-key-file", "service-name", "operator-contact")...) {
+	for _, s := range append(config.RedisSettings(), config.SettingsNamed("listen", "base-url", "keys-dir", "log-level", "log-format", "tls-cert-file", "tls-key-file", "service-name", "operator-contact", "holidays-file")...) {
 		known[s.Env] = true
 	}
 	for _, line := range strings.Split(string(b), "\n") {

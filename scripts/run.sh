@@ -105,6 +105,7 @@ if [ -z "${PLEDGESEAL_KEY_PASSPHRASE:-}" ] && [ -z "${PLEDGESEAL_KEY_PASSPHRASE_
 fi
 export PLEDGESEAL_LOG_LEVEL=${PLEDGESEAL_LOG_LEVEL:-info}
 export PLEDGESEAL_BASE_URL=${PLEDGESEAL_BASE_URL:-http://$LISTEN}
+export PLEDGESEAL_HOLIDAYS_FILE=${PLEDGESEAL_HOLIDAYS_FILE:-deploy/holidays-cn.json}
 
 # --- dev trust material ---------------------------------------------------------------
 if [ ! -f "$KEYS/manifest.json" ]; then

@@ -3,8 +3,8 @@
 #
 # Installs what the tests use when missing (as root with apt-get, like
 # `make run`; as another user it names the packages): TEST_PACKAGES and
-# PACKAGING_PACKAGES below, a CJK font, and the pinned OpenAPI linter (npm,
-# into var/tools). Prints the versions of the tools.
+# PACKAGING_PACKAGES below, a CJK font, the pinned OpenAPI linter and axe-core
+# (npm, into var/tools). Prints the versions of the tools.
 #
 # Starts a throwaway redis-server and a local 3-master Redis Cluster on free
 # loopback ports in a temp dir, exports PLEDGESEAL_TEST_REDIS_ADDR,
@@ -53,6 +53,21 @@ stop_new_services redis-server prometheus
 log "go: $(go version | cut -d' ' -f3-)"
 log "redis: $(redis-server --version | cut -d' ' -f3)  openssl: $(openssl version | cut -d' ' -f2)  promtool: $(promtool --version 2>&1 | head -1 | cut -d' ' -f3)  node: $(node --version 2>/dev/null || echo none)"
 log "chromium: $(chromium --version 2>/dev/null | head -1 || echo unknown)"
+
+# axe-core, pinned, injected by the browser tests into every page state they
+# reach (zero serious or critical accessibility violations). Installed with
+# npm into var/tools like the OpenAPI linter; the tests find it through
+# PLEDGESEAL_AXE_JS and, under make test, fail without it.
+AXE_VERSION=4.14.1
+AXE_DIR=$ROOT/var/tools/node_modules/axe-core
+if [ "$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$AXE_DIR/package.json" 2>/dev/null | head -1)" != "$AXE_VERSION" ]; then
+	log "installing axe-core@$AXE_VERSION into var/tools (npm)"
+	mkdir -p "$ROOT/var/tools"
+	npm install --prefix "$ROOT/var/tools" --no-audit --no-fund --save-exact --loglevel=error \
+		"axe-core@$AXE_VERSION" </dev/null >&2 ||
+		log "warning: npm could not install axe-core@$AXE_VERSION; the browser tests will fail"
+fi
+[ -f "$AXE_DIR/axe.min.js" ] && export PLEDGESEAL_AXE_JS=$AXE_DIR/axe.min.js
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pledgeseal-test.XXXXXX")
 PIDFILES=()

@@ -137,6 +137,10 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 	if c.mat.Dev {
 		log.Warn("using DEV trust material: not for production", "keys_dir", cfg.KeysDir)
 	}
+	if cfg.RedisAllowUnsafe && !c.mat.Dev {
+		_ = c.store.Close()
+		return nil, &StartupError{Step: "Redis durability", Err: errors.New("PLEDGESEAL_REDIS_ALLOW_UNSAFE=true is refused with production trust material (it is for tests with dev material only)")}
+	}
 	guard := durabilityGuard{store: c.store, allowUnsafe: cfg.RedisAllowUnsafe}
 	if err := guard.atStart(log); err != nil {
 		_ = c.store.Close()
@@ -157,7 +161,12 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 	}
 	sealStore := store.NewRegistry(c.store)
 	maker := ses.Maker{Signer: c.mat.SealMaker.Signer(), Cert: c.mat.SealMaker.CertDER}
-	enf, hooks, err := buildEnforcement(c, sealStore, cfg.WebhookAllow, log, clk) // enforce.go
+	cal, err := loadCalendar(cfg.HolidaysFile, log, clk) // calendar.go
+	if err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
+	enf, hooks, err := buildEnforcement(c, sealStore, cal, cfg.WebhookAllow, log, clk) // enforce.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err

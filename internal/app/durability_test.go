@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +134,34 @@ func redisCLI(t *testing.T, srv *testredis.Server, args ...string) {
 	out, err := exec.Command("redis-cli", append([]string{"-p", fmt.Sprint(srv.Port)}, args...)...).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "OK") {
 		t.Fatalf("redis-cli %v: %v %s", args, err, out)
+	}
+}
+
+// TestAllowUnsafeRefusedInProduction: the test-only override must not let a
+// production deployment run on a Redis that loses acknowledged revocations.
+// With trust material whose manifest is not dev, pledged refuses to start.
+func TestAllowUnsafeRefusedInProduction(t *testing.T) {
+	keys := devMaterial(t)
+	path := filepath.Join(keys, "manifest.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var man map[string]any
+	if err := json.Unmarshal(raw, &man); err != nil {
+		t.Fatal(err)
+	}
+	if man["dev"] != true {
+		t.Fatalf("dev material's manifest says dev=%v", man["dev"])
+	}
+	man["dev"] = false
+	raw, _ = json.Marshal(man)
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := testredis.Start(t, "--appendonly", "no")
+	cmd, out := runPledged(t, append(baseEnv(keys, srv.Addr, testredis.FreePort(t)), "PLEDGESEAL_REDIS_ALLOW_UNSAFE=true")...)
+	if code := exitCode(t, cmd, 30*time.Second); code != ExitRuntime || !strings.Contains(out.String(), "refused with production trust material") {
+		t.Fatalf("exit %d with the override and production material:\n%s", code, out)
 	}
 }

@@ -22,13 +22,13 @@ const notifyInterval = 2 * time.Second
 // consequences write into the registry slot; the pledge service must read
 // bars through store.CombinedBars to see them. Webhooks reach public
 // addresses and those allowed (config webhook-allow).
-func buildEnforcement(c *core, sealStore *store.Registry, allow []string, log *slog.Logger, clk clock.Clock) (*enforce.Service, *notify.Service, error) {
+func buildEnforcement(c *core, sealStore *store.Registry, cal enforce.Calendar, allow []string, log *slog.Logger, clk clock.Clock) (*enforce.Service, *notify.Service, error) {
 	prot, err := pii.New(c.mat.DataKeys.Enc, c.mat.DataKeys.Index)
 	if err != nil {
 		return nil, nil, &StartupError{Step: "personal-data keys", Err: err}
 	}
 	pledges := store.NewPledgeRepo(c.store, prot)
-	enf, err := enforce.New(enforce.Deps{Registry: sealStore, Pledges: pledges, Clock: clk,
+	enf, err := enforce.New(enforce.Deps{Registry: sealStore, Pledges: pledges, Clock: clk, Calendar: cal,
 		Tasks: store.NewTaskRepo(c.store), Policies: pledge.NewCatalogue(store.NewCatalogueRepo(c.store), clk)})
 	if err != nil {
 		return nil, nil, &StartupError{Step: "enforcement", Err: err}

@@ -120,6 +120,11 @@ type Config struct {
 	// handles your matter").
 	ServiceName     string
 	OperatorContact string
+
+	// HolidaysFile is the holiday calendar (docs/enforcement.md) post-check
+	// due dates count working days by; empty: weekends only, with a
+	// start-up warning.
+	HolidaysFile string
 }
 
 // setting describes one configuration item: its flag name, environment
@@ -270,6 +275,7 @@ func settings() []setting {
 		}},
 		{"service-name", "", "the service's name shown to citizens in the pages' footer (empty = the pages' own name)", siteText(func(c *Config, v string) { c.ServiceName = v })},
 		{"operator-contact", "", "how citizens reach the operator (phone, e-mail or address), shown in the pages' footer (empty = ask the agency of the matter)", siteText(func(c *Config, v string) { c.OperatorContact = v })},
+		{"holidays-file", "", "holiday calendar for working-day due dates (pledgeseal.holidays/v1 JSON; empty = weekends only)", func(c *Config, v string) error { c.HolidaysFile = v; return nil }},
 	}
 }
 

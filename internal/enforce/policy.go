@@ -15,10 +15,13 @@ const MaxTimeLimitDays = 3660
 
 // Calendar says which days are working days: Monday to Friday, except
 // Holidays, plus ExtraWorkdays (调休 weekends). Keys are YYYY-MM-DD. A
-// deployment loads the State Council's yearly holiday notice into it.
+// deployment loads the State Council's yearly holiday notice into it from
+// a calendar file (ParseCalendar); Years lists the years the file covers:
+// for any other year only weekends are known.
 type Calendar struct {
 	Holidays      map[string]bool
 	ExtraWorkdays map[string]bool
+	Years         map[int]bool
 }
 
 // IsWorkingDay reports whether the civil date d is a working day.

@@ -65,17 +65,21 @@ const (
 
 // Task is the post-check of one decided pledge.
 type Task struct {
-	PledgeID         string    `json:"pledgeId"`
-	Agency           string    `json:"agency"`
-	Region           string    `json:"region"`
-	Matter           string    `json:"matter"`
-	Methods          []string  `json:"methods"`
-	Decided          string    `json:"decided"`
-	Due              string    `json:"due,omitempty"`
-	Exempt           bool      `json:"exempt"`
-	ExemptReason     string    `json:"exemptReason,omitempty"`
-	SamplingPermille int       `json:"samplingPermille"`
-	Created          time.Time `json:"created"`
+	PledgeID string   `json:"pledgeId"`
+	Agency   string   `json:"agency"`
+	Region   string   `json:"region"`
+	Matter   string   `json:"matter"`
+	Methods  []string `json:"methods"`
+	Decided  string   `json:"decided"`
+	Due      string   `json:"due,omitempty"`
+	// DueIgnoresHolidays: the window counts working days, but the holiday
+	// calendar does not cover every year it spans, so only weekends were
+	// skipped there (public holidays and make-up workdays were not).
+	DueIgnoresHolidays bool      `json:"dueIgnoresHolidays,omitempty"`
+	Exempt             bool      `json:"exempt"`
+	ExemptReason       string    `json:"exemptReason,omitempty"`
+	SamplingPermille   int       `json:"samplingPermille"`
+	Created            time.Time `json:"created"`
 	// Status and Overdue are computed when listed.
 	Status  string `json:"status"`
 	Overdue bool   `json:"overdue"`
@@ -104,7 +108,8 @@ func (s *Service) CreateTask(ctx context.Context, rec pledge.Record, policy pled
 		return Task{}, err
 	}
 	t := Task{PledgeID: rec.ID, Agency: rec.Agency, Region: rec.Entry.Region, Matter: rec.Entry.Matter,
-		Methods: append([]string{}, policy.Methods...), Decided: rec.Decision.Date, Due: due, Exempt: policy.Exempt,
+		Methods: append([]string{}, policy.Methods...), Decided: rec.Decision.Date, Due: due,
+		DueIgnoresHolidays: ignoresHolidays(rec.Decision.Date, due, policy, s.d.Calendar), Exempt: policy.Exempt,
 		ExemptReason: policy.ExemptReason.Zh, SamplingPermille: policy.SamplingPermille, Created: s.d.Clock.Now().UTC()}
 	body, err := json.Marshal(t)
 	if err != nil {
@@ -119,6 +124,17 @@ func (s *Service) CreateTask(ctx context.Context, rec pledge.Record, policy pled
 		return Task{}, apperr.Wrap(apperr.Internal, err, "a stored task does not decode")
 	}
 	return s.withStatus(ctx, stored)
+}
+
+// ignoresHolidays tells whether a working-day due date was counted over a
+// year the calendar does not hold (decided and due are valid civil dates).
+func ignoresHolidays(decided, due string, p pledge.PostCheckPolicy, cal Calendar) bool {
+	if !p.WorkingDays || due == "" {
+		return false
+	}
+	from, err1 := ParseDate(decided)
+	to, err2 := ParseDate(due)
+	return err1 != nil || err2 != nil || !cal.Covers(from, to)
 }
 
 // done outcomes close a task.

@@ -241,3 +241,31 @@ func TestRateLimitRedisDown(t *testing.T) {
 		t.Fatalf("%d warnings for 5 requests, want 1", n)
 	}
 }
+
+// TestRateLimitBatchStatusBySubjects is the bulk-read attack: a batch status
+// lookup of many subjects used to take one token, so one client could read
+// a thousand statuses per token. It now takes batchCost(n) tokens.
+func TestRateLimitBatchStatusBySubjects(t *testing.T) {
+	h := limitedHarness(t, RateLimit{Rate: 0.5, Burst: 4}, RateLimit{}, nil, "")
+	batch := func(n int) *httptest.ResponseRecorder {
+		subs := make([]any, n)
+		for i := range subs {
+			subs[i] = map[string]any{"kind": "certificate", "id": strconv.Itoa(i)}
+		}
+		return h.do(http.MethodPost, "/v1/revocations/batch", auth.RolePublic, map[string]any{"subjects": subs})
+	}
+	// 100 subjects cost 6 tokens, more than the burst of 4: never passes.
+	rec := batch(100)
+	want429(t, rec, "8")
+	if !strings.Contains(rec.Body.String(), "smaller batches") {
+		t.Fatalf("detail: %s", rec.Body.String())
+	}
+	// 40 subjects cost 3 of the 4 tokens; a second such batch waits.
+	if rec := batch(40); rec.Code != http.StatusOK {
+		t.Fatalf("batch of 40 within the burst: %d %s", rec.Code, rec.Body.String())
+	}
+	want429(t, batch(40), "4")
+	if rec := batch(1); rec.Code != http.StatusOK {
+		t.Fatalf("batch of one with one token left: %d %s", rec.Code, rec.Body.String())
+	}
+}

@@ -201,6 +201,9 @@ func (s *Server) batchStatus(c *gin.Context, _ auth.Principal) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
+	if err := s.takeTokens(c, scopeVerify, batchCost(len(body.Subjects))); err != nil {
+		return err
+	}
 	at, err := parseTime("at", body.At)
 	if err != nil {
 		return err

@@ -475,3 +475,50 @@ func TestStatementSealedByAnotherAgency(t *testing.T) {
 		t.Fatalf("the decision under a seal of unknown owner is shown: %+v", r.Pledge.Decision)
 	}
 }
+
+// TestOfflineDecisionNeedsNamedOwner: offline there is no seal registry, so
+// the report may show the decision only when the agency signer certificate
+// (chained to the seal trust anchors) names the deciding agency. A genuine
+// seal of agency Y whose signer certificate names Y, sealing a statement of
+// agency X, must not present X's decision as proven offline.
+func TestOfflineDecisionNeedsNamedOwner(t *testing.T) {
+	e := newEnv(t)
+	rec := e.Accepted(t, "offline-owner")
+	pkg := e.Package(t, rec)
+	offline, err := verify.New(verify.Options{SealTrust: e.SealTrust, ApplicantTrust: e.ApplicantTrust, Clock: e.Clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	genuine := offline.Verify(ctx, pkg, verify.Public())
+	want(t, genuine, outcome.TotalPassed, outcome.None)
+	if c, ok := genuine.Find(verify.CheckSealOwner); !ok || c.Result != outcome.Passed || genuine.Pledge.Decision == nil {
+		t.Fatalf("offline, a signer certificate naming the agency: owner %+v, decision %+v", c, genuine.Pledge.Decision)
+	}
+
+	now := e.Clock.Now()
+	otherSigner := verifytest.NewLeaf(t, "Other Agency Signer", e.SealRoot, now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0), "110108-SCJGJ")
+	otherSeal, err := ses.MakeSeal(ses.SealRequest{ESID: "11010899990002", Type: 1, Name: "北京市海淀区市场监督管理局",
+		SignerCerts: [][]byte{otherSigner.Cert.Raw}, ValidStart: now.Add(-48 * time.Hour), ValidEnd: now.AddDate(1, 0, 0),
+		Picture: ses.Picture{Type: "PNG", Data: []byte("\x89PNG\r\n\x1a\n"), Width: 40, Height: 40}},
+		ses.Maker{Signer: pki.NewKeySigner(e.Maker.Key), Cert: e.Maker.Cert.Raw}, e.Clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := pledge.ParseSealedData(rec.Decision.SealedData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedAt, _ := sd.Statement.SealTime()
+	other := pledge.AgencySeal{Seal: otherSeal, Signer: ses.Signer{Signer: pki.NewKeySigner(otherSigner.Key), Cert: otherSigner.Cert.Raw}}
+	forged := verifytest.MutatePackage(t, pkg, func(p *pledge.Package) {
+		p.AgencySeal.SES = b64(verifytest.SignWith(t, other, rec.Decision.SealedData, sealedAt, "pledge:"+p.PledgeID))
+	})
+	r := offline.Verify(ctx, forged, verify.Public())
+	if c, ok := r.Find(verify.CheckSealOwner); !ok || c.Result == outcome.Passed {
+		t.Fatalf("offline owner check of another agency's seal: %+v", c)
+	}
+	if r.Pledge.Decision != nil || r.Pledge.StatusURL != "" {
+		t.Fatalf("offline, the decision under another agency's seal is shown: %+v", r.Pledge.Decision)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/emmansun/gmsm/smx509"
+
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
@@ -42,7 +44,7 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		off := "not performed: offline verification (no status source); ask the service at the status URL for the status now"
 		if sig != nil {
 			b.add(ScopeSigning, CheckSealStatus, outcome.NotPerformed, "", "%s", off)
-			b.add(ScopeSigning, CheckSealOwner, outcome.NotPerformed, "", "not performed: offline verification; which agency owns the seal only the seal registry knows (the seal's signed bytes do not name the agency)")
+			sealOwnerOffline(b, p, sig)
 		}
 		b.add(ScopeNow, CheckPledgeState, outcome.NotPerformed, "", "%s", off)
 		b.add(ScopeNow, CheckFindings, outcome.NotPerformed, "", "%s", off)
@@ -148,6 +150,29 @@ func sealOwner(b builder, p *pledge.ParsedPackage, get func(int) (status.Result,
 	default:
 		b.add(ScopeSigning, CheckSealOwner, outcome.Passed, "", "the seal registry files the seal %q under agency %s, whose decision it seals", r.Subject.ID, agency)
 	}
+}
+
+// sealOwnerOffline decides the seal's owner without the registry: only the
+// agency signer certificate (which the SES checks chained to the seal trust
+// anchors) can name the agency, by its subject serialNumber holding the
+// agency code. When it does not, the owner is unknown offline and, as
+// online, the report does not show the decision: a seal of one agency must
+// not present another agency's decision as proven.
+func sealOwnerOffline(b builder, p *pledge.ParsedPackage, sig *ses.Signature) {
+	agency := p.Sealed.Statement.Agency
+	if p.Sealed.Legacy {
+		agency = p.Doc.Agency
+	}
+	named := ""
+	if cert, err := smx509.ParseCertificate(sig.Cert); err == nil {
+		named = cert.Subject.SerialNumber
+	}
+	if agency != "" && named == agency {
+		b.add(ScopeSigning, CheckSealOwner, outcome.Passed, "", "offline: the agency signer certificate names agency %s (subject serialNumber), whose decision the seal signs", agency)
+		return
+	}
+	b.r.Pledge.Decision, b.r.Pledge.StatusURL = nil, ""
+	b.add(ScopeSigning, CheckSealOwner, outcome.NotPerformed, "", "not performed: offline verification, and the agency signer certificate does not name agency %s; which agency owns the seal only the seal registry knows, so the decision is not shown: ask the service at the status URL", agency)
 }
 
 // registryOverrides tells whether the registry's state of a pledge (a

@@ -141,7 +141,7 @@ func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
 	e.ApplicantTrust = pki.NewTrustStore([]*smx509.Certificate{e.ApplicantRoot.Cert, e.CitizenCA.Cert}, []*smx509.Certificate{e.EventCA.Cert})
 	e.SealRoot = NewCA(t, "Test Seal Root", nil, from, to)
 	e.Maker = NewLeaf(t, "Test Seal Maker", e.SealRoot, from, to, "")
-	e.SealSigner = NewLeaf(t, "Test Agency Signer", e.SealRoot, from, to, "")
+	e.SealSigner = NewLeaf(t, "Test Agency Signer", e.SealRoot, from, to, Agency) // its subject serialNumber names the agency, as the dev material does
 	e.SealTrust = pki.NewTrustStore([]*smx509.Certificate{e.SealRoot.Cert}, nil)
 
 	e.Registry = store.NewRegistry(st)

@@ -960,7 +960,8 @@
         tasks.forEach(function (k) {
           tb.appendChild(el("tr", { cls: k.overdue ? "overdue" : "" }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: k.pledgeId }),
             el("td", { "data-label": t("report.matter"), text: k.region + " / " + k.matter }),
-            el("td", { "data-label": t("enforce.tasks.due") }, [k.due || "", k.overdue ? el("span", { cls: "badge fail", text: " " + t("enforce.tasks.overdueMark") }) : null]),
+            el("td", { "data-label": t("enforce.tasks.due") }, [k.due || "", k.overdue ? el("span", { cls: "badge fail", text: " " + t("enforce.tasks.overdueMark") }) : null,
+              k.dueIgnoresHolidays ? el("span", { cls: "hint", text: " " + t("enforce.tasks.dueIgnoresHolidays") }) : null]),
             el("td", { "data-label": t("common.status"), "data-status": k.status, text: has("taskstate." + k.status) ? t("taskstate." + k.status) : k.status })]));
         });
         box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("report.matter") }),
@@ -979,19 +980,50 @@
         var f = line.trim().split(/\s+/).filter(Boolean);
         if (f.length === 2) { tiers[f[0]] = f[1]; }
       });
-      var seed = new Uint8Array(32); crypto.getRandomValues(seed);
-      var body = { region: $("draw-region").value.trim(), matter: $("draw-matter").value.trim(), ratioPermille: parseInt($("draw-ratio").value, 10),
-        seed: Array.prototype.map.call(seed, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("") };
+      // An empty seed lets the service draw 32 random bytes; a seed fixed
+      // in public beforehand (a lottery, a beacon) takes the service out of
+      // the trust path.
+      var body = { region: $("draw-region").value.trim(), matter: $("draw-matter").value.trim(), ratioPermille: parseInt($("draw-ratio").value, 10) };
+      var seed = $("draw-seed").value.trim().toLowerCase();
+      if (seed) { body.seed = seed; }
+      var roster = $("draw-inspectors").value.split(/[\s,，]+/).filter(Boolean);
+      if (roster.length) { body.inspectors = roster; body.inspectorsPerPledge = parseInt($("draw-per").value, 10) || 0; }
       if (Object.keys(tiers).length) { body.tiers = tiers; }
-      api("POST", "/v1/enforcement/draws", body).then(function (r) {
-        var d = r.body || {};
-        var sel = (d.result && (d.result.selected || d.result.selection)) || [];
-        var names = sel.map(function (s) { return typeof s === "string" ? s : s.pledgeId; });
-        box.appendChild(el("dl", { cls: "kv" }, [el("dt", { text: "ID" }), el("dd", { cls: "mono", text: d.id }),
-          el("dt", { text: t("enforce.draw.seed") }), el("dd", { cls: "mono", text: d.seed }),
-          el("dt", { text: t("enforce.draw.result") }), el("dd", { cls: "mono", id: "draw-selected", text: names.join(" ") || "—" })]));
-      }).catch(function (e) { box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
+      api("POST", "/v1/enforcement/draws", body).then(function (r) { drawRecord(box, r.body || {}); })
+        .catch(function (e) { box.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); });
     });
+    // drawRecord shows a draw and its reproducibility record: everything
+    // needed to recompute the selection with OpenSSL from the record alone.
+    function drawRecord(box, d) {
+      var res = d.result || {};
+      var sel = res.selection || [];
+      var dl = el("dl", { cls: "kv" });
+      kv(dl, "ID", d.id, "mono");
+      kv(dl, t("enforce.draw.seed"), d.seed, "mono");
+      kv(dl, t("enforce.draw.digest"), res.populationDigest, "mono");
+      kv(dl, t("enforce.draw.size"), String(res.populationSize || 0));
+      kv(dl, t("enforce.draw.quotas"), Object.keys(res.tierQuotas || {}).sort().map(function (k) { return k + " " + res.tierQuotas[k] + "/" + ((res.tierCounts || {})[k] || 0); }).join("  "));
+      dl.appendChild(el("dt", { text: t("enforce.draw.result") }));
+      dl.appendChild(el("dd", { cls: "mono", id: "draw-selected", text: sel.map(function (s) { return s.pledgeId; }).join(" ") || "—" }));
+      box.appendChild(dl);
+      if (sel.some(function (s) { return s.inspectors && s.inspectors.length; })) {
+        var ul = el("ul", { id: "draw-inspectors-out" });
+        sel.forEach(function (s) { ul.appendChild(el("li", { cls: "mono", text: s.pledgeId + " → " + (s.inspectors || []).join(", ") })); });
+        box.appendChild(el("h3", { text: t("enforce.draw.assigned") }));
+        box.appendChild(ul);
+      }
+      var tsv = (d.population || []).map(function (c) { return c.pledgeId + "\t" + c.tier + "\n"; }).join("");
+      var a = el("a", { href: URL.createObjectURL(new Blob([tsv], { type: "text/tab-separated-values" })), download: "population.tsv", id: "draw-population-tsv", text: t("enforce.draw.populationFile") });
+      var rec = el("a", { href: "/v1/enforcement/draws/" + encodeURIComponent(d.id), text: t("enforce.draw.recordLink") });
+      var cmd = "export LC_ALL=C SEED=" + d.seed + "\n" +
+        "sort population.tsv | openssl dgst -sm3 -r | cut -d' ' -f1   # = " + res.populationDigest + "\n" +
+        "while IFS=$'\\t' read -r ID TIER; do printf '%s %s %s\\n' \"$(printf '%s' \"$SEED$ID\" | openssl dgst -sm3 -r | cut -d' ' -f1)\" \"$TIER\" \"$ID\"; done < population.tsv | sort\n";
+      box.appendChild(el("section", { id: "draw-repro", "aria-labelledby": "draw-repro-h" }, [
+        el("h3", { id: "draw-repro-h", text: t("enforce.draw.repro") }),
+        el("p", { cls: "hint", text: t("enforce.draw.reproHint") }),
+        el("p", {}, [a, " · ", rec]),
+        el("pre", { cls: "doc", id: "draw-command", text: cmd })]));
+    }
     // FALSE_CONFIRMED has heavy consequences: the page says what will
     // happen and records it only after a second, explicit confirmation.
     var confirmed = false;

@@ -201,6 +201,7 @@ type browser struct {
 	mu     sync.Mutex
 	errs   []string
 	nshots int
+	axe    string // axe-core's source (axeSource)
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -219,7 +220,48 @@ func newBrowser(t *testing.T, base string) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &browser{t: t, ctx: ctx, dir: artifacts(t), base: base}
+	return &browser{t: t, ctx: ctx, dir: artifacts(t), base: base, axe: axeSource(t)}
+}
+
+// axeSource reads axe-core from PLEDGESEAL_AXE_JS (scripts/test.sh installs
+// the pinned version); under make test a missing file fails the test,
+// otherwise the accessibility checks are skipped with a log line.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("PLEDGESEAL_AXE_JS")
+	if path == "" {
+		if os.Getenv("PLEDGESEAL_TEST_REQUIRE_REDIS") == "1" {
+			t.Fatal("PLEDGESEAL_AXE_JS is not set: scripts/test.sh installs axe-core into var/tools")
+		}
+		t.Log("PLEDGESEAL_AXE_JS is not set: no accessibility checks (run through scripts/test.sh)")
+		return ""
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	return string(src)
+}
+
+// axeRunJS runs axe-core on the page (WCAG 2.1 A and AA rules) and answers
+// the serious and critical violations, one line each with the elements.
+const axeRunJS = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})
+  .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 5).map(n => n.target.join(' ')).join(', ')))`
+
+// accessible injects axe-core into the page (once per document) and fails
+// the test on each serious or critical violation.
+func (b *browser) accessible(ctx context.Context, name string) {
+	b.t.Helper()
+	if b.axe == "" {
+		return
+	}
+	if !get(b, ctx, "axe loaded", chromedp.Evaluate[bool]("typeof axe === 'object'")) {
+		get(b, ctx, "inject axe", chromedp.Evaluate[any](b.axe+";0"))
+	}
+	for _, v := range get(b, ctx, "axe", chromedp.Evaluate[[]string](axeRunJS, chromedp.EvalAwaitPromise)) {
+		b.t.Errorf("%s: accessibility: %s", name, v)
+	}
 }
 
 // tab opens a fresh tab (its own sessionStorage, so its own sign-in)
@@ -303,13 +345,14 @@ const contrastJS = `(() => {
 })()`
 
 // shot saves a full-page screenshot as NN-name.png and checks the text
-// contrast of the page it shows.
+// contrast and, with axe-core, the accessibility of the page it shows.
 func (b *browser) shot(ctx context.Context, name string) {
 	b.t.Helper()
 	if !strings.HasPrefix(name, "FAILED") {
 		for _, bad := range get(b, ctx, "contrast", chromedp.Evaluate[[]string](contrastJS)) {
 			b.t.Errorf("%s: low contrast: %s", name, bad)
 		}
+		b.accessible(ctx, name)
 	}
 	c, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -639,16 +682,25 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 		t.Errorf("evidence list %q: want the typed digest and the file's", got)
 	}
 	b.shot(enf, "enforce-console")
-	b.run(enf, "run a draw over the open tasks",
+	const publicSeed = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	b.run(enf, "run a draw over the open tasks with a public seed and inspectors",
 		chromedp.SendKeys(chromedp.CSS("#draw-region"), verifytest.Key.Region),
 		chromedp.SendKeys(chromedp.CSS("#draw-matter"), verifytest.Key.Matter),
 		chromedp.SetValue(chromedp.CSS("#draw-ratio"), "1000"),
+		chromedp.SendKeys(chromedp.CSS("#draw-seed"), publicSeed),
+		chromedp.SendKeys(chromedp.CSS("#draw-inspectors"), "INS-1, INS-2\nINS-3"),
+		chromedp.SetValue(chromedp.CSS("#draw-per"), "2"),
 		chromedp.Click(chromedp.CSS("#draw-form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#draw-selected")),
+		chromedp.WaitVisible(chromedp.CSS("#draw-repro")),
 	)
 	if sel := b.text(enf, "#draw-selected"); !strings.Contains(sel, pledgeID) {
 		t.Errorf("the draw at 1000‰ did not select %s: %q", pledgeID, sel)
 	}
+	if got := b.text(enf, "#draw-inspectors-out"); !strings.Contains(got, pledgeID+" → ") || strings.Count(got, "INS-") < 2 {
+		t.Errorf("inspectors assigned: %q", got)
+	}
+	b.shot(enf, "enforce-draw-record")
+	checkDrawRecord(t, b, enf, publicSeed, pledgeID)
 	// Task states are words, not codes.
 	// (The tab's language is the cookie's: English since the upload above.)
 	en := get(b, enf, "lang", chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value == "en"
@@ -1259,4 +1311,85 @@ func TestAppealReversal(t *testing.T) {
 	b.run(tab, "the pledge verifies again", chromedp.Navigate(s.base+"/app/verify?lang=zh&id="+rec.ID),
 		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-indication="TOTAL_PASSED"]`)))
 	b.shot(tab, "verify-after-appeal")
+}
+
+// TestAxeFindsViolations holds the accessibility check to account: on a
+// page with an unlabelled form field and an image without alternative text
+// axe-core must report serious or critical violations, so a clean run of
+// the page tests means something.
+func TestAxeFindsViolations(t *testing.T) {
+	b := newBrowser(t, "")
+	if b.axe == "" {
+		t.Skip("no axe-core (PLEDGESEAL_AXE_JS)")
+	}
+	ctx := b.tab()
+	bad := `<!doctype html><html lang="en"><head><title>t</title></head><body><main><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><input type="text"></main></body></html>`
+	b.run(ctx, "open a bad page", chromedp.Navigate("data:text/html;base64,"+base64.StdEncoding.EncodeToString([]byte(bad))))
+	get(b, ctx, "inject axe", chromedp.Evaluate[any](b.axe+";0"))
+	found := get(b, ctx, "axe", chromedp.Evaluate[[]string](axeRunJS, chromedp.EvalAwaitPromise))
+	ids := strings.Join(found, "\n")
+	if !strings.Contains(ids, "image-alt") || !strings.Contains(ids, "label") {
+		t.Fatalf("axe-core missed the violations of a bad page: %q", found)
+	}
+}
+
+// checkDrawRecord runs the page's reproducibility record as a citizen
+// would: the population file the page offers (its content taken from the
+// public record), then the shown OpenSSL command with bash. The digest must
+// equal the published one and the pledge's rank the published rank.
+func checkDrawRecord(t *testing.T, b *browser, ctx context.Context, seed, pledgeID string) {
+	t.Helper()
+	cmd := b.text(ctx, "#draw-command")
+	if !strings.Contains(cmd, "SEED="+seed) {
+		t.Fatalf("the record's command does not carry the public seed: %q", cmd)
+	}
+	var rec struct {
+		Population []struct{ PledgeID, Tier string } `json:"population"`
+		Result     struct {
+			PopulationDigest string `json:"populationDigest"`
+			Selection        []struct{ PledgeID, Rank string }
+		} `json:"result"`
+	}
+	id := strings.Fields(b.text(ctx, "#draw-result dd.mono"))[0]
+	resp, err := http.Get(b.base + "/v1/enforcement/draws/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var tsv strings.Builder
+	for _, c := range rec.Population {
+		fmt.Fprintf(&tsv, "%s\t%s\n", c.PledgeID, c.Tier)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "population.tsv"), []byte(tsv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh := exec.Command("bash", "-c", cmd)
+	sh.Dir = dir
+	out, err := sh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the record's command: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 2 || lines[0] != rec.Result.PopulationDigest {
+		t.Fatalf("recomputed digest %q, published %q", lines[0], rec.Result.PopulationDigest)
+	}
+	rank := ""
+	for _, sel := range rec.Result.Selection {
+		if sel.PledgeID == pledgeID {
+			rank = sel.Rank
+		}
+	}
+	found := false
+	for _, l := range lines[1:] {
+		if f := strings.Fields(l); len(f) == 3 && f[2] == pledgeID {
+			found = f[0] == rank
+		}
+	}
+	if rank == "" || !found {
+		t.Fatalf("the recomputed rank of %s does not match the published %q:\n%s", pledgeID, rank, out)
+	}
 }
