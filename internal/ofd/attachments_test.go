@@ -8,7 +8,7 @@ import "testing"
 func TestAttachmentsReadsListedFilesOnly(t *testing.T) {
 	z := makeZip(t, entry{name: "OFD.xml", data: []byte(`<OFD><DocBody><DocRoot>Doc_0/Document.xml</DocRoot></DocBody></OFD>`)},
 		entry{name: "Doc_0/Document.xml", data: []byte(`<Document><Attachments>Attachs/Attachments.xml</Attachments></Document>`)},
-		entry{name: "Doc_0/Attachs/Attachments.xml", data: []byte(`<Attachments><Attachment ID="A1" Name="P1.pledge.json" Format="json"><FileLoc>P1.pledge.json</FileLoc></Attachment>`+
+		entry{name: "Doc_0/Attachs/Attachments.xml", data: []byte(`<Attachments><Attachment ID="A1" Name="P1.pledge.json" Format="json"><FileLoc>P1.pledge.json</FileLoc></Attachment>` +
 			`<Attachment ID="A2" Name="up"><FileLoc>../../OFD.xml</FileLoc></Attachment><Attachment ID="A3" Name="none"><FileLoc>none.bin</FileLoc></Attachment></Attachments>`)},
 		entry{name: "Doc_0/Attachs/P1.pledge.json", data: []byte(`{}`)})
 	atts, err := Attachments(z, Limits{})
