@@ -81,8 +81,8 @@ func buildPledgeAPI(c *core, baseURL string, sealStore *store.Registry, maker *s
 	signTrust := pki.NewTrustStore(c.mat.Roots, nil)
 	ofdAPI := &httpapi.OFDAPI{
 		Writer: &ofdmake.Writer{Sealer: sealer, Clock: clk}, Labels: labels, Version: version.Get().Version,
-		Verify: func(ctx context.Context, data []byte) (*ofd.Result, error) {
-			return ofd.Verify(ctx, data, ofd.Options{SES: ofdSES, SignTrust: signTrust})
+		Verify: func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error) {
+			return ofd.Verify(ctx, data, ofd.Options{SES: ofdSES, SignTrust: signTrust, Limits: lim})
 		},
 	}
 	return &httpapi.PledgeAPI{Catalogue: cat, Notices: notices, Service: svc, Records: pledges, Verifier: v, OFD: ofdAPI, Findings: sealStore}, nil

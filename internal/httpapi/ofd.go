@@ -20,6 +20,11 @@ import (
 // OFDVerificationFormat names the report of POST /v1/ofd/verifications.
 const OFDVerificationFormat = "pledgeseal.ofd-verification/v1"
 
+// OFDUploadLimits bound what an uploaded OFD may make the server read
+// (uncompressed), far below ofd.DefaultLimits: the body itself is bounded
+// by Options.MaxBodyBytes, these bound its expansion (zip bombs).
+var OFDUploadLimits = ofd.Limits{MaxEntries: 1000, MaxEntrySize: 16 << 20, MaxTotalSize: 32 << 20}
+
 // OFDAPI is the sealed-OFD side of the pledge routes (ofd.go). A nil
 // Writer leaves GET /v1/pledges/{id}/ofd unregistered, a nil Verify
 // POST /v1/ofd/verifications.
@@ -29,9 +34,10 @@ type OFDAPI struct {
 	Labels map[string]string
 	// Version is written as the OFD signature's Provider version.
 	Version string
-	// Verify verifies every signature of a signed OFD (ofd.Verify with the
-	// service's seal trust and registry status).
-	Verify func(ctx context.Context, data []byte) (*ofd.Result, error)
+	// Verify verifies every signature of a signed OFD within lim (ofd.Verify
+	// with the service's seal trust and registry status); the handler
+	// passes OFDUploadLimits.
+	Verify func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error)
 }
 
 func (s *Server) ofdRoutes() {
@@ -121,7 +127,7 @@ func (s *Server) verifyOFD(c *gin.Context, p auth.Principal) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	res, err := s.deps.Pledges.OFD.Verify(ctx, body)
+	res, err := s.deps.Pledges.OFD.Verify(ctx, body, OFDUploadLimits)
 	if err != nil {
 		if apperr.KindOf(err) == apperr.Internal {
 			return err
@@ -152,7 +158,7 @@ func clientDetail(err error) string {
 // attachedPackage returns the first attachment that is a pledge package
 // (named *.pledge.json, at most pledge.MaxPackage bytes), or nil.
 func attachedPackage(data []byte) []byte {
-	atts, err := ofd.Attachments(data, ofd.Limits{})
+	atts, err := ofd.Attachments(data, OFDUploadLimits)
 	if err != nil {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -33,8 +34,8 @@ func ofdAPIOf(e *verifytest.Env) *OFDAPI {
 	v := ses.NewVerifier(ses.Options{SealTrust: e.SealTrust, Status: e.Registry})
 	return &OFDAPI{
 		Writer: &ofdmake.Writer{Sealer: e.Sealer, Clock: e.Clock}, Labels: labels, Version: "test",
-		Verify: func(ctx context.Context, data []byte) (*ofd.Result, error) {
-			return ofd.Verify(ctx, data, ofd.Options{SES: v})
+		Verify: func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error) {
+			return ofd.Verify(ctx, data, ofd.Options{SES: v, Limits: lim})
 		},
 	}
 }
@@ -191,4 +192,26 @@ func TestMyPledgesShowStateNowAndDownloads(t *testing.T) {
 	}
 	wantProblem(t, h.do("GET", "/v1/pledges/"+revoked.ID+"/ofd", auth.RoleApplicant, nil), http.StatusConflict, "PLEDGE_NOT_ACCEPTED")
 	wantStatus(t, h.do("GET", "/v1/pledges/"+kept.ID+"/ofd", auth.RoleAgency, nil), http.StatusOK)
+}
+
+// TestOFDUploadExpansionIsBounded: an upload small on the wire that
+// expands beyond OFDUploadLimits (here 40 entries of 900 KiB of zeros,
+// each under the ratio check's threshold) is refused with 413 before
+// anything is read, not verified from 36 MiB of memory.
+func TestOFDUploadExpansionIsBounded(t *testing.T) {
+	h := newHarness(t)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("OFD.xml")
+	_, _ = w.Write([]byte(`<OFD><DocBody><Signatures>/S.xml</Signatures></DocBody></OFD>`))
+	zeros := make([]byte, 900<<10)
+	for i := range 40 {
+		w, _ := zw.Create("Doc_0/Res/z" + strconv.Itoa(i))
+		_, _ = w.Write(zeros)
+	}
+	_ = zw.Close()
+	if buf.Len() > 64<<10 {
+		t.Fatalf("the bomb is %d bytes on the wire", buf.Len())
+	}
+	wantProblem(t, h.postOFD(auth.RolePublic, "application/ofd", buf.Bytes()), http.StatusRequestEntityTooLarge, "expands")
 }
