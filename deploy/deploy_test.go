@@ -380,7 +380,14 @@ func TestImageScript(t *testing.T) {
 	if err != nil {
 		t.Fatalf("image.sh: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "BUILT: pledgeseal:test") && !strings.Contains(string(out), "SKIPPED: no container builder") {
+	// Where no builder runs, image.sh builds nothing and says why: the test
+	// is then skipped (not passed), so a run without a container engine
+	// does not count as covering the image. PLEDGESEAL_IMAGE_REQUIRE=1
+	// makes image.sh fail there instead.
+	if _, msg, ok := strings.Cut(string(out), "SKIPPED: "); ok && !strings.Contains(string(out), "BUILT: ") {
+		t.Skipf("the image was not built, so it is not tested: %s", strings.TrimSpace(msg))
+	}
+	if !strings.Contains(string(out), "BUILT: pledgeseal:test") {
 		t.Fatalf("image.sh said neither built nor skipped:\n%s", out)
 	}
 	t.Log(strings.TrimSpace(string(out)))

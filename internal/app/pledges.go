@@ -163,7 +163,7 @@ func (r *registrySealer) SealData(ctx context.Context, agency string, data []byt
 func (r *registrySealer) ActiveSeal(ctx context.Context, agency string) (*ses.Seal, error) {
 	ag, ok := r.mat.Agency(agency)
 	if !ok {
-		return nil, apperr.New(apperr.Conflict, "the agency has no signing key on this service (机关无可用印章)").WithCode("NO_ACTIVE_SEAL")
+		return nil, apperr.New(apperr.Conflict, "the agency has no signing key on this service (机关无可用印章)").WithCode(apperr.CodeNoActiveSeal)
 	}
 	pg, err := r.seals.List(ctx, startupPrincipal(), seal.ListFilter{Agency: agency, SignerCert: pki.Digest(ag.CertDER), Limit: 100})
 	if err != nil {
@@ -183,5 +183,5 @@ func (r *registrySealer) ActiveSeal(ctx context.Context, agency string) (*ses.Se
 		}
 		return chosen, nil
 	}
-	return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode("SEAL_NOT_ACTIVE")
+	return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode(apperr.CodeSealNotActive)
 }

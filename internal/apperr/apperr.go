@@ -51,8 +51,9 @@ func (k Kind) String() string {
 type Error struct {
 	Kind   Kind
 	Detail string
-	// Code is an optional stable machine-readable reason (e.g. "BARRED").
-	Code string
+	// Code is an optional stable machine-readable reason, one of the
+	// constants in codes.go (e.g. CodeTryLater).
+	Code Code
 	Err  error
 }
 
@@ -77,7 +78,7 @@ func Wrap(k Kind, err error, format string, args ...any) *Error {
 }
 
 // WithCode sets a stable reason code and returns e.
-func (e *Error) WithCode(code string) *Error {
+func (e *Error) WithCode(code Code) *Error {
 	e.Code = code
 	return e
 }

@@ -76,7 +76,7 @@ func (id Identity) Validate() error {
 		return apperr.New(apperr.Malformed, "applicant ID number must be 4 to 64 characters")
 	}
 	if id.IDType == IDTypeResident && !ValidResidentID(id.IDNumber) {
-		return apperr.New(apperr.Malformed, "a RESIDENT_ID number has 17 digits, a valid birth date and the GB 11643-1999 check character / 居民身份证号码校验失败").WithCode("ID_NUMBER_INVALID")
+		return apperr.New(apperr.Malformed, "a RESIDENT_ID number has 17 digits, a valid birth date and the GB 11643-1999 check character / 居民身份证号码校验失败").WithCode(apperr.CodeIDNumberInvalid)
 	}
 	return nil
 }
@@ -274,7 +274,7 @@ func (t *Tokens) Create(ctx context.Context, req CreateRequest) (Issued, error) 
 			return Issued{}, err
 		}
 		if !ok {
-			return Issued{}, apperr.New(apperr.Malformed, "no %s organisation %q is known to the trust material or the catalogue / 机关或辖区不存在", req.Role, req.Org).WithCode("UNKNOWN_ORG")
+			return Issued{}, apperr.New(apperr.Malformed, "no %s organisation %q is known to the trust material or the catalogue / 机关或辖区不存在", req.Role, req.Org).WithCode(apperr.CodeUnknownOrg)
 		}
 	}
 	raw := make([]byte, 32)

@@ -51,7 +51,7 @@ func TestTokensNameRealOrganisations(t *testing.T) {
 	tok.CheckOrgs(orgSet{"agency:110105-SCJGJ": true, "enforcement:110105": true})
 	for _, c := range []struct {
 		req  auth.CreateRequest
-		code string
+		code apperr.Code
 	}{
 		{auth.CreateRequest{Role: auth.RoleAgency, Org: "110105-FAKE", TTL: time.Hour}, "UNKNOWN_ORG"},
 		{auth.CreateRequest{Role: auth.RoleEnforcement, Org: "999999", TTL: time.Hour}, "UNKNOWN_ORG"},

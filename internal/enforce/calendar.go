@@ -43,7 +43,7 @@ type holidayRange struct {
 // one thing for every day would move due dates silently.
 func ParseCalendar(raw []byte) (Calendar, error) {
 	bad := func(format string, a ...any) (Calendar, error) {
-		return Calendar{}, apperr.New(apperr.Malformed, "holiday calendar: "+format, a...).WithCode("CALENDAR_INVALID")
+		return Calendar{}, apperr.New(apperr.Malformed, "holiday calendar: "+format, a...).WithCode(apperr.CodeCalendarInvalid)
 	}
 	if len(raw) > maxCalendarBytes {
 		return bad("larger than %d bytes", maxCalendarBytes)

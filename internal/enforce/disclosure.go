@@ -157,13 +157,13 @@ func (s *Service) publications() (Publications, error) {
 // instead) and returns if an appeal reverses it. Open to anyone.
 func (s *Service) PublicPledges(ctx context.Context, region, matter, cursor string, limit int) (PublicPage, error) {
 	if !codePattern.MatchString(region) || !codePattern.MatchString(matter) {
-		return PublicPage{}, apperr.New(apperr.Malformed, "region and matter are required catalogue codes / 需要地区和事项代码").WithCode("FIELD_INVALID")
+		return PublicPage{}, apperr.New(apperr.Malformed, "region and matter are required catalogue codes / 需要地区和事项代码").WithCode(apperr.CodeFieldInvalid)
 	}
 	if limit == 0 {
 		limit = DefaultPublicLimit
 	}
 	if limit < 1 || limit > MaxPublicLimit {
-		return PublicPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", MaxPublicLimit).WithCode("FIELD_INVALID")
+		return PublicPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", MaxPublicLimit).WithCode(apperr.CodeFieldInvalid)
 	}
 	pubs, err := s.publications()
 	if err != nil {
@@ -183,7 +183,7 @@ func (s *Service) PublicPledges(ctx context.Context, region, matter, cursor stri
 // PublicPledge returns one published pledge; NotFound when it is not (or
 // no longer) published, as for a pledge that does not exist.
 func (s *Service) PublicPledge(ctx context.Context, id string) (PublicPledge, error) {
-	notFound := apperr.New(apperr.NotFound, "no published pledge / 未找到公示的承诺").WithCode("PLEDGE_NOT_FOUND")
+	notFound := apperr.New(apperr.NotFound, "no published pledge / 未找到公示的承诺").WithCode(apperr.CodePledgeNotFound)
 	if !codePattern.MatchString(id) {
 		return PublicPledge{}, notFound
 	}

@@ -90,7 +90,9 @@ func PopulationDigest(pop []Candidate) string {
 
 // Validate checks a spec without computing it.
 func (s *DrawSpec) Validate() error {
-	bad := func(f string, a ...any) error { return apperr.New(apperr.Malformed, f, a...).WithCode("DRAW_INVALID") }
+	bad := func(f string, a ...any) error {
+		return apperr.New(apperr.Malformed, f, a...).WithCode(apperr.CodeDrawInvalid)
+	}
 	if !seedPattern.MatchString(s.Seed) {
 		return bad("the seed must be 32 to 128 lowercase hex characters")
 	}

@@ -50,7 +50,9 @@ func (s *Service) population(ctx context.Context, req DrawRequest) ([]Candidate,
 	if s.d.Tasks == nil {
 		return nil, apperr.New(apperr.Unavailable, "post-check tasks are not configured; draws need them")
 	}
-	bad := func(f string, a ...any) error { return apperr.New(apperr.Malformed, f, a...).WithCode("DRAW_INVALID") }
+	bad := func(f string, a ...any) error {
+		return apperr.New(apperr.Malformed, f, a...).WithCode(apperr.CodeDrawInvalid)
+	}
 	for _, d := range []string{req.DecidedFrom, req.DecidedTo} {
 		if d != "" {
 			if _, err := ParseDate(d); err != nil {
@@ -92,7 +94,7 @@ func (s *Service) population(ctx context.Context, req DrawRequest) ([]Candidate,
 		}
 	}
 	if len(pop) == 0 {
-		return nil, apperr.New(apperr.Malformed, "no decided pledge matches the region, matter and decision dates / 无符合条件的已决定承诺").WithCode("DRAW_EMPTY")
+		return nil, apperr.New(apperr.Malformed, "no decided pledge matches the region, matter and decision dates / 无符合条件的已决定承诺").WithCode(apperr.CodeDrawEmpty)
 	}
 	if len(pop) > MaxPopulation {
 		return nil, bad("the population would hold more than %d pledges; narrow the decision dates", MaxPopulation)
@@ -137,10 +139,10 @@ func (s *Service) RunDraw(ctx context.Context, p auth.Principal, req DrawRequest
 		return Draw{}, forbidden("only enforcement officers run draws")
 	}
 	if !codePattern.MatchString(req.Region) || !codePattern.MatchString(req.Matter) || len(req.Period) > 64 {
-		return Draw{}, apperr.New(apperr.Malformed, "region and matter must be codes and period at most 64 bytes").WithCode("DRAW_INVALID")
+		return Draw{}, apperr.New(apperr.Malformed, "region and matter must be codes and period at most 64 bytes").WithCode(apperr.CodeDrawInvalid)
 	}
 	if !Covers(p.Org, req.Region) {
-		return Draw{}, apperr.New(apperr.Forbidden, "the region is outside your jurisdiction / 超出管辖范围").WithCode("OUT_OF_SCOPE")
+		return Draw{}, apperr.New(apperr.Forbidden, "the region is outside your jurisdiction / 超出管辖范围").WithCode(apperr.CodeOutOfScope)
 	}
 	pop, err := s.population(ctx, req)
 	if err != nil {

@@ -41,7 +41,7 @@ func (c Calendar) IsWorkingDay(d time.Time) bool {
 func ParseDate(s string) (time.Time, error) {
 	d, err := time.Parse(DateLayout, s)
 	if err != nil {
-		return time.Time{}, apperr.New(apperr.Malformed, "a date must be YYYY-MM-DD").WithCode("DATE_INVALID")
+		return time.Time{}, apperr.New(apperr.Malformed, "a date must be YYYY-MM-DD").WithCode(apperr.CodeDateInvalid)
 	}
 	return d, nil
 }
@@ -55,7 +55,7 @@ func DueDate(decided string, p pledge.PostCheckPolicy, cal Calendar) (string, er
 		return "", nil
 	}
 	if p.TimeLimitDays < 1 || p.TimeLimitDays > MaxTimeLimitDays {
-		return "", apperr.New(apperr.Malformed, "the matter's post-check window must be 1 to %d days (or the matter exempt)", MaxTimeLimitDays).WithCode("POLICY_INVALID")
+		return "", apperr.New(apperr.Malformed, "the matter's post-check window must be 1 to %d days (or the matter exempt)", MaxTimeLimitDays).WithCode(apperr.CodePolicyInvalid)
 	}
 	d, err := ParseDate(decided)
 	if err != nil {

@@ -178,7 +178,7 @@ var (
 
 func (r *FindingRequest) validate() error {
 	bad := func(f string, a ...any) error {
-		return apperr.New(apperr.Malformed, f, a...).WithCode("FINDING_INVALID")
+		return apperr.New(apperr.Malformed, f, a...).WithCode(apperr.CodeFindingInvalid)
 	}
 	switch r.Outcome {
 	case VerifiedOK, RectificationOrdered, Fulfilled, NotFulfilled, FalseConfirmed:
@@ -222,7 +222,7 @@ func (r *FindingRequest) validate() error {
 func Covers(jurisdiction, region string) bool { return scope.Covers(jurisdiction, region) }
 
 func forbidden(what string) error {
-	return apperr.New(apperr.Forbidden, "%s / 无权执行此操作", what).WithCode("FORBIDDEN")
+	return apperr.New(apperr.Forbidden, "%s / 无权执行此操作", what).WithCode(apperr.CodeForbidden)
 }
 
 func actorOf(p auth.Principal) store.Actor {
@@ -251,7 +251,7 @@ func (s *Service) decided(ctx context.Context, p auth.Principal, id string, admi
 		return pledge.Record{}, forbidden("the pledge's region is outside your jurisdiction")
 	}
 	if rec.Decision == nil {
-		return pledge.Record{}, apperr.New(apperr.Conflict, "the pledge has not been decided; post-checks follow the decision / 尚未作出决定").WithCode("NOT_DECIDED")
+		return pledge.Record{}, apperr.New(apperr.Conflict, "the pledge has not been decided; post-checks follow the decision / 尚未作出决定").WithCode(apperr.CodeNotDecided)
 	}
 	return rec, nil
 }
@@ -314,13 +314,13 @@ func (s *Service) RecordFinding(ctx context.Context, p auth.Principal, req Findi
 		last = lastF.Outcome
 	}
 	if !slices.Contains(next[last], req.Outcome) {
-		return Finding{}, apperr.New(apperr.Conflict, "%s cannot follow %s / 核查结论顺序不允许", req.Outcome, orNone(last)).WithCode("FINDING_ORDER")
+		return Finding{}, apperr.New(apperr.Conflict, "%s cannot follow %s / 核查结论顺序不允许", req.Outcome, orNone(last)).WithCode(apperr.CodeFindingOrder)
 	}
 	now := s.d.Clock.Now().UTC()
 	if req.Outcome == NotFulfilled {
 		dl, _ := ParseDate(lastF.Deadline)
 		if now.Before(dl.AddDate(0, 0, 1)) {
-			return Finding{}, apperr.New(apperr.Conflict, "the rectification deadline %s has not passed / 整改期限未届满", lastF.Deadline).WithCode("RECTIFICATION_PENDING")
+			return Finding{}, apperr.New(apperr.Conflict, "the rectification deadline %s has not passed / 整改期限未届满", lastF.Deadline).WithCode(apperr.CodeRectificationPending)
 		}
 	}
 	id, err := newID("F")
@@ -396,7 +396,7 @@ func (s *Service) commit(ctx context.Context, c store.Change, w store.Enforcemen
 	w.Finding = body
 	a, err := s.d.Registry.ApplyEnforcement(ctx, c, w)
 	if err != nil {
-		if e := apperr.As(err); e != nil && e.Kind == apperr.Conflict && e.Code == "FINDING_ORDER" {
+		if e := apperr.As(err); e != nil && e.Kind == apperr.Conflict && e.Code == apperr.CodeFindingOrder {
 			return Finding{}, apperr.New(apperr.Conflict, "another finding on this pledge was recorded meanwhile: %s / 核查结论顺序不允许", e.Detail).WithCode(e.Code)
 		}
 		if e := apperr.As(err); e != nil && e.Kind == apperr.Conflict {
@@ -423,13 +423,13 @@ type ReverseRequest struct {
 // jurisdiction and admin may reverse.
 func (s *Service) Reverse(ctx context.Context, p auth.Principal, req ReverseRequest) (Finding, error) {
 	if !slices.Contains([]string{"APPEAL_UPHELD", "COURT_RULING", "CORRECTION"}, req.Reason) {
-		return Finding{}, apperr.New(apperr.Malformed, "reason must be APPEAL_UPHELD, COURT_RULING or CORRECTION").WithCode("FINDING_INVALID")
+		return Finding{}, apperr.New(apperr.Malformed, "reason must be APPEAL_UPHELD, COURT_RULING or CORRECTION").WithCode(apperr.CodeFindingInvalid)
 	}
 	if !docNo.MatchString(req.DocumentNo) {
-		return Finding{}, apperr.New(apperr.Malformed, "a legal document number is required / 需要法律文书编号").WithCode("FINDING_INVALID")
+		return Finding{}, apperr.New(apperr.Malformed, "a legal document number is required / 需要法律文书编号").WithCode(apperr.CodeFindingInvalid)
 	}
 	if len(req.Note) > 500 || !codePattern.MatchString(req.FindingID) {
-		return Finding{}, apperr.New(apperr.Malformed, "findingId must be a finding ID and note at most 500 bytes").WithCode("FINDING_INVALID")
+		return Finding{}, apperr.New(apperr.Malformed, "findingId must be a finding ID and note at most 500 bytes").WithCode(apperr.CodeFindingInvalid)
 	}
 	if p.Role != auth.RoleEnforcement && p.Role != auth.RoleAdmin {
 		return Finding{}, forbidden("only enforcement officers or admins record reversals")
@@ -447,14 +447,14 @@ func (s *Service) Reverse(ctx context.Context, p auth.Principal, req ReverseRequ
 		return Finding{}, err
 	}
 	if !consequential(orig.Outcome) {
-		return Finding{}, apperr.New(apperr.Conflict, "only a FALSE_CONFIRMED or NOT_FULFILLED finding can be reversed").WithCode("FINDING_ORDER")
+		return Finding{}, apperr.New(apperr.Conflict, "only a FALSE_CONFIRMED or NOT_FULFILLED finding can be reversed").WithCode(apperr.CodeFindingOrder)
 	}
 	prior, err := s.Findings(ctx, orig.PledgeID)
 	if err != nil {
 		return Finding{}, err
 	}
 	if len(prior) == 0 || prior[len(prior)-1].ID != orig.ID {
-		return Finding{}, apperr.New(apperr.Conflict, "only the latest finding of a pledge can be reversed").WithCode("FINDING_ORDER")
+		return Finding{}, apperr.New(apperr.Conflict, "only the latest finding of a pledge can be reversed").WithCode(apperr.CodeFindingOrder)
 	}
 	now := s.d.Clock.Now().UTC().Truncate(time.Millisecond)
 	id, err := newID("F")

@@ -101,7 +101,7 @@ func (s *Service) CreateTask(ctx context.Context, rec pledge.Record, policy pled
 		return Task{}, apperr.New(apperr.Unavailable, "post-check tasks are not configured")
 	}
 	if rec.Decision == nil {
-		return Task{}, apperr.New(apperr.Conflict, "the pledge has not been decided").WithCode("NOT_DECIDED")
+		return Task{}, apperr.New(apperr.Conflict, "the pledge has not been decided").WithCode(apperr.CodeNotDecided)
 	}
 	due, err := DueDate(rec.Decision.Date, policy, s.d.Calendar)
 	if err != nil {

@@ -31,7 +31,7 @@ type recordEntryRequest struct {
 
 func (r *recordEntryRequest) Validate() error {
 	if r.ExpectVersion < 0 {
-		return apperr.New(apperr.Malformed, "expectVersion must not be negative").WithCode("FIELD_INVALID")
+		return apperr.New(apperr.Malformed, "expectVersion must not be negative").WithCode(apperr.CodeFieldInvalid)
 	}
 	// Content first, so a malformed entry is a 400 whoever sends it.
 	return r.Entry.Validate()
@@ -62,7 +62,7 @@ func (s *Server) matterQuery(c *gin.Context, _ auth.Principal) error {
 	if q := c.Query("at"); q != "" {
 		t, err := time.Parse(time.RFC3339, q)
 		if err != nil {
-			return apperr.New(apperr.Malformed, "at must be an RFC 3339 time").WithCode("FIELD_INVALID")
+			return apperr.New(apperr.Malformed, "at must be an RFC 3339 time").WithCode(apperr.CodeFieldInvalid)
 		}
 		at = t
 	}
@@ -119,7 +119,7 @@ func pageLimit(c *gin.Context, most int) (int, error) {
 	}
 	n, err := strconv.Atoi(l)
 	if err != nil || n < 1 || n > most {
-		return 0, apperr.New(apperr.Malformed, "limit must be 1 to %d", most).WithCode("FIELD_INVALID")
+		return 0, apperr.New(apperr.Malformed, "limit must be 1 to %d", most).WithCode(apperr.CodeFieldInvalid)
 	}
 	return n, nil
 }

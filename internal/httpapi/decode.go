@@ -92,9 +92,9 @@ func jsonError(err error) error {
 	case errors.Is(err, io.EOF):
 		return apperr.New(apperr.Malformed, "the request body is empty; a JSON object is required")
 	case errors.Is(err, jsontext.ErrDuplicateName):
-		return apperr.New(apperr.Malformed, "a JSON object names member %s twice / JSON 对象中成员名重复", pointerOf(err)).WithCode("JSON_DUPLICATE_NAME")
+		return apperr.New(apperr.Malformed, "a JSON object names member %s twice / JSON 对象中成员名重复", pointerOf(err)).WithCode(apperr.CodeJSONDuplicateName)
 	case errors.Is(err, json.ErrUnknownName):
-		return apperr.New(apperr.Malformed, "unknown member %s (member names are case-sensitive) / 未知成员（成员名区分大小写）", pointerOf(err)).WithCode("JSON_UNKNOWN_NAME")
+		return apperr.New(apperr.Malformed, "unknown member %s (member names are case-sensitive) / 未知成员（成员名区分大小写）", pointerOf(err)).WithCode(apperr.CodeJSONUnknownName)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return apperr.New(apperr.Malformed, "the JSON body ends too early")
 	case errors.As(err, &se):

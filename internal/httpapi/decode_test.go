@@ -25,7 +25,7 @@ func TestJSONDuplicateAndCaseFoldedNamesAreRefused(t *testing.T) {
 		path   string
 		role   auth.Role
 		body   string
-		code   string
+		code   apperr.Code
 	}{
 		{"two packages", "POST", "/v1/verifications", auth.RolePublic, `{"package":{"a":1},"package":{"b":2}}`, "JSON_DUPLICATE_NAME"},
 		{"two packages, one by escape", "POST", "/v1/verifications", auth.RolePublic, `{"package":{"a":1},"\u0070ackage":{"b":2}}`, "JSON_DUPLICATE_NAME"},

@@ -55,7 +55,7 @@ func (s *Server) getNotice(c *gin.Context, _ auth.Principal) error {
 	if q := c.Query("version"); q != "" {
 		v, err := strconv.Atoi(q)
 		if err != nil || v <= 0 {
-			return apperr.New(apperr.Malformed, "version must be a positive integer").WithCode("FIELD_INVALID")
+			return apperr.New(apperr.Malformed, "version must be a positive integer").WithCode(apperr.CodeFieldInvalid)
 		}
 		version = v
 	}

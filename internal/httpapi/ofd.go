@@ -71,7 +71,7 @@ func (s *Server) pledgeOFD(c *gin.Context, p auth.Principal) error {
 		return err // fail closed: no sealed "accepted" while the registry cannot say
 	}
 	if st := states[r.ID]; st != pledge.StatusAccepted || r.Decision == nil {
-		return apperr.New(apperr.Conflict, "the pledge is %s now, not accepted: only an accepted pledge has a sealed OFD (仅已受理的承诺书提供盖章版式文件)", st).WithCode("PLEDGE_NOT_ACCEPTED")
+		return apperr.New(apperr.Conflict, "the pledge is %s now, not accepted: only an accepted pledge has a sealed OFD (仅已受理的承诺书提供盖章版式文件)", st).WithCode(apperr.CodePledgeNotAccepted)
 	}
 	pkg, err := s.deps.Pledges.Service.Package(ctx, r, s.statusURL(r.ID))
 	if err != nil {
@@ -121,7 +121,7 @@ func (s *Server) verifyOFD(c *gin.Context, p auth.Principal) error {
 		return jsonError(err)
 	}
 	if len(body) == 0 {
-		return apperr.New(apperr.Malformed, "the request body is empty: send the OFD file").WithCode("FIELD_REQUIRED")
+		return apperr.New(apperr.Malformed, "the request body is empty: send the OFD file").WithCode(apperr.CodeFieldRequired)
 	}
 	if err := s.takeTokens(c, scopeVerify, 1); err != nil {
 		return err
@@ -129,10 +129,13 @@ func (s *Server) verifyOFD(c *gin.Context, p auth.Principal) error {
 	ctx := c.Request.Context()
 	res, err := s.deps.Pledges.OFD.Verify(ctx, body, OFDUploadLimits)
 	if err != nil {
-		if apperr.KindOf(err) == apperr.Internal {
+		switch apperr.KindOf(err) {
+		case apperr.Internal:
 			return err
+		case apperr.TooLarge:
+			return apperr.Wrap(apperr.TooLarge, err, "%s", clientDetail(err)).WithCode(apperr.CodeOFDTooLarge)
 		}
-		return apperr.Wrap(apperr.KindOf(err), err, "%s", clientDetail(err)).WithCode("OFD_UNREADABLE")
+		return apperr.Wrap(apperr.Malformed, err, "%s", clientDetail(err)).WithCode(apperr.CodeOFDUnreadable)
 	}
 	out := ofdVerificationView{Format: OFDVerificationFormat, Indication: outcome.Worst(res.Signatures), Signatures: res.Signatures}
 	if pkg := attachedPackage(body); pkg != nil {

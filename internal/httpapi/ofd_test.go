@@ -213,5 +213,5 @@ func TestOFDUploadExpansionIsBounded(t *testing.T) {
 	if buf.Len() > 64<<10 {
 		t.Fatalf("the bomb is %d bytes on the wire", buf.Len())
 	}
-	wantProblem(t, h.postOFD(auth.RolePublic, "application/ofd", buf.Bytes()), http.StatusRequestEntityTooLarge, "expands")
+	wantProblem(t, h.postOFD(auth.RolePublic, "application/ofd", buf.Bytes()), http.StatusRequestEntityTooLarge, "OFD_TOO_LARGE")
 }

@@ -70,7 +70,7 @@ func (s *Server) pledgeRoutes() {
 // applicantOf is the pledge applicant from the authenticated identity.
 func applicantOf(p auth.Principal) (pledge.Applicant, error) {
 	if p.Identity == nil {
-		return pledge.Applicant{}, apperr.New(apperr.Unauthorized, "the token carries no applicant identity").WithCode("IDENTITY_INVALID")
+		return pledge.Applicant{}, apperr.New(apperr.Unauthorized, "the token carries no applicant identity").WithCode(apperr.CodeIdentityInvalid)
 	}
 	kind := pledge.ApplicantPerson
 	if p.Identity.IDType == pledge.IDCreditCode {
@@ -101,7 +101,7 @@ type createPledgeRequest struct {
 
 func (r *createPledgeRequest) Validate() error {
 	if r.Way != pledge.WayEventCertificate && r.Way != pledge.WayOwnCertificate {
-		return apperr.New(apperr.Malformed, "way must be %s or %s", pledge.WayEventCertificate, pledge.WayOwnCertificate).WithCode("FIELD_INVALID")
+		return apperr.New(apperr.Malformed, "way must be %s or %s", pledge.WayEventCertificate, pledge.WayOwnCertificate).WithCode(apperr.CodeFieldInvalid)
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ type draftView struct {
 func idempotencyKey(c *gin.Context) (string, error) {
 	k := c.GetHeader("Idempotency-Key")
 	if k == "" {
-		return "", apperr.New(apperr.Malformed, "the Idempotency-Key header is required (8 to 64 characters)").WithCode("IDEMPOTENCY_KEY_REQUIRED")
+		return "", apperr.New(apperr.Malformed, "the Idempotency-Key header is required (8 to 64 characters)").WithCode(apperr.CodeIdempotencyKeyRequired)
 	}
 	return k, nil
 }
@@ -230,7 +230,7 @@ func (s *Server) submitSignature(c *gin.Context, p auth.Principal) error {
 	}
 	cms, err := base64.StdEncoding.Strict().DecodeString(req.CMS)
 	if err != nil || len(cms) == 0 {
-		return apperr.New(apperr.Malformed, "cms must be the base64 of a DER CMS SignedData").WithCode("CMS_MALFORMED")
+		return apperr.New(apperr.Malformed, "cms must be the base64 of a DER CMS SignedData").WithCode(apperr.CodeCMSMalformed)
 	}
 	rec, created, err := s.deps.Pledges.Service.SubmitOwnSignature(c.Request.Context(), a, c.Param("id"), cms)
 	if err != nil {
@@ -270,7 +270,7 @@ func (s *Server) signDraftWithEventCertificate(c *gin.Context, p auth.Principal)
 // cannot be a pledge ID is NotFound before any store access.
 func (s *Server) findPledge(ctx context.Context, id string) (pledge.Record, error) {
 	if !validPledgeID(id) {
-		return pledge.Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+		return pledge.Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode(apperr.CodePledgeNotFound)
 	}
 	return s.deps.Pledges.Records.GetPledge(ctx, id)
 }
@@ -300,7 +300,7 @@ func (s *Server) ownRecord(ctx context.Context, p auth.Principal, id string) (pl
 		return pledge.Record{}, err
 	}
 	if p.Role != auth.RoleAgency || r.Agency != p.Org {
-		return pledge.Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+		return pledge.Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode(apperr.CodePledgeNotFound)
 	}
 	return r, nil
 }
@@ -405,7 +405,7 @@ func listQuery(c *gin.Context) (pledge.ListQuery, error) {
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > pledge.MaxPageSize {
-			return q, apperr.New(apperr.Malformed, "limit must be 1 to %d", pledge.MaxPageSize).WithCode("FIELD_INVALID")
+			return q, apperr.New(apperr.Malformed, "limit must be 1 to %d", pledge.MaxPageSize).WithCode(apperr.CodeFieldInvalid)
 		}
 		q.Limit = n
 	}

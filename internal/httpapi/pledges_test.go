@@ -21,6 +21,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
@@ -817,19 +818,19 @@ func TestReviewThenSignWithEventCertificate(t *testing.T) {
 		id     string
 		body   any
 		status int
-		code   string
+		code   apperr.Code
 	}{
 		{"400/digest not hex", me, d.PledgeID, map[string]string{"digest": "xyz"}, 400, "FIELD_INVALID"},
 		{"400/digest missing", me, d.PledgeID, map[string]string{}, 400, "FIELD_INVALID"},
 		{"400/unknown field", me, d.PledgeID, map[string]string{"digest": d.Digest, "cms": "AA=="}, 400, ""},
-		{"409/digest mismatch", me, d.PledgeID, map[string]string{"digest": otherDigest}, 409, pledge.CodeDraftDigestMismatch},
-		{"404/another applicant", iss.Secret, d.PledgeID, map[string]string{"digest": d.Digest}, 404, pledge.CodeDraftNotFound},
-		{"404/no such draft", me, "P" + strings.Repeat("a", 32), map[string]string{"digest": d.Digest}, 404, pledge.CodeDraftNotFound},
+		{"409/digest mismatch", me, d.PledgeID, map[string]string{"digest": otherDigest}, 409, apperr.CodeDraftDigestMismatch},
+		{"404/another applicant", iss.Secret, d.PledgeID, map[string]string{"digest": d.Digest}, 404, apperr.CodeDraftNotFound},
+		{"404/no such draft", me, "P" + strings.Repeat("a", 32), map[string]string{"digest": d.Digest}, 404, apperr.CodeDraftNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := h.doToken("POST", "/v1/pledges/"+tc.id+"/event-signature", tc.token, tc.body)
-			wantProblem(t, rec, tc.status, tc.code)
+			wantProblem(t, rec, tc.status, string(tc.code))
 		})
 	}
 	// Nothing was signed by the refused calls.
@@ -849,8 +850,8 @@ func TestReviewThenSignWithEventCertificate(t *testing.T) {
 	if again := decode[struct{ Pledge pledgeView }](t, rec).Pledge; again.ID != p.ID {
 		t.Fatalf("repeat gave %s", again.ID)
 	}
-	wantProblem(t, sign(me, d.PledgeID, otherDigest), http.StatusConflict, pledge.CodeDraftDigestMismatch)
-	wantProblem(t, sign(iss.Secret, d.PledgeID, d.Digest), http.StatusNotFound, pledge.CodeDraftNotFound)
+	wantProblem(t, sign(me, d.PledgeID, otherDigest), http.StatusConflict, string(apperr.CodeDraftDigestMismatch))
+	wantProblem(t, sign(iss.Secret, d.PledgeID, d.Digest), http.StatusNotFound, string(apperr.CodeDraftNotFound))
 	// Preparing again with the same key answers with the pledge.
 	body := f.body(pledge.WayEventCertificate)
 	body["prepareOnly"] = true
@@ -871,7 +872,7 @@ func TestReviewThenSignWithEventCertificate(t *testing.T) {
 	// A draft past its expiry is refused with a clear code, and stays unsigned.
 	late := f.prepareReview(t, "review-sign-02")
 	h.clock.Advance(16 * time.Minute)
-	wantProblem(t, sign(me, late.PledgeID, late.Digest), http.StatusConflict, pledge.CodeDraftExpired)
+	wantProblem(t, sign(me, late.PledgeID, late.Digest), http.StatusConflict, string(apperr.CodeDraftExpired))
 	wantStatus(t, h.do("GET", "/v1/pledges/"+late.PledgeID, auth.RoleApplicant, nil), http.StatusNotFound)
 }
 

@@ -40,7 +40,7 @@ func (s *Server) statesNow(ctx context.Context, recs []pledge.Record) (map[strin
 		return nil, err
 	}
 	if len(ans.Results) != len(recs) {
-		return nil, apperr.New(apperr.Unavailable, "the registry gave an incomplete answer; try again later").WithCode("TRY_LATER")
+		return nil, apperr.New(apperr.Unavailable, "the registry gave an incomplete answer; try again later").WithCode(apperr.CodeTryLater)
 	}
 	for i, r := range recs {
 		if st, ok := registryState(ans.Results[i].Now.Code); ok {

@@ -11,13 +11,13 @@ import (
 
 // Problem is an RFC 9457 problem document.
 type Problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail,omitempty"`
-	Instance  string `json:"instance,omitempty"`
-	Code      string `json:"code,omitempty"`
-	RequestID string `json:"requestId,omitempty"`
+	Type      string      `json:"type"`
+	Title     string      `json:"title"`
+	Status    int         `json:"status"`
+	Detail    string      `json:"detail,omitempty"`
+	Instance  string      `json:"instance,omitempty"`
+	Code      apperr.Code `json:"code,omitempty"`
+	RequestID string      `json:"requestId,omitempty"`
 }
 
 // ProblemTypeBase prefixes every problem type; the kind slug completes it.

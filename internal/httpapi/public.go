@@ -23,7 +23,7 @@ func (s *Server) listPublicPledges(c *gin.Context, _ auth.Principal) error {
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > enforce.MaxPublicLimit {
-			return apperr.New(apperr.Malformed, "limit must be 1 to %d", enforce.MaxPublicLimit).WithCode("FIELD_INVALID")
+			return apperr.New(apperr.Malformed, "limit must be 1 to %d", enforce.MaxPublicLimit).WithCode(apperr.CodeFieldInvalid)
 		}
 		limit = n
 	}

@@ -115,9 +115,9 @@ func (s *Server) takeTokens(c *gin.Context, scope string, cost int) error {
 	s.metrics.rateLimited.WithLabelValues(scope).Inc()
 	c.Header("Retry-After", strconv.FormatInt(int64(math.Ceil(retry.Seconds())), 10))
 	if cost > lim.Burst {
-		return apperr.New(apperr.RateLimited, "%d items exceed the limit of %d per client; send smaller batches / 批量过大", cost, lim.Burst).WithCode("RATE_LIMITED")
+		return apperr.New(apperr.RateLimited, "%d items exceed the limit of %d per client; send smaller batches / 批量过大", cost, lim.Burst).WithCode(apperr.CodeRateLimited)
 	}
-	return apperr.New(apperr.RateLimited, "too many requests from this client; retry after the time in Retry-After / 请求过于频繁，请稍后重试").WithCode("RATE_LIMITED")
+	return apperr.New(apperr.RateLimited, "too many requests from this client; retry after the time in Retry-After / 请求过于频繁，请稍后重试").WithCode(apperr.CodeRateLimited)
 }
 
 // limited wraps a handler of a route limitOf names with a fixed cost of one.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/enforce"
 	"github.com/pledgeseal/pledgeseal/internal/store"
@@ -25,7 +26,7 @@ func (h *harness) tokenFor(role auth.Role, org string) string {
 }
 
 // wantCode fails unless rec is a problem with status and machine code.
-func wantCode(t *testing.T, what string, rec *httptest.ResponseRecorder, status int, code string) {
+func wantCode(t *testing.T, what string, rec *httptest.ResponseRecorder, status int, code apperr.Code) {
 	t.Helper()
 	if rec.Code != status || decode[Problem](t, rec).Code != code {
 		t.Fatalf("%s: got %d %s, want %d %s", what, rec.Code, rec.Body, status, code)
@@ -127,7 +128,7 @@ func TestTokenAPINamesRealOrganisations(t *testing.T) {
 	h := newHarness(t)
 	for _, c := range []struct {
 		body map[string]any
-		code string
+		code apperr.Code
 	}{
 		{map[string]any{"role": "agency", "org": "110105-NOSUCH"}, "UNKNOWN_ORG"},
 		{map[string]any{"role": "enforcement", "org": "440300"}, "UNKNOWN_ORG"},

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/store"
@@ -35,30 +35,11 @@ func newSealHarness(t *testing.T) *sealHarness {
 	proxy := &sealsProxy{}
 	h := newHarness(t, func(d *Deps) { d.Seals = proxy })
 	now := h.clock.Now()
-	rk, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rootDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "HTTP Test Root"}, PublicKey: rk,
-		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(10, 0, 0), IsCA: true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := pki.ParseCertificate(rootDER)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := pkitest.NewCA(t, "HTTP Test Root", now.AddDate(-1, 0, 0), now.AddDate(10, 0, 0), 0)
+	root := ca.Cert
 	leaf := func(cn string) ([]byte, pki.Signer) {
-		k, err := pki.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn}, PublicKey: k,
-			NotBefore: now.AddDate(0, -1, 0), NotAfter: now.AddDate(3, 0, 0)}, &pki.Issuer{Cert: root, Key: rk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, pki.NewKeySigner(k)
+		l := ca.Leaf(t, cn, now.AddDate(0, -1, 0), now.AddDate(3, 0, 0))
+		return l.DER, l.Signer()
 	}
 	mDER, mSigner := leaf("HTTP Test Seal Maker")
 	sDER, _ := leaf("HTTP Test Agency Signer")

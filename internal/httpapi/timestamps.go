@@ -37,7 +37,7 @@ func (s *Server) timestampRoutes() {
 // requests (429) or no serial (503 TRY_LATER) are problems.
 func (s *Server) timestamp(c *gin.Context, _ auth.Principal) error {
 	if s.deps.TimeStamps == nil {
-		return apperr.New(apperr.NotFound, "this service runs no time-stamping authority (no tsa identity in the trust material)").WithCode("TSA_NOT_CONFIGURED")
+		return apperr.New(apperr.NotFound, "this service runs no time-stamping authority (no tsa identity in the trust material)").WithCode(apperr.CodeTSANotConfigured)
 	}
 	if mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type")); err != nil || mt != mediaTimestampQuery {
 		return apperr.New(apperr.Unsupported, "send the request as %s", mediaTimestampQuery)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/tsa"
@@ -20,19 +20,9 @@ func withTSA(t *testing.T) harnessOption {
 	return func(d *Deps) {
 		clk := d.Clock.(*clock.Fake)
 		now := clk.Now()
-		rootKey, _ := pki.GenerateKey()
-		rootDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "root"}, PublicKey: rootKey, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), IsCA: true, MaxPathLen: -1}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		root, _ := pki.ParseCertificate(rootDER)
-		k, _ := pki.GenerateKey()
-		der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "TSA"}, PublicKey: k, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
-			ExtraExtensions: []pkix.Extension{pki.TimeStampingExtension()}}, &pki.Issuer{Cert: root, Key: rootKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cert, _ := pki.ParseCertificate(der)
+		rootCA := pkitest.NewCA(t, "root", now.Add(-time.Hour), now.AddDate(1, 0, 0), -1)
+		tsaCert := rootCA.TSA(t, "TSA", now.Add(-time.Hour), now.AddDate(1, 0, 0))
+		cert, k := tsaCert.Cert, tsaCert.Key
 		st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t)}, clk)
 		if err != nil {
 			t.Fatal(err)

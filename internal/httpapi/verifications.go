@@ -34,11 +34,11 @@ type verifyRequest struct {
 func (r *verifyRequest) Validate() error {
 	switch {
 	case len(r.Package) > 0 && r.Packages != nil:
-		return apperr.New(apperr.Malformed, "give either package or packages, not both").WithCode("FIELD_INVALID")
+		return apperr.New(apperr.Malformed, "give either package or packages, not both").WithCode(apperr.CodeFieldInvalid)
 	case len(r.Package) == 0 && len(r.Packages) == 0:
-		return apperr.New(apperr.Malformed, "give package (one) or packages (1 to %d)", verify.MaxBatch).WithCode("FIELD_INVALID")
+		return apperr.New(apperr.Malformed, "give package (one) or packages (1 to %d)", verify.MaxBatch).WithCode(apperr.CodeFieldInvalid)
 	case len(r.Packages) > verify.MaxBatch:
-		return apperr.New(apperr.Malformed, "at most %d packages per batch", verify.MaxBatch).WithCode("BATCH_SIZE")
+		return apperr.New(apperr.Malformed, "at most %d packages per batch", verify.MaxBatch).WithCode(apperr.CodeBatchSize)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
@@ -84,7 +85,7 @@ func TestAcceptRefusesImpossibleDecisionDate(t *testing.T) {
 			t.Fatalf("the harness clock moved: %s", today)
 		}
 		wantProblem(t, h.do("POST", "/v1/pledges/"+ev.ID+"/accept", auth.RoleAgency, map[string]any{"documentNo": "朝市监许〔2026〕7号", "date": date}),
-			http.StatusBadRequest, pledge.CodeDecisionDate)
+			http.StatusBadRequest, string(apperr.CodeDecisionDateInvalid))
 	}
 	rec := h.do("GET", "/v1/pledges/"+ev.ID, auth.RoleAgency, nil)
 	wantStatus(t, rec, http.StatusOK)

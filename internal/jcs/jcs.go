@@ -32,17 +32,17 @@ const MaxDepth = 64
 // documents carry such values as strings.
 func Canonicalize(data []byte) ([]byte, error) {
 	if len(data) > MaxInput {
-		return nil, apperr.New(apperr.TooLarge, "JSON text is larger than %d bytes", MaxInput).WithCode("JSON_TOO_LARGE")
+		return nil, apperr.New(apperr.TooLarge, "JSON text is larger than %d bytes", MaxInput).WithCode(apperr.CodeJSONTooLarge)
 	}
 	if depth(data) > MaxDepth {
-		return nil, apperr.New(apperr.Malformed, "JSON text is nested deeper than %d levels", MaxDepth).WithCode("JSON_TOO_DEEP")
+		return nil, apperr.New(apperr.Malformed, "JSON text is nested deeper than %d levels", MaxDepth).WithCode(apperr.CodeJSONTooDeep)
 	}
 	if out, ok := fastCanonical(data); ok {
 		return out, nil
 	}
 	out, err := upstream.Transform(data)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Malformed, err, "JSON text cannot be canonicalised (RFC 8785): it is not valid I-JSON").WithCode("JSON_INVALID")
+		return nil, apperr.Wrap(apperr.Malformed, err, "JSON text cannot be canonicalised (RFC 8785): it is not valid I-JSON").WithCode(apperr.CodeJSONInvalid)
 	}
 	return out, nil
 }
@@ -67,7 +67,7 @@ func IsCanonical(data []byte) bool {
 func FormatNumber(f float64) (string, error) {
 	s, err := upstream.NumberToJSON(f)
 	if err != nil {
-		return "", apperr.Wrap(apperr.Malformed, err, "number has no JSON form").WithCode("JSON_INVALID")
+		return "", apperr.Wrap(apperr.Malformed, err, "number has no JSON form").WithCode(apperr.CodeJSONInvalid)
 	}
 	return s, nil
 }

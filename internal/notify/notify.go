@@ -131,14 +131,14 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, rawURL string,
 		agency = p.Org
 	case auth.RoleAdmin:
 	default:
-		return Hook{}, apperr.New(apperr.Forbidden, "only agencies and admins register webhooks / 无权注册").WithCode("FORBIDDEN")
+		return Hook{}, apperr.New(apperr.Forbidden, "only agencies and admins register webhooks / 无权注册").WithCode(apperr.CodeForbidden)
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" || len(rawURL) > 2048 || (u.Scheme != "https" && !(s.o.AllowHTTP && u.Scheme == "http")) || u.User != nil {
-		return Hook{}, apperr.New(apperr.Malformed, "the webhook URL must be an absolute https URL without credentials").WithCode("HOOK_INVALID")
+		return Hook{}, apperr.New(apperr.Malformed, "the webhook URL must be an absolute https URL without credentials").WithCode(apperr.CodeHookInvalid)
 	}
 	if len(secret) < 16 || len(secret) > 256 {
-		return Hook{}, apperr.New(apperr.Malformed, "the webhook secret must be 16 to 256 bytes").WithCode("HOOK_INVALID")
+		return Hook{}, apperr.New(apperr.Malformed, "the webhook secret must be 16 to 256 bytes").WithCode(apperr.CodeHookInvalid)
 	}
 	if err := s.allow.check(ctx, s.o.Resolver, u.Hostname()); err != nil {
 		return Hook{}, err
@@ -182,7 +182,7 @@ func (s *Service) hooks(ctx context.Context) ([]Hook, error) {
 // Hooks lists the hooks p may see (agency: its own; admin: all), secrets omitted.
 func (s *Service) Hooks(ctx context.Context, p auth.Principal) ([]Hook, error) {
 	if p.Role != auth.RoleAgency && p.Role != auth.RoleAdmin {
-		return nil, apperr.New(apperr.Forbidden, "only agencies and admins list webhooks").WithCode("FORBIDDEN")
+		return nil, apperr.New(apperr.Forbidden, "only agencies and admins list webhooks").WithCode(apperr.CodeForbidden)
 	}
 	all, err := s.hooks(ctx)
 	if err != nil {
@@ -205,9 +205,9 @@ func (s *Service) Hooks(ctx context.Context, p auth.Principal) ([]Hook, error) {
 // next attempt, without retries.
 func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error {
 	if p.Role != auth.RoleAgency && p.Role != auth.RoleAdmin {
-		return apperr.New(apperr.Forbidden, "only agencies and admins delete webhooks").WithCode("FORBIDDEN")
+		return apperr.New(apperr.Forbidden, "only agencies and admins delete webhooks").WithCode(apperr.CodeForbidden)
 	}
-	notFound := apperr.New(apperr.NotFound, "no webhook %s / 未找到 Webhook", id).WithCode("HOOK_NOT_FOUND")
+	notFound := apperr.New(apperr.NotFound, "no webhook %s / 未找到 Webhook", id).WithCode(apperr.CodeHookNotFound)
 	if p.Role == auth.RoleAgency {
 		raw, err := s.st.Hook(ctx, id)
 		if apperr.Is(err, apperr.NotFound) {
@@ -238,7 +238,7 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error
 // Replay puts a dead-lettered delivery back in the queue (admin only).
 func (s *Service) Replay(ctx context.Context, p auth.Principal, deliveryID string) error {
 	if p.Role != auth.RoleAdmin {
-		return apperr.New(apperr.Forbidden, "only admins replay deliveries").WithCode("FORBIDDEN")
+		return apperr.New(apperr.Forbidden, "only admins replay deliveries").WithCode(apperr.CodeForbidden)
 	}
 	return s.st.Replay(ctx, deliveryID, s.clk.Now().UnixMilli())
 }
@@ -252,7 +252,7 @@ type DeadLetter struct {
 // Dead lists dead-lettered deliveries (admin only).
 func (s *Service) Dead(ctx context.Context, p auth.Principal) ([]DeadLetter, error) {
 	if p.Role != auth.RoleAdmin {
-		return nil, apperr.New(apperr.Forbidden, "only admins list dead-lettered deliveries").WithCode("FORBIDDEN")
+		return nil, apperr.New(apperr.Forbidden, "only admins list dead-lettered deliveries").WithCode(apperr.CodeForbidden)
 	}
 	ids, err := s.st.Dead(ctx, 1000)
 	if err != nil {

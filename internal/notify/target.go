@@ -120,7 +120,7 @@ func (t targets) check(ctx context.Context, r Resolver, host string) error {
 	defer cancel()
 	ips, err := r.LookupNetIP(ctx, "ip", host)
 	if err != nil || len(ips) == 0 {
-		return apperr.New(apperr.Malformed, "the webhook host does not resolve / 无法解析 Webhook 主机名").WithCode("HOOK_UNRESOLVABLE")
+		return apperr.New(apperr.Malformed, "the webhook host does not resolve / 无法解析 Webhook 主机名").WithCode(apperr.CodeHookUnresolvable)
 	}
 	for _, ip := range ips {
 		if !t.allowedIP(ip) {
@@ -141,7 +141,7 @@ func numericTLD(host string) bool {
 }
 
 func refusedTarget(detail string) error {
-	return apperr.New(apperr.Malformed, "%s / Webhook 地址不得指向内部网络", detail).WithCode("HOOK_TARGET_REFUSED")
+	return apperr.New(apperr.Malformed, "%s / Webhook 地址不得指向内部网络", detail).WithCode(apperr.CodeHookTargetRefused)
 }
 
 // errRefusedAddress is the dial error of an address hooks may not reach.

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 )
 
@@ -150,18 +150,9 @@ func buildSignedOFD(t testing.TB) ([]byte, *pki.TrustStore) {
 	t.Helper()
 	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(t0)
-	rootKey, _ := pki.GenerateKey()
-	rootDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "Root"}, PublicKey: rootKey, NotBefore: t0.Add(-time.Hour), NotAfter: t0.AddDate(5, 0, 0), IsCA: true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ := pki.ParseCertificate(rootDER)
-	key, _ := pki.GenerateKey()
-	certDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "Agency"}, PublicKey: key, NotBefore: t0.Add(-time.Hour), NotAfter: t0.AddDate(1, 0, 0)}, &pki.Issuer{Cert: root, Key: rootKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer := pki.NewKeySigner(key)
+	rootCA := pkitest.NewCA(t, "Root", t0.Add(-time.Hour), t0.AddDate(5, 0, 0), 0)
+	agency := rootCA.Leaf(t, "Agency", t0.Add(-time.Hour), t0.AddDate(1, 0, 0))
+	root, certDER, signer := rootCA.Cert, agency.DER, agency.Signer()
 	seal, err := ses.MakeSeal(ses.SealRequest{ESID: "E1", Type: 1, Name: "测试章", SignerCerts: [][]byte{certDER},
 		ValidStart: t0.Add(-time.Hour), ValidEnd: t0.AddDate(1, 0, 0),
 		Picture: ses.Picture{Type: "SVG", Data: []byte("<svg/>"), Width: 40, Height: 40}},

@@ -94,7 +94,7 @@ func (w *Writer) Write(ctx context.Context, in Input) ([]byte, error) {
 		return nil, err
 	}
 	if p.AgencySES == nil || p.Sealed.Legacy || p.Sealed.Statement.Decision != pledge.DecisionAccepted {
-		return nil, apperr.New(apperr.Conflict, "the pledge has no sealed acceptance decision; only an accepted pledge has a sealed OFD").WithCode("PLEDGE_NOT_ACCEPTED")
+		return nil, apperr.New(apperr.Conflict, "the pledge has no sealed acceptance decision; only an accepted pledge has a sealed OFD").WithCode(apperr.CodePledgeNotAccepted)
 	}
 	agency := p.Sealed.Statement.Agency
 	seal, err := w.Sealer.ActiveSeal(ctx, agency)
@@ -119,7 +119,7 @@ func (w *Writer) Write(ctx context.Context, in Input) ([]byte, error) {
 		return nil, apperr.New(apperr.Internal, "the sealer returned a signature that does not cover Signature.xml")
 	}
 	if !bytes.Equal(parsed.TBS.Seal.Raw, seal.Raw) {
-		return nil, apperr.New(apperr.Unavailable, "the agency's active seal changed while sealing; try again").WithCode("TRY_LATER")
+		return nil, apperr.New(apperr.Unavailable, "the agency's active seal changed while sealing; try again").WithCode(apperr.CodeTryLater)
 	}
 	files = append(files, file{signatureFile, sig}, file{signedValue, sv})
 	out, err := zipFiles(files, now)
@@ -127,7 +127,7 @@ func (w *Writer) Write(ctx context.Context, in Input) ([]byte, error) {
 		return nil, err
 	}
 	if len(out) > MaxSize {
-		return nil, apperr.New(apperr.TooLarge, "the OFD would be %d bytes, more than %d", len(out), MaxSize).WithCode("OFD_TOO_LARGE")
+		return nil, apperr.New(apperr.TooLarge, "the OFD would be %d bytes, more than %d", len(out), MaxSize).WithCode(apperr.CodeOFDTooLarge)
 	}
 	return out, nil
 }
@@ -151,7 +151,7 @@ func buildFiles(p *pledge.ParsedPackage, in Input, stampW, stampH float64) ([]fi
 	pt := buildText(p, in.Labels, in.MaskApplicant)
 	pages, finalY := paginate(pt.lines, max(qrEdge+6, stampH+2))
 	if len(pages) > MaxPages {
-		return nil, pageRefs{}, apperr.New(apperr.TooLarge, "the pledge needs %d pages, more than %d", len(pages), MaxPages).WithCode("OFD_TOO_LARGE")
+		return nil, pageRefs{}, apperr.New(apperr.TooLarge, "the pledge needs %d pages, more than %d", len(pages), MaxPages).WithCode(apperr.CodeOFDTooLarge)
 	}
 	qr, err := qrcode.Encode(pt.statusURL, qrcode.Medium, 256)
 	if err != nil {

@@ -205,19 +205,65 @@ func TestOpenSSLVerifiesCMSSignature(t *testing.T) {
 }
 
 // FuzzParseCMS: no panic on any input, strict or allowing BER; errors wrap
-// ErrCMSFormat; the DER read from BER parses strictly.
+// ErrCMSFormat; the DER read from BER parses strictly. Whatever parses is
+// verified over a fixed content: an error is one of the CMS error classes;
+// a success names each SignerInfo's certificate in order and, when there is
+// a signer, does not carry over to other content. The first seed is a real
+// detached signature over that content, so the success path is checked too.
 func FuzzParseCMS(f *testing.F) {
+	content := []byte("the pledge document a fuzzed SignedData is verified over")
+	key, err := GenerateKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	certDER, err := Issue(CertRequest{Subject: pkix.Name{CommonName: "Fuzz signer"}, PublicKey: key, NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0)}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	signed, err := SignDetached(content, certDER, NewKeySigner(key), t0)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if sd, err := ParseCMS(signed); err != nil {
+		f.Fatal(err)
+	} else if _, err := sd.verify(content); err != nil {
+		f.Fatalf("the seed signature does not verify: %v", err)
+	}
+	f.Add(signed)
 	if b, err := os.ReadFile("testdata/tongz-sign3-cms.der"); err == nil {
 		f.Add(b)
 		f.Add(toBERForTest(f, b, 4, 64)) // BouncyCastle-style BER
 	}
 	f.Add([]byte{0x30, 0x00})
+	other := append(append([]byte(nil), content...), '!')
+	check := func(t *testing.T, sd *CMSSignedData) {
+		res, err := sd.verify(content)
+		if err != nil {
+			if !errors.Is(err, ErrCMSFormat) && !errors.Is(err, ErrCMSUnsupported) && !errors.Is(err, ErrCMSDigest) && !errors.Is(err, ErrCMSSignature) {
+				t.Fatalf("verify fails outside the CMS error classes: %v", err)
+			}
+			return
+		}
+		if !bytes.Equal(res.Content, content) || len(res.Signers) != len(sd.Signers) || len(res.SigningTimes) != len(sd.Signers) {
+			t.Fatalf("verify succeeds with %d signers and %d times for %d SignerInfos", len(res.Signers), len(res.SigningTimes), len(sd.Signers))
+		}
+		for i, s := range sd.Signers {
+			if res.Signers[i] != s.Cert {
+				t.Fatalf("signer %d is not its SignerInfo's certificate", i+1)
+			}
+		}
+		if len(sd.Signers) > 0 {
+			if _, err := sd.verify(other); err == nil {
+				t.Fatal("a signature that verifies over the content verifies over other content too")
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if sd, der, err := ParseCMSAllowBER(b); err == nil {
 			if strict, err := ParseCMS(der); err != nil || strict.FromBER {
 				t.Fatalf("the DER ParseCMSAllowBER returns does not parse strictly: %v", err)
 			}
-			_, _ = sd.verify(b)
+			check(t, sd)
 		} else if !errors.Is(err, ErrCMSFormat) {
 			t.Fatalf("unexpected error type %v", err)
 		}
@@ -228,6 +274,6 @@ func FuzzParseCMS(f *testing.F) {
 			}
 			return
 		}
-		_, _ = sd.verify(b)
+		check(t, sd)
 	})
 }

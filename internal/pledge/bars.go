@@ -56,25 +56,25 @@ func (b *Bar) Validate() error {
 		return err
 	}
 	if !slices.Contains(knownBarReasons, b.Reason) {
-		return malformed("BAR_INVALID", "unknown bar reason %q", b.Reason)
+		return malformed(apperr.CodeBarInvalid, "unknown bar reason %q", b.Reason)
 	}
 	switch b.ScopeKind {
 	case ScopeAll:
 		if b.ScopeValue != "" {
-			return malformed("BAR_INVALID", "an ALL scope has no value")
+			return malformed(apperr.CodeBarInvalid, "an ALL scope has no value")
 		}
 	case ScopeRegion, ScopeMatter, ScopeExam:
 		if err := checkCode("scopeValue", b.ScopeValue); err != nil {
 			return err
 		}
 	default:
-		return malformed("BAR_INVALID", "unknown bar scope %q", b.ScopeKind)
+		return malformed(apperr.CodeBarInvalid, "unknown bar scope %q", b.ScopeKind)
 	}
 	if b.Start.IsZero() || !b.End.After(b.Start) {
-		return malformed("BAR_INVALID", "a bar needs a start and an end after it")
+		return malformed(apperr.CodeBarInvalid, "a bar needs a start and an end after it")
 	}
 	if b.End.After(b.Start.AddDate(MaxBarYears, 0, 0)) {
-		return malformed("BAR_TOO_LONG", "a bar lasts at most %d years from the act", MaxBarYears)
+		return malformed(apperr.CodeBarTooLong, "a bar lasts at most %d years from the act", MaxBarYears)
 	}
 	if err := checkText("endRule", b.EndRule, true, maxText); err != nil {
 		return err
@@ -128,7 +128,7 @@ func checkBars(ctx context.Context, repo BarRepo, subject string, key EntryKey, 
 			}
 			return Eligibility{}, apperr.New(apperr.Forbidden,
 				"the applicant may not use the pledge route (不得适用告知承诺): reason %s, scope %s, until %s",
-				b.Reason, scope, b.End.UTC().Format(time.RFC3339)).WithCode("APPLICANT_BARRED")
+				b.Reason, scope, b.End.UTC().Format(time.RFC3339)).WithCode(apperr.CodeApplicantBarred)
 		}
 	}
 	return Eligibility{Source: BarSource, CheckedAt: at, Outcome: EligibleNotBarred, BarsConsidered: len(bars)}, nil

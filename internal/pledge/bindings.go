@@ -10,43 +10,23 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 )
 
-// Codes of binding failures between the parts of a package.
-const (
-	CodeNoticeMismatch     = "NOTICE_MISMATCH"
-	CodeNoticeSealMismatch = "NOTICE_SEAL_MISMATCH"
-	CodeSealBinding        = "SEAL_BINDING_MISMATCH"
-	CodeSESMalformed       = "SES_MALFORMED"
-)
-
 // CheckNotice checks that the notice carried is the one the document binds
 // (SM3 of its canonical bytes) and that the notice SES covers those bytes.
 // It does not verify the SES signature or its seal (internal/ses does).
 func (p *ParsedPackage) CheckNotice() error {
 	d := pki.Digest(p.NoticeBytes)
 	if hex.EncodeToString(d[:]) != p.Doc.Notice.Digest {
-		return apperr.New(apperr.Forbidden, "the notice in the package is not the notice the pledge binds (digest differs)").WithCode(CodeNoticeMismatch)
+		return apperr.New(apperr.Forbidden, "the notice in the package is not the notice the pledge binds (digest differs)").WithCode(apperr.CodeNoticeMismatch)
 	}
 	sig, err := ses.ParseSignature(p.NoticeSES)
 	if err != nil {
-		return apperr.Wrap(apperr.Malformed, err, "the notice seal is not a valid SES_Signature").WithCode(CodeSESMalformed)
+		return apperr.Wrap(apperr.Malformed, err, "the notice seal is not a valid SES_Signature").WithCode(apperr.CodeSESMalformed)
 	}
 	if !bytes.Equal(sig.TBS.DataHash, d[:]) {
-		return apperr.New(apperr.Forbidden, "the notice seal was made over other data").WithCode(CodeNoticeSealMismatch)
+		return apperr.New(apperr.Forbidden, "the notice seal was made over other data").WithCode(apperr.CodeNoticeSealMismatch)
 	}
 	return nil
 }
-
-// Codes of disagreements between a decision statement, the document it
-// decides, the seal that covers it and the package members that repeat it.
-const (
-	// CodeDecisionMismatch: the statement names another agency, matter or
-	// notice than the document, or another sealing time than its seal, or
-	// a decision date outside the signing and sealing days.
-	CodeDecisionMismatch = "DECISION_MISMATCH"
-	// CodeFieldMismatch: an unsigned package member disagrees with the
-	// signed bytes it must repeat.
-	CodeFieldMismatch = "PACKAGE_FIELD_MISMATCH"
-)
 
 // CheckAgencySeal checks that the agency's counter-seal binds this document
 // and this applicant signature: the sealed data (a decision statement or,
@@ -61,15 +41,15 @@ func (p *ParsedPackage) CheckAgencySeal() (bool, error) {
 	st := p.Sealed.Statement
 	dd, sd := pki.Digest(p.Document), pki.Digest(p.ApplicantCMS)
 	if st.PledgeID != p.Doc.PledgeID || st.DocumentDigest != hex.EncodeToString(dd[:]) || st.ApplicantSignatureDigest != hex.EncodeToString(sd[:]) {
-		return true, apperr.New(apperr.Forbidden, "the agency seal was made over another pledge or another applicant signature").WithCode(CodeSealBinding)
+		return true, apperr.New(apperr.Forbidden, "the agency seal was made over another pledge or another applicant signature").WithCode(apperr.CodeSealBindingMismatch)
 	}
 	sig, err := ses.ParseSignature(p.AgencySES)
 	if err != nil {
-		return true, apperr.Wrap(apperr.Malformed, err, "the agency seal is not a valid SES_Signature").WithCode(CodeSESMalformed)
+		return true, apperr.Wrap(apperr.Malformed, err, "the agency seal is not a valid SES_Signature").WithCode(apperr.CodeSESMalformed)
 	}
 	d := pki.Digest(p.SealedData)
 	if !bytes.Equal(sig.TBS.DataHash, d[:]) {
-		return true, apperr.New(apperr.Forbidden, "the agency seal was made over other data").WithCode(CodeSealBinding)
+		return true, apperr.New(apperr.Forbidden, "the agency seal was made over other data").WithCode(apperr.CodeSealBindingMismatch)
 	}
 	return true, nil
 }
@@ -81,7 +61,7 @@ func (p *ParsedPackage) CheckAgencySeal() (bool, error) {
 func (p *ParsedPackage) CheckDecision(sealedAt time.Time) error {
 	st, d := p.Sealed.Statement, p.Doc
 	fail := func(format string, args ...any) error {
-		return apperr.New(apperr.Forbidden, format, args...).WithCode(CodeDecisionMismatch)
+		return apperr.New(apperr.Forbidden, format, args...).WithCode(apperr.CodeDecisionMismatch)
 	}
 	switch {
 	case st.Agency != d.Agency:
@@ -140,7 +120,7 @@ func (res SignerResult) Way() string {
 // signature: it must be the way the signing certificate shows.
 func (p *ParsedPackage) CheckWay(res SignerResult) error {
 	if w := res.Way(); p.Package.ApplicantSignature.Way != w {
-		return apperr.New(apperr.Forbidden, "applicantSignature.way says %s but the signing certificate shows %s", p.Package.ApplicantSignature.Way, w).WithCode(CodeFieldMismatch)
+		return apperr.New(apperr.Forbidden, "applicantSignature.way says %s but the signing certificate shows %s", p.Package.ApplicantSignature.Way, w).WithCode(apperr.CodePackageFieldMismatch)
 	}
 	return nil
 }
@@ -154,7 +134,7 @@ func (p *ParsedPackage) CheckCertificates(res SignerResult) error {
 		same = bytes.Equal(p.Certificates[i].Raw, res.Chain[i].Raw)
 	}
 	if !same {
-		return apperr.New(apperr.Forbidden, "certificates is not the certificate chain the applicant signature verifies with (%d carried, %d in the chain)", len(p.Certificates), len(res.Chain)).WithCode(CodeFieldMismatch)
+		return apperr.New(apperr.Forbidden, "certificates is not the certificate chain the applicant signature verifies with (%d carried, %d in the chain)", len(p.Certificates), len(res.Chain)).WithCode(apperr.CodePackageFieldMismatch)
 	}
 	return nil
 }

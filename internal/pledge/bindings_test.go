@@ -51,7 +51,7 @@ func TestPackageBindings(t *testing.T) {
 	swappedSeal := a
 	swappedSeal.Decision = b.Decision
 	_, err := build(swappedSeal, e.published).CheckAgencySeal()
-	wantErr(t, err, apperr.Forbidden, pledge.CodeSealBinding)
+	wantErr(t, err, apperr.Forbidden, apperr.CodeSealBindingMismatch)
 
 	// Sealed data of a with the SES of b: the data binds, the SES does not.
 	mixed := a
@@ -59,24 +59,24 @@ func TestPackageBindings(t *testing.T) {
 	d.AgencySES = b.Decision.AgencySES
 	mixed.Decision = &d
 	_, err = build(mixed, e.published).CheckAgencySeal()
-	wantErr(t, err, apperr.Forbidden, pledge.CodeSealBinding)
+	wantErr(t, err, apperr.Forbidden, apperr.CodeSealBindingMismatch)
 
 	// The applicant signature of b with a's document and seal.
 	swappedSig := a
 	swappedSig.ApplicantCMS = b.ApplicantCMS
 	_, err = build(swappedSig, e.published).CheckAgencySeal()
-	wantErr(t, err, apperr.Forbidden, pledge.CodeSealBinding)
+	wantErr(t, err, apperr.Forbidden, apperr.CodeSealBindingMismatch)
 
 	// A notice other than the one the document binds, and a notice SES
 	// made over other data.
 	cp := *good
 	cp.NoticeBytes = append(append([]byte{}, good.NoticeBytes...), ' ')
-	wantErr(t, cp.CheckNotice(), apperr.Forbidden, pledge.CodeNoticeMismatch)
+	wantErr(t, cp.CheckNotice(), apperr.Forbidden, apperr.CodeNoticeMismatch)
 	cp = *good
 	cp.NoticeSES = good.AgencySES
-	wantErr(t, cp.CheckNotice(), apperr.Forbidden, pledge.CodeNoticeSealMismatch)
+	wantErr(t, cp.CheckNotice(), apperr.Forbidden, apperr.CodeNoticeSealMismatch)
 	cp.NoticeSES = []byte{0x30, 0x00}
-	wantErr(t, cp.CheckNotice(), apperr.Malformed, pledge.CodeSESMalformed)
+	wantErr(t, cp.CheckNotice(), apperr.Malformed, apperr.CodeSESMalformed)
 
 	// A pledge not yet accepted has no counter-seal to check.
 	c, _, err := e.svc.SignWithEventCertificate(ctx, applicant, e.request("bind-0003"))

@@ -86,15 +86,15 @@ const MaxWithdrawalBarDays = 5 * 365
 
 func (w *WithdrawalPolicy) validate() error {
 	if w.BarDays < 0 || w.BarDays > MaxWithdrawalBarDays {
-		return malformed("WITHDRAWAL_INVALID", "withdrawal.barDays must be between 0 and %d", MaxWithdrawalBarDays)
+		return malformed(apperr.CodeWithdrawalInvalid, "withdrawal.barDays must be between 0 and %d", MaxWithdrawalBarDays)
 	}
 	switch w.Scope {
 	case "", ScopeMatter, ScopeExam:
 	default:
-		return malformed("WITHDRAWAL_INVALID", "withdrawal.scope must be MATTER or EXAM")
+		return malformed(apperr.CodeWithdrawalInvalid, "withdrawal.scope must be MATTER or EXAM")
 	}
 	if w.BarDays == 0 && w.Scope != "" {
-		return malformed("WITHDRAWAL_INVALID", "withdrawal.scope needs withdrawal.barDays")
+		return malformed(apperr.CodeWithdrawalInvalid, "withdrawal.scope needs withdrawal.barDays")
 	}
 	return nil
 }
@@ -162,7 +162,7 @@ func (e *Entry) Validate() error {
 		return err
 	}
 	if e.EffectiveFrom.IsZero() {
-		return malformed("FIELD_REQUIRED", "effectiveFrom is required")
+		return malformed(apperr.CodeFieldRequired, "effectiveFrom is required")
 	}
 	if err := checkText("regionName", e.RegionName, false, maxShort); err != nil {
 		return err
@@ -182,7 +182,7 @@ func (e *Entry) Validate() error {
 		return err
 	}
 	if len(e.LegalBasis) == 0 || len(e.LegalBasis) > maxList {
-		return malformed("LEGAL_BASIS_REQUIRED", "legalBasis: at least one legal basis (设定依据) is required, at most %d", maxList)
+		return malformed(apperr.CodeLegalBasisRequired, "legalBasis: at least one legal basis (设定依据) is required, at most %d", maxList)
 	}
 	for _, lb := range e.LegalBasis {
 		if err := checkText("legalBasis", lb, true, maxText); err != nil {
@@ -196,47 +196,47 @@ func (e *Entry) Validate() error {
 		return err
 	}
 	if len(e.Modes) == 0 {
-		return malformed("MODES_REQUIRED", "modes: at least one replacement mode is required")
+		return malformed(apperr.CodeModesRequired, "modes: at least one replacement mode is required")
 	}
 	seen := map[Mode]bool{}
 	for _, m := range e.Modes {
 		if !slices.Contains(knownModes, m) {
-			return malformed("MODE_UNKNOWN", "modes: unknown replacement mode %q", m)
+			return malformed(apperr.CodeModeUnknown, "modes: unknown replacement mode %q", m)
 		}
 		if seen[m] {
-			return malformed("MODE_REPEATED", "modes: %s is listed twice", m)
+			return malformed(apperr.CodeModeRepeated, "modes: %s is listed twice", m)
 		}
 		seen[m] = true
 	}
 	if seen[ModeCancelled] && len(e.Modes) > 1 {
-		return malformed("MODE_CANCELLED_ALONE", "modes: a cancelled certificate has no other replacement mode")
+		return malformed(apperr.CodeModeCancelledAlone, "modes: a cancelled certificate has no other replacement mode")
 	}
 	if e.PledgeEligible {
 		if !seen[ModeWrittenPledge] {
-			return malformed("PLEDGE_MODE_MISSING", "a pledge-eligible entry must list WRITTEN_PLEDGE among its modes")
+			return malformed(apperr.CodePledgeModeMissing, "a pledge-eligible entry must list WRITTEN_PLEDGE among its modes")
 		}
 		if e.Exclusion != "" {
-			return malformed("EXCLUSION_CONFLICT", "a pledge-eligible entry has no exclusion reason")
+			return malformed(apperr.CodeExclusionConflict, "a pledge-eligible entry has no exclusion reason")
 		}
 		if err := e.PostCheck.validate(); err != nil {
 			return err
 		}
 	} else {
 		if seen[ModeWrittenPledge] {
-			return malformed("PLEDGE_MODE_CONFLICT", "WRITTEN_PLEDGE is listed but the entry is not pledge-eligible")
+			return malformed(apperr.CodePledgeModeConflict, "WRITTEN_PLEDGE is listed but the entry is not pledge-eligible")
 		}
 		if !slices.Contains(knownExclusions, e.Exclusion) {
-			return malformed("EXCLUSION_REQUIRED", "an entry that is not pledge-eligible needs an exclusion reason, one of %v", knownExclusions)
+			return malformed(apperr.CodeExclusionRequired, "an entry that is not pledge-eligible needs an exclusion reason, one of %v", knownExclusions)
 		}
 		if err := checkText("exclusionDetail", e.ExclusionDetail, false, maxText); err != nil {
 			return err
 		}
 	}
 	if e.Disclosure.Days < 0 || e.Disclosure.Days > maxDisclosureDays {
-		return malformed("DISCLOSURE_INVALID", "disclosure.days must be between 0 and %d (five years)", maxDisclosureDays)
+		return malformed(apperr.CodeDisclosureInvalid, "disclosure.days must be between 0 and %d (five years)", maxDisclosureDays)
 	}
 	if e.Disclosure.Publish && e.Disclosure.Days == 0 {
-		return malformed("DISCLOSURE_INVALID", "disclosure.days is required when pledges are published")
+		return malformed(apperr.CodeDisclosureInvalid, "disclosure.days is required when pledges are published")
 	}
 	if err := e.Withdrawal.validate(); err != nil {
 		return err
@@ -247,23 +247,23 @@ func (e *Entry) Validate() error {
 func (p *PostCheckPolicy) validate() error {
 	if p.Exempt {
 		if len(p.Methods) > 0 || p.SamplingPermille != 0 {
-			return malformed("POSTCHECK_INVALID", "postCheck: an exempt matter has no methods or sampling ratio")
+			return malformed(apperr.CodePostcheckInvalid, "postCheck: an exempt matter has no methods or sampling ratio")
 		}
 		return checkText("postCheck.exemptReason", p.ExemptReason, true, maxText)
 	}
 	if len(p.Methods) == 0 {
-		return malformed("POSTCHECK_INVALID", "postCheck: at least one method (or an exemption) is required")
+		return malformed(apperr.CodePostcheckInvalid, "postCheck: at least one method (or an exemption) is required")
 	}
 	for _, m := range p.Methods {
 		if !slices.Contains(knownCheckMethods, m) {
-			return malformed("POSTCHECK_INVALID", "postCheck: unknown method %q", m)
+			return malformed(apperr.CodePostcheckInvalid, "postCheck: unknown method %q", m)
 		}
 	}
 	if p.TimeLimitDays <= 0 || p.TimeLimitDays > 366 {
-		return malformed("POSTCHECK_INVALID", "postCheck.timeLimitDays must be between 1 and 366")
+		return malformed(apperr.CodePostcheckInvalid, "postCheck.timeLimitDays must be between 1 and 366")
 	}
 	if p.SamplingPermille < 0 || p.SamplingPermille > 1000 {
-		return malformed("POSTCHECK_INVALID", "postCheck.samplingPermille must be between 0 and 1000")
+		return malformed(apperr.CodePostcheckInvalid, "postCheck.samplingPermille must be between 0 and 1000")
 	}
 	return nil
 }
@@ -336,10 +336,10 @@ func NewCatalogue(repo CatalogueRepo, clk clock.Clock) *Catalogue {
 func (c *Catalogue) Record(ctx context.Context, ed Editor, e Entry, expectVersion int) (Entry, error) {
 	if !ed.Admin {
 		if ed.Agency == "" || ed.Agency != e.Owner {
-			return Entry{}, apperr.New(apperr.Forbidden, "an agency may only change catalogue entries in its own scope").WithCode("OUT_OF_SCOPE")
+			return Entry{}, apperr.New(apperr.Forbidden, "an agency may only change catalogue entries in its own scope").WithCode(apperr.CodeOutOfScope)
 		}
 		if !scope.AgencyActsIn(ed.Agency, e.Region) {
-			return Entry{}, apperr.New(apperr.Forbidden, "an agency may only record catalogue entries of its own region / 只能登记本机关所在地区的清单事项").WithCode("OUT_OF_SCOPE")
+			return Entry{}, apperr.New(apperr.Forbidden, "an agency may only record catalogue entries of its own region / 只能登记本机关所在地区的清单事项").WithCode(apperr.CodeOutOfScope)
 		}
 		if err := c.matterOwnedBy(ctx, e.Region, e.Matter, ed.Agency); err != nil {
 			return Entry{}, err
@@ -353,7 +353,7 @@ func (c *Catalogue) Record(ctx context.Context, ed Editor, e Entry, expectVersio
 		return Entry{}, err
 	}
 	if e.EffectiveFrom.Before(now.Add(-time.Minute)) {
-		return Entry{}, malformed("EFFECTIVE_IN_PAST", "effectiveFrom lies in the past: a new version takes effect now or later")
+		return Entry{}, malformed(apperr.CodeEffectiveInPast, "effectiveFrom lies in the past: a new version takes effect now or later")
 	}
 	if expectVersion > 0 {
 		prev, err := c.repo.EntryVersions(ctx, e.EntryKey)
@@ -361,7 +361,7 @@ func (c *Catalogue) Record(ctx context.Context, ed Editor, e Entry, expectVersio
 			return Entry{}, err
 		}
 		if len(prev) > 0 && !ed.Admin && prev[len(prev)-1].Owner != ed.Agency {
-			return Entry{}, apperr.New(apperr.Forbidden, "the entry belongs to another agency").WithCode("OUT_OF_SCOPE")
+			return Entry{}, apperr.New(apperr.Forbidden, "the entry belongs to another agency").WithCode(apperr.CodeOutOfScope)
 		}
 	}
 	if oa, ok := c.repo.(OwnedAppender); ok && !ed.Admin {
@@ -380,7 +380,7 @@ func (c *Catalogue) matterOwnedBy(ctx context.Context, region, matter, agency st
 	}
 	for _, v := range versions {
 		if v.Owner != agency {
-			return apperr.New(apperr.Forbidden, "matter %s of region %s belongs to another agency / 该事项属于其他机关", matter, region).WithCode("OUT_OF_SCOPE")
+			return apperr.New(apperr.Forbidden, "matter %s of region %s belongs to another agency / 该事项属于其他机关", matter, region).WithCode(apperr.CodeOutOfScope)
 		}
 	}
 	return nil
@@ -453,7 +453,7 @@ func (c *Catalogue) EntryAt(ctx context.Context, key EntryKey, at time.Time) (En
 	}
 	e, ok := inForce(vs, at)
 	if !ok {
-		return Entry{}, apperr.New(apperr.NotFound, "%s (%s)", notInCatalogue.Zh, notInCatalogue.En).WithCode("NOT_IN_CATALOGUE")
+		return Entry{}, apperr.New(apperr.NotFound, "%s (%s)", notInCatalogue.Zh, notInCatalogue.En).WithCode(apperr.CodeNotInCatalogue)
 	}
 	return e, nil
 }
@@ -464,12 +464,12 @@ func (c *Catalogue) PledgeableAt(ctx context.Context, key EntryKey, at time.Time
 	e, err := c.EntryAt(ctx, key, at)
 	if err != nil {
 		if apperr.KindOf(err) == apperr.NotFound {
-			return Entry{}, apperr.New(apperr.Conflict, "the matter is not in force in the catalogue: %s (事项不在清单内或未生效)", notInCatalogue.En).WithCode("MATTER_NOT_IN_FORCE")
+			return Entry{}, apperr.New(apperr.Conflict, "the matter is not in force in the catalogue: %s (事项不在清单内或未生效)", notInCatalogue.En).WithCode(apperr.CodeMatterNotInForce)
 		}
 		return Entry{}, err
 	}
 	if !e.PledgeEligible || !slices.Contains(e.Modes, ModeWrittenPledge) {
-		return Entry{}, apperr.New(apperr.Conflict, "the matter may not be pledged (不适用告知承诺): excluded for %s", e.Exclusion).WithCode("NOT_PLEDGE_ELIGIBLE")
+		return Entry{}, apperr.New(apperr.Conflict, "the matter may not be pledged (不适用告知承诺): excluded for %s", e.Exclusion).WithCode(apperr.CodeNotPledgeEligible)
 	}
 	return e, nil
 }
@@ -544,7 +544,7 @@ type RegionPage struct {
 func (c *Catalogue) matterIndex() (MatterIndex, error) {
 	idx, ok := c.repo.(MatterIndex)
 	if !ok {
-		return nil, apperr.New(apperr.NotFound, "this catalogue keeps no matter index: look a matter up by its codes").WithCode("LISTING_NOT_AVAILABLE")
+		return nil, apperr.New(apperr.NotFound, "this catalogue keeps no matter index: look a matter up by its codes").WithCode(apperr.CodeListingNotAvailable)
 	}
 	return idx, nil
 }
@@ -554,7 +554,7 @@ func pageLimit(limit, most int) (int, error) {
 		return DefaultMatterPage, nil
 	}
 	if limit < 1 || limit > most {
-		return 0, malformed("FIELD_INVALID", "limit must be 1 to %d", most)
+		return 0, malformed(apperr.CodeFieldInvalid, "limit must be 1 to %d", most)
 	}
 	return limit, nil
 }
@@ -567,7 +567,7 @@ func (c *Catalogue) Regions(ctx context.Context, cursor string, limit int) (Regi
 		return RegionPage{}, err
 	}
 	if cursor != "" && checkCode("cursor", cursor) != nil {
-		return RegionPage{}, malformed("FIELD_INVALID", "cursor is not one this listing issued")
+		return RegionPage{}, malformed(apperr.CodeFieldInvalid, "cursor is not one this listing issued")
 	}
 	n, err := pageLimit(limit, MaxPageSize)
 	if err != nil {
@@ -604,7 +604,7 @@ func (c *Catalogue) PledgeableMatters(ctx context.Context, region, cursor string
 		return MatterPage{}, err
 	}
 	if cursor != "" && checkCode("cursor", cursor) != nil {
-		return MatterPage{}, malformed("FIELD_INVALID", "cursor is not one this listing issued")
+		return MatterPage{}, malformed(apperr.CodeFieldInvalid, "cursor is not one this listing issued")
 	}
 	n, err := pageLimit(limit, MaxMatterPage)
 	if err != nil {

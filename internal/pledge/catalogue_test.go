@@ -13,7 +13,7 @@ func TestEntryValidation(t *testing.T) {
 	tests := []struct {
 		name   string
 		mutate func(*pledge.Entry)
-		code   string
+		code   apperr.Code
 	}{
 		{"ok", func(*pledge.Entry) {}, ""},
 		{"400/bad matter code", func(e *pledge.Entry) { e.Matter = "M 1" }, "FIELD_INVALID"},

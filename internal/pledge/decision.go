@@ -25,10 +25,6 @@ const (
 	DecisionReturned = "RETURNED"
 )
 
-// CodeDecisionDate refuses a decision date before the pledge was signed or
-// after the moment it is sealed.
-const CodeDecisionDate = "DECISION_DATE_INVALID"
-
 // decisionZone is where decision dates are civil dates (China Standard
 // Time; a fixed zone needs no time zone database).
 var decisionZone = time.FixedZone("UTC+8", 8*3600)
@@ -67,7 +63,7 @@ func (s DecisionStatement) Canonical() ([]byte, error) {
 func (s DecisionStatement) SealTime() (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s.SealedAt)
 	if err != nil || t.Format(time.RFC3339) != s.SealedAt || t.Location() != time.UTC {
-		return time.Time{}, pkgErr("DECISION_MALFORMED", "the decision statement's sealedAt must be RFC 3339 UTC whole seconds")
+		return time.Time{}, pkgErr(apperr.CodeDecisionMalformed, "the decision statement's sealedAt must be RFC 3339 UTC whole seconds")
 	}
 	return t, nil
 }
@@ -96,13 +92,13 @@ func decisionStatement(r Record, doc *Document, agency, documentNo, date, status
 // day the pledge was signed or after the day it is sealed.
 func CheckDecisionDate(date string, signedAt, sealedAt time.Time) error {
 	if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return malformed("FIELD_INVALID", "date must be YYYY-MM-DD")
+		return malformed(apperr.CodeFieldInvalid, "date must be YYYY-MM-DD")
 	}
 	if first := CivilDate(signedAt); date < first {
-		return malformed(CodeDecisionDate, "the decision date %s is before the pledge was signed (%s, UTC+8) (决定日期早于承诺签署日期)", date, first)
+		return malformed(apperr.CodeDecisionDateInvalid, "the decision date %s is before the pledge was signed (%s, UTC+8) (决定日期早于承诺签署日期)", date, first)
 	}
 	if last := CivilDate(sealedAt); date > last {
-		return malformed(CodeDecisionDate, "the decision date %s is after the sealing day %s (UTC+8) (决定日期晚于盖章日期)", date, last)
+		return malformed(apperr.CodeDecisionDateInvalid, "the decision date %s is after the sealing day %s (UTC+8) (决定日期晚于盖章日期)", date, last)
 	}
 	return nil
 }
@@ -122,7 +118,7 @@ func ParseSealedData(b []byte) (SealedData, error) {
 		Format string `json:"format"`
 	}
 	if !jcs.IsCanonical(b) || json.Unmarshal(b, &head) != nil {
-		return SealedData{}, pkgErr("DECISION_MALFORMED", "agencySeal.sealedData is not canonical JSON")
+		return SealedData{}, pkgErr(apperr.CodeDecisionMalformed, "agencySeal.sealedData is not canonical JSON")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -130,10 +126,10 @@ func ParseSealedData(b []byte) (SealedData, error) {
 	case DecisionFormat:
 		var s DecisionStatement
 		if err := dec.Decode(&s); err != nil {
-			return SealedData{}, apperr.Wrap(apperr.Malformed, err, "agencySeal.sealedData does not match %s", DecisionFormat).WithCode("DECISION_MALFORMED")
+			return SealedData{}, apperr.Wrap(apperr.Malformed, err, "agencySeal.sealedData does not match %s", DecisionFormat).WithCode(apperr.CodeDecisionMalformed)
 		}
 		if again, err := s.Canonical(); err != nil || !bytes.Equal(again, b) {
-			return SealedData{}, pkgErr("DECISION_MALFORMED", "agencySeal.sealedData does not match %s exactly", DecisionFormat)
+			return SealedData{}, pkgErr(apperr.CodeDecisionMalformed, "agencySeal.sealedData does not match %s exactly", DecisionFormat)
 		}
 		if err := s.validate(); err != nil {
 			return SealedData{}, err
@@ -147,21 +143,21 @@ func ParseSealedData(b []byte) (SealedData, error) {
 			ApplicantSignatureDigest string `json:"applicantSignatureDigest"`
 		}
 		if err := dec.Decode(&s); err != nil {
-			return SealedData{}, apperr.Wrap(apperr.Malformed, err, "agencySeal.sealedData does not match %s", SignedPledgeFormat).WithCode("DECISION_MALFORMED")
+			return SealedData{}, apperr.Wrap(apperr.Malformed, err, "agencySeal.sealedData does not match %s", SignedPledgeFormat).WithCode(apperr.CodeDecisionMalformed)
 		}
 		if again, err := jcs.Marshal(s); err != nil || !bytes.Equal(again, b) {
-			return SealedData{}, pkgErr("DECISION_MALFORMED", "agencySeal.sealedData does not match %s exactly", SignedPledgeFormat)
+			return SealedData{}, pkgErr(apperr.CodeDecisionMalformed, "agencySeal.sealedData does not match %s exactly", SignedPledgeFormat)
 		}
 		return SealedData{Legacy: true, Statement: DecisionStatement{Format: s.Format, PledgeID: s.PledgeID,
 			DocumentDigest: s.DocumentDigest, ApplicantSignatureDigest: s.ApplicantSignatureDigest}}, nil
 	}
-	return SealedData{}, pkgErr("DECISION_MALFORMED", "agencySeal.sealedData has the unknown format %q", head.Format)
+	return SealedData{}, pkgErr(apperr.CodeDecisionMalformed, "agencySeal.sealedData has the unknown format %q", head.Format)
 }
 
 // validate checks the members' forms (not what they must agree with).
 func (s DecisionStatement) validate() error {
 	bad := func(field, want string) error {
-		return pkgErr("DECISION_MALFORMED", "the decision statement's %s must be %s", field, want)
+		return pkgErr(apperr.CodeDecisionMalformed, "the decision statement's %s must be %s", field, want)
 	}
 	if checkCode("pledgeId", s.PledgeID) != nil {
 		return bad("pledgeId", "a pledge ID")

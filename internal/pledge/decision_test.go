@@ -96,7 +96,7 @@ func TestCheckDecisionDate(t *testing.T) {
 	sealed := time.Date(2026, 3, 3, 15, 59, 0, 0, time.UTC) // 2026-03-03 23:59 UTC+8
 	for date, ok := range map[string]bool{"2026-03-01": false, "2026-03-02": true, "2026-03-03": true, "2026-03-04": false} {
 		err := pledge.CheckDecisionDate(date, signed, sealed)
-		if (err == nil) != ok || (err != nil && apperr.As(err).Code != pledge.CodeDecisionDate) {
+		if (err == nil) != ok || (err != nil && apperr.As(err).Code != apperr.CodeDecisionDateInvalid) {
 			t.Errorf("%s: %v", date, err)
 		}
 	}

@@ -34,15 +34,15 @@ type Applicant struct {
 
 func (a *Applicant) validate() error {
 	if a.Kind != ApplicantPerson && a.Kind != ApplicantOrganisation {
-		return apperr.New(apperr.Unauthorized, "the authenticated identity has no applicant kind").WithCode("IDENTITY_INVALID")
+		return apperr.New(apperr.Unauthorized, "the authenticated identity has no applicant kind").WithCode(apperr.CodeIdentityInvalid)
 	}
 	switch a.IDType {
 	case IDResidentCard, IDCreditCode, IDPassport, IDOther:
 	default:
-		return apperr.New(apperr.Unauthorized, "the authenticated identity has an unknown document type").WithCode("IDENTITY_INVALID")
+		return apperr.New(apperr.Unauthorized, "the authenticated identity has an unknown document type").WithCode(apperr.CodeIdentityInvalid)
 	}
 	if requireString("name", a.Name, maxShort) != nil || checkCode("idNumber", a.IDNumber) != nil {
-		return apperr.New(apperr.Unauthorized, "the authenticated identity is incomplete").WithCode("IDENTITY_INVALID")
+		return apperr.New(apperr.Unauthorized, "the authenticated identity is incomplete").WithCode(apperr.CodeIdentityInvalid)
 	}
 	return nil
 }
@@ -151,7 +151,7 @@ const MaxDocument = 64 << 10
 // six statements acknowledged in order.
 func ParseDocument(b []byte) (*Document, error) {
 	if len(b) > MaxDocument {
-		return nil, apperr.New(apperr.TooLarge, "the pledge document is larger than %d bytes", MaxDocument).WithCode("DOCUMENT_TOO_LARGE")
+		return nil, apperr.New(apperr.TooLarge, "the pledge document is larger than %d bytes", MaxDocument).WithCode(apperr.CodeDocumentTooLarge)
 	}
 	// Fast path: bytes that decode and re-encode to themselves are
 	// canonical (the re-encoding is Canonicalize's output, a fixed point),
@@ -162,22 +162,22 @@ func ParseDocument(b []byte) (*Document, error) {
 	}
 	canon, err := jcs.Canonicalize(b)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Malformed, err, "the pledge document is not valid JSON").WithCode("DOCUMENT_MALFORMED")
+		return nil, apperr.Wrap(apperr.Malformed, err, "the pledge document is not valid JSON").WithCode(apperr.CodeDocumentMalformed)
 	}
 	if !bytes.Equal(canon, b) {
-		return nil, malformed("DOCUMENT_NOT_CANONICAL", "the pledge document is not in RFC 8785 canonical form")
+		return nil, malformed(apperr.CodeDocumentNotCanonical, "the pledge document is not in RFC 8785 canonical form")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var d Document
 	if err := dec.Decode(&d); err != nil {
-		return nil, apperr.Wrap(apperr.Malformed, err, "the pledge document does not match the format %s", DocumentFormat).WithCode("DOCUMENT_MALFORMED")
+		return nil, apperr.Wrap(apperr.Malformed, err, "the pledge document does not match the format %s", DocumentFormat).WithCode(apperr.CodeDocumentMalformed)
 	}
 	// encoding/json matches member names case-insensitively and fills
 	// absent members with zero values; requiring the decoded document to
 	// re-encode to the very bytes given closes both gaps.
 	if again, err := d.Canonical(); err != nil || !bytes.Equal(again, b) {
-		return nil, malformed("DOCUMENT_MALFORMED", "the pledge document does not match the format %s exactly (member names, types or missing members)", DocumentFormat)
+		return nil, malformed(apperr.CodeDocumentMalformed, "the pledge document does not match the format %s exactly (member names, types or missing members)", DocumentFormat)
 	}
 	return checkDocument(&d)
 }
@@ -212,22 +212,22 @@ func decodeDocumentJSON(b []byte) (*Document, bool) {
 // checkDocument checks the content of a document whose bytes are exact.
 func checkDocument(d *Document) (*Document, error) {
 	if d.Format != DocumentFormat {
-		return nil, malformed("DOCUMENT_FORMAT", "unknown pledge document format %q", d.Format)
+		return nil, malformed(apperr.CodeDocumentFormat, "unknown pledge document format %q", d.Format)
 	}
 	if err := checkCode("pledgeId", d.PledgeID); err != nil {
 		return nil, err
 	}
 	want := Statements()
 	if len(d.Statements) != len(want) {
-		return nil, malformed("STATEMENTS_INCOMPLETE", "the pledge document must carry the six statements")
+		return nil, malformed(apperr.CodeStatementsIncomplete, "the pledge document must carry the six statements")
 	}
 	for i, s := range d.Statements {
 		if s.Code != want[i].Code || !s.Acknowledged {
-			return nil, malformed("STATEMENTS_INCOMPLETE", "statement %d (%s) is missing or not acknowledged", i+1, want[i].Code)
+			return nil, malformed(apperr.CodeStatementsIncomplete, "statement %d (%s) is missing or not acknowledged", i+1, want[i].Code)
 		}
 	}
 	if d.SignedAt.IsZero() {
-		return nil, malformed("DOCUMENT_MALFORMED", "the pledge document has no signing time")
+		return nil, malformed(apperr.CodeDocumentMalformed, "the pledge document has no signing time")
 	}
 	return d, nil
 }

@@ -10,24 +10,12 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 )
 
-// Codes of SignDraftWithEventCertificate refusals, stable for clients.
-const (
-	// CodeDraftNotFound: no draft with that ID for this applicant (never
-	// prepared, prepared by someone else, or removed after its expiry).
-	CodeDraftNotFound = "DRAFT_NOT_FOUND"
-	// CodeDraftExpired: the draft exists but its review window has passed.
-	CodeDraftExpired = "DRAFT_EXPIRED"
-	// CodeDraftDigestMismatch: the digest the applicant reviewed is not the
-	// digest of the stored draft (or of the pledge signed from it).
-	CodeDraftDigestMismatch = "DRAFT_DIGEST_MISMATCH"
-)
-
 // ParseDigestHex decodes a lowercase or uppercase hex SM3 digest.
 func ParseDigestHex(s string) ([32]byte, error) {
 	var d [32]byte
 	b, err := hex.DecodeString(strings.ToLower(s))
 	if err != nil || len(b) != len(d) {
-		return d, malformed("FIELD_INVALID", "digest must be the 64 hex characters of the SM3 digest of the reviewed document")
+		return d, malformed(apperr.CodeFieldInvalid, "digest must be the 64 hex characters of the SM3 digest of the reviewed document")
 	}
 	copy(d[:], b)
 	return d, nil
@@ -39,7 +27,7 @@ func ParseDigestHex(s string) ([32]byte, error) {
 // them, and the draft is signed only if its bytes have exactly that digest.
 // Only the draft's own applicant may sign it (others get NotFound, as for
 // a draft that does not exist); a draft past its expiry is refused with
-// CodeDraftExpired; a repeat after success returns the pledge with created
+// apperr.CodeDraftExpired; a repeat after success returns the pledge with created
 // false. The signing time is the document's signedAt: the event
 // certificate is issued to cover it, so the signature verifies at the
 // time the document states.
@@ -51,8 +39,8 @@ func (s *Service) SignDraftWithEventCertificate(ctx context.Context, a Applicant
 		return Record{}, false, err
 	}
 	subject := s.SubjectIndex(a)
-	notFound := apperr.New(apperr.NotFound, "no such pledge draft for this applicant, or it was removed after expiry: review the pledge again (草稿不存在或已过期，请重新核对)").WithCode(CodeDraftNotFound)
-	mismatch := apperr.New(apperr.Conflict, "the document digest you reviewed is not the digest of this draft: nothing was signed; review the document again (核对的摘要与待签文件不一致，未签署)").WithCode(CodeDraftDigestMismatch)
+	notFound := apperr.New(apperr.NotFound, "no such pledge draft for this applicant, or it was removed after expiry: review the pledge again (草稿不存在或已过期，请重新核对)").WithCode(apperr.CodeDraftNotFound)
+	mismatch := apperr.New(apperr.Conflict, "the document digest you reviewed is not the digest of this draft: nothing was signed; review the document again (核对的摘要与待签文件不一致，未签署)").WithCode(apperr.CodeDraftDigestMismatch)
 
 	// A repeat: the pledge exists already.
 	if r, err := s.d.Pledges.GetPledge(ctx, pledgeID); err == nil {
@@ -80,7 +68,7 @@ func (s *Service) SignDraftWithEventCertificate(ctx context.Context, a Applicant
 	// The repository drops a draft after its time to live; the clock check
 	// makes the expiry exact (and testable with a fake clock).
 	if !s.d.Clock.Now().Before(d.ExpiresAt) {
-		return Record{}, false, apperr.New(apperr.Conflict, "the draft expired at %s: review the pledge again (草稿已过期，请重新核对)", d.ExpiresAt.UTC().Format("2006-01-02 15:04:05 UTC")).WithCode(CodeDraftExpired)
+		return Record{}, false, apperr.New(apperr.Conflict, "the draft expired at %s: review the pledge again (草稿已过期，请重新核对)", d.ExpiresAt.UTC().Format("2006-01-02 15:04:05 UTC")).WithCode(apperr.CodeDraftExpired)
 	}
 	if d.Digest != reviewed {
 		return Record{}, false, mismatch

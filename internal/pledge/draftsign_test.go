@@ -74,17 +74,17 @@ func TestSignDraftWithEventCertificate(t *testing.T) {
 		digest   [32]byte
 		advance  time.Duration
 		kind     apperr.Kind
-		code     string
+		code     apperr.Code
 		unsigned string // a draft that must stay unsigned
 	}{
-		{name: "digest mismatch", who: applicant, id: fresh.ID, digest: flip(fresh.Digest), kind: apperr.Conflict, code: pledge.CodeDraftDigestMismatch, unsigned: fresh.ID},
-		{name: "another applicant's draft", who: other, id: fresh.ID, digest: fresh.Digest, kind: apperr.NotFound, code: pledge.CodeDraftNotFound, unsigned: fresh.ID},
-		{name: "another applicant's pledge", who: other, id: rec.ID, digest: rec.Digest, kind: apperr.NotFound, code: pledge.CodeDraftNotFound},
-		{name: "repeat with another digest", who: applicant, id: rec.ID, digest: flip(rec.Digest), kind: apperr.Conflict, code: pledge.CodeDraftDigestMismatch},
-		{name: "no such draft", who: applicant, id: "P" + strings.Repeat("0", 32), digest: fresh.Digest, kind: apperr.NotFound, code: pledge.CodeDraftNotFound},
+		{name: "digest mismatch", who: applicant, id: fresh.ID, digest: flip(fresh.Digest), kind: apperr.Conflict, code: apperr.CodeDraftDigestMismatch, unsigned: fresh.ID},
+		{name: "another applicant's draft", who: other, id: fresh.ID, digest: fresh.Digest, kind: apperr.NotFound, code: apperr.CodeDraftNotFound, unsigned: fresh.ID},
+		{name: "another applicant's pledge", who: other, id: rec.ID, digest: rec.Digest, kind: apperr.NotFound, code: apperr.CodeDraftNotFound},
+		{name: "repeat with another digest", who: applicant, id: rec.ID, digest: flip(rec.Digest), kind: apperr.Conflict, code: apperr.CodeDraftDigestMismatch},
+		{name: "no such draft", who: applicant, id: "P" + strings.Repeat("0", 32), digest: fresh.Digest, kind: apperr.NotFound, code: apperr.CodeDraftNotFound},
 		{name: "malformed id", who: applicant, id: "P/../x", digest: fresh.Digest, kind: apperr.Malformed, code: "FIELD_INVALID"},
 		{name: "incomplete identity", who: pledge.Applicant{Kind: pledge.ApplicantPerson}, id: fresh.ID, digest: fresh.Digest, kind: apperr.Unauthorized, code: "IDENTITY_INVALID"},
-		{name: "expired draft", who: applicant, id: expiring.ID, digest: expiring.Digest, advance: 16 * time.Minute, kind: apperr.Conflict, code: pledge.CodeDraftExpired, unsigned: expiring.ID},
+		{name: "expired draft", who: applicant, id: expiring.ID, digest: expiring.Digest, advance: 16 * time.Minute, kind: apperr.Conflict, code: apperr.CodeDraftExpired, unsigned: expiring.ID},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

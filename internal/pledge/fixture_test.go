@@ -14,6 +14,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/pledge/pledgesample"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
@@ -39,23 +40,12 @@ func (c ca) issuer() *pki.Issuer { return &pki.Issuer{Cert: c.cert, Key: c.key} 
 
 func newCA(t testing.TB, cn string, parent *ca, from, to time.Time) ca {
 	t.Helper()
-	k, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var iss *pki.Issuer
+	var iss *pkitest.Cert // nil: self-signed
 	if parent != nil {
-		iss = parent.issuer()
+		iss = &pkitest.Cert{Cert: parent.cert, Key: parent.key}
 	}
-	der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn}, PublicKey: k, NotBefore: from, NotAfter: to, IsCA: true, MaxPathLen: -1}, iss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := pki.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca{cert: c, key: k}
+	c := iss.Issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: cn}, NotBefore: from, NotAfter: to, IsCA: true, MaxPathLen: -1})
+	return ca{cert: c.Cert, key: c.Key}
 }
 
 // leaf is a signing key and certificate.
@@ -72,19 +62,8 @@ func newLeaf(t testing.TB, cn string, parent ca, from, to time.Time, serial ...s
 	if len(serial) > 0 {
 		subject.SerialNumber = serial[0]
 	}
-	k, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := pki.Issue(pki.CertRequest{Subject: subject, PublicKey: k, NotBefore: from, NotAfter: to}, parent.issuer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := pki.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return leaf{cert: c, key: k}
+	l := (&pkitest.Cert{Cert: parent.cert, Key: parent.key}).Issue(t, pki.CertRequest{Subject: subject, NotBefore: from, NotAfter: to})
+	return leaf{cert: l.Cert, key: l.Key}
 }
 
 // sourceFunc is a status.Source built from a function (for seal states the
@@ -210,7 +189,7 @@ func (e *env) request(key string) pledge.SignRequest {
 }
 
 // wantErr checks err's kind and code.
-func wantErr(t *testing.T, err error, kind apperr.Kind, code string) {
+func wantErr(t *testing.T, err error, kind apperr.Kind, code apperr.Code) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("no error, want %v/%s", kind, code)

@@ -60,7 +60,7 @@ func TestNoticeValidation(t *testing.T) {
 	tests := []struct {
 		name   string
 		mutate func(*pledge.Notice)
-		code   string
+		code   apperr.Code
 	}{
 		{"ok", func(*pledge.Notice) {}, ""},
 		{"400/no liability", func(n *pledge.Notice) { n.Liability = pledge.Text{} }, "FIELD_REQUIRED"},

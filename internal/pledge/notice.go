@@ -104,7 +104,7 @@ func (n *Notice) Validate() error {
 	}
 	for name, list := range map[string][]Text{"legalBasis": n.LegalBasis, "conditions": n.Conditions} {
 		if len(list) == 0 || len(list) > maxList {
-			return malformed("FIELD_REQUIRED", "%s: between 1 and %d items are required", name, maxList)
+			return malformed(apperr.CodeFieldRequired, "%s: between 1 and %d items are required", name, maxList)
 		}
 		for _, t := range list {
 			if err := checkText(name, t, true, maxText); err != nil {
@@ -114,7 +114,7 @@ func (n *Notice) Validate() error {
 	}
 	hasConsult, hasComplaint := false, false
 	if len(n.Contacts) > maxList {
-		return malformed("FIELD_INVALID", "contacts: at most %d", maxList)
+		return malformed(apperr.CodeFieldInvalid, "contacts: at most %d", maxList)
 	}
 	for _, c := range n.Contacts {
 		switch c.Kind {
@@ -123,7 +123,7 @@ func (n *Notice) Validate() error {
 		case "COMPLAINT":
 			hasComplaint = true
 		default:
-			return malformed("FIELD_INVALID", "contacts: kind must be CONSULTATION or COMPLAINT")
+			return malformed(apperr.CodeFieldInvalid, "contacts: kind must be CONSULTATION or COMPLAINT")
 		}
 		if err := requireString("contacts.channel", c.Channel, maxShort); err != nil {
 			return err
@@ -133,7 +133,7 @@ func (n *Notice) Validate() error {
 		}
 	}
 	if !hasConsult || !hasComplaint {
-		return malformed("CONTACTS_REQUIRED", "contacts: a consultation channel and a complaint channel are both required (咨询和投诉渠道)")
+		return malformed(apperr.CodeContactsRequired, "contacts: a consultation channel and a complaint channel are both required (咨询和投诉渠道)")
 	}
 	return nil
 }
@@ -202,7 +202,7 @@ func NewNotices(repo NoticeRepo, cat *Catalogue, sealer Sealer, clk clock.Clock)
 // canonical bytes with the agency's seal and stores it as the next version.
 func (s *Notices) Publish(ctx context.Context, agency string, n Notice) (PublishedNotice, error) {
 	if n.Agency != agency {
-		return PublishedNotice{}, apperr.New(apperr.Forbidden, "an agency may only publish its own notices").WithCode("OUT_OF_SCOPE")
+		return PublishedNotice{}, apperr.New(apperr.Forbidden, "an agency may only publish its own notices").WithCode(apperr.CodeOutOfScope)
 	}
 	now := s.clock.Now().Truncate(time.Second)
 	entry, err := s.catalogue.PledgeableAt(ctx, n.Entry, now)
@@ -210,10 +210,10 @@ func (s *Notices) Publish(ctx context.Context, agency string, n Notice) (Publish
 		return PublishedNotice{}, err
 	}
 	if entry.Owner != agency {
-		return PublishedNotice{}, apperr.New(apperr.Forbidden, "the catalogue entry belongs to another agency").WithCode("OUT_OF_SCOPE")
+		return PublishedNotice{}, apperr.New(apperr.Forbidden, "the catalogue entry belongs to another agency").WithCode(apperr.CodeOutOfScope)
 	}
 	if !scope.AgencyActsIn(agency, entry.Region) {
-		return PublishedNotice{}, apperr.New(apperr.Forbidden, "an agency publishes notices only in its own region / 只能发布本机关所在地区的告知书").WithCode("OUT_OF_SCOPE")
+		return PublishedNotice{}, apperr.New(apperr.Forbidden, "an agency publishes notices only in its own region / 只能发布本机关所在地区的告知书").WithCode(apperr.CodeOutOfScope)
 	}
 	n.Format = NoticeFormat
 	n.CatalogueVersion = entry.Version
@@ -222,7 +222,7 @@ func (s *Notices) Publish(ctx context.Context, agency string, n Notice) (Publish
 	switch {
 	case err == nil:
 		if prev.Notice.Agency != agency {
-			return PublishedNotice{}, apperr.New(apperr.Forbidden, "the notice id belongs to another agency").WithCode("OUT_OF_SCOPE")
+			return PublishedNotice{}, apperr.New(apperr.Forbidden, "the notice id belongs to another agency").WithCode(apperr.CodeOutOfScope)
 		}
 		n.Version = prev.Notice.Version + 1
 	case apperr.KindOf(err) == apperr.NotFound:
@@ -266,7 +266,7 @@ func (s *Notices) Get(ctx context.Context, id string, version int) (PublishedNot
 		return PublishedNotice{}, err
 	}
 	if version < 0 {
-		return PublishedNotice{}, malformed("FIELD_INVALID", "version must be positive")
+		return PublishedNotice{}, malformed(apperr.CodeFieldInvalid, "version must be positive")
 	}
 	vr, ok := s.repo.(NoticeVersions)
 	if !ok {
@@ -321,7 +321,7 @@ func (s *Notices) ForEntry(ctx context.Context, key EntryKey) (PublishedNotice, 
 			return PublishedNotice{}, err
 		}
 	}
-	none := apperr.New(apperr.NotFound, "no notice is published for this catalogue entry (该事项尚未发布告知书)").WithCode("NO_NOTICE")
+	none := apperr.New(apperr.NotFound, "no notice is published for this catalogue entry (该事项尚未发布告知书)").WithCode(apperr.CodeNoNotice)
 	idx, ok := s.repo.(NoticeIndex)
 	if !ok {
 		return PublishedNotice{}, none

@@ -51,7 +51,7 @@ func TestNoticeForEntry(t *testing.T) {
 		key      pledge.EntryKey
 		fails    bool
 		wantKind apperr.Kind
-		wantCode string
+		wantCode apperr.Code
 		wantVer  int
 	}{
 		{"moved id: the new entry", e.notices, other.EntryKey, false, 0, "", p2.Notice.Version},

@@ -127,7 +127,7 @@ type ParsedPackage struct {
 	Certificates []*smx509.Certificate
 }
 
-func pkgErr(code, format string, args ...any) error {
+func pkgErr(code apperr.Code, format string, args ...any) error {
 	return apperr.New(apperr.Malformed, format, args...).WithCode(code)
 }
 
@@ -246,14 +246,14 @@ func (pp *PackageParser) notice(b []byte) (*Notice, error) {
 
 func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 	if len(b) > MaxPackage {
-		return nil, apperr.New(apperr.TooLarge, "the package is larger than %d bytes", MaxPackage).WithCode("PACKAGE_TOO_LARGE")
+		return nil, apperr.New(apperr.TooLarge, "the package is larger than %d bytes", MaxPackage).WithCode(apperr.CodePackageTooLarge)
 	}
 	p, err := decodePackage(b)
 	if err != nil {
 		return nil, err
 	}
 	if p.Format != PackageFormat {
-		return nil, pkgErr("PACKAGE_FORMAT", "unknown package format %q", p.Format)
+		return nil, pkgErr(apperr.CodePackageFormat, "unknown package format %q", p.Format)
 	}
 	if err := checkCode("pledgeId", p.PledgeID); err != nil {
 		return nil, err
@@ -266,10 +266,10 @@ func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 		return nil, err
 	}
 	if out.Doc.PledgeID != p.PledgeID {
-		return nil, pkgErr("PACKAGE_INCONSISTENT", "the document names another pledge than the package")
+		return nil, pkgErr(apperr.CodePackageInconsistent, "the document names another pledge than the package")
 	}
 	if p.ApplicantSignature.Way != WayEventCertificate && p.ApplicantSignature.Way != WayOwnCertificate {
-		return nil, pkgErr("PACKAGE_MALFORMED", "applicantSignature.way must be %s or %s", WayEventCertificate, WayOwnCertificate)
+		return nil, pkgErr(apperr.CodePackageMalformed, "applicantSignature.way must be %s or %s", WayEventCertificate, WayOwnCertificate)
 	}
 	if out.ApplicantCMS, err = decodeDER("applicantSignature.cms", p.ApplicantSignature.CMS, maxCMS); err != nil {
 		return nil, err
@@ -284,7 +284,7 @@ func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 		return nil, err
 	}
 	if out.Notice.ID != out.Doc.Notice.ID || out.Notice.Version != out.Doc.Notice.Version {
-		return nil, pkgErr("PACKAGE_INCONSISTENT", "the notice in the package is not the version the document names")
+		return nil, pkgErr(apperr.CodePackageInconsistent, "the notice in the package is not the version the document names")
 	}
 	if out.NoticeSES, err = decodeDER("notice.ses", p.Notice.SES, maxPackageSES); err != nil {
 		return nil, err
@@ -303,11 +303,11 @@ func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 			return nil, err
 		}
 		if _, err := time.Parse(time.DateOnly, s.Date); err != nil {
-			return nil, pkgErr("PACKAGE_MALFORMED", "agencySeal.date must be YYYY-MM-DD")
+			return nil, pkgErr(apperr.CodePackageMalformed, "agencySeal.date must be YYYY-MM-DD")
 		}
 	}
 	if len(p.Certificates) > maxPackageCerts {
-		return nil, pkgErr("PACKAGE_MALFORMED", "at most %d certificates", maxPackageCerts)
+		return nil, pkgErr(apperr.CodePackageMalformed, "at most %d certificates", maxPackageCerts)
 	}
 	for i, c := range p.Certificates {
 		der, err := decodeDER("certificates", c, maxPackageCert)
@@ -316,7 +316,7 @@ func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 		}
 		cert, err := pp.certificate(der)
 		if err != nil {
-			return nil, apperr.Wrap(apperr.Malformed, err, "certificates[%d] is not a valid X.509 certificate", i).WithCode("PACKAGE_BAD_CERTIFICATE")
+			return nil, apperr.Wrap(apperr.Malformed, err, "certificates[%d] is not a valid X.509 certificate", i).WithCode(apperr.CodePackageBadCertificate)
 		}
 		out.Certificates = append(out.Certificates, cert)
 	}
@@ -344,40 +344,40 @@ func decodePackageFull(b []byte) (Package, error) {
 	// surrogates, which encoding/json would silently accept.
 	canon, err := jcs.Canonicalize(b)
 	if err != nil {
-		return Package{}, apperr.Wrap(apperr.Malformed, err, "the package is not valid JSON").WithCode("PACKAGE_MALFORMED")
+		return Package{}, apperr.Wrap(apperr.Malformed, err, "the package is not valid JSON").WithCode(apperr.CodePackageMalformed)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var p Package
 	if err := dec.Decode(&p); err != nil {
-		return Package{}, apperr.Wrap(apperr.Malformed, err, "the package does not match the format %s (unknown or mistyped field)", PackageFormat).WithCode("PACKAGE_MALFORMED")
+		return Package{}, apperr.Wrap(apperr.Malformed, err, "the package does not match the format %s (unknown or mistyped field)", PackageFormat).WithCode(apperr.CodePackageMalformed)
 	}
 	// encoding/json matches names case-insensitively and leaves absent
 	// members at zero: the decoded package must re-encode to the same
 	// canonical JSON, so only the exact schema passes.
 	if !bytes.Equal(appendCanonicalPackage(make([]byte, 0, len(canon)), &p), canon) {
-		return Package{}, pkgErr("PACKAGE_MALFORMED", "the package does not match the format %s exactly (member names, types or missing members)", PackageFormat)
+		return Package{}, pkgErr(apperr.CodePackageMalformed, "the package does not match the format %s exactly (member names, types or missing members)", PackageFormat)
 	}
 	return p, nil
 }
 
 func decodeB64(field, s string, limit int) ([]byte, error) {
 	if s == "" {
-		return nil, pkgErr("PACKAGE_MALFORMED", "%s is required", field)
+		return nil, pkgErr(apperr.CodePackageMalformed, "%s is required", field)
 	}
 	if base64.StdEncoding.DecodedLen(len(s)) > limit+2 {
-		return nil, apperr.New(apperr.TooLarge, "%s is larger than %d bytes", field, limit).WithCode("PACKAGE_TOO_LARGE")
+		return nil, apperr.New(apperr.TooLarge, "%s is larger than %d bytes", field, limit).WithCode(apperr.CodePackageTooLarge)
 	}
 	// Strict decoding still skips CR and LF, so refuse them first.
 	if strings.ContainsAny(s, "\r\n") {
-		return nil, pkgErr("PACKAGE_BAD_BASE64", "%s is not valid base64 (standard alphabet, padded, no line breaks)", field)
+		return nil, pkgErr(apperr.CodePackageBadBase64, "%s is not valid base64 (standard alphabet, padded, no line breaks)", field)
 	}
 	b, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Malformed, err, "%s is not valid base64 (standard alphabet, padded, no line breaks)", field).WithCode("PACKAGE_BAD_BASE64")
+		return nil, apperr.Wrap(apperr.Malformed, err, "%s is not valid base64 (standard alphabet, padded, no line breaks)", field).WithCode(apperr.CodePackageBadBase64)
 	}
 	if len(b) > limit {
-		return nil, apperr.New(apperr.TooLarge, "%s is larger than %d bytes", field, limit).WithCode("PACKAGE_TOO_LARGE")
+		return nil, apperr.New(apperr.TooLarge, "%s is larger than %d bytes", field, limit).WithCode(apperr.CodePackageTooLarge)
 	}
 	return b, nil
 }
@@ -392,7 +392,7 @@ func decodeDER(field, s string, limit int) ([]byte, error) {
 	var raw asn1.RawValue
 	rest, err := asn1.Unmarshal(b, &raw)
 	if err != nil || len(rest) != 0 || raw.Class != asn1.ClassUniversal || raw.Tag != asn1.TagSequence || !raw.IsCompound {
-		return nil, pkgErr("PACKAGE_BAD_DER", "%s is not one complete DER SEQUENCE", field)
+		return nil, pkgErr(apperr.CodePackageBadDER, "%s is not one complete DER SEQUENCE", field)
 	}
 	return b, nil
 }
@@ -410,10 +410,10 @@ func checkContentInfo(der []byte) error {
 	}
 	rest, err := asn1.Unmarshal(der, &ci)
 	if err != nil || len(rest) != 0 {
-		return pkgErr("PACKAGE_BAD_DER", "applicantSignature.cms is not a CMS ContentInfo")
+		return pkgErr(apperr.CodePackageBadDER, "applicantSignature.cms is not a CMS ContentInfo")
 	}
 	if !ci.ContentType.Equal(oidSignedData) && !ci.ContentType.Equal(oidSMSignedData) {
-		return pkgErr("PACKAGE_BAD_DER", "applicantSignature.cms is not a SignedData")
+		return pkgErr(apperr.CodePackageBadDER, "applicantSignature.cms is not a SignedData")
 	}
 	return nil
 }
@@ -428,19 +428,19 @@ func parseNotice(b []byte) (*Notice, error) {
 		return n, nil
 	}
 	if !jcs.IsCanonical(b) {
-		return nil, pkgErr("NOTICE_NOT_CANONICAL", "the notice in the package is not canonical JSON")
+		return nil, pkgErr(apperr.CodeNoticeNotCanonical, "the notice in the package is not canonical JSON")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var n Notice
 	if err := dec.Decode(&n); err != nil {
-		return nil, apperr.Wrap(apperr.Malformed, err, "the notice in the package does not match %s", NoticeFormat).WithCode("NOTICE_MALFORMED")
+		return nil, apperr.Wrap(apperr.Malformed, err, "the notice in the package does not match %s", NoticeFormat).WithCode(apperr.CodeNoticeMalformed)
 	}
 	if again, err := n.Canonical(); err != nil || !bytes.Equal(again, b) {
-		return nil, pkgErr("NOTICE_MALFORMED", "the notice in the package does not match %s exactly", NoticeFormat)
+		return nil, pkgErr(apperr.CodeNoticeMalformed, "the notice in the package does not match %s exactly", NoticeFormat)
 	}
 	if n.Format != NoticeFormat {
-		return nil, pkgErr("NOTICE_MALFORMED", "unknown notice format %q", n.Format)
+		return nil, pkgErr(apperr.CodeNoticeMalformed, "unknown notice format %q", n.Format)
 	}
 	return &n, nil
 }
@@ -449,11 +449,11 @@ func parseNotice(b []byte) (*Notice, error) {
 // development) without credentials or fragment.
 func checkStatusURL(s string) error {
 	if s == "" || len(s) > maxPackageURL {
-		return pkgErr("PACKAGE_BAD_URL", "statusUrl must be an absolute URL of at most %d characters", maxPackageURL)
+		return pkgErr(apperr.CodePackageBadURL, "statusUrl must be an absolute URL of at most %d characters", maxPackageURL)
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" || strings.ContainsAny(s, " \t\r\n") {
-		return pkgErr("PACKAGE_BAD_URL", "statusUrl must be an absolute URL without credentials or fragment")
+		return pkgErr(apperr.CodePackageBadURL, "statusUrl must be an absolute URL without credentials or fragment")
 	}
 	switch u.Scheme {
 	case "https":
@@ -461,10 +461,10 @@ func checkStatusURL(s string) error {
 		host := u.Hostname()
 		ip := net.ParseIP(host)
 		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return pkgErr("PACKAGE_BAD_URL", "statusUrl must use https")
+			return pkgErr(apperr.CodePackageBadURL, "statusUrl must use https")
 		}
 	default:
-		return pkgErr("PACKAGE_BAD_URL", "statusUrl must use https")
+		return pkgErr(apperr.CodePackageBadURL, "statusUrl must use https")
 	}
 	return nil
 }

@@ -147,7 +147,7 @@ func TestParsePackageRefusals(t *testing.T) {
 		name string
 		in   func() []byte
 		kind apperr.Kind
-		code string
+		code apperr.Code
 	}{
 		{"400/not JSON", func() []byte { return []byte("{") }, apperr.Malformed, "PACKAGE_MALFORMED"},
 		{"400/trailing data", func() []byte { return append(append([]byte{}, base...), []byte(" {}")...) }, apperr.Malformed, "PACKAGE_MALFORMED"},

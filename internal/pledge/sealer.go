@@ -40,7 +40,7 @@ func NewSESSealer(seals map[string]AgencySeal, src status.Source, clk clock.Cloc
 func (s *SESSealer) SealData(ctx context.Context, agency string, data []byte, propertyInfo string) ([]byte, error) {
 	as, ok := s.seals[agency]
 	if !ok || as.Seal == nil {
-		return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode("NO_ACTIVE_SEAL")
+		return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode(apperr.CodeNoActiveSeal)
 	}
 	now := s.clock.Now()
 	if s.status != nil {
@@ -49,10 +49,10 @@ func (s *SESSealer) SealData(ctx context.Context, agency string, data []byte, pr
 			return nil, err
 		}
 		if len(ans.Results) != 1 {
-			return nil, apperr.New(apperr.Unavailable, "the seal registry gave no answer; try again later").WithCode("TRY_LATER")
+			return nil, apperr.New(apperr.Unavailable, "the seal registry gave no answer; try again later").WithCode(apperr.CodeTryLater)
 		}
 		if st := ans.Results[0].Now; st.Code != status.Active {
-			return nil, apperr.New(apperr.Conflict, "the agency's seal is %s since %s and may not seal (印章不可用)", st.Code, st.Since.UTC().Format(time.RFC3339)).WithCode("SEAL_NOT_ACTIVE")
+			return nil, apperr.New(apperr.Conflict, "the agency's seal is %s since %s and may not seal (印章不可用)", st.Code, st.Since.UTC().Format(time.RFC3339)).WithCode(apperr.CodeSealNotActive)
 		}
 	}
 	sig, err := ses.Sign(ses.SignRequest{Seal: as.Seal, DataHash: ses.DataDigest(data), PropertyInfo: propertyInfo}, as.Signer, s.clock)
@@ -67,7 +67,7 @@ func (s *SESSealer) SealData(ctx context.Context, agency string, data []byte, pr
 func (s *SESSealer) ActiveSeal(_ context.Context, agency string) (*ses.Seal, error) {
 	as, ok := s.seals[agency]
 	if !ok || as.Seal == nil {
-		return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode("NO_ACTIVE_SEAL")
+		return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode(apperr.CodeNoActiveSeal)
 	}
 	return as.Seal, nil
 }

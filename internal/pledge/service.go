@@ -118,7 +118,7 @@ func (q *ListQuery) normalise() error {
 		q.Limit = DefaultPageSize
 	}
 	if q.Limit < 1 || q.Limit > MaxPageSize {
-		return malformed("FIELD_INVALID", "limit must be 1 to %d", MaxPageSize)
+		return malformed(apperr.CodeFieldInvalid, "limit must be 1 to %d", MaxPageSize)
 	}
 	if q.Matter != "" {
 		return checkCode("matter", q.Matter)
@@ -231,7 +231,7 @@ func (s *Service) pledgeID(subject, idemKey string) string {
 
 func (r *SignRequest) validate() error {
 	if len(r.IdempotencyKey) < 8 {
-		return malformed("IDEMPOTENCY_KEY_REQUIRED", "an idempotency key of 8 to 64 characters is required")
+		return malformed(apperr.CodeIdempotencyKeyRequired, "an idempotency key of 8 to 64 characters is required")
 	}
 	if err := checkCode("idempotencyKey", r.IdempotencyKey); err != nil {
 		return err
@@ -240,16 +240,16 @@ func (r *SignRequest) validate() error {
 		return err
 	}
 	if r.Notice.Version <= 0 {
-		return malformed("FIELD_INVALID", "notice.version must be positive")
+		return malformed(apperr.CodeFieldInvalid, "notice.version must be positive")
 	}
 	if d, err := hex.DecodeString(r.Notice.Digest); err != nil || len(d) != 32 || r.Notice.Digest != strings.ToLower(r.Notice.Digest) {
-		return malformed("FIELD_INVALID", "notice.digest must be 64 lowercase hex characters (SM3)")
+		return malformed(apperr.CodeFieldInvalid, "notice.digest must be 64 lowercase hex characters (SM3)")
 	}
 	if !slices.Contains([]string{ChannelWeb, ChannelApp, ChannelCounter, ChannelAPI}, r.Channel) {
-		return malformed("FIELD_INVALID", "channel must be WEB, APP, COUNTER or API")
+		return malformed(apperr.CodeFieldInvalid, "channel must be WEB, APP, COUNTER or API")
 	}
 	if len(r.Facts) > maxList {
-		return malformed("FIELD_INVALID", "at most %d attested facts", maxList)
+		return malformed(apperr.CodeFieldInvalid, "at most %d attested facts", maxList)
 	}
 	seen := map[string]bool{}
 	for _, f := range r.Facts {
@@ -257,7 +257,7 @@ func (r *SignRequest) validate() error {
 			return err
 		}
 		if seen[f.Code] {
-			return malformed("FIELD_INVALID", "fact %s is given twice", f.Code)
+			return malformed(apperr.CodeFieldInvalid, "fact %s is given twice", f.Code)
 		}
 		seen[f.Code] = true
 		if err := checkText("facts.label", f.Label, true, maxShort); err != nil {
@@ -336,13 +336,13 @@ func (s *Service) prepare(ctx context.Context, a Applicant, req SignRequest, kee
 	}
 	if existing := st.Pledge; existing != nil {
 		if existing.Fingerprint != fp {
-			return Prepared{}, nil, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode("IDEMPOTENCY_KEY_REUSED")
+			return Prepared{}, nil, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode(apperr.CodeIdempotencyKeyReused)
 		}
 		return Prepared{Repeat: existing}, nil, nil
 	}
 	if d := st.Draft; d != nil {
 		if d.Fingerprint != fp {
-			return Prepared{}, nil, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode("IDEMPOTENCY_KEY_REUSED")
+			return Prepared{}, nil, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode(apperr.CodeIdempotencyKeyReused)
 		}
 		return Prepared{Draft: *d}, nil, nil
 	}
@@ -351,19 +351,19 @@ func (s *Service) prepare(ctx context.Context, a Applicant, req SignRequest, kee
 	version := 0 // the latest
 	if latestKnown {
 		if st.LatestNotice == 0 {
-			return Prepared{}, nil, apperr.New(apperr.NotFound, "no such notice").WithCode("NOTICE_NOT_FOUND")
+			return Prepared{}, nil, apperr.New(apperr.NotFound, "no such notice").WithCode(apperr.CodeNoticeNotFound)
 		}
 		version = st.LatestNotice
 	}
 	notice, err := s.d.Notices.Get(ctx, req.Notice.ID, version)
 	if err != nil {
 		if apperr.KindOf(err) == apperr.NotFound {
-			return Prepared{}, nil, apperr.New(apperr.NotFound, "no such notice").WithCode("NOTICE_NOT_FOUND")
+			return Prepared{}, nil, apperr.New(apperr.NotFound, "no such notice").WithCode(apperr.CodeNoticeNotFound)
 		}
 		return Prepared{}, nil, err
 	}
 	if notice.Notice.Version != req.Notice.Version {
-		return Prepared{}, nil, apperr.New(apperr.Conflict, "notice version %d is not the one in force (version %d): read the current notice (告知书已更新)", req.Notice.Version, notice.Notice.Version).WithCode("NOTICE_SUPERSEDED")
+		return Prepared{}, nil, apperr.New(apperr.Conflict, "notice version %d is not the one in force (version %d): read the current notice (告知书已更新)", req.Notice.Version, notice.Notice.Version).WithCode(apperr.CodeNoticeSuperseded)
 	}
 	if notice.DigestHex() != req.Notice.Digest {
 		// A kept version disagrees: read it again before refusing.
@@ -372,14 +372,14 @@ func (s *Service) prepare(ctx context.Context, a Applicant, req SignRequest, kee
 		}
 	}
 	if notice.DigestHex() != req.Notice.Digest {
-		return Prepared{}, nil, apperr.New(apperr.Conflict, "the notice digest does not match the notice published (告知书摘要不一致)").WithCode("NOTICE_DIGEST_MISMATCH")
+		return Prepared{}, nil, apperr.New(apperr.Conflict, "the notice digest does not match the notice published (告知书摘要不一致)").WithCode(apperr.CodeNoticeDigestMismatch)
 	}
 	entry, err := s.d.Catalogue.PledgeableAt(ctx, notice.Notice.Entry, now)
 	if err != nil {
 		return Prepared{}, nil, err
 	}
 	if entry.Version != notice.Notice.CatalogueVersion {
-		return Prepared{}, nil, apperr.New(apperr.Conflict, "the catalogue entry changed after the notice was published; the agency must publish a new notice").WithCode("NOTICE_STALE")
+		return Prepared{}, nil, apperr.New(apperr.Conflict, "the catalogue entry changed after the notice was published; the agency must publish a new notice").WithCode(apperr.CodeNoticeStale)
 	}
 	elig, err := checkBars(ctx, s.d.Bars, subject, entry.EntryKey, now)
 	if err != nil {
@@ -413,7 +413,7 @@ func (s *Service) prepare(ctx context.Context, a Applicant, req SignRequest, kee
 		return Prepared{}, nil, err
 	}
 	if len(canon) > MaxDocument {
-		return Prepared{}, nil, apperr.New(apperr.TooLarge, "the pledge document would exceed %d bytes", MaxDocument).WithCode("DOCUMENT_TOO_LARGE")
+		return Prepared{}, nil, apperr.New(apperr.TooLarge, "the pledge document would exceed %d bytes", MaxDocument).WithCode(apperr.CodeDocumentTooLarge)
 	}
 	d := Draft{
 		ID: id, Document: canon, Digest: pki.Digest(canon), Applicant: subject,
@@ -511,7 +511,7 @@ func (s *Service) SubmitOwnSignature(ctx context.Context, a Applicant, pledgeID 
 	subject := s.SubjectIndex(a)
 	if r, err := s.d.Pledges.GetPledge(ctx, pledgeID); err == nil {
 		if r.Applicant != subject {
-			return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft").WithCode("DRAFT_NOT_FOUND")
+			return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft").WithCode(apperr.CodeDraftNotFound)
 		}
 		return r, false, nil
 	} else if apperr.KindOf(err) != apperr.NotFound {
@@ -520,12 +520,12 @@ func (s *Service) SubmitOwnSignature(ctx context.Context, a Applicant, pledgeID 
 	d, err := s.d.Pledges.GetDraft(ctx, pledgeID)
 	if err != nil {
 		if apperr.KindOf(err) == apperr.NotFound {
-			return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft, or it expired: prepare it again").WithCode("DRAFT_NOT_FOUND")
+			return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft, or it expired: prepare it again").WithCode(apperr.CodeDraftNotFound)
 		}
 		return Record{}, false, err
 	}
 	if d.Applicant != subject {
-		return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft, or it expired: prepare it again").WithCode("DRAFT_NOT_FOUND")
+		return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft, or it expired: prepare it again").WithCode(apperr.CodeDraftNotFound)
 	}
 	doc, err := ParseDocument(d.Document)
 	if err != nil {
@@ -533,7 +533,7 @@ func (s *Service) SubmitOwnSignature(ctx context.Context, a Applicant, pledgeID 
 	}
 	return s.finish(ctx, d, doc, cms, func(res SignerResult) error {
 		if res.EventCertificate || !s.d.OwnCertificateMatches(a, res.Signer) {
-			return apperr.New(apperr.Forbidden, "the signing certificate does not belong to the signed-in applicant (证书与申请人身份不符)").WithCode("CERTIFICATE_NOT_APPLICANTS")
+			return apperr.New(apperr.Forbidden, "the signing certificate does not belong to the signed-in applicant (证书与申请人身份不符)").WithCode(apperr.CodeCertificateNotApplicants)
 		}
 		return nil
 	})
@@ -571,7 +571,7 @@ func (s *Service) finish(ctx context.Context, d Draft, doc *Document, sig []byte
 	}
 	if !created && stored.Fingerprint != d.Fingerprint {
 		// A concurrent request with the same key but another content won.
-		return Record{}, false, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode("IDEMPOTENCY_KEY_REUSED")
+		return Record{}, false, apperr.New(apperr.Conflict, "the idempotency key was already used for a different pledge").WithCode(apperr.CodeIdempotencyKeyReused)
 	}
 	return stored, created, nil
 }
@@ -586,7 +586,7 @@ func (s *Service) Get(ctx context.Context, a Applicant, id string) (Record, erro
 		return Record{}, err
 	}
 	if r.Applicant != s.SubjectIndex(a) {
-		return Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+		return Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode(apperr.CodePledgeNotFound)
 	}
 	return r, nil
 }
@@ -609,13 +609,13 @@ func (s *Service) ListMine(ctx context.Context, a Applicant, q ListQuery) (Page,
 // agency is the officer's, never one named by the request.
 func (s *Service) ListForAgency(ctx context.Context, o Officer, st Status, q ListQuery) (Page, error) {
 	if err := checkCode("agency", o.Agency); err != nil {
-		return Page{}, apperr.New(apperr.Forbidden, "the token names no agency").WithCode("OUT_OF_SCOPE")
+		return Page{}, apperr.New(apperr.Forbidden, "the token names no agency").WithCode(apperr.CodeOutOfScope)
 	}
 	if st == "" {
 		st = StatusSigned
 	}
 	if !slices.Contains(AllStatuses(), st) {
-		return Page{}, malformed("FIELD_INVALID", "status must be one of %s", strings.Join(statusNames(), ", "))
+		return Page{}, malformed(apperr.CodeFieldInvalid, "status must be one of %s", strings.Join(statusNames(), ", "))
 	}
 	if err := q.normalise(); err != nil {
 		return Page{}, err
@@ -631,10 +631,10 @@ const maxReason = 500
 
 func checkReason(reason string) error {
 	if strings.TrimSpace(reason) == "" {
-		return malformed("REASON_REQUIRED", "a reason is required (请说明理由)")
+		return malformed(apperr.CodeReasonRequired, "a reason is required (请说明理由)")
 	}
 	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxReason {
-		return malformed("FIELD_INVALID", "the reason must be valid text of at most %d characters", maxReason)
+		return malformed(apperr.CodeFieldInvalid, "the reason must be valid text of at most %d characters", maxReason)
 	}
 	return checkString("reason", reason, maxReason)
 }
@@ -652,7 +652,7 @@ func (s *Service) Withdraw(ctx context.Context, a Applicant, id, reason string) 
 		Event: Event{To: StatusWithdrawn, At: s.d.Clock.Now(), Actor: "applicant", Reason: reason},
 	})
 	if apperr.KindOf(err) == apperr.Conflict {
-		return Record{}, apperr.Wrap(apperr.Conflict, err, "the pledge can no longer be withdrawn: it has been decided or closed").WithCode("NOT_WITHDRAWABLE")
+		return Record{}, apperr.Wrap(apperr.Conflict, err, "the pledge can no longer be withdrawn: it has been decided or closed").WithCode(apperr.CodeNotWithdrawable)
 	}
 	return r, err
 }
@@ -672,7 +672,7 @@ func (s *Service) agencyRecord(ctx context.Context, o Officer, id string) (Recor
 		return Record{}, err
 	}
 	if r.Agency != o.Agency {
-		return Record{}, apperr.New(apperr.NotFound, "no such pledge for this agency").WithCode("PLEDGE_NOT_FOUND")
+		return Record{}, apperr.New(apperr.NotFound, "no such pledge for this agency").WithCode(apperr.CodePledgeNotFound)
 	}
 	return r, nil
 }
@@ -690,20 +690,20 @@ const maxSealAttempts = 3
 // Accept accepts a signed pledge: the agency's active seal counter-seals
 // the decision statement (see DecisionStatement) and the decision is
 // recorded. The decision date may not precede the day the pledge was
-// signed nor follow the day it is sealed (CodeDecisionDate).
+// signed nor follow the day it is sealed (apperr.CodeDecisionDateInvalid).
 func (s *Service) Accept(ctx context.Context, o Officer, id, documentNo, date string) (Record, error) {
 	if err := requireString("documentNo", documentNo, maxShort); err != nil {
 		return Record{}, err
 	}
 	if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return Record{}, malformed("FIELD_INVALID", "date must be YYYY-MM-DD")
+		return Record{}, malformed(apperr.CodeFieldInvalid, "date must be YYYY-MM-DD")
 	}
 	r, err := s.agencyRecord(ctx, o, id)
 	if err != nil {
 		return Record{}, err
 	}
 	if r.Status != StatusSigned {
-		return Record{}, apperr.New(apperr.Conflict, "the pledge is %s, not awaiting a decision", r.Status).WithCode("NOT_ACCEPTABLE")
+		return Record{}, apperr.New(apperr.Conflict, "the pledge is %s, not awaiting a decision", r.Status).WithCode(apperr.CodeNotAcceptable)
 	}
 	doc, err := ParseDocument(r.Document)
 	if err != nil {
@@ -745,7 +745,7 @@ func (s *Service) Accept(ctx context.Context, o Officer, id, documentNo, date st
 			SealedData: data, AgencySES: seal},
 	})
 	if apperr.KindOf(err) == apperr.Conflict {
-		return Record{}, apperr.Wrap(apperr.Conflict, err, "the pledge changed status before it could be accepted").WithCode("NOT_ACCEPTABLE")
+		return Record{}, apperr.Wrap(apperr.Conflict, err, "the pledge changed status before it could be accepted").WithCode(apperr.CodeNotAcceptable)
 	}
 	return out, err
 }
@@ -775,7 +775,7 @@ func (s *Service) Return(ctx context.Context, o Officer, id, reason string) (Rec
 		Event: Event{To: StatusReturned, At: s.d.Clock.Now(), Actor: o.ID, Reason: reason},
 	})
 	if apperr.KindOf(err) == apperr.Conflict {
-		return Record{}, apperr.Wrap(apperr.Conflict, err, "the pledge is no longer awaiting a decision").WithCode("NOT_RETURNABLE")
+		return Record{}, apperr.Wrap(apperr.Conflict, err, "the pledge is no longer awaiting a decision").WithCode(apperr.CodeNotReturnable)
 	}
 	return r, err
 }

@@ -123,19 +123,19 @@ func TestOwnCertificate(t *testing.T) {
 		name string
 		sig  func() []byte
 		kind apperr.Kind
-		code string
+		code apperr.Code
 	}{
-		{"400/not DER", func() []byte { return []byte("not a signature") }, apperr.Malformed, pledge.CodeCMSMalformed},
-		{"400/empty", func() []byte { return nil }, apperr.Malformed, pledge.CodeCMSMalformed},
-		{"403/outside trust anchors", func() []byte { return signOwn(t, stranger, draft.Document) }, apperr.Forbidden, pledge.CodeNoChain},
-		{"403/signature over another pledge (swapped)", func() []byte { return signOwn(t, mine, other.Draft.Document) }, apperr.Forbidden, pledge.CodeSignatureInvalid},
+		{"400/not DER", func() []byte { return []byte("not a signature") }, apperr.Malformed, apperr.CodeCMSMalformed},
+		{"400/empty", func() []byte { return nil }, apperr.Malformed, apperr.CodeCMSMalformed},
+		{"403/outside trust anchors", func() []byte { return signOwn(t, stranger, draft.Document) }, apperr.Forbidden, apperr.CodeNoCertificateChainFound},
+		{"403/signature over another pledge (swapped)", func() []byte { return signOwn(t, mine, other.Draft.Document) }, apperr.Forbidden, apperr.CodeSignatureInvalid},
 		{"403/tampered document", func() []byte {
 			d := bytes.Replace(draft.Document, []byte("北京市围棋协会"), []byte("北京市象棋协会"), 1)
 			return signOwn(t, mine, d)
-		}, apperr.Forbidden, pledge.CodeSignatureInvalid},
+		}, apperr.Forbidden, apperr.CodeSignatureInvalid},
 		{"403/trusted certificate of someone else", func() []byte { return signOwn(t, someoneElse, draft.Document) }, apperr.Forbidden, "CERTIFICATE_NOT_APPLICANTS"},
-		{"403/expired certificate", func() []byte { return signOwn(t, expired, draft.Document) }, apperr.Forbidden, pledge.CodeCertNotValidAt},
-		{"403/truncated", func() []byte { s := signOwn(t, mine, draft.Document); return s[:len(s)-3] }, apperr.Malformed, pledge.CodeCMSMalformed},
+		{"403/expired certificate", func() []byte { return signOwn(t, expired, draft.Document) }, apperr.Forbidden, apperr.CodeCertificateNotValidAtSigning},
+		{"403/truncated", func() []byte { s := signOwn(t, mine, draft.Document); return s[:len(s)-3] }, apperr.Malformed, apperr.CodeCMSMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,7 +181,7 @@ func TestOwnCertificate(t *testing.T) {
 	}
 	_, err = pledge.VerifyApplicantSignature(pledge.PKICMS{}, pki.NewTrustStore([]*smx509.Certificate{e.root.cert}, []*smx509.Certificate{e.eventCA.cert}),
 		draft.ID, ev.Document, ev.ApplicantCMS, t0.Add(2*time.Minute))
-	wantErr(t, err, apperr.Forbidden, pledge.CodeBindingMismatch)
+	wantErr(t, err, apperr.Forbidden, apperr.CodePledgeBindingMismatch)
 	// Draft expiry: after the TTL the draft is gone.
 	p3, err := e.svc.Prepare(ctx, applicant, e.request("own-00004"))
 	if err != nil {
@@ -351,7 +351,7 @@ func TestWithdrawAcceptReturn(t *testing.T) {
 	// is sealed (UTC+8), is refused before anything is sealed.
 	for _, date := range []string{"2026-03-01", "2026-03-03", "1999-12-31"} {
 		_, err = e.svc.Accept(ctx, officer, b.ID, "京民登字〔2026〕2号", date)
-		wantErr(t, err, apperr.Malformed, pledge.CodeDecisionDate)
+		wantErr(t, err, apperr.Malformed, apperr.CodeDecisionDateInvalid)
 	}
 	// A suspended seal may not counter-seal.
 	e.sealState = status.Suspended

@@ -92,7 +92,7 @@ func eventSubject(a Applicant, pledgeID string) pkix.Name {
 // (event certificate first).
 func SignWithEventCertificate(cms CMS, ca *pki.Issuer, a Applicant, pledgeID string, doc []byte, signedAt time.Time) ([]byte, [][]byte, error) {
 	if ca == nil || ca.Cert == nil || ca.Key == nil {
-		return nil, nil, apperr.New(apperr.Unavailable, "event certificates are not configured").WithCode("EVENT_CA_MISSING")
+		return nil, nil, apperr.New(apperr.Unavailable, "event certificates are not configured").WithCode(apperr.CodeEventCAMissing)
 	}
 	key, err := pki.GenerateKey()
 	if err != nil {
@@ -133,17 +133,7 @@ type SignerResult struct {
 	EventCertificate bool
 }
 
-// Codes of applicant-signature failures, stable for reports.
-const (
-	CodeCMSMalformed     = "CMS_MALFORMED"
-	CodeSignatureInvalid = "SIGNATURE_INVALID"
-	CodeNoChain          = "NO_CERTIFICATE_CHAIN_FOUND"
-	CodeCertNotValidAt   = "CERTIFICATE_NOT_VALID_AT_SIGNING"
-	CodeKeyUsage         = "CERTIFICATE_KEY_USAGE"
-	CodeBindingMismatch  = "PLEDGE_BINDING_MISMATCH"
-	CodeChainInvalid     = "CHAIN_CONSTRAINTS_FAILURE"
-	maxCMS               = 64 << 10
-)
+const maxCMS = 64 << 10
 
 // VerifyApplicantSignature is the one code path for both signing ways: sig
 // must be a detached CMS over doc by one signer whose certificate chains to
@@ -156,7 +146,7 @@ const (
 // certificate list) for building the chain; the CMS bag is always used.
 func VerifyApplicantSignature(cms CMS, trust *pki.TrustStore, pledgeID string, doc, sig []byte, signedAt time.Time, extra ...*smx509.Certificate) (SignerResult, error) {
 	if len(sig) == 0 || len(sig) > maxCMS {
-		return SignerResult{}, malformed(CodeCMSMalformed, "the applicant signature must be a DER CMS SignedData of at most %d bytes", maxCMS)
+		return SignerResult{}, malformed(apperr.CodeCMSMalformed, "the applicant signature must be a DER CMS SignedData of at most %d bytes", maxCMS)
 	}
 	var signer *smx509.Certificate
 	var bag []*smx509.Certificate
@@ -170,34 +160,34 @@ func VerifyApplicantSignature(cms CMS, trust *pki.TrustStore, pledgeID string, d
 	}
 	if err != nil {
 		if isCMSFormatError(err) {
-			return SignerResult{}, apperr.Wrap(apperr.Malformed, err, "the applicant signature is not a valid CMS SignedData").WithCode(CodeCMSMalformed)
+			return SignerResult{}, apperr.Wrap(apperr.Malformed, err, "the applicant signature is not a valid CMS SignedData").WithCode(apperr.CodeCMSMalformed)
 		}
-		return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the applicant signature does not verify over the pledge document").WithCode(CodeSignatureInvalid)
+		return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the applicant signature does not verify over the pledge document").WithCode(apperr.CodeSignatureInvalid)
 	}
 	if trust.Empty() {
-		return SignerResult{}, apperr.New(apperr.Unavailable, "no applicant trust anchors are configured").WithCode(CodeNoChain)
+		return SignerResult{}, apperr.New(apperr.Unavailable, "no applicant trust anchors are configured").WithCode(apperr.CodeNoCertificateChainFound)
 	}
 	chains, err := trust.VerifyAt(signer, append(bag, extra...), signedAt, true)
 	if err != nil {
 		switch {
 		case errors.Is(err, pki.ErrNoChain):
-			return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the signing certificate does not chain to a configured applicant trust anchor").WithCode(CodeNoChain)
+			return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the signing certificate does not chain to a configured applicant trust anchor").WithCode(apperr.CodeNoCertificateChainFound)
 		case errors.Is(err, pki.ErrNotValidAtTime):
-			return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the signing certificate was not valid at the signing time").WithCode(CodeCertNotValidAt)
+			return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the signing certificate was not valid at the signing time").WithCode(apperr.CodeCertificateNotValidAtSigning)
 		case errors.Is(err, pki.ErrKeyUsage):
-			return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the signing certificate may not sign (key usage)").WithCode(CodeKeyUsage)
+			return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the signing certificate may not sign (key usage)").WithCode(apperr.CodeCertificateKeyUsage)
 		default:
-			return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the signing certificate chain is not acceptable").WithCode(CodeChainInvalid)
+			return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the signing certificate chain is not acceptable").WithCode(apperr.CodeChainConstraintsFailure)
 		}
 	}
 	res := SignerResult{Signer: signer, Chain: chains[0]}
 	id, digest, ok, err := ParsePledgeDigestExtension(signer)
 	if err != nil {
-		return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the event certificate's pledge binding is malformed").WithCode(CodeBindingMismatch)
+		return SignerResult{}, apperr.Wrap(apperr.Forbidden, err, "the event certificate's pledge binding is malformed").WithCode(apperr.CodePledgeBindingMismatch)
 	}
 	if ok {
 		if id != pledgeID || digest != pki.Digest(doc) {
-			return SignerResult{}, apperr.New(apperr.Forbidden, "the event certificate was issued for another pledge document").WithCode(CodeBindingMismatch)
+			return SignerResult{}, apperr.New(apperr.Forbidden, "the event certificate was issued for another pledge document").WithCode(apperr.CodePledgeBindingMismatch)
 		}
 		res.EventCertificate = true
 	}

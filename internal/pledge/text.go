@@ -24,7 +24,7 @@ const (
 func checkText(field string, t Text, required bool, limit int) error {
 	if strings.TrimSpace(t.Zh) == "" {
 		if required || t.En != "" {
-			return malformed("FIELD_REQUIRED", "%s: the Chinese text is required (%s：中文内容必填)", field, field)
+			return malformed(apperr.CodeFieldRequired, "%s: the Chinese text is required (%s：中文内容必填)", field, field)
 		}
 		return nil
 	}
@@ -36,14 +36,14 @@ func checkText(field string, t Text, required bool, limit int) error {
 
 func checkString(field, s string, limit int) error {
 	if !utf8.ValidString(s) {
-		return malformed("FIELD_INVALID", "%s is not valid UTF-8", field)
+		return malformed(apperr.CodeFieldInvalid, "%s is not valid UTF-8", field)
 	}
 	if utf8.RuneCountInString(s) > limit {
-		return malformed("FIELD_TOO_LONG", "%s is longer than %d characters", field, limit)
+		return malformed(apperr.CodeFieldTooLong, "%s is longer than %d characters", field, limit)
 	}
 	for _, r := range s {
 		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
-			return malformed("FIELD_INVALID", "%s contains a control character", field)
+			return malformed(apperr.CodeFieldInvalid, "%s contains a control character", field)
 		}
 	}
 	return nil
@@ -51,7 +51,7 @@ func checkString(field, s string, limit int) error {
 
 func requireString(field, s string, limit int) error {
 	if strings.TrimSpace(s) == "" {
-		return malformed("FIELD_REQUIRED", "%s is required", field)
+		return malformed(apperr.CodeFieldRequired, "%s is required", field)
 	}
 	return checkString(field, s, limit)
 }
@@ -60,17 +60,17 @@ func requireString(field, s string, limit int) error {
 // '.', 1 to 64 long: matter, region, certificate and agency codes.
 func checkCode(field, s string) error {
 	if s == "" || len(s) > 64 {
-		return malformed("FIELD_INVALID", "%s must be 1 to 64 characters of A-Z a-z 0-9 - _ .", field)
+		return malformed(apperr.CodeFieldInvalid, "%s must be 1 to 64 characters of A-Z a-z 0-9 - _ .", field)
 	}
 	for _, c := range []byte(s) {
 		ok := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
 		if !ok {
-			return malformed("FIELD_INVALID", "%s must be 1 to 64 characters of A-Z a-z 0-9 - _ .", field)
+			return malformed(apperr.CodeFieldInvalid, "%s must be 1 to 64 characters of A-Z a-z 0-9 - _ .", field)
 		}
 	}
 	return nil
 }
 
-func malformed(code, format string, args ...any) error {
+func malformed(code apperr.Code, format string, args ...any) error {
 	return apperr.New(apperr.Malformed, format, args...).WithCode(code)
 }

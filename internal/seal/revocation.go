@@ -189,7 +189,7 @@ func (v *Revocations) prepare(ctx context.Context, p auth.Principal, subs []stat
 		eff = now
 	}
 	if eff.After(now.Add(v.opts.ClockSkew)) {
-		return prepared{}, apperr.New(apperr.Malformed, "the effective time lies in the future (more than %s ahead) / 生效时间不得晚于当前时间", v.opts.ClockSkew).WithCode("EFFECTIVE_IN_FUTURE")
+		return prepared{}, apperr.New(apperr.Malformed, "the effective time lies in the future (more than %s ahead) / 生效时间不得晚于当前时间", v.opts.ClockSkew).WithCode(apperr.CodeEffectiveInFuture)
 	}
 	out := prepared{kind: kind, eff: eff, subs: make([]status.Subject, 0, len(subs))}
 	for i, s := range subs {
@@ -199,7 +199,7 @@ func (v *Revocations) prepare(ctx context.Context, p auth.Principal, subs []stat
 		}
 		if !created.IsZero() && eff.Before(created) {
 			return prepared{}, apperr.New(apperr.Malformed, "item %d: the effective time precedes the %s (created %s) / 生效时间早于对象产生时间",
-				i+1, kind, created.UTC().Format(time.RFC3339)).WithCode("EFFECTIVE_BEFORE_SUBJECT")
+				i+1, kind, created.UTC().Format(time.RFC3339)).WithCode(apperr.CodeEffectiveBeforeSubject)
 		}
 		if kind == status.KindPledge {
 			out.guards = append(out.guards, sub.ID)
@@ -241,7 +241,7 @@ func (v *Revocations) resolve(ctx context.Context, p auth.Principal, s status.Su
 		}
 		rec, err := v.opts.Pledges.GetPledge(ctx, s.ID)
 		if apperr.Is(err, apperr.NotFound) {
-			return s, time.Time{}, apperr.New(apperr.NotFound, "no pledge %q exists / 承诺不存在", s.ID).WithCode("SUBJECT_NOT_FOUND")
+			return s, time.Time{}, apperr.New(apperr.NotFound, "no pledge %q exists / 承诺不存在", s.ID).WithCode(apperr.CodeSubjectNotFound)
 		}
 		if err != nil {
 			return s, time.Time{}, err
@@ -250,10 +250,10 @@ func (v *Revocations) resolve(ctx context.Context, p auth.Principal, s status.Su
 			return s, time.Time{}, outOfScope("the pledge's region is outside your jurisdiction")
 		}
 		if s.Digest != ([32]byte{}) && s.Digest != rec.Digest {
-			return s, time.Time{}, apperr.New(apperr.Malformed, "the digest is not the pledge's document digest").WithCode("SUBJECT_MISMATCH")
+			return s, time.Time{}, apperr.New(apperr.Malformed, "the digest is not the pledge's document digest").WithCode(apperr.CodeSubjectMismatch)
 		}
 		if rec.Decision == nil {
-			return s, time.Time{}, apperr.New(apperr.Conflict, "the pledge has not been decided / 尚未作出决定").WithCode("NOT_DECIDED")
+			return s, time.Time{}, apperr.New(apperr.Conflict, "the pledge has not been decided / 尚未作出决定").WithCode(apperr.CodeNotDecided)
 		}
 		s.Digest = rec.Digest
 		return s, rec.CreatedAt, nil
@@ -262,7 +262,7 @@ func (v *Revocations) resolve(ctx context.Context, p auth.Principal, s status.Su
 		if id == "" {
 			found, err := v.st.SealIDByDigest(ctx, s.Digest)
 			if apperr.Is(err, apperr.NotFound) {
-				return s, time.Time{}, apperr.New(apperr.NotFound, "no registered seal has this digest / 印章不存在").WithCode("SUBJECT_NOT_FOUND")
+				return s, time.Time{}, apperr.New(apperr.NotFound, "no registered seal has this digest / 印章不存在").WithCode(apperr.CodeSubjectNotFound)
 			}
 			if err != nil {
 				return s, time.Time{}, err
@@ -271,13 +271,13 @@ func (v *Revocations) resolve(ctx context.Context, p auth.Principal, s status.Su
 		}
 		rec, err := v.st.GetSeal(ctx, id)
 		if apperr.Is(err, apperr.NotFound) {
-			return s, time.Time{}, apperr.New(apperr.NotFound, "no seal %q is registered / 印章不存在", id).WithCode("SUBJECT_NOT_FOUND")
+			return s, time.Time{}, apperr.New(apperr.NotFound, "no seal %q is registered / 印章不存在", id).WithCode(apperr.CodeSubjectNotFound)
 		}
 		if err != nil {
 			return s, time.Time{}, err
 		}
 		if s.Digest != ([32]byte{}) && s.Digest != rec.Digest {
-			return s, time.Time{}, apperr.New(apperr.Malformed, "the digest is not the seal's digest").WithCode("SUBJECT_MISMATCH")
+			return s, time.Time{}, apperr.New(apperr.Malformed, "the digest is not the seal's digest").WithCode(apperr.CodeSubjectMismatch)
 		}
 		return status.Subject{Kind: status.KindSeal, ID: rec.ESID, Digest: rec.Digest}, rec.Created, nil
 	}
@@ -285,7 +285,7 @@ func (v *Revocations) resolve(ctx context.Context, p auth.Principal, s status.Su
 }
 
 func outOfScope(what string) error {
-	return apperr.New(apperr.Forbidden, "%s / 超出管辖或本机关范围", what).WithCode("OUT_OF_SCOPE")
+	return apperr.New(apperr.Forbidden, "%s / 超出管辖或本机关范围", what).WithCode(apperr.CodeOutOfScope)
 }
 
 // Receipt acknowledges a recorded change: its audit sequence number and
@@ -318,7 +318,7 @@ func (v *Revocations) Revoke(ctx context.Context, p auth.Principal, req RevokeRe
 	// after the caller's scope, so an outsider learns nothing more.
 	if pr.kind == status.KindPledge && (to == status.False || to == status.NotFulfilled) {
 		return Receipt{}, apperr.New(apperr.Malformed,
-			"a pledge is found false or not fulfilled only by an enforcement finding (POST /v1/enforcement/findings), which also bars the applicant / 虚假承诺或未履行承诺只能通过核查结论认定").WithCode("FINDING_REQUIRED")
+			"a pledge is found false or not fulfilled only by an enforcement finding (POST /v1/enforcement/findings), which also bars the applicant / 虚假承诺或未履行承诺只能通过核查结论认定").WithCode(apperr.CodeFindingRequired)
 	}
 	a, err := v.st.Apply(ctx, store.Change{Action: "revocation.revoke", Actor: actorOf(p), To: to, From: revocable(pr.kind),
 		Reason: string(req.Reason), DocumentNo: req.DocumentNo, Effective: pr.eff, Note: req.Note, Items: pr.subs, Guards: pr.guards})

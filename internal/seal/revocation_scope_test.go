@@ -46,7 +46,7 @@ func TestRevocationScope(t *testing.T) {
 		p    auth.Principal
 		req  RevokeRequest
 		kind apperr.Kind
-		code string
+		code apperr.Code
 	}{
 		{"another province's enforcement", shanghai, req(sub(own.ID)), apperr.Forbidden, "OUT_OF_SCOPE"},
 		{"a neighbouring district's enforcement", haidian, req(sub(own.ID)), apperr.Forbidden, "OUT_OF_SCOPE"},

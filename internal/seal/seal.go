@@ -255,7 +255,7 @@ func (r *Registry) Import(ctx context.Context, p auth.Principal, req ImportReque
 			if ok {
 				detail = c.Detail
 			}
-			return Seal{}, apperr.New(apperr.Malformed, "the seal fails the %s check: %s", name, detail).WithCode("SEAL_NOT_TRUSTED")
+			return Seal{}, apperr.New(apperr.Malformed, "the seal fails the %s check: %s", name, detail).WithCode(apperr.CodeSealNotTrusted)
 		}
 	}
 	return r.file(ctx, p, s, req.Filing, originImported, "seal.import")
@@ -285,7 +285,7 @@ func (r *Registry) file(ctx context.Context, p auth.Principal, s *ses.Seal, f Fi
 		Data: map[string]string{"agency": f.Agency, "category": string(f.Category), "type": string(f.TypeCode), "origin": origin}})
 	if err != nil {
 		if apperr.KindOf(err) == apperr.Conflict {
-			return Seal{}, apperr.New(apperr.Conflict, "seal %q (or one with the same bytes) is already registered / 该印章已备案", rec.ESID).WithCode("SEAL_EXISTS")
+			return Seal{}, apperr.New(apperr.Conflict, "seal %q (or one with the same bytes) is already registered / 该印章已备案", rec.ESID).WithCode(apperr.CodeSealExists)
 		}
 		return Seal{}, err
 	}

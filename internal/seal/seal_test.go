@@ -3,7 +3,6 @@ package seal
 import (
 	"bytes"
 	"context"
-	"crypto/x509/pkix"
 	"os"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
@@ -42,30 +42,11 @@ type testPKI struct {
 
 func newPKI(t *testing.T, cn string) testPKI {
 	t.Helper()
-	rk, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rootDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn}, PublicKey: rk,
-		NotBefore: t0.AddDate(-1, 0, 0), NotAfter: t0.AddDate(10, 0, 0), IsCA: true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := pki.ParseCertificate(rootDER)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := pkitest.NewCA(t, cn, t0.AddDate(-1, 0, 0), t0.AddDate(10, 0, 0), 0)
+	root := ca.Cert
 	leaf := func(name string) ([]byte, pki.Signer) {
-		k, err := pki.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: name}, PublicKey: k,
-			NotBefore: t0.AddDate(0, -1, 0), NotAfter: t0.AddDate(3, 0, 0)}, &pki.Issuer{Cert: root, Key: rk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, pki.NewKeySigner(k)
+		l := ca.Leaf(t, name, t0.AddDate(0, -1, 0), t0.AddDate(3, 0, 0))
+		return l.DER, l.Signer()
 	}
 	mDER, mSigner := leaf(cn + " Seal Maker")
 	sDER, _ := leaf(cn + " Agency Signer")
@@ -201,7 +182,7 @@ func TestImport(t *testing.T) {
 		p    auth.Principal
 		der  []byte
 		want apperr.Kind
-		code string
+		code apperr.Code
 	}{
 		{"trusted maker", maker, trusted.Raw, 0, ""},
 		{"again", maker, trusted.Raw, apperr.Conflict, "SEAL_EXISTS"},

@@ -2,7 +2,6 @@ package ses
 
 import (
 	"context"
-	"crypto/x509/pkix"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
@@ -24,6 +24,7 @@ type testPKI struct {
 	root                *smx509.Certificate
 	rootDER             []byte
 	rootKey             *sm2.PrivateKey
+	ca                  *pkitest.Cert // the root as a CA that issues
 	makerKey, signerKey *sm2.PrivateKey
 	makerDER, signerDER []byte
 	trust               *pki.TrustStore
@@ -33,29 +34,11 @@ type testPKI struct {
 func newTestPKI(t testing.TB, notBefore time.Time) *testPKI {
 	t.Helper()
 	p := &testPKI{notBefore: notBefore, notAfter: notBefore.AddDate(2, 0, 0)}
-	var err error
-	if p.rootKey, err = pki.GenerateKey(); err != nil {
-		t.Fatal(err)
-	}
-	if p.rootDER, err = pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "PledgeSeal Test Root"}, PublicKey: p.rootKey,
-		NotBefore: notBefore.Add(-time.Hour), NotAfter: notBefore.AddDate(10, 0, 0), IsCA: true, MaxPathLen: 0}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if p.root, err = pki.ParseCertificate(p.rootDER); err != nil {
-		t.Fatal(err)
-	}
-	iss := &pki.Issuer{Cert: p.root, Key: p.rootKey}
+	root := pkitest.NewCA(t, "PledgeSeal Test Root", notBefore.Add(-time.Hour), notBefore.AddDate(10, 0, 0), 0)
+	p.ca, p.rootKey, p.rootDER, p.root = root, root.Key, root.DER, root.Cert
 	leaf := func(cn string) (*sm2.PrivateKey, []byte) {
-		k, err := pki.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn}, PublicKey: k,
-			NotBefore: p.notBefore, NotAfter: p.notAfter}, iss)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k, der
+		l := root.Leaf(t, cn, p.notBefore, p.notAfter)
+		return l.Key, l.DER
 	}
 	p.makerKey, p.makerDER = leaf("Test Seal Maker")
 	p.signerKey, p.signerDER = leaf("Test Agency Signer")

@@ -41,21 +41,12 @@ func TestTimestamp(t *testing.T) {
 	clk := clock.NewFake(t0.Add(time.Hour))
 	seal := p.makeSeal(t, clk)
 	sig := p.sign(t, seal, []byte("d"), clk)
-	tsaKey, _ := pki.GenerateKey()
-	tsaDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "TSA"}, PublicKey: tsaKey,
-		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0), ExtraExtensions: []pkix.Extension{pki.TimeStampingExtension()}},
-		&pki.Issuer{Cert: p.root, Key: p.rootKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tsa := p.ca.TSA(t, "TSA", t0, t0.AddDate(1, 0, 0))
+	tsaKey, tsaDER := tsa.Key, tsa.DER
 	// A certificate of the same root whose extendedKeyUsage timeStamping is
 	// not critical (RFC 3161 §2.3 requires it critical): not a TSA.
-	plainDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "Not a TSA"}, PublicKey: tsaKey,
-		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0), ExtKeyUsage: []smx509.ExtKeyUsage{smx509.ExtKeyUsageTimeStamping}},
-		&pki.Issuer{Cert: p.root, Key: p.rootKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plainDER := p.ca.Issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: "Not a TSA"}, PublicKey: tsaKey,
+		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0), ExtKeyUsage: []smx509.ExtKeyUsage{smx509.ExtKeyUsageTimeStamping}}).DER
 	gen := t0.Add(90 * time.Minute)
 	withTokenBy := func(certDER, tst []byte) *Signature {
 		tok, err := pki.SignAttached(tst, certDER, pki.NewKeySigner(tsaKey), gen)
@@ -119,13 +110,8 @@ func TestTimestamp(t *testing.T) {
 // timestampedSignature returns sig's bytes with a valid SM2 timestamp token
 // from a TSA issued by p's root.
 func timestampedSignature(t testing.TB, p *testPKI, sig *Signature, gen time.Time) []byte {
-	tsaKey, _ := pki.GenerateKey()
-	tsaDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "TSA"}, PublicKey: tsaKey,
-		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0), ExtraExtensions: []pkix.Extension{pki.TimeStampingExtension()}}, &pki.Issuer{Cert: p.root, Key: p.rootKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := pki.SignAttached(tstInfoDER(t, sig.Value, gen), tsaDER, pki.NewKeySigner(tsaKey), gen)
+	tsa := p.ca.TSA(t, "TSA", t0, t0.AddDate(1, 0, 0))
+	tok, err := pki.SignAttached(tstInfoDER(t, sig.Value, gen), tsa.DER, tsa.Signer(), gen)
 	if err != nil {
 		t.Fatal(err)
 	}

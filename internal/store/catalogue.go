@@ -103,10 +103,10 @@ func (r *CatalogueRepo) appendEntry(ctx context.Context, e pledge.Entry, expectV
 		return pledge.Entry{}, mapErr(err, "catalogue entry not found")
 	}
 	if n == 0 {
-		return pledge.Entry{}, apperr.New(apperr.Forbidden, "matter %s of region %s belongs to another agency / 该事项属于其他机关", e.Matter, e.Region).WithCode("OUT_OF_SCOPE")
+		return pledge.Entry{}, apperr.New(apperr.Forbidden, "matter %s of region %s belongs to another agency / 该事项属于其他机关", e.Matter, e.Region).WithCode(apperr.CodeOutOfScope)
 	}
 	if n < 0 {
-		return pledge.Entry{}, apperr.New(apperr.Conflict, "the catalogue entry is at version %d, not %d: reload it and try again", -n-1, expectVersion).WithCode("VERSION_CONFLICT")
+		return pledge.Entry{}, apperr.New(apperr.Conflict, "the catalogue entry is at version %d, not %d: reload it and try again", -n-1, expectVersion).WithCode(apperr.CodeVersionConflict)
 	}
 	return e, nil
 }

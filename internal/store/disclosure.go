@@ -104,11 +104,11 @@ const MaxPublishedPage = 100
 // check.
 func (r *PledgeRepo) ListPublished(ctx context.Context, region, matter, cursor string, limit int) (PublishedPage, error) {
 	if limit < 1 || limit > MaxPublishedPage {
-		return PublishedPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", MaxPublishedPage).WithCode("FIELD_INVALID")
+		return PublishedPage{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", MaxPublishedPage).WithCode(apperr.CodeFieldInvalid)
 	}
 	for _, c := range []struct{ what, v string }{{"region", region}, {"matter", matter}} {
 		if c.v == "" || len(c.v) > 64 || strings.ContainsAny(c.v, "{}: \t\r\n") {
-			return PublishedPage{}, apperr.New(apperr.Malformed, "%s must be a catalogue code", c.what).WithCode("FIELD_INVALID")
+			return PublishedPage{}, apperr.New(apperr.Malformed, "%s must be a catalogue code", c.what).WithCode(apperr.CodeFieldInvalid)
 		}
 	}
 	ids, recs, next, err := r.newestAcrossShards(ctx, cursor, limit,
@@ -143,7 +143,7 @@ func (r *PledgeRepo) GetPublished(ctx context.Context, id string) (Published, er
 		return Published{}, err
 	}
 	if !ok {
-		return Published{}, apperr.New(apperr.NotFound, "no published pledge %s / 未找到公示的承诺", id).WithCode("PLEDGE_NOT_FOUND")
+		return Published{}, apperr.New(apperr.NotFound, "no published pledge %s / 未找到公示的承诺", id).WithCode(apperr.CodePledgeNotFound)
 	}
 	return p, nil
 }

@@ -45,7 +45,7 @@ func (s *Store) Durability(ctx context.Context) ([]Durability, error) {
 			return nil, err
 		}
 		if len(out) == 0 {
-			return nil, apperr.New(apperr.Unavailable, "the Redis Cluster reports no master").WithCode("TRY_LATER")
+			return nil, apperr.New(apperr.Unavailable, "the Redis Cluster reports no master").WithCode(apperr.CodeTryLater)
 		}
 		return out, nil
 	}
@@ -73,7 +73,7 @@ func readDurability(ctx context.Context, c infoer) (Durability, error) {
 	d, err := ParseDurability(info)
 	d.Addr = addr
 	if err != nil {
-		return d, apperr.Wrap(apperr.Unavailable, err, "cannot read Redis INFO persistence/memory of %s", addr).WithCode("TRY_LATER")
+		return d, apperr.Wrap(apperr.Unavailable, err, "cannot read Redis INFO persistence/memory of %s", addr).WithCode(apperr.CodeTryLater)
 	}
 	return d, nil
 }

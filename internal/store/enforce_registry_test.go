@@ -147,7 +147,7 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 			name, id, outcome string
 			after             []string
 			latest            string
-			wantCode          string
+			wantCode          apperr.Code
 		}{
 			{"first finding on none", "FO1", "VERIFIED_OK", []string{NoFinding}, "", ""},
 			// two officers both read "no finding yet": the second loses

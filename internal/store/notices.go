@@ -65,7 +65,7 @@ func (r *NoticeRepo) PutNotice(ctx context.Context, p pledge.PublishedNotice) er
 		return mapErr(err, "notice not found")
 	}
 	if ok != 1 {
-		return apperr.New(apperr.Conflict, "notice %s version %d exists or is not the next version", p.Notice.ID, p.Notice.Version).WithCode("VERSION_CONFLICT")
+		return apperr.New(apperr.Conflict, "notice %s version %d exists or is not the next version", p.Notice.ID, p.Notice.Version).WithCode(apperr.CodeVersionConflict)
 	}
 	return nil
 }

@@ -320,7 +320,7 @@ func (r *PledgeRepo) get(ctx context.Context, id string) (pledge.Record, string,
 		return pledge.Record{}, "", mapErr(err, "no such pledge")
 	}
 	if vals[0] == nil {
-		return pledge.Record{}, "", apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+		return pledge.Record{}, "", apperr.New(apperr.NotFound, "no such pledge").WithCode(apperr.CodePledgeNotFound)
 	}
 	meta, _ := vals[0].(string)
 	doc, _ := vals[1].(string)
@@ -339,7 +339,7 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 			return pledge.Record{}, err
 		}
 		if !slices.Contains(t.From, rec.Status) {
-			return pledge.Record{}, apperr.New(apperr.Conflict, "the pledge is %s", rec.Status).WithCode("STATUS_CONFLICT")
+			return pledge.Record{}, apperr.New(apperr.Conflict, "the pledge is %s", rec.Status).WithCode(apperr.CodeStatusConflict)
 		}
 		from := rec.Status
 		rec.Status = t.Event.To
@@ -384,14 +384,14 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 		case 1:
 			return rec, nil
 		case -1:
-			return pledge.Record{}, apperr.New(apperr.Conflict, "the pledge changed status meanwhile").WithCode("STATUS_CONFLICT")
+			return pledge.Record{}, apperr.New(apperr.Conflict, "the pledge changed status meanwhile").WithCode(apperr.CodeStatusConflict)
 		case -2:
-			return pledge.Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode("PLEDGE_NOT_FOUND")
+			return pledge.Record{}, apperr.New(apperr.NotFound, "no such pledge").WithCode(apperr.CodePledgeNotFound)
 		case -3:
 			return pledge.Record{}, apperr.New(apperr.Internal, "the pledge store holds unexpected data; nothing was written")
 		}
 	}
-	return pledge.Record{}, apperr.New(apperr.Unavailable, "the pledge is being changed by others; try again").WithCode("TRY_LATER")
+	return pledge.Record{}, apperr.New(apperr.Unavailable, "the pledge is being changed by others; try again").WithCode(apperr.CodeTryLater)
 }
 
 // Pledge workflow codes that status.Code does not name.
@@ -596,7 +596,7 @@ func decodeCursor(c string) (string, error) {
 	if c == "" {
 		return "", nil
 	}
-	bad := apperr.New(apperr.Malformed, "the cursor is not one this service issued").WithCode("CURSOR_INVALID")
+	bad := apperr.New(apperr.Malformed, "the cursor is not one this service issued").WithCode(apperr.CodeCursorInvalid)
 	if len(c) > 200 {
 		return "", bad
 	}
@@ -638,7 +638,7 @@ func (r *PledgeRepo) ListByAgency(ctx context.Context, agency string, st pledge.
 // pipeline). want, if set, drops records no longer in that status.
 func (r *PledgeRepo) list(ctx context.Context, cursor string, limit int, want pledge.Status, key func(int) string) (pledge.Page, error) {
 	if limit < 1 || limit > pledge.MaxPageSize {
-		return pledge.Page{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", pledge.MaxPageSize).WithCode("FIELD_INVALID")
+		return pledge.Page{}, apperr.New(apperr.Malformed, "limit must be 1 to %d", pledge.MaxPageSize).WithCode(apperr.CodeFieldInvalid)
 	}
 	ids, recs, next, err := r.newestAcrossShards(ctx, cursor, limit, key, "meta", "doc", "status")
 	if err != nil {

@@ -316,7 +316,7 @@ func (r *Registry) commit(ctx context.Context, p *plannedChange, nops int, opArg
 			time.Sleep(time.Duration(attempt) * time.Millisecond)
 		}
 	}
-	return Applied{}, apperr.New(apperr.Unavailable, "the registry is busy; try again").WithCode("TRY_LATER")
+	return Applied{}, apperr.New(apperr.Unavailable, "the registry is busy; try again").WithCode(apperr.CodeTryLater)
 }
 
 // itemsDigest commits to the index entries a change writes, which are
@@ -397,20 +397,20 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 		if s := str(2); s != "" && s != string(noRecord) {
 			cur = codeOf(s[0])
 		}
-		return Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s; %s is not allowed from that state", str(1), cur, entry.Action).WithCode("STATE_CONFLICT")
+		return Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s; %s is not allowed from that state", str(1), cur, entry.Action).WithCode(apperr.CodeStateConflict)
 	case "EFFECTIVE":
-		return Applied{}, false, apperr.New(apperr.Conflict, "item %s already has a later event; effective times may not go backwards", str(1)).WithCode("EFFECTIVE_TIME")
+		return Applied{}, false, apperr.New(apperr.Conflict, "item %s already has a later event; effective times may not go backwards", str(1)).WithCode(apperr.CodeEffectiveTime)
 	case "BINDING":
-		return Applied{}, false, apperr.New(apperr.Conflict, "item %s: this ID is already bound to a different digest (or the digest to a different ID)", str(1)).WithCode("BINDING_CONFLICT")
+		return Applied{}, false, apperr.New(apperr.Conflict, "item %s: this ID is already bound to a different digest (or the digest to a different ID)", str(1)).WithCode(apperr.CodeBindingConflict)
 	case "DUPLICATE":
 		return Applied{}, false, apperr.New(apperr.Malformed, "item %s names a subject already in this change (by its other identifier)", str(1))
 	case "EXISTS":
-		return Applied{}, false, apperr.New(apperr.Conflict, "the record already exists").WithCode("EXISTS")
+		return Applied{}, false, apperr.New(apperr.Conflict, "the record already exists").WithCode(apperr.CodeExists)
 	case "ORDER":
-		return Applied{}, false, apperr.New(apperr.Conflict, "the pledge's latest finding is now %s; this finding may not follow it", orNoFinding(str(1))).WithCode("FINDING_ORDER")
+		return Applied{}, false, apperr.New(apperr.Conflict, "the pledge's latest finding is now %s; this finding may not follow it", orNoFinding(str(1))).WithCode(apperr.CodeFindingOrder)
 	case "FINDING":
 		return Applied{}, false, apperr.New(apperr.Conflict, "item %s is %s by enforcement finding %s; only that finding's reversal (POST /v1/enforcement/findings/%s/reversal) changes it, together with the credit bar / 该状态由核查结论设定，只能通过撤销该结论变更",
-			str(1), str(2), str(3), str(3)).WithCode("FINDING_OWNED")
+			str(1), str(2), str(3), str(3)).WithCode(apperr.CodeFindingOwned)
 	case "WRONGTYPE", "CORRUPT", "BADOP":
 		return Applied{}, false, apperr.New(apperr.Internal, "the registry holds unexpected data (%s); nothing was written", str(0))
 	}

@@ -165,7 +165,7 @@ func conformance(t *testing.T, mk func(*testing.T) fixture) {
 		cases := []struct {
 			name string
 			c    Change
-			code string
+			code apperr.Code
 		}{
 			{"revoke twice", revoke(p, t0.Add(time.Hour), "doc-2"), "STATE_CONFLICT"},
 			{"reverse unknown", reverse(status.Subject{Kind: status.KindPledge, ID: "PL-2"}, t0, "d"), "STATE_CONFLICT"},

@@ -101,7 +101,7 @@ func (s *Store) key(tag string, parts ...string) string {
 
 // unavailable maps a Redis or network error to apperr.Unavailable.
 func unavailable(err error) error {
-	return apperr.Wrap(apperr.Unavailable, err, "the status store is unavailable; try again later").WithCode("TRY_LATER")
+	return apperr.Wrap(apperr.Unavailable, err, "the status store is unavailable; try again later").WithCode(apperr.CodeTryLater)
 }
 
 // mapErr turns a go-redis error into a project error: redis.Nil → NotFound

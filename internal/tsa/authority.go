@@ -131,11 +131,11 @@ func (a *Authority) Respond(ctx context.Context, der []byte) ([]byte, error) {
 func (a *Authority) Token(ctx context.Context, req *Request) ([]byte, error) {
 	serial, err := a.cfg.Serials.NextTSASerial(ctx)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, err, "no time-stamp serial number can be had now; try later").WithCode("TRY_LATER")
+		return nil, apperr.Wrap(apperr.Unavailable, err, "no time-stamp serial number can be had now; try later").WithCode(apperr.CodeTryLater)
 	}
 	now := a.cfg.Clock.Now().UTC()
 	if now.Before(a.cfg.Cert.NotBefore) || now.After(a.cfg.Cert.NotAfter) {
-		return nil, apperr.New(apperr.Unavailable, "the TSA certificate is not valid now").WithCode("TRY_LATER")
+		return nil, apperr.New(apperr.Unavailable, "the TSA certificate is not valid now").WithCode(apperr.CodeTryLater)
 	}
 	info, err := a.tstInfo(req, big.NewInt(serial), now)
 	if err != nil {

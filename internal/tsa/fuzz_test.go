@@ -3,7 +3,11 @@ package tsa_test
 import (
 	"bytes"
 	"math/big"
+	"reflect"
 	"testing"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/tsa"
@@ -24,6 +28,7 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	f.Add(requestWithoutNullParams(f, &tsa.Request{HashAlg: pki.OIDSM3(), Imprint: d[:], CertReq: true, Nonce: big.NewInt(7)}))
 	f.Add([]byte{0x30, 0x00})
 	f.Add([]byte{0x30, 0x80, 0x02, 0x01, 0x01, 0x00, 0x00})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -35,13 +40,55 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The request re-encodes to its bytes, except that this package
-		// writes NULL algorithm parameters where the request omitted them
-		// and does not re-encode extensions.
-		if !r.HasExtensions && !bytes.Equal(out, b) && len(out) != len(b)+2 {
+		// The re-encoding is a fixed point that parses to the same request
+		// (extensions are not re-encoded).
+		again, err := tsa.ParseRequest(out)
+		if err != nil {
+			t.Fatalf("%x re-encodes to %x, which does not parse: %v", b, out, err)
+		}
+		want := *r
+		want.HasExtensions = false
+		if !reflect.DeepEqual(*again, want) {
+			t.Fatalf("%x parses to %+v, its re-encoding to %+v", b, want, *again)
+		}
+		if out2, err := tsa.MarshalRequest(again); err != nil || !bytes.Equal(out2, out) {
+			t.Fatalf("the re-encoding %x is not a fixed point: %x %v", out, out2, err)
+		}
+		// Without extensions the request is its re-encoding byte for byte,
+		// or exactly that with the NULL algorithm parameters omitted (this
+		// package writes NULL; both forms are accepted on input).
+		if !r.HasExtensions && !bytes.Equal(out, b) && !bytes.Equal(requestWithoutNullParams(t, r), b) {
 			t.Fatalf("%x re-encodes to %x", b, out)
 		}
 	})
+}
+
+// requestWithoutNullParams encodes r as MarshalRequest does, but with the
+// hash algorithm's parameters absent instead of NULL.
+func requestWithoutNullParams(t testing.TB, r *tsa.Request) []byte {
+	t.Helper()
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Int64(1)
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(r.HashAlg) })
+			b.AddASN1OctetString(r.Imprint)
+		})
+		if r.Policy != nil {
+			b.AddASN1ObjectIdentifier(r.Policy)
+		}
+		if r.Nonce != nil {
+			b.AddASN1BigInt(r.Nonce)
+		}
+		if r.CertReq {
+			b.AddASN1Boolean(true)
+		}
+	})
+	out, err := b.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // FuzzParseReply: untrusted reply bytes never panic.

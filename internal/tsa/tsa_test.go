@@ -21,6 +21,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/tsa"
@@ -38,33 +39,15 @@ type material struct {
 	trust   *pki.TrustStore
 }
 
-func issue(t testing.TB, req pki.CertRequest, iss *pki.Issuer) (*smx509.Certificate, *sm2.PrivateKey) {
-	t.Helper()
-	k, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.PublicKey = k
-	der, err := pki.Issue(req, iss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := pki.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, k
-}
-
 // newMaterial issues a root and a TSA certificate; ext are the TSA
 // certificate's extra extensions (the critical timeStamping EKU normally).
 func newMaterial(t testing.TB, ext ...pkix.Extension) material {
 	t.Helper()
 	from, to := t0.AddDate(-1, 0, 0), t0.AddDate(3, 0, 0)
-	root, rk := issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: "Test TSA Root"}, NotBefore: from, NotAfter: to, IsCA: true, MaxPathLen: -1}, nil)
-	cert, k := issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: "Test TSA", Organization: []string{"PledgeSeal"}}, NotBefore: from, NotAfter: to,
-		ExtraExtensions: ext}, &pki.Issuer{Cert: root, Key: rk})
-	return material{root: root, rootKey: rk, cert: cert, key: k, trust: pki.NewTrustStore([]*smx509.Certificate{root}, nil)}
+	root := pkitest.NewCA(t, "Test TSA Root", from, to, -1)
+	tsa := root.Issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: "Test TSA", Organization: []string{"PledgeSeal"}}, NotBefore: from, NotAfter: to,
+		ExtraExtensions: ext})
+	return material{root: root.Cert, rootKey: root.Key, cert: tsa.Cert, key: tsa.Key, trust: pki.NewTrustStore([]*smx509.Certificate{root.Cert}, nil)}
 }
 
 func newStore(t testing.TB, clk clock.Clock) *store.Store {

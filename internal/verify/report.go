@@ -3,6 +3,7 @@ package verify
 import (
 	"time"
 
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/status"
@@ -61,10 +62,10 @@ const (
 	// agency, matter or notice than the document, another sealing time
 	// than its seal, or a decision date outside the signing and sealing
 	// days.
-	DecisionMismatch outcome.SubIndication = pledge.CodeDecisionMismatch
+	DecisionMismatch outcome.SubIndication = outcome.SubIndication(apperr.CodeDecisionMismatch)
 	// FieldMismatch: a package member that no signature covers disagrees
 	// with the signed bytes it must repeat (the check names the member).
-	FieldMismatch outcome.SubIndication = pledge.CodeFieldMismatch
+	FieldMismatch outcome.SubIndication = outcome.SubIndication(apperr.CodePackageFieldMismatch)
 	// SealAgencyMismatch: the seal registry files the agency seal under
 	// another agency than the one whose decision it seals.
 	SealAgencyMismatch outcome.SubIndication = "SEAL_AGENCY_MISMATCH"

@@ -148,7 +148,7 @@ func (v *Verifier) Online() bool {
 // shared, so a seal common to the batch costs one maker-signature check.
 func (v *Verifier) VerifyBatch(ctx context.Context, pkgs [][]byte, viewer Viewer) ([]Report, error) {
 	if len(pkgs) == 0 || len(pkgs) > MaxBatch {
-		return nil, apperr.New(apperr.Malformed, "give 1 to %d packages", MaxBatch).WithCode("BATCH_SIZE")
+		return nil, apperr.New(apperr.Malformed, "give 1 to %d packages", MaxBatch).WithCode(apperr.CodeBatchSize)
 	}
 	out := make([]Report, len(pkgs))
 	for i, b := range pkgs {
@@ -180,7 +180,7 @@ func detailOf(err error) string {
 	return "invalid"
 }
 
-func codeOf(err error) string {
+func codeOf(err error) apperr.Code {
 	if e := apperr.As(err); e != nil {
 		return e.Code
 	}
@@ -223,7 +223,7 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 	if err := p.CheckNotice(); err != nil {
 		noticeHash = outcome.NoticeMismatch
 		sub := outcome.NoticeMismatch
-		if codeOf(err) == pledge.CodeSESMalformed {
+		if codeOf(err) == apperr.CodeSESMalformed {
 			sub = outcome.FormatFailure
 		}
 		b.add(ScopeSigning, CheckNoticeBinding, outcome.Failed, sub, "%s", detailOf(err))
@@ -249,7 +249,7 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 		bound := err == nil
 		if err != nil {
 			sub := outcome.HashFailure
-			if codeOf(err) == pledge.CodeSESMalformed {
+			if codeOf(err) == apperr.CodeSESMalformed {
 				sub = outcome.FormatFailure
 			}
 			b.add(ScopeSigning, CheckSealBinding, outcome.Failed, sub, "%s", detailOf(err))
@@ -374,11 +374,11 @@ func (v *Verifier) applicantChecks(b builder, p *pledge.ParsedPackage, res pledg
 	d := detailOf(err)
 	notRun := "not performed: the signature itself did not verify"
 	switch code := codeOf(err); code {
-	case pledge.CodeCMSMalformed:
+	case apperr.CodeCMSMalformed:
 		b.add(ScopeSigning, CheckApplicantSignature, outcome.Failed, outcome.FormatFailure, "%s", d)
 		b.add(ScopeSigning, CheckApplicantChain, outcome.NotPerformed, "", "%s", notRun)
 		b.add(ScopeSigning, CheckPledgeBinding, outcome.NotPerformed, "", "%s", notRun)
-	case pledge.CodeSignatureInvalid:
+	case apperr.CodeSignatureInvalid:
 		sub := outcome.SigCryptoFailure
 		if errors.Is(err, pki.ErrCMSDigest) {
 			sub = outcome.HashFailure
@@ -387,7 +387,7 @@ func (v *Verifier) applicantChecks(b builder, p *pledge.ParsedPackage, res pledg
 		b.add(ScopeSigning, CheckApplicantSignature, outcome.Failed, sub, "%s", d)
 		b.add(ScopeSigning, CheckApplicantChain, outcome.NotPerformed, "", "%s", notRun)
 		b.add(ScopeSigning, CheckPledgeBinding, outcome.NotPerformed, "", "%s", notRun)
-	case pledge.CodeBindingMismatch:
+	case apperr.CodePledgeBindingMismatch:
 		b.add(ScopeSigning, CheckApplicantSignature, outcome.Passed, "", "the applicant's CMS signature verifies over the pledge document")
 		b.add(ScopeSigning, CheckApplicantChain, outcome.Passed, "", "the signing certificate chains to a configured applicant trust anchor")
 		b.add(ScopeSigning, CheckPledgeBinding, outcome.Failed, outcome.HashFailure, "%s", d)
@@ -397,9 +397,9 @@ func (v *Verifier) applicantChecks(b builder, p *pledge.ParsedPackage, res pledg
 		switch {
 		case apperr.KindOf(err) == apperr.Unavailable:
 			res, sub = outcome.Indeterminate, outcome.NoCertificateChainFound
-		case code == pledge.CodeNoChain:
+		case code == apperr.CodeNoCertificateChainFound:
 			sub = outcome.NoCertificateChainFound
-		case code == pledge.CodeCertNotValidAt:
+		case code == apperr.CodeCertificateNotValidAtSigning:
 			sub = outcome.Expired
 			if errors.Is(err, pki.ErrNotValidAtTime) && strings.Contains(strings.ToLower(err.Error()), "not yet") {
 				sub = outcome.NotYetValid

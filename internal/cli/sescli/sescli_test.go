@@ -2,7 +2,6 @@ package sescli
 
 import (
 	"bytes"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/ofd"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 )
 
@@ -41,27 +41,16 @@ func newFixture(t *testing.T) fixture {
 		}
 		return p
 	}
-	rootKey, _ := pki.GenerateKey()
-	rootDER, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "CLI Test Root"}, PublicKey: rootKey,
-		NotBefore: t0.AddDate(0, -1, 0), NotAfter: t0.AddDate(5, 0, 0), IsCA: true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ := pki.ParseCertificate(rootDER)
+	root := pkitest.NewCA(t, "CLI Test Root", t0.AddDate(0, -1, 0), t0.AddDate(5, 0, 0), 0)
 	leaf := func(cn string) (keyPEM, certDER []byte) {
-		k, _ := pki.GenerateKey()
-		der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn}, PublicKey: k,
-			NotBefore: t0.AddDate(0, -1, 0), NotAfter: t0.AddDate(2, 0, 0)}, &pki.Issuer{Cert: root, Key: rootKey})
+		l := root.Leaf(t, cn, t0.AddDate(0, -1, 0), t0.AddDate(2, 0, 0))
+		kp, err := pki.EncryptPrivateKeyPEM(l.Key, []byte(testPass))
 		if err != nil {
 			t.Fatal(err)
 		}
-		kp, err := pki.EncryptPrivateKeyPEM(k, []byte(testPass))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return kp, der
+		return kp, l.DER
 	}
-	f.rootPEM = write("root.pem", pki.EncodeCertificatePEM(rootDER))
+	f.rootPEM = write("root.pem", pki.EncodeCertificatePEM(root.DER))
 	mk, mc := leaf("Seal Maker")
 	sk, sc := leaf("Agency Signer")
 	f.makerKey, f.makerCert = write("maker.key", mk), write("maker.pem", pki.EncodeCertificatePEM(mc))

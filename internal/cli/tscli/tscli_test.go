@@ -3,7 +3,6 @@ package tscli
 import (
 	"bytes"
 	"context"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/cli/pledgecli"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/tsa"
@@ -64,16 +64,9 @@ func TestQueryAndVerify(t *testing.T) {
 		t.Fatalf("openssl: %v\n%s", err, text)
 	}
 
-	rootKey, _ := pki.GenerateKey()
-	rootDER, _ := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "root"}, PublicKey: rootKey, NotBefore: t0.Add(-time.Hour), NotAfter: t0.AddDate(1, 0, 0), IsCA: true, MaxPathLen: -1}, nil)
-	root, _ := pki.ParseCertificate(rootDER)
-	k, _ := pki.GenerateKey()
-	der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: "TSA"}, PublicKey: k, NotBefore: t0.Add(-time.Hour), NotAfter: t0.AddDate(1, 0, 0),
-		ExtraExtensions: []pkix.Extension{pki.TimeStampingExtension()}}, &pki.Issuer{Cert: root, Key: rootKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := pki.ParseCertificate(der)
+	root := pkitest.NewCA(t, "root", t0.Add(-time.Hour), t0.AddDate(1, 0, 0), -1)
+	tsaCert := root.TSA(t, "TSA", t0.Add(-time.Hour), t0.AddDate(1, 0, 0))
+	cert, k, rootDER := tsaCert.Cert, tsaCert.Key, root.DER
 	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
 	if err != nil {
 		t.Fatal(err)

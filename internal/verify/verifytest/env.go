@@ -22,6 +22,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/jcs"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/pledge/pledgesample"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
@@ -43,42 +44,20 @@ func (c CA) Issuer() *pki.Issuer { return &pki.Issuer{Cert: c.Cert, Key: c.Key} 
 // NewCA issues a CA certificate (self-signed when parent is nil).
 func NewCA(t testing.TB, cn string, parent *CA, from, to time.Time) CA {
 	t.Helper()
-	k, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var iss *pki.Issuer
+	var iss *pkitest.Cert // nil: self-signed
 	if parent != nil {
-		iss = parent.Issuer()
+		iss = &pkitest.Cert{Cert: parent.Cert, Key: parent.Key}
 	}
-	der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn}, PublicKey: k, NotBefore: from, NotAfter: to, IsCA: true, MaxPathLen: -1}, iss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := pki.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return CA{Cert: c, Key: k}
+	c := iss.Issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: cn}, NotBefore: from, NotAfter: to, IsCA: true, MaxPathLen: -1})
+	return CA{Cert: c.Cert, Key: c.Key}
 }
 
 // NewLeaf issues a signing certificate; serial becomes the subject
 // serialNumber when given.
 func NewLeaf(t testing.TB, cn string, parent CA, from, to time.Time, serial string) CA {
 	t.Helper()
-	k, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := pki.Issue(pki.CertRequest{Subject: pkix.Name{CommonName: cn, SerialNumber: serial}, PublicKey: k, NotBefore: from, NotAfter: to}, parent.Issuer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := pki.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return CA{Cert: c, Key: k}
+	c := (&pkitest.Cert{Cert: parent.Cert, Key: parent.Key}).Issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: cn, SerialNumber: serial}, NotBefore: from, NotAfter: to})
+	return CA{Cert: c.Cert, Key: c.Key}
 }
 
 // Agency is the demo agency of the environment.

@@ -40,8 +40,11 @@
     var words = "";
     if (code && Object.prototype.hasOwnProperty.call(MSGS, "problem." + code)) { words = t("problem." + code); }
     else if (kind === "too-large" || kind === "unavailable") { words = t("problem.kind." + kind); }
-    if (!words) { return (j && (j.detail || j.title)) || ("HTTP " + status); }
-    return words + (code ? " [" + code + "]" : "");
+    var detail = j && typeof j.detail === "string" ? j.detail : "";
+    if (!words) { return detail || (j && j.title) || ("HTTP " + status); }
+    // The catalogue's words first; the server's detail names what exactly
+    // was wrong (which field, which limit), so it follows.
+    return words + (detail ? " (" + detail + ")" : "") + (code ? " [" + code + "]" : "");
   }
 
   // api calls the JSON API; it resolves to {status, body} or rejects with an
