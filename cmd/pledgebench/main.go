@@ -49,6 +49,8 @@ type options struct {
 	skipHTTP        bool
 	profile         string
 	genProfile      string
+	ofdDir          string
+	ofdTime         time.Duration
 }
 
 func main() {
@@ -67,6 +69,8 @@ func main() {
 	flag.BoolVar(&o.skipHTTP, "skip-http", false, "measure everything but the HTTP steps")
 	flag.StringVar(&o.genProfile, "genprofile", "", "directory: a CPU profile of the load generator (this process) per HTTP endpoint, pledged running as its own process")
 	flag.StringVar(&o.profile, "cpuprofile", "", "directory: serve the application in this process and write a CPU profile per HTTP endpoint (for pprof; the numbers of such a run include the load generator)")
+	flag.StringVar(&o.ofdDir, "ofd-dir", "internal/ofd/testdata", "directory of the sealed OFD files verified in process (a synthetic multi-signature package is added)")
+	flag.DurationVar(&o.ofdTime, "ofd-time", time.Second, "how long each sealed-OFD workload (file × warm/cold) is measured")
 	flag.Parse()
 	var err error
 	if o.sweep, err = parseSweep(sweep); err != nil || o.redis == "" || o.packages < 2 || o.packages > 1000 {
@@ -189,6 +193,9 @@ func run(ctx context.Context, clk clock.Clock, o options, pr *progress) (*bench.
 		return finish(err)
 	}
 	pr.step("batch status lookup: %.2f round trips each, p50 %.3f ms", r.Lookup.RoundTripsPerCall, r.Lookup.Latency.P50Ms)
+	if err := ofdStep(ctx, clk, o, r, pr, d); err != nil {
+		return finish(err)
+	}
 
 	if o.skipHTTP {
 		r.HTTPNote = "skipped (-skip-http)"

@@ -59,6 +59,10 @@ type Ceilings struct {
 	// work they do not depend on the CPU share the benchmark got.
 	SignPerCPUSec   float64 `json:"signPerCpuSec"`
 	VerifyPerCPUSec float64 `json:"verifyPerCpuSec"`
+	// SM3BytesPerSec and SM3BytesPerCPUSec are gmsm SM3's hashing rates
+	// (64 kB writes) on the same goroutines.
+	SM3BytesPerSec    float64 `json:"sm3BytesPerSec,omitempty"`
+	SM3BytesPerCPUSec float64 `json:"sm3BytesPerCpuSec,omitempty"`
 }
 
 // PerCPU returns the ceilings per CPU-second as plain rates.
@@ -249,6 +253,14 @@ type Result struct {
 	Lookup    *Lookup     `json:"lookup,omitempty"`
 	Cache     *Cache      `json:"cache,omitempty"`
 	Targets   []Target    `json:"targets"`
+	// Workloads are operations measured by the command beside the pledge
+	// ones (sealed-OFD verification); Floors sets every workload against
+	// its cryptographic floor (see Work.FloorNs).
+	Workloads []Workload `json:"workloads,omitempty"`
+	Floors    []Floor    `json:"floors,omitempty"`
+	// PackageBytes is the size of one accepted pledge package: the bytes a
+	// verification or a signing hashes, in the pledge workloads' floors.
+	PackageBytes float64 `json:"packageBytes,omitempty"`
 	// ServerCPUNote says whose CPU time ServerCPUSec counts.
 	ServerCPUNote string `json:"serverCpuNote,omitempty"`
 	// ServerGOGC is the GOGC the server ran with (empty: the default).
@@ -313,6 +325,7 @@ func round(v float64) float64 { return math.Round(v*1000) / 1000 }
 // this run, and stores them in r.Targets.
 func (r *Result) Evaluate() {
 	r.Targets = nil
+	r.Floors = r.floors()
 	ratio := func(name, endpoint, bench string, limit float64) {
 		b, ok := r.InProc(bench)
 		peak, okp := r.Peak(endpoint)
@@ -340,20 +353,22 @@ func (r *Result) Evaluate() {
 		r.Targets = append(r.Targets, atLeast(name, peak.PerServerCPUSec/c, limit,
 			fmt.Sprintf("%.1f requests per server CPU-second vs %.1f per CPU-second of SM2 alone", peak.PerServerCPUSec, c)))
 	}
-	perCPU("HTTP verification per server CPU-second / crypto ceiling per CPU-second", EndpointVerify, BenchVerify, 0.70)
-	perCPU("HTTP signing per server CPU-second / crypto ceiling per CPU-second", EndpointSign, BenchSign, 0.60)
+	// Issue 20: per CPU-second, so a busy machine moves both sides.
+	perCPU("HTTP verification per server CPU-second / crypto ceiling per CPU-second", EndpointVerify, BenchVerify, 0.40)
+	perCPU("HTTP signing per server CPU-second / crypto ceiling per CPU-second", EndpointSign, BenchSign, 0.35)
+	const p99Limit = 4 // issue 20 (issue 8 had 5)
 	for _, ep := range []string{EndpointVerify, EndpointSign, EndpointStatus} {
 		name := "p99 / p50 at half of peak (" + ep + ")"
 		s, ok := r.Paced(ep)
 		switch {
 		case ok && s.Latency.P50Ms > 0 && (s.Throughput < 0.9*s.RatePerSec || s.Saturated*100 > s.OK+s.Errors):
-			t := atMost(name, s.Latency.P99Ms/s.Latency.P50Ms, 5,
+			t := atMost(name, s.Latency.P99Ms/s.Latency.P50Ms, p99Limit,
 				fmt.Sprintf("the server did not keep up with %.1f/s offered (%.1f/s served, %d requests found all %d in-flight slots taken): p50 %.2f ms, p99 %.2f ms",
 					s.RatePerSec, s.Throughput, s.Saturated, s.Concurrency, s.Latency.P50Ms, s.Latency.P99Ms)+s.tailNote())
 			t.Pass = false
 			r.Targets = append(r.Targets, t)
 		case ok && s.Latency.P50Ms > 0:
-			r.Targets = append(r.Targets, atMost(name, s.Latency.P99Ms/s.Latency.P50Ms, 5,
+			r.Targets = append(r.Targets, atMost(name, s.Latency.P99Ms/s.Latency.P50Ms, p99Limit,
 				fmt.Sprintf("%.1f/s offered: p50 %.2f ms, p99 %.2f ms", s.RatePerSec, s.Latency.P50Ms, s.Latency.P99Ms)+s.tailNote()))
 		default:
 			r.Targets = append(r.Targets, absent(name, "paced "+ep+" step not available"))
@@ -374,6 +389,9 @@ func (r *Result) Evaluate() {
 		r.Targets = append(r.Targets, atMost("Redis round trips per batch status lookup (store)", l.RoundTripsPerCall, 1,
 			fmt.Sprintf("%d subjects per lookup, %d lookups, %d round trips", l.Subjects, l.Lookups, l.RoundTrips)))
 	}
+	r.Targets = append(r.Targets,
+		r.ofdTarget(WorkloadOFDWarm, "warm Verifier", 4),
+		r.ofdTarget(WorkloadOFDCold, "cold Verifier", 4))
 }
 
 // Passed reports whether every available target passed.
@@ -463,6 +481,13 @@ func (r *Result) PrintTable(w io.Writer) {
 	if l := r.Lookup; l != nil {
 		fmt.Fprintf(w, "\nbatch status lookup: %d subjects, %d lookups, %.2f round trips each, p50 %.3f ms, p99 %.3f ms\n",
 			l.Subjects, l.Lookups, l.RoundTripsPerCall, l.Latency.P50Ms, l.Latency.P99Ms)
+	}
+	if len(r.Floors) > 0 {
+		fmt.Fprintf(w, "\nCPU per operation against its floor (SM2 × measured SM2 time + hashed bytes × measured SM3 time per byte; SM3 %.0f MB per CPU-s)\n", r.Ceilings.SM3BytesPerCPUSec/1e6)
+		fmt.Fprintf(w, "%-44s %-10s %12s %8s %8s %10s %12s %7s\n", "workload", "kind", "CPU ns/op", "SM2 sig", "SM2 ver", "hashed B", "floor ns", "ratio")
+		for _, f := range r.Floors {
+			fmt.Fprintf(w, "%-44s %-10s %12.0f %8.2f %8.2f %10.0f %12.0f %7.2f\n", f.Name, f.Kind, f.CPUNsPerOp, f.Work.SM2Sign, f.Work.SM2Verify, f.Work.HashedBytes, f.FloorNs, f.Ratio)
+		}
 	}
 	fmt.Fprintf(w, "\nTargets\n")
 	for _, t := range r.Targets {

@@ -414,21 +414,39 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 			}
 		}
 	}
-	due, err := s.st.Due(ctx, s.clk.Now().UnixMilli(), 200)
-	if err != nil {
-		return 0, err
-	}
 	byID := map[string]Hook{}
 	for _, h := range hooks {
 		byID[h.ID] = h
 	}
-	for _, d := range due {
-		if err := s.attempt(ctx, d, byID[d.Hook]); err != nil {
-			return 0, err
+	// One delivery at a time is claimed (leased to this worker) and
+	// attempted: the workers of all instances share the due set, and none
+	// attempts a delivery another holds.
+	attempts := 0
+	for attempts < maxAttemptsPerRound {
+		now := s.clk.Now()
+		due, err := s.st.Claim(ctx, now.UnixMilli(), now.Add(claimLease).UnixMilli(), 1)
+		if err != nil {
+			return attempts, err
 		}
+		if len(due) == 0 {
+			break
+		}
+		if err := s.attempt(ctx, due[0], byID[due[0].Hook]); err != nil {
+			return attempts, err
+		}
+		attempts++
 	}
-	return len(due), nil
+	return attempts, nil
 }
+
+// maxAttemptsPerRound bounds the attempts of one round of the worker.
+const maxAttemptsPerRound = 200
+
+// claimLease is how long a claimed delivery is held by the worker that
+// claimed it: longer than one attempt can take (the hook client's 10 s
+// timeout, then Settle). If the worker dies, another instance's worker
+// attempts the delivery when the lease ends.
+const claimLease = 30 * time.Second
 
 // Backoff is the wait after the n-th failed attempt (n ≥ 1).
 func (s *Service) Backoff(n int) time.Duration {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 )
@@ -41,14 +42,7 @@ func FuzzVerifyPackage(f *testing.F) {
 // FuzzParseXML: OFD.xml, Signatures.xml and Signature.xml parsers on any
 // bytes: no panic, errors are apperr values.
 func FuzzParseXML(f *testing.F) {
-	files, _ := filepath.Glob("testdata/fuzz-xml/*.xml")
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addXMLSeeds(f)
 	f.Add([]byte(`<OFD><DocBody><Signatures>/a</Signatures></DocBody></OFD>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, err := range []error{
@@ -79,8 +73,16 @@ func FuzzOpenZip(f *testing.F) {
 			}
 			return
 		}
+		streamed, _ := Open(b, lim) // a second copy: digests streamed, not from Read's memory
 		for _, n := range p.Names() {
+			d, derr := streamed.Digest(n, nil)
+			if derr != nil && apperr.As(derr) == nil {
+				t.Fatalf("digest error %v is not an apperr", derr)
+			}
 			got, err := p.Read(n)
+			if err == nil && derr == nil && d != sm3.Sum(got) {
+				t.Fatalf("streamed digest of %q differs from SM3 of its bytes", n)
+			}
 			if err != nil {
 				if apperr.As(err) == nil {
 					t.Fatalf("read error %v is not an apperr", err)
@@ -127,4 +129,16 @@ func FuzzAttachments(f *testing.F) {
 			}
 		}
 	})
+}
+
+// addXMLSeeds adds the XML files of testdata/fuzz-xml as seeds.
+func addXMLSeeds(f *testing.F) {
+	files, _ := filepath.Glob("testdata/fuzz-xml/*.xml")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 }

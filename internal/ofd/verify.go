@@ -166,12 +166,17 @@ func verifyOne(ctx context.Context, pkg *Package, base string, e SignatureEntry,
 		r.Finish()
 		return r
 	}
-	var pub *ecdsa.PublicKey
-	if c, err := pki.ParseCertificateLenient(sig.Cert); err == nil {
-		pub = c.PublicKey
+	var pub *ecdsa.PublicKey // only SM3 with ZA needs the signer's key
+	if parseCheckMethod(sx.SignedInfo.References.CheckMethod) == methodSM3ZA {
+		if c, err := pki.ParseCertificateLenient(sig.Cert); err == nil {
+			pub = c.PublicKey
+		}
 	}
+	// Seal.esl is read (and compared) before the references are hashed, so
+	// a Reference to it hashes the bytes already in memory.
+	sealCheck := sealFileCheck(pkg, sigDir, sx, sig)
 	r.Checks = append(r.Checks, referenceChecks(pkg, sigDir, sx, pub)...)
-	r.Add(sealFileCheck(pkg, sigDir, sx, sig))
+	r.Add(sealCheck)
 	sr := opts.SES.VerifySignature(ctx, sig, ses.Input{ID: id, Data: sigXML, HasData: true})
 	r.Version = sr.Version
 	r.Checks = append(r.Checks, sr.Checks...)
@@ -226,6 +231,14 @@ func referenceChecks(pkg *Package, sigDir string, sx *SignatureXML, pub *ecdsa.P
 		return []outcome.Check{check(CheckReferences, outcome.Failed, outcome.FormatFailure, "Signature.xml lists no References: no document part is protected")}
 	}
 	method := parseCheckMethod(refs.CheckMethod)
+	var prefix []byte // ZA for SM3 with ZA, computed once per signature
+	how := "SM3"
+	if method == methodSM3ZA {
+		how = "SM3 with ZA (signer key, default ID)"
+		if pub != nil {
+			prefix, _ = sm2.CalculateZA(pub, []byte(pki.DefaultUID))
+		}
+	}
 	var out []outcome.Check
 	for _, ref := range refs.Items {
 		name := CheckReferencePfx + ref.FileRef
@@ -239,35 +252,32 @@ func referenceChecks(pkg *Package, sigDir string, sx *SignatureXML, pub *ecdsa.P
 			continue
 		}
 		file, err := Resolve(sigDir, ref.FileRef)
-		var b []byte
-		if err == nil {
-			b, err = pkg.Read(file)
+		if err == nil && !pkg.Has(file) {
+			_, err = pkg.Read(file) // the NotFound error
 		}
 		if err != nil {
 			out = append(out, check(name, outcome.Failed, outcome.HashFailure, "%s", detail(err)))
 			continue
 		}
-		var got []byte
-		how := "SM3"
-		if method == methodSM3ZA {
-			if pub == nil {
-				out = append(out, check(name, outcome.Indeterminate, outcome.FormatFailure, "SM3 with ZA needs the signer's public key, which could not be read"))
-				continue
-			}
-			za, err := sm2.CalculateZA(pub, []byte(pki.DefaultUID))
-			if err != nil {
-				out = append(out, check(name, outcome.Indeterminate, outcome.FormatFailure, "ZA cannot be computed from the signer's key"))
-				continue
-			}
-			h := sm3.New()
-			h.Write(za)
-			h.Write(b)
-			got, how = h.Sum(nil), "SM3 with ZA (signer key, default ID)"
+		noZA := method == methodSM3ZA && prefix == nil
+		var got [sm3.Size]byte
+		if noZA {
+			_, err = pkg.Digest(file, nil) // an unreadable part fails before a missing key
 		} else {
-			d := sm3.Sum(b)
-			got = d[:]
+			got, err = pkg.Digest(file, prefix)
 		}
-		if bytes.Equal(got, want) {
+		switch {
+		case err != nil:
+			out = append(out, check(name, outcome.Failed, outcome.HashFailure, "%s", detail(err)))
+			continue
+		case noZA && pub == nil:
+			out = append(out, check(name, outcome.Indeterminate, outcome.FormatFailure, "SM3 with ZA needs the signer's public key, which could not be read"))
+			continue
+		case noZA:
+			out = append(out, check(name, outcome.Indeterminate, outcome.FormatFailure, "ZA cannot be computed from the signer's key"))
+			continue
+		}
+		if bytes.Equal(got[:], want) {
 			out = append(out, check(name, outcome.Passed, "", "%s of %s matches", how, file))
 		} else {
 			out = append(out, check(name, outcome.Failed, outcome.HashFailure, "%s of %s does not match its CheckValue: the part changed after signing", how, file))

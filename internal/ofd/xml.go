@@ -3,6 +3,7 @@ package ofd
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"io"
 	"strings"
 
@@ -61,55 +62,75 @@ type SignatureXML struct {
 const maxXMLDepth = 64
 
 // decodeXML decodes b into v, refusing DTDs (no entity tricks) and deep
-// nesting, with a client-safe error naming what.
+// nesting, with a client-safe error naming what. The bytes are tokenised
+// once: checkedTokens checks every raw token and hands it to the decoder
+// that fills v, then reads on to the end of b.
 func decodeXML(b []byte, v any, what string) error {
-	if err := checkXML(b); err != nil {
-		return apperr.Wrap(apperr.Malformed, err, "%s is not acceptable XML: %v", what, err)
-	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = true
-	d.CharsetReader = func(charset string, in io.Reader) (io.Reader, error) {
+	raw := xml.NewDecoder(bytes.NewReader(b))
+	raw.Strict = true
+	raw.CharsetReader = func(charset string, in io.Reader) (io.Reader, error) {
 		if strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8") {
 			return in, nil
 		}
 		return nil, apperr.New(apperr.Unsupported, "XML encoding %q is not supported", charset)
 	}
-	if err := d.Decode(v); err != nil {
-		return apperr.Wrap(apperr.Malformed, err, "%s is not well-formed XML", what)
+	ct := &checkedTokens{d: raw}
+	err := xml.NewTokenDecoder(ct).Decode(v)
+	if err == nil {
+		err = ct.drain() // what follows the root element must be acceptable XML too
 	}
-	return nil
+	var lim xmlLimitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &lim):
+		return apperr.Wrap(apperr.Malformed, err, "%s is not acceptable XML: %v", what, err)
+	}
+	return apperr.Wrap(apperr.Malformed, err, "%s is not well-formed XML", what)
 }
 
 type xmlLimitError string
 
 func (e xmlLimitError) Error() string { return string(e) }
 
-// checkXML scans tokens once: no DOCTYPE, bounded depth.
-func checkXML(b []byte) error {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = true
-	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
-	depth := 0
+// checkedTokens passes on the raw tokens of d (the decoder on top matches
+// end tags and resolves namespaces) and refuses a DOCTYPE anywhere and
+// elements nested deeper than maxXMLDepth.
+type checkedTokens struct {
+	d     *xml.Decoder
+	depth int
+}
+
+func (c *checkedTokens) Token() (xml.Token, error) {
+	tok, err := c.d.RawToken()
+	if err != nil {
+		return tok, err
+	}
+	switch t := tok.(type) {
+	case xml.Directive:
+		if bytes.HasPrefix(bytes.TrimSpace(t), []byte("DOCTYPE")) {
+			return nil, xmlLimitError("a DOCTYPE is not allowed")
+		}
+	case xml.StartElement:
+		c.depth++
+		if c.depth > maxXMLDepth {
+			return nil, xmlLimitError("elements nest too deeply")
+		}
+	case xml.EndElement:
+		c.depth--
+	}
+	return tok, nil
+}
+
+// drain reads the tokens after the root element up to the end.
+func (c *checkedTokens) drain() error {
 	for {
-		tok, err := d.RawToken()
+		_, err := c.Token()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return err
-		}
-		switch t := tok.(type) {
-		case xml.Directive:
-			if bytes.HasPrefix(bytes.TrimSpace(t), []byte("DOCTYPE")) {
-				return xmlLimitError("a DOCTYPE is not allowed")
-			}
-		case xml.StartElement:
-			depth++
-			if depth > maxXMLDepth {
-				return xmlLimitError("elements nest too deeply")
-			}
-		case xml.EndElement:
-			depth--
 		}
 	}
 }

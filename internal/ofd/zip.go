@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/klauspost/compress/flate"
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 )
 
@@ -61,6 +63,10 @@ type Package struct {
 	lim   Limits
 	read  uint64 // uncompressed bytes read so far
 	cache map[string][]byte
+	sums  map[string][sm3.Size]byte // digests by entry key (+ "\x00" + prefix)
+
+	inflater io.ReadCloser // one DEFLATE decoder, reset for every entry
+	scratch  []byte        // copy buffer for entries that are only hashed
 }
 
 // Open checks the ZIP directory of data and returns the package. It refuses
@@ -75,7 +81,8 @@ func Open(data []byte, lim Limits) (*Package, error) {
 	if len(zr.File) > lim.MaxEntries {
 		return nil, apperr.New(apperr.TooLarge, "the package has %d entries, more than the limit of %d", len(zr.File), lim.MaxEntries)
 	}
-	p := &Package{files: make(map[string]*zip.File, len(zr.File)), lim: lim, cache: map[string][]byte{}}
+	p := &Package{files: make(map[string]*zip.File, len(zr.File)), lim: lim, cache: map[string][]byte{}, sums: map[string][sm3.Size]byte{}}
+	zr.RegisterDecompressor(zip.Deflate, p.inflate)
 	var declared uint64
 	for _, f := range zr.File {
 		name, err := entryName(f.Name)
@@ -164,37 +171,113 @@ func (p *Package) Has(name string) bool {
 	return ok
 }
 
+// inflate is the package's DEFLATE decompressor: klauspost/compress's
+// decoder (about twice the speed of compress/flate), one per package and
+// reset for each entry, since entries are read one after the other.
+func (p *Package) inflate(r io.Reader) io.ReadCloser {
+	if p.inflater == nil {
+		p.inflater = flate.NewReader(r)
+	} else if err := p.inflater.(flate.Resetter).Reset(r, nil); err != nil {
+		p.inflater = flate.NewReader(r)
+	}
+	return io.NopCloser(p.inflater)
+}
+
+// open returns an entry's reader;
+// archive/zip stops it at the size its directory declares, which must be
+// within the limits left.
+func (p *Package) open(name, key string) (*zip.File, io.ReadCloser, error) {
+	f, ok := p.files[key]
+	if !ok {
+		return nil, nil, apperr.New(apperr.NotFound, "the package has no entry %q", name)
+	}
+	if f.UncompressedSize64 > min(p.lim.MaxEntrySize, p.lim.MaxTotalSize-p.read) {
+		return nil, nil, apperr.New(apperr.TooLarge, "entry %q expands beyond the size limit", name)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, nil, apperr.Wrap(apperr.Malformed, err, "entry %q cannot be opened", name)
+	}
+	return f, rc, nil
+}
+
+// readErr turns an error from an entry's reader into a client-safe one.
+// archive/zip refuses more bytes than the directory declares (ErrFormat),
+// fewer (ErrUnexpectedEOF) and a wrong CRC-32 (ErrChecksum).
+func readErr(name string, f *zip.File, err error) error {
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, zip.ErrFormat):
+		return apperr.Wrap(apperr.Malformed, err, "entry %q is corrupt or not the %d bytes its directory declares", name, f.UncompressedSize64)
+	case errors.Is(err, zip.ErrChecksum):
+		return apperr.Wrap(apperr.Malformed, err, "entry %q is corrupt", name)
+	}
+	return apperr.Wrap(apperr.Malformed, err, "entry %q cannot be read", name)
+}
+
 // Read returns an entry's bytes exactly as stored (uncompressed), enforcing
-// the size limits on the bytes actually read, whatever the directory says.
+// the size limits on the bytes actually read, whatever the directory says:
+// the buffer is the declared size (bounded by the limits) and archive/zip
+// refuses an entry that expands to more or fewer bytes or fails its CRC-32.
 func (p *Package) Read(name string) ([]byte, error) {
 	key := strings.ToLower(name)
 	if b, ok := p.cache[key]; ok {
 		return b, nil
 	}
-	f, ok := p.files[key]
-	if !ok {
-		return nil, apperr.New(apperr.NotFound, "the package has no entry %q", name)
-	}
-	rc, err := f.Open()
+	f, rc, err := p.open(name, key)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Malformed, err, "entry %q cannot be opened", name)
+		return nil, err
 	}
 	defer rc.Close()
-	limit := min(p.lim.MaxEntrySize, p.lim.MaxTotalSize-p.read)
-	b, err := io.ReadAll(io.LimitReader(rc, int64(limit)+1))
-	if err != nil {
-		if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, apperr.Wrap(apperr.Malformed, err, "entry %q is corrupt", name)
+	b := make([]byte, f.UncompressedSize64)
+	if _, err := io.ReadFull(rc, b); err != nil {
+		return nil, readErr(name, f, err)
+	}
+	var one [1]byte
+	if n, err := rc.Read(one[:]); n != 0 || err != io.EOF {
+		if err == nil {
+			err = zip.ErrFormat
 		}
-		return nil, apperr.Wrap(apperr.Malformed, err, "entry %q cannot be read", name)
-	}
-	if uint64(len(b)) > limit {
-		return nil, apperr.New(apperr.TooLarge, "entry %q expands beyond the size limit", name)
-	}
-	if uint64(len(b)) != f.UncompressedSize64 {
-		return nil, apperr.New(apperr.Malformed, "entry %q is %d bytes, not the %d its directory declares", name, len(b), f.UncompressedSize64)
+		return nil, readErr(name, f, err)
 	}
 	p.read += uint64(len(b))
 	p.cache[key] = b
 	return b, nil
+}
+
+// Digest returns SM3(prefix ‖ entry). An entry already read is hashed from
+// memory; any other is streamed through SM3 without being kept, within the
+// same limits and checks as Read. Digests are remembered, so an entry that
+// several signatures reference is inflated and hashed once.
+func (p *Package) Digest(name string, prefix []byte) ([sm3.Size]byte, error) {
+	key := strings.ToLower(name)
+	sumKey := key
+	if len(prefix) > 0 {
+		sumKey = key + "\x00" + string(prefix)
+	}
+	if d, ok := p.sums[sumKey]; ok {
+		return d, nil
+	}
+	var d [sm3.Size]byte
+	h := sm3.New()
+	h.Write(prefix)
+	if b, ok := p.cache[key]; ok {
+		h.Write(b)
+	} else {
+		f, rc, err := p.open(name, key)
+		if err != nil {
+			return d, err
+		}
+		if p.scratch == nil {
+			p.scratch = make([]byte, 32<<10)
+		}
+		n, err := io.CopyBuffer(h, rc, p.scratch)
+		rc.Close()
+		if err != nil {
+			return d, readErr(name, f, err)
+		}
+		p.read += uint64(n)
+	}
+	h.Sum(d[:0])
+	p.sums[sumKey] = d
+	return d, nil
 }

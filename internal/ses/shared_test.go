@@ -56,13 +56,14 @@ func TestSharedInput(t *testing.T) {
 			}
 		})
 	}
-	// Plain: 6 signer signatures; the maker signature once (then cached).
-	if st := plain.Stats(); st.SM2Performed != 7 || st.SM2Skipped != 5 {
+	// Plain: 6 signer signatures; the maker signature once (then cached);
+	// for each of the 2 tampered values the diagnosis (e = dataHash).
+	if st := plain.Stats(); st.SM2Performed != 9 || st.SM2Skipped != 5 {
 		t.Fatalf("plain stats %+v", st)
 	}
-	// Shared: the signer signature once per distinct bytes (good, tampered),
-	// the maker signature once.
-	if st := shared.Stats(); st.SM2Performed != 3 || st.SM2Skipped != 5+4 {
+	// Shared: the signer signature once per distinct bytes (good, tampered,
+	// this one with its diagnosis), the maker signature once.
+	if st := shared.Stats(); st.SM2Performed != 4 || st.SM2Skipped != 5+4 {
 		t.Fatalf("shared stats %+v", st)
 	}
 	// A malformed Shared input is refused each time, never kept.

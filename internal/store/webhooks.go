@@ -31,14 +31,14 @@ const ntfTag = "ntf"
 
 // Notifications is the Redis side of internal/notify.
 type Notifications struct {
-	st                                      *Store
-	relay, relayOut, fanout, settle, replay *redis.Script
+	st                                             *Store
+	relay, relayOut, fanout, settle, replay, claim *redis.Script
 }
 
 // NewNotifications returns the notification store over s.
 func NewNotifications(s *Store) *Notifications {
 	return &Notifications{st: s, relay: redis.NewScript(relayLua), relayOut: redis.NewScript(relayOutboxLua), fanout: redis.NewScript(fanoutLua),
-		settle: redis.NewScript(settleLua), replay: redis.NewScript(replayLua)}
+		settle: redis.NewScript(settleLua), replay: redis.NewScript(replayLua), claim: redis.NewScript(claimLua)}
 }
 
 func (n *Notifications) k(parts ...string) string { return n.st.key(ntfTag, parts...) }
@@ -180,12 +180,29 @@ type Delivery struct {
 	Next                             int64
 }
 
-// Due returns deliveries whose next attempt is at or before nowMs.
-func (n *Notifications) Due(ctx context.Context, nowMs int64, count int64) ([]Delivery, error) {
+// claimLua takes the deliveries due at ARGV[1] (ms), at most ARGV[3], and
+// moves each one's due time to ARGV[2] (the lease's end), atomically: a
+// worker of another instance polling the same set does not see them until
+// the lease ends, and if this worker dies they are due again then.
+// KEYS due.
+const claimLua = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, id in ipairs(ids) do
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id)
+end
+return ids
+`
+
+// Claim returns the deliveries whose next attempt is at or before nowMs
+// (at most count) and leases them to the caller until leaseMs: several
+// instances' workers share one due set without attempting a delivery
+// twice. The caller settles each (Settle) before the lease ends; a
+// delivery whose worker died is due again when its lease ends.
+func (n *Notifications) Claim(ctx context.Context, nowMs, leaseMs int64, count int64) ([]Delivery, error) {
 	ctx, cancel := n.st.ctx(ctx)
 	defer cancel()
-	ids, err := n.st.rdb.ZRangeByScore(ctx, n.k("due"), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(nowMs, 10), Count: count}).Result()
-	if err != nil {
+	ids, err := n.claim.Run(ctx, n.st.rdb, []string{n.k("due")}, nowMs, leaseMs, count).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, mapErr(err, "deliveries")
 	}
 	if len(ids) == 0 {

@@ -42,9 +42,11 @@
     else if (kind === "too-large" || kind === "unavailable") { words = t("problem.kind." + kind); }
     var detail = j && typeof j.detail === "string" ? j.detail : "";
     if (!words) { return detail || (j && j.title) || ("HTTP " + status); }
-    // The catalogue's words first; the server's detail names what exactly
-    // was wrong (which field, which limit), so it follows.
-    return words + (detail ? " (" + detail + ")" : "") + (code ? " [" + code + "]" : "");
+    // The catalogue's words; for the generic input codes, whose words
+    // cannot say which field or which name was wrong, the server's detail
+    // follows (it names them).
+    var generic = /^(FIELD_(INVALID|REQUIRED|TOO_LONG)|JSON_(INVALID|DUPLICATE_NAME|UNKNOWN_NAME|TOO_DEEP))$/.test(code);
+    return words + (generic && detail ? " (" + detail + ")" : "") + (code ? " [" + code + "]" : "");
   }
 
   // api calls the JSON API; it resolves to {status, body} or rejects with an
