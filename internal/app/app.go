@@ -89,6 +89,7 @@ type core struct {
 	mat    *trust.Material
 	store  *store.Store
 	tokens *auth.Tokens
+	stamp  stamping // stamping.go: tokens put into signatures
 }
 
 func openCore(cfg config.Config, getenv func(string) string, clk clock.Clock) (*core, error) {
@@ -172,12 +173,16 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		return nil, err
 	}
 	a.Notify = hooks
-	pledges, err := buildPledgeAPI(c, cfg.BaseURL, sealStore, &maker, reg, log, clk) // pledges.go
+	stamper, err := buildTSA(c, cfg, clk) // timestamps.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err
 	}
-	stamper, err := buildTSA(c, cfg, clk) // timestamps.go
+	if c.stamp, err = buildStamping(c, cfg, stamper, log); err != nil { // stamping.go
+		_ = c.store.Close()
+		return nil, err
+	}
+	pledges, err := buildPledgeAPI(c, cfg.BaseURL, sealStore, &maker, reg, log, clk) // pledges.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err

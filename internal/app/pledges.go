@@ -20,6 +20,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/sealpicture"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
+	"github.com/pledgeseal/pledgeseal/internal/stamp"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
@@ -56,16 +57,21 @@ func buildPledgeAPI(c *core, baseURL string, sealStore *store.Registry, maker *s
 		inter = append([]*smx509.Certificate{ca}, c.mat.ApplicantCA.Chain...)
 	}
 	applicantTrust := pki.NewTrustStore(c.mat.Roots, inter)
-	sealer := &registrySealer{mat: c.mat, seals: seals, src: sealStore, clk: clk}
+	registry := &registrySealer{mat: c.mat, seals: seals, src: sealStore, clk: clk}
+	var sealer pledge.Sealer = registry
+	var cmsStamp pledge.CMSStamper
+	if c.stamp.stamper != nil { // stamping.go: seals and applicant CMS carry time-stamp tokens
+		sealer, cmsStamp = stamp.Sealer{Inner: sealer, Stamper: c.stamp.stamper}, c.stamp.stamper
+	}
 	cat := pledge.NewCatalogue(store.NewCatalogueRepo(c.store), clk)
 	notices := pledge.NewNotices(store.NewNoticeRepo(c.store), cat, sealer, clk)
 	pledges := store.NewPledgeRepo(c.store, prot)
 	svc := pledge.NewService(pledge.Deps{
 		Catalogue: cat, Notices: notices, Bars: store.CombinedBars{Base: store.NewBarRepo(c.store), Registry: sealStore}, Pledges: pledges, Indexer: prot,
-		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk, BaseURL: baseURL,
+		Sealer: sealer, EventCA: c.mat.ApplicantCA.Issuer(), ApplicantTrust: applicantTrust, Clock: clk, BaseURL: baseURL, Stamp: cmsStamp,
 	})
 	v, err := verify.New(verify.Options{
-		SealTrust: c.mat.Trust, ApplicantTrust: applicantTrust, Registry: sealStore, Pledges: pledges,
+		SealTrust: c.mat.Trust, ApplicantTrust: applicantTrust, TSATrust: c.stamp.trust, Registry: sealStore, Pledges: pledges,
 		Status: store.NewStatusBatch(sealStore, pledges), Clock: clk, Registerer: reg, // Status: one Redis round trip
 	})
 	if err != nil {
@@ -77,10 +83,12 @@ func buildPledgeAPI(c *core, baseURL string, sealStore *store.Registry, maker *s
 	}
 	// Signed OFD files of any product: seals chain to the seal trust, with
 	// the registry's status; Type="Sign" (CMS) signers to the configured roots.
-	ofdSES := ses.NewVerifier(ses.Options{SealTrust: c.mat.Trust, Status: sealStore})
+	ofdSES := ses.NewVerifier(ses.Options{SealTrust: c.mat.Trust, TSATrust: c.stamp.trust, Status: sealStore})
 	signTrust := pki.NewTrustStore(c.mat.Roots, nil)
 	ofdAPI := &httpapi.OFDAPI{
-		Writer: &ofdmake.Writer{Sealer: sealer, Clock: clk}, Labels: labels, Version: version.Get().Version,
+		// The OFD is sealed as pledges are (time-stamped when a TSA is
+		// configured), with the seal the registry sealer chooses.
+		Writer: &ofdmake.Writer{Sealer: ofdSealer{Sealer: sealer, active: registry}, Clock: clk}, Labels: labels, Version: version.Get().Version,
 		Verify: func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error) {
 			return ofd.Verify(ctx, data, ofd.Options{SES: ofdSES, SignTrust: signTrust, Limits: lim})
 		},
@@ -135,6 +143,18 @@ func fileDevSeals(m *trust.Material, seals *seal.Registry, log *slog.Logger, clk
 // devPictureMM is the printed edge of the dev seals' impression: an SVG
 // naming the agency along the ring (sealpicture.SVG).
 const devPictureMM = 40
+
+// ofdSealer is the agency sealer (time-stamping when configured) with the
+// registry sealer's choice of seal (ofdmake.Sealer).
+type ofdSealer struct {
+	pledge.Sealer
+	active *registrySealer
+}
+
+// ActiveSeal implements ofdmake.Sealer.
+func (o ofdSealer) ActiveSeal(ctx context.Context, agency string) (*ses.Seal, error) {
+	return o.active.ActiveSeal(ctx, agency)
+}
 
 // registrySealer seals with the agency's newest seal in the registry that
 // lists the agency's signing certificate and is ACTIVE now; it reads the

@@ -113,6 +113,14 @@ type Config struct {
 	// authority's tokens (dotted); TSAAccuracy the accuracy it states.
 	TSAPolicy   string
 	TSAAccuracy time.Duration
+	// TSAURL, when set, is an external RFC 3161 TSA the service asks for
+	// the tokens it puts into signatures instead of the built-in one;
+	// TSATrust is the PEM file of its trust anchors (required with it).
+	// TSARequired refuses a signing for which no token can be had (503
+	// TRY_LATER) instead of going on without one.
+	TSAURL      string
+	TSATrust    string
+	TSARequired bool
 
 	// ServiceName is the service's name in the pages' footer (empty: the
 	// pages' own name, 告知承诺电子核验 / PledgeSeal); OperatorContact is how
@@ -217,6 +225,18 @@ func settings() []setting {
 			return nil
 		}},
 		{"tsa-accuracy", "1s", "accuracy the built-in TSA states for its genTime (0 = none)", durSetter(0, time.Minute, func(c *Config, d time.Duration) { c.TSAAccuracy = d })},
+		{"tsa-url", "", "external RFC 3161 TSA (http/https URL) for the tokens put into signatures, instead of the built-in TSA (with -tsa-trust)", func(c *Config, v string) error {
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return errors.New("want an http or https URL")
+				}
+			}
+			c.TSAURL = v
+			return nil
+		}},
+		{"tsa-trust", "", "PEM file of the external TSA's trust anchors (required with -tsa-url)", func(c *Config, v string) error { c.TSATrust = v; return nil }},
+		{"tsa-required", "false", "refuse a signing (503 TRY_LATER) when no time-stamp token can be had", boolSetter(func(c *Config, b bool) { c.TSARequired = b })},
 		{"keys-dir", "keys/dev", "directory holding trust material (manifest.json)", func(c *Config, v string) error {
 			if v == "" {
 				return errors.New("must not be empty")
@@ -463,6 +483,9 @@ func Load(args, environ []string, usage io.Writer) (Config, error) {
 		if c.TLSCertFile != "" {
 			c.BaseURL = "https://" + c.Listen
 		}
+	}
+	if (c.TSAURL == "") != (c.TSATrust == "") {
+		return Config{}, &Error{Setting: "-tsa-url / -tsa-trust", Reason: "an external TSA needs both its URL and its trust anchor file"}
 	}
 	if c.RedisMasterName != "" && c.RedisCluster {
 		return Config{}, &Error{Setting: "-redis-master-name / -redis-cluster", Reason: "Sentinel and Cluster cannot both be set"}

@@ -53,6 +53,8 @@ func TestInvalidNamesTheSetting(t *testing.T) {
 		{"bad log level", nil, []string{"PLEDGESEAL_LOG_LEVEL=loud"}, "PLEDGESEAL_LOG_LEVEL"},
 		{"TSA policy not an OID", nil, []string{"PLEDGESEAL_TSA_POLICY=policy-1"}, "PLEDGESEAL_TSA_POLICY"},
 		{"TSA policy arc too large", nil, []string{"PLEDGESEAL_TSA_POLICY=2.25.2147483648"}, "PLEDGESEAL_TSA_POLICY"},
+		{"external TSA without trust anchors", nil, []string{"PLEDGESEAL_TSA_URL=https://tsa.example/"}, "-tsa-trust"},
+		{"external TSA URL not http", nil, []string{"PLEDGESEAL_TSA_URL=ftp://tsa.example/", "PLEDGESEAL_TSA_TRUST=x.pem"}, "PLEDGESEAL_TSA_URL"},
 		{"TSA accuracy negative", nil, []string{"PLEDGESEAL_TSA_ACCURACY=-1s"}, "PLEDGESEAL_TSA_ACCURACY"},
 		{"bad base url", nil, []string{"PLEDGESEAL_BASE_URL=ftp://x"}, "PLEDGESEAL_BASE_URL"},
 		{"body too small", nil, []string{"PLEDGESEAL_MAX_BODY_BYTES=10"}, "PLEDGESEAL_MAX_BODY_BYTES"},

@@ -212,6 +212,9 @@ type CMSSignerInfo struct {
 	// MessageDigest and SigningTime come from the signed attributes.
 	MessageDigest []byte
 	SigningTime   time.Time
+	// UnsignedAttrs are the contents of unsignedAttrs [1] (nil when
+	// absent): Attributes outside the signature (unsigned.go).
+	UnsignedAttrs []byte
 
 	issuer []byte
 	serial *big.Int
@@ -384,6 +387,13 @@ func parseSignerInfo(si cryptobyte.String) (CMSSignerInfo, error) {
 		return s, bad("signatureAlgorithm/signature")
 	}
 	s.Signature = sig
+	if si.PeekASN1Tag(cbasn1.Tag(1).Constructed().ContextSpecific()) {
+		var u cryptobyte.String
+		if !si.ReadASN1(&u, cbasn1.Tag(1).Constructed().ContextSpecific()) {
+			return s, bad("unsignedAttrs")
+		}
+		s.UnsignedAttrs = append([]byte{}, u...)
+	}
 	return s, nil
 }
 

@@ -21,7 +21,7 @@ type testCA struct {
 	issuer           *Issuer
 }
 
-func newTestCA(t *testing.T) testCA {
+func newTestCA(t testing.TB) testCA {
 	t.Helper()
 	rootKey, err := GenerateKey()
 	if err != nil {

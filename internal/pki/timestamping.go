@@ -90,3 +90,45 @@ func TimeStampingExtension() pkix.Extension {
 	v, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
 	return pkix.Extension{Id: oidExtKeyUsage(), Critical: true, Value: v}
 }
+
+// TimeStampingChain returns the first of chains (each leaf first, as
+// TrustStore.VerifyAt returns them) in which every CA certificate that
+// restricts its purposes with an extendedKeyUsage allows time-stamping
+// (id-kp-timeStamping or anyExtendedKeyUsage): a CA limited to, say,
+// serverAuth cannot certify a TSA (the nested rule Go and OpenSSL apply;
+// VerifyAt itself accepts any purpose). The leaf is CheckTimeStamping's.
+// The error wraps ErrKeyUsage.
+func TimeStampingChain(chains [][]*smx509.Certificate) ([]*smx509.Certificate, error) {
+	var why string
+	for _, chain := range chains {
+		if len(chain) == 0 {
+			continue
+		}
+		ok := true
+		for _, ca := range chain[1:] {
+			if !allowsTimeStamping(ca) {
+				ok, why = false, ca.Subject.String()
+				break
+			}
+		}
+		if ok {
+			return chain, nil
+		}
+	}
+	if why == "" {
+		return nil, fmt.Errorf("%w: no chain", ErrKeyUsage)
+	}
+	return nil, fmt.Errorf("%w: the CA %q restricts its extendedKeyUsage to purposes other than timeStamping", ErrKeyUsage, why)
+}
+
+func allowsTimeStamping(c *smx509.Certificate) bool {
+	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		return true
+	}
+	for _, u := range c.ExtKeyUsage {
+		if u == smx509.ExtKeyUsageTimeStamping || u == smx509.ExtKeyUsageAny {
+			return true
+		}
+	}
+	return false
+}

@@ -155,6 +155,9 @@ type Deps struct {
 	Indexer   Indexer
 	Sealer    Sealer
 	CMS       CMS
+	// Stamp, when set, time-stamps each applicant CMS at submission
+	// (stamping.go).
+	Stamp CMSStamper
 	// EventCA issues event certificates; ApplicantTrust holds the anchors
 	// applicant signatures must chain to (it includes the event CA's root).
 	EventCA        *pki.Issuer
@@ -548,6 +551,11 @@ func (s *Service) finish(ctx context.Context, d Draft, doc *Document, sig []byte
 	}
 	if err := accept(res); err != nil {
 		return Record{}, false, err
+	}
+	if s.d.Stamp != nil {
+		if sig, err = s.d.Stamp.CMS(ctx, sig); err != nil {
+			return Record{}, false, err
+		}
 	}
 	way := WayOwnCertificate
 	if res.EventCertificate {

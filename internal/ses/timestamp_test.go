@@ -15,8 +15,9 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// tstInfoDER builds a TSTInfo with an SM3 imprint of value at genTime.
-func tstInfoDER(t testing.TB, value []byte, gen time.Time) []byte {
+// tstInfoDER builds a TSTInfo with an SM3 imprint of value at genTime;
+// extra fields are appended after genTime.
+func tstInfoDER(t testing.TB, value []byte, gen time.Time, extra ...byte) []byte {
 	d := pki.Digest(value)
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
@@ -28,6 +29,7 @@ func tstInfoDER(t testing.TB, value []byte, gen time.Time) []byte {
 		})
 		b.AddASN1Int64(42)
 		b.AddASN1GeneralizedTime(gen.UTC())
+		b.AddBytes(extra)
 	})
 	der, err := b.Bytes()
 	if err != nil {
@@ -48,11 +50,7 @@ func TestTimestamp(t *testing.T) {
 	plainDER := p.ca.Issue(t, pki.CertRequest{Subject: pkix.Name{CommonName: "Not a TSA"}, PublicKey: tsaKey,
 		NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0), ExtKeyUsage: []smx509.ExtKeyUsage{smx509.ExtKeyUsageTimeStamping}}).DER
 	gen := t0.Add(90 * time.Minute)
-	withTokenBy := func(certDER, tst []byte) *Signature {
-		tok, err := pki.SignAttached(tst, certDER, pki.NewKeySigner(tsaKey), gen)
-		if err != nil {
-			t.Fatal(err)
-		}
+	encode := func(tok []byte) *Signature {
 		s2 := *sig
 		s2.TimeStamp = tok
 		der, err := s2.Encode()
@@ -65,7 +63,24 @@ func TestTimestamp(t *testing.T) {
 		}
 		return out
 	}
+	withTokenBy := func(certDER, tst []byte) *Signature {
+		cert, err := pki.ParseCertificate(certDER)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := pki.SignTimeStampToken(tst, cert, pki.NewKeySigner(tsaKey), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return encode(tok)
+	}
 	withToken := func(tst []byte) *Signature { return withTokenBy(tsaDER, tst) }
+	// A GM/T 0010 SignedData over the TSTInfo: not id-ct-TSTInfo, and no
+	// signingCertificate attribute naming the TSA certificate.
+	gmToken, err := pki.SignAttached(tstInfoDER(t, sig.Value, gen), tsaDER, pki.NewKeySigner(tsaKey), gen)
+	if err != nil {
+		t.Fatal(err)
+	}
 	v := NewVerifier(Options{SealTrust: p.trust})
 	in := Input{Data: []byte("d"), HasData: true}
 	tests := []struct {
@@ -78,6 +93,8 @@ func TestTimestamp(t *testing.T) {
 		{"imprint of other bytes", withToken(tstInfoDER(t, []byte("other"), gen)), outcome.Failed, outcome.TotalFailed},
 		{"no token", sig, outcome.NotPerformed, outcome.TotalPassed},
 		{"TSA certificate without critical timeStamping", withTokenBy(plainDER, tstInfoDER(t, sig.Value, gen)), outcome.Failed, outcome.TotalFailed},
+		{"TSTInfo with a trailing field", withToken(tstInfoDER(t, sig.Value, gen, 0x02, 0x01, 0x07, 0x04, 0x00)), outcome.Failed, outcome.TotalFailed},
+		{"not an id-ct-TSTInfo token", encode(gmToken), outcome.Failed, outcome.TotalFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +128,7 @@ func TestTimestamp(t *testing.T) {
 // from a TSA issued by p's root.
 func timestampedSignature(t testing.TB, p *testPKI, sig *Signature, gen time.Time) []byte {
 	tsa := p.ca.TSA(t, "TSA", t0, t0.AddDate(1, 0, 0))
-	tok, err := pki.SignAttached(tstInfoDER(t, sig.Value, gen), tsa.DER, tsa.Signer(), gen)
+	tok, err := pki.SignTimeStampToken(tstInfoDER(t, sig.Value, gen), tsa.Cert, tsa.Signer(), true)
 	if err != nil {
 		t.Fatal(err)
 	}

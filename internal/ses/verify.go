@@ -44,6 +44,9 @@ type Options struct {
 	SealTrust *pki.TrustStore
 	// SignerTrust holds the anchors for signer certificates; nil means SealTrust.
 	SignerTrust *pki.TrustStore
+	// TSATrust holds the anchors of the TSAs whose tokens prove signing
+	// times (the timeStamp field); nil means SignerTrust.
+	TSATrust *pki.TrustStore
 	// Status answers revocation/suspension questions; nil means the status
 	// checks are reported as not performed.
 	Status status.Source
@@ -66,6 +69,7 @@ type Stats struct {
 // maker-signature check and one chain build.
 type Verifier struct {
 	sealTrust, signerTrust *pki.TrustStore
+	tsaTrust               *pki.TrustStore // anchors of timestamp TSAs
 	status                 status.Source
 	cache                  *lru
 	sums                   *sumMemo
@@ -81,7 +85,11 @@ func NewVerifier(opts Options) *Verifier {
 	if st == nil {
 		st = opts.SealTrust
 	}
-	return &Verifier{sealTrust: opts.SealTrust, signerTrust: st, status: opts.Status, cache: newLRU(opts.CacheSize), sums: newSumMemo(sumMemoSize)}
+	tt := opts.TSATrust
+	if tt == nil {
+		tt = st
+	}
+	return &Verifier{sealTrust: opts.SealTrust, signerTrust: st, tsaTrust: tt, status: opts.Status, cache: newLRU(opts.CacheSize), sums: newSumMemo(sumMemoSize)}
 }
 
 // Stats returns the counters so far.
@@ -654,11 +662,11 @@ func orUnknown(c status.Code) status.Code {
 func (v *Verifier) signingTime(s *Signature) (time.Time, []outcome.Check) {
 	var out []outcome.Check
 	if len(s.TimeStamp) > 0 {
-		t, c := v.timestampCheck(s)
+		tok, c := v.timestampCheck(s)
 		out = append(out, c)
-		if !t.IsZero() && c.Result != outcome.Failed {
-			out = append(out, check(CheckSigningTime, outcome.Passed, "", "signing time %s from the timestamp", ts(t)))
-			return t, out
+		if tok != nil && c.Result != outcome.Failed {
+			out = append(out, check(CheckSigningTime, outcome.Passed, "", "signing time %s from the timestamp", ts(tok.GenTime)))
+			return tok.GenTime, out
 		}
 	} else {
 		out = append(out, check(CheckTimestamp, outcome.NotPerformed, "", "not performed: the signature carries no timestamp; timeInfo is used"))

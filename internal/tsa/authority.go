@@ -110,8 +110,14 @@ func (a *Authority) Respond(ctx context.Context, der []byte) ([]byte, error) {
 		return rejection(FailBadDataFormat, "an SM3 message imprint has 32 bytes")
 	case req.Policy != nil && !req.Policy.Equal(a.cfg.Policy):
 		return rejection(FailUnacceptedPolicy, "unaccepted policy "+req.Policy.String())
-	case req.HasExtensions:
-		return rejection(FailUnacceptedExtension, "this TSA accepts no request extensions")
+	case len(req.Extensions) > 0:
+		// RFC 3161 §2.4.1: an extension the TSA does not recognise,
+		// critical or not, is refused; this TSA recognises none.
+		ids := make([]string, len(req.Extensions))
+		for i, e := range req.Extensions {
+			ids[i] = e.ID.String()
+		}
+		return rejection(FailUnacceptedExtension, "unaccepted request extension "+strings.Join(ids, ", ")+": this TSA accepts no request extensions")
 	}
 	tok, err := a.Token(ctx, req)
 	if err != nil {

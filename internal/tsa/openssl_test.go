@@ -114,3 +114,65 @@ func TestOpenSSLMadeTSACertificate(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenSSLMadeChainPurpose: a TSA certificate with the critical
+// timeStamping purpose made by openssl under an openssl-made intermediate
+// CA whose extendedKeyUsage is serverAuth only is refused (the CA cannot
+// delegate time-stamping); under an intermediate without an
+// extendedKeyUsage it is accepted.
+func TestOpenSSLMadeChainPurpose(t *testing.T) {
+	id := "distid:1234567812345678"
+	for _, tc := range []struct {
+		name, caExt string
+		want        error
+	}{
+		{"CA without extendedKeyUsage", "", nil},
+		{"CA for serverAuth only", "extendedKeyUsage=serverAuth", tsa.ErrKeyPurpose},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := func(n string) string { return filepath.Join(dir, n) }
+			for _, k := range []string{"root", "ca", "tsa"} {
+				openssl(t, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:SM2", "-out", p(k+".key"))
+			}
+			write(t, dir, "req.cnf", []byte("[req]\ndistinguished_name=dn\nx509_extensions=ca\n[dn]\n"+
+				"[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n"))
+			write(t, dir, "ext.cnf", []byte("[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"+tc.caExt+"\n"+
+				"[tsa]\nkeyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=critical,timeStamping\n"))
+			openssl(t, "req", "-new", "-x509", "-key", p("root.key"), "-sm3", "-sigopt", id, "-subj", "/CN=OpenSSL SM2 Root", "-days", "30", "-config", p("req.cnf"), "-out", p("root.pem"))
+			sign := func(name, subj, issuer, ext string) {
+				openssl(t, "req", "-new", "-key", p(name+".key"), "-sm3", "-sigopt", id, "-subj", subj, "-config", p("req.cnf"), "-out", p(name+".csr"))
+				openssl(t, "x509", "-req", "-in", p(name+".csr"), "-CA", p(issuer+".pem"), "-CAkey", p(issuer+".key"), "-sm3", "-sigopt", id, "-vfyopt", id,
+					"-set_serial", "7", "-days", "30", "-extfile", p("ext.cnf"), "-extensions", ext, "-out", p(name+".pem"))
+			}
+			sign("ca", "/CN=OpenSSL SM2 Sub CA", "root", "ca")
+			sign("tsa", "/CN=OpenSSL SM2 TSA", "ca", "tsa")
+			parse := func(n string) *smx509.Certificate {
+				cs, err := pki.ParseCertificatesPEM(read(t, p(n)))
+				if err != nil || len(cs) != 1 {
+					t.Fatalf("%s: %v", n, err)
+				}
+				return cs[0]
+			}
+			root, ca, cert := parse("root.pem"), parse("ca.pem"), parse("tsa.pem")
+			key, err := pki.ParsePrivateKeyPEM(read(t, p("tsa.key")), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk := clock.NewFake(cert.NotBefore.Add(time.Hour))
+			a, err := tsa.New(tsa.Config{Cert: cert, Signer: pki.NewKeySigner(key), Policy: policy, Serials: newStore(t, clk), Clock: clk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := pki.Digest([]byte("data"))
+			der, err := a.Token(context.Background(), &tsa.Request{HashAlg: pki.OIDSM3(), Imprint: d[:], CertReq: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tsa.VerifyToken(der, pki.NewTrustStore([]*smx509.Certificate{root}, []*smx509.Certificate{ca}))
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("verify: %v, want %v", err, tc.want)
+			}
+		})
+	}
+}

@@ -25,9 +25,16 @@ type Request struct {
 	// Nonce is nil when absent.
 	Nonce   *big.Int
 	CertReq bool
-	// HasExtensions is true when the request carries extensions (this TSA
-	// recognises none: it answers unacceptedExtension).
-	HasExtensions bool
+	// Extensions are the request's extensions (nil when absent). This TSA
+	// recognises none: it answers unacceptedExtension naming them.
+	Extensions []Extension
+}
+
+// Extension is one X.509 Extension of a request or TSTInfo.
+type Extension struct {
+	ID       asn1.ObjectIdentifier
+	Critical bool
+	Value    []byte
 }
 
 // ErrBadRequest is a request that is not a DER TimeStampReq (the answer is
@@ -86,7 +93,11 @@ func ParseRequest(der []byte) (*Request, error) {
 		if !req.ReadASN1(&ext, cbasn1.Tag(0).Constructed().ContextSpecific()) {
 			return nil, ErrBadRequest
 		}
-		r.HasExtensions = true
+		list, err := parseExtensions(ext)
+		if err != nil {
+			return nil, ErrBadRequest
+		}
+		r.Extensions = list
 	}
 	if !req.Empty() {
 		return nil, ErrBadRequest
@@ -109,8 +120,50 @@ func MarshalRequest(r *Request) ([]byte, error) {
 		if r.CertReq {
 			b.AddASN1Boolean(true)
 		}
+		if len(r.Extensions) > 0 {
+			b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+				for _, e := range r.Extensions {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1ObjectIdentifier(e.ID)
+						if e.Critical {
+							b.AddASN1Boolean(true)
+						}
+						b.AddASN1OctetString(e.Value)
+					})
+				}
+			})
+		}
 	})
 	return b.Bytes()
+}
+
+// parseExtensions reads the contents of an Extensions SEQUENCE (or of its
+// IMPLICIT tag) in DER: at least one Extension, critical TRUE only when
+// encoded (DER omits the DEFAULT FALSE), each OID once, nothing else.
+func parseExtensions(in cryptobyte.String) ([]Extension, error) {
+	if in.Empty() {
+		return nil, ErrBadRequest
+	}
+	var out []Extension
+	seen := map[string]bool{}
+	for !in.Empty() {
+		var e cryptobyte.String
+		var x Extension
+		if !in.ReadASN1(&e, cbasn1.SEQUENCE) || !e.ReadASN1ObjectIdentifier(&x.ID) || seen[x.ID.String()] {
+			return nil, ErrBadRequest
+		}
+		seen[x.ID.String()] = true
+		if e.PeekASN1Tag(cbasn1.BOOLEAN) && (!e.ReadASN1Boolean(&x.Critical) || !x.Critical) {
+			return nil, ErrBadRequest
+		}
+		var v cryptobyte.String
+		if !e.ReadASN1(&v, cbasn1.OCTET_STRING) || !e.Empty() {
+			return nil, ErrBadRequest
+		}
+		x.Value = append([]byte{}, v...)
+		out = append(out, x)
+	}
+	return out, nil
 }
 
 func addImprint(b *cryptobyte.Builder, alg asn1.ObjectIdentifier, hashed []byte) {

@@ -141,10 +141,15 @@ type AtSigning struct {
 	Indication    outcome.Indication    `json:"indication"`
 	SubIndication outcome.SubIndication `json:"subIndication"`
 	// SignedAt is the applicant's signing time; SealedAt the agency's
-	// counter-sealing time (absent before acceptance).
+	// counter-sealing time (absent before acceptance): the time each
+	// signature was judged at, proven by a time-stamp when it has one.
 	SignedAt *time.Time `json:"signedAt,omitempty"`
 	SealedAt *time.Time `json:"sealedAt,omitempty"`
-	Checks   []Check    `json:"checks"`
+	// SignedAtSource and SealedAtSource say where SignedAt and SealedAt
+	// came from: a TSA's proof, or the signer's claim (poe.go).
+	SignedAtSource *TimeSource `json:"signedAtSource,omitempty"`
+	SealedAtSource *TimeSource `json:"sealedAtSource,omitempty"`
+	Checks         []Check     `json:"checks"`
 }
 
 // Now answers "what is its legal status now".

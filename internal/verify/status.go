@@ -77,10 +77,10 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 	if idxApplicant >= 0 {
 		if r, ok := regState(idxApplicant); !ok {
 			b.add(ScopeSigning, CheckApplicantStatus, outcome.Indeterminate, outcome.TryLater, "the applicant certificate's status %s", tryLater)
-		} else if bad(r.At.Code) && !r.At.Since.After(p.Doc.SignedAt) {
+		} else if bad(r.At.Code) && !r.At.Since.After(signedAt(b, p)) {
 			b.add(ScopeSigning, CheckApplicantStatus, outcome.Failed, outcome.Revoked, "the applicant certificate was %s at the signing time (since %s)", r.At.Code, ts(r.At.Since))
 		} else {
-			b.add(ScopeSigning, CheckApplicantStatus, outcome.Passed, "", "no revocation of the applicant certificate was recorded at the signing time %s", ts(p.Doc.SignedAt))
+			b.add(ScopeSigning, CheckApplicantStatus, outcome.Passed, "", "no revocation of the applicant certificate was recorded at the signing time %s", ts(signedAt(b, p)))
 		}
 	}
 
@@ -269,4 +269,13 @@ func findingsNow(b builder, st status.State) {
 	default:
 		b.add(ScopeNow, CheckFindings, outcome.Failed, outcome.DecisionRevoked, "the registry records the pledge as %s since %s", st.Code, ts(st.Since))
 	}
+}
+
+// signedAt is the time the applicant signature is judged at: the report's
+// (proven when a time-stamp proves it), else the document's claim.
+func signedAt(b builder, p *pledge.ParsedPackage) time.Time {
+	if t := b.r.ValidAtSigning.SignedAt; t != nil {
+		return *t
+	}
+	return p.Doc.SignedAt
 }

@@ -30,6 +30,9 @@ type Options struct {
 	SealTrust, SignerTrust *pki.TrustStore
 	// ApplicantTrust holds the anchors applicant signatures must chain to.
 	ApplicantTrust *pki.TrustStore
+	// TSATrust holds the anchors of the TSAs whose tokens prove signing
+	// and sealing times (poe.go); nil: SealTrust.
+	TSATrust *pki.TrustStore
 	// CMS verifies applicant signatures (default pledge.PKICMS).
 	CMS pledge.CMS
 	// Status answers every status question of one verification in one
@@ -97,7 +100,7 @@ func New(opts Options) (*Verifier, error) {
 	}
 	v := &Verifier{
 		opts: opts,
-		ses:  ses.NewVerifier(ses.Options{SealTrust: opts.SealTrust, SignerTrust: opts.SignerTrust, CacheSize: opts.CacheSize}),
+		ses:  ses.NewVerifier(ses.Options{SealTrust: opts.SealTrust, SignerTrust: opts.SignerTrust, TSATrust: opts.TSATrust, CacheSize: opts.CacheSize}),
 		// Notice versions in circulation are few; 64 parses bound the cache
 		// to 64 × the largest notice a package may carry.
 		packages: pledge.NewPackageParser(noticeCacheSize),
@@ -209,13 +212,19 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 	b.add(ScopeSigning, CheckPackage, outcome.Passed, "", "the package has the format %s", pledge.PackageFormat)
 	doc := p.Doc
 	docDigest := pki.Digest(p.Document)
-	signedAt := doc.SignedAt.UTC()
-	r.ValidAtSigning.SignedAt = &signedAt
 	r.Pledge = summary(p, viewer, docDigest)
 
-	// The applicant's signature, by the one shared verifier.
-	res, aerr := pledge.VerifyApplicantSignature(v.opts.CMS, v.opts.ApplicantTrust, doc.PledgeID, p.Document, p.ApplicantCMS, doc.SignedAt, p.Certificates...)
+	// The applicant's signature, by the one shared verifier, at the time
+	// a time-stamp proves when there is one (poe.go), else the claimed one.
+	tok, sigValue, signer, terr := applicantToken(p.ApplicantCMS)
+	signedAt, signedSrc, tsCheck := v.provenTime(CheckApplicantTimestamp, "the applicant signature", tok, sigValue, doc.SignedAt, signer, r.Freshness.VerifiedAt)
+	if terr != nil {
+		tsCheck = Check{Name: CheckApplicantTimestamp, Scope: ScopeSigning, Result: outcome.Failed, SubIndication: outcome.FormatFailure, Detail: "the applicant signature's unsigned attributes cannot be read"}
+	}
+	r.ValidAtSigning.SignedAt, r.ValidAtSigning.SignedAtSource = &signedAt, &signedSrc
+	res, aerr := pledge.VerifyApplicantSignature(v.opts.CMS, v.opts.ApplicantTrust, doc.PledgeID, p.Document, p.ApplicantCMS, signedAt, p.Certificates...)
 	v.applicantChecks(b, p, res, aerr)
+	b.r.ValidAtSigning.Checks = append(b.r.ValidAtSigning.Checks, tsCheck)
 	signerChecks(b, p, res, aerr == nil)
 
 	// The notice the pledge binds and its seal.
@@ -260,9 +269,12 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 		sesCheck(b, CheckAgencySeal, "the agency seal", arep, outcome.HashFailure)
 		if s, perr := ses.ParseSignature(p.AgencySES); perr == nil && s.TBS.TimeInfoErr == "" {
 			sig = s
-			sealedAt = s.TBS.TimeInfo
+			var src TimeSource
+			var c Check
+			sealedAt, src, c = v.provenTime(CheckAgencySealTimestamp, "the agency seal", nonEmpty(s.TimeStamp), s.Value, s.TBS.TimeInfo, sealSigner(s), r.Freshness.VerifiedAt)
+			b.r.ValidAtSigning.Checks = append(b.r.ValidAtSigning.Checks, c)
 			t := sealedAt.UTC()
-			r.ValidAtSigning.SealedAt = &t
+			r.ValidAtSigning.SealedAt, r.ValidAtSigning.SealedAtSource = &t, &src
 		}
 		decided := decisionChecks(b, p, sig)
 		// Decision facts are shown only when the seal that signs them holds.
@@ -363,7 +375,7 @@ func decisionInfo(p *pledge.ParsedPackage, sealedAt time.Time) (*DecisionInfo, s
 func (v *Verifier) applicantChecks(b builder, p *pledge.ParsedPackage, res pledge.SignerResult, err error) {
 	if err == nil {
 		b.add(ScopeSigning, CheckApplicantSignature, outcome.Passed, "", "the applicant's CMS signature (%s) verifies over the pledge document", res.Way())
-		b.add(ScopeSigning, CheckApplicantChain, outcome.Passed, "", "the signing certificate chains to a configured applicant trust anchor at the signing time %s", ts(p.Doc.SignedAt))
+		b.add(ScopeSigning, CheckApplicantChain, outcome.Passed, "", "the signing certificate chains to a configured applicant trust anchor at the signing time %s", ts(signedAt(b, p)))
 		if res.EventCertificate {
 			b.add(ScopeSigning, CheckPledgeBinding, outcome.Passed, "", "the event certificate is bound to this pledge and this document digest")
 		} else {

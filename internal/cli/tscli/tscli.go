@@ -203,24 +203,16 @@ func verifyToken(tok, file []byte, ts *pki.TrustStore) Output {
 			o.TSA = t.Cert.Subject.String()
 		}
 	}
-	switch {
-	case errors.Is(err, tsa.ErrNoChain):
-		o.Indication, o.SubIndication = outcome.IndeterminateResult, outcome.NoCertificateChainFound
-	case errors.Is(err, tsa.ErrFormat):
-		o.Indication, o.SubIndication = outcome.TotalFailed, outcome.FormatFailure
-	case errors.Is(err, tsa.ErrSignature):
-		o.Indication, o.SubIndication = outcome.TotalFailed, outcome.SigCryptoFailure
-	case errors.Is(err, tsa.ErrKeyPurpose), errors.Is(err, tsa.ErrChain):
-		o.Indication, o.SubIndication = outcome.TotalFailed, outcome.ChainConstraintsFailure
-	case err != nil:
-		o.Indication, o.SubIndication = outcome.TotalFailed, outcome.FormatFailure
+	if err == nil {
+		err = t.Covers(file)
 	}
 	if err != nil {
-		o.Detail = err.Error()
-		return o
-	}
-	if err := t.Covers(file); err != nil {
-		o.Indication, o.SubIndication, o.Detail = outcome.TotalFailed, outcome.HashFailure, err.Error()
+		// One verdict mapping for tokens (tsa.Judge), as in reports.
+		res, sub, _ := tsa.Judge(err)
+		o.Indication, o.SubIndication, o.Detail = outcome.TotalFailed, sub, err.Error()
+		if res == outcome.Indeterminate {
+			o.Indication = outcome.IndeterminateResult
+		}
 		return o
 	}
 	o.Indication = outcome.TotalPassed

@@ -232,6 +232,14 @@
     }).catch(function () { /* the codes stay */ });
   }
 
+  // timeUsed is a time a report judged a signature at and where it came
+  // from: a time-stamping authority's proof (named) or the signer's claim.
+  function timeUsed(at, src) {
+    if (!at) { return ""; }
+    var how = src && src.source === "TSA" ? t("report.timeSource.TSA") + " " + (src.tsa || "") : t("report.timeSource.CLAIMED");
+    return fmtTime(at) + " · " + how;
+  }
+
   function renderReport(rep) {
     var box = clear($("report"));
     var ind = rep.indication || "INDETERMINATE";
@@ -252,12 +260,14 @@
         [t("report.matter"), (p.entry ? p.entry.region + " / " + p.entry.matter + " / " + p.entry.certificate : ""), "", "rep-matter"],
         [t("report.applicant"), (ap.name || "") + " " + (ap.idNumber || "") + (ap.masked ? " " + t("report.masked") : "")],
         [t("report.signedAt"), fmtTime(p.signedAt)],
+        [t("report.signingTimeUsed"), timeUsed((rep.validAtSigning || {}).signedAt, (rep.validAtSigning || {}).signedAtSource)],
+        (rep.validAtSigning || {}).sealedAt ? [t("report.sealingTimeUsed"), timeUsed(rep.validAtSigning.sealedAt, rep.validAtSigning.sealedAtSource)] : null,
         // Decision facts come only from the verified report (the sealed
         // decision statement); a legacy package signs none, so none is shown.
         [t("report.decision"), !p.decision ? t("report.noDecision") : p.decision.legacy ? t("report.legacyDecision") : p.decision.documentNo + " · " + p.decision.date]
       ];
       var dl = el("dl", { cls: "kv" });
-      rows.forEach(function (r) {
+      rows.filter(Boolean).forEach(function (r) {
         dl.appendChild(el("dt", { text: r[0] }));
         var dd = el("dd", { cls: r[2] || "", text: r[1] || "" });
         if (r[3]) { dd.id = r[3]; }

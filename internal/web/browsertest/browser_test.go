@@ -624,6 +624,10 @@ func TestPledgeLifecycleInBrowser(t *testing.T) {
 	if strings.Contains(report, verifytest.Applicant.IDNumber) || strings.Contains(report, verifytest.Applicant.Name) {
 		t.Errorf("the public report shows personal data: %q", report)
 	}
+	// A package without time-stamps says its times are claimed (issue 16).
+	if !strings.Contains(report, "签署方自行声明，未经证明") && !strings.Contains(report, "claimed by the signer, not proven") {
+		t.Errorf("the report does not say the signing time is claimed: %q", report)
+	}
 	b.shot(pub, "verify-passed")
 	b.run(pub, "an unknown pledge",
 		chromedp.Navigate(s.base+"/app/verify?id=P"+strings.Repeat("0", 32)),
