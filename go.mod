@@ -14,6 +14,8 @@ require (
 require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875
+	github.com/transparency-dev/merkle v0.0.2
+	golang.org/x/mod v0.43.0
 )
 
 require (

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/cli/auditcli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/democli"
+	"github.com/pledgeseal/pledgeseal/internal/cli/logcli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/pledgecli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/sescli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/tscli"
@@ -45,6 +46,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clo
 	root.AddCommand(newHealthCmd(stdout, getenv))
 	root.AddCommand(sescli.Commands(stdout, stderr, clk)...)
 	root.AddCommand(auditcli.Commands(stdout, getenv, clk)...)
+	root.AddCommand(logcli.Commands(stdout, getenv)...)
 	root.AddCommand(pledgecli.Commands(stdout, clk)...)
 	root.AddCommand(tscli.Commands(stdout)...)
 	root.AddCommand(democli.Commands(stdout, getenv, clk)...)

@@ -63,6 +63,9 @@ type App struct {
 	// Certs is the HTTPS listener's certificate (nil: plain HTTP, e.g.
 	// behind a TLS-terminating reverse proxy).
 	Certs *CertReloader
+	// TransLog is the transparency log (translog.go; nil without a log
+	// identity in the trust material); Serve runs its sequencer.
+	TransLog *TransLog
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -187,6 +190,11 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		_ = c.store.Close()
 		return nil, err
 	}
+	a.TransLog, err = buildTransLog(c, cfg.LogOrigin, cfg.LogCheckpointInterval, clk) // translog.go
+	if err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
 	pages, err := web.NewForSite(web.Site{ServiceName: cfg.ServiceName, OperatorContact: cfg.OperatorContact}) // the web pages (internal/web)
 	if err != nil {
 		_ = c.store.Close()
@@ -208,6 +216,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Enforce:     enf,
 		Webhooks:    hooks,
 		TimeStamps:  stamper,
+		TransLog:    a.transLogAPI(),
 		Pledges:     pledges,
 		Web:         pages,
 		Limiter:     store.NewRateLimiter(c.store),
@@ -277,6 +286,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	a.runNotifier(ctx)
+	a.runTransLog(ctx)
 	errc := make(chan error, 1)
 	if a.Certs != nil {
 		srv.TLSConfig = a.Certs.TLSConfig()

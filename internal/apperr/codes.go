@@ -46,6 +46,14 @@ const (
 	// or policy).
 	// Kinds: forbidden.
 	CodeChainConstraintsFailure Code = "CHAIN_CONSTRAINTS_FAILURE"
+	// A transparency log checkpoint is not a C2SP tlog-checkpoint (origin,
+	// size, root hash) in a signed note within the size limit.
+	// Kinds: malformed.
+	CodeCheckpointInvalid Code = "CHECKPOINT_INVALID"
+	// A transparency log checkpoint is not signed by the pinned log key, or
+	// names another origin.
+	// Kinds: malformed.
+	CodeCheckpointSignature Code = "CHECKPOINT_SIGNATURE"
 	// The applicant signature is not a DER CMS SignedData within the size
 	// limit.
 	// Kinds: malformed.
@@ -204,12 +212,23 @@ const (
 	// sensitive).
 	// Kinds: malformed.
 	CodeJSONUnknownName Code = "JSON_UNKNOWN_NAME"
+	// No integrated transparency log entry has this leaf hash within the tree
+	// size asked for.
+	// Kinds: not-found.
+	CodeLeafNotFound Code = "LEAF_NOT_FOUND"
 	// A catalogue entry lists no legal basis, or too many.
 	// Kinds: malformed.
 	CodeLegalBasisRequired Code = "LEGAL_BASIS_REQUIRED"
 	// The catalogue keeps no matter index; a matter is looked up by its codes.
 	// Kinds: not-found.
 	CodeListingNotAvailable Code = "LISTING_NOT_AVAILABLE"
+	// A transparency log entry is not in the pledgeseal-log-entry/1 form.
+	// Kinds: malformed.
+	CodeLogEntryInvalid Code = "LOG_ENTRY_INVALID"
+	// This service runs no transparency log (no transparency-log identity in
+	// the trust material).
+	// Kinds: not-found.
+	CodeLogNotConfigured Code = "LOG_NOT_CONFIGURED"
 	// The matter's catalogue entry is not in force now.
 	// Kinds: conflict.
 	CodeMatterNotInForce Code = "MATTER_NOT_IN_FORCE"
@@ -279,6 +298,9 @@ const (
 	// anchor (503 when none is configured).
 	// Kinds: forbidden, unavailable.
 	CodeNoCertificateChainFound Code = "NO_CERTIFICATE_CHAIN_FOUND"
+	// The transparency log has not signed a checkpoint yet.
+	// Kinds: not-found.
+	CodeNoCheckpoint Code = "NO_CHECKPOINT"
 	// No notice is published for this catalogue entry.
 	// Kinds: not-found.
 	CodeNoNotice Code = "NO_NOTICE"
@@ -349,6 +371,13 @@ const (
 	// invalid.
 	// Kinds: malformed.
 	CodePostcheckInvalid Code = "POSTCHECK_INVALID"
+	// A transparency log inclusion or consistency proof does not verify.
+	// Kinds: malformed.
+	CodeProofInvalid Code = "PROOF_INVALID"
+	// A transparency log range or tree size is malformed, empty, too long or
+	// beyond the log.
+	// Kinds: malformed, not-found.
+	CodeRangeInvalid Code = "RANGE_INVALID"
 	// The client sent too many requests or items; retry after Retry-After.
 	// Kinds: rate-limited.
 	CodeRateLimited Code = "RATE_LIMITED"

@@ -122,6 +122,14 @@ type Config struct {
 	TSATrust    string
 	TSARequired bool
 
+	// LogOrigin names the transparency log (the first line of its
+	// checkpoints and its signed-note key name); LogCheckpointInterval is
+	// the most often a checkpoint is signed; LogIntegrateInterval how often
+	// pending entries are moved into the log (docs/transparency.md).
+	LogOrigin             string
+	LogCheckpointInterval time.Duration
+	LogIntegrateInterval  time.Duration
+
 	// ServiceName is the service's name in the pages' footer (empty: the
 	// pages' own name, 告知承诺电子核验 / PledgeSeal); OperatorContact is how
 	// to reach the operator, shown beside it (empty: "ask the agency that
@@ -224,6 +232,15 @@ func settings() []setting {
 			c.TSAPolicy = v
 			return nil
 		}},
+		{"log-origin", "pledgeseal.local/log", "name of the transparency log (first line of its checkpoints; no spaces or '+')", func(c *Config, v string) error {
+			if v == "" || len(v) > 256 || strings.ContainsAny(v, " \t\r\n+") {
+				return errors.New("want 1-256 bytes without spaces or '+'")
+			}
+			c.LogOrigin = v
+			return nil
+		}},
+		{"log-checkpoint-interval", "10s", "the transparency log signs a checkpoint at most this often (when it grew)", durSetter(time.Second, time.Hour, func(c *Config, d time.Duration) { c.LogCheckpointInterval = d })},
+		{"log-integrate-interval", "1s", "how often pending log entries are moved into the transparency log", durSetter(100*time.Millisecond, time.Minute, func(c *Config, d time.Duration) { c.LogIntegrateInterval = d })},
 		{"tsa-accuracy", "1s", "accuracy the built-in TSA states for its genTime (0 = none)", durSetter(0, time.Minute, func(c *Config, d time.Duration) { c.TSAAccuracy = d })},
 		{"tsa-url", "", "external RFC 3161 TSA (http/https URL) for the tokens put into signatures, instead of the built-in TSA (with -tsa-trust)", func(c *Config, v string) error {
 			if v != "" {

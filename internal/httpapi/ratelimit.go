@@ -47,6 +47,9 @@ func limitOf(method, path string) (scope string, byHandler bool) {
 		return scopeVerify, true
 	case "GET /v1/pledges/{id}/verification", "GET /v1/revocations", "GET /v1/seals/{id}/status":
 		return scopeVerify, false
+	case "GET /v1/log/checkpoint", "GET /v1/log/proofs/inclusion", "GET /v1/log/proofs/consistency", "GET /v1/log/entries":
+		// The transparency log: public reads, one token a request.
+		return scopeVerify, false
 	case "POST /v1/timestamps":
 		// One token a time-stamp: like a verification, it costs an SM2
 		// operation and a Redis round trip.

@@ -56,6 +56,9 @@ type Deps struct {
 	// TimeStamps is the RFC 3161 time-stamping authority (timestamps.go);
 	// nil: POST /v1/timestamps answers 404 TSA_NOT_CONFIGURED.
 	TimeStamps TimeStamper
+	// TransLog is the transparency log (translog.go); nil: its routes
+	// answer 404 LOG_NOT_CONFIGURED.
+	TransLog TransparencyLog
 	// Limiter keeps the per-client rate limits (ratelimit.go); nil limits
 	// nothing.
 	Limiter RateLimiter
@@ -181,6 +184,7 @@ func (s *Server) registerRoutes() {
 	s.enforceRoutes()
 	s.webhookRoutes()
 	s.timestampRoutes()
+	s.logRoutes()
 }
 
 // ginPath turns /v1/seals/{id} into /v1/seals/:id.

@@ -223,6 +223,7 @@ func revocationCase(reason string) tenantCase {
 var tenantSpecs = map[string]tenantSpec{
 	"POST /v1/tokens":                            {free: "admin only: tokens are the deployment's, not a tenant's"},
 	"DELETE /v1/tokens/{id}":                     {free: "admin only"},
+	"POST /v1/log/checkpoint":                    {free: "admin only: signs the deployment's log checkpoint, no tenant subject"},
 	"POST /v1/seals":                             {free: "seal makers and admin file seals for any agency (national registry)"},
 	"POST /v1/seals/import":                      {free: "seal makers and admin file seals for any agency (national registry)"},
 	"POST /v1/verifications":                     {free: "public; writes nothing"},

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"sort"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 )
@@ -30,9 +32,22 @@ func (r *BarRepo) PutBar(ctx context.Context, b pledge.Bar) error {
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, err, "cannot encode a bar")
 	}
+	// The log entry names the bar, not its subject (an applicant's keyed
+	// index): the SM3 of the stored bar commits to it.
+	logBody, err := r.st.logEvent("bar", "bar.put", map[string]string{"bar": b.ID, "reason": b.Reason, "sm3": sm3Hex(body)})
+	if err != nil {
+		return err
+	}
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
-	return mapErr(r.st.rdb.HSet(ctx, r.barsKey(b.Subject), b.ID, body).Err(), "bar not found")
+	k := r.barsKey(b.Subject)
+	_, err = r.st.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, k, b.ID, body)
+		p.XAdd(ctx, &redis.XAddArgs{Stream: r.st.tlogPendingKey(k), Values: []any{"e", logBody}})
+		return nil
+	})
+	r.st.markLog(k)
+	return mapErr(err, "bar not found")
 }
 
 // BarsFor implements pledge.BarRepo.

@@ -23,7 +23,12 @@ import (
 // first append); with ARGV[4] = '1' (an agency editing) an owner other
 // than ARGV[5] refuses the append with 0, so two agencies cannot both
 // create or extend one matter.
+//
+// KEYS[4] is the slot's transparency log pending stream and ARGV[6] the
+// log entry appended with the version.
 const catalogueAppendLua = `
+local t = redis.call('TYPE', KEYS[4])['ok']
+if t ~= 'none' and t ~= 'stream' then return redis.error_reply('WRONGTYPE transparency log pending stream') end
 local owner = redis.call('GET', KEYS[3])
 if ARGV[4] == '1' and owner and owner ~= ARGV[5] then return 0 end
 local cur = redis.call('HLEN', KEYS[1])
@@ -31,6 +36,7 @@ if cur ~= tonumber(ARGV[1]) then return -cur - 1 end
 redis.call('HSET', KEYS[1], tostring(cur + 1), ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 if not owner then redis.call('SET', KEYS[3], ARGV[5]) end
+redis.call('XADD', KEYS[4], '*', 'e', ARGV[6])
 return cur + 1
 `
 
@@ -97,8 +103,15 @@ func (r *CatalogueRepo) appendEntry(ctx context.Context, e pledge.Entry, expectV
 	if owned {
 		check = "1"
 	}
-	n, err := r.append.Run(ctx, r.st.rdb, []string{r.versionsKey(e.EntryKey), r.certsKey(e.Region, e.Matter), r.ownerKey(e.Region, e.Matter)},
-		expectVersion, body, e.Certificate, check, e.Owner).Int64()
+	logBody, err := r.st.logEvent("catalogue", "catalogue.entry", map[string]string{"region": e.Region, "matter": e.Matter,
+		"certificate": e.Certificate, "version": strconv.Itoa(e.Version), "owner": e.Owner, "sm3": sm3Hex(body)})
+	if err != nil {
+		return pledge.Entry{}, err
+	}
+	vk := r.versionsKey(e.EntryKey)
+	n, err := r.append.Run(ctx, r.st.rdb, []string{vk, r.certsKey(e.Region, e.Matter), r.ownerKey(e.Region, e.Matter), r.st.tlogPendingKey(vk)},
+		expectVersion, body, e.Certificate, check, e.Owner, logBody).Int64()
+	r.st.markLog(vk)
 	if err != nil {
 		return pledge.Entry{}, mapErr(err, "catalogue entry not found")
 	}

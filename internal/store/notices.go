@@ -13,11 +13,15 @@ import (
 )
 
 // noticePutLua stores version ARGV[1] in KEYS[1] only if it is the next one.
-// It returns 1 on success, 0 when the version is not the next.
+// It returns 1 on success, 0 when the version is not the next. KEYS[2] is
+// the slot's transparency log pending stream, ARGV[3] the log entry.
 const noticePutLua = `
 local cur = redis.call('HLEN', KEYS[1])
 if cur + 1 ~= tonumber(ARGV[1]) then return 0 end
+local t = redis.call('TYPE', KEYS[2])['ok']
+if t ~= 'none' and t ~= 'stream' then return redis.error_reply('WRONGTYPE transparency log pending stream') end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
 return 1
 `
 
@@ -60,7 +64,14 @@ func (r *NoticeRepo) PutNotice(ctx context.Context, p pledge.PublishedNotice) er
 	}
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
-	ok, err := r.put.Run(ctx, r.st.rdb, []string{r.versionsKey(p.Notice.ID)}, p.Notice.Version, body).Int64()
+	logBody, err := r.st.logEvent("notice", "notice.published", map[string]string{"notice": p.Notice.ID,
+		"version": strconv.Itoa(p.Notice.Version), "sm3": sm3Hex(body)})
+	if err != nil {
+		return err
+	}
+	vk := r.versionsKey(p.Notice.ID)
+	ok, err := r.put.Run(ctx, r.st.rdb, []string{vk, r.st.tlogPendingKey(vk)}, p.Notice.Version, body, logBody).Int64()
+	r.st.markLog(vk)
 	if err != nil {
 		return mapErr(err, "notice not found")
 	}

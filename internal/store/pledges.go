@@ -44,15 +44,17 @@ end
 // notification event to the shard's outbox, and returns the stored
 // {created, meta, doc}. KEYS[1] record hash; KEYS[2] the applicant's index;
 // KEYS[3] the agency's index for the status; KEYS[4] the shard's outbox
-// stream. ARGV meta, sealed document, status, applicant index member,
+// stream; KEYS[5] the slot's transparency log pending stream (the event is
+// the log entry too). ARGV meta, sealed document, status, applicant index member,
 // agency index member, outbox event, status trail.
 const pledgeCreateLua = pledgeTypesLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  if not want(KEYS[2], 'zset') or not want(KEYS[3], 'zset') or not want(KEYS[4], 'stream') then return {-3, '', ''} end
+  if not want(KEYS[2], 'zset') or not want(KEYS[3], 'zset') or not want(KEYS[4], 'stream') or not want(KEYS[5], 'stream') then return {-3, '', ''} end
   redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'doc', ARGV[2], 'status', ARGV[3], 'rev', '1', 'ixa', ARGV[4], 'ixg', ARGV[5], 'sx', ARGV[7])
   redis.call('ZADD', KEYS[2], 0, ARGV[4])
   redis.call('ZADD', KEYS[3], 0, ARGV[5])
   redis.call('XADD', KEYS[4], '*', 'body', ARGV[6])
+  redis.call('XADD', KEYS[5], '*', 'e', ARGV[6])
   return {1, ARGV[1], ARGV[2]}
 end
 return {0, redis.call('HGET', KEYS[1], 'meta'), redis.call('HGET', KEYS[1], 'doc')}
@@ -70,7 +72,8 @@ return {0, redis.call('HGET', KEYS[1], 'meta'), redis.call('HGET', KEYS[1], 'doc
 // index of the new status; KEYS[4] the shard's outbox stream; KEYS[5]
 // (only with an optional write) the shard's public index of the pledge's
 // region and matter ('P') or the shard's withdrawal bars of the applicant
-// ('B'). ARGV[1] revision read; ARGV[2] new meta; ARGV[3] new status;
+// ('B'); KEYS[#KEYS] (last) the slot's transparency log pending stream.
+// ARGV[1] revision read; ARGV[2] new meta; ARGV[3] new status;
 // ARGV[4] new agency index member (also the public index member); ARGV[5]
 // outbox event; ARGV[6] optional write (empty, 'P' or 'B'); ARGV[7], ARGV[8]
 // its values ('P': published until, Unix ms; 'B': bar id, bar JSON);
@@ -85,7 +88,8 @@ local ok = false
 for i = 10, #ARGV do if ARGV[i] == st then ok = true end end
 if not ok then return -1 end
 if not want(KEYS[2], 'zset') or not want(KEYS[3], 'zset') or not want(KEYS[4], 'stream') or
-  (ARGV[6] == 'P' and not want(KEYS[5], 'zset')) or (ARGV[6] == 'B' and not want(KEYS[5], 'hash')) then return -3 end
+  (ARGV[6] == 'P' and not want(KEYS[5], 'zset')) or (ARGV[6] == 'B' and not want(KEYS[5], 'hash')) or
+  not want(KEYS[#KEYS], 'stream') then return -3 end
 local old = redis.call('HGET', KEYS[1], 'ixg')
 if old then redis.call('ZREM', KEYS[2], old) end
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
@@ -97,6 +101,7 @@ elseif ARGV[6] == 'B' then
   redis.call('HSET', KEYS[5], ARGV[7], ARGV[8])
 end
 redis.call('XADD', KEYS[4], '*', 'body', ARGV[5])
+redis.call('XADD', KEYS[#KEYS], '*', 'e', ARGV[5])
 return 1
 `
 
@@ -258,11 +263,12 @@ func (r *PledgeRepo) CreatePledge(ctx context.Context, rec pledge.Record) (pledg
 	}
 	shard := pledgeShard(rec.ID)
 	keys := []string{r.recordKey(rec.ID), r.applicantIndexKey(shard, rec.Applicant), r.agencyIndexKey(shard, rec.Agency, rec.Status),
-		r.st.pledgeOutboxKey(shard)}
+		r.st.pledgeOutboxKey(shard), r.st.tlogPendingKey(r.recordKey(rec.ID))}
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
 	res, err := r.create.Run(ctx, r.st.rdb, keys, meta, sealed, string(rec.Status),
 		indexMember(rec.CreatedAt, rec.ID), indexMember(enteredAt(rec), rec.ID), ev, trail).Slice()
+	r.st.markLog(r.recordKey(rec.ID))
 	if err != nil {
 		return pledge.Record{}, false, mapErr(err, "no such pledge")
 	}
@@ -374,8 +380,10 @@ func (r *PledgeRepo) Transition(ctx context.Context, id string, t pledge.Transit
 		if op.kind != "" {
 			keys = append(keys, op.key)
 		}
+		keys = append(keys, r.st.tlogPendingKey(r.recordKey(id)))
 		cctx, cancel := r.st.ctx(ctx)
 		n, err := r.move.Run(cctx, r.st.rdb, keys, args...).Int64()
+		r.st.markLog(r.recordKey(id))
 		cancel()
 		if err != nil {
 			return pledge.Record{}, mapErr(err, "no such pledge")

@@ -363,7 +363,8 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 	args = append(args, itemArgs...)
 	args = append(args, nops)
 	args = append(args, opArgs...)
-	res, err := r.apply.run(ctx, r.st.rdb, kl.keys, args...)
+	res, err := r.apply.run(ctx, r.st.rdb, append(kl.keys[:len(kl.keys):len(kl.keys)], r.st.tlogPendingKey(r.st.auditEntriesKey())), args...)
+	r.st.markLog(r.st.auditEntriesKey())
 	if err != nil {
 		// The reply was lost: the script ran whole or not at all. If our
 		// entry is at the next sequence number, the change is committed.

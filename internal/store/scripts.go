@@ -39,7 +39,8 @@ end
 // below the "writes" line may fail for a reason the checks above it could
 // have caught.
 //
-// KEYS[1] audit head, KEYS[2] audit entries, KEYS[3..] the index buckets Go
+// KEYS[1] audit head, KEYS[2] audit entries, KEYS[#KEYS] the transparency
+// log's pending stream (the entry body is appended there too), KEYS[3..] the index buckets Go
 // can name and the seal record keys (ops address them by position; index
 // buckets are named from raw keys with the same scheme, and a linked
 // entry's bucket shares the registry hash tag).
@@ -62,6 +63,8 @@ local function want(k, t)
   return kt == 'none' or kt == t
 end
 if not want(KEYS[1], 'hash') or not want(KEYS[2], 'hash') then return {'WRONGTYPE', 'audit'} end
+-- KEYS[#KEYS] is the slot's transparency log pending stream (translog.go).
+if not want(KEYS[#KEYS], 'stream') then return {'WRONGTYPE', 'tlog'} end
 if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then return {'WRONGTYPE', 'audit'} end
 local ev = ARGV[6]
 local newEff = num(ev, 0, 2, 7)
@@ -204,6 +207,7 @@ for _, o in ipairs(ops) do
 end
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[5])
 redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'hash', ARGV[4])
+redis.call('XADD', KEYS[#KEYS], '*', 'e', ARGV[5])
 return {'OK'}
 `
 

@@ -44,6 +44,9 @@ type Store struct {
 	prefix  string
 	clock   clock.Clock
 	timeout time.Duration
+	// logHints names the slots this process appended log entries to since
+	// the sequencer last read them (tlog_slots.go).
+	logHints *slotHints
 }
 
 // New connects lazily: it does not fail when Redis is down (readiness tells).
@@ -68,7 +71,8 @@ func New(opts Options, clk clock.Clock) (*Store, error) {
 		// Cluster-mode routing needs no DB; UniversalClient picks the kind.
 		IsClusterMode: opts.Cluster,
 	}
-	return &Store{rdb: redis.NewUniversalClient(uo), prefix: opts.Prefix, clock: clk, timeout: opts.Timeout}, nil
+	slotTagTable() // built once per process here, not inside the first write's deadline
+	return &Store{rdb: redis.NewUniversalClient(uo), prefix: opts.Prefix, clock: clk, timeout: opts.Timeout, logHints: newSlotHints()}, nil
 }
 
 // Close releases connections.

@@ -27,7 +27,12 @@ func (s *Store) PutToken(ctx context.Context, rec auth.TokenRecord) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	k := s.tokenKey(rec.ID)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	logBody, err := s.logEvent("token", "token.issued", map[string]string{"token": rec.ID, "role": string(rec.Role), "org": rec.Org,
+		"expires": rec.ExpiresAt.UTC().Format(time.RFC3339)})
+	if err != nil {
+		return err
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, k, map[string]any{
 			"h":       hex.EncodeToString(rec.Hash),
 			"role":    string(rec.Role),
@@ -40,8 +45,11 @@ func (s *Store) PutToken(ctx context.Context, rec auth.TokenRecord) error {
 		})
 		p.PExpireAt(ctx, k, rec.ExpiresAt.Add(tokenRetention))
 		p.SAdd(ctx, s.tokenIndex(), rec.ID)
+		// The log entry, in the same MULTI (same slot as the record).
+		p.XAdd(ctx, &redis.XAddArgs{Stream: s.tlogPendingKey(k), Values: []any{"e", logBody}})
 		return nil
 	})
+	s.markLog(k)
 	return mapErr(err, "token")
 }
 
@@ -81,7 +89,13 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	// Only an existing, unrevoked record changes; the script reports which case held.
-	res, err := revokeTokenScript.Run(ctx, s.rdb, []string{s.tokenKey(id)}, at.UnixMilli()).Int()
+	logBody, err := s.logEvent("token", "token.revoked", map[string]string{"token": id, "at": at.UTC().Format(time.RFC3339Nano)})
+	if err != nil {
+		return err
+	}
+	k := s.tokenKey(id)
+	res, err := revokeTokenScript.Run(ctx, s.rdb, []string{k, s.tlogPendingKey(k)}, at.UnixMilli(), logBody).Int()
+	s.markLog(k)
 	if err != nil {
 		return mapErr(err, "token not found")
 	}
@@ -94,7 +108,10 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 var revokeTokenScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HGET', KEYS[1], 'revoked') == '0' then
+  local t = redis.call('TYPE', KEYS[2])['ok']
+  if t ~= 'none' and t ~= 'stream' then return redis.error_reply('WRONGTYPE transparency log pending stream') end
   redis.call('HSET', KEYS[1], 'revoked', ARGV[1])
+  redis.call('XADD', KEYS[2], '*', 'e', ARGV[2])
 end
 return 1`)
 

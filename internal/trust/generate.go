@@ -52,6 +52,8 @@ const (
 	fileApplKey     = "applicant-ca.key.pem"
 	fileTSACert     = "tsa.pem"
 	fileTSAKey      = "tsa.key.pem"
+	fileLogCert     = "log.pem"
+	fileLogKey      = "log.key.pem"
 	fileTokenKey    = "token-key.pem"
 	fileDataKeys    = "data-keys.pem"
 	agencyCertFmt   = "agency-%s.pem"
@@ -159,7 +161,7 @@ func generateDev(dir string, passphrase []byte, clk clock.Clock, force bool, opt
 		return apperr.Wrap(apperr.Unavailable, err, "%s: cannot create the directory", dir)
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
+		if err := WriteFileAtomic(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
 			return apperr.Wrap(apperr.Unavailable, err, "%s: cannot write", filepath.Join(dir, f.name))
 		}
 	}
@@ -168,7 +170,7 @@ func generateDev(dir string, passphrase []byte, clk clock.Clock, force bool, opt
 
 func devFileNames() []string {
 	n := []string{ManifestFile, fileBundle, fileRootCert, fileRootKey, fileMakerCert, fileMakerKey,
-		fileApplCert, fileApplKey, fileTSACert, fileTSAKey, fileTokenKey, fileDataKeys}
+		fileApplCert, fileApplKey, fileTSACert, fileTSAKey, fileLogCert, fileLogKey, fileTokenKey, fileDataKeys}
 	for _, a := range DevAgencies() {
 		n = append(n, fmt.Sprintf(agencyCertFmt, a.Code), fmt.Sprintf(agencyKeyFmt, a.Code))
 	}
@@ -262,6 +264,10 @@ func buildDev(passphrase []byte, now time.Time, opts genOptions) ([]devFile, err
 		return nil, fail(err, "TSA certificate")
 	}
 	items = append(items, Item{Role: RoleTSA, Cert: fileTSACert, Key: fileTSAKey, Note: "RFC 3161 time-stamping authority (critical extendedKeyUsage timeStamping)"})
+	if err := issueLeaf(devName("PledgeSeal", "PledgeSeal 透明日志 Transparency Log"), 10, fileLogCert, fileLogKey, false); err != nil {
+		return nil, fail(err, "transparency log certificate")
+	}
+	items = append(items, Item{Role: RoleTransparencyLog, Cert: fileLogCert, Key: fileLogKey, Note: "signs the transparency log's checkpoints (a key of its own)"})
 
 	tokenKey, err := randomBytes(tokenKeyLen)
 	if err != nil {
@@ -312,9 +318,9 @@ func randomBytes(n int) ([]byte, error) {
 	return b, err
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames it
+// WriteFileAtomic writes data to a temporary file beside path and renames it
 // into place, so a reader never sees half a file.
-func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
+func WriteFileAtomic(path string, data []byte, mode fs.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err

@@ -83,6 +83,10 @@ type Material struct {
 	// lists none): its certificate has the critical extendedKeyUsage
 	// timeStamping (checked at load).
 	TSA *KeyPair
+	// Log is the transparency log's checkpoint signing identity (nil when
+	// the manifest lists none); its key is distinct from every other key
+	// of the set (checked at load).
+	Log *KeyPair
 	// TokenKey is the 32-byte HMAC-SM3 key for token hashes.
 	TokenKey Secret
 	DataKeys DataKeys
@@ -215,6 +219,12 @@ func Load(dir string, passphrase []byte, now time.Time) (*Material, error) {
 				return nil, apperr.Wrap(apperr.Malformed, err, "%s: the tsa certificate must have a critical extendedKeyUsage of exactly timeStamping (RFC 3161 §2.3)", l.path(it.Cert))
 			}
 			m.TSA = &kp
+		case RoleTransparencyLog:
+			kp, err := l.keyPair(it, false)
+			if err != nil {
+				return nil, err
+			}
+			m.Log = &kp
 		case RoleTokenKey:
 			s, err := l.secrets(it, []string{PurposeTokenKey}, []int{tokenKeyLen})
 			if err != nil {
@@ -229,7 +239,32 @@ func Load(dir string, passphrase []byte, now time.Time) (*Material, error) {
 			m.DataKeys = DataKeys{Enc: s[0], Index: s[1]}
 		}
 	}
+	if err := m.checkLogKeyOwn(); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// checkLogKeyOwn refuses a log key that is also another identity's key: a
+// checkpoint must never be signable with a seal, agency or TSA key.
+func (m *Material) checkLogKeyOwn() error {
+	if m.Log == nil {
+		return nil
+	}
+	others := []KeyPair{m.SealMaker, m.ApplicantCA}
+	for _, a := range m.Agencies {
+		others = append(others, a.KeyPair)
+	}
+	if m.TSA != nil {
+		others = append(others, *m.TSA)
+	}
+	for _, o := range others {
+		if o.Key != nil && o.Key.PublicKey.Equal(&m.Log.Key.PublicKey) {
+			return apperr.New(apperr.Malformed, "%s: the transparency-log key is also the key of %q; the log needs a key of its own",
+				ManifestFile, o.Cert.Subject.CommonName)
+		}
+	}
+	return nil
 }
 
 func validAt(c *smx509.Certificate, t time.Time) bool {

@@ -30,6 +30,10 @@ const (
 	RoleTokenKey    = "token-key"    // file: the 32-byte token-hashing key, encrypted
 	RoleDataKeys    = "data-keys"    // file: the personal-data keys (SM4 + HMAC-SM3 index), encrypted
 	RoleTSA         = "tsa"          // cert + key (optional, at most once): the time-stamping authority, critical EKU timeStamping
+	// RoleTransparencyLog is the transparency log's checkpoint key (cert +
+	// key, optional, at most once; docs/transparency.md). It must be a key
+	// of its own: never the seal maker's, an agency's or the TSA's.
+	RoleTransparencyLog = "transparency-log"
 )
 
 // Manifest lists every item of a trust directory with its role. Paths are
@@ -92,7 +96,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			needFile = true
 		case RoleRootCA:
 			needCert, keyOptional = true, true
-		case RoleSealMaker, RoleApplicantCA, RoleTSA:
+		case RoleSealMaker, RoleApplicantCA, RoleTSA, RoleTransparencyLog:
 			needCert, needKey = true, true
 		case RoleAgency:
 			needCert, needKey = true, true
@@ -128,7 +132,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			return bad("role %s must appear exactly once (found %d)", r, count[r])
 		}
 	}
-	for _, r := range []string{RoleRootCA, RoleTSA} {
+	for _, r := range []string{RoleRootCA, RoleTSA, RoleTransparencyLog} {
 		if count[r] > 1 {
 			return bad("role %s may appear at most once", r)
 		}

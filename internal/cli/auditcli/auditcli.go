@@ -49,7 +49,7 @@ func verifyCmd(stdout io.Writer, getenv func(string) string, clk clock.Clock) *c
 	var checkpoints []string
 	cmd := &cobra.Command{
 		Use:   "verify",
-		Short: "Walk the SM3 audit chain and name the first broken or missing link",
+		Short: "Walk the SM3 audit chain (superseded by `pledgectl log audit`, which checks the audit entries against the signed log)",
 		Long: "Walks every audit entry from 1 to the head, recomputing each SM3 link; with --deep also checks\n" +
 			"every status index entry against the entry that wrote it.\n" +
 			"Exit 0: intact. Exit 1: broken (the first bad entry is named). Exit 2: Redis could not be read.\n" +
