@@ -177,7 +177,12 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		_ = c.store.Close()
 		return nil, err
 	}
-	d, err := buildDomain(c, cfg, cal, reg, log, clk) // pledges.go
+	d, chosen, err := buildDomain(c, cfg, cal, reg, log, clk) // pledges.go
+	if err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
+	ofdAPI, err := buildOFD(c, d, chosen, clk) // pledges.go
 	if err != nil {
 		_ = c.store.Close()
 		return nil, err
@@ -210,9 +215,10 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Webhooks:    d.Notify,
 		TimeStamps:  stamper,
 		TransLog:    a.transLogAPI(),
-		Pledges:     &httpapi.PledgeAPI{Catalogue: d.Catalogue, Notices: d.Notices, Service: d.Service, Records: d.Pledges, Verifier: d.Verifier},
-		Web:         pages,
-		Limiter:     store.NewRateLimiter(c.store),
+		Pledges: &httpapi.PledgeAPI{Catalogue: d.Catalogue, Notices: d.Notices, Service: d.Service, Records: d.Pledges, Verifier: d.Verifier,
+			OFD: ofdAPI, Findings: d.Registry},
+		Web:     pages,
+		Limiter: store.NewRateLimiter(c.store),
 	}, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, BaseURL: cfg.BaseURL,
 		VerifyLimit:    httpapi.RateLimit{Rate: cfg.VerifyRate, Burst: cfg.VerifyBurst},
 		PublicLimit:    httpapi.RateLimit{Rate: cfg.PublicRate, Burst: cfg.PublicBurst},

@@ -13,6 +13,9 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/config"
 	"github.com/pledgeseal/pledgeseal/internal/enforce"
+	"github.com/pledgeseal/pledgeseal/internal/httpapi"
+	"github.com/pledgeseal/pledgeseal/internal/ofd"
+	"github.com/pledgeseal/pledgeseal/internal/ofdmake"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
@@ -21,6 +24,8 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
+	"github.com/pledgeseal/pledgeseal/internal/version"
+	"github.com/pledgeseal/pledgeseal/internal/web"
 )
 
 // startupPrincipal files the dev seals at start-up and reads the registry
@@ -33,7 +38,8 @@ func startupPrincipal() auth.Principal {
 // the trust material: the agencies seal with their newest active seal in
 // the registry (registrySealer); with dev material, the demo agencies' dev
 // seals are filed first.
-func buildDomain(c *core, cfg config.Config, cal enforce.Calendar, reg prometheus.Registerer, log *slog.Logger, clk clock.Clock) (*domain.Domain, error) {
+func buildDomain(c *core, cfg config.Config, cal enforce.Calendar, reg prometheus.Registerer, log *slog.Logger, clk clock.Clock) (*domain.Domain, *registrySealer, error) {
+	var chosen *registrySealer
 	tr := domain.TrustFrom(c.mat, c.data)
 	tr.TSA = c.stamp.trust
 	d, err := domain.New(c.store, tr, clk, domain.Config{
@@ -43,13 +49,34 @@ func buildDomain(c *core, cfg config.Config, cal enforce.Calendar, reg prometheu
 			if c.mat.Dev {
 				fileDevSeals(c.mat, d.Seals, log, clk)
 			}
-			return &registrySealer{mat: c.mat, seals: d.Seals, src: d.Registry, clk: clk}, nil
+			chosen = &registrySealer{mat: c.mat, seals: d.Seals, src: d.Registry, clk: clk}
+			return chosen, nil
 		},
 	})
 	if err != nil {
-		return nil, &StartupError{Step: "domain", Err: err}
+		return nil, nil, &StartupError{Step: "domain", Err: err}
 	}
-	return d, nil
+	return d, chosen, nil
+}
+
+// buildOFD wires the sealed OFD: the writer seals as pledges are
+// (time-stamped when a TSA is configured) with the seal the registry
+// sealer chooses; verification takes signed OFD files of any product:
+// seals chain to the seal trust, Type="Sign" (CMS) signers to the
+// configured roots.
+func buildOFD(c *core, d *domain.Domain, chosen *registrySealer, clk clock.Clock) (*httpapi.OFDAPI, error) {
+	labels, err := web.Messages("zh-CN")
+	if err != nil {
+		return nil, &StartupError{Step: "OFD labels", Err: err}
+	}
+	ofdSES := ses.NewVerifier(ses.Options{SealTrust: c.mat.Trust, TSATrust: c.stamp.trust})
+	signTrust := pki.NewTrustStore(c.mat.Roots, nil)
+	return &httpapi.OFDAPI{
+		Writer: &ofdmake.Writer{Sealer: ofdSealer{Sealer: d.Sealer, active: chosen}, Clock: clk}, Labels: labels, Version: version.Get().Version,
+		Verify: func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error) {
+			return ofd.Verify(ctx, data, ofd.Options{SES: ofdSES, SignTrust: signTrust, Limits: lim})
+		},
+	}, nil
 }
 
 // devESID is the esID of a demo agency's dev seal.
@@ -76,7 +103,7 @@ func fileDevSeals(m *trust.Material, seals *seal.Seals, log *slog.Logger, clk cl
 		if end.After(now.AddDate(3, 0, 0)) {
 			end = now.AddDate(3, 0, 0)
 		}
-		picture, err := sealpicture.PNG(devPictureSize)
+		picture, err := sealpicture.SVG(ag.Name, devPictureMM)
 		if err != nil {
 			log.Warn("cannot draw the dev seal picture", "err", err.Error())
 			return
@@ -86,7 +113,7 @@ func fileDevSeals(m *trust.Material, seals *seal.Seals, log *slog.Logger, clk cl
 				DocumentNo: "DEV-" + ag.Code, Note: "development seal filed at start-up"},
 			ESID: devESID(ag.Code), Name: ag.Name, SignerCerts: [][]byte{ag.CertDER},
 			ValidStart: now.Add(-time.Minute), ValidEnd: end,
-			Picture: ses.Picture{Type: "PNG", Data: picture, Width: 40, Height: 40},
+			Picture: ses.Picture{Type: "SVG", Data: picture, Width: devPictureMM, Height: devPictureMM},
 		})
 		if err != nil && apperr.KindOf(err) != apperr.Conflict {
 			log.Warn("cannot file the dev seal", "agency", ag.Code, "err", err.Error())
@@ -96,9 +123,21 @@ func fileDevSeals(m *trust.Material, seals *seal.Seals, log *slog.Logger, clk cl
 	}
 }
 
-// devPictureSize is the edge in pixels of the dev seals' impression
-// (printed at 40 mm).
-const devPictureSize = 240
+// devPictureMM is the printed edge of the dev seals' impression: an SVG
+// naming the agency along the ring (sealpicture.SVG).
+const devPictureMM = 40
+
+// ofdSealer is the agency sealer (time-stamping when configured) with the
+// registry sealer's choice of seal (ofdmake.Sealer).
+type ofdSealer struct {
+	pledge.Sealer
+	active *registrySealer
+}
+
+// ActiveSeal implements ofdmake.Sealer.
+func (o ofdSealer) ActiveSeal(ctx context.Context, agency string) (*ses.Seal, error) {
+	return o.active.ActiveSeal(ctx, agency)
+}
 
 // registrySealer seals with the agency's newest seal in the registry that
 // lists the agency's signing certificate and is ACTIVE now; it reads the
@@ -113,6 +152,18 @@ type registrySealer struct {
 
 // SealData implements pledge.Sealer.
 func (r *registrySealer) SealData(ctx context.Context, agency string, data []byte, propertyInfo string) ([]byte, error) {
+	chosen, err := r.ActiveSeal(ctx, agency)
+	if err != nil {
+		return nil, err
+	}
+	ag, _ := r.mat.Agency(agency)
+	s := pledge.NewSESSealer(map[string]pledge.AgencySeal{agency: {Seal: chosen, Signer: ses.Signer{Signer: ag.Signer(), Cert: ag.CertDER}}}, r.src, r.clk)
+	return s.SealData(ctx, agency, data, propertyInfo)
+}
+
+// ActiveSeal returns the seal SealData uses for agency now: the newest
+// ACTIVE seal in the registry listing the agency's signing certificate.
+func (r *registrySealer) ActiveSeal(ctx context.Context, agency string) (*ses.Seal, error) {
 	ag, ok := r.mat.Agency(agency)
 	if !ok {
 		return nil, apperr.New(apperr.Conflict, "the agency has no signing key on this service (机关无可用印章)").WithCode(apperr.CodeNoActiveSeal)
@@ -121,8 +172,7 @@ func (r *registrySealer) SealData(ctx context.Context, agency string, data []byt
 	if err != nil {
 		return nil, err
 	}
-	var chosen *ses.Seal
-	for i := len(pg.IDs) - 1; i >= 0 && chosen == nil; i-- {
+	for i := len(pg.IDs) - 1; i >= 0; i-- {
 		s, err := r.seals.Get(ctx, pg.IDs[i])
 		if err != nil {
 			return nil, err
@@ -130,13 +180,11 @@ func (r *registrySealer) SealData(ctx context.Context, agency string, data []byt
 		if s.Status.Code != status.Active {
 			continue
 		}
-		if chosen, err = ses.ParseSeal(s.DER); err != nil {
+		chosen, err := ses.ParseSeal(s.DER)
+		if err != nil {
 			return nil, apperr.Wrap(apperr.Internal, err, "a registered seal does not parse")
 		}
+		return chosen, nil
 	}
-	if chosen == nil {
-		return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode(apperr.CodeSealNotActive)
-	}
-	s := pledge.NewSESSealer(map[string]pledge.AgencySeal{agency: {Seal: chosen, Signer: ses.Signer{Signer: ag.Signer(), Cert: ag.CertDER}}}, r.src, r.clk)
-	return s.SealData(ctx, agency, data, propertyInfo)
+	return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode(apperr.CodeSealNotActive)
 }

@@ -301,6 +301,14 @@ const (
 	// No notice is published for this catalogue entry.
 	// Kinds: not-found.
 	CodeNoNotice Code = "NO_NOTICE"
+	// An OFD to write would exceed the page or size bound, or an uploaded
+	// one expands beyond the upload limits.
+	// Kinds: too-large.
+	CodeOFDTooLarge Code = "OFD_TOO_LARGE"
+	// An uploaded OFD cannot be read as an OFD package (not a ZIP, unsafe
+	// entry names, no readable OFD.xml).
+	// Kinds: malformed.
+	CodeOFDUnreadable Code = "OFD_UNREADABLE"
 	// The region, matter, agency or item lies outside the caller's
 	// jurisdiction.
 	// Kinds: forbidden.
@@ -345,6 +353,10 @@ const (
 	// A pledge-eligible entry does not list WRITTEN_PLEDGE among its modes.
 	// Kinds: malformed.
 	CodePledgeModeMissing Code = "PLEDGE_MODE_MISSING"
+	// Only an accepted pledge (accepted now, with a sealed decision
+	// statement) has a sealed OFD.
+	// Kinds: conflict.
+	CodePledgeNotAccepted Code = "PLEDGE_NOT_ACCEPTED"
 	// No pledge with that ID exists (or is visible to the caller, or is
 	// published).
 	// Kinds: not-found.

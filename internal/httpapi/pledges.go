@@ -16,6 +16,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
@@ -34,6 +35,13 @@ type PledgeAPI struct {
 	Service   *pledge.Service
 	Records   PledgeRecords
 	Verifier  *verify.Verifier
+	// OFD writes and verifies sealed OFD files (ofd.go); nil leaves those
+	// routes unregistered.
+	OFD *OFDAPI
+	// Findings is the registry (store.Registry) whose findings and
+	// revocations of pledges outrank the workflow state in listings and
+	// the OFD route (pledgestate.go); nil: the workflow state alone.
+	Findings status.Source
 }
 
 // QRSize is the side of the status QR code PNG in pixels.
@@ -432,6 +440,12 @@ type pledgeItem struct {
 	Decision    *decisionView    `json:"decision,omitempty"`
 	Applicant   *applicantView   `json:"applicant,omitempty"`
 	StatusURL   string           `json:"statusUrl"`
+	// StateNow is the state now as the status route reports it (the
+	// registry's findings and revocations outrank Status); absent, with
+	// StateUnavailable, when the registry cannot be read.
+	StateNow         pledge.Status  `json:"stateNow,omitempty"`
+	StateUnavailable bool           `json:"stateUnavailable,omitempty"`
+	Downloads        *downloadsView `json:"downloads,omitempty"`
 }
 
 type pledgeList struct {
@@ -465,10 +479,20 @@ func (s *Server) listItem(r pledge.Record, withApplicant bool) (pledgeItem, erro
 
 func (s *Server) writeList(c *gin.Context, page pledge.Page, withApplicant bool) error {
 	out := pledgeList{Items: make([]pledgeItem, 0, len(page.Records)), NextCursor: page.Next}
+	states, err := s.statesNow(c.Request.Context(), page.Records)
+	if err != nil {
+		s.log.WarnContext(c.Request.Context(), "pledge states now unreadable; listed without them", "err", err.Error())
+	}
 	for _, r := range page.Records {
 		it, err := s.listItem(r, withApplicant)
 		if err != nil {
 			return err
+		}
+		if states == nil {
+			it.StateUnavailable = true
+		} else {
+			it.StateNow = states[r.ID]
+			it.Downloads = downloads(r, it.StateNow)
 		}
 		out.Items = append(out.Items, it)
 	}

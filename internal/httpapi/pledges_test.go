@@ -37,7 +37,7 @@ import (
 
 // apiOf is the PledgeAPI over a verifytest environment.
 func apiOf(e *verifytest.Env) *PledgeAPI {
-	return &PledgeAPI{Catalogue: e.Catalogue, Notices: e.Notices, Service: e.Service, Records: e.Pledges, Verifier: e.Verifier}
+	return &PledgeAPI{Catalogue: e.Catalogue, Notices: e.Notices, Service: e.Service, Records: e.Pledges, Verifier: e.Verifier, OFD: ofdAPIOf(e), Findings: e.Registry}
 }
 
 // newPledgeAPI is the pledge domain every harness gets (so the route

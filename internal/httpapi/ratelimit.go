@@ -39,10 +39,11 @@ const (
 // limitOf names the scope of a limited route; byHandler is true when the
 // handler takes the tokens itself once the body is read (POST
 // /v1/verifications, one token a package; POST /v1/revocations/batch, see
-// subjectsPerToken). Other routes are not limited.
+// subjectsPerToken; POST /v1/ofd/verifications, one for the OFD and one
+// for an attached pledge package). Other routes are not limited.
 func limitOf(method, path string) (scope string, byHandler bool) {
 	switch method + " " + path {
-	case "POST /v1/verifications", "POST /v1/revocations/batch":
+	case "POST /v1/verifications", "POST /v1/revocations/batch", "POST /v1/ofd/verifications":
 		return scopeVerify, true
 	case "GET /v1/pledges/{id}/verification", "GET /v1/revocations", "GET /v1/seals/{id}/status":
 		return scopeVerify, false

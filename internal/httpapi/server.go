@@ -180,6 +180,7 @@ func (s *Server) registerRoutes() {
 	s.noticeRoutes()
 	s.pledgeRoutes()
 	s.verificationRoutes()
+	s.ofdRoutes()
 	s.enforceRoutes()
 	s.webhookRoutes()
 	s.timestampRoutes()

@@ -227,6 +227,7 @@ var tenantSpecs = map[string]tenantSpec{
 	"POST /v1/seals":                             {free: "seal makers and admin file seals for any agency (national registry)"},
 	"POST /v1/seals/import":                      {free: "seal makers and admin file seals for any agency (national registry)"},
 	"POST /v1/verifications":                     {free: "public; writes nothing"},
+	"POST /v1/ofd/verifications":                 {free: "public; writes nothing"},
 	"POST /v1/revocations/batch":                 {free: "public read"},
 	"POST /v1/timestamps":                        {free: "public; issues a time-stamp over a digest, no subject"},
 	"POST /v1/webhooks":                          {free: "the subscription is the caller's agency (from the token), never a body field"},

@@ -5,6 +5,8 @@
 // with dataHash = SM3(Signature.xml as stored). Type="Sign" signatures are
 // verified as GM/T 0010 CMS SignedData via internal/pki.
 //
-// It must not render, edit or write OFD files, and it knows nothing of
-// Redis, HTTP or the seal registry (status comes through the ses.Verifier).
+// It stays read-only: it must not render, edit or write OFD files (the
+// sealed OFD of a pledge is written by internal/ofdmake, which never reads
+// untrusted OFD bytes), and it knows nothing of Redis, HTTP or the seal
+// registry (status comes through the ses.Verifier).
 package ofd

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/emmansun/gmsm/sm3"
@@ -90,6 +91,41 @@ func FuzzOpenZip(f *testing.F) {
 			}
 			if uint64(len(got)) > lim.MaxEntrySize {
 				t.Fatalf("read %d bytes past the entry limit", len(got))
+			}
+		}
+	})
+}
+
+// FuzzAttachments: any bytes as an OFD package for Attachments (the public
+// OFD verification route reads an attached pledge package with it): no
+// panic; an error is a client-safe *apperr.Error; every attachment found
+// is an entry of the package within the limits.
+func FuzzAttachments(f *testing.F) {
+	doc := `<ofd:Document xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Attachments>Attachs/Attachments.xml</ofd:Attachments></ofd:Document>`
+	list := `<ofd:Attachments xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Attachment ID="A1" Name="P1.pledge.json" Format="json"><ofd:FileLoc>P1.pledge.json</ofd:FileLoc></ofd:Attachment>` +
+		`<ofd:Attachment ID="A2" Name="x"><ofd:FileLoc>../../OFD.xml</ofd:FileLoc></ofd:Attachment><ofd:Attachment ID="A3" Name="y"><ofd:FileLoc>/none</ofd:FileLoc></ofd:Attachment></ofd:Attachments>`
+	f.Add(makeZip(f, entry{name: "OFD.xml", data: []byte(`<OFD><DocBody><DocRoot>Doc_0/Document.xml</DocRoot></DocBody></OFD>`)},
+		entry{name: "Doc_0/Document.xml", data: []byte(doc)}, entry{name: "Doc_0/Attachs/Attachments.xml", data: []byte(list)},
+		entry{name: "Doc_0/Attachs/P1.pledge.json", data: []byte(`{"format":"pledgeseal.package/v1"}`)}))
+	f.Add([]byte("PK\x03\x04"))
+	if b, err := os.ReadFile("testdata/antchain-v4.ofd"); err == nil && len(b) < 256<<10 {
+		f.Add(b)
+	}
+	lim := Limits{MaxEntries: 64, MaxEntrySize: 1 << 20, MaxTotalSize: 4 << 20}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		atts, err := Attachments(b, lim)
+		if err != nil {
+			if e := apperr.As(err); e == nil || e.Detail == "" {
+				t.Fatalf("error %v is not an apperr with a detail", err)
+			}
+			return
+		}
+		if len(atts) > MaxAttachments {
+			t.Fatalf("%d attachments", len(atts))
+		}
+		for _, a := range atts {
+			if uint64(len(a.Data)) > lim.MaxEntrySize || a.Path == "" || strings.Contains(a.Path, "..") {
+				t.Fatalf("attachment %q (%d bytes)", a.Path, len(a.Data))
 			}
 		}
 	})

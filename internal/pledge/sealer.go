@@ -61,3 +61,13 @@ func (s *SESSealer) SealData(ctx context.Context, agency string, data []byte, pr
 	}
 	return sig.Raw, nil
 }
+
+// ActiveSeal returns the seal SealData uses for agency (the sealed OFD
+// names it in Signature.xml before signing).
+func (s *SESSealer) ActiveSeal(_ context.Context, agency string) (*ses.Seal, error) {
+	as, ok := s.seals[agency]
+	if !ok || as.Seal == nil {
+		return nil, apperr.New(apperr.Conflict, "the agency has no active seal (机关无可用印章)").WithCode(apperr.CodeNoActiveSeal)
+	}
+	return as.Seal, nil
+}

@@ -1,7 +1,9 @@
-// Package sealpicture draws the impression of a round official seal (a red
-// ring around a five-pointed star) as a PNG, for development seals and
-// tests: what applicants and officers see on a notice or package when no
-// real seal picture was filed. It knows nothing of seal formats or keys.
+// Package sealpicture draws the impression of a round official seal for
+// development seals and tests: what applicants and officers see on a notice,
+// a package or a sealed OFD when no real seal picture was filed. SVG draws
+// the agency's name along the ring around a five-pointed star (the text is
+// rendered by the reader in 宋体/SimSun: no font is shipped); PNG draws the
+// ring and star only. It knows nothing of seal formats or keys.
 package sealpicture
 
 import (

@@ -52,6 +52,12 @@ const (
 	PledgeReturned outcome.SubIndication = "PLEDGE_RETURNED"
 	// AwaitingDecision: signed, not yet accepted by the agency.
 	AwaitingDecision outcome.SubIndication = "AWAITING_DECISION"
+	// PredatesDecision: the copy verified was made before the agency's
+	// decision, which the registry shows was made since: the copy is
+	// genuine but does not carry the decision; the decided copy
+	// (counter-sealed package, sealed OFD) is with the applicant and the
+	// agency.
+	PredatesDecision outcome.SubIndication = "PREDATES_DECISION"
 	// DecisionMismatch: the sealed decision statement names another
 	// agency, matter or notice than the document, another sealing time
 	// than its seal, or a decision date outside the signing and sealing

@@ -233,7 +233,7 @@ func pledgeNow(b builder, st status.State, sealed bool) {
 	switch orUnknown(st.Code) {
 	case status.Active:
 		if !sealed {
-			b.add(ScopeNow, CheckPledgeState, outcome.Indeterminate, AwaitingDecision, "the pledge was accepted (decision %s, %s) after this package was made: download the current package", st.DocumentNo, ts(st.Since))
+			b.add(ScopeNow, CheckPledgeState, outcome.Indeterminate, PredatesDecision, "this copy predates the decision: the pledge has been accepted since %s (decision %s); the decided copy, sealed by the agency, is the package and sealed OFD the applicant and the agency download (GET /v1/pledges/{id}/package, /v1/pledges/{id}/ofd; the applicant's pledges page)", ts(st.Since), st.DocumentNo)
 			return
 		}
 		b.add(ScopeNow, CheckPledgeState, outcome.Passed, "", "the pledge is accepted and in force (decision %s, since %s)", st.DocumentNo, ts(st.Since))

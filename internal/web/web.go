@@ -311,3 +311,18 @@ func (h *Handler) CheckText(lang, name, result, sub string) string {
 	}
 	return msgs["detail."+result]
 }
+
+// Messages returns a copy of the embedded message catalogue of lang
+// ("zh-CN" or "en"): for texts made outside the pages, such as the sealed
+// OFD's labels (internal/ofdmake).
+func Messages(lang string) (map[string]string, error) {
+	raw, err := messageFS.ReadFile("messages/" + normLang(lang) + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("web: message catalogue %s: %w", lang, err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("web: message catalogue %s: %w", lang, err)
+	}
+	return m, nil
+}

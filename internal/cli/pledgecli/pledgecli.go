@@ -1,5 +1,7 @@
 // Package pledgecli owns the pledgectl commands for pledges: `pledge
-// verify PACKAGE [--online BASEURL] [--trust PEM...] [--json]`. It reads a
+// verify PACKAGE [--online BASEURL] [--trust PEM...] [--json]` and `pledge
+// export --ofd OUT.ofd --key K --cert C --trust PEM PACKAGE` (the agency's
+// sealed OFD of an accepted package, offline, by internal/ofdmake). It reads a
 // package file, verifies it offline with internal/verify (integrity,
 // signatures, chains, seals and bindings: "valid at signing time"), asks a
 // PledgeSeal server for the status now when --online is given, and prints
@@ -46,8 +48,8 @@ func Commands(stdout io.Writer, clk clock.Clock) []*cobra.Command {
 }
 
 func commands(stdout io.Writer, clk clock.Clock, client *http.Client) []*cobra.Command {
-	c := &cobra.Command{Use: "pledge", Short: "Verify pledge packages (承诺书验证)"}
-	c.AddCommand(verifyCmd(stdout, clk, client))
+	c := &cobra.Command{Use: "pledge", Short: "Verify pledge packages and export their sealed OFD (承诺书验证与导出)"}
+	c.AddCommand(verifyCmd(stdout, clk, client), exportCmd(stdout, clk, os.Getenv))
 	return []*cobra.Command{c}
 }
 
@@ -81,19 +83,11 @@ Exit status: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 usage error
 or unreadable input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pkg, err := readFile(args[0])
+			pkg, rep, err := verifyOffline(cmd.Context(), args[0], trust, clk)
 			if err != nil {
 				return err
 			}
-			ts, err := loadTrust(trust)
-			if err != nil {
-				return err
-			}
-			v, err := verify.New(verify.Options{SealTrust: ts, ApplicantTrust: ts, Clock: clk})
-			if err != nil {
-				return err
-			}
-			out := Output{Offline: v.Verify(cmd.Context(), pkg, verify.Public())}
+			out := Output{Offline: rep}
 			reports := []outcome.Report{{Indication: out.Offline.Indication}}
 			if online != "" {
 				r, err := askServer(cmd.Context(), client, online, pkg)
@@ -132,6 +126,24 @@ or unreadable input.`,
 	c.Flags().StringVar(&online, "online", "", "base URL of a PledgeSeal server to ask for the status now")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
 	return c
+}
+
+// verifyOffline reads the package at path and verifies it offline against
+// the anchors in the trust files (the public view: personal data masked).
+func verifyOffline(ctx context.Context, path string, trust []string, clk clock.Clock) ([]byte, verify.Report, error) {
+	pkg, err := readFile(path)
+	if err != nil {
+		return nil, verify.Report{}, err
+	}
+	ts, err := loadTrust(trust)
+	if err != nil {
+		return nil, verify.Report{}, err
+	}
+	v, err := verify.New(verify.Options{SealTrust: ts, ApplicantTrust: ts, Clock: clk})
+	if err != nil {
+		return nil, verify.Report{}, err
+	}
+	return pkg, v.Verify(ctx, pkg, verify.Public()), nil
 }
 
 func readFile(path string) ([]byte, error) {

@@ -230,3 +230,13 @@ func (e env) reportAs(label string, reports []outcome.Report, asJSON bool) error
 	}
 	return &exitstatus.Error{Code: exitstatus.Indeterminate, Msg: "verification indeterminate (无法确定)"}
 }
+
+// LoadSigner reads an encrypted PKCS#8 key (PEM) with the passphrase from
+// passFile, or else from $PLEDGESEAL_KEY_PASSPHRASE via getenv: the key
+// loading of `ses sign`, for other commands that sign (pledge export).
+func LoadSigner(path, passFile string, getenv func(string) string) (pki.Signer, error) {
+	return env{getenv: getenv}.loadKey(path, passFile)
+}
+
+// ReadCertificate reads one certificate, PEM or DER, and returns its DER.
+func ReadCertificate(path, what string) ([]byte, error) { return readCertDER(path, what) }

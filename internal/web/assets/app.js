@@ -122,6 +122,48 @@
     check();
   }
 
+  // --- state now and downloads of a listed pledge ---------------------------------
+  // showStateNow writes a listed pledge's state now (the registry's findings
+  // and revocations outrank the workflow state, as on the status page);
+  // when the registry could not be read, it says so rather than guess.
+  function showStateNow(cell, p) {
+    var st = p.stateNow || (p.stateUnavailable ? "" : p.status);
+    cell.textContent = st ? t("state." + st) : t("mine.stateUnavailable");
+    cell.setAttribute("data-status", st || "UNAVAILABLE");
+  }
+  // fetchDownload fetches an authenticated download with the session's
+  // token and saves it under name.
+  function fetchDownload(path, name, msgCell) {
+    var h = {};
+    var tok = token();
+    if (tok) { h["Authorization"] = "Bearer " + tok; }
+    return fetch(path, { headers: h, credentials: "omit" }).then(function (r) {
+      if (!r.ok) {
+        return r.text().then(function (s) { var j = null; try { j = JSON.parse(s); } catch (e) { j = null; } throw new Error(problemText(r.status, j)); });
+      }
+      return r.blob().then(function (b) {
+        var a = el("a", { href: URL.createObjectURL(b), download: name });
+        document.body.appendChild(a); a.click(); a.remove();
+      });
+    }).catch(function (e) { if (msgCell) { msgCell.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); } });
+  }
+  // downloadLinks offers, once decided, the counter-sealed package, its QR
+  // code and — while the pledge is accepted now — the sealed OFD.
+  function downloadLinks(p) {
+    var d = p.downloads;
+    var box = el("span", { cls: "downloads" });
+    if (!d) { return box; }
+    function btn(cls, label, path, name) {
+      var b = el("button", { type: "button", cls: "secondary " + cls, text: label, "data-download": path });
+      b.addEventListener("click", function () { fetchDownload(path, name, box); });
+      return b;
+    }
+    box.appendChild(btn("dl-package", t("mine.download.package"), d.package, p.id + ".pledge.json"));
+    box.appendChild(el("a", { cls: "dl-qr", href: d.qr, download: p.id + ".qr.png", text: t("mine.download.qr") }));
+    if (d.ofd) { box.appendChild(btn("dl-ofd", t("mine.download.ofd"), d.ofd, p.id + ".ofd")); }
+    return box;
+  }
+
   // --- verification report ------------------------------------------------------
   function tone(ind) { return ind === "TOTAL_PASSED" ? "pass" : ind === "TOTAL_FAILED" ? "fail" : "grey"; }
   function resultTone(r) { return r === "PASSED" ? "pass" : r === "FAILED" ? "fail" : "grey"; }
@@ -136,9 +178,16 @@
     var k = "detail." + c.name + "." + c.result;
     return has(k) ? t(k) : t("detail." + c.result);
   }
+  // checkName names a check from the catalogue; an OFD Reference check
+  // ("ofd-reference /path") is named with its file.
+  function checkName(n) {
+    var ref = "ofd-reference ";
+    if (n.indexOf(ref) === 0) { return t("check.ofd-reference") + " " + n.slice(ref.length); }
+    return t("check." + n);
+  }
   function checkList(checks) {
     return el("ul", { cls: "checks" }, (checks || []).map(function (c) {
-      var name = t("check." + c.name);
+      var name = checkName(c.name);
       return el("li", { "data-check": c.name, "data-result": c.result, "data-sub": c.subIndication || "" }, [
         el("span", { cls: "mark " + resultTone(c.result), "aria-hidden": "true", text: mark(c.result) }),
         el("span", {}, [el("strong", { text: name }), " — ", el("span", { cls: resultTone(c.result), text: t("result." + c.result) })]),
@@ -197,7 +246,9 @@
     var icon = ind === "TOTAL_PASSED" ? "✓" : ind === "TOTAL_FAILED" ? "✗" : "?";
     box.appendChild(el("h2", { id: "report-h", text: t("report.h") }));
     box.appendChild(el("div", { cls: "verdict " + tone(ind), id: "verdict", "data-indication": ind, "data-sub": rep.subIndication || "" }, [
-      el("p", { cls: "big" }, [el("span", { cls: "icon", "aria-hidden": "true", text: icon }), t("report." + ind)]),
+      // A signing-time copy of a pledge accepted since gets its own words:
+      // never "undecided" beside "accepted".
+      el("p", { cls: "big" }, [el("span", { cls: "icon", "aria-hidden": "true", text: icon }), rep.subIndication === "PREDATES_DECISION" ? t("report.PREDATES_DECISION") : t("report." + ind)]),
       rep.subIndication ? el("p", {}, [el("strong", { text: t("report.why") + ": " }), subText(rep.subIndication)]) : null
     ]));
     var p = rep.pledge;
@@ -251,6 +302,35 @@
     box.focus();
   }
 
+  // renderOFD shows the report of a signed OFD: a verdict on the file's
+  // signatures (each with its checks), then the attached pledge package's
+  // own report when the file carries one.
+  function renderOFD(v) {
+    var ind = v.indication || "INDETERMINATE";
+    if (v.pledge) { renderReport(v.pledge); } else {
+      var b = clear($("report"));
+      b.appendChild(el("h2", { id: "report-h", text: t("report.h") }));
+    }
+    var box = $("report");
+    var sigs = v.signatures || [];
+    var sec = el("section", { "aria-labelledby": "ofd-h", cls: "part", id: "ofd-report" }, [
+      el("div", { cls: "verdict " + tone(ind), id: "ofd-verdict", "data-indication": ind }, [
+        el("p", { cls: "big" }, [el("span", { cls: "icon", "aria-hidden": "true", text: ind === "TOTAL_PASSED" ? "✓" : ind === "TOTAL_FAILED" ? "✗" : "?" }),
+          el("span", { id: "ofd-h", text: t("ofdreport.h") + ": " }), t("report." + ind).split(/[:：]/)[0]])]),
+      sigs.length ? null : el("p", { text: t("ofdreport.none") })
+    ]);
+    sigs.forEach(function (r, i) {
+      sec.appendChild(el("h3", {}, [t("ofdreport.signature") + " " + (i + 1) + " ", el("small", { cls: "mono", text: (r.id || "") + " · " + (r.version || "") }), " ",
+        el("span", { cls: "badge " + tone(r.indication), text: t("report." + (r.indication || "INDETERMINATE")).split(/[:：]/)[0] })]));
+      sec.appendChild(checkList(r.checks));
+    });
+    sec.appendChild(el("p", { cls: "hint", text: v.pledge ? t("ofdreport.pledge") + " ↓" : t("ofdreport.noPledge") }));
+    var h2 = $("report-h");
+    box.insertBefore(sec, h2 ? h2.nextSibling : box.firstChild);
+    box.hidden = false;
+    box.focus();
+  }
+
   function pageVerify() {
     function byId(id) {
       say("verify-msg", t("verify.working"));
@@ -269,13 +349,40 @@
       ev.preventDefault();
       var f = $("pkg-file").files[0];
       if (!f) { say("verify-msg", t("verify.file.none"), "err"); return; }
-      f.text().then(function (s) {
-        var pkg;
-        try { pkg = JSON.parse(s); } catch (e) { say("verify-msg", t("verify.file.bad"), "err"); return; }
-        say("verify-msg", t("verify.working"));
-        return api("POST", "/v1/verifications", { "package": pkg }).then(function (r) { say("verify-msg", ""); renderReport(r.body); });
+      f.arrayBuffer().then(function (buf) {
+        var b = new Uint8Array(buf);
+        // An OFD is a ZIP container ("PK\x03\x04"); anything else is read as a package.
+        if (b.length > 3 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) {
+          say("verify-msg", t("verify.working"));
+          return verifyOFD(buf);
+        }
+        return f.text().then(verifyPackageText);
       }).catch(fail("verify-msg"));
     });
+    function verifyPackageText(s) {
+      var pkg;
+      try { pkg = JSON.parse(s); } catch (e) { say("verify-msg", t("verify.file.bad"), "err"); return; }
+      say("verify-msg", t("verify.working"));
+      return api("POST", "/v1/verifications", { "package": pkg }).then(function (r) { say("verify-msg", ""); renderReport(r.body); });
+    }
+    // verifyOFD posts the file's bytes to the OFD verification route and
+    // shows the signatures on the file, then the attached package's report.
+    function verifyOFD(buf) {
+      var h = { "Accept": "application/json", "Content-Type": "application/ofd" };
+      var tok = token();
+      if (tok) { h["Authorization"] = "Bearer " + tok; }
+      return fetch("/v1/ofd/verifications", { method: "POST", headers: h, body: buf, credentials: "omit" })
+        .catch(function () { throw new Error(t("common.network")); })
+        .then(function (r) {
+          return r.text().then(function (s) {
+            var j = null;
+            try { j = s ? JSON.parse(s) : null; } catch (e) { j = null; }
+            if (!r.ok) { var err = new Error(problemText(r.status, j)); err.status = r.status; throw err; }
+            say("verify-msg", "");
+            renderOFD(j || {});
+          });
+        });
+    }
     var q = new URLSearchParams(location.search);
     var m = PLEDGE_ID.exec(q.get("id") || q.get("url") || "");
     if (m) { $("status-url").value = m[0]; byId(m[0]); }
@@ -704,8 +811,8 @@
         var act = el("td", {});
         tb.appendChild(el("tr", { "data-pledge": id }, [el("td", { cls: "mono", "data-label": t("report.pledgeId") }, [el("a", { href: "/app/verify?id=" + id, text: id })]), st, act]));
         load(id).then(function (p) {
-          st.textContent = t("state." + p.status);
-          st.setAttribute("data-status", p.status);
+          showStateNow(st, p);
+          act.appendChild(downloadLinks(p));
           if (p.status === "SIGNED") {
             var b = el("button", { type: "button", cls: "secondary", text: t("apply.withdraw") });
             b.addEventListener("click", function () { withdrawForm(act, id); });
@@ -753,6 +860,12 @@
       }
       noticeNames[key].then(function (nn) { if (nn) { named(cell, txt(nn.matterName) + " · " + txt(nn.certificateName), cell.getAttribute("data-code")); } });
     }
+    function stateCell(it) {
+      var c = el("td", { "data-label": t("common.status") });
+      showStateNow(c, it);
+      if (it.decision) { c.textContent += " · " + it.decision.documentNo; }
+      return c;
+    }
     function loadQueue(cursor) {
       var box = clear($("queue"));
       var st = $("q-status").value, matter = $("q-matter").value.trim();
@@ -779,8 +892,8 @@
           tb.appendChild(el("tr", { "data-pledge": it.id, "data-status": it.status }, [el("td", { cls: "mono", "data-label": t("report.pledgeId"), text: it.id }),
             mcell,
             el("td", { "data-label": t("report.applicant"), text: (ap.name || "") + " " + (ap.maskedIdNumber || "") }),
-            el("td", { "data-label": t("common.status"), text: t("state." + it.status) + (it.decision ? " · " + it.decision.documentNo : "") }),
-            el("td", { "data-label": t("report.signedAt"), text: fmtTime(it.signedAt) }), el("td", {}, [open])]));
+            stateCell(it),
+            el("td", { "data-label": t("report.signedAt"), text: fmtTime(it.signedAt) }), el("td", {}, [open, downloadLinks(it)])]));
           if (it.notice && it.notice.id) { nameOf(it.notice, mcell); }
         });
         box.appendChild(el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: t("report.pledgeId") }), el("th", { text: t("report.matter") }),

@@ -135,7 +135,8 @@ func newSite(t *testing.T) *site {
 	api := httpapi.New(httpapi.Deps{
 		Log: slog.New(slog.DiscardHandler), Clock: clk, Auth: tokens, Tokens: tokens,
 		Seals: env.Seals, Revocations: env.Revoc, Enforce: enf, Web: pages,
-		Pledges: &httpapi.PledgeAPI{Catalogue: env.Catalogue, Notices: env.Notices, Service: env.Service, Records: env.Pledges, Verifier: env.Verifier},
+		Pledges: &httpapi.PledgeAPI{Catalogue: env.Catalogue, Notices: env.Notices, Service: env.Service, Records: env.Pledges, Verifier: env.Verifier,
+			OFD: ofdAPI(t, env), Findings: env.Registry},
 	}, httpapi.Options{BaseURL: base})
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()

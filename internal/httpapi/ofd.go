@@ -1,0 +1,174 @@
+package httpapi
+
+import (
+	"context"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/ofd"
+	"github.com/pledgeseal/pledgeseal/internal/ofdmake"
+	"github.com/pledgeseal/pledgeseal/internal/outcome"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
+)
+
+// OFDVerificationFormat names the report of POST /v1/ofd/verifications.
+const OFDVerificationFormat = "pledgeseal.ofd-verification/v1"
+
+// OFDUploadLimits bound what an uploaded OFD may make the server read
+// (uncompressed), far below ofd.DefaultLimits: the body itself is bounded
+// by Options.MaxBodyBytes, these bound its expansion (zip bombs).
+var OFDUploadLimits = ofd.Limits{MaxEntries: 1000, MaxEntrySize: 16 << 20, MaxTotalSize: 32 << 20}
+
+// OFDAPI is the sealed-OFD side of the pledge routes (ofd.go). A nil
+// Writer leaves GET /v1/pledges/{id}/ofd unregistered, a nil Verify
+// POST /v1/ofd/verifications.
+type OFDAPI struct {
+	Writer *ofdmake.Writer
+	// Labels is the zh-CN message catalogue the OFD's texts come from.
+	Labels map[string]string
+	// Version is written as the OFD signature's Provider version.
+	Version string
+	// Verify verifies every signature of a signed OFD within lim (ofd.Verify
+	// with the service's seal trust and registry status); the handler
+	// passes OFDUploadLimits.
+	Verify func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error)
+}
+
+func (s *Server) ofdRoutes() {
+	if s.deps.Pledges == nil || s.deps.Pledges.OFD == nil {
+		return
+	}
+	o := s.deps.Pledges.OFD
+	if o.Writer != nil {
+		s.handle(http.MethodGet, "/v1/pledges/{id}/ofd", only(auth.RoleApplicant, auth.RoleAgency), s.pledgeOFD)
+	}
+	if o.Verify != nil {
+		s.handle(http.MethodPost, "/v1/ofd/verifications", anyone(), s.verifyOFD)
+	}
+}
+
+// pledgeOFD is the sealed OFD of an accepted pledge for its applicant or
+// its agency (anyone else: 404, as for the package). The pledge must be
+// accepted now, the registry's findings and revocations included: a pledge
+// returned, withdrawn, found false or not fulfilled, or whose decision was
+// revoked, gets no newly sealed document saying it was accepted (409
+// PLEDGE_NOT_ACCEPTED; an unreadable registry 503); its package stays
+// available.
+func (s *Server) pledgeOFD(c *gin.Context, p auth.Principal) error {
+	ctx := c.Request.Context()
+	r, err := s.ownRecord(ctx, p, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	states, err := s.statesNow(ctx, []pledge.Record{r})
+	if err != nil {
+		return err // fail closed: no sealed "accepted" while the registry cannot say
+	}
+	if st := states[r.ID]; st != pledge.StatusAccepted || r.Decision == nil {
+		return apperr.New(apperr.Conflict, "the pledge is %s now, not accepted: only an accepted pledge has a sealed OFD (仅已受理的承诺书提供盖章版式文件)", st).WithCode(apperr.CodePledgeNotAccepted)
+	}
+	pkg, err := s.deps.Pledges.Service.Package(ctx, r, s.statusURL(r.ID))
+	if err != nil {
+		return err
+	}
+	o := s.deps.Pledges.OFD
+	// The caller is the applicant or the owning agency: the identity is
+	// shown unmasked and the package is attached.
+	b, err := o.Writer.Write(ctx, ofdmake.Input{Package: pkg, Labels: o.Labels, Version: o.Version})
+	if err != nil {
+		return err
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+r.ID+`.ofd"`)
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, ofdmake.ContentType, b)
+	return nil
+}
+
+// ofdVerificationView is the report of a signed OFD: every signature's
+// checks, and, when the OFD carries a pledge package as an attachment (as
+// the sealed OFD of a pledge does), that package's own report.
+type ofdVerificationView struct {
+	Format     string             `json:"format"`
+	Indication outcome.Indication `json:"indication"`
+	Signatures []outcome.Report   `json:"signatures"`
+	Pledge     *verify.Report     `json:"pledge,omitempty"`
+}
+
+// ofdMediaTypes are the body types POST /v1/ofd/verifications accepts.
+var ofdMediaTypes = []string{ofdmake.ContentType, "application/octet-stream", "application/zip"}
+
+// verifyOFD verifies an uploaded signed OFD (any product's): public and
+// rate limited like package verification (a token for the OFD and one
+// for an attached pledge package). A body that is no readable OFD package
+// is a 400 problem; a signature that fails is a FAILED report.
+func (s *Server) verifyOFD(c *gin.Context, p auth.Principal) error {
+	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	ok := false
+	for _, t := range ofdMediaTypes {
+		ok = ok || err == nil && mt == t
+	}
+	if !ok {
+		return apperr.New(apperr.Unsupported, "send the OFD file as %s", strings.Join(ofdMediaTypes, ", "))
+	}
+	body, err := readBody(c.Request)
+	if err != nil {
+		return jsonError(err)
+	}
+	if len(body) == 0 {
+		return apperr.New(apperr.Malformed, "the request body is empty: send the OFD file").WithCode(apperr.CodeFieldRequired)
+	}
+	if err := s.takeTokens(c, scopeVerify, 1); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	res, err := s.deps.Pledges.OFD.Verify(ctx, body, OFDUploadLimits)
+	if err != nil {
+		switch apperr.KindOf(err) {
+		case apperr.Internal:
+			return err
+		case apperr.TooLarge:
+			return apperr.Wrap(apperr.TooLarge, err, "%s", clientDetail(err)).WithCode(apperr.CodeOFDTooLarge)
+		}
+		return apperr.Wrap(apperr.Malformed, err, "%s", clientDetail(err)).WithCode(apperr.CodeOFDUnreadable)
+	}
+	out := ofdVerificationView{Format: OFDVerificationFormat, Indication: outcome.Worst(res.Signatures), Signatures: res.Signatures}
+	if pkg := attachedPackage(body); pkg != nil {
+		if err := s.takeTokens(c, scopeVerify, 1); err != nil {
+			return err
+		}
+		rs := []verify.Report{s.deps.Pledges.Verifier.Verify(ctx, pkg, viewerOf(p))}
+		s.localizeReports(c, rs)
+		out.Pledge = &rs[0]
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// clientDetail is the client-safe detail of an application error.
+func clientDetail(err error) string {
+	if e := apperr.As(err); e != nil {
+		return e.Detail
+	}
+	return "the file is not a readable OFD package"
+}
+
+// attachedPackage returns the first attachment that is a pledge package
+// (named *.pledge.json, at most pledge.MaxPackage bytes), or nil.
+func attachedPackage(data []byte) []byte {
+	atts, err := ofd.Attachments(data, OFDUploadLimits)
+	if err != nil {
+		return nil
+	}
+	for _, a := range atts {
+		if strings.HasSuffix(strings.ToLower(a.Name), ".pledge.json") && len(a.Data) <= pledge.MaxPackage {
+			return a.Data
+		}
+	}
+	return nil
+}
