@@ -156,6 +156,11 @@ func allPassed(t *testing.T, reps []outcome.Report) {
 		if c.Name == ses.CheckTimestamp && c.Result == outcome.NotPerformed {
 			continue
 		}
+		// A ses.Verifier reads no registry (issue 13: one status path, in
+		// internal/verify): its status checks are always NOT_PERFORMED.
+		if (c.Name == ses.CheckSealStatus || c.Name == ses.CheckMakerStatus || c.Name == ses.CheckSignerStatus) && c.Result == outcome.NotPerformed {
+			continue
+		}
 		if c.Result != outcome.Passed {
 			t.Errorf("check %s: %s %s: %s", c.Name, c.Result, c.SubIndication, c.Detail)
 		}
