@@ -16,7 +16,7 @@ import (
 // verifier's English detail beside.
 func TestReportLanguage(t *testing.T) {
 	h, e := pledgeHarness(t)
-	pages, err := web.New()
+	pages, err := web.NewForSite(web.Site{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // TestWebRoutes: the pages are mounted beside the API, outside the route
 // list, and the API keeps answering problem documents.
 func TestWebRoutes(t *testing.T) {
-	pages, err := web.New()
+	pages, err := web.NewForSite(web.Site{})
 	if err != nil {
 		t.Fatal(err)
 	}

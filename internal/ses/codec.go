@@ -320,7 +320,6 @@ type bitString struct {
 	// trailing 0x00 bytes, which restore puts back where the value's own
 	// structure or fixed size shows them missing.
 	stripped bool
-	unused   int
 }
 
 // readBits reads a BIT STRING, honouring its unused-bits count: the unused
@@ -344,9 +343,9 @@ func readBits(t tlv, what string, warn *[]outcome.Warning) (bitString, error) {
 			warnf(warn, outcome.WarnLenientReading, "%s: the %d unused bits are not zero; they are not part of the value and were ignored", what, n)
 			b = append([]byte{}, b...)
 			b[len(b)-1] = last &^ mask
-			return bitString{b: b, unused: n}, nil
+			return bitString{b: b}, nil
 		}
-		return bitString{b: b, unused: n, stripped: mbits.TrailingZeros8(last) == n}, nil
+		return bitString{b: b, stripped: mbits.TrailingZeros8(last) == n}, nil
 	case cbasn1.OCTET_STRING:
 		warnf(warn, outcome.WarnLenientReading, "%s: OCTET STRING where a BIT STRING belongs", what)
 		return bitString{b: t.content}, nil

@@ -72,9 +72,6 @@ type Handler struct {
 	site     Site
 }
 
-// New is NewForSite with the catalogue's own name and contact line.
-func New() (*Handler, error) { return NewForSite(Site{}) }
-
 // NewForSite parses the embedded templates and message catalogues. It fails
 // when a catalogue is missing a key another one has.
 func NewForSite(site Site) (*Handler, error) {

@@ -13,7 +13,7 @@ import (
 
 func newHandler(t *testing.T) *Handler {
 	t.Helper()
-	h, err := New()
+	h, err := NewForSite(Site{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestTemplateKeys(t *testing.T) {
 // FuzzServe: no request path, query or cookie makes the handler panic or
 // answer with a server error.
 func FuzzServe(f *testing.F) {
-	h, err := New()
+	h, err := NewForSite(Site{})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -123,7 +123,7 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 	enf := env.Domain.Enforce
-	pages, err := web.New()
+	pages, err := web.NewForSite(web.Site{})
 	if err != nil {
 		t.Fatal(err)
 	}
