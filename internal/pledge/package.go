@@ -252,6 +252,12 @@ func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 	if err != nil {
 		return nil, err
 	}
+	return checkPackage(p, pp)
+}
+
+// checkPackage checks and decodes the members of a decoded package.
+func checkPackage(p Package, pp *PackageParser) (*ParsedPackage, error) {
+	var err error
 	if p.Format != PackageFormat {
 		return nil, pkgErr(apperr.CodePackageFormat, "unknown package format %q", p.Format)
 	}
