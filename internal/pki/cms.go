@@ -267,6 +267,9 @@ func parseCMS(der []byte, known []*smx509.Certificate) (*CMSSignedData, error) {
 	if !in.ReadASN1(&ci, cbasn1.SEQUENCE) || !ci.ReadASN1ObjectIdentifier(&ct) {
 		return nil, bad("not a ContentInfo")
 	}
+	if !in.Empty() {
+		return nil, bad("data after the ContentInfo")
+	}
 	if !isSignedDataType(ct) {
 		return nil, bad("content type " + ct.String() + " is not SignedData")
 	}

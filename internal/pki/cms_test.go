@@ -63,6 +63,13 @@ func TestCMSDetachedRoundTrip(t *testing.T) {
 			if _, err := VerifyAttached(der); !errors.Is(err, ErrCMSFormat) {
 				t.Fatalf("detached read as attached: %v", err)
 			}
+			// One DER ContentInfo and nothing after it: bytes appended to
+			// a valid signature would ride along unsigned.
+			for _, tail := range [][]byte{{0}, {0x30, 0x00}, []byte("junk")} {
+				if _, err := VerifyDetached(append(bytes.Clone(der), tail...), data); !errors.Is(err, ErrCMSFormat) {
+					t.Fatalf("trailing %x accepted: %v", tail, err)
+				}
+			}
 		})
 	}
 	att, err := SignAttached(data, leafDER, NewKeySigner(leafKey), at)

@@ -89,7 +89,8 @@ func signedCMS(cms []byte) (ownCMS, error) {
 		return ownCMS{}, malformed(apperr.CodeCMSMalformed, "the signature must be a DER CMS SignedData of at most %d bytes", maxCMS)
 	}
 	// The pledge keeps these bytes as the signature: one DER ContentInfo,
-	// nothing after it (pki.ParseCMS reads the first element only).
+	// nothing after it (pki.ParseCMS refuses trailing data too; this says so
+	// in the words the applicant sees).
 	in := cryptobyte.String(cms)
 	var ci cryptobyte.String
 	if !in.ReadASN1Element(&ci, cbasn1.SEQUENCE) || !in.Empty() {
