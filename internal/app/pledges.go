@@ -63,7 +63,8 @@ func buildDomain(c *core, cfg config.Config, cal enforce.Calendar, reg prometheu
 // (time-stamped when a TSA is configured) with the seal the registry
 // sealer chooses; verification takes signed OFD files of any product:
 // seals chain to the seal trust, Type="Sign" (CMS) signers to the
-// configured roots.
+// configured roots, and the seal registry answers the seal and
+// certificate status checks.
 func buildOFD(c *core, d *domain.Domain, chosen *registrySealer, clk clock.Clock) (*httpapi.OFDAPI, error) {
 	labels, err := web.Messages("zh-CN")
 	if err != nil {
@@ -74,7 +75,7 @@ func buildOFD(c *core, d *domain.Domain, chosen *registrySealer, clk clock.Clock
 	return &httpapi.OFDAPI{
 		Writer: &ofdmake.Writer{Sealer: ofdSealer{Sealer: d.Sealer, active: chosen}, Clock: clk}, Labels: labels, Version: version.Get().Version,
 		Verify: func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error) {
-			return ofd.Verify(ctx, data, ofd.Options{SES: ofdSES, SignTrust: signTrust, Limits: lim})
+			return ofd.Verify(ctx, data, ofd.Options{SES: ofdSES, SignTrust: signTrust, Status: d.Registry, Limits: lim})
 		},
 	}, nil
 }
