@@ -156,8 +156,8 @@ func allPassed(t *testing.T, reps []outcome.Report) {
 		if c.Name == ses.CheckTimestamp && c.Result == outcome.NotPerformed {
 			continue
 		}
-		// A ses.Verifier reads no registry (issue 13: one status path, in
-		// internal/verify): its status checks are always NOT_PERFORMED.
+		// Offline (no ofd.Options.Status): the status checks are
+		// NOT_PERFORMED (status_test.go verifies with the registry).
 		if (c.Name == ses.CheckSealStatus || c.Name == ses.CheckMakerStatus || c.Name == ses.CheckSignerStatus) && c.Result == outcome.NotPerformed {
 			continue
 		}
