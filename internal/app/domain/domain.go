@@ -104,6 +104,8 @@ type Domain struct {
 	Catalogue   *pledge.Catalogue
 	Notices     *pledge.Notices
 	Pledges     *store.PledgeRepo
+	// OFDs keeps the sealed OFD of each decision (sealed once).
+	OFDs *store.OFDRepo
 	// BarRepo holds the bars put directly; Bars is what the pledge service
 	// reads: those, the enforcement consequences' and the withdrawal bars.
 	BarRepo *store.BarRepo
@@ -128,6 +130,7 @@ func New(st *store.Store, tr Trust, clk clock.Clock, cfg Config) (*Domain, error
 	var err error
 	d.Seals = seal.NewSeals(d.Registry, seal.Config{Maker: tr.Maker, MakerTrust: tr.Seals}, clk)
 	d.Pledges = store.NewPledgeRepo(st, prot)
+	d.OFDs = store.NewOFDRepo(st, prot)
 	d.Revocations = seal.NewRevocations(d.Registry, clk, seal.RevocationOptions{Pledges: d.Pledges, ClockSkew: cfg.ClockSkew})
 	d.BarRepo = store.NewBarRepo(st)
 	d.Bars = store.AllBars(d.BarRepo, d.Registry)
