@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -14,100 +12,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pledgeseal/pledgeseal/internal/app"
+	"github.com/pledgeseal/pledgeseal/internal/app/devserver"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
-	"github.com/pledgeseal/pledgeseal/internal/config"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
-	"github.com/pledgeseal/pledgeseal/internal/trust"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 )
 
-// devServer is pledged as `make run` starts it (app.Build over `pledgectl
-// init --dev` material and Redis, the built-in TSA of the dev material
-// stamping every sealing), serving on a loopback port; its clock is a
-// fake one the test moves.
+// devServer is pledged as `make run` starts it (devserver: app.Build
+// over `pledgectl init --dev` material and Redis, the built-in TSA of the
+// dev material stamping every sealing) on a fake clock the test moves.
 type devServer struct {
-	base, keys string
-	clk        *clock.Fake
-	mint       func(auth.CreateRequest) string
+	*devserver.Server
+	clk  *clock.Fake
+	mint func(auth.CreateRequest) string
 }
 
 func startDevServer(t *testing.T) *devServer {
 	t.Helper()
-	const pass = "pledgectl-ofd-test"
-	keys := filepath.Join(t.TempDir(), "keys")
-	if err := trust.GenerateDevWith(keys, []byte(pass), clock.Real{}, false, trust.GenerateOptions{KDFIterations: 10_000}); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	environ := []string{
-		"PLEDGESEAL_KEYS_DIR=" + keys, "PLEDGESEAL_KEY_PASSPHRASE=" + pass,
-		"PLEDGESEAL_REDIS_ADDRS=" + testredis.Addr(t), "PLEDGESEAL_REDIS_PREFIX=" + testredis.Prefix(t),
-		"PLEDGESEAL_LISTEN=" + ln.Addr().String(), "PLEDGESEAL_BASE_URL=" + base, "PLEDGESEAL_SHUTDOWN_TIMEOUT=3s",
-		"PLEDGESEAL_REDIS_ALLOW_UNSAFE=true", // make test's shared Redis runs without AOF
-	}
-	getenv := func(k string) string {
-		for _, kv := range environ {
-			if name, v, _ := strings.Cut(kv, "="); name == k {
-				return v
-			}
-		}
-		return ""
-	}
-	cfg, err := config.Load(nil, environ, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := clock.NewFake(time.Now())
-	a, err := app.Build(cfg, getenv, slog.New(slog.DiscardHandler), clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		_ = a.Close()
-	})
-	toks, closer, err := app.OpenTokens(cfg, getenv, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closer.Close() })
-	s := &devServer{base: base, keys: keys, clk: clk, mint: func(req auth.CreateRequest) string {
+	d := devserver.Start(t, clk)
+	return &devServer{Server: d, clk: clk, mint: func(req auth.CreateRequest) string {
 		t.Helper()
 		req.TTL = 24 * time.Hour
-		iss, err := toks.Create(context.Background(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return iss.Secret
+		return d.Mint(t, req)
 	}}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("pledged never became ready")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return s
 }
 
 // call sends one request; body is JSON unless it is nil.
@@ -121,7 +52,7 @@ func (s *devServer) call(t *testing.T, method, path, token, key string, body any
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, s.base+path, rd)
+	req, err := http.NewRequest(method, s.Base+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +119,7 @@ func TestDevServerOFDVerifiesWithStatus(t *testing.T) {
 	if err := os.WriteFile(ofdFile, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	root := filepath.Join(s.keys, "root-ca.pem")
+	root := filepath.Join(s.Keys, "root-ca.pem")
 	verify := func(base string) (int, outcome.Report) {
 		t.Helper()
 		var o, e bytes.Buffer
@@ -200,7 +131,7 @@ func TestDevServerOFDVerifiesWithStatus(t *testing.T) {
 		return code, out.Signatures[0]
 	}
 
-	code, r := verify(s.base)
+	code, r := verify(s.Base)
 	for _, c := range r.Checks {
 		if c.Result != outcome.Passed {
 			t.Errorf("check %s: %s: %s", c.Name, c.Result, c.Detail)
@@ -231,7 +162,7 @@ func TestDevServerOFDVerifiesWithStatus(t *testing.T) {
 	lostSince := filedAt.Add(sealedAt.Sub(filedAt) / 2)
 	s.call(t, "POST", "/v1/seals/DEV-"+ag+"/status", admin, "", map[string]string{"action": "report_lost", "reason": "印章遗失",
 		"documentNo": "朝市监印失〔2026〕1号", "effective": lostSince.UTC().Format(time.RFC3339Nano)}, http.StatusOK)
-	code, r = verify(s.base)
+	code, r = verify(s.Base)
 	c, _ := r.Find(ses.CheckSealStatus)
 	if code == 0 || r.Indication != outcome.TotalFailed || c.Result != outcome.Failed || !strings.Contains(c.Detail, "reported lost") {
 		t.Fatalf("after the loss: exit %d, %s / %s, %s: %s %s", code, r.Indication, r.SubIndication, c.Name, c.Result, c.Detail)

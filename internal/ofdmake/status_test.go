@@ -113,7 +113,8 @@ func TestOFDStatusChecksFollowTheRegistry(t *testing.T) {
 	mustCheck(t, f.verifyWith(t, b, f.env.Registry), ses.CheckSealStatus, outcome.Passed, "")
 }
 
-// addEntries returns orig with extra entries appended to the ZIP.
+// addEntries returns orig with the entries in replace replaced (in their
+// place) and the entries in extra appended.
 func addEntries(t *testing.T, orig []byte, replace map[string][]byte, extra map[string][]byte) []byte {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(orig), int64(len(orig)))
