@@ -61,9 +61,10 @@ func buildDomain(c *core, cfg config.Config, cal enforce.Calendar, reg prometheu
 
 // buildOFD wires the sealed OFD: the writer seals as pledges are
 // (time-stamped when a TSA is configured) with the seal the registry
-// sealer chooses; verification takes signed OFD files of any product:
+// sealer chooses, once per decision (the document is kept in Redis); verification takes signed OFD files of any product:
 // seals chain to the seal trust, Type="Sign" (CMS) signers to the
-// configured roots.
+// configured roots, and the seal registry answers the seal and
+// certificate status checks.
 func buildOFD(c *core, d *domain.Domain, chosen *registrySealer, clk clock.Clock) (*httpapi.OFDAPI, error) {
 	labels, err := web.Messages("zh-CN")
 	if err != nil {
@@ -72,9 +73,10 @@ func buildOFD(c *core, d *domain.Domain, chosen *registrySealer, clk clock.Clock
 	ofdSES := ses.NewVerifier(ses.Options{SealTrust: c.mat.Trust, TSATrust: c.stamp.trust})
 	signTrust := pki.NewTrustStore(c.mat.Roots, nil)
 	return &httpapi.OFDAPI{
-		Writer: &ofdmake.Writer{Sealer: ofdSealer{Sealer: d.Sealer, active: chosen}, Clock: clk}, Labels: labels, Version: version.Get().Version,
+		Documents: &ofdmake.Once{Writer: &ofdmake.Writer{Sealer: ofdSealer{Sealer: d.Sealer, active: chosen}, Clock: clk}, Repo: d.OFDs},
+		Labels:    labels, Version: version.Get().Version,
 		Verify: func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error) {
-			return ofd.Verify(ctx, data, ofd.Options{SES: ofdSES, SignTrust: signTrust, Limits: lim})
+			return ofd.Verify(ctx, data, ofd.Options{SES: ofdSES, SignTrust: signTrust, Status: d.Registry, Limits: lim})
 		},
 	}, nil
 }

@@ -26,10 +26,11 @@ const OFDVerificationFormat = "pledgeseal.ofd-verification/v1"
 var OFDUploadLimits = ofd.Limits{MaxEntries: 1000, MaxEntrySize: 16 << 20, MaxTotalSize: 32 << 20}
 
 // OFDAPI is the sealed-OFD side of the pledge routes (ofd.go). A nil
-// Writer leaves GET /v1/pledges/{id}/ofd unregistered, a nil Verify
+// Documents leaves GET /v1/pledges/{id}/ofd unregistered, a nil Verify
 // POST /v1/ofd/verifications.
 type OFDAPI struct {
-	Writer *ofdmake.Writer
+	// Documents seals the OFD of a decision once and keeps it.
+	Documents *ofdmake.Once
 	// Labels is the zh-CN message catalogue the OFD's texts come from.
 	Labels map[string]string
 	// Version is written as the OFD signature's Provider version.
@@ -45,7 +46,7 @@ func (s *Server) ofdRoutes() {
 		return
 	}
 	o := s.deps.Pledges.OFD
-	if o.Writer != nil {
+	if o.Documents != nil {
 		s.handle(http.MethodGet, "/v1/pledges/{id}/ofd", only(auth.RoleApplicant, auth.RoleAgency), s.pledgeOFD)
 	}
 	if o.Verify != nil {
@@ -54,35 +55,44 @@ func (s *Server) ofdRoutes() {
 }
 
 // pledgeOFD is the sealed OFD of an accepted pledge for its applicant or
-// its agency (anyone else: 404, as for the package). The pledge must be
-// accepted now, the registry's findings and revocations included: a pledge
+// its agency (anyone else: 404, as for the package), sealed once per
+// decision: the first download seals and keeps it, every later one gets
+// the same bytes. A kept document is the decided document and stays
+// available whatever happens later, as the package does (verification
+// reports say the state now). None is newly sealed for a pledge that is
+// not accepted now, the registry's findings and revocations included:
 // returned, withdrawn, found false or not fulfilled, or whose decision was
-// revoked, gets no newly sealed document saying it was accepted (409
-// PLEDGE_NOT_ACCEPTED; an unreadable registry 503); its package stays
-// available.
+// revoked (409 PLEDGE_NOT_ACCEPTED; an unreadable registry 503).
 func (s *Server) pledgeOFD(c *gin.Context, p auth.Principal) error {
 	ctx := c.Request.Context()
 	r, err := s.ownRecord(ctx, p, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	states, err := s.statesNow(ctx, []pledge.Record{r})
-	if err != nil {
-		return err // fail closed: no sealed "accepted" while the registry cannot say
-	}
-	if st := states[r.ID]; st != pledge.StatusAccepted || r.Decision == nil {
-		return apperr.New(apperr.Conflict, "the pledge is %s now, not accepted: only an accepted pledge has a sealed OFD (仅已受理的承诺书提供盖章版式文件)", st).WithCode(apperr.CodePledgeNotAccepted)
-	}
-	pkg, err := s.deps.Pledges.Service.Package(ctx, r, s.statusURL(r.ID))
-	if err != nil {
-		return err
-	}
 	o := s.deps.Pledges.OFD
-	// The caller is the applicant or the owning agency: the identity is
-	// shown unmasked and the package is attached.
-	b, err := o.Writer.Write(ctx, ofdmake.Input{Package: pkg, Labels: o.Labels, Version: o.Version})
-	if err != nil {
-		return err
+	var b []byte
+	if r.Decision != nil {
+		if b, err = o.Documents.Kept(ctx, r.ID, ofdmake.DecisionKey(r.Decision.AgencySES)); err != nil {
+			return err
+		}
+	}
+	if b == nil {
+		states, err := s.statesNow(ctx, []pledge.Record{r})
+		if err != nil {
+			return err // fail closed: no sealed "accepted" while the registry cannot say
+		}
+		if st := states[r.ID]; st != pledge.StatusAccepted || r.Decision == nil {
+			return apperr.New(apperr.Conflict, "the pledge is %s now, not accepted: only an accepted pledge has a sealed OFD (仅已受理的承诺书提供盖章版式文件)", st).WithCode(apperr.CodePledgeNotAccepted)
+		}
+		pkg, err := s.deps.Pledges.Service.Package(ctx, r, s.statusURL(r.ID))
+		if err != nil {
+			return err
+		}
+		// The caller is the applicant or the owning agency: the identity
+		// is shown unmasked and the package is attached.
+		if b, err = o.Documents.SealAndKeep(ctx, ofdmake.Input{Package: pkg, Labels: o.Labels, Version: o.Version}); err != nil {
+			return err
+		}
 	}
 	c.Header("Content-Disposition", `attachment; filename="`+r.ID+`.ofd"`)
 	c.Header("Cache-Control", "no-store")

@@ -33,9 +33,10 @@ func ofdAPIOf(e *verifytest.Env) *OFDAPI {
 	}
 	v := ses.NewVerifier(ses.Options{SealTrust: e.SealTrust})
 	return &OFDAPI{
-		Writer: &ofdmake.Writer{Sealer: e.Sealer, Clock: e.Clock}, Labels: labels, Version: "test",
+		Documents: &ofdmake.Once{Writer: &ofdmake.Writer{Sealer: e.Sealer, Clock: e.Clock}, Repo: e.Domain.OFDs},
+		Labels:    labels, Version: "test",
 		Verify: func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error) {
-			return ofd.Verify(ctx, data, ofd.Options{SES: v, Limits: lim})
+			return ofd.Verify(ctx, data, ofd.Options{SES: v, Status: e.Registry, Limits: lim})
 		},
 	}
 }

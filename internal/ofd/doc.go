@@ -7,6 +7,8 @@
 //
 // It stays read-only: it must not render, edit or write OFD files (the
 // sealed OFD of a pledge is written by internal/ofdmake, which never reads
-// untrusted OFD bytes), and it knows nothing of Redis, HTTP or the seal
-// registry (status comes through the ses.Verifier).
+// untrusted OFD bytes), and it knows nothing of Redis or HTTP: the seal
+// registry's state comes in through a status.Source (Options.Status) and is
+// judged by the pledge verifier's rules (verify.SESStatusChecks), one code
+// path for a counter-seal and a sealed OFD.
 package ofd

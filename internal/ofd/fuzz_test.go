@@ -21,6 +21,20 @@ func FuzzVerifyPackage(f *testing.F) {
 	f.Add(makeZip(f, entry{name: "OFD.xml", data: []byte(`<OFD><DocBody><Signatures>/S.xml</Signatures></DocBody></OFD>`)},
 		entry{name: "S.xml", data: []byte(`<Signatures><Signature ID="1" BaseLoc="../x"/><Signature ID="2" Type="Sign" BaseLoc="/S.xml"/></Signatures>`)}))
 	f.Add([]byte("PK\x03\x04"))
+	// A document whose structure ofd-unreferenced-files maps: pages with
+	// page resources, resource lists, attachments, annotations, a stray file.
+	f.Add(makeZip(f, entry{name: "OFD.xml", data: []byte(`<OFD><DocBody><DocRoot>Doc_0/Document.xml</DocRoot><Signatures>Doc_0/Signs/Signatures.xml</Signatures></DocBody></OFD>`)},
+		entry{name: "Doc_0/Document.xml", data: []byte(`<Document><CommonData><PublicRes>PublicRes.xml</PublicRes><TemplatePage BaseLoc="Tpls/T/Content.xml"/></CommonData>` +
+			`<Pages><Page BaseLoc="Pages/P/Content.xml"/><Page BaseLoc="/../x"/></Pages><Attachments>Attachs/Attachments.xml</Attachments><Annotations>Annots/Annotations.xml</Annotations></Document>`)},
+		entry{name: "Doc_0/PublicRes.xml", data: []byte(`<Res BaseLoc="Res"><Fonts><Font><FontFile>f.ttf</FontFile></Font></Fonts><MultiMedias><MultiMedia><MediaFile>/Doc_0/Res/i.png</MediaFile></MultiMedia></MultiMedias><ColorSpaces><ColorSpace Profile="c.icc"/></ColorSpaces></Res>`)},
+		entry{name: "Doc_0/Pages/P/Content.xml", data: []byte(`<Page><PageRes>R.xml</PageRes></Page>`)},
+		entry{name: "Doc_0/Pages/P/R.xml", data: []byte(`<Res><MultiMedias><MultiMedia><MediaFile>m.png</MediaFile></MultiMedia></MultiMedias></Res>`)},
+		entry{name: "Doc_0/Attachs/Attachments.xml", data: []byte(`<Attachments><Attachment><FileLoc>a.json</FileLoc></Attachment></Attachments>`)},
+		entry{name: "Doc_0/Annots/Annotations.xml", data: []byte(`<Annotations><Page><FileLoc>Page_0/Annotation.xml</FileLoc></Page></Annotations>`)},
+		entry{name: "Doc_0/Res/f.ttf", data: []byte("font")},
+		entry{name: "stray.bin", data: []byte("x")},
+		entry{name: "Doc_0/Signs/Signatures.xml", data: []byte(`<Signatures><Signature ID="1" BaseLoc="Sign_0/Signature.xml"/></Signatures>`)},
+		entry{name: "Doc_0/Signs/Sign_0/Signature.xml", data: []byte(`<Signature><SignedInfo><References><Reference FileRef="/Doc_0/Document.xml"><CheckValue>AA==</CheckValue></Reference></References></SignedInfo><SignedValue>SignedValue.dat</SignedValue></Signature>`)}))
 	v := ses.NewVerifier(ses.Options{CacheSize: 16})
 	lim := Limits{MaxEntries: 64, MaxEntrySize: 1 << 20, MaxTotalSize: 4 << 20}
 	f.Fuzz(func(t *testing.T, b []byte) {

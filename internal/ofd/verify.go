@@ -17,6 +17,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
+	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
 // Check names added by this package in front of the SES checks.
@@ -40,7 +41,13 @@ type Options struct {
 	// SignTrust holds the anchors for Type="Sign" (CMS) signers; nil means
 	// their chain check is INDETERMINATE.
 	SignTrust *pki.TrustStore
-	Limits    Limits
+	// Status answers the registry questions of every seal signature (the
+	// seal, its maker and signer certificates, at the signing time and
+	// now) by the pledge verifier's rules; nil: offline, the status checks
+	// are NOT_PERFORMED and say so. An unreadable source gives
+	// INDETERMINATE (fail closed).
+	Status status.Source
+	Limits Limits
 }
 
 // Result is the verification of every signature of one package.
@@ -68,9 +75,19 @@ func Verify(ctx context.Context, data []byte, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every signature list is read first: the signatures' own files are
+	// known before any signature's unreferenced files are judged.
+	lay := newLayout(pkg)
+	lists := make([]signatureList, len(locs))
+	for i, loc := range locs {
+		lists[i] = readList(pkg, loc)
+		if lists[i].err == nil {
+			lay.addSignatures(lists[i].name, lists[i].base, lists[i].entries)
+		}
+	}
 	res := &Result{Signatures: []outcome.Report{}}
-	for _, loc := range locs {
-		res.Signatures = append(res.Signatures, verifyList(ctx, pkg, loc, opts)...)
+	for _, l := range lists {
+		res.Signatures = append(res.Signatures, verifyList(ctx, pkg, lay, l, opts)...)
 	}
 	return res, nil
 }
@@ -95,28 +112,39 @@ func failedReport(id, version string, c outcome.Check) outcome.Report {
 	return r
 }
 
-func verifyList(ctx context.Context, pkg *Package, loc string, opts Options) []outcome.Report {
-	name, err := Resolve("", loc)
-	if err != nil {
-		return []outcome.Report{failedReport(loc, "unknown", check(CheckSignaturesFile, outcome.Failed, outcome.FormatFailure, "%s", detail(err)))}
+// signatureList is one Signatures.xml as read (or why not).
+type signatureList struct {
+	loc, name, base string
+	entries         []SignatureEntry
+	err             error
+}
+
+func readList(pkg *Package, loc string) signatureList {
+	l := signatureList{loc: loc}
+	l.name, l.err = Resolve("", loc)
+	var b []byte
+	if l.err == nil {
+		b, l.err = pkg.Read(l.name)
 	}
-	b, err := pkg.Read(name)
-	if err != nil {
-		return []outcome.Report{failedReport(loc, "unknown", check(CheckSignaturesFile, outcome.Failed, outcome.FormatFailure, "%s", detail(err)))}
+	if l.err == nil {
+		l.entries, l.err = ParseSignaturesXML(b)
 	}
-	entries, err := ParseSignaturesXML(b)
-	if err != nil {
-		return []outcome.Report{failedReport(loc, "unknown", check(CheckSignaturesFile, outcome.Failed, outcome.FormatFailure, "%s", detail(err)))}
+	l.base = path.Dir(l.name)
+	return l
+}
+
+func verifyList(ctx context.Context, pkg *Package, lay *layout, l signatureList, opts Options) []outcome.Report {
+	if l.err != nil {
+		return []outcome.Report{failedReport(l.loc, "unknown", check(CheckSignaturesFile, outcome.Failed, outcome.FormatFailure, "%s", detail(l.err)))}
 	}
-	base := path.Dir(name)
 	var out []outcome.Report
-	for _, e := range entries {
-		out = append(out, verifyOne(ctx, pkg, base, e, opts))
+	for _, e := range l.entries {
+		out = append(out, verifyOne(ctx, pkg, lay, l.base, e, opts))
 	}
 	return out
 }
 
-func verifyOne(ctx context.Context, pkg *Package, base string, e SignatureEntry, opts Options) outcome.Report {
+func verifyOne(ctx context.Context, pkg *Package, lay *layout, base string, e SignatureEntry, opts Options) outcome.Report {
 	id := e.ID
 	if id == "" {
 		id = e.BaseLoc
@@ -151,17 +179,17 @@ func verifyOne(ctx context.Context, pkg *Package, base string, e SignatureEntry,
 	}
 	if err != nil {
 		r.Add(check(CheckSignedValue, outcome.Failed, outcome.FormatFailure, "SignedValue: %s", detail(err)))
-		r.Checks = append(r.Checks, referenceChecks(pkg, sigDir, sx, nil)...)
+		r.Checks = append(r.Checks, referenceChecks(pkg, lay, sigDir, sx, nil)...)
 		r.Finish()
 		return r
 	}
 	r.Add(check(CheckSignedValue, outcome.Passed, "", "%s read (%d bytes)", svName, len(sv)))
 	if isSign {
-		return verifyCMS(r, pkg, sigDir, sx, sigXML, sv, opts)
+		return verifyCMS(r, pkg, lay, sigDir, sx, sigXML, sv, opts)
 	}
 	sig, err := ses.ParseSignature(sv)
 	if err != nil {
-		r.Checks = append(r.Checks, referenceChecks(pkg, sigDir, sx, nil)...)
+		r.Checks = append(r.Checks, referenceChecks(pkg, lay, sigDir, sx, nil)...)
 		r.Add(check(ses.CheckFormat, outcome.Failed, outcome.FormatFailure, "SignedValue is not an SES_Signature: %s", detail(err)))
 		r.Finish()
 		return r
@@ -175,9 +203,12 @@ func verifyOne(ctx context.Context, pkg *Package, base string, e SignatureEntry,
 	// Seal.esl is read (and compared) before the references are hashed, so
 	// a Reference to it hashes the bytes already in memory.
 	sealCheck := sealFileCheck(pkg, sigDir, sx, sig)
-	r.Checks = append(r.Checks, referenceChecks(pkg, sigDir, sx, pub)...)
+	r.Checks = append(r.Checks, referenceChecks(pkg, lay, sigDir, sx, pub)...)
 	r.Add(sealCheck)
 	sr := opts.SES.VerifySignature(ctx, sig, ses.Input{ID: id, Data: sigXML, HasData: true})
+	if opts.Status != nil {
+		sr = withStatus(ctx, opts.Status, sig, sr)
+	}
 	r.Version = sr.Version
 	r.Checks = append(r.Checks, sr.Checks...)
 	r.Finish()
@@ -225,11 +256,19 @@ func parseCheckMethod(m string) checkMethod {
 // referenceChecks verifies every Reference. For SM3-with-ZA the ZA prefix is
 // computed from the signer's public key and the default user ID (worked out
 // on the dms360 sample, whose Seal.esl reference matches exactly so).
-func referenceChecks(pkg *Package, sigDir string, sx *SignatureXML, pub *ecdsa.PublicKey) []outcome.Check {
+// The last check lists the files the References leave out (CheckUnreferenced).
+func referenceChecks(pkg *Package, lay *layout, sigDir string, sx *SignatureXML, pub *ecdsa.PublicKey) []outcome.Check {
 	refs := sx.SignedInfo.References
 	if len(refs.Items) == 0 {
 		return []outcome.Check{check(CheckReferences, outcome.Failed, outcome.FormatFailure, "Signature.xml lists no References: no document part is protected")}
 	}
+	out := referenceDigests(pkg, sigDir, sx, pub)
+	return append(out, lay.unreferencedCheck(sigDir, sx))
+}
+
+// referenceDigests checks the digest of every Reference.
+func referenceDigests(pkg *Package, sigDir string, sx *SignatureXML, pub *ecdsa.PublicKey) []outcome.Check {
+	refs := sx.SignedInfo.References
 	method := parseCheckMethod(refs.CheckMethod)
 	var prefix []byte // ZA for SM3 with ZA, computed once per signature
 	how := "SM3"
@@ -286,10 +325,10 @@ func referenceChecks(pkg *Package, sigDir string, sx *SignatureXML, pub *ecdsa.P
 	return out
 }
 
-func verifyCMS(r outcome.Report, pkg *Package, sigDir string, sx *SignatureXML, sigXML, sv []byte, opts Options) outcome.Report {
+func verifyCMS(r outcome.Report, pkg *Package, lay *layout, sigDir string, sx *SignatureXML, sigXML, sv []byte, opts Options) outcome.Report {
 	sd, der, err := pki.ParseCMSAllowBER(sv) // der: sv, or its DER when sv is BER
 	if err != nil {
-		r.Checks = append(r.Checks, referenceChecks(pkg, sigDir, sx, nil)...)
+		r.Checks = append(r.Checks, referenceChecks(pkg, lay, sigDir, sx, nil)...)
 		r.Add(check(CheckCMSFormat, outcome.Indeterminate, outcome.Unsupported,
 			"unsupported: the Type=\"Sign\" SignedValue is not a GM/T 0010 / GB/T 35275 SignedData this verifier reads: %v", err))
 		r.Finish()
@@ -299,7 +338,7 @@ func verifyCMS(r outcome.Report, pkg *Package, sigDir string, sx *SignatureXML, 
 	if len(sd.Signers) > 0 && sd.Signers[0].Cert != nil {
 		pub, _ = sd.Signers[0].Cert.PublicKey.(*ecdsa.PublicKey)
 	}
-	r.Checks = append(r.Checks, referenceChecks(pkg, sigDir, sx, pub)...)
+	r.Checks = append(r.Checks, referenceChecks(pkg, lay, sigDir, sx, pub)...)
 	format := check(CheckCMSFormat, outcome.Passed, "", "GM/T 0010 SignedData with %d signer(s)", len(sd.Signers))
 	if sd.FromBER {
 		format.Detail += " (BER with indefinite lengths, read as its DER)"

@@ -89,12 +89,9 @@ func (w *Writer) Write(ctx context.Context, in Input) ([]byte, error) {
 			return nil, apperr.New(apperr.Internal, "the message catalogue lacks %q", k)
 		}
 	}
-	p, err := pledge.ParsePackage(in.Package)
+	p, err := parseAccepted(in.Package)
 	if err != nil {
 		return nil, err
-	}
-	if p.AgencySES == nil || p.Sealed.Legacy || p.Sealed.Statement.Decision != pledge.DecisionAccepted {
-		return nil, apperr.New(apperr.Conflict, "the pledge has no sealed acceptance decision; only an accepted pledge has a sealed OFD").WithCode(apperr.CodePledgeNotAccepted)
 	}
 	agency := p.Sealed.Statement.Agency
 	seal, err := w.Sealer.ActiveSeal(ctx, agency)
@@ -130,6 +127,19 @@ func (w *Writer) Write(ctx context.Context, in Input) ([]byte, error) {
 		return nil, apperr.New(apperr.TooLarge, "the OFD would be %d bytes, more than %d", len(out), MaxSize).WithCode(apperr.CodeOFDTooLarge)
 	}
 	return out, nil
+}
+
+// parseAccepted parses a package accepted with a decision statement; any
+// other is Conflict (PLEDGE_NOT_ACCEPTED).
+func parseAccepted(pkg []byte) (*pledge.ParsedPackage, error) {
+	p, err := pledge.ParsePackage(pkg)
+	if err != nil {
+		return nil, err
+	}
+	if p.AgencySES == nil || p.Sealed.Legacy || p.Sealed.Statement.Decision != pledge.DecisionAccepted {
+		return nil, apperr.New(apperr.Conflict, "the pledge has no sealed acceptance decision; only an accepted pledge has a sealed OFD").WithCode(apperr.CodePledgeNotAccepted)
+	}
+	return p, nil
 }
 
 type file struct {

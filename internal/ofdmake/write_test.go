@@ -115,30 +115,7 @@ func entries(t *testing.T, b []byte) map[string][]byte {
 // rezip writes files back in the original order with one entry replaced.
 func rezip(t *testing.T, orig []byte, name string, data []byte) []byte {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(orig), int64(len(orig)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := entries(t, orig)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range zr.File {
-		w, err := zw.Create(f.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := all[f.Name]
-		if f.Name == name {
-			d = data
-		}
-		if _, err := w.Write(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return addEntries(t, orig, map[string][]byte{name: data}, nil)
 }
 
 func allPassed(t *testing.T, reps []outcome.Report) {
@@ -156,8 +133,8 @@ func allPassed(t *testing.T, reps []outcome.Report) {
 		if c.Name == ses.CheckTimestamp && c.Result == outcome.NotPerformed {
 			continue
 		}
-		// A ses.Verifier reads no registry (issue 13: one status path, in
-		// internal/verify): its status checks are always NOT_PERFORMED.
+		// Offline (no ofd.Options.Status): the status checks are
+		// NOT_PERFORMED (status_test.go verifies with the registry).
 		if (c.Name == ses.CheckSealStatus || c.Name == ses.CheckMakerStatus || c.Name == ses.CheckSignerStatus) && c.Result == outcome.NotPerformed {
 			continue
 		}

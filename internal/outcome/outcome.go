@@ -163,6 +163,9 @@ const (
 	// WarnSignatureNotDER: a signature value is raw r‖s or DER with
 	// non-minimal INTEGERs.
 	WarnSignatureNotDER WarningCode = "SIGNATURE_NOT_CANONICAL_DER"
+	// WarnUnreferencedFiles: a signed OFD's References leave out files of a
+	// class real signed files leave out (OFD.xml, resources, annotations).
+	WarnUnreferencedFiles WarningCode = "UNREFERENCED_FILES"
 )
 
 // WarningCodes lists every warning code; the message catalogue holds a
@@ -170,7 +173,7 @@ const (
 func WarningCodes() []WarningCode {
 	return []WarningCode{WarnLenientReading, WarnBitStringUnusedBits, WarnZeroBytesRestored, WarnBEREncoding,
 		WarnCreateDateOutsideMakerCert, WarnCertListTypeUnknown, WarnTimeTwoDigitYear, WarnTimeNoZone,
-		WarnTimeNotDER, WarnCertNotStrict, WarnSignatureNotDER}
+		WarnTimeNotDER, WarnCertNotStrict, WarnSignatureNotDER, WarnUnreferencedFiles}
 }
 
 // Warning is one leniency or deviation of a check: a stable code and a

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
@@ -23,17 +24,9 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 	reg := []status.Subject{pledgeSub}
 	idxSeal, idxMaker, idxSigner, idxApplicant := -1, -1, -1, -1
 	if sig != nil {
-		seal := sig.TBS.Seal
-		idxSeal = len(reg)
-		reg = append(reg, status.Subject{Kind: status.KindSeal, ID: seal.Info.ESID, Digest: v.ses.Digest(seal.Raw)})
-		if len(seal.MakerCert) > 0 {
-			idxMaker = len(reg)
-			reg = append(reg, status.Subject{Kind: status.KindCertificate, Digest: v.ses.Digest(seal.MakerCert)})
-		}
-		if len(sig.Cert) > 0 {
-			idxSigner = len(reg)
-			reg = append(reg, status.Subject{Kind: status.KindCertificate, Digest: v.ses.Digest(sig.Cert)})
-		}
+		var idx sesSubjects
+		reg, idx = appendSESSubjects(reg, sig, v.ses.Digest)
+		idxSeal, idxMaker, idxSigner = idx.seal, idx.maker, idx.signer
 	}
 	if applicantOK && res.Signer != nil {
 		idxApplicant = len(reg)
@@ -109,16 +102,9 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		}
 	}
 	if sig != nil {
-		if r, ok := regState(idxSeal); !ok {
-			b.add(ScopeNow, CheckSealNow, outcome.Indeterminate, outcome.TryLater, "the seal's status now %s", tryLater)
-		} else {
-			now := orUnknown(r.Now.Code)
-			if now == status.Active || now == status.Unknown {
-				b.add(ScopeNow, CheckSealNow, outcome.Passed, "", "the seal is %s now", now)
-			} else {
-				b.add(ScopeNow, CheckSealNow, outcome.Passed, "", "the seal is %s now (since %s); this does not affect a pledge sealed while the seal was valid", now, ts(r.Now.Since))
-			}
-		}
+		r, ok := regState(idxSeal)
+		res, sub, d := sealNow(r, ok)
+		b.add(ScopeNow, CheckSealNow, res, sub, "%s", d)
 	}
 }
 
@@ -199,34 +185,53 @@ func bad(c status.Code) bool {
 
 // sealAt checks a seal or certificate's state at the sealing time.
 func sealAt(b builder, name, what string, get func(int) (status.Result, bool), i int, at time.Time) {
-	if i < 0 {
-		b.add(ScopeSigning, name, outcome.Failed, outcome.FormatFailure, "the agency seal carries no readable %s", what)
-		return
-	}
 	r, ok := get(i)
+	res, sub, d := statusAt(what, i >= 0, r, ok, at)
+	b.add(ScopeSigning, name, res, sub, "%s", d)
+}
+
+// statusAt is the rule for a seal's or certificate's state at the time at
+// it was used (the counter-seal's, and any SES signature's through
+// SESStatusChecks): present tells whether the signature carries the
+// subject at all, ok whether the registry answered r.
+func statusAt(what string, present bool, r status.Result, ok bool, at time.Time) (outcome.Result, outcome.SubIndication, string) {
+	if !present {
+		return outcome.Failed, outcome.FormatFailure, fmt.Sprintf("the seal carries no readable %s", what)
+	}
 	if !ok {
-		b.add(ScopeSigning, name, outcome.Indeterminate, outcome.TryLater, "the %s's status %s", what, tryLater)
-		return
+		return outcome.Indeterminate, outcome.TryLater, fmt.Sprintf("the %s's status %s", what, tryLater)
 	}
 	st := r.At
 	switch orUnknown(st.Code) {
 	case status.Active:
-		b.add(ScopeSigning, name, outcome.Passed, "", "the %s was active at the sealing time %s", what, ts(at))
+		return outcome.Passed, "", fmt.Sprintf("the %s was active at the sealing time %s", what, ts(at))
 	case status.Unknown:
-		b.add(ScopeSigning, name, outcome.Passed, "", "no suspension or revocation of the %s was recorded at the sealing time %s", what, ts(at))
+		return outcome.Passed, "", fmt.Sprintf("no suspension or revocation of the %s was recorded at the sealing time %s", what, ts(at))
 	case status.Suspended:
-		b.add(ScopeSigning, name, outcome.Failed, outcome.SealSuspended, "the %s was suspended at the sealing time (since %s)", what, ts(st.Since))
+		return outcome.Failed, outcome.SealSuspended, fmt.Sprintf("the %s was suspended at the sealing time (since %s)", what, ts(st.Since))
 	case status.ReportedLost:
-		b.add(ScopeSigning, name, outcome.Failed, outcome.SealReportedLost, "the %s was reported lost at the sealing time (since %s)", what, ts(st.Since))
+		return outcome.Failed, outcome.SealReportedLost, fmt.Sprintf("the %s was reported lost at the sealing time (since %s)", what, ts(st.Since))
 	case status.Frozen:
-		b.add(ScopeSigning, name, outcome.Failed, outcome.SealFrozen, "the %s was frozen at the sealing time (since %s)", what, ts(st.Since))
+		return outcome.Failed, outcome.SealFrozen, fmt.Sprintf("the %s was frozen at the sealing time (since %s)", what, ts(st.Since))
 	case status.Cancelled:
-		b.add(ScopeSigning, name, outcome.Failed, outcome.SealCancelled, "the %s was cancelled at the sealing time (since %s)", what, ts(st.Since))
+		return outcome.Failed, outcome.SealCancelled, fmt.Sprintf("the %s was cancelled at the sealing time (since %s)", what, ts(st.Since))
 	case status.Revoked:
-		b.add(ScopeSigning, name, outcome.Failed, outcome.Revoked, "the %s was revoked at the sealing time (since %s)", what, ts(st.Since))
-	default:
-		b.add(ScopeSigning, name, outcome.Indeterminate, outcome.TryLater, "the %s has an unexpected status %q", what, st.Code)
+		return outcome.Failed, outcome.Revoked, fmt.Sprintf("the %s was revoked at the sealing time (since %s)", what, ts(st.Since))
 	}
+	return outcome.Indeterminate, outcome.TryLater, fmt.Sprintf("the %s has an unexpected status %q", what, st.Code)
+}
+
+// sealNow is the rule for the seal's state now: reported, never failing
+// what was sealed while the seal was valid.
+func sealNow(r status.Result, ok bool) (outcome.Result, outcome.SubIndication, string) {
+	if !ok {
+		return outcome.Indeterminate, outcome.TryLater, fmt.Sprintf("the seal's status now %s", tryLater)
+	}
+	now := orUnknown(r.Now.Code)
+	if now == status.Active || now == status.Unknown {
+		return outcome.Passed, "", fmt.Sprintf("the seal is %s now", now)
+	}
+	return outcome.Passed, "", fmt.Sprintf("the seal is %s now (since %s); this does not affect what was sealed while the seal was valid", now, ts(r.Now.Since))
 }
 
 func pledgeNow(b builder, st status.State, sealed bool) {

@@ -104,6 +104,8 @@ type Domain struct {
 	Catalogue   *pledge.Catalogue
 	Notices     *pledge.Notices
 	Pledges     *store.PledgeRepo
+	// OFDs keeps the sealed OFD of each decision (sealed once).
+	OFDs *store.OFDRepo
 	// BarRepo holds the bars put directly; Bars is what the pledge service
 	// reads: those, the enforcement consequences' and the withdrawal bars.
 	BarRepo *store.BarRepo
@@ -129,6 +131,7 @@ func New(st *store.Store, tr Trust, clk clock.Clock, cfg Config) (*Domain, error
 	d.Seals = seal.NewSeals(d.Registry, seal.Config{Maker: tr.Maker, MakerTrust: tr.Seals}, clk)
 	d.Catalogue = pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)
 	d.Pledges = store.NewPledgeRepo(st, prot, d.Catalogue)
+	d.OFDs = store.NewOFDRepo(st, prot)
 	d.Revocations = seal.NewRevocations(d.Registry, clk, seal.RevocationOptions{Pledges: d.Pledges, ClockSkew: cfg.ClockSkew})
 	d.BarRepo = store.NewBarRepo(st)
 	d.Bars = store.AllBars(d.BarRepo, d.Registry)

@@ -2,12 +2,9 @@ package democli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,15 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pledgeseal/pledgeseal/internal/app"
+	"github.com/pledgeseal/pledgeseal/internal/app/devserver"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
-	"github.com/pledgeseal/pledgeseal/internal/config"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
 )
-
-const devPass = "pledgeseal-dev-only"
 
 // server is a real pledged (app.Build over dev trust material and the test
 // Redis) serving on a loopback port, with dev tokens like make run's.
@@ -37,67 +30,12 @@ type server struct {
 
 func startServer(t *testing.T) *server {
 	t.Helper()
-	keys := filepath.Join(t.TempDir(), "keys")
-	if err := trust.GenerateDevWith(keys, []byte(devPass), clock.Real{}, false, trust.GenerateOptions{KDFIterations: 10_000}); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	environ := []string{
-		"PLEDGESEAL_KEYS_DIR=" + keys,
-		"PLEDGESEAL_KEY_PASSPHRASE=" + devPass,
-		"PLEDGESEAL_REDIS_ADDRS=" + testredis.Addr(t),
-		"PLEDGESEAL_REDIS_PREFIX=" + testredis.Prefix(t),
-		"PLEDGESEAL_LISTEN=" + ln.Addr().String(),
-		"PLEDGESEAL_BASE_URL=" + base,
-		"PLEDGESEAL_SHUTDOWN_TIMEOUT=3s",
-		// make test's shared Redis runs without AOF (throwaway data).
-		"PLEDGESEAL_REDIS_ALLOW_UNSAFE=true",
-	}
-	getenv := func(k string) string {
-		for _, kv := range environ {
-			if name, v, _ := strings.Cut(kv, "="); name == k {
-				return v
-			}
-		}
-		return ""
-	}
-	cfg, err := config.Load(nil, environ, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.Build(cfg, getenv, slog.New(slog.DiscardHandler), clock.Real{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		_ = a.Close()
-	})
-
-	toks, closer, err := app.OpenTokens(cfg, getenv, clock.Real{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closer.Close()
+	d := devserver.Start(t, clock.Real{})
 	mint := func(req auth.CreateRequest) string {
 		t.Helper()
-		iss, err := toks.Create(context.Background(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return iss.Secret
+		return d.Mint(t, req)
 	}
-	s := &server{base: base, agencies: map[string]string{}}
+	s := &server{base: d.Base, agencies: map[string]string{}}
 	var file bytes.Buffer
 	s.admin = mint(auth.CreateRequest{Role: auth.RoleAdmin, TTL: time.Hour})
 	fmt.Fprintf(&file, "%-34s %s\n", "admin", s.admin)
@@ -111,19 +49,6 @@ func startServer(t *testing.T) *server {
 	s.tokensFile = filepath.Join(t.TempDir(), "dev-tokens")
 	if err := os.WriteFile(s.tokensFile, file.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("pledged never became ready")
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	return s
 }

@@ -3,9 +3,11 @@
 // verify`. It turns flags and files into calls of internal/ses and
 // internal/ofd and their reports into text or JSON and an exit status.
 //
-// It must not hold verification logic of its own, touch Redis or HTTP, or
-// print secrets: key passphrases come from PLEDGESEAL_KEY_PASSPHRASE or a
-// --passphrase-file and are never echoed.
+// It must not hold verification logic of its own or touch Redis; its only
+// HTTP is the status lookups of `ofd verify --base-url`, through
+// internal/cli/statusclient. It must not print secrets: key passphrases
+// come from PLEDGESEAL_KEY_PASSPHRASE or a --passphrase-file and are never
+// echoed.
 package sescli
 
 import (

@@ -3,13 +3,16 @@ package sescli
 import (
 	"encoding/hex"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/cli/statusclient"
 	"github.com/pledgeseal/pledgeseal/internal/ofd"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
+	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
 func sesVerifyCmd(e env) *cobra.Command {
@@ -102,11 +105,29 @@ func sealVerifyCmd(e env) *cobra.Command {
 func ofdVerifyCmd(e env) *cobra.Command {
 	var trust []string
 	var asJSON bool
+	var baseURL string
 	c := &cobra.Command{
-		Use:   "verify FILE.ofd",
+		Use:   "verify [--base-url URL] FILE.ofd",
 		Short: "Verify every signature of a signed OFD document (验证 OFD 签章)",
-		Args:  cobra.ExactArgs(1),
+		Long: `verify checks every signature of a signed OFD: the package's files against
+the References, the seal and signer certificates against the --trust anchors,
+the time-stamp, and the signature over Signature.xml.
+
+With --base-url the seal and certificate status checks ask that PledgeSeal
+service (its public POST /v1/revocations/batch) whether the seal was suspended,
+reported lost, cancelled or revoked when it was used; a service that cannot be
+reached leaves them INDETERMINATE (never PASSED). Without it they are
+NOT_PERFORMED (offline).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var src status.Source
+			if baseURL != "" {
+				c, err := statusclient.New(baseURL, statusTimeout)
+				if err != nil {
+					return usagef("%s", apperr.As(err).Detail)
+				}
+				src = c
+			}
 			data, err := readInput(args[0], "OFD file")
 			if err != nil {
 				return err
@@ -115,7 +136,7 @@ func ofdVerifyCmd(e env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := ofd.Verify(cmd.Context(), data, ofd.Options{SES: ses.NewVerifier(ses.Options{SealTrust: ts}), SignTrust: ts})
+			res, err := ofd.Verify(cmd.Context(), data, ofd.Options{SES: ses.NewVerifier(ses.Options{SealTrust: ts}), SignTrust: ts, Status: src})
 			if err != nil {
 				if e := apperr.As(err); e != nil {
 					return usagef("%s: %s", args[0], e.Detail)
@@ -127,5 +148,9 @@ func ofdVerifyCmd(e env) *cobra.Command {
 	}
 	c.Flags().StringArrayVar(&trust, "trust", nil, "PEM file of trust anchors (repeatable)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	c.Flags().StringVar(&baseURL, "base-url", "", "ask this PledgeSeal service for the seal and certificate status (e.g. http://127.0.0.1:8080)")
 	return c
 }
+
+// statusTimeout bounds one status request of --base-url.
+const statusTimeout = 15 * time.Second

@@ -31,7 +31,8 @@ func ofdAPI(t *testing.T, env *verifytest.Env) *httpapi.OFDAPI {
 	}
 	v := ses.NewVerifier(ses.Options{SealTrust: env.SealTrust})
 	return &httpapi.OFDAPI{
-		Writer: &ofdmake.Writer{Sealer: env.Sealer, Clock: env.Clock}, Labels: labels, Version: "browsertest",
+		Documents: &ofdmake.Once{Writer: &ofdmake.Writer{Sealer: env.Sealer, Clock: env.Clock}, Repo: env.Domain.OFDs},
+		Labels:    labels, Version: "browsertest",
 		Verify: func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error) {
 			return ofd.Verify(ctx, data, ofd.Options{SES: v, Limits: lim})
 		},
