@@ -5,6 +5,7 @@ import (
 	"fmt"
 	mbits "math/bits"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -32,7 +33,7 @@ const (
 func (v Version) String() string {
 	switch v {
 	case V1, V4, V5:
-		return fmt.Sprintf("v%d", int(v))
+		return "v" + strconv.Itoa(int(v))
 	}
 	return "unknown"
 }

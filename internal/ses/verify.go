@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -119,10 +120,11 @@ type Input struct {
 	HasData bool
 	// Shared says the same signature bytes are expected in many requests
 	// (a notice's seal is in every package of that notice): the Verifier
-	// then keeps the parsed signature and its signer-signature result by
-	// the SM3 of the whole SES_Signature, which holds every input of that
-	// check (the signed TBS_Sign, the signature value and algorithm, the
-	// signer certificate). A hit counts in Stats().SM2Skipped. Leave it
+	// then keeps the parsed signature, its signer-signature result and its
+	// timestamp check by the SM3 of the whole SES_Signature, which holds
+	// every input of those checks (the signed TBS_Sign, the signature value
+	// and algorithm, the signer certificate, the token; the timestamp check
+	// also by the TSA anchors). A hit counts in Stats().SM2Skipped. Leave it
 	// false for signatures seen once, which would only churn the cache.
 	Shared bool
 }
@@ -230,7 +232,7 @@ func (v *Verifier) verifySignature(ctx context.Context, s *Signature, in Input) 
 	maker := v.readCert(seal.MakerCert)
 
 	// (6) time: the timestamp when present, else timeInfo.
-	at, stamp, timeChecks := v.signingTime(s)
+	at, stamp, timeChecks := v.signingTime(s, in.Shared && len(s.Raw) > 0)
 
 	// (2) signer signature.
 	if in.Shared {
@@ -350,7 +352,7 @@ func (v *Verifier) verifySM2(c *pki.LenientCert, msg, sig []byte) (bool, pki.Sig
 }
 
 func algOK(id []int) bool {
-	return fmt.Sprint(id) == fmt.Sprint([]int(OIDSM2WithSM3()))
+	return slices.Equal(id, OIDSM2WithSM3())
 }
 
 func (v *Verifier) signerSignature(s *Signature, signer certInfo) outcome.Check {
@@ -630,14 +632,19 @@ func statusNotChecked(name, what string) outcome.Check {
 }
 
 // signingTime returns the signing time and the time checks: the timestamp
-// when present, else timeInfo.
-func (v *Verifier) signingTime(s *Signature) (time.Time, stamped, []outcome.Check) {
+// when present, else timeInfo. shared keeps the timestamp check by the
+// signature's bytes (sharedTimestamp).
+func (v *Verifier) signingTime(s *Signature, shared bool) (time.Time, stamped, []outcome.Check) {
 	var out []outcome.Check
 	var st stamped
 	if len(s.TimeStamp) > 0 {
 		var tok *tsa.Token
 		var c outcome.Check
-		tok, st, c = v.timestampCheck(s)
+		if shared {
+			tok, st, c = v.sharedTimestamp(s)
+		} else {
+			tok, st, c = v.timestampCheck(s)
+		}
 		out = append(out, c)
 		if tok != nil && c.Result != outcome.Failed {
 			out = append(out, check(CheckSigningTime, outcome.Passed, "", "signing time %s from the timestamp", ts(tok.GenTime)))

@@ -103,10 +103,10 @@ func New(opts Options) (*Verifier, error) {
 		stats := v.ses.Stats
 		cs := []prometheus.Collector{v.verifies,
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "pledgeseal_verification_sm2_skipped_total", Help: "SM2 verifications answered from the cache (seal-maker signatures; the notice seal's signer signature, the same bytes in every package of a notice).",
+				Name: "pledgeseal_verification_sm2_skipped_total", Help: "SM2 verifications answered from the cache (seal-maker signatures; the notice seal's signer signature and time-stamp token, the same bytes in every package of a notice).",
 			}, func() float64 { return float64(stats().SM2Skipped) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "pledgeseal_verification_sm2_performed_total", Help: "SM2 verifications run for seals (maker and signer).",
+				Name: "pledgeseal_verification_sm2_performed_total", Help: "SM2 verifications run for seals (maker, signer and SES time-stamp tokens).",
 			}, func() float64 { return float64(stats().SM2Performed) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "pledgeseal_verification_chains_skipped_total", Help: "Seal certificate chains answered from the cache.",
