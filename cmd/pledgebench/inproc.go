@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"crypto/ecdsa"
-	"encoding/asn1"
 	"fmt"
-	"strconv"
-	"strings"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,22 +146,18 @@ func newDomain(ctx context.Context, clk clock.Clock, mat *trust.Material, redisA
 
 // stamper is what pledged stamps with when its trust material has a TSA
 // (internal/app buildTSA, buildStamping): the built-in TSA with the
-// default policy, its serials in the store, tokens in applicant CMS
+// default policy and accuracy, its serials in the store, tokens in applicant CMS
 // signatures and agency seals. Its signatures are counted (d.tsaSig).
 func (d *domain) stamper(mat *trust.Material, st *store.Store, clk clock.Clock) (*stamp.Stamper, error) {
 	if mat.TSA == nil {
 		return nil, nil
 	}
-	var policy asn1.ObjectIdentifier
-	for p := range strings.SplitSeq(config.DefaultTSAPolicy, ".") {
-		n, err := strconv.Atoi(p)
-		if err != nil {
-			return nil, fmt.Errorf("tsa policy %q: %w", config.DefaultTSAPolicy, err)
-		}
-		policy = append(policy, n)
+	defaults, err := config.Load(nil, nil, io.Discard) // pledged's default TSA policy and accuracy
+	if err != nil {
+		return nil, fmt.Errorf("default configuration: %w", err)
 	}
 	d.tsaSig = &countingSigner{inner: mat.TSA.Signer()}
-	a, err := tsa.New(tsa.Config{Cert: mat.TSA.Cert, Signer: d.tsaSig, Policy: policy, Accuracy: time.Second, Serials: st, Clock: clk})
+	a, err := tsa.New(tsa.Config{Cert: mat.TSA.Cert, Signer: d.tsaSig, Policy: defaults.TSAPolicy, Accuracy: defaults.TSAAccuracy, Serials: st, Clock: clk})
 	if err != nil {
 		return nil, fmt.Errorf("built-in TSA: %w", err)
 	}
