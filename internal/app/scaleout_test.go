@@ -169,7 +169,7 @@ func TestScaleOutCluster(t *testing.T) {
 	holding := 0
 	for _, a := range seeds {
 		host, port, _ := strings.Cut(a, ":")
-		out, err := exec.Command("redis-cli", "-h", host, "-p", port, "--scan", "--pattern", prefix+"*", "--count", "1000").Output()
+		out, err := exec.Command("redis-cli", "-h", host, "-p", port, "--scan", "--pattern", prefix+"*").Output()
 		if err != nil {
 			t.Fatalf("redis-cli --scan on %s: %v", a, err)
 		}
