@@ -135,13 +135,64 @@ func TestScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three pledged processes")
 	}
+	_ = scaleOut(t, "PLEDGESEAL_REDIS_ADDRS="+testredis.Addr(t))
+}
+
+// TestScaleOutSentinel is TestScaleOut with the three instances on Redis
+// Sentinel: a master (AOF, appendfsync always) with one replica, found
+// through a Sentinel the test starts (redis-server --sentinel); every
+// instance asks the Sentinel for the master (go-redis FailoverClient
+// through store.Options.MasterName).
+func TestScaleOutSentinel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three pledged processes and a Sentinel")
+	}
+	const name = "pledgeseal-scaleout"
+	master := testredis.Start(t)
+	testredis.StartReplica(t, master)
+	sen := testredis.StartSentinel(t, name, master)
+	_ = scaleOut(t, "PLEDGESEAL_REDIS_ADDRS="+sen.Addr, "PLEDGESEAL_REDIS_MASTER_NAME="+name)
+}
+
+// TestScaleOutCluster is TestScaleOut with the three instances on the
+// 3-master Redis Cluster make test starts: the keys (pledge shards, the
+// registry slot, deliveries, rate-limit buckets) spread over the masters
+// by hash slot, and each instance's cluster client routes by slot.
+func TestScaleOutCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three pledged processes")
+	}
+	seeds := testredis.ClusterAddrs(t)
+	prefix := scaleOut(t, "PLEDGESEAL_REDIS_ADDRS="+strings.Join(seeds, ","), "PLEDGESEAL_REDIS_CLUSTER=true")
+	// The run's keys really are spread over the masters (the seeds are
+	// the three masters of make test's cluster).
+	holding := 0
+	for _, a := range seeds {
+		host, port, _ := strings.Cut(a, ":")
+		out, err := exec.Command("redis-cli", "-h", host, "-p", port, "--scan", "--pattern", prefix+"*").Output()
+		if err != nil {
+			t.Fatalf("redis-cli --scan on %s: %v", a, err)
+		}
+		if len(strings.TrimSpace(string(out))) > 0 {
+			holding++
+		}
+	}
+	if holding < 2 {
+		t.Fatalf("the run's keys sit on %d of %d masters: the cluster variant did not spread them", holding, len(seeds))
+	}
+}
+
+// scaleOut runs the scale-out scenario of TestScaleOut with the Redis
+// settings redisEnv (PLEDGESEAL_REDIS_* variables) and returns the key
+// prefix the instances used.
+func scaleOut(t *testing.T, redisEnv ...string) string {
+	t.Helper()
 	keys := devMaterial(t)
 	prefix := "scaleout" + fmt.Sprint(testredis.FreePort(t)) + ":"
 	hooks := newHookReceiver(t)
-	common := []string{
+	common := append([]string{
 		"PLEDGESEAL_KEYS_DIR=" + keys,
 		"PLEDGESEAL_KEY_PASSPHRASE=" + devPass,
-		"PLEDGESEAL_REDIS_ADDRS=" + testredis.Addr(t),
 		"PLEDGESEAL_REDIS_PREFIX=" + prefix,
 		"PLEDGESEAL_REDIS_ALLOW_UNSAFE=true", // make test's Redis runs without AOF
 		"PLEDGESEAL_SHUTDOWN_TIMEOUT=3s",
@@ -149,7 +200,7 @@ func TestScaleOut(t *testing.T) {
 		"PLEDGESEAL_RATELIMIT_VERIFY_RATE=1",
 		"PLEDGESEAL_RATELIMIT_VERIFY_BURST=100",
 		"PLEDGESEAL_LOG_LEVEL=warn",
-	}
+	}, redisEnv...)
 	// The set-up (catalogue, notice, hook, tokens) goes through the same
 	// application built in process on the same Redis and prefix; it
 	// serves no requests and runs no notification worker.
@@ -376,4 +427,5 @@ func TestScaleOut(t *testing.T) {
 	if most := 100 + int(time.Since(start).Seconds()) + 1; ok > most || limited == 0 {
 		t.Fatalf("%d reads allowed and %d limited over two instances: the bucket allows at most %d", ok, limited, most)
 	}
+	return prefix
 }

@@ -236,6 +236,13 @@ type CMSSignedData struct {
 // pledge path accepts must be DER too.
 func ParseCMS(der []byte) (*CMSSignedData, error) { return parseCMS(der, nil) }
 
+// ParseCMSKnown is ParseCMS for a caller that has already parsed
+// certificates the SignedData may carry: a bag certificate with the same
+// DER as one in known is that certificate (shared, never modify it).
+func ParseCMSKnown(der []byte, known []*smx509.Certificate) (*CMSSignedData, error) {
+	return parseCMS(der, known)
+}
+
 // ParseCMSAllowBER is ParseCMS for input from other products, which may be
 // BER (BouncyCastle writes indefinite lengths): input that is not DER but
 // valid BER is converted by BERToDER and read; FromBER then says so. It

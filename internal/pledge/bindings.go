@@ -13,14 +13,15 @@ import (
 // CheckNotice checks that the notice carried is the one the document binds
 // (SM3 of its canonical bytes) and that the notice SES covers those bytes.
 // It does not verify the SES signature or its seal (internal/ses does).
-func (p *ParsedPackage) CheckNotice() error {
+// sig and parseErr are the parse of p.NoticeSES (ses.ParseSignature, or a
+// ses.Verifier's, which verifies the same parse afterwards).
+func (p *ParsedPackage) CheckNotice(sig *ses.Signature, parseErr error) error {
 	d := pki.Digest(p.NoticeBytes)
 	if hex.EncodeToString(d[:]) != p.Doc.Notice.Digest {
 		return apperr.New(apperr.Forbidden, "the notice in the package is not the notice the pledge binds (digest differs)").WithCode(apperr.CodeNoticeMismatch)
 	}
-	sig, err := ses.ParseSignature(p.NoticeSES)
-	if err != nil {
-		return apperr.Wrap(apperr.Malformed, err, "the notice seal is not a valid SES_Signature").WithCode(apperr.CodeSESMalformed)
+	if parseErr != nil || sig == nil {
+		return apperr.Wrap(apperr.Malformed, parseErr, "the notice seal is not a valid SES_Signature").WithCode(apperr.CodeSESMalformed)
 	}
 	if !bytes.Equal(sig.TBS.DataHash, d[:]) {
 		return apperr.New(apperr.Forbidden, "the notice seal was made over other data").WithCode(apperr.CodeNoticeSealMismatch)
@@ -33,8 +34,9 @@ func (p *ParsedPackage) CheckNotice() error {
 // in legacy packages, the signed-pledge bytes) must name this pledge, the
 // SM3 of this document and of this applicant signature, and the SES
 // dataHash must be the SM3 of the sealed data. It reports false, nil when
-// the pledge carries no counter-seal yet.
-func (p *ParsedPackage) CheckAgencySeal() (bool, error) {
+// the pledge carries no counter-seal yet. sig and parseErr are the parse
+// of p.AgencySES, as for CheckNotice.
+func (p *ParsedPackage) CheckAgencySeal(sig *ses.Signature, parseErr error) (bool, error) {
 	if p.AgencySES == nil {
 		return false, nil
 	}
@@ -43,9 +45,8 @@ func (p *ParsedPackage) CheckAgencySeal() (bool, error) {
 	if st.PledgeID != p.Doc.PledgeID || st.DocumentDigest != hex.EncodeToString(dd[:]) || st.ApplicantSignatureDigest != hex.EncodeToString(sd[:]) {
 		return true, apperr.New(apperr.Forbidden, "the agency seal was made over another pledge or another applicant signature").WithCode(apperr.CodeSealBindingMismatch)
 	}
-	sig, err := ses.ParseSignature(p.AgencySES)
-	if err != nil {
-		return true, apperr.Wrap(apperr.Malformed, err, "the agency seal is not a valid SES_Signature").WithCode(apperr.CodeSESMalformed)
+	if parseErr != nil || sig == nil {
+		return true, apperr.Wrap(apperr.Malformed, parseErr, "the agency seal is not a valid SES_Signature").WithCode(apperr.CodeSESMalformed)
 	}
 	d := pki.Digest(p.SealedData)
 	if !bytes.Equal(sig.TBS.DataHash, d[:]) {

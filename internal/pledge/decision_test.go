@@ -35,7 +35,7 @@ func TestPackageFixtures(t *testing.T) {
 		if p.Sealed.Legacy != legacy {
 			t.Fatalf("%s: legacy %v", name, p.Sealed.Legacy)
 		}
-		if ok, err := p.CheckAgencySeal(); !ok || err != nil {
+		if ok, err := checkAgencySeal(p); !ok || err != nil {
 			t.Fatalf("%s: binding %v %v", name, ok, err)
 		}
 		if !legacy && (p.Sealed.Statement.DecisionNo != p.Package.AgencySeal.DocumentNo || p.Sealed.Statement.StatusURL != p.Package.StatusURL || len(p.FieldMismatches()) != 0) {

@@ -25,8 +25,10 @@ const (
 	kindMakerSig cacheKind = iota + 1
 	kindChain
 	kindCert
-	kindParsedSig // a Shared input's parsed SES_Signature
-	kindSignerSig // a Shared input's signer-signature check
+	kindParsedSig   // a Shared input's parsed SES_Signature
+	kindSignerSig   // a Shared input's signer-signature check
+	kindParsedSeal  // an SESeal embedded in signatures (sealMemo)
+	kindSharedStamp // a Shared input's timestamp check (per TSA trust store)
 )
 
 // cacheKey names one cached result: what was computed, over which bytes

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	mbits "math/bits"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -32,7 +33,7 @@ const (
 func (v Version) String() string {
 	switch v {
 	case V1, V4, V5:
-		return fmt.Sprintf("v%d", int(v))
+		return "v" + strconv.Itoa(int(v))
 	}
 	return "unknown"
 }
@@ -860,7 +861,11 @@ func (s *Seal) readCerts(items []tlv) error {
 
 // ParseSignature parses an SES_Signature of any supported version, with its
 // embedded seal. Nothing is verified here.
-func ParseSignature(der []byte) (*Signature, error) {
+func ParseSignature(der []byte) (*Signature, error) { return parseSignature(der, nil) }
+
+// parseSignature is ParseSignature taking the embedded seal from seals
+// (nil: parsed every time).
+func parseSignature(der []byte, seals *sealMemo) (*Signature, error) {
 	top, rest, err := readTop(der, "SES_Signature")
 	if err != nil {
 		return nil, err
@@ -881,7 +886,7 @@ func ParseSignature(der []byte) (*Signature, error) {
 	default:
 		return nil, malformed("SES_Signature: %d fields is no known version (2 = v1, 4 or 5 = v4/v5)", len(f))
 	}
-	if err := s.parseTBS(f[0]); err != nil {
+	if err := s.parseTBS(f[0], seals); err != nil {
 		return nil, err
 	}
 	if s.Version == V1 {
@@ -926,7 +931,7 @@ func (s *Signature) readValue(t tlv) error {
 	return nil
 }
 
-func (s *Signature) parseTBS(t tlv) error {
+func (s *Signature) parseTBS(t tlv, seals *sealMemo) error {
 	s.RawTBS = t.full
 	f, err := seqOf(t, "TBS_Sign")
 	if err != nil {
@@ -946,7 +951,7 @@ func (s *Signature) parseTBS(t tlv) error {
 	if f[1].tag != cbasn1.SEQUENCE {
 		return malformed("TBS_Sign.eseal: expected a SEQUENCE")
 	}
-	if tb.Seal, err = parseSealTLV(f[1]); err != nil {
+	if tb.Seal, err = seals.parse(f[1]); err != nil {
 		return err
 	}
 	if err := s.parseTimeInfo(f[2]); err != nil {

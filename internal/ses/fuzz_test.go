@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -57,6 +58,14 @@ func FuzzParseSignature(f *testing.F) {
 	v := NewVerifier(Options{CacheSize: 8})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseSignature(b)
+		// The Verifier's parse (embedded seal from its memo, a miss then
+		// a hit) is the plain parse.
+		for range 2 {
+			m, merr := v.ParseSignature(b)
+			if (merr == nil) != (err == nil) || (err == nil && !reflect.DeepEqual(m, s)) {
+				t.Fatalf("memo parse differs: %v / %v", merr, err)
+			}
+		}
 		if err != nil {
 			if apperr.KindOf(err) != apperr.Malformed || apperr.As(err).Detail == "" {
 				t.Fatalf("error %v is not a Malformed apperr with a detail", err)

@@ -3,6 +3,7 @@ package ses
 import (
 	"context"
 	"crypto/x509/pkix"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -127,8 +128,14 @@ func TestTimestamp(t *testing.T) {
 // timestampedSignature returns sig's bytes with a valid SM2 timestamp token
 // from a TSA issued by p's root.
 func timestampedSignature(t testing.TB, p *testPKI, sig *Signature, gen time.Time) []byte {
+	return tokenOver(t, p, sig, sig.Value, gen)
+}
+
+// tokenOver is sig with a token of genTime gen whose imprint is over the
+// bytes over (sig.Value for a token that holds).
+func tokenOver(t testing.TB, p *testPKI, sig *Signature, over []byte, gen time.Time) []byte {
 	tsa := p.ca.TSA(t, "TSA", t0, t0.AddDate(1, 0, 0))
-	tok, err := pki.SignTimeStampToken(tstInfoDER(t, sig.Value, gen), tsa.Cert, tsa.Signer(), true)
+	tok, err := pki.SignTimeStampToken(tstInfoDER(t, over, gen), tsa.Cert, tsa.Signer(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,4 +146,48 @@ func timestampedSignature(t testing.TB, p *testPKI, sig *Signature, gen time.Tim
 		t.Fatal(err)
 	}
 	return der
+}
+
+// TestSharedTimestamp: a Shared signature's timestamp check (a notice
+// seal's token, the same in every package) is kept by the signature's
+// bytes: the second verification runs no SM2 for it and reports exactly
+// what a plain verifier reports; a token over another signature value in
+// otherwise equal bytes is checked afresh and fails.
+func TestSharedTimestamp(t *testing.T) {
+	p := newTestPKI(t, t0)
+	clk := clock.NewFake(t0.Add(time.Hour))
+	seal := p.makeSeal(t, clk)
+	data := []byte("告知书")
+	sig := p.sign(t, seal, data, clk)
+	gen := t0.Add(90 * time.Minute)
+	good := timestampedSignature(t, p, sig, gen)
+	wrong := tokenOver(t, p, sig, p.sign(t, seal, []byte("other"), clk).Value, gen)
+	ctx := context.Background()
+	plain := NewVerifier(Options{SealTrust: p.trust})
+	shared := NewVerifier(Options{SealTrust: p.trust})
+	for i, c := range []struct {
+		der  []byte
+		want outcome.Result
+	}{{good, outcome.Passed}, {good, outcome.Passed}, {wrong, outcome.Failed}, {good, outcome.Passed}} {
+		want := plain.VerifySignatureBytes(ctx, c.der, Input{Data: data, HasData: true})
+		got := shared.VerifySignatureResult(ctx, c.der, Input{Data: data, HasData: true, Shared: true})
+		if tc, _ := got.Report.Find(CheckTimestamp); tc.Result != c.want {
+			t.Fatalf("case %d: timestamp %s (%s), want %s", i, tc.Result, tc.Detail, c.want)
+		}
+		if !reflect.DeepEqual(got.Report, want) {
+			t.Fatalf("case %d: shared report differs:\n got %+v\nwant %+v", i, got.Report, want)
+		}
+		if c.want == outcome.Passed && (got.Token == nil || got.TokenErr != nil || !got.Token.GenTime.Equal(gen)) {
+			t.Fatalf("case %d: result token %v %v", i, got.Token, got.TokenErr)
+		}
+	}
+	// Plain: 4 signer signatures, 4 tokens, the maker signature once.
+	if st := plain.Stats(); st.SM2Performed != 9 {
+		t.Fatalf("plain stats %+v", st)
+	}
+	// Shared: signer signature and token once per distinct bytes (good,
+	// wrong), the maker signature once.
+	if st := shared.Stats(); st.SM2Performed != 5 || st.SM2Skipped != plain.Stats().SM2Skipped+4 {
+		t.Fatalf("shared stats %+v (plain %+v)", st, plain.Stats())
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/tsa"
 )
 
 // Check names, in the order they are reported (ses-format.md §6).
@@ -68,6 +70,7 @@ type Verifier struct {
 	tsaTrust               *pki.TrustStore // anchors of timestamp TSAs
 	cache                  *lru
 	sums                   *sumMemo
+	seals                  *sealMemo
 	sm2Performed           atomic.Uint64
 	sm2Skipped             atomic.Uint64
 	chainsBuilt            atomic.Uint64
@@ -84,7 +87,16 @@ func NewVerifier(opts Options) *Verifier {
 	if tt == nil {
 		tt = st
 	}
-	return &Verifier{sealTrust: opts.SealTrust, signerTrust: st, tsaTrust: tt, cache: newLRU(opts.CacheSize), sums: newSumMemo(sumMemoSize)}
+	v := &Verifier{sealTrust: opts.SealTrust, signerTrust: st, tsaTrust: tt, cache: newLRU(opts.CacheSize), sums: newSumMemo(sumMemoSize)}
+	v.seals = &sealMemo{cache: v.cache, sums: v.sums}
+	return v
+}
+
+// ParseSignature is the package's ParseSignature with the embedded seal
+// parsed once per content (sealMemo): the same result, shared with every
+// signature that carries the same seal bytes. Treat it as read-only.
+func (v *Verifier) ParseSignature(der []byte) (*Signature, error) {
+	return parseSignature(der, v.seals)
 }
 
 // Stats returns the counters so far.
@@ -108,10 +120,11 @@ type Input struct {
 	HasData bool
 	// Shared says the same signature bytes are expected in many requests
 	// (a notice's seal is in every package of that notice): the Verifier
-	// then keeps the parsed signature and its signer-signature result by
-	// the SM3 of the whole SES_Signature, which holds every input of that
-	// check (the signed TBS_Sign, the signature value and algorithm, the
-	// signer certificate). A hit counts in Stats().SM2Skipped. Leave it
+	// then keeps the parsed signature, its signer-signature result and its
+	// timestamp check by the SM3 of the whole SES_Signature, which holds
+	// every input of those checks (the signed TBS_Sign, the signature value
+	// and algorithm, the signer certificate, the token; the timestamp check
+	// also by the TSA anchors). A hit counts in Stats().SM2Skipped. Leave it
 	// false for signatures seen once, which would only churn the cache.
 	Shared bool
 }
@@ -158,26 +171,57 @@ func (v *Verifier) VerifySeal(ctx context.Context, s *Seal, at time.Time) outcom
 
 // VerifySignatureBytes parses and verifies a signature.
 func (v *Verifier) VerifySignatureBytes(ctx context.Context, der []byte, in Input) outcome.Report {
+	return v.VerifySignatureResult(ctx, der, in).Report
+}
+
+// Result is a signature's report with what its verification read, for a
+// caller that builds on it (internal/verify) instead of parsing the
+// signature and verifying its time-stamp token a second time.
+type Result struct {
+	Report outcome.Report
+	// Signature is the parse the report judged (shared with the cache:
+	// read-only); nil when the bytes do not parse, ParseErr says why.
+	Signature *Signature
+	ParseErr  error
+	// Token is the signature's time-stamp token as the timestamp check
+	// verified it, against the Verifier's TSA anchors and over the signer
+	// signature value (nil: none, or not readable). TokenErr is why it
+	// proves no time: tsa.VerifyToken's error, else tok.Covers'; nil when
+	// it holds (judge it with tsa.Judge).
+	Token    *tsa.Token
+	TokenErr error
+	// Signer is the signer certificate when it parses strictly (the
+	// Verifier's cached parse: read-only), else nil.
+	Signer *smx509.Certificate
+}
+
+// VerifySignatureResult parses der (its embedded seal once per content;
+// the whole signature once per content when in.Shared) and verifies it.
+func (v *Verifier) VerifySignatureResult(ctx context.Context, der []byte, in Input) Result {
 	var s *Signature
 	var err error
 	if in.Shared {
 		s, err = v.parseShared(der)
 	} else {
-		s, err = ParseSignature(der)
+		s, err = v.ParseSignature(der)
 	}
 	if err != nil {
 		r := outcome.Report{ID: in.ID, Version: VersionUnknown.String()}
 		r.Add(formatFailed(CheckFormat, err))
 		r.Finish()
-		return r
+		return Result{Report: r, ParseErr: err}
 	}
-	return v.VerifySignature(ctx, s, in)
+	return v.verifySignature(ctx, s, in)
 }
 
 // VerifySignature checks a signature (procedure (1)-(7) of ses-format.md §6)
-// and reports every check, whatever fails first. All status questions (seal,
-// maker certificate, signer certificate) go to the status source in one call.
+// and reports every check, whatever fails first. The SES verifier reads no
+// status (statusNotChecked).
 func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) outcome.Report {
+	return v.verifySignature(ctx, s, in).Report
+}
+
+func (v *Verifier) verifySignature(ctx context.Context, s *Signature, in Input) Result {
 	seal := s.TBS.Seal
 	r := outcome.Report{ID: in.ID, Version: s.Version.String()}
 	if r.ID == "" {
@@ -188,7 +232,7 @@ func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) 
 	maker := v.readCert(seal.MakerCert)
 
 	// (6) time: the timestamp when present, else timeInfo.
-	at, timeChecks := v.signingTime(s)
+	at, stamp, timeChecks := v.signingTime(s, in.Shared && len(s.Raw) > 0)
 
 	// (2) signer signature.
 	if in.Shared {
@@ -216,7 +260,11 @@ func (v *Verifier) VerifySignature(ctx context.Context, s *Signature, in Input) 
 	// (7) data hash.
 	r.Add(dataHashCheck(s, in))
 	r.Finish()
-	return r
+	res := Result{Report: r, Signature: s, Token: stamp.tok, TokenErr: stamp.err}
+	if signer.err == nil {
+		res.Signer = signer.c.Cert
+	}
+	return res
 }
 
 func formatCheck(name string, ver Version, warnings []outcome.Warning) outcome.Check {
@@ -304,7 +352,7 @@ func (v *Verifier) verifySM2(c *pki.LenientCert, msg, sig []byte) (bool, pki.Sig
 }
 
 func algOK(id []int) bool {
-	return fmt.Sprint(id) == fmt.Sprint([]int(OIDSM2WithSM3()))
+	return slices.Equal(id, OIDSM2WithSM3())
 }
 
 func (v *Verifier) signerSignature(s *Signature, signer certInfo) outcome.Check {
@@ -354,7 +402,7 @@ func (v *Verifier) parseShared(der []byte) (*Signature, error) {
 	if c, ok := v.cache.get(key); ok {
 		return c.(*Signature), nil
 	}
-	s, err := ParseSignature(der)
+	s, err := v.ParseSignature(der)
 	if err != nil {
 		return nil, err // errors are not kept: a refusal is always the parser's own
 	}
@@ -584,15 +632,23 @@ func statusNotChecked(name, what string) outcome.Check {
 }
 
 // signingTime returns the signing time and the time checks: the timestamp
-// when present, else timeInfo.
-func (v *Verifier) signingTime(s *Signature) (time.Time, []outcome.Check) {
+// when present, else timeInfo. shared keeps the timestamp check by the
+// signature's bytes (sharedTimestamp).
+func (v *Verifier) signingTime(s *Signature, shared bool) (time.Time, stamped, []outcome.Check) {
 	var out []outcome.Check
+	var st stamped
 	if len(s.TimeStamp) > 0 {
-		tok, c := v.timestampCheck(s)
+		var tok *tsa.Token
+		var c outcome.Check
+		if shared {
+			tok, st, c = v.sharedTimestamp(s)
+		} else {
+			tok, st, c = v.timestampCheck(s)
+		}
 		out = append(out, c)
 		if tok != nil && c.Result != outcome.Failed {
 			out = append(out, check(CheckSigningTime, outcome.Passed, "", "signing time %s from the timestamp", ts(tok.GenTime)))
-			return tok.GenTime, out
+			return tok.GenTime, st, out
 		}
 	} else {
 		out = append(out, check(CheckTimestamp, outcome.NotPerformed, "", "not performed: the signature carries no timestamp; timeInfo is used"))
@@ -600,10 +656,10 @@ func (v *Verifier) signingTime(s *Signature) (time.Time, []outcome.Check) {
 	tb := s.TBS
 	if tb.TimeInfoErr != "" {
 		out = append(out, check(CheckSigningTime, outcome.Indeterminate, outcome.FormatFailure, "%s", tb.TimeInfoErr))
-		return time.Time{}, out
+		return time.Time{}, st, out
 	}
 	out = append(out, check(CheckSigningTime, outcome.Passed, "", "signing time %s from timeInfo %q (not attested by a timestamp)", ts(tb.TimeInfo), tb.TimeInfoRaw))
-	return tb.TimeInfo, out
+	return tb.TimeInfo, st, out
 }
 
 func dataHashCheck(s *Signature, in Input) outcome.Check {

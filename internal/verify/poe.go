@@ -8,7 +8,6 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
-	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/tsa"
 )
 
@@ -48,13 +47,32 @@ type TimeSource struct {
 // it the claim is false (a signature cannot be made after it exists).
 const maxClaimAhead = 5 * time.Minute
 
-// provenTime verifies token (nil: none) over the signature value sigValue
-// of a signature claimed at claimed, whose signer certificate is signer
-// (nil: unknown). It returns the time to evaluate the signature at, where
-// that time came from, and the check (named name) saying so. now is the
-// verification time: no token may be from after it, nor after the status
-// lookups that follow.
-func (v *Verifier) provenTime(name, what string, token, sigValue []byte, claimed time.Time, signer *smx509.Certificate, now time.Time) (time.Time, TimeSource, Check) {
+// tokenCheck is a time-stamp token verified over a signature value: the
+// token as tsa.VerifyToken read it and why it proves no time
+// (VerifyToken's error, else Covers'; nil when it holds).
+type tokenCheck struct {
+	tok *tsa.Token
+	err error
+}
+
+// verifyToken verifies token against the TSA anchors and checks that it
+// covers sigValue. The agency seal's token is not verified here: ses
+// verified it for the SES report, and its ses.Result is used as is.
+func (v *Verifier) verifyToken(token, sigValue []byte) (*tsa.Token, error) {
+	tok, err := tsa.VerifyToken(token, tsaTrust(v.opts))
+	if err == nil {
+		err = tok.Covers(sigValue)
+	}
+	return tok, err
+}
+
+// provenTime judges the verified time-stamp token tc (present false: the
+// signature carries none) of a signature claimed at claimed, whose signer
+// certificate is signer (nil: unknown). It returns the time to evaluate
+// the signature at, where that time came from, and the check (named name)
+// saying so. now is the verification time: no token may be from after it,
+// nor after the status lookups that follow.
+func (v *Verifier) provenTime(name, what string, present bool, tc tokenCheck, claimed time.Time, signer *smx509.Certificate, now time.Time) (time.Time, TimeSource, Check) {
 	claimed = claimed.UTC()
 	src := TimeSource{Source: SourceClaimed, Claimed: claimed}
 	mk := func(res outcome.Result, sub outcome.SubIndication, format string, args ...any) Check {
@@ -63,13 +81,10 @@ func (v *Verifier) provenTime(name, what string, token, sigValue []byte, claimed
 		}
 		return Check{Name: name, Scope: ScopeSigning, Result: res, SubIndication: sub, Detail: fmt.Sprintf(format, args...)}
 	}
-	if token == nil {
+	if !present {
 		return claimed, src, mk(outcome.NotPerformed, "", "not performed: %s carries no time-stamp token; its time %s is claimed by the signer, not proven", what, ts(claimed))
 	}
-	tok, err := tsa.VerifyToken(token, v.tsaTrust())
-	if err == nil {
-		err = tok.Covers(sigValue)
-	}
+	tok, err := tc.tok, tc.err
 	if res, sub, why := tsa.Judge(err); res != outcome.Passed {
 		return claimed, src, mk(res, sub, "%s's time-stamp: %s; its time %s is claimed, not proven", what, why, ts(claimed))
 	}
@@ -91,18 +106,20 @@ func (v *Verifier) provenTime(name, what string, token, sigValue []byte, claimed
 }
 
 // tsaTrust is the anchors of time-stamping authorities.
-func (v *Verifier) tsaTrust() *pki.TrustStore {
-	if v.opts.TSATrust != nil {
-		return v.opts.TSATrust
+func tsaTrust(opts Options) *pki.TrustStore {
+	if opts.TSATrust != nil {
+		return opts.TSATrust
 	}
-	return v.opts.SealTrust
+	return opts.SealTrust
 }
 
 // applicantToken returns the first id-aa-timeStampToken of an applicant
 // CMS, its signature value and its signer certificate (nils when the CMS
-// does not parse: the applicant-signature check reports that).
-func applicantToken(cms []byte) (token, sigValue []byte, signer *smx509.Certificate, err error) {
-	sd, perr := pki.ParseCMS(cms)
+// does not parse: the applicant-signature check reports that). A bag
+// certificate equal to one of known (the package's list, already parsed)
+// is taken from there.
+func applicantToken(cms []byte, known []*smx509.Certificate) (token, sigValue []byte, signer *smx509.Certificate, err error) {
+	sd, perr := pki.ParseCMSKnown(cms, known)
 	if perr != nil || len(sd.Signers) != 1 {
 		return nil, nil, nil, nil
 	}
@@ -112,22 +129,4 @@ func applicantToken(cms []byte) (token, sigValue []byte, signer *smx509.Certific
 		return nil, si.Signature, si.Cert, err
 	}
 	return toks[0], si.Signature, si.Cert, nil
-}
-
-// nonEmpty is b, or nil when b is empty.
-func nonEmpty(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-// sealSigner is the agency signer certificate of an SES signature (nil
-// when it does not parse strictly: the SES checks report that).
-func sealSigner(s *ses.Signature) *smx509.Certificate {
-	c, err := pki.ParseCertificate(s.Cert)
-	if err != nil {
-		return nil
-	}
-	return c
 }

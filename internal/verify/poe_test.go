@@ -23,7 +23,7 @@ import (
 // stampedService is e's pledge service with a built-in TSA under the seal
 // root: applicant CMS and counter-seals carry tokens. tsaExt are the TSA
 // certificate's extensions.
-func stampedService(t *testing.T, e *verifytest.Env, tsaExt ...pkix.Extension) *pledge.Service {
+func stampedService(t testing.TB, e *verifytest.Env, tsaExt ...pkix.Extension) *pledge.Service {
 	t.Helper()
 	now := e.Clock.Now()
 	k, err := pki.GenerateKey()
@@ -69,7 +69,7 @@ func (r rogueTSA) Stamp(_ context.Context, data []byte) ([]byte, error) {
 }
 
 // acceptedWith signs and accepts a pledge through svc.
-func acceptedWith(t *testing.T, e *verifytest.Env, svc *pledge.Service, key string) pledge.Record {
+func acceptedWith(t testing.TB, e *verifytest.Env, svc *pledge.Service, key string) pledge.Record {
 	t.Helper()
 	ctx := context.Background()
 	rec, _, err := svc.SignWithEventCertificate(ctx, verifytest.Applicant, e.Request(key))

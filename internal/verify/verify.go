@@ -88,7 +88,10 @@ func New(opts Options) (*Verifier, error) {
 	}
 	v := &Verifier{
 		opts: opts,
-		ses:  ses.NewVerifier(ses.Options{SealTrust: opts.SealTrust, SignerTrust: opts.SignerTrust, TSATrust: opts.TSATrust, CacheSize: opts.CacheSize}),
+		// One TSA trust store for the SES timestamp checks and the
+		// report's proven times: the agency seal's token is verified once,
+		// by ses, and its result is the report's (poe.go).
+		ses: ses.NewVerifier(ses.Options{SealTrust: opts.SealTrust, SignerTrust: opts.SignerTrust, TSATrust: tsaTrust(opts), CacheSize: opts.CacheSize}),
 		// Notice versions in circulation are few; 64 parses bound the cache
 		// to 64 × the largest notice a package may carry.
 		packages: pledge.NewPackageParser(noticeCacheSize),
@@ -100,10 +103,10 @@ func New(opts Options) (*Verifier, error) {
 		stats := v.ses.Stats
 		cs := []prometheus.Collector{v.verifies,
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "pledgeseal_verification_sm2_skipped_total", Help: "SM2 verifications answered from the cache (seal-maker signatures; the notice seal's signer signature, the same bytes in every package of a notice).",
+				Name: "pledgeseal_verification_sm2_skipped_total", Help: "SM2 verifications answered from the cache (seal-maker signatures; the notice seal's signer signature and time-stamp token, the same bytes in every package of a notice).",
 			}, func() float64 { return float64(stats().SM2Skipped) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "pledgeseal_verification_sm2_performed_total", Help: "SM2 verifications run for seals (maker and signer).",
+				Name: "pledgeseal_verification_sm2_performed_total", Help: "SM2 verifications run for seals (maker, signer and SES time-stamp tokens).",
 			}, func() float64 { return float64(stats().SM2Performed) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "pledgeseal_verification_chains_skipped_total", Help: "Seal certificate chains answered from the cache.",
@@ -195,8 +198,12 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 
 	// The applicant's signature, by the one shared verifier, at the time
 	// a time-stamp proves when there is one (poe.go), else the claimed one.
-	tok, sigValue, signer, terr := applicantToken(p.ApplicantCMS)
-	signedAt, signedSrc, tsCheck := v.provenTime(CheckApplicantTimestamp, "the applicant signature", tok, sigValue, doc.SignedAt, signer, r.Freshness.VerifiedAt)
+	tok, sigValue, signer, terr := applicantToken(p.ApplicantCMS, p.Certificates)
+	var stamp tokenCheck
+	if tok != nil {
+		stamp.tok, stamp.err = v.verifyToken(tok, sigValue)
+	}
+	signedAt, signedSrc, tsCheck := v.provenTime(CheckApplicantTimestamp, "the applicant signature", tok != nil, stamp, doc.SignedAt, signer, r.Freshness.VerifiedAt)
 	if terr != nil {
 		tsCheck = Check{Name: CheckApplicantTimestamp, Scope: ScopeSigning, Result: outcome.Failed, SubIndication: outcome.FormatFailure, Detail: "the applicant signature's unsigned attributes cannot be read"}
 	}
@@ -206,9 +213,14 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 	b.r.ValidAtSigning.Checks = append(b.r.ValidAtSigning.Checks, tsCheck)
 	signerChecks(b, p, res, aerr == nil)
 
-	// The notice the pledge binds and its seal.
+	// The notice the pledge binds and its seal. The notice seal is the
+	// same bytes in every package of the notice: Shared keeps its parse and
+	// signer-signature result by the SM3 of the whole signature (the data
+	// hash, time and status are checked each time). The binding checks
+	// read the parse the SES verification judged.
+	nres := v.ses.VerifySignatureResult(ctx, p.NoticeSES, ses.Input{ID: "notice", Data: p.NoticeBytes, HasData: true, Shared: true})
 	noticeHash := outcome.HashFailure
-	if err := p.CheckNotice(); err != nil {
+	if err := p.CheckNotice(nres.Signature, nres.ParseErr); err != nil {
 		noticeHash = outcome.NoticeMismatch
 		sub := outcome.NoticeMismatch
 		if codeOf(err) == apperr.CodeSESMalformed {
@@ -218,16 +230,19 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 	} else {
 		b.add(ScopeSigning, CheckNoticeBinding, outcome.Passed, "", "the notice %s version %d is the one the pledge binds (SM3 %s) and its seal covers it", doc.Notice.ID, doc.Notice.Version, doc.Notice.Digest)
 	}
-	// The notice seal is the same bytes in every package of the notice:
-	// Shared keeps its parse and signer-signature result by the SM3 of the
-	// whole signature (the data hash, time and status are checked each time).
-	nrep := v.ses.VerifySignatureBytes(ctx, p.NoticeSES, ses.Input{ID: "notice", Data: p.NoticeBytes, HasData: true, Shared: true})
-	sesCheck(b, CheckNoticeSeal, "the notice seal", nrep, noticeHash)
+	sesCheck(b, CheckNoticeSeal, "the notice seal", nres.Report, noticeHash)
 
-	// The agency's counter-seal and the decision it seals.
+	// The agency's counter-seal and the decision it seals: parsed once
+	// (its embedded seal once per seal, ses.Verifier.ParseSignature) and
+	// verified once; its time-stamp token and signer certificate come
+	// from that verification.
 	var sig *ses.Signature
 	sealedAt := doc.SignedAt
-	if has, err := p.CheckAgencySeal(); !has {
+	var ares ses.Result
+	if p.AgencySES != nil {
+		ares = v.ses.VerifySignatureResult(ctx, p.AgencySES, ses.Input{ID: "agency-seal", Data: p.SealedData, HasData: true})
+	}
+	if has, err := p.CheckAgencySeal(ares.Signature, ares.ParseErr); !has {
 		notYet := "not performed: the pledge has not been accepted and counter-sealed yet"
 		b.add(ScopeSigning, CheckSealBinding, outcome.NotPerformed, "", "%s", notYet)
 		b.add(ScopeSigning, CheckAgencySeal, outcome.NotPerformed, "", "not performed: the package carries no agency seal yet")
@@ -244,13 +259,13 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 		} else {
 			b.add(ScopeSigning, CheckSealBinding, outcome.Passed, "", "the agency seal binds this document and this applicant signature")
 		}
-		arep := v.ses.VerifySignatureBytes(ctx, p.AgencySES, ses.Input{ID: "agency-seal", Data: p.SealedData, HasData: true})
+		arep := ares.Report
 		sesCheck(b, CheckAgencySeal, "the agency seal", arep, outcome.HashFailure)
-		if s, perr := ses.ParseSignature(p.AgencySES); perr == nil && s.TBS.TimeInfoErr == "" {
+		if s := ares.Signature; s != nil && s.TBS.TimeInfoErr == "" {
 			sig = s
 			var src TimeSource
 			var c Check
-			sealedAt, src, c = v.provenTime(CheckAgencySealTimestamp, "the agency seal", nonEmpty(s.TimeStamp), s.Value, s.TBS.TimeInfo, sealSigner(s), r.Freshness.VerifiedAt)
+			sealedAt, src, c = v.provenTime(CheckAgencySealTimestamp, "the agency seal", len(s.TimeStamp) > 0, tokenCheck{ares.Token, ares.TokenErr}, s.TBS.TimeInfo, ares.Signer, r.Freshness.VerifiedAt)
 			b.r.ValidAtSigning.Checks = append(b.r.ValidAtSigning.Checks, c)
 			t := sealedAt.UTC()
 			r.ValidAtSigning.SealedAt, r.ValidAtSigning.SealedAtSource = &t, &src
