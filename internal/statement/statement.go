@@ -21,6 +21,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
+	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/translog"
 )
@@ -365,4 +366,21 @@ func truncate(s string) string {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+// PublicKeyFromPEM returns the SM2 key of the first certificate in a PEM
+// file: the pinned status certificate relying parties verify with.
+func PublicKeyFromPEM(b []byte) (*ecdsa.PublicKey, error) {
+	certs, err := pki.ParseCertificatesPEM(b)
+	if err != nil || len(certs) == 0 {
+		return nil, apperr.New(apperr.Malformed, "not a PEM certificate")
+	}
+	pub, ok := certs[0].PublicKey.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, apperr.New(apperr.Malformed, "not an SM2 certificate")
+	}
+	if _, err := translog.EncodePublicKey(pub); err != nil {
+		return nil, err
+	}
+	return pub, nil
 }
