@@ -384,3 +384,21 @@ func PublicKeyFromPEM(b []byte) (*ecdsa.PublicKey, error) {
 	}
 	return pub, nil
 }
+
+// OpenCheckpoint verifies the statement's carried checkpoint with the log
+// key logKey (a relying party that pinned the log certificate) and returns
+// it. A statement without a checkpoint, a checkpoint of another key, or a
+// log index the checkpoint does not cover is STATUS_STATEMENT_INVALID.
+func (s Statement) OpenCheckpoint(logKey *ecdsa.PublicKey) (translog.Checkpoint, error) {
+	if len(s.Checkpoint) == 0 {
+		return translog.Checkpoint{}, invalid("it carries no log checkpoint")
+	}
+	cp, err := translog.OpenCheckpointWithKey(s.Checkpoint, logKey)
+	if err != nil {
+		return translog.Checkpoint{}, apperr.Wrap(apperr.Malformed, err, "status statement: the carried checkpoint does not verify with the log key").WithCode(apperr.CodeStatusStatementInvalid)
+	}
+	if s.LogIndex != nil && *s.LogIndex >= cp.Size {
+		return translog.Checkpoint{}, invalid("log index %d is not in the carried checkpoint of size %d", *s.LogIndex, cp.Size)
+	}
+	return cp, nil
+}

@@ -24,6 +24,13 @@ const (
 	StatementMismatch outcome.SubIndication = outcome.SubIndication(apperr.CodeStatusStatementMismatch)
 )
 
+// StatementKeys are the pinned keys a status statement is checked with:
+// the status key, and optionally the log key, with which the statement's
+// carried checkpoint must then verify.
+type StatementKeys struct {
+	Status, Log *ecdsa.PublicKey
+}
+
 // ApplyStatement answers an offline report's status-now questions from a
 // signed status statement: it verifies signed with the status key pub,
 // checks that it names the report's pledge and is valid at now, and then
@@ -33,13 +40,16 @@ const (
 // state-now checks stay NOT_PERFORMED); one past its nextUpdate makes the
 // state now INDETERMINATE/TRY_LATER. The indications are derived again.
 // A report already made online is left alone.
-func ApplyStatement(r *Report, signed []byte, pub *ecdsa.PublicKey, now time.Time) {
+func ApplyStatement(r *Report, signed []byte, keys StatementKeys, now time.Time) {
 	if r.Freshness.Online {
 		return
 	}
 	b := builder{r: r}
 	defer r.finish()
-	st, err := statement.Open(signed, pub)
+	st, err := statement.Open(signed, keys.Status)
+	if err == nil && keys.Log != nil {
+		_, err = st.OpenCheckpoint(keys.Log)
+	}
 	if err != nil {
 		b.add(ScopeNow, CheckStatusStatement, outcome.Failed, StatementInvalid, "%s", detailOf(err))
 		return

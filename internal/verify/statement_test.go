@@ -68,7 +68,7 @@ func TestStatusStatementOffline(t *testing.T) {
 	}
 	check := func(pkg, signed []byte, at time.Time) verify.Report {
 		r := offline.Verify(ctx, pkg, verify.Public())
-		verify.ApplyStatement(&r, signed, &statusKey.PublicKey, at)
+		verify.ApplyStatement(&r, signed, verify.StatementKeys{Status: &statusKey.PublicKey}, at)
 		return r
 	}
 	now := e.Clock.Now()

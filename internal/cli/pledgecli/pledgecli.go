@@ -133,6 +133,7 @@ or unreadable input.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
 	c.Flags().StringVar(&stmt.path, "status-statement", "", "signed status statement of the pledge (GET /v1/pledges/{id}/status-statement) answering the status now offline")
 	c.Flags().StringVar(&stmt.cert, "status-cert", "", "PEM certificate of the service's status key (required with --status-statement)")
+	c.Flags().StringVar(&stmt.logCert, "statement-log-cert", "", "PEM certificate of the transparency log key: the status statement's checkpoint must verify with it")
 	return c
 }
 

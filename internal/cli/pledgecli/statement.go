@@ -11,7 +11,7 @@ import (
 // status statement (docs/status-statements.md) answers the status-now
 // questions of the offline report without network access.
 type statementFlags struct {
-	path, cert string
+	path, cert, logCert string
 }
 
 // apply verifies the statement at f.path with the pinned status
@@ -20,15 +20,15 @@ type statementFlags struct {
 // nextUpdate leaves the state now INDETERMINATE/TRY_LATER.
 func (f statementFlags) apply(rep *verify.Report, now time.Time) error {
 	if f.path == "" {
-		if f.cert != "" {
-			return usagef("--status-cert needs --status-statement")
+		if f.cert != "" || f.logCert != "" {
+			return usagef("--status-cert and --statement-log-cert need --status-statement")
 		}
 		return nil
 	}
-	pub, signed, err := statuscli.ReadInputs(f.cert, f.path)
+	keys, signed, err := statuscli.ReadInputs(f.cert, f.logCert, f.path)
 	if err != nil {
 		return err
 	}
-	verify.ApplyStatement(rep, signed, pub, now)
+	verify.ApplyStatement(rep, signed, keys, now)
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/statement"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
 // Verdicts of `status verify`.
@@ -55,21 +56,22 @@ func Commands(stdout io.Writer, clk clock.Clock) []*cobra.Command {
 
 func verifyCmd(stdout io.Writer, clk clock.Clock) *cobra.Command {
 	var (
-		certPath, at string
-		asJSON       bool
+		certPath, logCert, at string
+		asJSON                bool
 	)
 	c := &cobra.Command{
 		Use:   "verify FILE",
 		Short: "Verify a signed status statement with the pinned status certificate",
 		Long: `Verify a pledge status statement (pledgeseal.status-statement/v1, a signed note from
 GET /v1/pledges/{id}/status-statement) offline: its SM2 signature with the pinned status
-certificate (--status-cert, the trust material's status.pem) and its validity now (or at --at).
+certificate (--status-cert, the trust material's status.pem) and its validity now (or at --at);
+with --log-cert (log.pem), the transparency log checkpoint it carries must verify with the log key.
 
 Exit status: 0 valid, 1 invalid (malformed, signed by another key, altered), 2 expired (past
 nextUpdate: ask the service for a new statement), 3 usage error or unreadable input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pub, signed, err := ReadInputs(certPath, args[0])
+			keys, signed, err := ReadInputs(certPath, logCert, args[0])
 			if err != nil {
 				return err
 			}
@@ -81,10 +83,13 @@ nextUpdate: ask the service for a new statement), 3 usage error or unreadable in
 			}
 			out := Output{CheckedAt: now.UTC()}
 			code := exitstatus.Passed
-			st, err := statement.Open(signed, pub)
+			st, err := statement.Open(signed, keys.Status)
 			if err == nil {
 				fill(&out, st)
 				err = st.Check(now)
+			}
+			if err == nil && keys.Log != nil {
+				_, err = st.OpenCheckpoint(keys.Log)
 			}
 			switch {
 			case err == nil:
@@ -104,36 +109,52 @@ nextUpdate: ask the service for a new statement), 3 usage error or unreadable in
 		},
 	}
 	c.Flags().StringVar(&certPath, "status-cert", "", "PEM certificate of the service's status key (required; the trust material's status.pem)")
+	c.Flags().StringVar(&logCert, "log-cert", "", "PEM certificate of the transparency log key: the statement's checkpoint must verify with it")
 	c.Flags().StringVar(&at, "at", "", "check validity at this RFC 3339 time instead of now")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return c
 }
 
-// ReadInputs reads the pinned status certificate and the signed statement
-// (at most statement.MaxSize bytes): an unreadable file or a certificate
-// that is not SM2 is a usage error.
-func ReadInputs(certPath, path string) (*ecdsa.PublicKey, []byte, error) {
+// ReadInputs reads the pinned status certificate, the optional log
+// certificate (logCertPath "" for none) and the signed statement (at most
+// statement.MaxSize bytes): an unreadable file or a certificate that is
+// not SM2 is a usage error.
+func ReadInputs(certPath, logCertPath, path string) (verify.StatementKeys, []byte, error) {
+	var keys verify.StatementKeys
 	if certPath == "" {
-		return nil, nil, exitstatus.Usagef("--status-cert is required: the PEM certificate of the service's status key")
+		return keys, nil, exitstatus.Usagef("--status-cert is required: the PEM certificate of the service's status key")
 	}
-	cb, err := os.ReadFile(certPath)
-	if err != nil {
-		return nil, nil, exitstatus.Usagef("cannot read --status-cert %q: %v", certPath, unwrapPath(err))
+	var err error
+	if keys.Status, err = readKey("--status-cert", certPath); err != nil {
+		return keys, nil, err
 	}
-	pub, err := statement.PublicKeyFromPEM(cb)
-	if err != nil {
-		return nil, nil, exitstatus.Usagef("--status-cert %q: %s", certPath, detail(err))
+	if logCertPath != "" {
+		if keys.Log, err = readKey("--log-cert", logCertPath); err != nil {
+			return keys, nil, err
+		}
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, exitstatus.Usagef("cannot read status statement %q: %v", path, unwrapPath(err))
+		return keys, nil, exitstatus.Usagef("cannot read status statement %q: %v", path, unwrapPath(err))
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, statement.MaxSize+1))
 	if err != nil {
-		return nil, nil, exitstatus.Usagef("cannot read status statement %q: %v", path, err)
+		return keys, nil, exitstatus.Usagef("cannot read status statement %q: %v", path, err)
 	}
-	return pub, b, nil
+	return keys, b, nil
+}
+
+func readKey(flag, path string) (*ecdsa.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, exitstatus.Usagef("cannot read %s %q: %v", flag, path, unwrapPath(err))
+	}
+	pub, err := statement.PublicKeyFromPEM(b)
+	if err != nil {
+		return nil, exitstatus.Usagef("%s %q: %s", flag, path, detail(err))
+	}
+	return pub, nil
 }
 
 func fill(out *Output, st statement.Statement) {

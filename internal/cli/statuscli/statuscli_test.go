@@ -71,6 +71,20 @@ func TestStatusVerify(t *testing.T) {
 	}
 	good := sign(statusID)
 	goodFile := write("good.txt", good)
+	logCert := write("log.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: logID.DER}))
+	logSigner, err := translog.NewNoteSigner("pledgeseal.test/log", logID.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := translog.SignCheckpoint(translog.Checkpoint{Origin: "pledgeseal.test/log", Size: 42, Root: make([]byte, translog.HashSize)}, logSigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := uint64(41)
+	st.Checkpoint, st.LogIndex = cp, &idx
+	withCP := write("cp.txt", sign(statusID))
+	idx = 42
+	beyondCP := write("beyond.txt", sign(statusID))
 	clk := clock.NewFake(t0.Add(time.Hour))
 	cases := []struct {
 		name string
@@ -88,6 +102,10 @@ func TestStatusVerify(t *testing.T) {
 		{"malformed", []string{"--status-cert", cert, write("junk.txt", []byte("hello\n\n— x AAAA\n"))}, exitstatus.Failed, "INVALID"},
 		{"empty", []string{"--status-cert", cert, write("empty.txt", nil)}, exitstatus.Failed, "INVALID"},
 		{"too large", []string{"--status-cert", cert, write("big.txt", bytes.Repeat([]byte("a"), statement.MaxSize+10))}, exitstatus.Failed, "INVALID"},
+		{"checkpoint with the log key", []string{"--status-cert", cert, "--log-cert", logCert, withCP}, exitstatus.Passed, "VALID"},
+		{"no checkpoint but --log-cert", []string{"--status-cert", cert, "--log-cert", logCert, goodFile}, exitstatus.Failed, "no log checkpoint"},
+		{"checkpoint of another log key", []string{"--status-cert", cert, "--log-cert", cert, withCP}, exitstatus.Failed, "INVALID"},
+		{"log index beyond the checkpoint", []string{"--status-cert", cert, "--log-cert", logCert, beyondCP}, exitstatus.Failed, "not in the carried checkpoint"},
 		{"no cert", []string{goodFile}, exitstatus.Usage, "--status-cert"},
 		{"bad cert", []string{"--status-cert", write("bad.pem", []byte("x")), goodFile}, exitstatus.Usage, "PEM"},
 		{"missing file", []string{"--status-cert", cert, filepath.Join(dir, "none.txt")}, exitstatus.Usage, "cannot read"},
