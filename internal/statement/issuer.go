@@ -1,6 +1,7 @@
 package statement
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/status"
+	"github.com/pledgeseal/pledgeseal/internal/translog"
 )
 
 // CheckpointSource gives the transparency log's latest signed checkpoint
@@ -17,10 +19,12 @@ type CheckpointSource interface {
 	Checkpoint(ctx context.Context) ([]byte, error)
 }
 
-// LogIndexer finds the log index of a pledge's latest state change; ok is
-// false when the log does not hold it (yet).
+// LogIndexer finds the log index of the entry that set a pledge's state
+// now: its latest registry change (finding, revocation) when registry is
+// true, else its latest workflow event; ok is false when the log does not
+// hold it (yet).
 type LogIndexer interface {
-	PledgeLogIndex(ctx context.Context, pledgeID string) (index uint64, ok bool, err error)
+	PledgeIndex(ctx context.Context, pledgeID string, registry bool) (index uint64, ok bool, err error)
 }
 
 // IssuerOptions configure an Issuer.
@@ -86,9 +90,9 @@ func (i *Issuer) Issue(ctx context.Context, pledgeID string) ([]byte, Statement,
 	if workflow.Code == "" || workflow.Code == status.Unknown {
 		return nil, Statement{}, apperr.New(apperr.NotFound, "no such pledge").WithCode(apperr.CodePledgeNotFound)
 	}
-	st := workflow
+	st, fromRegistry := workflow, false
 	if registry.Code != "" && registry.Code != status.Active && registry.Code != status.Unknown {
-		st = registry
+		st, fromRegistry = registry, true
 	}
 	if !knownState(st.Code) {
 		return nil, Statement{}, apperr.New(apperr.Internal, "the pledge has an unexpected state %q", st.Code)
@@ -113,15 +117,6 @@ func (i *Issuer) Issue(ctx context.Context, pledgeID string) ([]byte, Statement,
 		s.Since = s.ThisUpdate
 	}
 	s.NextUpdate = s.ThisUpdate.Add(i.o.Validity)
-	if i.o.Index != nil {
-		n, ok, err := i.o.Index.PledgeLogIndex(ctx, pledgeID)
-		if err != nil {
-			return nil, Statement{}, tryLater(err, "the transparency log")
-		}
-		if ok {
-			s.LogIndex = &n
-		}
-	}
 	if i.o.Checkpoints != nil {
 		cp, err := i.o.Checkpoints.Checkpoint(ctx)
 		switch {
@@ -131,9 +126,35 @@ func (i *Issuer) Issue(ctx context.Context, pledgeID string) ([]byte, Statement,
 			return nil, Statement{}, tryLater(err, "the transparency log")
 		}
 	}
+	if i.o.Index != nil && len(s.Checkpoint) > 0 {
+		// Read after the checkpoint: an index the carried checkpoint does
+		// not cover yet is left out, so every log-index can be proven
+		// against the checkpoint beside it.
+		n, ok, err := i.o.Index.PledgeIndex(ctx, pledgeID, fromRegistry)
+		if err != nil {
+			return nil, Statement{}, tryLater(err, "the transparency log")
+		}
+		if size, known := checkpointSize(s.Checkpoint); ok && known && n < size {
+			s.LogIndex = &n
+		}
+	}
 	signed, err := Sign(s, i.o.Signer)
 	if err != nil {
 		return nil, Statement{}, err
 	}
 	return signed, s, nil
+}
+
+// checkpointSize reads the tree size of a signed checkpoint without
+// verifying it (the issuer's own log wrote it).
+func checkpointSize(signed []byte) (uint64, bool) {
+	text, _, ok := bytes.Cut(signed, []byte("\n\n"))
+	if !ok {
+		return 0, false
+	}
+	cp, err := translog.ParseCheckpoint(append(text, '\n'))
+	if err != nil {
+		return 0, false
+	}
+	return cp.Size, true
 }

@@ -139,3 +139,53 @@ func TestStatusStatementOffline(t *testing.T) {
 	}
 	want(t, check(pkgA, altered, e.Clock.Now()), outcome.TotalFailed, verify.StatementInvalid)
 }
+
+// fixedLog is a log of a fixed checkpoint whose pledge index is index.
+type fixedLog struct {
+	cp    []byte
+	index uint64
+}
+
+func (l fixedLog) Checkpoint(context.Context) ([]byte, error) { return l.cp, nil }
+func (l fixedLog) PledgeIndex(context.Context, string, bool) (uint64, bool, error) {
+	return l.index, true, nil
+}
+
+// TestStatementLogIndexIsCovered: the statement gives the pledge's log
+// index only when the checkpoint it carries covers it.
+func TestStatementLogIndexIsCovered(t *testing.T) {
+	e := newEnv(t)
+	a := e.Accepted(t, "key-stmt-index")
+	statusKey, _ := sm2.GenerateKey(rand.Reader)
+	logKey, _ := sm2.GenerateKey(rand.Reader)
+	logSigner, err := translog.NewNoteSigner("pledgeseal.test/log", logKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := translog.SignCheckpoint(translog.Checkpoint{Origin: "pledgeseal.test/log", Size: 10, Root: make([]byte, translog.HashSize)}, logSigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := translog.NewNoteSigner(statusKeyName, statusKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		index uint64
+		want  bool
+	}{{3, true}, {9, true}, {10, false}, {11, false}} {
+		log := fixedLog{cp: cp, index: c.index}
+		iss, err := statement.NewIssuer(statement.IssuerOptions{Status: e.Status, Signer: signer, Validity: time.Hour, Clock: e.Clock,
+			Checkpoints: log, Index: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, st := issue(t, iss, a.ID)
+		if got := st.LogIndex != nil; got != c.want || (got && *st.LogIndex != c.index) {
+			t.Fatalf("index %d in a checkpoint of 10: statement index %v", c.index, st.LogIndex)
+		}
+		if _, err := st.OpenCheckpoint(&logKey.PublicKey); err != nil {
+			t.Fatalf("index %d: %v", c.index, err)
+		}
+	}
+}
