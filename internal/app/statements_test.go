@@ -8,7 +8,6 @@ import (
 
 	"github.com/pledgeseal/pledgeseal/internal/statement"
 	"github.com/pledgeseal/pledgeseal/internal/status"
-	"github.com/pledgeseal/pledgeseal/internal/translog"
 )
 
 // checkStatementWiring (from TestPledgeWiring, on an accepted pledge of
@@ -36,8 +35,13 @@ func checkStatementWiring(t *testing.T, a *App, c *appClient, pledgeID string) {
 	if len(st.Checkpoint) == 0 {
 		t.Fatal("the statement carries no checkpoint although the log has one")
 	}
-	if _, err := translog.OpenCheckpointWithKey(st.Checkpoint, &a.Material.Log.Key.PublicKey); err != nil {
+	if _, err := st.OpenCheckpoint(&a.Material.Log.Key.PublicKey); err != nil {
 		t.Fatalf("the carried checkpoint does not open with the log key: %v", err)
+	}
+	// Once the log keeps a per-pledge index, the statement names the
+	// accept's entry, which the checkpoint signed now covers.
+	if _, ok := any(a.TransLog).(statement.LogIndexer); ok && st.LogIndex == nil {
+		t.Fatal("the log indexes pledges but the statement carries no log index")
 	}
 	if _, err := statement.Open(rec.Body.Bytes(), &a.Material.Log.Key.PublicKey); err == nil {
 		t.Fatal("the statement opens with the log key")
