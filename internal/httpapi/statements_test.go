@@ -126,3 +126,17 @@ func TestStatusStatementRedisDown(t *testing.T) {
 		t.Fatalf("a statement was served with Redis down: %s", rec.Body)
 	}
 }
+
+// TestStatusStatementRateLimited: the statement route takes from the
+// verification bucket, as the status URL does (each answer costs an SM2
+// signature and a registry read).
+func TestStatusStatementRateLimited(t *testing.T) {
+	h := limitedHarness(t, RateLimit{Rate: 0.5, Burst: 2}, RateLimit{}, nil, "")
+	path := "/v1/pledges/P00000000000000000000000000000000/status-statement"
+	for range 2 {
+		if rec := h.do(http.MethodGet, path, auth.RolePublic, nil); rec.Code != http.StatusNotFound {
+			t.Fatalf("under the limit: %d %s", rec.Code, rec.Body)
+		}
+	}
+	want429(t, h.do(http.MethodGet, path, auth.RolePublic, nil), "2")
+}
