@@ -324,7 +324,7 @@ func TestUnitCredentialReachesPledged(t *testing.T) {
 	var set []string
 	known := map[string]bool{}
 	for _, s := range append(config.RedisSettings(), config.SettingsNamed("listen", "base-url", "keys-dir", "log-level", "log-format", "tls-cert-file", "tls-key-file", "service-name", "operator-contact", "holidays-file",
-		"log-origin", "log-checkpoint-interval", "log-integrate-interval")...) {
+		"log-origin", "log-checkpoint-interval", "log-integrate-interval", "status-key-name", "status-validity")...) {
 		known[s.Env] = true
 	}
 	for _, line := range strings.Split(string(b), "\n") {

@@ -19,6 +19,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/cli/logcli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/pledgecli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/sescli"
+	"github.com/pledgeseal/pledgeseal/internal/cli/statuscli"
 	"github.com/pledgeseal/pledgeseal/internal/cli/tscli"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/version"
@@ -48,6 +49,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clo
 	root.AddCommand(auditcli.Commands(stdout, getenv, clk)...)
 	root.AddCommand(logcli.Commands(stdout, getenv)...)
 	root.AddCommand(pledgecli.Commands(stdout, clk)...)
+	root.AddCommand(statuscli.Commands(stdout, clk)...)
 	root.AddCommand(tscli.Commands(stdout)...)
 	root.AddCommand(democli.Commands(stdout, getenv, clk)...)
 

@@ -193,6 +193,11 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		_ = c.store.Close()
 		return nil, err
 	}
+	statements, err := buildStatements(c, d, a.TransLog, cfg, clk) // statements.go
+	if err != nil {
+		_ = c.store.Close()
+		return nil, err
+	}
 	pages, err := web.NewForSite(web.Site{ServiceName: cfg.ServiceName, OperatorContact: cfg.OperatorContact}) // the web pages (internal/web)
 	if err != nil {
 		_ = c.store.Close()
@@ -215,6 +220,7 @@ func Build(cfg config.Config, getenv func(string) string, log *slog.Logger, clk 
 		Webhooks:    d.Notify,
 		TimeStamps:  stamper,
 		TransLog:    a.transLogAPI(),
+		Statements:  statements,
 		Pledges: &httpapi.PledgeAPI{Catalogue: d.Catalogue, Notices: d.Notices, Service: d.Service, Records: d.Pledges, Verifier: d.Verifier,
 			OFD: ofdAPI, Findings: d.Registry},
 		Web:     pages,

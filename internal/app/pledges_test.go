@@ -57,4 +57,5 @@ func TestPledgeWiring(t *testing.T) {
 	if !strings.HasPrefix(r.Pledge.StatusURL, a.Config.BaseURL+"/v1/pledges/") {
 		t.Fatalf("status URL %s, base %s", r.Pledge.StatusURL, a.Config.BaseURL)
 	}
+	checkStatementWiring(t, a, c, made.Pledge.ID) // statements_test.go
 }

@@ -419,6 +419,23 @@ const (
 	// The pledge's status does not allow the change (or changed meanwhile).
 	// Kinds: conflict.
 	CodeStatusConflict Code = "STATUS_CONFLICT"
+	// This service signs no status statements (no status identity in the
+	// trust material).
+	// Kinds: not-found.
+	CodeStatusKeyNotConfigured Code = "STATUS_KEY_NOT_CONFIGURED"
+	// A status statement is past its nextUpdate: it no longer says what the
+	// state is now.
+	// Kinds: malformed.
+	CodeStatusStatementExpired Code = "STATUS_STATEMENT_EXPIRED"
+	// A status statement is not a pledgeseal.status-statement/v1 signed note
+	// within the size limit, or its signature does not verify with the
+	// pinned status key.
+	// Kinds: malformed.
+	CodeStatusStatementInvalid Code = "STATUS_STATEMENT_INVALID"
+	// A status statement names another pledge than the package it is
+	// presented with.
+	// Kinds: malformed.
+	CodeStatusStatementMismatch Code = "STATUS_STATEMENT_MISMATCH"
 	// The digest given is not the digest of the pledge or seal named.
 	// Kinds: malformed.
 	CodeSubjectMismatch Code = "SUBJECT_MISMATCH"

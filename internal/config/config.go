@@ -149,6 +149,13 @@ type Config struct {
 	LogCheckpointInterval time.Duration
 	LogIntegrateInterval  time.Duration
 
+	// StatusKeyName is the signed-note key name of the status key (the
+	// issuer line of every status statement); StatusValidity is how long a
+	// statement may be relied on (nextUpdate − thisUpdate;
+	// docs/status-statements.md).
+	StatusKeyName  string
+	StatusValidity time.Duration
+
 	// ServiceName is the service's name in the pages' footer (empty: the
 	// pages' own name, 告知承诺电子核验 / PledgeSeal); OperatorContact is how
 	// to reach the operator, shown beside it (empty: "ask the agency that
@@ -256,6 +263,14 @@ func settings() []setting {
 		}},
 		{"log-checkpoint-interval", "10s", "the transparency log signs a checkpoint at most this often (when it grew)", durSetter(time.Second, time.Hour, func(c *Config, d time.Duration) { c.LogCheckpointInterval = d })},
 		{"log-integrate-interval", "1s", "how often pending log entries are moved into the transparency log", durSetter(100*time.Millisecond, time.Minute, func(c *Config, d time.Duration) { c.LogIntegrateInterval = d })},
+		{"status-key-name", "pledgeseal.local/status", "signed-note key name of the status key: the issuer of every status statement (no spaces or '+')", func(c *Config, v string) error {
+			if v == "" || len(v) > 256 || strings.ContainsAny(v, " \t\r\n+") {
+				return errors.New("want 1-256 bytes without spaces or '+'")
+			}
+			c.StatusKeyName = v
+			return nil
+		}},
+		{"status-validity", "24h", "how long a signed status statement may be relied on (nextUpdate - thisUpdate)", durSetter(time.Minute, 7*24*time.Hour, func(c *Config, d time.Duration) { c.StatusValidity = d })},
 		{"tsa-accuracy", "1s", "accuracy the built-in TSA states for its genTime (0 = none)", durSetter(0, time.Minute, func(c *Config, d time.Duration) { c.TSAAccuracy = d })},
 		{"tsa-url", "", "external RFC 3161 TSA (http/https URL) for the tokens put into signatures, instead of the built-in TSA (with -tsa-trust)", func(c *Config, v string) error {
 			if v != "" {

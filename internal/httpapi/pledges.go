@@ -380,6 +380,7 @@ func (s *Server) pledgePackage(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
+	s.attachStatement(c, r.ID) // statements.go
 	c.Header("Content-Disposition", `attachment; filename="`+r.ID+`.pledge.json"`)
 	c.Data(http.StatusOK, "application/json", b)
 	return nil

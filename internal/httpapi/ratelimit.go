@@ -45,7 +45,8 @@ func limitOf(method, path string) (scope string, byHandler bool) {
 	switch method + " " + path {
 	case "POST /v1/verifications", "POST /v1/revocations/batch", "POST /v1/ofd/verifications":
 		return scopeVerify, true
-	case "GET /v1/pledges/{id}/verification", "GET /v1/revocations", "GET /v1/seals/{id}/status":
+	case "GET /v1/pledges/{id}/verification", "GET /v1/revocations", "GET /v1/seals/{id}/status",
+		"GET /v1/pledges/{id}/status-statement":
 		return scopeVerify, false
 	case "GET /v1/log/checkpoint", "GET /v1/log/proofs/inclusion", "GET /v1/log/proofs/consistency", "GET /v1/log/entries":
 		// The transparency log: public reads, one token a request.

@@ -59,6 +59,10 @@ type Deps struct {
 	// TransLog is the transparency log (translog.go); nil: its routes
 	// answer 404 LOG_NOT_CONFIGURED.
 	TransLog TransparencyLog
+	// Statements signs status statements (statements.go); nil: the
+	// statement route answers 404 STATUS_KEY_NOT_CONFIGURED and package
+	// downloads carry none.
+	Statements StatusStatements
 	// Limiter keeps the per-client rate limits (ratelimit.go); nil limits
 	// nothing.
 	Limiter RateLimiter
@@ -185,6 +189,7 @@ func (s *Server) registerRoutes() {
 	s.webhookRoutes()
 	s.timestampRoutes()
 	s.logRoutes()
+	s.statementRoutes()
 }
 
 // ginPath turns /v1/seals/{id} into /v1/seals/:id.

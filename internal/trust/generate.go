@@ -54,6 +54,8 @@ const (
 	fileTSAKey      = "tsa.key.pem"
 	fileLogCert     = "log.pem"
 	fileLogKey      = "log.key.pem"
+	fileStatusCert  = "status.pem"
+	fileStatusKey   = "status.key.pem"
 	fileTokenKey    = "token-key.pem"
 	fileDataKeys    = "data-keys.pem"
 	agencyCertFmt   = "agency-%s.pem"
@@ -170,7 +172,7 @@ func generateDev(dir string, passphrase []byte, clk clock.Clock, force bool, opt
 
 func devFileNames() []string {
 	n := []string{ManifestFile, fileBundle, fileRootCert, fileRootKey, fileMakerCert, fileMakerKey,
-		fileApplCert, fileApplKey, fileTSACert, fileTSAKey, fileLogCert, fileLogKey, fileTokenKey, fileDataKeys}
+		fileApplCert, fileApplKey, fileTSACert, fileTSAKey, fileLogCert, fileLogKey, fileStatusCert, fileStatusKey, fileTokenKey, fileDataKeys}
 	for _, a := range DevAgencies() {
 		n = append(n, fmt.Sprintf(agencyCertFmt, a.Code), fmt.Sprintf(agencyKeyFmt, a.Code))
 	}
@@ -268,6 +270,10 @@ func buildDev(passphrase []byte, now time.Time, opts genOptions) ([]devFile, err
 		return nil, fail(err, "transparency log certificate")
 	}
 	items = append(items, Item{Role: RoleTransparencyLog, Cert: fileLogCert, Key: fileLogKey, Note: "signs the transparency log's checkpoints (a key of its own)"})
+	if err := issueLeaf(devName("PledgeSeal", "PledgeSeal 状态声明 Status Statements"), 10, fileStatusCert, fileStatusKey, false); err != nil {
+		return nil, fail(err, "status statement certificate")
+	}
+	items = append(items, Item{Role: RoleStatus, Cert: fileStatusCert, Key: fileStatusKey, Note: "signs pledge status statements for offline relying parties (a key of its own)"})
 
 	tokenKey, err := randomBytes(tokenKeyLen)
 	if err != nil {

@@ -87,6 +87,10 @@ type Material struct {
 	// the manifest lists none); its key is distinct from every other key
 	// of the set (checked at load).
 	Log *KeyPair
+	// Status signs pledge status statements (nil when the manifest lists
+	// none); its key is distinct from every other key of the set, the log
+	// key included (checked at load).
+	Status *KeyPair
 	// TokenKey is the 32-byte HMAC-SM3 key for token hashes.
 	TokenKey Secret
 	DataKeys DataKeys
@@ -225,6 +229,12 @@ func Load(dir string, passphrase []byte, now time.Time) (*Material, error) {
 				return nil, err
 			}
 			m.Log = &kp
+		case RoleStatus:
+			kp, err := l.keyPair(it, false)
+			if err != nil {
+				return nil, err
+			}
+			m.Status = &kp
 		case RoleTokenKey:
 			s, err := l.secrets(it, []string{PurposeTokenKey}, []int{tokenKeyLen})
 			if err != nil {
@@ -242,26 +252,37 @@ func Load(dir string, passphrase []byte, now time.Time) (*Material, error) {
 	if err := m.checkLogKeyOwn(); err != nil {
 		return nil, err
 	}
+	if err := m.checkStatusKeyOwn(); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
 // checkLogKeyOwn refuses a log key that is also another identity's key: a
 // checkpoint must never be signable with a seal, agency or TSA key.
 func (m *Material) checkLogKeyOwn() error {
-	if m.Log == nil {
+	return m.checkOwnKey(m.Log, "the transparency-log key", "the log needs a key of its own", m.TSA)
+}
+
+// checkOwnKey refuses kp when its key is the seal maker's, the applicant
+// CA's, an agency's or one of extra's.
+func (m *Material) checkOwnKey(kp *KeyPair, what, why string, extra ...*KeyPair) error {
+	if kp == nil {
 		return nil
 	}
 	others := []KeyPair{m.SealMaker, m.ApplicantCA}
 	for _, a := range m.Agencies {
 		others = append(others, a.KeyPair)
 	}
-	if m.TSA != nil {
-		others = append(others, *m.TSA)
+	for _, o := range extra {
+		if o != nil {
+			others = append(others, *o)
+		}
 	}
 	for _, o := range others {
-		if o.Key != nil && o.Key.PublicKey.Equal(&m.Log.Key.PublicKey) {
-			return apperr.New(apperr.Malformed, "%s: the transparency-log key is also the key of %q; the log needs a key of its own",
-				ManifestFile, o.Cert.Subject.CommonName)
+		if o.Key != nil && o.Key.PublicKey.Equal(&kp.Key.PublicKey) {
+			return apperr.New(apperr.Malformed, "%s: %s is also the key of %q; %s",
+				ManifestFile, what, o.Cert.Subject.CommonName, why)
 		}
 	}
 	return nil
@@ -364,4 +385,11 @@ func (l *loader) secrets(it Item, purposes []string, lengths []int) ([]Secret, e
 		return nil, apperr.Wrap(apperr.Malformed, err, "%s: %v", l.path(it.File), err)
 	}
 	return s, nil
+}
+
+// checkStatusKeyOwn refuses a status key that is also another identity's
+// key: a status statement must never be signable with a seal, agency, TSA
+// or log key, nor a checkpoint with the status key.
+func (m *Material) checkStatusKeyOwn() error {
+	return m.checkOwnKey(m.Status, "the status-statement key", "status statements need a key of their own", m.TSA, m.Log)
 }

@@ -34,6 +34,11 @@ const (
 	// key, optional, at most once; docs/transparency.md). It must be a key
 	// of its own: never the seal maker's, an agency's or the TSA's.
 	RoleTransparencyLog = "transparency-log"
+	// RoleStatus is the key that signs pledge status statements (cert +
+	// key, optional, at most once; docs/status-statements.md). It must be a
+	// key of its own: never the seal maker's, an agency's, the TSA's or
+	// the log's.
+	RoleStatus = "status"
 )
 
 // Manifest lists every item of a trust directory with its role. Paths are
@@ -96,7 +101,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			needFile = true
 		case RoleRootCA:
 			needCert, keyOptional = true, true
-		case RoleSealMaker, RoleApplicantCA, RoleTSA, RoleTransparencyLog:
+		case RoleSealMaker, RoleApplicantCA, RoleTSA, RoleTransparencyLog, RoleStatus:
 			needCert, needKey = true, true
 		case RoleAgency:
 			needCert, needKey = true, true
@@ -132,7 +137,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			return bad("role %s must appear exactly once (found %d)", r, count[r])
 		}
 	}
-	for _, r := range []string{RoleRootCA, RoleTSA, RoleTransparencyLog} {
+	for _, r := range []string{RoleRootCA, RoleTSA, RoleTransparencyLog, RoleStatus} {
 		if count[r] > 1 {
 			return bad("role %s may appear at most once", r)
 		}

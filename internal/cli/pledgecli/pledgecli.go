@@ -71,6 +71,7 @@ func verifyCmd(stdout io.Writer, clk clock.Clock, client *http.Client) *cobra.Co
 		trust  []string
 		online string
 		asJSON bool
+		stmt   statementFlags // statement.go
 	)
 	c := &cobra.Command{
 		Use:   "verify PACKAGE",
@@ -79,7 +80,9 @@ func verifyCmd(stdout io.Writer, clk clock.Clock, client *http.Client) *cobra.Co
 CMS signature and certificate chain, the notice binding and seal, and the
 agency's counter-seal ("valid at signing time"). Status now (withdrawal,
 findings, revocation of the decision) needs --online BASEURL, which posts
-the package to BASEURL/v1/verifications.
+the package to BASEURL/v1/verifications, or, with no network, a signed status
+statement of the pledge (--status-statement FILE --status-cert status.pem):
+one of another pledge or key fails, one past its nextUpdate is INDETERMINATE.
 
 Exit status: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 usage error
 or unreadable input.`,
@@ -87,6 +90,9 @@ or unreadable input.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pkg, rep, err := verifyOffline(cmd.Context(), args[0], trust, clk)
 			if err != nil {
+				return err
+			}
+			if err := stmt.apply(&rep, clk.Now()); err != nil {
 				return err
 			}
 			out := Output{Offline: rep}
@@ -127,6 +133,9 @@ or unreadable input.`,
 	c.Flags().StringArrayVar(&trust, "trust", nil, "PEM file of trust anchors for seals and applicant certificates (repeatable)")
 	c.Flags().StringVar(&online, "online", "", "base URL of a PledgeSeal server to ask for the status now")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
+	c.Flags().StringVar(&stmt.path, "status-statement", "", "signed status statement of the pledge (GET /v1/pledges/{id}/status-statement) answering the status now offline")
+	c.Flags().StringVar(&stmt.cert, "status-cert", "", "PEM certificate of the service's status key (required with --status-statement)")
+	c.Flags().StringVar(&stmt.logCert, "statement-log-cert", "", "PEM certificate of the transparency log key: the status statement's checkpoint must verify with it")
 	return c
 }
 
@@ -257,6 +266,11 @@ func printText(w io.Writer, out Output) {
 		}
 		if o.Indication != outcome.TotalPassed {
 			fmt.Fprintf(w, "  server's overall answer: %s %s\n", o.Indication, o.SubIndication)
+		}
+	} else if _, ok := r.Find(verify.CheckStatusStatement); ok {
+		section("Status now (当前状态, from the signed status statement, offline)", r.StatusNow.Indication, r.StatusNow.SubIndication, r.StatusNow.Checks)
+		if r.StatusNow.State != "" {
+			fmt.Fprintf(w, "  state %s as of %s\n", r.StatusNow.State, r.Freshness.StatusReadAt.Format(time.RFC3339))
 		}
 	} else if out.OnlineError != "" {
 		fmt.Fprintf(w, "\nStatus now: INDETERMINATE TRY_LATER (%s)\n", out.OnlineError)

@@ -1,0 +1,105 @@
+package pledgecli
+
+import (
+	"context"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
+	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
+	"github.com/pledgeseal/pledgeseal/internal/seal"
+	"github.com/pledgeseal/pledgeseal/internal/statement"
+	"github.com/pledgeseal/pledgeseal/internal/status"
+	"github.com/pledgeseal/pledgeseal/internal/store"
+	"github.com/pledgeseal/pledgeseal/internal/testredis"
+	"github.com/pledgeseal/pledgeseal/internal/translog"
+	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
+)
+
+// TestPledgeVerifyWithStatement: `pledge verify --status-statement` checks
+// package and statement with no network. The attacks: another pledge's
+// statement, a statement signed with the log key, an expired one, and
+// the statement of a revoked pledge.
+func TestPledgeVerifyWithStatement(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	e := verifytest.New(t, st, clk)
+	e.Ready(t)
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	trust := write("trust.pem", append(append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.SealRoot.Cert.Raw}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.ApplicantRoot.Cert.Raw})...),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.CitizenCA.Cert.Raw})...))
+	now := clk.Now()
+	root := pkitest.NewCA(t, "Root", now.AddDate(-1, 0, 0), now.AddDate(5, 0, 0), 1)
+	statusID := root.Leaf(t, "Status", now.AddDate(-1, 0, 0), now.AddDate(2, 0, 0))
+	logID := root.Leaf(t, "Log", now.AddDate(-1, 0, 0), now.AddDate(2, 0, 0))
+	cert := write("status.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: statusID.DER}))
+	issuer := func(c *pkitest.Cert) *statement.Issuer {
+		s, err := translog.NewNoteSigner("pledgeseal.test/status", c.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		iss, err := statement.NewIssuer(statement.IssuerOptions{Status: e.Status, Signer: s, Validity: 24 * time.Hour, Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return iss
+	}
+	issue := func(c *pkitest.Cert, id, name string) string {
+		b, _, err := issuer(c).Issue(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return write(name, b)
+	}
+	a, b := e.Accepted(t, "cli-stmt-a-0001"), e.Accepted(t, "cli-stmt-b-0001")
+	pkgA, pkgB := write("a.json", e.Package(t, a)), write("b.json", e.Package(t, b))
+	goodA := issue(statusID, a.ID, "a.txt")
+	forgedA := issue(logID, a.ID, "a-log.txt")
+	if _, err := e.Revoc.Revoke(context.Background(), auth.Principal{Role: auth.RoleEnforcement, Org: "110105", TokenID: "t"}, seal.RevokeRequest{
+		Subjects: []status.Subject{verifytest.SubjectOfPledge(b.ID)}, Reason: seal.ReasonDecisionRevoked, DocumentNo: "朝市监撤〔2026〕9号"}); err != nil {
+		t.Fatal(err)
+	}
+	revokedB := issue(statusID, b.ID, "b.txt")
+
+	cases := []struct {
+		name string
+		at   time.Time
+		args []string
+		code int
+		has  string
+	}{
+		{"valid statement", now, []string{"--trust", trust, "--status-statement", goodA, "--status-cert", cert, pkgA}, exitstatus.Passed, "ACTIVE"},
+		{"other pledge's statement", now, []string{"--trust", trust, "--status-statement", goodA, "--status-cert", cert, pkgB}, exitstatus.Failed, "STATUS_STATEMENT_MISMATCH"},
+		{"log key", now, []string{"--trust", trust, "--status-statement", forgedA, "--status-cert", cert, pkgA}, exitstatus.Failed, "STATUS_STATEMENT_INVALID"},
+		{"expired", now.Add(25 * time.Hour), []string{"--trust", trust, "--status-statement", goodA, "--status-cert", cert, pkgA}, exitstatus.Indeterminate, "TRY_LATER"},
+		{"revoked", now, []string{"--trust", trust, "--status-statement", revokedB, "--status-cert", cert, pkgB}, exitstatus.Failed, "DECISION_REVOKED"},
+		{"no cert", now, []string{"--trust", trust, "--status-statement", goodA, pkgA}, exitstatus.Usage, "--status-cert"},
+		{"cert alone", now, []string{"--trust", trust, "--status-cert", cert, pkgA}, exitstatus.Usage, "--status-statement"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out := run(t, clock.NewFake(c.at), c.args...)
+			if code != c.code || !strings.Contains(out, c.has) {
+				t.Fatalf("exit %d (want %d), output lacks %q:\n%s", code, c.code, c.has, out)
+			}
+		})
+	}
+}
