@@ -46,9 +46,18 @@ type pendingRecord struct {
 	Subjects []SubjectRef      `json:"subjects"`
 }
 
+// Fields of {tlog}:px: the latest workflow entry of a pledge and the latest
+// registry entry naming it (a finding, a revocation, a reversal). Both
+// are kept: integration orders slots, not times, so a registry entry and
+// a workflow entry integrated in one step are in slot order.
+const (
+	pledgeWorkflowField = "w:"
+	pledgeRegistryField = "r:"
+)
+
 // publicEntry returns the public body of a pending record and the private
-// record to keep (salt ‖ record), with pledge IDs whose latest logged
-// state the entry may be.
+// record to keep (salt ‖ record), with the {tlog}:px fields the entry is
+// now the latest of.
 func publicEntry(record []byte) (body, private []byte, pledges []string, err error) {
 	salt := make([]byte, translog.CommitSaltSize)
 	if _, err := rand.Read(salt); err != nil {
@@ -90,14 +99,14 @@ func (r pendingRecord) publicInto(pub *translog.PublicBody) []string {
 	var pledges []string
 	if src == "pledge" && data["pledge"] != "" {
 		pub.Subjects = []translog.PublicSubject{{Kind: string(status.KindPledge), ID: data["pledge"]}}
-		pledges = append(pledges, data["pledge"])
+		pledges = append(pledges, pledgeWorkflowField+data["pledge"])
 	}
 	for _, s := range r.Subjects {
 		ps := translog.PublicSubject{Kind: string(s.Kind)}
 		if publicSubjectKinds[s.Kind] {
 			ps.ID = s.ID
 			if s.Kind == status.KindPledge && s.ID != "" {
-				pledges = append(pledges, s.ID)
+				pledges = append(pledges, pledgeRegistryField+s.ID)
 			}
 		}
 		pub.Subjects = append(pub.Subjects, ps)

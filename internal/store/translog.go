@@ -32,7 +32,8 @@ import (
 //	{tlog}:lx    HASH  leaf hash → index
 //	{tlog}:p     HASH  index → the entry's private record: salt ‖ the
 //	                   change's full record (tlog_public.go)
-//	{tlog}:px    HASH  pledge ID → index of the latest entry naming it
+//	{tlog}:px    HASH  "w:" / "r:" pledge ID → index of the latest workflow /
+//	                   registry entry naming the pledge
 //	{tlog}:cp    STRING the latest signed checkpoint (a signed note)
 const tlogTag = "tlog"
 
@@ -616,12 +617,17 @@ func (l *TransLog) PrivateRecords(ctx context.Context, start, end uint64) ([][]b
 	return out, nil
 }
 
-// PledgeIndex returns the index of the latest integrated entry naming the
-// pledge (ok=false when none is integrated yet).
-func (l *TransLog) PledgeIndex(ctx context.Context, pledgeID string) (uint64, bool, error) {
+// PledgeIndex returns the index of the latest integrated workflow entry of
+// the pledge, or with registry its latest registry entry (ok=false when
+// none is integrated yet).
+func (l *TransLog) PledgeIndex(ctx context.Context, pledgeID string, registry bool) (uint64, bool, error) {
 	ctx, cancel := l.st.ctx(ctx)
 	defer cancel()
-	v, err := l.st.rdb.HGet(ctx, l.st.tlogKey("px"), pledgeID).Result()
+	field := pledgeWorkflowField + pledgeID
+	if registry {
+		field = pledgeRegistryField + pledgeID
+	}
+	v, err := l.st.rdb.HGet(ctx, l.st.tlogKey("px"), field).Result()
 	if errors.Is(err, redis.Nil) {
 		return 0, false, nil
 	}
@@ -657,15 +663,9 @@ func (l *TransLog) CheckpointCovering(ctx context.Context, index uint64, signer 
 	if err != nil {
 		return nil, false, err
 	}
-	c, err := translog.ParseCheckpoint(cpText(cp))
-	if err != nil {
+	// The stored checkpoint only grows: read its size after the one read.
+	if m, err = l.meta(ctx); err != nil {
 		return nil, false, err
 	}
-	return cp, c.Size > index, nil
-}
-
-// cpText is the checkpoint text of a signed note (up to the blank line).
-func cpText(signed []byte) []byte {
-	text, _, _ := strings.Cut(string(signed), "\n\n")
-	return []byte(text + "\n")
+	return cp, m.cpSize > int64(index), nil
 }

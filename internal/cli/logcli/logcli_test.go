@@ -60,6 +60,10 @@ func (l apiLog) SignNow(ctx context.Context) ([]byte, error) {
 	return l.SignCheckpoint(ctx, l.signer, 0, true)
 }
 
+func (l apiLog) CheckpointFor(ctx context.Context, index uint64) ([]byte, bool, error) {
+	return l.CheckpointCovering(ctx, index, l.signer, 0)
+}
+
 func newLogService(t *testing.T) *logService {
 	t.Helper()
 	key, err := pki.GenerateKey()
