@@ -1,10 +1,6 @@
 package app
 
 import (
-	"encoding/asn1"
-	"strconv"
-	"strings"
-
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/config"
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
@@ -18,27 +14,10 @@ func buildTSA(c *core, cfg config.Config, clk clock.Clock) (httpapi.TimeStamper,
 	if c.mat.TSA == nil {
 		return nil, nil
 	}
-	policy, err := parseOID(cfg.TSAPolicy)
-	if err != nil {
-		return nil, &StartupError{Step: "tsa policy", Err: err}
-	}
-	a, err := tsa.New(tsa.Config{Cert: c.mat.TSA.Cert, Signer: c.mat.TSA.Signer(), Policy: policy,
+	a, err := tsa.New(tsa.Config{Cert: c.mat.TSA.Cert, Signer: c.mat.TSA.Signer(), Policy: cfg.TSAPolicy,
 		Accuracy: cfg.TSAAccuracy, Serials: c.store, Clock: clk})
 	if err != nil {
 		return nil, &StartupError{Step: "tsa", Err: err}
 	}
 	return a, nil
-}
-
-// parseOID reads a dotted OID (config has checked its shape).
-func parseOID(s string) (asn1.ObjectIdentifier, error) {
-	var oid asn1.ObjectIdentifier
-	for _, p := range strings.Split(s, ".") {
-		n, err := strconv.Atoi(p)
-		if err != nil {
-			return nil, err
-		}
-		oid = append(oid, n)
-	}
-	return oid, nil
 }

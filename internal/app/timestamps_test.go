@@ -35,7 +35,7 @@ func TestDevTSAServes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tok.Covers([]byte("data")); err != nil || tok.Policy.String() != a.Config.TSAPolicy {
+	if err := tok.Covers([]byte("data")); err != nil || !tok.Policy.Equal(a.Config.TSAPolicy) {
 		t.Fatalf("token: %v, policy %s", err, tok.Policy)
 	}
 }

@@ -7,6 +7,7 @@ package config
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,7 +16,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,9 +39,27 @@ const EnvPrefix = "PLEDGESEAL_"
 // (--tsa-policy).
 const DefaultTSAPolicy = "2.25.1530595699"
 
-// oidPattern is the shape of a dotted OID: 0, 1 or 2, then at least one
-// arc (the setting also bounds each arc).
-var oidPattern = regexp.MustCompile(`^[0-2](\.(0|[1-9][0-9]{0,18}))+$`)
+// parseOID reads a dotted OID: a first arc of 0, 1 or 2, then at least one
+// more, each a decimal without leading zeros and below 2^31 (readers built
+// on x/crypto/cryptobyte, this service's among them, take no larger arcs).
+func parseOID(s string) (asn1.ObjectIdentifier, error) {
+	arcs := strings.Split(s, ".")
+	if len(arcs) < 2 || len(arcs[0]) != 1 || arcs[0][0] < '0' || arcs[0][0] > '2' {
+		return nil, errors.New("want a dotted OID such as 1.2.3.4")
+	}
+	oid := make(asn1.ObjectIdentifier, 0, len(arcs))
+	for _, arc := range arcs {
+		if arc == "" || len(arc) > 1 && arc[0] == '0' || strings.Trim(arc, "0123456789") != "" {
+			return nil, errors.New("want a dotted OID such as 1.2.3.4")
+		}
+		n, err := strconv.ParseInt(arc, 10, 64)
+		if err != nil || n >= 1<<31 {
+			return nil, errors.New("each arc of the OID must be below 2^31 (verifiers read no larger arcs)")
+		}
+		oid = append(oid, int(n))
+	}
+	return oid, nil
+}
 
 // Config is the validated configuration of pledged.
 type Config struct {
@@ -110,8 +128,9 @@ type Config struct {
 	PprofAddr string
 
 	// TSAPolicy is the policy OID of the built-in time-stamping
-	// authority's tokens (dotted); TSAAccuracy the accuracy it states.
-	TSAPolicy   string
+	// authority's tokens, parsed and bounded once here; TSAAccuracy the
+	// accuracy it states.
+	TSAPolicy   asn1.ObjectIdentifier
 	TSAAccuracy time.Duration
 	// TSAURL, when set, is an external RFC 3161 TSA the service asks for
 	// the tokens it puts into signatures instead of the built-in one;
@@ -221,15 +240,11 @@ func settings() []setting {
 		{"tls-cert-file", "", "PEM certificate chain of the HTTPS listener (with -tls-key-file; reloaded on SIGHUP)", func(c *Config, v string) error { c.TLSCertFile = v; return nil }},
 		{"tls-key-file", "", "PEM private key of the HTTPS listener (with -tls-cert-file)", func(c *Config, v string) error { c.TLSKeyFile = v; return nil }},
 		{"tsa-policy", DefaultTSAPolicy, "policy OID of the built-in RFC 3161 TSA's tokens (dotted)", func(c *Config, v string) error {
-			if !oidPattern.MatchString(v) {
-				return errors.New("want a dotted OID such as 1.2.3.4")
+			oid, err := parseOID(v)
+			if err != nil {
+				return err
 			}
-			for _, arc := range strings.Split(v, ".") {
-				if n, err := strconv.ParseInt(arc, 10, 64); err != nil || n >= 1<<31 {
-					return errors.New("each arc of the OID must be below 2^31 (verifiers read no larger arcs)")
-				}
-			}
-			c.TSAPolicy = v
+			c.TSAPolicy = oid
 			return nil
 		}},
 		{"log-origin", "pledgeseal.local/log", "name of the transparency log (first line of its checkpoints; no spaces or '+')", func(c *Config, v string) error {

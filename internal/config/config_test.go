@@ -52,6 +52,11 @@ func TestInvalidNamesTheSetting(t *testing.T) {
 		{"bad redis addr", nil, []string{"PLEDGESEAL_REDIS_ADDRS=localhost"}, "PLEDGESEAL_REDIS_ADDRS"},
 		{"bad log level", nil, []string{"PLEDGESEAL_LOG_LEVEL=loud"}, "PLEDGESEAL_LOG_LEVEL"},
 		{"TSA policy not an OID", nil, []string{"PLEDGESEAL_TSA_POLICY=policy-1"}, "PLEDGESEAL_TSA_POLICY"},
+		{"TSA policy one arc", nil, []string{"PLEDGESEAL_TSA_POLICY=1"}, "PLEDGESEAL_TSA_POLICY"},
+		{"TSA policy first arc 3", nil, []string{"PLEDGESEAL_TSA_POLICY=3.1"}, "PLEDGESEAL_TSA_POLICY"},
+		{"TSA policy leading zero", nil, []string{"PLEDGESEAL_TSA_POLICY=1.02"}, "PLEDGESEAL_TSA_POLICY"},
+		{"TSA policy empty arc", nil, []string{"PLEDGESEAL_TSA_POLICY=1..2"}, "PLEDGESEAL_TSA_POLICY"},
+		{"TSA policy sign", nil, []string{"PLEDGESEAL_TSA_POLICY=1.+2"}, "PLEDGESEAL_TSA_POLICY"},
 		{"TSA policy arc too large", nil, []string{"PLEDGESEAL_TSA_POLICY=2.25.2147483648"}, "PLEDGESEAL_TSA_POLICY"},
 		{"external TSA without trust anchors", nil, []string{"PLEDGESEAL_TSA_URL=https://tsa.example/"}, "-tsa-trust"},
 		{"external TSA URL not http", nil, []string{"PLEDGESEAL_TSA_URL=ftp://tsa.example/", "PLEDGESEAL_TSA_TRUST=x.pem"}, "PLEDGESEAL_TSA_URL"},
@@ -137,5 +142,23 @@ func TestSiteTexts(t *testing.T) {
 		append([]string{"PLEDGESEAL_SERVICE_NAME=北京市告知承诺核验服务"}, base...), io.Discard)
 	if err != nil || c.ServiceName != "北京市告知承诺核验服务" || c.OperatorContact != "12345（工作日 9:00–17:00）" {
 		t.Fatalf("got %q %q (%v)", c.ServiceName, c.OperatorContact, err)
+	}
+}
+
+// TestTSAPolicyParsedOnce: the policy reaches the TSA as the OID written.
+func TestTSAPolicyParsedOnce(t *testing.T) {
+	c, err := Load(nil, append([]string{"PLEDGESEAL_TSA_POLICY=1.2.156.10197.0.2147483647"}, base...), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.TSAPolicy.String(); got != "1.2.156.10197.0.2147483647" {
+		t.Fatalf("policy %s", got)
+	}
+	d, err := Load(nil, base, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.TSAPolicy.String() != DefaultTSAPolicy {
+		t.Fatalf("default policy %s", d.TSAPolicy)
 	}
 }

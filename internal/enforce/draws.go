@@ -40,7 +40,8 @@ type DrawRequest struct {
 // DefaultTier is the credit tier of a drawn pledge the request does not rate.
 const DefaultTier = "B"
 
-// maxTaskScan bounds how many post-check tasks one draw reads.
+// maxTaskScan bounds how many post-check tasks of its matter and period
+// one draw reads (Service.taskScan, which tests lower).
 const maxTaskScan = 4 * MaxPopulation
 
 // population builds a draw's population: the decided, not exempt pledges
@@ -63,12 +64,19 @@ func (s *Service) population(ctx context.Context, req DrawRequest) ([]Candidate,
 	if req.DecidedFrom != "" && req.DecidedTo != "" && req.DecidedFrom > req.DecidedTo {
 		return nil, bad("decidedFrom is after decidedTo")
 	}
-	raws, err := s.d.Tasks.TasksDue(ctx, 0, 99991231, maxTaskScan+1)
+	from, to := int64(0), int64(99991231)
+	if req.DecidedFrom != "" {
+		from = dueScore(req.DecidedFrom)
+	}
+	if req.DecidedTo != "" {
+		to = dueScore(req.DecidedTo)
+	}
+	raws, err := s.d.Tasks.TasksDecided(ctx, req.Matter, from, to, int64(s.taskScan)+1)
 	if err != nil {
 		return nil, err
 	}
-	if len(raws) > maxTaskScan {
-		return nil, apperr.New(apperr.Unavailable, "too many post-check tasks to draw from (more than %d)", maxTaskScan)
+	if len(raws) > s.taskScan {
+		return nil, bad("the matter has more than %d post-check tasks in the period; narrow the decision dates", s.taskScan)
 	}
 	var pop []Candidate
 	in := map[string]bool{}

@@ -402,6 +402,9 @@ func suite(t *testing.T, mk func(*testing.T) env) {
 		}
 		req := DrawRequest{Region: "110105", Matter: "M-LICENCE-01", Period: "2026-Q1", Spec: spec,
 			Tiers: map[string]string{"PL-DRAW-00": "D"}}
+		// A draw reads its matter's tasks only: 30 of the 40 are
+		// M-LICENCE-01, and a scan bound of 30 must be enough.
+		e.svc.taskScan = 30
 		d, err := e.svc.RunDraw(ctx, officer, req)
 		if err != nil {
 			t.Fatal(err)
@@ -430,6 +433,11 @@ func suite(t *testing.T, mk func(*testing.T) env) {
 		if _, err := e.svc.RunDraw(ctx, officer, empty); apperr.As(err) == nil || apperr.As(err).Code != "DRAW_EMPTY" {
 			t.Fatalf("empty population: %v", err)
 		}
+		e.svc.taskScan = 29
+		if _, err := e.svc.RunDraw(ctx, officer, req); apperr.As(err) == nil || apperr.As(err).Code != "DRAW_INVALID" {
+			t.Fatalf("a matter with more tasks than a draw reads: %v", err)
+		}
+		e.svc.taskScan = maxTaskScan
 		late := req
 		late.Tiers, late.DecidedFrom = nil, "2026-04-02"
 		if _, err := e.svc.RunDraw(ctx, officer, late); apperr.As(err) == nil || apperr.As(err).Code != "DRAW_EMPTY" {

@@ -66,7 +66,10 @@ type Deps struct {
 }
 
 // Service records findings and draws. It is safe for concurrent use.
-type Service struct{ d Deps }
+type Service struct {
+	d        Deps
+	taskScan int // maxTaskScan
+}
 
 // New returns the enforcement service.
 func New(d Deps) (*Service, error) {
@@ -90,7 +93,7 @@ func New(d Deps) (*Service, error) {
 	if d.Registry == nil || d.Pledges == nil || d.Clock == nil {
 		return nil, apperr.New(apperr.Malformed, "enforcement needs a registry, pledges and a clock")
 	}
-	return &Service{d: d}, nil
+	return &Service{d: d, taskScan: maxTaskScan}, nil
 }
 
 // Outcome is the result a finding records.

@@ -11,13 +11,16 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/registry"
 )
 
 // Tasks keeps post-check tasks (*store.TaskRepo implements it).
 type Tasks interface {
-	PutTask(ctx context.Context, pledgeID string, body []byte, dueScore int64) ([]byte, bool, error)
+	PutTask(ctx context.Context, k registry.TaskKeys, body []byte) ([]byte, bool, error)
 	GetTask(ctx context.Context, pledgeID string) ([]byte, error)
 	TasksDue(ctx context.Context, from, to, limit int64) ([][]byte, error)
+	// TasksDecided lists the matter's tasks decided within [from, to].
+	TasksDecided(ctx context.Context, matter string, from, to, limit int64) ([][]byte, error)
 }
 
 // Policies finds the catalogue entry a pledge was signed under
@@ -85,6 +88,7 @@ type Task struct {
 	Overdue bool   `json:"overdue"`
 }
 
+// dueScore is a civil date YYYY-MM-DD as the number YYYYMMDD ("" → 0).
 func dueScore(due string) int64 {
 	if due == "" {
 		return 0
@@ -115,7 +119,8 @@ func (s *Service) CreateTask(ctx context.Context, rec pledge.Record, policy pled
 	if err != nil {
 		return Task{}, apperr.Wrap(apperr.Internal, err, "cannot encode a task")
 	}
-	got, _, err := s.d.Tasks.PutTask(ctx, rec.ID, body, dueScore(due))
+	got, _, err := s.d.Tasks.PutTask(ctx, registry.TaskKeys{PledgeID: rec.ID, Matter: t.Matter,
+		Decided: dueScore(t.Decided), Due: dueScore(due)}, body)
 	if err != nil {
 		return Task{}, err
 	}

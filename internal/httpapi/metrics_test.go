@@ -128,8 +128,8 @@ func TestAccessLogDurationAndClient(t *testing.T) {
 	srv, _, logs := bareServer(t, Options{})
 	get(srv, "192.0.2.10:5555", "198.51.100.1")
 	line := accessLine(t, logs)
-	if line["client"] != "192.0.2.10" {
-		t.Fatalf("without trusted proxies the client is %v, want the peer 192.0.2.10", line["client"])
+	if line["client"] != "192.0.2.0/24" {
+		t.Fatalf("without trusted proxies the client is %v, want the peer's network 192.0.2.0/24", line["client"])
 	}
 	d, ok := line["duration_s"].(float64)
 	if !ok || d < 0 || d > 60 {
@@ -141,24 +141,33 @@ func TestAccessLogDurationAndClient(t *testing.T) {
 
 	srv, _, logs = bareServer(t, Options{TrustedProxies: []string{"10.0.0.0/8"}})
 	get(srv, "10.1.2.3:443", "198.51.100.1")
-	if c := accessLine(t, logs)["client"]; c != "198.51.100.1" {
-		t.Fatalf("behind a trusted proxy the client is %v, want 198.51.100.1", c)
+	if c := accessLine(t, logs)["client"]; c != "198.51.100.0/24" {
+		t.Fatalf("behind a trusted proxy the client is %v, want 198.51.100.0/24", c)
 	}
 	get(srv, "192.0.2.10:5555", "198.51.100.1")
-	if c := accessLine(t, logs)["client"]; c != "192.0.2.10" {
+	if c := accessLine(t, logs)["client"]; c != "192.0.2.0/24" {
 		t.Fatalf("an untrusted peer's X-Forwarded-For was believed: client %v", c)
 	}
 	// A forged entry before the proxy's own is not taken: the right-most
 	// untrusted address is the client.
 	get(srv, "10.1.2.3:443", "6.6.6.6, 198.51.100.1")
-	if c := accessLine(t, logs)["client"]; c != "198.51.100.1" {
+	if c := accessLine(t, logs)["client"]; c != "198.51.100.0/24" {
 		t.Fatalf("client %v, want the address the trusted proxy saw", c)
+	}
+
+	// The log holds the network, never the person's own address.
+	get(srv, "10.1.2.3:443", "2001:db8:1234:5678::42")
+	if c := accessLine(t, logs)["client"]; c != "2001:db8:1234::/48" {
+		t.Fatalf("IPv6 client logged as %v, want its /48", c)
+	}
+	if strings.Contains(logs.String(), "198.51.100.1\"") || strings.Contains(logs.String(), "5678::42") {
+		t.Fatalf("a full client address reached the log: %s", logs)
 	}
 
 	// A list gin cannot read trusts nobody.
 	srv, _, logs = bareServer(t, Options{TrustedProxies: []string{"not-an-address"}})
 	get(srv, "10.1.2.3:443", "198.51.100.1")
-	if c := accessLine(t, logs)["client"]; c != "10.1.2.3" {
+	if c := accessLine(t, logs)["client"]; c != "10.1.2.0/24" {
 		t.Fatalf("with an unreadable proxy list the client is %v, want the peer", c)
 	}
 }

@@ -88,7 +88,7 @@ func (s *Server) accessLog() gin.HandlerFunc {
 			slog.Int("status", status),
 			slog.String("role", role),
 			slog.Float64("duration_s", elapsed.Seconds()),
-			slog.String("client", c.ClientIP()),
+			slog.String("client", clientPrefix(c)),
 			slog.Int("bytes", c.Writer.Size()),
 		)
 	}

@@ -80,15 +80,26 @@ func (s *Server) limitFor(scope string) RateLimit {
 // clientKey identifies the client a bucket belongs to: its address as
 // gin's ClientIP sees it (X-Forwarded-For only from Options.TrustedProxies),
 // an IPv6 address by its /64, since one host commonly holds a whole /64.
-func clientKey(c *gin.Context) string {
+func clientKey(c *gin.Context) string { return clientNetwork(c, 32, 64) }
+
+// clientPrefix is the network the client's address belongs to, as the
+// access log records it: an IPv4 address by its /24, an IPv6 address by
+// its /48. The log needs the network to follow abuse, not the person's
+// own address, which is personal information (PIPL Art 4) and is kept
+// out of the log like the other personal data.
+func clientPrefix(c *gin.Context) string { return clientNetwork(c, 24, 48) }
+
+// clientNetwork is the client's address masked to its first v4 or v6
+// bits, in CIDR notation.
+func clientNetwork(c *gin.Context, v4, v6 int) string {
 	ip := net.ParseIP(c.ClientIP())
 	switch {
 	case ip == nil:
 		return "unknown"
 	case ip.To4() != nil:
-		return ip.To4().String()
+		return ip.To4().Mask(net.CIDRMask(v4, 32)).String() + "/" + strconv.Itoa(v4)
 	default:
-		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+		return ip.Mask(net.CIDRMask(v6, 128)).String() + "/" + strconv.Itoa(v6)
 	}
 }
 

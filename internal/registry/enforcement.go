@@ -130,3 +130,12 @@ func (w *EnforcementWrite) Validate() error {
 	}
 	return nil
 }
+
+// TaskKeys are what a post-check task is found by: its pledge, and its
+// matter, decision date and due date as YYYYMMDD numbers (due 0 = exempt).
+type TaskKeys struct {
+	PledgeID string
+	Matter   string
+	Decided  int64
+	Due      int64
+}
