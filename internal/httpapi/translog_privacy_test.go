@@ -13,7 +13,6 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
-	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/registry"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
@@ -28,14 +27,7 @@ import (
 // twice must not give the same commitment). The private parts stay in
 // Redis and open against the commitments.
 func TestLogEntriesPublishNoPrivateData(t *testing.T) {
-	key, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := translog.NewNoteSigner("pledgeseal.test/log", key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, signer := newLogSigner(t)
 	h := newHarness(t, func(d *Deps) {})
 	tl := store.NewTransLog(h.store)
 	h.srv = New(Deps{Clock: h.clock, Auth: h.tokens, Tokens: h.tokens, TransLog: testLog{tl, signer}}, Options{})

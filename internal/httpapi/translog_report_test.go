@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/emmansun/gmsm/sm2"
+
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
@@ -19,14 +21,7 @@ import (
 func TestVerificationReportCarriesLogProof(t *testing.T) {
 	h, e := pledgeHarness(t)
 	f := setUp(t, h, e)
-	key, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := translog.NewNoteSigner("pledgeseal.test/log", key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, signer := newLogSigner(t)
 	tl := testLog{store.NewTransLog(e.Store), signer}
 	h.srv.deps.TransLog = tl
 	p := f.signEvent(t, "log-report-0001")
@@ -51,4 +46,18 @@ func TestVerificationReportCarriesLogProof(t *testing.T) {
 			t.Fatalf("log check: %+v", c)
 		}
 	}
+}
+
+// newLogSigner returns a fresh log key and its note signer.
+func newLogSigner(t *testing.T) (*sm2.PrivateKey, *translog.NoteSigner) {
+	t.Helper()
+	key, err := pki.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := translog.NewNoteSigner("pledgeseal.test/log", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, signer
 }
