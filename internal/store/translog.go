@@ -476,21 +476,34 @@ func (l *TransLog) Entries(ctx context.Context, start, end uint64) ([][]byte, er
 	if end > m.size {
 		return nil, apperr.New(apperr.NotFound, "the log has %d entries / 超出日志长度", m.size).WithCode(apperr.CodeRangeInvalid)
 	}
+	out, err := l.readRange(ctx, "e", start, end)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range out {
+		if e == nil {
+			return nil, apperr.New(apperr.Internal, "log entry %d is missing", start+uint64(i))
+		}
+	}
+	return out, nil
+}
+
+// readRange reads the fields start..end-1 of the {tlog} hash part; a
+// missing field is nil.
+func (l *TransLog) readRange(ctx context.Context, part string, start, end uint64) ([][]byte, error) {
 	fields := make([]string, 0, end-start)
 	for i := start; i < end; i++ {
 		fields = append(fields, strconv.FormatUint(i, 10))
 	}
-	vals, err := l.st.rdb.HMGet(ctx, l.st.tlogKey("e"), fields...).Result()
+	vals, err := l.st.rdb.HMGet(ctx, l.st.tlogKey(part), fields...).Result()
 	if err != nil {
 		return nil, mapErr(err, "log")
 	}
 	out := make([][]byte, len(vals))
 	for i, v := range vals {
-		str, ok := v.(string)
-		if !ok {
-			return nil, apperr.New(apperr.Internal, "log entry %d is missing", start+uint64(i))
+		if str, ok := v.(string); ok {
+			out[i] = []byte(str)
 		}
-		out[i] = []byte(str)
 	}
 	return out, nil
 }
@@ -600,21 +613,7 @@ func (l *TransLog) PrivateRecords(ctx context.Context, start, end uint64) ([][]b
 	}
 	ctx, cancel := l.st.ctx(ctx)
 	defer cancel()
-	fields := make([]string, 0, end-start)
-	for i := start; i < end; i++ {
-		fields = append(fields, strconv.FormatUint(i, 10))
-	}
-	vals, err := l.st.rdb.HMGet(ctx, l.st.tlogKey("p"), fields...).Result()
-	if err != nil {
-		return nil, mapErr(err, "log")
-	}
-	out := make([][]byte, len(vals))
-	for i, v := range vals {
-		if str, ok := v.(string); ok {
-			out[i] = []byte(str)
-		}
-	}
-	return out, nil
+	return l.readRange(ctx, "p", start, end)
 }
 
 // PledgeIndex returns the index of the latest integrated workflow entry of
