@@ -25,7 +25,7 @@ const testOrigin = "pledgeseal.test/log"
 // memLog is a log kept in memory (a verify.LogSource): entries, the nodes
 // of its tree, and a checkpoint signed on demand with key.
 type memLog struct {
-	t       *testing.T
+	t       testing.TB
 	signer  *translog.NoteSigner
 	pub     *ecdsa.PublicKey
 	entries [][]byte
@@ -36,7 +36,7 @@ type memLog struct {
 	pledges map[string]uint64
 }
 
-func newMemLog(t *testing.T) *memLog {
+func newMemLog(t testing.TB) *memLog {
 	key, err := pki.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -275,4 +275,29 @@ func TestCheckLogAttacks(t *testing.T) {
 			t.Fatalf("a mangled section passed: %+v", c)
 		}
 	}
+}
+
+// FuzzCheckLog: whatever a report's log section holds, the offline check
+// answers without a panic, and passes only the section the log made.
+func FuzzCheckLog(f *testing.F) {
+	l := newMemLog(f)
+	for i := range 5 {
+		l.add("pledge", fmt.Sprintf("P-%d", i), "ACCEPTED")
+	}
+	l.sign()
+	good := reportOf("P-3", status.Active)
+	good.Log = ProveLog(context.Background(), l, good)
+	f.Add(good.Log.Entry, strings.Join(good.Log.InclusionProof, ","), good.Log.Checkpoint, *good.Log.Index, good.Log.TreeSize)
+	f.Add("", "", "", uint64(0), uint64(0))
+	f.Fuzz(func(t *testing.T, entry, proof, cp string, index, size uint64) {
+		r := reportOf("P-3", status.Active)
+		r.Log = &LogSection{Status: LogProven, Entry: entry, Checkpoint: cp, Index: &index, TreeSize: size}
+		if proof != "" {
+			r.Log.InclusionProof = strings.Split(proof, ",")
+		}
+		c := CheckLog(r, "P-3", l.pub)
+		if c.Result == outcome.Passed && (entry != good.Log.Entry || index != *good.Log.Index) {
+			t.Fatalf("a foreign section passed: %+v", r.Log)
+		}
+	})
 }
