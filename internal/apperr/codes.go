@@ -58,6 +58,10 @@ const (
 	// limit.
 	// Kinds: malformed.
 	CodeCMSMalformed Code = "CMS_MALFORMED"
+	// The applicant's own signature covers other bytes than the draft's (its
+	// signed messageDigest is not the draft's SM3 digest).
+	// Kinds: forbidden.
+	CodeCMSOtherDocument Code = "CMS_OTHER_DOCUMENT"
 	// A notice lacks its consultation or its complaint channel.
 	// Kinds: malformed.
 	CodeContactsRequired Code = "CONTACTS_REQUIRED"

@@ -48,7 +48,7 @@ func newEnv(t testing.TB, opts store.Options) env {
 		t.Fatal(err)
 	}
 	reg := store.NewRegistry(st)
-	pl := store.NewPledgeRepo(st, prot)
+	pl := store.NewPledgeRepo(st, prot, pledge.NewCatalogue(store.NewCatalogueRepo(st), clk))
 	svc, err := New(Deps{Registry: reg, Pledges: pl, Clock: clk, Tasks: store.NewTaskRepo(st)})
 	if err != nil {
 		t.Fatal(err)

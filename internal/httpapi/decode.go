@@ -56,6 +56,11 @@ func decodeJSONFrom(r io.Reader, dst any) error {
 	if err != nil {
 		return jsonError(err)
 	}
+	return decodeJSONBytes(body, dst)
+}
+
+// decodeJSONBytes is decodeJSON's decoding of a body already read.
+func decodeJSONBytes(body []byte, dst any) error {
 	if len(bytes.Trim(body, jsonSpace)) == 0 {
 		return jsonError(io.EOF)
 	}
@@ -68,17 +73,8 @@ func decodeJSONFrom(r io.Reader, dst any) error {
 	return nil
 }
 
-// checkPackageNames refuses duplicate member names (at any depth) in the
-// package the verification fast path cut out of its envelope, as the
-// decoder refuses them in every other body. Other defects of the bytes are
-// left to the package parser, which reports them as FORMAT_FAILURE.
-func checkPackageNames(pkg []byte) error {
-	dec := jsontext.NewDecoder(bytes.NewReader(pkg))
-	if err := dec.SkipValue(); errors.Is(err, jsontext.ErrDuplicateName) {
-		return jsonError(err)
-	}
-	return nil
-}
+// jsonSpace is the whitespace RFC 8259 allows between tokens.
+const jsonSpace = " \t\r\n"
 
 func jsonError(err error) error {
 	var (

@@ -36,15 +36,15 @@ func enforceProtector(t *testing.T) *pii.Protector {
 // newEnforceAPI builds the enforcement and webhook services over st.
 func newEnforceAPI(t *testing.T, st *store.Store, clk clock.Clock) (EnforceService, WebhookService) {
 	t.Helper()
-	reg := store.NewRegistry(st)
-	svc, err := enforce.New(enforce.Deps{Registry: reg, Pledges: store.NewPledgeRepo(st, enforceProtector(t)), Clock: clk,
-		Tasks: store.NewTaskRepo(st), Policies: pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)})
+	reg, cat := store.NewRegistry(st), pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)
+	svc, err := enforce.New(enforce.Deps{Registry: reg, Pledges: store.NewPledgeRepo(st, enforceProtector(t), cat), Clock: clk,
+		Tasks: store.NewTaskRepo(st), Policies: cat})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hooks := notify.New(store.NewNotifications(st), enforceProtector(t), clk, &http.Client{Timeout: 5 * time.Second}, nil,
 		notify.Options{AllowHTTP: true, MaxAttempts: 2, BaseBackoff: time.Minute, Allow: []string{"127.0.0.0/8"},
-			Owners: store.NewPledgeRepo(st, enforceProtector(t))})
+			Owners: store.NewPledgeRepo(st, enforceProtector(t), cat)})
 	return svc, hooks
 }
 
@@ -57,7 +57,7 @@ func seedDecided(t *testing.T, h *harness, id string) pledge.Record {
 		Applicant: "subj-" + id, Agency: testAgency, Entry: pledge.EntryKey{Region: testJurisdiction, Matter: "M-0001", Certificate: "C-1"},
 		Way: pledge.WayEventCertificate, CreatedAt: now, Events: []pledge.Event{{To: pledge.StatusAccepted, At: now, Actor: "agency"}},
 		Decision: &pledge.Decision{DocumentNo: "朝市监许〔2026〕1号", Date: now.Format(enforce.DateLayout), Officer: "o", DecidedAt: now}}
-	if _, _, err := store.NewPledgeRepo(h.store, enforceProtector(t)).CreatePledge(context.Background(), rec); err != nil {
+	if _, _, err := store.NewPledgeRepo(h.store, enforceProtector(t), pledge.NewCatalogue(store.NewCatalogueRepo(h.store), h.clock)).CreatePledge(context.Background(), rec); err != nil {
 		t.Fatal(err)
 	}
 	return rec
@@ -229,7 +229,7 @@ func seedPublished(t *testing.T, h *harness, id string) pledge.Record {
 			t.Fatal(err)
 		}
 	}
-	repo := store.NewPledgeRepo(h.store, enforceProtector(t))
+	repo := store.NewPledgeRepo(h.store, enforceProtector(t), pledge.NewCatalogue(store.NewCatalogueRepo(h.store), h.clock))
 	rec := pledge.Record{ID: id, Status: pledge.StatusSigned, Document: []byte(`{"id":"` + id + `"}`), Digest: sm3.Sum([]byte(id)),
 		Applicant: "subj-" + id, Agency: testAgency, Entry: key, Way: pledge.WayEventCertificate, CreatedAt: now,
 		Events: []pledge.Event{{To: pledge.StatusSigned, At: now, Actor: "applicant"}}}

@@ -24,6 +24,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pii"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/scope"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/store"
@@ -126,7 +127,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	// The registry's lookup counters, as the domain builder registers them.
 	deps.Registry = prometheus.NewRegistry()
 	deps.Registry.MustRegister(reg.Collectors()...)
-	deps.Seals, deps.Revocations = seal.NewSeals(reg, seal.Config{}, clk), seal.NewRevocations(reg, clk, seal.RevocationOptions{Pledges: store.NewPledgeRepo(st, enforceProtector(t))})
+	deps.Seals, deps.Revocations = seal.NewSeals(reg, seal.Config{}, clk), seal.NewRevocations(reg, clk, seal.RevocationOptions{Pledges: store.NewPledgeRepo(st, enforceProtector(t), pledge.NewCatalogue(store.NewCatalogueRepo(st), clk))})
 	deps.Enforce, deps.Webhooks = newEnforceAPI(t, st, clk)
 	deps.Pledges = newPledgeAPI(t, st, clk) // pledges_test.go
 	for _, o := range opts {

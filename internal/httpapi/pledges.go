@@ -55,6 +55,7 @@ func (s *Server) pledgeRoutes() {
 	agency := only(auth.RoleAgency)
 	s.handle(http.MethodPost, "/v1/pledges", applicant, s.createPledge)
 	s.handle(http.MethodPost, "/v1/pledges/{id}/signature", applicant, s.submitSignature)
+	s.handle(http.MethodPost, "/v1/pledges/{id}/signature-check", applicant, s.checkSignature)
 	s.handle(http.MethodPost, "/v1/pledges/{id}/event-signature", applicant, s.signDraftWithEventCertificate)
 	s.handle(http.MethodGet, "/v1/pledges/{id}", only(auth.RoleApplicant, auth.RoleAgency), s.getPledge)
 	s.handle(http.MethodPost, "/v1/pledges/{id}/withdraw", applicant, s.withdrawPledge)

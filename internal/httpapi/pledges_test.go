@@ -376,7 +376,7 @@ func TestPledgeBadInput(t *testing.T) {
 		d := f.prepareOwn(t, "bad-swapped-001")
 		other := f.prepareOwn(t, "bad-swapped-002")
 		rec := h.do("POST", "/v1/pledges/"+d.PledgeID+"/signature", auth.RoleApplicant, map[string]string{"cms": signCMS(t, unb64(other.Document), f.citizen(t, e.CitizenCA), h.clock.Now())})
-		wantProblem(t, rec, http.StatusForbidden, "SIGNATURE_INVALID")
+		wantProblem(t, rec, http.StatusForbidden, "CMS_OTHER_DOCUMENT")
 		pkg := verifytest.MutatePackage(t, pkgA, func(p *pledge.Package) { p.ApplicantSignature = pb.ApplicantSignature })
 		wantReport(t, f.verifyPkg(t, auth.RolePublic, pkg), outcome.TotalFailed, outcome.HashFailure)
 	})

@@ -50,6 +50,10 @@ func limitOf(method, path string) (scope string, byHandler bool) {
 	case "GET /v1/log/checkpoint", "GET /v1/log/proofs/inclusion", "GET /v1/log/proofs/consistency", "GET /v1/log/entries":
 		// The transparency log: public reads, one token a request.
 		return scopeVerify, false
+	case "POST /v1/pledges/{id}/signature-check":
+		// An applicant's check of their own signature before submitting:
+		// a chain validation and an SM2 verification, like a verification.
+		return scopeVerify, false
 	case "POST /v1/timestamps":
 		// One token a time-stamp: like a verification, it costs an SM2
 		// operation and a Redis round trip.

@@ -234,6 +234,7 @@ var tenantSpecs = map[string]tenantSpec{
 	"POST /v1/webhooks/dead-letters/{id}/replay": {free: "admin only"},
 	"POST /v1/pledges":                           {free: "creates the caller's own pledge; the applicant is the token's identity"},
 	"POST /v1/pledges/{id}/signature":            {free: "the applicant's own draft; another applicant's draft is refused (pledges_test.go: otherID cases)"},
+	"POST /v1/pledges/{id}/signature-check":      {free: "writes nothing; the applicant's own draft only, another applicant's is 404 (owncheck_test.go)"},
 	"POST /v1/pledges/{id}/event-signature":      {free: "the applicant's own draft; another applicant's draft is refused (pledges_test.go: otherID cases)"},
 	"POST /v1/pledges/{id}/withdraw":             {free: "the applicant's own pledge; another applicant's is refused (pledges_test.go: otherID cases)"},
 	"DELETE /v1/webhooks/{id}": {build: func(r *tenantRig, _ auth.Role, tn tenant) (string, any) {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -105,16 +104,8 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 	return nil
 }
 
-// readVerifyRequest reads the body of POST /v1/verifications. The common
-// request, {"package": PACKAGE} alone, is cut out of the body without
-// decoding: PACKAGE is handed to the verifier as the same bytes the
-// decoder's json.RawMessage would hold, once its brackets show it is one
-// object and nothing follows it, and it names no member twice (the package
-// parser then reads it strictly, and refuses anything that is not JSON
-// with a FORMAT_FAILURE report; duplicate names are a 400 here as in every
-// other body). Any other body (a batch, extra members, a second package,
-// escapes in the envelope's key) goes through decodeJSON's rules and
-// errors.
+// readVerifyRequest reads the body of POST /v1/verifications by
+// decodeJSON's rules into one buffer of the announced size.
 func readVerifyRequest(c *gin.Context) (verifyRequest, error) {
 	var req verifyRequest
 	if err := checkJSONMediaType(c); err != nil {
@@ -124,17 +115,7 @@ func readVerifyRequest(c *gin.Context) (verifyRequest, error) {
 	if err != nil {
 		return req, jsonError(err)
 	}
-	if pkg, ok := singlePackage(body); ok {
-		if err := checkPackageNames(pkg); err != nil {
-			return req, err
-		}
-		req.Package = pkg
-		return req, req.Validate()
-	}
-	if err := decodeJSONFrom(bytes.NewReader(body), &req); err != nil {
-		return req, err
-	}
-	return req, nil
+	return req, decodeJSONBytes(body, &req)
 }
 
 // readBody reads a request body into one buffer of the announced size
@@ -150,74 +131,6 @@ func readBody(r *http.Request) ([]byte, error) {
 	}
 	return io.ReadAll(r.Body)
 }
-
-// singlePackage returns PACKAGE when body is {"package": PACKAGE} (JSON
-// whitespace allowed around the tokens) and PACKAGE is one JSON object.
-func singlePackage(body []byte) ([]byte, bool) {
-	rest := bytes.TrimLeft(body, jsonSpace)
-	rest, ok := bytes.CutPrefix(rest, []byte("{"))
-	if !ok {
-		return nil, false
-	}
-	rest, ok = bytes.CutPrefix(bytes.TrimLeft(rest, jsonSpace), []byte(`"package"`))
-	if !ok {
-		return nil, false
-	}
-	rest, ok = bytes.CutPrefix(bytes.TrimLeft(rest, jsonSpace), []byte(":"))
-	if !ok {
-		return nil, false
-	}
-	rest, ok = bytes.CutSuffix(bytes.TrimRight(rest, jsonSpace), []byte("}"))
-	if !ok {
-		return nil, false
-	}
-	pkg := bytes.Trim(rest, jsonSpace)
-	if len(pkg) < 2 || pkg[0] != '{' || objectEnd(pkg) != len(pkg) {
-		return nil, false
-	}
-	return pkg, true
-}
-
-// objectEnd returns the length of the bracketed value b starts with,
-// following string literals and their escapes, or -1 when its brackets do
-// not close. It checks structure only, not the JSON grammar.
-func objectEnd(b []byte) int {
-	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			// Skip the string literal: to its closing quote, past escapes.
-			for {
-				j := bytes.IndexAny(b[i+1:], `"\\`)
-				if j < 0 {
-					return -1
-				}
-				i += 1 + j
-				if b[i] == '"' {
-					break
-				}
-				i++ // the escaped byte
-				if i >= len(b) {
-					return -1
-				}
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-			if depth < 0 {
-				return -1
-			}
-		}
-	}
-	return -1
-}
-
-// jsonSpace is the whitespace RFC 8259 allows between tokens.
-const jsonSpace = " \t\r\n"
 
 // pledgeVerification verifies the current package of a stored pledge: the
 // status link of every package and QR code. Anyone may ask; personal data

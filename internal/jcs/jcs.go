@@ -2,8 +2,11 @@
 // byte string the project hashes or signs as JSON (notices, pledge documents).
 // It wraps github.com/gowebpki/jcs (the maintained Go port of the RFC
 // authors' implementation) behind a size and depth bound and the project's
-// error type. It knows nothing of pledges, keys, HTTP or Redis and must not
-// import anything of the project but apperr.
+// error type. It also holds the project's only hand-written JSON code, each
+// piece held to encoding/json by a differential fuzz target: Scanner (plain
+// JSON for decoders of fixed shapes), Writer (RFC 8785 for fixed shapes) and
+// Canonicalize's fast path. It knows nothing of pledges, keys, HTTP or Redis
+// and must not import anything of the project but apperr.
 package jcs
 
 import (

@@ -111,7 +111,7 @@ func pledgeEvents(t *testing.T, mk func(*testing.T, *clock.Fake) rig) {
 			t.Fatal(err)
 		}
 	}
-	repo := store.NewPledgeRepo(r.st, r.prot)
+	repo := store.NewPledgeRepo(r.st, r.prot, pledge.NewCatalogue(store.NewCatalogueRepo(r.st), r.clk))
 	move := func(id string, to pledge.Status) {
 		t.Helper()
 		tr := pledge.Transition{From: []pledge.Status{pledge.StatusSigned}, Event: pledge.Event{To: to, At: clk.Now(), Actor: "x", Reason: "原因 " + peName}}

@@ -30,7 +30,7 @@ func revocationRouting(t *testing.T, so store.Options) {
 	ctx := context.Background()
 	clk := clock.NewFake(t0)
 	r := newRigOpts(t, so, clk, Options{})
-	repo := store.NewPledgeRepo(r.st, r.prot)
+	repo := store.NewPledgeRepo(r.st, r.prot, pledge.NewCatalogue(store.NewCatalogueRepo(r.st), r.clk))
 	r.svc.o.Owners = repo // as the application wires it
 	for _, rec := range []pledge.Record{peRecord("PL-RV-1", "AG-1"), peRecord("PL-RV-2", "AG-2")} {
 		if _, _, err := repo.CreatePledge(ctx, rec); err != nil {

@@ -146,7 +146,7 @@ func newEnv(t testing.TB, addrs ...string) *env {
 	e.catalogue = pledge.NewCatalogue(store.NewCatalogueRepo(st), e.clk)
 	e.notices = pledge.NewNotices(store.NewNoticeRepo(st), e.catalogue, sealer, e.clk)
 	e.bars = store.NewBarRepo(st)
-	e.pledges = store.NewPledgeRepo(st, e.protector)
+	e.pledges = store.NewPledgeRepo(st, e.protector, e.catalogue)
 	e.svc = pledge.NewService(pledge.Deps{
 		Catalogue: e.catalogue, Notices: e.notices, Bars: e.bars, Pledges: e.pledges,
 		Indexer: e.protector, Sealer: sealer, CMS: pledge.PKICMS{},

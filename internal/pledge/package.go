@@ -252,6 +252,12 @@ func parsePackage(b []byte, pp *PackageParser) (*ParsedPackage, error) {
 	if err != nil {
 		return nil, err
 	}
+	return checkPackage(p, pp)
+}
+
+// checkPackage checks and decodes the members of a decoded package.
+func checkPackage(p Package, pp *PackageParser) (*ParsedPackage, error) {
+	var err error
 	if p.Format != PackageFormat {
 		return nil, pkgErr(apperr.CodePackageFormat, "unknown package format %q", p.Format)
 	}
@@ -486,54 +492,53 @@ func decodeNoticeExact(b []byte) (*Notice, bool) {
 }
 
 // appendCanonicalPackage appends the RFC 8785 form of what jcs.Marshal(p)
-// would produce: members in sorted order (all names are ASCII, so byte
-// order is UTF-16 order), agencySeal omitted when nil, a nil certificate
-// list as null, strings through jcs.AppendString. Writing it directly
-// avoids a second canonicalisation of the package's long base64 members;
-// TestCanonicalPackageMatchesMarshal holds it to jcs.Marshal.
+// would produce: members in sorted order, agencySeal omitted when nil, a
+// nil certificate list as null. Writing it with a jcs.Writer (only strings:
+// always exact) avoids a second canonicalisation of the package's long
+// base64 members; TestCanonicalPackageMatchesMarshal and
+// FuzzCanonicalPackage hold it to jcs.Marshal.
 func appendCanonicalPackage(dst []byte, p *Package) []byte {
-	str := func(name, v string, last bool) {
-		dst = append(dst, '"')
-		dst = append(dst, name...)
-		dst = append(dst, '"', ':')
-		dst = jcs.AppendString(dst, v)
-		if !last {
-			dst = append(dst, ',')
-		}
+	w := jcs.NewWriter(dst)
+	str := func(name, v string) {
+		w.Name(name)
+		w.String(v)
 	}
-	dst = append(dst, '{')
+	w.Open('{')
 	if s := p.AgencySeal; s != nil {
-		dst = append(dst, `"agencySeal":{`...)
-		str("date", s.Date, false)
-		str("documentNo", s.DocumentNo, false)
-		str("sealedData", s.SealedData, false)
-		str("ses", s.SES, true)
-		dst = append(dst, '}', ',')
+		w.Name("agencySeal")
+		w.Open('{')
+		str("date", s.Date)
+		str("documentNo", s.DocumentNo)
+		str("sealedData", s.SealedData)
+		str("ses", s.SES)
+		w.Close('}')
 	}
-	dst = append(dst, `"applicantSignature":{`...)
-	str("cms", p.ApplicantSignature.CMS, false)
-	str("way", p.ApplicantSignature.Way, true)
-	dst = append(dst, `},"certificates":`...)
+	w.Name("applicantSignature")
+	w.Open('{')
+	str("cms", p.ApplicantSignature.CMS)
+	str("way", p.ApplicantSignature.Way)
+	w.Close('}')
+	w.Name("certificates")
 	if p.Certificates == nil {
-		dst = append(dst, "null"...)
+		w.Null()
 	} else {
-		dst = append(dst, '[')
-		for i, c := range p.Certificates {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = jcs.AppendString(dst, c)
+		w.Open('[')
+		for _, c := range p.Certificates {
+			w.Elem()
+			w.String(c)
 		}
-		dst = append(dst, ']')
+		w.Close(']')
 	}
-	dst = append(dst, ',')
-	str("document", p.Document, false)
-	str("format", p.Format, false)
-	dst = append(dst, `"notice":{`...)
-	str("document", p.Notice.Document, false)
-	str("ses", p.Notice.SES, true)
-	dst = append(dst, '}', ',')
-	str("pledgeId", p.PledgeID, false)
-	str("statusUrl", p.StatusURL, true)
-	return append(dst, '}')
+	str("document", p.Document)
+	str("format", p.Format)
+	w.Name("notice")
+	w.Open('{')
+	str("document", p.Notice.Document)
+	str("ses", p.Notice.SES)
+	w.Close('}')
+	str("pledgeId", p.PledgeID)
+	str("statusUrl", p.StatusURL)
+	w.Close('}')
+	out, _ := w.Bytes()
+	return out
 }

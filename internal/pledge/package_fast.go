@@ -1,14 +1,14 @@
 package pledge
 
-import "unicode/utf8"
+import "github.com/pledgeseal/pledgeseal/internal/jcs"
 
 // decodePackageFast decodes the common shape of a package in one pass over
-// the raw bytes, without canonicalising it and without encoding/json:
-// exactly the members of Package with their exact names, each at most once
-// (agencySeal optional, the others required), every value a string without
-// a backslash or a control character and with valid UTF-8 (certificates an
-// array of such strings), JSON white space anywhere the grammar allows it
-// and nothing after the object.
+// the raw bytes with a jcs.Scanner, without canonicalising it and without
+// encoding/json: exactly the members of Package with their exact names,
+// each at most once (agencySeal optional, the others required), every
+// value a string the Scanner reads (no escape, no control character, valid
+// UTF-8; certificates an array of such strings), JSON white space anywhere
+// the grammar allows it and nothing after the object.
 //
 // Such bytes are exactly what the full path accepts with the same result:
 // they are valid I-JSON without duplicate names, escapes or numbers, so
@@ -18,205 +18,76 @@ import "unicode/utf8"
 // escape as they are, re-encodes them to that canonical form. Anything else
 // (escapes, nulls, case-folded or unknown names, duplicates, other types)
 // returns ok == false and the caller runs the full path, which also chooses
-// the error. FuzzPackageFastMatchesFull holds the two paths together.
+// the error. FuzzPackageFastMatchesFull holds the two paths together, and
+// jcs.FuzzScannerMatchesJSON the Scanner to encoding/json.
 func decodePackageFast(b []byte) (p Package, ok bool) {
-	s := fastScanner{in: b}
-	s.ws()
-	const (
-		mFormat = 1 << iota
-		mPledgeID
-		mDocument
-		mApplicantSignature
-		mNotice
-		mAgencySeal
-		mCertificates
-		mStatusURL
-	)
-	var seen uint
-	ok = s.object(func(name []byte) bool {
-		var bit uint
-		var good bool
+	s := jcs.NewScanner(b)
+	var seen members
+	s.Object(func(name []byte) {
 		switch string(name) {
 		case "format":
-			bit = mFormat
-			p.Format, good = s.str()
+			seen.once(s, 0)
+			p.Format = s.String()
 		case "pledgeId":
-			bit = mPledgeID
-			p.PledgeID, good = s.str()
+			seen.once(s, 1)
+			p.PledgeID = s.String()
 		case "document":
-			bit = mDocument
-			p.Document, good = s.str()
+			seen.once(s, 2)
+			p.Document = s.String()
 		case "statusUrl":
-			bit = mStatusURL
-			p.StatusURL, good = s.str()
+			seen.once(s, 3)
+			p.StatusURL = s.String()
 		case "applicantSignature":
-			bit = mApplicantSignature
-			good = s.strObject(map2("cms", &p.ApplicantSignature.CMS, "way", &p.ApplicantSignature.Way))
+			seen.once(s, 4)
+			stringMembers(s, []string{"cms", "way"}, &p.ApplicantSignature.CMS, &p.ApplicantSignature.Way)
 		case "notice":
-			bit = mNotice
-			good = s.strObject(map2("document", &p.Notice.Document, "ses", &p.Notice.SES))
-		case "agencySeal":
-			bit = mAgencySeal
-			seal := &PackageSeal{}
-			good = s.strObject([]fastField{{"date", &seal.Date}, {"documentNo", &seal.DocumentNo},
-				{"sealedData", &seal.SealedData}, {"ses", &seal.SES}})
-			p.AgencySeal = seal
+			seen.once(s, 5)
+			stringMembers(s, []string{"document", "ses"}, &p.Notice.Document, &p.Notice.SES)
 		case "certificates":
-			bit = mCertificates
-			p.Certificates, good = s.strArray()
+			seen.once(s, 6)
+			p.Certificates = s.Strings()
+		case "agencySeal":
+			seen.once(s, 7)
+			seal := &PackageSeal{}
+			stringMembers(s, []string{"date", "documentNo", "sealedData", "ses"}, &seal.Date, &seal.DocumentNo, &seal.SealedData, &seal.SES)
+			p.AgencySeal = seal
 		default:
-			return false
+			s.Fail()
 		}
-		if !good || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
 	})
-	if !ok {
-		return Package{}, false
-	}
-	s.ws()
-	const required = mFormat | mPledgeID | mDocument | mApplicantSignature | mNotice | mCertificates | mStatusURL
-	if s.i != len(s.in) || seen&required != required {
+	const required = 1<<7 - 1 // every member but agencySeal
+	if !s.Done() || seen&required != required {
 		return Package{}, false
 	}
 	return p, true
 }
 
-// fastField names one required string member of a nested object.
-type fastField struct {
-	name string
-	dst  *string
-}
+// members records which members of an object were read.
+type members uint
 
-func map2(a string, pa *string, b string, pb *string) []fastField {
-	return []fastField{{a, pa}, {b, pb}}
-}
-
-// fastScanner reads the restricted JSON of decodePackageFast.
-type fastScanner struct {
-	in []byte
-	i  int
-}
-
-func (s *fastScanner) ws() {
-	for s.i < len(s.in) {
-		switch s.in[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
+// once marks member i read, failing s when it was read before.
+func (m *members) once(s *jcs.Scanner, i uint) {
+	if *m&(1<<i) != 0 {
+		s.Fail()
 	}
+	*m |= 1 << i
 }
 
-// next skips white space and consumes c.
-func (s *fastScanner) next(c byte) bool {
-	s.ws()
-	if s.i < len(s.in) && s.in[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-// rawStr reads a string without a backslash or control character and with
-// valid UTF-8 (after white space) and returns the bytes between the quotes.
-func (s *fastScanner) rawStr() ([]byte, bool) {
-	if !s.next('"') {
-		return nil, false
-	}
-	start := s.i
-	for s.i < len(s.in) {
-		c := s.in[s.i]
-		switch {
-		case c == '"':
-			out := s.in[start:s.i]
-			s.i++
-			return out, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c < utf8.RuneSelf:
-			s.i++
-		default:
-			r, size := utf8.DecodeRune(s.in[s.i:])
-			if r == utf8.RuneError && size <= 1 {
-				return nil, false
+// stringMembers reads an object whose members are exactly names (any
+// order, each once), all strings, into dst (in the order of names).
+func stringMembers(s *jcs.Scanner, names []string, dst ...*string) {
+	var seen members
+	s.Object(func(name []byte) {
+		for i, n := range names {
+			if string(name) == n {
+				seen.once(s, uint(i))
+				*dst[i] = s.String()
+				return
 			}
-			s.i += size
 		}
-	}
-	return nil, false
-}
-
-func (s *fastScanner) str() (string, bool) {
-	b, ok := s.rawStr()
-	return string(b), ok
-}
-
-// object reads an object whose member values member reads; member gets
-// each name and reports whether its value was read and accepted.
-func (s *fastScanner) object(member func(name []byte) bool) bool {
-	if !s.next('{') {
-		return false
-	}
-	for {
-		name, ok := s.rawStr()
-		if !ok || !s.next(':') {
-			return false
-		}
-		s.ws()
-		if !member(name) {
-			return false
-		}
-		if s.next(',') {
-			continue
-		}
-		return s.next('}')
-	}
-}
-
-// strObject reads an object whose members are exactly fields (any order,
-// each once), all strings.
-func (s *fastScanner) strObject(fields []fastField) bool {
-	var seen uint
-	ok := s.object(func(name []byte) bool {
-		for i, f := range fields {
-			if string(name) != f.name {
-				continue
-			}
-			v, ok := s.str()
-			if !ok || seen&(1<<i) != 0 {
-				return false
-			}
-			seen |= 1 << i
-			*f.dst = v
-			return true
-		}
-		return false
+		s.Fail()
 	})
-	return ok && seen == 1<<len(fields)-1
-}
-
-// strArray reads an array of strings (possibly empty, never null).
-func (s *fastScanner) strArray() ([]string, bool) {
-	if !s.next('[') {
-		return nil, false
-	}
-	out := []string{}
-	if s.next(']') {
-		return out, true
-	}
-	for {
-		v, ok := s.str()
-		if !ok {
-			return nil, false
-		}
-		out = append(out, v)
-		if s.next(',') {
-			continue
-		}
-		return out, s.next(']')
+	if seen != 1<<len(names)-1 {
+		s.Fail()
 	}
 }

@@ -471,7 +471,10 @@ func (s *Service) SignWithEventCertificate(ctx context.Context, a Applicant, req
 }
 
 // SubmitOwnSignature completes a prepared pledge with the applicant's own
-// detached CMS over the draft's bytes (way b). created is false on a repeat.
+// CMS over the draft's bytes (way b): detached, or embedding exactly those
+// bytes. A signature over other bytes is refused with
+// apperr.CodeCMSOtherDocument before any verification; CheckOwnSignature
+// runs the same checks without storing. created is false on a repeat.
 func (s *Service) SubmitOwnSignature(ctx context.Context, a Applicant, pledgeID string, cms []byte) (rec Record, created bool, err error) {
 	if err := a.validate(); err != nil {
 		return Record{}, false, err
@@ -488,26 +491,19 @@ func (s *Service) SubmitOwnSignature(ctx context.Context, a Applicant, pledgeID 
 	} else if apperr.KindOf(err) != apperr.NotFound {
 		return Record{}, false, err
 	}
-	d, err := s.d.Pledges.GetDraft(ctx, pledgeID)
+	d, doc, err := s.ownDraft(ctx, subject, pledgeID)
 	if err != nil {
-		if apperr.KindOf(err) == apperr.NotFound {
-			return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft, or it expired: prepare it again").WithCode(apperr.CodeDraftNotFound)
-		}
 		return Record{}, false, err
 	}
-	if d.Applicant != subject {
-		return Record{}, false, apperr.New(apperr.NotFound, "no such pledge draft, or it expired: prepare it again").WithCode(apperr.CodeDraftNotFound)
-	}
-	doc, err := ParseDocument(d.Document)
+	// A signature over other bytes gets the clearest refusal first.
+	oc, err := signedCMS(cms)
 	if err != nil {
-		return Record{}, false, apperr.Wrap(apperr.Internal, err, "stored draft does not parse")
+		return Record{}, false, err
 	}
-	return s.finish(ctx, d, doc, cms, func(res SignerResult) error {
-		if res.EventCertificate || !s.d.OwnCertificateMatches(a, res.Signer) {
-			return apperr.New(apperr.Forbidden, "the signing certificate does not belong to the signed-in applicant (证书与申请人身份不符)").WithCode(apperr.CodeCertificateNotApplicants)
-		}
-		return nil
-	})
+	if err := sameDocument(oc, d); err != nil {
+		return Record{}, false, err
+	}
+	return s.finish(ctx, d, doc, cms, s.acceptOwn(a))
 }
 
 // finish verifies the applicant signature by the one shared code path and

@@ -128,10 +128,15 @@ func TestOwnCertificate(t *testing.T) {
 		{"400/not DER", func() []byte { return []byte("not a signature") }, apperr.Malformed, apperr.CodeCMSMalformed},
 		{"400/empty", func() []byte { return nil }, apperr.Malformed, apperr.CodeCMSMalformed},
 		{"403/outside trust anchors", func() []byte { return signOwn(t, stranger, draft.Document) }, apperr.Forbidden, apperr.CodeNoCertificateChainFound},
-		{"403/signature over another pledge (swapped)", func() []byte { return signOwn(t, mine, other.Draft.Document) }, apperr.Forbidden, apperr.CodeSignatureInvalid},
+		{"403/signature over another pledge (swapped)", func() []byte { return signOwn(t, mine, other.Draft.Document) }, apperr.Forbidden, apperr.CodeCMSOtherDocument},
 		{"403/tampered document", func() []byte {
 			d := bytes.Replace(draft.Document, []byte("北京市围棋协会"), []byte("北京市象棋协会"), 1)
 			return signOwn(t, mine, d)
+		}, apperr.Forbidden, apperr.CodeCMSOtherDocument},
+		{"403/signature value altered", func() []byte {
+			s := signOwn(t, mine, draft.Document)
+			s[len(s)-1] ^= 1 // the last byte of the SM2 signature value: still parses
+			return s
 		}, apperr.Forbidden, apperr.CodeSignatureInvalid},
 		{"403/trusted certificate of someone else", func() []byte { return signOwn(t, someoneElse, draft.Document) }, apperr.Forbidden, "CERTIFICATE_NOT_APPLICANTS"},
 		{"403/expired certificate", func() []byte { return signOwn(t, expired, draft.Document) }, apperr.Forbidden, apperr.CodeCertificateNotValidAtSigning},

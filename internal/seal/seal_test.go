@@ -15,6 +15,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pii"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
+	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
@@ -84,7 +85,7 @@ func newFixtureAt(t *testing.T, addr string, srv *testredis.Server) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pledges := store.NewPledgeRepo(st, prot)
+	pledges := store.NewPledgeRepo(st, prot, pledge.NewCatalogue(store.NewCatalogueRepo(st), clk))
 	return fixture{reg: NewSeals(sr, Config{Maker: &p.maker, MakerTrust: p.trust}, clk),
 		rev: NewRevocations(sr, clk, RevocationOptions{Pledges: pledges}), pledges: pledges,
 		st: sr, clk: clk, pki: p, srv: srv, addr: addr}

@@ -37,14 +37,6 @@ type EntryPolicies interface {
 // years.
 const MaxPublicationDays = 5 * 366
 
-// WithDisclosure replaces where transitions find the policies of a
-// pledge's matter (by default the catalogue in the same store); nil
-// publishes nothing and writes no withdrawal bar. It returns r.
-func (r *PledgeRepo) WithDisclosure(p EntryPolicies) *PledgeRepo {
-	r.policies = p
-	return r
-}
-
 func (r *PledgeRepo) publicIndexKey(shard int, region, matter string) string {
 	return r.st.key(pledgeShardTag(shard), "pub", region, matter)
 }

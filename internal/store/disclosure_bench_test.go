@@ -53,14 +53,14 @@ func BenchmarkDecision(b *testing.B) {
 		b.StopTimer()
 	}
 	b.Run("published", func(b *testing.B) {
-		repo := NewPledgeRepo(st, p)
+		repo := testPledgeRepo(st, p)
 		b.StopTimer()
 		for range b.N {
 			decide(b, repo)
 		}
 	})
 	b.Run("no-policy-source", func(b *testing.B) {
-		repo := NewPledgeRepo(st, p).WithDisclosure(nil)
+		repo := NewPledgeRepo(st, p, nil)
 		b.StopTimer()
 		for range b.N {
 			decide(b, repo)
@@ -72,7 +72,7 @@ func BenchmarkDecision(b *testing.B) {
 		for range b.N {
 			rec := plRecord(fmt.Sprintf("PR%07d", n))
 			n++
-			if _, _, err := NewPledgeRepo(st, p).CreatePledge(ctx, rec); err != nil {
+			if _, _, err := testPledgeRepo(st, p).CreatePledge(ctx, rec); err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()
@@ -83,7 +83,7 @@ func BenchmarkDecision(b *testing.B) {
 		}
 	})
 	b.Run("public-page-20", func(b *testing.B) {
-		repo := NewPledgeRepo(st, p)
+		repo := testPledgeRepo(st, p)
 		for b.Loop() {
 			if pg, err := repo.ListPublished(ctx, e.Region, e.Matter, "", 20); err != nil || len(pg.Entries) != 20 {
 				b.Fatal(err, len(pg.Entries))

@@ -138,12 +138,13 @@ var (
 
 // NewPledgeRepo returns the pledge repository over s, sealing personal data
 // with p. Decisions publish pledges and withdrawals bar applicants as the
-// policies of the catalogue entry kept in s say (disclosure.go,
-// enforce_withdrawal.go; WithDisclosure replaces the source).
-func NewPledgeRepo(s *Store, p *pii.Protector) *PledgeRepo {
+// policies of the catalogue entry that policies finds say (disclosure.go,
+// enforce_withdrawal.go): the domain's catalogue (internal/app/domain);
+// nil publishes nothing and writes no withdrawal bar.
+func NewPledgeRepo(s *Store, p *pii.Protector, policies EntryPolicies) *PledgeRepo {
 	return &PledgeRepo{st: s, pii: p, draft: redis.NewScript(pledgeDraftLua),
 		create: redis.NewScript(pledgeCreateLua), move: redis.NewScript(pledgeMoveLua),
-		policies: pledge.NewCatalogue(NewCatalogueRepo(s), s.clock)}
+		policies: policies}
 }
 
 func (r *PledgeRepo) draftKey(id string) string { return r.st.key("pl:"+id, "draft") }

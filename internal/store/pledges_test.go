@@ -50,7 +50,13 @@ func newPlRepos(t *testing.T, opts Options) plRepos {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return plRepos{st: st, pii: p, cat: NewCatalogueRepo(st), not: NewNoticeRepo(st), bar: NewBarRepo(st), pl: NewPledgeRepo(st, p)}
+	return plRepos{st: st, pii: p, cat: NewCatalogueRepo(st), not: NewNoticeRepo(st), bar: NewBarRepo(st), pl: testPledgeRepo(st, p)}
+}
+
+// testPledgeRepo is the pledge repository as the domain builds it: the
+// disclosure and withdrawal policies come from the catalogue in st.
+func testPledgeRepo(st *Store, p *pii.Protector) *PledgeRepo {
+	return NewPledgeRepo(st, p, pledge.NewCatalogue(NewCatalogueRepo(st), st.clock))
 }
 
 func plSingle(t *testing.T) plRepos {
@@ -626,7 +632,7 @@ func BenchmarkPledgeListing(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	repo := NewPledgeRepo(st, p)
+	repo := testPledgeRepo(st, p)
 	ctx := context.Background()
 	for i := range 2000 {
 		rec := plRecord(fmt.Sprintf("P%05d", i))

@@ -62,7 +62,7 @@ func newBatchFixture(t *testing.T, opts Options) batchFixture {
 		opts.Timeout = 2 * time.Second
 	}
 	f := newFixture(t, opts)
-	pl := NewPledgeRepo(f.reg.st, testProtector(t))
+	pl := testPledgeRepo(f.reg.st, testProtector(t))
 	sc := &sentCounter{}
 	f.reg.st.rdb.AddHook(sc)
 	return batchFixture{f: f, pl: pl, batch: NewStatusBatch(f.reg, pl), sent: sc}
@@ -421,7 +421,7 @@ func TestStatusBatchFailClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	nb := NewStatusBatch(NewRegistry(st), NewPledgeRepo(st, b.pl.pii))
+	nb := NewStatusBatch(NewRegistry(st), testPledgeRepo(st, b.pl.pii))
 	if _, err := nb.Lookup(ctx, t0, combined(reg, ids)); apperr.KindOf(err) != apperr.Unavailable {
 		t.Fatalf("unreachable: %v", err)
 	}
@@ -438,7 +438,7 @@ func BenchmarkStatusBatch(b *testing.B) {
 	}
 	defer st.Close()
 	reg := NewRegistry(st)
-	r := NewPledgeRepo(st, testProtector(b))
+	r := testPledgeRepo(st, testProtector(b))
 	batch := NewStatusBatch(reg, r)
 	ctx := context.Background()
 	if _, _, err := r.CreatePledge(ctx, plRecord("PB-BENCH")); err != nil {

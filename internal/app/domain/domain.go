@@ -127,7 +127,8 @@ func New(st *store.Store, tr Trust, clk clock.Clock, cfg Config) (*Domain, error
 	d := &Domain{Store: st, Protector: prot, Trust: tr, Registry: store.NewRegistry(st)}
 	var err error
 	d.Seals = seal.NewSeals(d.Registry, seal.Config{Maker: tr.Maker, MakerTrust: tr.Seals}, clk)
-	d.Pledges = store.NewPledgeRepo(st, prot)
+	d.Catalogue = pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)
+	d.Pledges = store.NewPledgeRepo(st, prot, d.Catalogue)
 	d.Revocations = seal.NewRevocations(d.Registry, clk, seal.RevocationOptions{Pledges: d.Pledges, ClockSkew: cfg.ClockSkew})
 	d.BarRepo = store.NewBarRepo(st)
 	d.Bars = store.AllBars(d.BarRepo, d.Registry)
@@ -139,7 +140,6 @@ func New(st *store.Store, tr Trust, clk clock.Clock, cfg Config) (*Domain, error
 	if cfg.Stamp != nil {
 		d.Sealer, cmsStamp = stamp.Sealer{Inner: d.Sealer, Stamper: cfg.Stamp}, cfg.Stamp
 	}
-	d.Catalogue = pledge.NewCatalogue(store.NewCatalogueRepo(st), clk)
 	d.Notices = pledge.NewNotices(store.NewNoticeRepo(st), d.Catalogue, d.Sealer, clk)
 	d.Service = pledge.NewService(pledge.Deps{
 		Catalogue: d.Catalogue, Notices: d.Notices, Bars: d.Bars, Pledges: d.Pledges, Indexer: prot,

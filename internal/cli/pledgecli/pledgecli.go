@@ -2,7 +2,9 @@
 // verify PACKAGE [--online BASEURL | --report FILE] [--log-cert PEM]
 // [--trust PEM...] [--json]` and `pledge
 // export --ofd OUT.ofd --key K --cert C --trust PEM PACKAGE` (the agency's
-// sealed OFD of an accepted package, offline, by internal/ofdmake). It reads a
+// sealed OFD of an accepted package, offline, by internal/ofdmake) and `pledge
+// sign-cms` (an applicant's own detached CMS over a draft's bytes,
+// signcms.go). It reads a
 // package file, verifies it offline with internal/verify (integrity,
 // signatures, chains, seals and bindings: "valid at signing time"), asks a
 // PledgeSeal server for the status now when --online is given, and prints
@@ -50,8 +52,8 @@ func Commands(stdout io.Writer, clk clock.Clock) []*cobra.Command {
 }
 
 func commands(stdout io.Writer, clk clock.Clock, client *http.Client) []*cobra.Command {
-	c := &cobra.Command{Use: "pledge", Short: "Verify pledge packages and export their sealed OFD (承诺书验证与导出)"}
-	c.AddCommand(verifyCmd(stdout, clk, client), exportCmd(stdout, clk, os.Getenv))
+	c := &cobra.Command{Use: "pledge", Short: "Verify pledge packages, export their sealed OFD, sign a draft with your own certificate (承诺书验证、导出与签名)"}
+	c.AddCommand(verifyCmd(stdout, clk, client), exportCmd(stdout, clk, os.Getenv), signCMSCmd(stdout, clk, os.Getenv))
 	return []*cobra.Command{c}
 }
 

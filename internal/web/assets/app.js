@@ -479,7 +479,7 @@
   function utf8(b64) { try { return new TextDecoder().decode(b64bytes(b64)); } catch (e) { return ""; } }
 
   function pageApply() {
-    var state = { notice: null, who: null, draft: null, docURL: null, pkgURL: null };
+    var state = { notice: null, who: null, draft: null, docURL: null, pkgURL: null, own: null };
     var q = new URLSearchParams(location.search);
     if (q.get("region")) { $("region").value = q.get("region"); }
     if (q.get("matter")) { $("matter").value = q.get("matter"); }
@@ -714,6 +714,7 @@
       $("review-expiry").textContent = t("apply.review.expires") + fmtTime(d.expiresAt);
       say("sign-msg", ok ? "" : t("apply.review.checkBad"), ok ? "" : "err");
       $("sign-btn").disabled = !ok;
+      ownDraft(d, bytes, mine, ok);
       $("review-card").hidden = false; $("review-card").focus();
     }
     $("pledge-form").addEventListener("submit", function (ev) {
@@ -735,6 +736,114 @@
         if (r.body.pledge) { signed(r.body.pledge, null); return; }
         showDraft(r.body.draft);
       }).catch(fail("pledge-msg"));
+    });
+    // --- signing with one's own certificate: the exact bytes to download,
+    // the commands that sign them, then the uploaded signature checked by
+    // the server (nothing stored) before it is submitted ------------------
+    function ownDraft(d, bytes, digest, ok) {
+      var name = d.pledgeId + ".document.json", sig = d.pledgeId + ".p7s";
+      state.own = null;
+      $("own").hidden = !ok;
+      $("own-name").textContent = name;
+      $("own-digest").textContent = digest;
+      $("own-size").textContent = bytes.length + t("apply.review.bytesUnit");
+      $("own-download").setAttribute("href", state.docURL);
+      $("own-download").setAttribute("download", name);
+      $("own-cmd-digest").textContent = "openssl dgst -sm3 " + name;
+      $("own-cmd-pledgectl").textContent = "pledgectl pledge sign-cms --key key.pem --cert cert.pem --in " + name + " --out " + sig;
+      $("own-cmd-gmssl").textContent = "gmssl cmssign -key key.pem -pass PASSWORD -cert cert.pem -in " + name + " -out " + sig;
+      $("own-file").value = "";
+      $("own-result").hidden = true;
+      $("own-submit").hidden = true;
+      say("own-msg", "");
+    }
+    // cmsBytes is the DER of an uploaded signature file: the first PEM
+    // block's contents when the file is PEM, else the file itself.
+    function cmsBytes(buf) {
+      var u = new Uint8Array(buf), head = "";
+      for (var i = 0; i < u.length && i < 4096; i++) { head += String.fromCharCode(u[i]); }
+      if (head.indexOf("-----BEGIN ") < 0) { return u; }
+      var text = "";
+      for (var j = 0; j < u.length; j++) { text += String.fromCharCode(u[j]); }
+      var m = /-----BEGIN [A-Z0-9 #]+-----([\s\S]*?)-----END [A-Z0-9 #]+-----/.exec(text);
+      if (!m) { return null; }
+      try { return b64bytes(m[1].replace(/\s+/g, "")); } catch (e) { return null; }
+    }
+    function bytesB64(u) {
+      var bin = "";
+      for (var i = 0; i < u.length; i += 8192) { bin += String.fromCharCode.apply(null, Array.prototype.slice.call(u.subarray(i, i + 8192))); }
+      return btoa(bin);
+    }
+    function ownRow(dl, key, value, ok) {
+      dl.appendChild(el("dt", { text: t(key) }));
+      var dd = el("dd", { "data-check": key.replace("own.r.", "") });
+      if (ok === undefined) { dd.textContent = value; } else {
+        dd.textContent = ok === null ? t("own.r.notChecked") : (ok ? t("own.r.yes") : t("own.r.no"));
+        dd.className = ok === null ? "" : (ok ? "pass" : "fail");
+        dd.setAttribute("data-ok", ok === null ? "" : String(ok));
+      }
+      dl.appendChild(dd);
+    }
+    function showOwnCheck(c) {
+      var dl = clear($("own-report")), s = c.signer || {};
+      ownRow(dl, "own.r.signer", (s.name || "") + (s.organization ? " · " + s.organization : "") + (s.serialNumber ? " · " + s.serialNumber : ""));
+      ownRow(dl, "own.r.issuer", s.issuer || "");
+      ownRow(dl, "own.r.validity", fmtTime(s.notBefore) + t("own.r.to") + fmtTime(s.notAfter));
+      ownRow(dl, "own.r.signedAt", fmtTime(c.signedAt));
+      ownRow(dl, "own.r.digest", "", !!c.digestMatches);
+      if (!c.digestMatches && c.signedDigest) { ownRow(dl, "own.r.signedDigest", c.signedDigest); dl.lastChild.className = "mono"; }
+      ownRow(dl, "own.r.validAt", "", !!c.validAtSigning);
+      ownRow(dl, "own.r.applicant", "", !!c.applicantMatches);
+      ownRow(dl, "own.r.trusted", "", c.digestMatches ? !!c.trusted : null);
+      var v = $("own-verdict"), r = c.refusal;
+      if (c.acceptable) { v.textContent = t("own.ok"); v.className = "msg ok"; }
+      else {
+        var words = r && r.code && has("problem." + r.code) ? t("problem." + r.code) : (r ? r.detail : "");
+        v.textContent = t("own.refused") + words + (r && r.code ? " [" + r.code + "]" : "");
+        v.className = "msg err";
+      }
+      $("own-result").setAttribute("data-acceptable", c.acceptable ? "true" : "false");
+      $("own-submit").hidden = !c.acceptable;
+      $("own-result").hidden = false;
+      $("own-result").focus();
+    }
+    $("own-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var d = state.draft, f = $("own-file").files[0];
+      state.own = null; $("own-result").hidden = true; $("own-submit").hidden = true;
+      if (!d || !d.ok) { return; }
+      if (!f) { say("own-msg", t("own.noFile"), "err"); return; }
+      if (f.size > 256 * 1024) { say("own-msg", t("own.unreadable"), "err"); return; }
+      say("own-msg", t("own.checking"));
+      f.arrayBuffer().then(function (buf) {
+        var der = cmsBytes(buf);
+        if (!der || !der.length) { say("own-msg", t("own.unreadable"), "err"); return; }
+        var b64 = bytesB64(der);
+        return api("POST", "/v1/pledges/" + d.id + "/signature-check", { cms: b64 }).then(function (r) {
+          say("own-msg", "");
+          state.own = r.body && r.body.acceptable ? { id: d.id, cms: b64 } : null;
+          showOwnCheck(r.body || {});
+        });
+      }).catch(function (e) {
+        if (e.code === "DRAFT_EXPIRED" || e.code === "DRAFT_NOT_FOUND") { say("own-msg", t("apply.review.expired"), "err"); return; }
+        fail("own-msg")(e);
+      });
+    });
+    $("own-submit").addEventListener("click", function () {
+      var o = state.own, d = state.draft;
+      if (!o || !d || o.id !== d.id) { return; }
+      $("own-submit").disabled = true;
+      say("own-msg", t("own.submitting"));
+      api("POST", "/v1/pledges/" + o.id + "/signature", { cms: o.cms }).then(function (r) {
+        say("own-msg", "");
+        $("own-submit").disabled = false;
+        $("own").open = false;
+        signed(r.body.pledge, d);
+      }).catch(function (e) {
+        $("own-submit").disabled = false;
+        if (e.code === "DRAFT_EXPIRED" || e.code === "DRAFT_NOT_FOUND") { say("own-msg", t("apply.review.expired"), "err"); return; }
+        fail("own-msg")(e);
+      });
     });
     $("back-btn").addEventListener("click", function () { $("review-card").hidden = true; state.draft = null; $("pledge-form").querySelector("input").focus(); });
     $("sign-btn").addEventListener("click", function () {
