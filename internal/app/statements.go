@@ -25,12 +25,9 @@ func buildStatements(c *core, d *domain.Domain, tl *TransLog, cfg config.Config,
 	}
 	o := statement.IssuerOptions{Status: d.Status, Signer: signer, Validity: cfg.StatusValidity, Clock: clk}
 	if tl != nil {
-		o.Checkpoints = tl
-		// The log's per-pledge index (the one verification reports prove
-		// the state now with), when this build's log has it.
-		if ix, ok := any(tl).(statement.LogIndexer); ok {
-			o.Index = ix
-		}
+		// The log's checkpoint and per-pledge index (the one verification
+		// reports prove the state now with).
+		o.Checkpoints, o.Index = tl, tl
 	}
 	iss, err := statement.NewIssuer(o)
 	if err != nil {

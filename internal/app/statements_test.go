@@ -38,9 +38,9 @@ func checkStatementWiring(t *testing.T, a *App, c *appClient, pledgeID string) {
 	if _, err := st.OpenCheckpoint(&a.Material.Log.Key.PublicKey); err != nil {
 		t.Fatalf("the carried checkpoint does not open with the log key: %v", err)
 	}
-	// Once the log keeps a per-pledge index, the statement names the
-	// accept's entry, which the checkpoint signed now covers.
-	if _, ok := any(a.TransLog).(statement.LogIndexer); ok && st.LogIndex == nil {
+	// The statement names the accept's entry, which the checkpoint signed
+	// now covers.
+	if st.LogIndex == nil {
 		t.Fatal("the log indexes pledges but the statement carries no log index")
 	}
 	if _, err := statement.Open(rec.Body.Bytes(), &a.Material.Log.Key.PublicKey); err == nil {

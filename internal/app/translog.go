@@ -43,6 +43,13 @@ func (t *TransLog) SignNow(ctx context.Context) ([]byte, error) {
 	return t.SignCheckpoint(ctx, t.signer, 0, true)
 }
 
+// CheckpointFor returns a signed checkpoint holding entry index, signing
+// one on demand when the latest does not and it is at least the
+// checkpoint interval old (verify.LogSource).
+func (t *TransLog) CheckpointFor(ctx context.Context, index uint64) ([]byte, bool, error) {
+	return t.CheckpointCovering(ctx, index, t.signer, t.interval)
+}
+
 // tick integrates pending entries (of every slot when full, else of the
 // slots this process wrote to or integrated from before) and signs a checkpoint when the last is
 // older than the interval and the log grew.

@@ -153,6 +153,7 @@ func (s *Server) verifyOFD(c *gin.Context, p auth.Principal) error {
 			return err
 		}
 		rs := []verify.Report{s.deps.Pledges.Verifier.Verify(ctx, pkg, viewerOf(p))}
+		s.attachLogProofs(c.Request.Context(), rs)
 		s.localizeReports(c, rs)
 		out.Pledge = &rs[0]
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/translog"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
 // TransparencyLog is the transparency log's read side and its on-demand
@@ -23,6 +24,21 @@ type TransparencyLog interface {
 	LeafIndex(ctx context.Context, leafHash []byte) (uint64, error)
 	InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error)
 	ConsistencyProof(ctx context.Context, from, to uint64) ([][]byte, error)
+	// PledgeIndex and CheckpointFor prove a pledge's state in verification
+	// reports (verify.LogSource).
+	PledgeIndex(ctx context.Context, pledgeID string, registry bool) (uint64, bool, error)
+	CheckpointFor(ctx context.Context, index uint64) ([]byte, bool, error)
+}
+
+// attachLogProofs adds to each report the log proof of its pledge's state
+// now (verify.ProveLog); nothing without a log.
+func (s *Server) attachLogProofs(ctx context.Context, rs []verify.Report) {
+	if s.deps.TransLog == nil {
+		return
+	}
+	for i := range rs {
+		rs[i].Log = verify.ProveLog(ctx, s.deps.TransLog, &rs[i])
+	}
 }
 
 // Media type of a signed checkpoint (C2SP tlog-checkpoint in a signed note).

@@ -32,6 +32,10 @@ func (l testLog) SignNow(ctx context.Context) ([]byte, error) {
 	return l.SignCheckpoint(ctx, l.signer, 0, true)
 }
 
+func (l testLog) CheckpointFor(ctx context.Context, index uint64) ([]byte, bool, error) {
+	return l.CheckpointCovering(ctx, index, l.signer, 0)
+}
+
 func decodeHashes(t *testing.T, hs []string) [][]byte {
 	t.Helper()
 	out := make([][]byte, len(hs))

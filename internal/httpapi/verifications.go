@@ -85,6 +85,7 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 	v, viewer := s.deps.Pledges.Verifier, viewerOf(p)
 	if len(req.Package) > 0 {
 		rs := []verify.Report{v.Verify(c.Request.Context(), req.Package, viewer)}
+		s.attachLogProofs(c.Request.Context(), rs)
 		s.localizeReports(c, rs)
 		c.JSON(http.StatusOK, rs[0])
 		return nil
@@ -97,6 +98,7 @@ func (s *Server) verifyPackages(c *gin.Context, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
+	s.attachLogProofs(c.Request.Context(), rs)
 	s.localizeReports(c, rs)
 	c.JSON(http.StatusOK, batchView{Indication: worst(rs), Reports: rs})
 	return nil
@@ -150,6 +152,7 @@ func (s *Server) pledgeVerification(c *gin.Context, p auth.Principal) error {
 		return err
 	}
 	rs := []verify.Report{s.deps.Pledges.Verifier.Verify(c.Request.Context(), b, viewerOf(p))}
+	s.attachLogProofs(c.Request.Context(), rs)
 	s.localizeReports(c, rs)
 	c.JSON(http.StatusOK, rs[0])
 	return nil

@@ -30,6 +30,10 @@ import (
 //	{tlog}:n     HASH  node ID (level byte ‖ index uint64 BE) → SM3 hash,
 //	                   every complete subtree (level 0 = leaf hashes)
 //	{tlog}:lx    HASH  leaf hash → index
+//	{tlog}:p     HASH  index → the entry's private record: salt ‖ the
+//	                   change's full record (tlog_public.go)
+//	{tlog}:px    HASH  "w:" / "r:" pledge ID → index of the latest workflow /
+//	                   registry entry naming the pledge
 //	{tlog}:cp    STRING the latest signed checkpoint (a signed note)
 const tlogTag = "tlog"
 
@@ -56,10 +60,11 @@ func nodeField(id compact.NodeID) string {
 
 // integrateLua appends a batch of entries to the global log if the log is
 // still at the size read and every slot's cursor is still the one read.
-// KEYS meta, entries, nodes, leaf index. ARGV[1] expected size, ARGV[2]
-// new size, ARGV[3] slot count, then per slot: field, expected cursor
-// (” none), new cursor; then entry count and per entry: index, entry,
-// leaf hash; then node count and per node: field, hash. Returns 1, or 0
+// KEYS meta, entries, nodes, leaf index, private records, pledge index.
+// ARGV[1] expected size, ARGV[2] new size, ARGV[3] slot count, then per
+// slot: field, expected cursor (” none), new cursor; then entry count and
+// per entry: index, entry, leaf hash, private record, pledge count, pledge
+// IDs; then node count and per node: field, hash. Returns 1, or 0
 // when another integrator moved first (nothing written).
 const integrateLua = `
 local size = redis.call('HGET', KEYS[1], 'size') or '0'
@@ -78,7 +83,10 @@ local ne = tonumber(ARGV[p]); p = p + 1
 for i = 1, ne do
   redis.call('HSET', KEYS[2], ARGV[p], ARGV[p + 1])
   redis.call('HSET', KEYS[4], ARGV[p + 2], ARGV[p])
-  p = p + 3
+  redis.call('HSET', KEYS[5], ARGV[p], ARGV[p + 3])
+  local np = tonumber(ARGV[p + 4])
+  for j = 1, np do redis.call('HSET', KEYS[6], ARGV[p + 4 + j], ARGV[p]) end
+  p = p + 5 + np
 end
 local nn = tonumber(ARGV[p]); p = p + 1
 for i = 1, nn do
@@ -284,18 +292,25 @@ func (l *TransLog) integrateStep(ctx context.Context, full bool) (int, error) {
 	args = append(args, cursorArgs...)
 	args = append(args, len(pend))
 	for i, e := range pend {
-		leaf := translog.Entry{Slot: uint16(e.slot), ID: e.id, Body: []byte(e.body)}
+		body, private, pledges, err := publicEntry([]byte(e.body))
+		if err != nil {
+			return 0, err
+		}
+		leaf := translog.Entry{Slot: uint16(e.slot), ID: e.id, Body: body}
 		lh := leaf.LeafHash()
 		if err := rng.Append(lh, visit); err != nil {
 			return 0, apperr.Wrap(apperr.Internal, err, "log append")
 		}
-		args = append(args, strconv.FormatUint(m.size+uint64(i), 10), leaf.Marshal(), lh)
+		args = append(args, strconv.FormatUint(m.size+uint64(i), 10), leaf.Marshal(), lh, private, len(pledges))
+		for _, id := range pledges {
+			args = append(args, id)
+		}
 	}
 	args = append(args, len(nodes))
 	for f, h := range nodes {
 		args = append(args, f, h)
 	}
-	ok, err := l.integrate.Run(ctx, l.st.rdb, []string{l.st.tlogKey("meta"), l.st.tlogKey("e"), l.st.tlogKey("n"), l.st.tlogKey("lx")}, args...).Int()
+	ok, err := l.integrate.Run(ctx, l.st.rdb, []string{l.st.tlogKey("meta"), l.st.tlogKey("e"), l.st.tlogKey("n"), l.st.tlogKey("lx"), l.st.tlogKey("p"), l.st.tlogKey("px")}, args...).Int()
 	if err != nil {
 		return 0, mapErr(err, "log")
 	}
@@ -319,8 +334,10 @@ func (l *TransLog) integrateStep(ctx context.Context, full bool) (int, error) {
 	return len(pend), nil
 }
 
-// integrateBytes bounds the entry bytes one integration script carries.
-const integrateBytes = 4 << 20
+// integrateBytes bounds the pending record bytes one integration step
+// moves; the script carries each about twice (the private record and the
+// much smaller public entry).
+const integrateBytes = 2 << 20
 
 // capBytes cuts pend after integrateBytes of bodies (keeping at least one
 // entry); the slots from the cut on are no longer complete.
@@ -459,21 +476,34 @@ func (l *TransLog) Entries(ctx context.Context, start, end uint64) ([][]byte, er
 	if end > m.size {
 		return nil, apperr.New(apperr.NotFound, "the log has %d entries / 超出日志长度", m.size).WithCode(apperr.CodeRangeInvalid)
 	}
+	out, err := l.readRange(ctx, "e", start, end)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range out {
+		if e == nil {
+			return nil, apperr.New(apperr.Internal, "log entry %d is missing", start+uint64(i))
+		}
+	}
+	return out, nil
+}
+
+// readRange reads the fields start..end-1 of the {tlog} hash part; a
+// missing field is nil.
+func (l *TransLog) readRange(ctx context.Context, part string, start, end uint64) ([][]byte, error) {
 	fields := make([]string, 0, end-start)
 	for i := start; i < end; i++ {
 		fields = append(fields, strconv.FormatUint(i, 10))
 	}
-	vals, err := l.st.rdb.HMGet(ctx, l.st.tlogKey("e"), fields...).Result()
+	vals, err := l.st.rdb.HMGet(ctx, l.st.tlogKey(part), fields...).Result()
 	if err != nil {
 		return nil, mapErr(err, "log")
 	}
 	out := make([][]byte, len(vals))
 	for i, v := range vals {
-		str, ok := v.(string)
-		if !ok {
-			return nil, apperr.New(apperr.Internal, "log entry %d is missing", start+uint64(i))
+		if str, ok := v.(string); ok {
+			out[i] = []byte(str)
 		}
-		out[i] = []byte(str)
 	}
 	return out, nil
 }
@@ -572,4 +602,69 @@ func (l *TransLog) IntegrateAll(ctx context.Context) error {
 		}
 	}
 	return apperr.New(apperr.Unavailable, "the log is still integrating; try again").WithCode(apperr.CodeTryLater)
+}
+
+// PrivateRecords returns the private records (salt ‖ the change's full
+// record) of the entries [start, end), at most MaxLogEntriesPerRead; a
+// missing record is nil (the audit names it).
+func (l *TransLog) PrivateRecords(ctx context.Context, start, end uint64) ([][]byte, error) {
+	if end <= start || end-start > MaxLogEntriesPerRead {
+		return nil, apperr.New(apperr.Malformed, "ask for 1 to %d entries (start < end) / 条目范围无效", MaxLogEntriesPerRead).WithCode(apperr.CodeRangeInvalid)
+	}
+	ctx, cancel := l.st.ctx(ctx)
+	defer cancel()
+	return l.readRange(ctx, "p", start, end)
+}
+
+// PledgeIndex returns the index of the latest integrated workflow entry of
+// the pledge, or with registry its latest registry entry (ok=false when
+// none is integrated yet).
+func (l *TransLog) PledgeIndex(ctx context.Context, pledgeID string, registry bool) (uint64, bool, error) {
+	ctx, cancel := l.st.ctx(ctx)
+	defer cancel()
+	field := pledgeWorkflowField + pledgeID
+	if registry {
+		field = pledgeRegistryField + pledgeID
+	}
+	v, err := l.st.rdb.HGet(ctx, l.st.tlogKey("px"), field).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, mapErr(err, "log")
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, false, apperr.New(apperr.Internal, "corrupt pledge log index")
+	}
+	return n, true, nil
+}
+
+// CheckpointCovering returns a signed checkpoint whose tree holds entry
+// index: the latest, or a new one signed now when the latest does not
+// hold it and is at least minAge old. ok=false when neither (the entry
+// waits for the next checkpoint, at most minAge away).
+func (l *TransLog) CheckpointCovering(ctx context.Context, index uint64, signer note.Signer, minAge time.Duration) ([]byte, bool, error) {
+	ctx, cancel := l.st.ctx(ctx)
+	defer cancel()
+	m, err := l.meta(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if index >= m.size {
+		return nil, false, nil
+	}
+	if m.cpSize > int64(index) {
+		cp, err := l.checkpoint(ctx)
+		return cp, err == nil, err
+	}
+	cp, err := l.SignCheckpoint(ctx, signer, minAge, false)
+	if err != nil {
+		return nil, false, err
+	}
+	// The stored checkpoint only grows: read its size after the one read.
+	if m, err = l.meta(ctx); err != nil {
+		return nil, false, err
+	}
+	return cp, m.cpSize > int64(index), nil
 }

@@ -111,13 +111,18 @@ func PledgeFromLogBody(body []byte) (string, LoggedPledge, bool) {
 }
 
 // AuditSeqFromLogBody returns the sequence number of a logged registry
-// audit entry.
+// audit entry: its private record (the audit entry) or its public body.
 func AuditSeqFromLogBody(body []byte) (uint64, bool) {
 	var e struct {
-		Seq uint64 `json:"seq"`
+		Seq    uint64            `json:"seq"`
+		Source string            `json:"source"`
+		Data   map[string]string `json:"data"`
 	}
-	if err := json.Unmarshal(body, &e); err != nil || e.Seq == 0 {
+	if err := json.Unmarshal(body, &e); err != nil {
 		return 0, false
 	}
-	return e.Seq, true
+	if e.Source == "registry" {
+		e.Seq, _ = strconv.ParseUint(e.Data["seq"], 10, 64)
+	}
+	return e.Seq, e.Seq != 0
 }

@@ -141,3 +141,20 @@ func DecodePublicKey(enc []byte) (*ecdsa.PublicKey, error) {
 	}
 	return pub, nil
 }
+
+// ParseLogCertificatePEM returns the SM2 log key of the first certificate
+// in a PEM file (the pinned log certificate of the trust material).
+func ParseLogCertificatePEM(b []byte) (*ecdsa.PublicKey, error) {
+	certs, err := pki.ParseCertificatesPEM(b)
+	if err != nil || len(certs) == 0 {
+		return nil, apperr.New(apperr.Malformed, "not a PEM certificate")
+	}
+	pub, ok := certs[0].PublicKey.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, apperr.New(apperr.Malformed, "not an SM2 certificate")
+	}
+	if _, err := EncodePublicKey(pub); err != nil {
+		return nil, err
+	}
+	return pub, nil
+}

@@ -183,6 +183,9 @@ type Report struct {
 	ValidAtSigning AtSigning             `json:"validAtSigning"`
 	StatusNow      Now                   `json:"statusNow"`
 	Freshness      Freshness             `json:"freshness"`
+	// Log proves the state now from the transparency log (logproof.go);
+	// added by the service that read the status, absent offline.
+	Log *LogSection `json:"log,omitempty"`
 }
 
 // Checks returns every check of the report, signing scope first.

@@ -77,8 +77,13 @@ func auditCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
 // replayed is what a replay learnt besides the verdict.
 type replayed struct {
 	cp translog.Checkpoint
-	// bySlot holds every entry body by slot, in log order.
+	// bySlot holds every entry body by slot, in log order: the public
+	// bodies after replay, the opened private records after
+	// openRecords.
 	bySlot map[uint16][][]byte
+	// bodies and slots are every entry's public body and slot by index.
+	bodies [][]byte
+	slots  []uint16
 }
 
 func readErr(err error) error {
@@ -120,6 +125,8 @@ func replay(ctx context.Context, stdout io.Writer, src source, pub *ecdsa.Public
 			}
 			last[e.Slot] = id
 			out.bySlot[e.Slot] = append(out.bySlot[e.Slot], e.Body)
+			out.bodies = append(out.bodies, e.Body)
+			out.slots = append(out.slots, e.Slot)
 			if err := rng.Append(translog.Hasher{}.HashLeaf(raw), nil); err != nil {
 				return nil, bad(VerdictMismatch, "entry %d: %v", idx, err)
 			}
@@ -141,6 +148,9 @@ func auditRedis(ctx context.Context, stdout io.Writer, st *store.Store, pub *ecd
 	tl := store.NewTransLog(st)
 	rep, err := replay(ctx, stdout, tl, pub)
 	if err != nil {
+		return err
+	}
+	if err := openRecords(ctx, stdout, tl, rep); err != nil {
 		return err
 	}
 	regSlot := st.RegistrySlot()
@@ -231,5 +241,38 @@ func checkPledges(ctx context.Context, stdout io.Writer, st *store.Store, tl *st
 		}
 	}
 	fmt.Fprintf(stdout, "pledge records agree with the log: %d pledges\n", len(ids))
+	return nil
+}
+
+// openRecords checks every entry's private record (kept in Redis) against
+// the commitment in its public body and replaces rep.bySlot with the
+// opened records: a record rewritten, swapped or deleted in Redis is a
+// MISMATCH naming the entry.
+func openRecords(ctx context.Context, stdout io.Writer, tl *store.TransLog, rep *replayed) error {
+	bySlot := map[uint16][][]byte{}
+	for start := uint64(0); start < rep.cp.Size; start += store.MaxLogEntriesPerRead {
+		end := min(rep.cp.Size, start+store.MaxLogEntriesPerRead)
+		recs, err := tl.PrivateRecords(ctx, start, end)
+		if err != nil {
+			return readErr(err)
+		}
+		for i, priv := range recs {
+			idx := start + uint64(i)
+			if priv == nil {
+				return bad(VerdictMismatch, "entry %d has no private record in Redis (it was deleted)", idx)
+			}
+			pb, err := translog.ParsePublicBody(rep.bodies[idx])
+			if err != nil {
+				return bad(VerdictMismatch, "entry %d: %s", idx, apperr.As(err).Detail)
+			}
+			rec, err := translog.OpenPrivate(pb, priv)
+			if err != nil {
+				return bad(VerdictMismatch, "entry %d: %s (the record was rewritten in Redis)", idx, apperr.As(err).Detail)
+			}
+			bySlot[rep.slots[idx]] = append(bySlot[rep.slots[idx]], rec)
+		}
+	}
+	rep.bySlot = bySlot
+	fmt.Fprintf(stdout, "private records match their commitments: %d entries\n", rep.cp.Size)
 	return nil
 }

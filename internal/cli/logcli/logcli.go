@@ -24,7 +24,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
-	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/translog"
 	"github.com/pledgeseal/pledgeseal/internal/trust"
 )
@@ -116,15 +115,8 @@ func loadLogKey(path string) (*ecdsa.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	certs, err := pki.ParseCertificatesPEM(b)
-	if err != nil || len(certs) == 0 {
-		return nil, fmt.Errorf("%s: not a PEM certificate", path)
-	}
-	pub, ok := certs[0].PublicKey.(*ecdsa.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: not an SM2 certificate", path)
-	}
-	if _, err := translog.EncodePublicKey(pub); err != nil {
+	pub, err := translog.ParseLogCertificatePEM(b)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return pub, nil

@@ -60,6 +60,10 @@ func (l apiLog) SignNow(ctx context.Context) ([]byte, error) {
 	return l.SignCheckpoint(ctx, l.signer, 0, true)
 }
 
+func (l apiLog) CheckpointFor(ctx context.Context, index uint64) ([]byte, bool, error) {
+	return l.CheckpointCovering(ctx, index, l.signer, 0)
+}
+
 func newLogService(t *testing.T) *logService {
 	t.Helper()
 	key, err := pki.GenerateKey()
@@ -223,18 +227,42 @@ func TestWitnessDetectsRewrittenHistory(t *testing.T) {
 	out, code = s.audit("--deep")
 	expect(t, "audit of the honest log", out, code, ExitConsistent, "pledge records agree")
 
-	// Attack: rewrite entry 3's actor (and the audit entry it is), then
-	// recompute every node and index, as anyone with Redis access can.
+	// Attack 1: rewrite entry 3's actor in its private record and in the
+	// audit entry it is, leaving the public entry alone: the record no
+	// longer opens against the entry's commitment.
 	c := s.rdb()
+	ctx := context.Background()
 	ents := s.entries()
 	e3, _ := translog.ParseEntry(ents[3])
-	forged := bytes.Replace(e3.Body, []byte(`"admin:a"`), []byte(`"admin:x"`), 1)
-	if bytes.Equal(forged, e3.Body) {
+	pb, err := translog.ParsePublicBody(e3.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := c.HGet(ctx, s.prefix+"{tlog}:p", "3").Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	record, err := translog.OpenPrivate(pb, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := bytes.Replace(record, []byte(`"admin:a"`), []byte(`"admin:x"`), 1)
+	if bytes.Equal(forged, record) {
 		t.Fatal("the test did not change entry 3")
 	}
-	seq, _ := store.AuditSeqFromLogBody(e3.Body)
-	c.HSet(context.Background(), s.prefix+"{reg}:audit:e", strconv.FormatUint(seq, 10), forged)
-	e3.Body = forged
+	seq, _ := store.AuditSeqFromLogBody(record)
+	c.HSet(ctx, s.prefix+"{reg}:audit:e", strconv.FormatUint(seq, 10), forged)
+	salt := priv[:translog.CommitSaltSize]
+	c.HSet(ctx, s.prefix+"{tlog}:p", "3", append(bytes.Clone(salt), forged...))
+	out, code = s.audit()
+	expect(t, "audit after rewriting a private record", out, code, ExitBad, "does not match the entry's commitment")
+
+	// Attack 2: also commit to the forged record in the public entry, then
+	// recompute every node and index, as anyone with Redis access can.
+	forgedPriv, commit := translog.SealPrivate(salt, forged)
+	c.HSet(ctx, s.prefix+"{tlog}:p", "3", forgedPriv)
+	pb.Commit = commit
+	e3.Body, _ = pb.Marshal()
 	ents[3] = e3.Marshal()
 	s.recomputeTree(c, ents)
 
@@ -362,6 +390,14 @@ func TestAuditDetectsDroppedReorderedAndFlipped(t *testing.T) {
 		c.HDel(ctx, s.prefix+"{reg}:audit:e", "2")
 		out, code := s.audit()
 		expect(t, "audit of a deleted audit entry", out, code, ExitBad, "audit entry 2 differs")
+	})
+	t.Run("private record deleted", func(t *testing.T) {
+		s := newLogService(t)
+		s.change("a", 4)
+		s.sign()
+		s.rdb().HDel(ctx, s.prefix+"{tlog}:p", "1")
+		out, code := s.audit()
+		expect(t, "audit of a deleted private record", out, code, ExitBad, "entry 1 has no private record")
 	})
 	t.Run("status byte flipped", func(t *testing.T) {
 		s := newLogService(t)

@@ -1,5 +1,6 @@
 // Package pledgecli owns the pledgectl commands for pledges: `pledge
-// verify PACKAGE [--online BASEURL] [--trust PEM...] [--json]` and `pledge
+// verify PACKAGE [--online BASEURL | --report FILE] [--log-cert PEM]
+// [--trust PEM...] [--json]` and `pledge
 // export --ofd OUT.ofd --key K --cert C --trust PEM PACKAGE` (the agency's
 // sealed OFD of an accepted package, offline, by internal/ofdmake) and `pledge
 // sign-cms` (an applicant's own detached CMS over a draft's bytes,
@@ -36,6 +37,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
+	"github.com/pledgeseal/pledgeseal/internal/translog"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
@@ -64,14 +66,17 @@ type Output struct {
 	Online     *verify.Report     `json:"online,omitempty"`
 	// OnlineError says why the server could not answer (then INDETERMINATE).
 	OnlineError string `json:"onlineError,omitempty"`
+	// Log is the offline check of the status report's transparency-log
+	// proof with the pinned log certificate (--log-cert).
+	Log *verify.Check `json:"log,omitempty"`
 }
 
 func verifyCmd(stdout io.Writer, clk clock.Clock, client *http.Client) *cobra.Command {
 	var (
-		trust  []string
-		online string
-		asJSON bool
-		stmt   statementFlags // statement.go
+		trust                     []string
+		online, report, logCertIn string
+		asJSON                    bool
+		stmt                      statementFlags // statement.go
 	)
 	c := &cobra.Command{
 		Use:   "verify PACKAGE",
@@ -80,9 +85,17 @@ func verifyCmd(stdout io.Writer, clk clock.Clock, client *http.Client) *cobra.Co
 CMS signature and certificate chain, the notice binding and seal, and the
 agency's counter-seal ("valid at signing time"). Status now (withdrawal,
 findings, revocation of the decision) needs --online BASEURL, which posts
-the package to BASEURL/v1/verifications, or, with no network, a signed status
+the package to BASEURL/v1/verifications, or --report FILE, a report the
+server gave before (its JSON), or, with no network, a signed status
 statement of the pledge (--status-statement FILE --status-cert status.pem):
 one of another pledge or key fails, one past its nextUpdate is INDETERMINATE.
+With --log-cert PEM (the transparency-log certificate of the trust
+material) the report's log proof is checked offline (check log-inclusion):
+the checkpoint's signature, the inclusion proof of the entry, and that the
+entry records this pledge in the report's state now. A forged proof,
+another key's checkpoint or an entry of another pledge or state FAILS; a
+state not yet logged is INDETERMINATE. The same certificate checks the
+checkpoint a status statement carries.
 
 Exit status: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 usage error
 or unreadable input.`,
@@ -92,11 +105,26 @@ or unreadable input.`,
 			if err != nil {
 				return err
 			}
+			if online != "" && report != "" {
+				return usagef("give --online or --report, not both")
+			}
+			if logCertIn != "" && online == "" && report == "" && stmt.path == "" {
+				return usagef("--log-cert checks the log proof of a status report or statement: give --online, --report or --status-statement")
+			}
+			stmt.logCert = logCertIn
 			if err := stmt.apply(&rep, clk.Now()); err != nil {
 				return err
 			}
 			out := Output{Offline: rep}
 			reports := []outcome.Report{{Indication: out.Offline.Indication}}
+			if report != "" {
+				r, err := readReport(report)
+				if err != nil {
+					return err
+				}
+				out.Online = r
+				reports = append(reports, outcome.Report{Indication: r.Indication})
+			}
 			if online != "" {
 				r, err := askServer(cmd.Context(), client, online, pkg)
 				if err != nil {
@@ -110,6 +138,14 @@ or unreadable input.`,
 					out.Online = r
 					reports = append(reports, outcome.Report{Indication: r.Indication})
 				}
+			}
+			if logCertIn != "" && (online != "" || report != "") {
+				chk, err := checkLog(logCertIn, out)
+				if err != nil {
+					return err
+				}
+				out.Log = &chk
+				reports = append(reports, outcome.Report{Indication: indicationOf(chk.Result)})
 			}
 			out.Indication = outcome.Worst(reports)
 			if asJSON {
@@ -132,11 +168,59 @@ or unreadable input.`,
 	}
 	c.Flags().StringArrayVar(&trust, "trust", nil, "PEM file of trust anchors for seals and applicant certificates (repeatable)")
 	c.Flags().StringVar(&online, "online", "", "base URL of a PledgeSeal server to ask for the status now")
+	c.Flags().StringVar(&report, "report", "", "a status report (JSON) the server gave before, instead of --online")
+	c.Flags().StringVar(&logCertIn, "log-cert", "", "PEM certificate of the transparency-log key: check the report's log proof, and a status statement's checkpoint, offline")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
 	c.Flags().StringVar(&stmt.path, "status-statement", "", "signed status statement of the pledge (GET /v1/pledges/{id}/status-statement) answering the status now offline")
 	c.Flags().StringVar(&stmt.cert, "status-cert", "", "PEM certificate of the service's status key (required with --status-statement)")
-	c.Flags().StringVar(&stmt.logCert, "statement-log-cert", "", "PEM certificate of the transparency log key: the status statement's checkpoint must verify with it")
 	return c
+}
+
+// readReport reads a saved server report.
+func readReport(path string) (*verify.Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("cannot read report %q", path)
+	}
+	var r verify.Report
+	if err := json.Unmarshal(b, &r); err != nil || r.Format != verify.Format {
+		return nil, usagef("%q is not a verification report", path)
+	}
+	return &r, nil
+}
+
+// checkLog checks the status report's log proof with the pinned log key.
+// Without a report (the server could not answer) the check is
+// INDETERMINATE.
+func checkLog(certPath string, out Output) (verify.Check, error) {
+	b, err := os.ReadFile(certPath)
+	if err != nil {
+		return verify.Check{}, usagef("cannot read the log certificate %q", certPath)
+	}
+	pub, err := translog.ParseLogCertificatePEM(b)
+	if err != nil {
+		return verify.Check{}, usagef("log certificate %q: %v", certPath, err)
+	}
+	if out.Online == nil {
+		return verify.Check{Name: verify.CheckLogInclusion, Scope: verify.ScopeNow, Result: outcome.Indeterminate, SubIndication: outcome.TryLater,
+			Detail: "no status report to take the log proof from"}, nil
+	}
+	id := ""
+	if out.Offline.Pledge != nil {
+		id = out.Offline.Pledge.PledgeID
+	}
+	return verify.CheckLog(out.Online, id, pub), nil
+}
+
+// indicationOf is the overall indication one check's result leads to.
+func indicationOf(r outcome.Result) outcome.Indication {
+	switch r {
+	case outcome.Passed:
+		return outcome.TotalPassed
+	case outcome.Failed:
+		return outcome.TotalFailed
+	}
+	return outcome.IndeterminateResult
 }
 
 // verifyOffline reads the package at path and verifies it offline against
@@ -276,5 +360,8 @@ func printText(w io.Writer, out Output) {
 		fmt.Fprintf(w, "\nStatus now: INDETERMINATE TRY_LATER (%s)\n", out.OnlineError)
 	} else {
 		fmt.Fprintf(w, "\nStatus now: not checked (offline); use --online BASEURL\n")
+	}
+	if c := out.Log; c != nil {
+		section("Transparency log (透明日志, checked offline)", indicationOf(c.Result), c.SubIndication, []verify.Check{*c})
 	}
 }

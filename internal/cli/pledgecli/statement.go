@@ -20,8 +20,8 @@ type statementFlags struct {
 // nextUpdate leaves the state now INDETERMINATE/TRY_LATER.
 func (f statementFlags) apply(rep *verify.Report, now time.Time) error {
 	if f.path == "" {
-		if f.cert != "" || f.logCert != "" {
-			return usagef("--status-cert and --statement-log-cert need --status-statement")
+		if f.cert != "" {
+			return usagef("--status-cert needs --status-statement")
 		}
 		return nil
 	}
