@@ -25,7 +25,7 @@ import (
 //	{ntf}:dead        ZSET   dead-lettered delivery ids, by time
 //	{ntf}:done        ZSET   delivered ids, by time
 //
-// The audit chain is the outbox: every registry change appends an audit
+// The audit entries are the outbox: every registry change appends an audit
 // entry in its own script, and Outbox copies entries into the stream in
 // order, exactly once (the copy and the cursor move are one script).
 const ntfTag = "ntf"
@@ -64,7 +64,7 @@ func (n *Notifications) Outbox(ctx context.Context, max int) (int, error) {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, mapErr(err, "cursor")
 	}
-	head, _, err := n.st.auditHead(ctx)
+	head, err := n.st.auditHead(ctx)
 	if err != nil {
 		return 0, err
 	}
