@@ -12,8 +12,8 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/ofd"
 	"github.com/pledgeseal/pledgeseal/internal/ofdmake"
+	"github.com/pledgeseal/pledgeseal/internal/ofdpledge"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
-	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
@@ -131,7 +131,20 @@ func (s *Server) verifyOFD(c *gin.Context, p auth.Principal) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	res, err := s.deps.Pledges.OFD.Verify(ctx, body, OFDUploadLimits)
+	// One code path with pledgectl ofd verify: the signatures, then the
+	// attached package (one more token) bound to the document's pledge.
+	chk := ofdpledge.Checker{
+		OFD: s.deps.Pledges.OFD.Verify,
+		Pledge: func(ctx context.Context, pkg []byte) verify.Report {
+			return s.deps.Pledges.Verifier.Verify(ctx, pkg, viewerOf(p))
+		},
+	}
+	var refused error
+	chk.Allow = func() error { refused = s.takeTokens(c, scopeVerify, 1); return refused }
+	res, err := chk.Check(ctx, body, OFDUploadLimits)
+	if refused != nil {
+		return refused
+	}
 	if err != nil {
 		switch apperr.KindOf(err) {
 		case apperr.Internal:
@@ -141,13 +154,10 @@ func (s *Server) verifyOFD(c *gin.Context, p auth.Principal) error {
 		}
 		return apperr.Wrap(apperr.Malformed, err, "%s", clientDetail(err)).WithCode(apperr.CodeOFDUnreadable)
 	}
-	out := ofdVerificationView{Format: OFDVerificationFormat, Indication: outcome.Worst(res.Signatures), Signatures: res.Signatures}
-	if pkg := attachedPackage(body); pkg != nil {
-		if err := s.takeTokens(c, scopeVerify, 1); err != nil {
-			return err
-		}
-		rs := []verify.Report{s.deps.Pledges.Verifier.Verify(ctx, pkg, viewerOf(p))}
-		s.attachLogProofs(c.Request.Context(), rs)
+	out := ofdVerificationView{Format: OFDVerificationFormat, Indication: res.Indication, Signatures: res.Signatures}
+	if res.Pledge != nil {
+		rs := []verify.Report{*res.Pledge}
+		s.attachLogProofs(ctx, rs)
 		s.localizeReports(c, rs)
 		out.Pledge = &rs[0]
 	}
@@ -161,19 +171,4 @@ func clientDetail(err error) string {
 		return e.Detail
 	}
 	return "the file is not a readable OFD package"
-}
-
-// attachedPackage returns the first attachment that is a pledge package
-// (named *.pledge.json, at most pledge.MaxPackage bytes), or nil.
-func attachedPackage(data []byte) []byte {
-	atts, err := ofd.Attachments(data, OFDUploadLimits)
-	if err != nil {
-		return nil
-	}
-	for _, a := range atts {
-		if strings.HasSuffix(strings.ToLower(a.Name), ".pledge.json") && len(a.Data) <= pledge.MaxPackage {
-			return a.Data
-		}
-	}
-	return nil
 }

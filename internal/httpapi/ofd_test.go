@@ -134,6 +134,11 @@ func TestPledgeOFDForApplicantAndAgencyOnly(t *testing.T) {
 		v.Pledge.Indication != outcome.TotalPassed || v.Pledge.Pledge.Applicant.IDNumber == testIdentity.IDNumber {
 		t.Fatalf("report %s", rec.Body)
 	}
+	// The attached package is bound to the document's pledge (the check
+	// pledgectl ofd verify runs through the same code, internal/ofdpledge).
+	if !strings.Contains(rec.Body.String(), `"name":"ofd-pledge-binding","scope":"SIGNING","result":"PASSED"`) {
+		t.Errorf("no ofd-pledge-binding PASSED in %s", rec.Body)
+	}
 	// A changed page fails; garbage is a 400 problem; another media type 415.
 	bad := changeEntry(t, doc, "Doc_0/Pages/Page_0/Content.xml", func(b []byte) []byte { return bytes.Replace(b, []byte("朝市监许"), []byte("朝市监罚"), 1) })
 	rec = h.postOFD(auth.RolePublic, "application/octet-stream", bad)
