@@ -46,7 +46,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string, clk clock.Clo
 	root.AddCommand(newTokenCmd(stdout, stderr, getenv, clk))
 	root.AddCommand(newHealthCmd(stdout, getenv))
 	root.AddCommand(sescli.Commands(stdout, stderr, clk)...)
-	root.AddCommand(auditcli.Commands(stdout, getenv, clk)...)
+	root.AddCommand(auditcli.Commands(stdout, getenv)...)
 	root.AddCommand(logcli.Commands(stdout, getenv)...)
 	root.AddCommand(pledgecli.Commands(stdout, clk)...)
 	root.AddCommand(statuscli.Commands(stdout, clk)...)

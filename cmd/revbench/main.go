@@ -67,7 +67,7 @@ func run(addr string, cluster bool, sizesFlag string, nLookups, batch int, prefi
 	}
 	defer st.Close()
 	reg := store.NewRegistry(st)
-	if seq, _, err := st.AuditHead(ctx); err != nil {
+	if seq, err := st.AuditHead(ctx); err != nil {
 		return err
 	} else if seq != 0 {
 		return fmt.Errorf("prefix %q already holds data: use an empty Redis or another -prefix", prefix)
@@ -144,6 +144,6 @@ func run(addr string, cluster bool, sizesFlag string, nLookups, batch int, prefi
 	if err != nil {
 		return err
 	}
-	fmt.Printf("audit chain: %d entries, intact=%v\n", rep.HeadSeq, rep.Intact)
+	fmt.Printf("audit entries: %d, complete=%v\n", rep.HeadSeq, rep.Intact)
 	return nil
 }

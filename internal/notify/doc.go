@@ -1,4 +1,4 @@
-// Package notify owns notifications of status changes: the audit chain is
+// Package notify owns notifications of status changes: the audit entries are
 // the outbox of registry changes and each pledge shard's outbox stream that
 // of pledge workflow changes (sign, accept, return, withdraw); every entry
 // is copied in order, exactly once, into a Redis Stream, and

@@ -81,7 +81,8 @@ type Queue interface {
 	Settle(ctx context.Context, id, state string, attempts int, nextMs int64, lastErr string, nowMs int64) error
 	Replay(ctx context.Context, id string, nowMs int64) error
 	Dead(ctx context.Context, limit int64) ([]string, error)
-	PutHook(ctx context.Context, id string, body []byte) error
+	// PutHook and DeleteHook change the hooks and log the change in one step.
+	PutHook(ctx context.Context, h queue.HookRef, body []byte) error
 	Hooks(ctx context.Context) (map[string]string, error)
 	Hook(ctx context.Context, id string) (string, error)
 	DeleteHook(ctx context.Context, id string) (bool, error)
@@ -181,7 +182,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, rawURL string,
 	if err != nil {
 		return Hook{}, apperr.Wrap(apperr.Internal, err, "cannot encode a hook")
 	}
-	if err := s.st.PutHook(ctx, h.ID, body); err != nil {
+	if err := s.st.PutHook(ctx, queue.HookRef{ID: h.ID, Agency: h.Agency, URL: h.URL}, body); err != nil {
 		return Hook{}, err
 	}
 	h.Secret = nil

@@ -55,7 +55,8 @@ type Change struct {
 
 // Applied reports a committed change.
 type Applied struct {
-	Seq      uint64
+	Seq uint64
+	// Hash is the SM3 of the change's audit entry (hex).
 	Hash     string
 	Recorded time.Time
 }

@@ -298,6 +298,15 @@ func Open(signed []byte, pub *ecdsa.PublicKey) (Statement, error) {
 	return Parse([]byte(n.Text))
 }
 
+// About refuses a statement that is not about pledgeID (a statement of one
+// pledge presented with another's package).
+func (s Statement) About(pledgeID string) error {
+	if s.PledgeID != pledgeID {
+		return apperr.New(apperr.Malformed, "the status statement is about pledge %s, not about pledge %s", s.PledgeID, pledgeID).WithCode(apperr.CodeStatusStatementMismatch)
+	}
+	return nil
+}
+
 // Check tells whether s may be relied on at now: nil within
 // [thisUpdate − MaxSkew, nextUpdate]; STATUS_STATEMENT_EXPIRED past
 // nextUpdate; STATUS_STATEMENT_INVALID before thisUpdate − MaxSkew.

@@ -3,14 +3,12 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/emmansun/gmsm/sm3"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
@@ -18,17 +16,21 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/status"
 )
 
-// The audit chain lives in the registry slot (see docs/decisions/store-audit-chain.md):
-// every state change of seals and revocations writes its entry in the same
-// Lua script, so all of it shares the hash tag regTag.
+// The registry's audit entries live in the registry slot: every state
+// change of seals and revocations writes its entry in the same Lua script
+// (which also appends it to the transparency log), so all of it shares the
+// hash tag regTag. They are the registry's own event list, read by lookups
+// (event details), the webhook outbox and `log audit --deep`; history is
+// proven by the transparency log, not by them (docs/store.md). Entries
+// written before the log carried an unkeyed SM3 hash chain ("prev"); it is
+// no longer written or checked.
 const regTag = "reg"
-
-// auditDomain separates audit hashes from every other SM3 use.
-const auditDomain = "PLEDGESEAL-AUDIT-1\x00"
 
 // AuditVersion is the version of the audit entry encoding.
 const AuditVersion = 1
 
+// auditHeadKey holds "seq", the last audit sequence number: the registry's
+// sequencer (writers retry when it moved under them).
 func (s *Store) auditHeadKey() string    { return s.key(regTag, "audit", "head") }
 func (s *Store) auditEntriesKey() string { return s.key(regTag, "audit", "e") }
 
@@ -39,13 +41,15 @@ type SubjectRef struct {
 	Digest string      `json:"digest,omitempty"`
 }
 
-// AuditEntry is one link of the audit chain. Its canonical encoding is the
-// JSON produced by encoding/json for this struct (fixed field order, UTC
-// times, sorted map keys); the link hash is SM3(domain ‖ prev ‖ encoding).
+// AuditEntry is one registry event. Its canonical encoding is the JSON
+// produced by encoding/json for this struct (fixed field order, UTC times,
+// sorted map keys).
 type AuditEntry struct {
-	V        int            `json:"v"`
-	Seq      uint64         `json:"seq"`
-	Prev     string         `json:"prev"`
+	V   int    `json:"v"`
+	Seq uint64 `json:"seq"`
+	// Prev is the old hash chain's link, only in entries written before
+	// the transparency log replaced it; new entries leave it out.
+	Prev     string         `json:"prev,omitempty"`
 	Change   string         `json:"change"`
 	Recorded time.Time      `json:"recorded"`
 	Actor    registry.Actor `json:"actor"`
@@ -71,53 +75,34 @@ func (e AuditEntry) encode() ([]byte, error) {
 	return json.Marshal(e)
 }
 
-// linkHash is the hash of an entry given its predecessor's hash.
-func linkHash(prev [32]byte, body []byte) [32]byte {
-	h := sm3.New()
-	h.Write([]byte(auditDomain))
-	h.Write(prev[:])
-	h.Write(body)
-	var out [32]byte
-	copy(out[:], h.Sum(nil))
-	return out
+// entryHash is the SM3 of an entry's encoding: the hash a change's
+// receipt carries (the entry is the private record its log entry commits
+// to).
+func entryHash(body []byte) string {
+	return sm3Hex(body)
 }
 
-// auditHead reads the chain head: the last sequence number and its hash.
-// An empty chain has seq 0 and the all-zero hash.
-func (s *Store) auditHead(ctx context.Context) (uint64, [32]byte, error) {
-	var zero [32]byte
-	vals, err := s.rdb.HMGet(ctx, s.auditHeadKey(), "seq", "hash").Result()
+// auditHead reads the last sequence number (0 for an empty registry).
+func (s *Store) auditHead(ctx context.Context) (uint64, error) {
+	v, err := s.rdb.HGet(ctx, s.auditHeadKey(), "seq").Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
 	if err != nil {
-		return 0, zero, mapErr(err, "audit head")
+		return 0, mapErr(err, "audit head")
 	}
-	if vals[0] == nil {
-		return 0, zero, nil
-	}
-	seqStr, _ := vals[0].(string)
-	hashStr, _ := vals[1].(string)
-	seq, err := strconv.ParseUint(seqStr, 10, 64)
+	seq, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return 0, zero, apperr.Wrap(apperr.Internal, err, "corrupt audit head")
+		return 0, apperr.Wrap(apperr.Internal, err, "corrupt audit head")
 	}
-	var h [32]byte
-	b, err := hex.DecodeString(hashStr)
-	if err != nil || len(b) != 32 {
-		return 0, zero, apperr.New(apperr.Internal, "corrupt audit head")
-	}
-	copy(h[:], b)
-	return seq, h, nil
+	return seq, nil
 }
 
-// AuditHead returns the current chain head, for operators to record as an
-// external checkpoint (a truncated chain can only be told from a checkpoint).
-func (s *Store) AuditHead(ctx context.Context) (uint64, string, error) {
+// AuditHead returns the last audit sequence number.
+func (s *Store) AuditHead(ctx context.Context) (uint64, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	seq, h, err := s.auditHead(ctx)
-	if err != nil {
-		return 0, "", err
-	}
-	return seq, hex.EncodeToString(h[:]), nil
+	return s.auditHead(ctx)
 }
 
 // AuditEntries returns the entries with sequence numbers from..to (inclusive)
@@ -148,35 +133,31 @@ func (s *Store) AuditEntries(ctx context.Context, from, to uint64) ([][]byte, er
 	return out, nil
 }
 
-// AuditReport is the outcome of walking the chain.
+// AuditReport is the outcome of reading the audit entries.
 type AuditReport struct {
-	// HeadSeq and HeadHash are what the head record claims.
-	HeadSeq  uint64
-	HeadHash string
-	// Checked is how many entries were read and verified before the walk stopped.
+	// HeadSeq is what the head record claims.
+	HeadSeq uint64
+	// Checked is how many entries were read and found well-formed before
+	// the walk stopped.
 	Checked uint64
-	// Intact is true when every link from 1 to the head verifies.
+	// Intact is true when entries 1 to the head are all there, each in
+	// canonical form under its own sequence number, and none lies beyond.
 	Intact bool
-	// FirstBad is the sequence number of the first broken or missing link (0 if intact).
+	// FirstBad is the sequence number of the first bad or missing entry (0 if intact).
 	FirstBad uint64
 	// Problem says what is wrong with FirstBad.
 	Problem string
 }
 
-// Checkpoint is a chain position recorded outside Redis (e.g. printed by
-// `pledgectl audit verify` and kept by the operator). Only a checkpoint can
-// reveal a chain cut back at its end together with its head.
-type Checkpoint struct {
-	Seq  uint64
-	Hash string
-}
-
-// VerifyAudit walks the whole chain from entry 1 to the head and names the
-// first broken or missing link; each checkpoint must lie on the chain. It
-// reads in chunks; a Redis failure is an error, never a verdict.
-func (s *Store) VerifyAudit(ctx context.Context, checkpoints ...Checkpoint) (AuditReport, error) {
+// VerifyAudit reads every entry from 1 to the head and names the first
+// missing, misplaced or non-canonical one, or an entry beyond the head. It
+// checks that the event list lookups and --deep read is complete; whether
+// it is the history that happened is `pledgectl log audit`'s question (the
+// entries are checked against the signed log there). A Redis failure is an
+// error, never a verdict.
+func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
 	var rep AuditReport
-	headSeq, headHash, err := func() (uint64, [32]byte, error) {
+	headSeq, err := func() (uint64, error) {
 		c, cancel := s.ctx(ctx)
 		defer cancel()
 		return s.auditHead(c)
@@ -184,17 +165,7 @@ func (s *Store) VerifyAudit(ctx context.Context, checkpoints ...Checkpoint) (Aud
 	if err != nil {
 		return rep, err
 	}
-	rep.HeadSeq, rep.HeadHash = headSeq, hex.EncodeToString(headHash[:])
-	want := map[uint64]string{}
-	for _, cp := range checkpoints {
-		if cp.Seq > headSeq {
-			rep.FirstBad = headSeq + 1
-			rep.Problem = fmt.Sprintf("the chain ends at entry %d but checkpoint %d was recorded: entries were cut off", headSeq, cp.Seq)
-			return rep, nil
-		}
-		want[cp.Seq] = cp.Hash
-	}
-	var prev [32]byte
+	rep.HeadSeq = headSeq
 	const chunk = 1000
 	for from := uint64(1); from <= headSeq; from += chunk {
 		to := min(from+chunk-1, headSeq)
@@ -204,26 +175,14 @@ func (s *Store) VerifyAudit(ctx context.Context, checkpoints ...Checkpoint) (Aud
 		}
 		for i, body := range bodies {
 			seq := from + uint64(i)
-			if problem := checkLink(seq, prev, body); problem != "" {
+			if problem := checkEntry(seq, body); problem != "" {
 				rep.FirstBad, rep.Problem = seq, problem
-				return rep, nil
-			}
-			prev = linkHash(prev, body)
-			if h, ok := want[seq]; ok && h != hex.EncodeToString(prev[:]) {
-				rep.FirstBad, rep.Problem = seq, fmt.Sprintf("entry %d does not match the recorded checkpoint", seq)
 				return rep, nil
 			}
 			rep.Checked++
 		}
 	}
-	if prev != headHash {
-		// The last entry was altered (or the head was): the head no longer
-		// matches the hash of the entry it names.
-		rep.FirstBad = max(headSeq, 1)
-		rep.Problem = fmt.Sprintf("head hash does not match entry %d (the last entry or the head was altered)", headSeq)
-		return rep, nil
-	}
-	// Entries past the head: compare the log's size with the head as of
+	// Entries past the head: compare the list's size with the head as of
 	// now, read together, so that writers appending meanwhile are not
 	// mistaken for tampering.
 	n, nowSeq, err := func() (int64, uint64, error) {
@@ -247,16 +206,16 @@ func (s *Store) VerifyAudit(ctx context.Context, checkpoints ...Checkpoint) (Aud
 	}
 	if uint64(n) != nowSeq {
 		rep.FirstBad = max(nowSeq, headSeq) + 1
-		rep.Problem = fmt.Sprintf("the log holds %d entries but the head names %d (entries beyond the head were added, or entries were removed)", n, nowSeq)
+		rep.Problem = fmt.Sprintf("the registry holds %d audit entries but the head names %d (entries beyond the head were added, or entries were removed)", n, nowSeq)
 		return rep, nil
 	}
 	rep.Intact = true
 	return rep, nil
 }
 
-// checkLink verifies one entry against its expected sequence number and
-// predecessor hash; it returns "" when the link holds.
-func checkLink(seq uint64, prev [32]byte, body []byte) string {
+// checkEntry checks one entry against its sequence number; it returns ""
+// when it is in place.
+func checkEntry(seq uint64, body []byte) string {
 	if body == nil {
 		return fmt.Sprintf("entry %d is missing", seq)
 	}
@@ -268,9 +227,6 @@ func checkLink(seq uint64, prev [32]byte, body []byte) string {
 	}
 	if e.Seq != seq {
 		return fmt.Sprintf("entry %d claims sequence number %d", seq, e.Seq)
-	}
-	if e.Prev != hex.EncodeToString(prev[:]) {
-		return fmt.Sprintf("entry %d does not link to entry %d (entry %d was altered, or this one was)", seq, seq-1, seq-1)
 	}
 	canon, err := e.encode()
 	if err != nil || !bytes.Equal(canon, body) {

@@ -130,7 +130,7 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 		if _, err := f.reg.GetFinding(ctx, "F010"); apperr.KindOf(err) != apperr.NotFound {
 			t.Fatalf("finding written: %v", err)
 		}
-		if seq, _, err := f.reg.st.auditHead(ctx); err != nil || seq != 0 {
+		if seq, err := f.reg.st.auditHead(ctx); err != nil || seq != 0 {
 			t.Fatalf("audit head moved to %d (%v)", seq, err)
 		}
 	})
@@ -175,7 +175,7 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 		if got, err := f.reg.st.rdb.HGetAll(ctx, f.reg.st.enfOrderKey(pl)).Result(); err != nil || got["last"] != "NOT_FULFILLED" || got["id"] != "FO5" {
 			t.Fatalf("order record %v %v", got, err)
 		}
-		if seq, _, err := f.reg.st.auditHead(ctx); err != nil || seq != 3 {
+		if seq, err := f.reg.st.auditHead(ctx); err != nil || seq != 3 {
 			t.Fatalf("audit head %d (%v), want 3 entries", seq, err)
 		}
 		// A pledge whose findings predate the order record: the script
@@ -200,7 +200,7 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 		if _, err := f.reg.ApplyEnforcement(ctx, c, w); err != nil {
 			t.Fatal(err)
 		}
-		head, _, err := f.reg.st.auditHead(ctx)
+		head, err := f.reg.st.auditHead(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +212,7 @@ func enforcementSuite(t *testing.T, mk func(*testing.T) fixture) {
 		if e := apperr.As(err); e == nil || e.Kind != apperr.Conflict || e.Code != "FINDING_OWNED" {
 			t.Fatalf("registry reversal of a finding's FALSE: %v", err)
 		}
-		if h, _, _ := f.reg.st.auditHead(ctx); h != head {
+		if h, _ := f.reg.st.auditHead(ctx); h != head {
 			t.Fatalf("a refused reversal moved the audit head %d → %d", head, h)
 		}
 		// The finding's reversal (which lifts the bar) moves the pledge on;

@@ -74,8 +74,9 @@ func FuzzDecodeHistory(f *testing.F) {
 	})
 }
 
-// FuzzCheckLink: audit verify parses whatever sits in the log.
-func FuzzCheckLink(f *testing.F) {
+// FuzzCheckEntry: VerifyAudit parses whatever sits in the audit entries,
+// those written with the old chain's prev and those without.
+func FuzzCheckEntry(f *testing.F) {
 	e := AuditEntry{V: 1, Seq: 1, Prev: hex.EncodeToString(make([]byte, 32)), Change: "ab", Recorded: t0,
 		Actor: registry.Actor{ID: "a", Role: "admin"}, Action: "revocation.revoke", Code: status.Revoked, Effective: t0, Items: 1}
 	body, err := e.encode()
@@ -83,12 +84,16 @@ func FuzzCheckLink(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(body)
+	e.Prev = ""
+	if body, err = e.encode(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(body)
 	f.Add([]byte("{}"))
 	f.Add([]byte(`{"seq":1,"prev":"00"}`))
 	f.Add([]byte("\xff\xfe"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var zero [32]byte
-		problem := checkLink(1, zero, b)
+		problem := checkEntry(1, b)
 		if problem == "" {
 			// An accepted entry must be canonical: re-encoding gives the same bytes.
 			got, err := DecodeAuditEntry(b)

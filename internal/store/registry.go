@@ -31,7 +31,7 @@ const (
 
 // Registry is the Redis side of the seal and revocation registry: a status
 // index (subject → compact event history), seal records, and the audit
-// chain, all in the registry slot. It is safe for concurrent use.
+// entries (its event list), all in the registry slot. It is safe for concurrent use.
 type Registry struct {
 	st     *Store
 	apply  script
@@ -291,15 +291,14 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 	kl *keyList, nItems int, itemArgs []any, nops int, opArgs []any) (registry.Applied, bool, error) {
 	ctx, cancel := r.st.ctx(ctx)
 	defer cancel()
-	headSeq, headHash, err := r.st.auditHead(ctx)
+	headSeq, err := r.st.auditHead(ctx)
 	if err != nil {
 		return registry.Applied{}, false, err
 	}
 	if headSeq >= maxSeq {
-		return registry.Applied{}, false, apperr.New(apperr.Internal, "the audit chain is full")
+		return registry.Applied{}, false, apperr.New(apperr.Internal, "the audit sequence is exhausted")
 	}
 	entry.Seq = headSeq + 1
-	entry.Prev = hex.EncodeToString(headHash[:])
 	entry.Recorded = r.st.clock.Now().UTC()
 	ev := encodeEvent(to, entry.Effective, entry.Seq)
 	entry.ItemsDigest = itemsDigest(all, ev)
@@ -307,8 +306,8 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 	if err != nil {
 		return registry.Applied{}, false, apperr.Wrap(apperr.Internal, err, "cannot encode the audit entry")
 	}
-	hash := linkHash(headHash, body)
-	args := []any{r.st.prefix, strconv.FormatUint(headSeq, 10), strconv.FormatUint(entry.Seq, 10), hex.EncodeToString(hash[:]),
+	hash := entryHash(body)
+	args := []any{r.st.prefix, strconv.FormatUint(headSeq, 10), strconv.FormatUint(entry.Seq, 10),
 		body, ev, allowed, nItems}
 	args = append(args, itemArgs...)
 	args = append(args, nops)
@@ -319,7 +318,7 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 		// The reply was lost: the script ran whole or not at all. If our
 		// entry is at the next sequence number, the change is committed.
 		if ok, _ := r.committed(context.WithoutCancel(ctx), entry); ok {
-			return registry.Applied{Seq: entry.Seq, Hash: hex.EncodeToString(hash[:]), Recorded: entry.Recorded}, false, nil
+			return registry.Applied{Seq: entry.Seq, Hash: hash, Recorded: entry.Recorded}, false, nil
 		}
 		return registry.Applied{}, false, mapErr(err, "registry")
 	}
@@ -336,11 +335,11 @@ func (r *Registry) applyOnce(ctx context.Context, entry *AuditEntry, to byte, al
 	}
 	switch str(0) {
 	case "OK":
-		return registry.Applied{Seq: entry.Seq, Hash: hex.EncodeToString(hash[:]), Recorded: entry.Recorded}, false, nil
+		return registry.Applied{Seq: entry.Seq, Hash: hash, Recorded: entry.Recorded}, false, nil
 	case "STALE":
 		// Another writer moved the head; a retried call of ours may be it.
 		if ok, err := r.committed(ctx, entry); err == nil && ok {
-			return registry.Applied{Seq: entry.Seq, Hash: hex.EncodeToString(hash[:]), Recorded: entry.Recorded}, false, nil
+			return registry.Applied{Seq: entry.Seq, Hash: hash, Recorded: entry.Recorded}, false, nil
 		}
 		return registry.Applied{}, true, nil
 	case "CONFLICT":

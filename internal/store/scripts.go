@@ -39,14 +39,14 @@ end
 // below the "writes" line may fail for a reason the checks above it could
 // have caught.
 //
-// KEYS[1] audit head, KEYS[2] audit entries, KEYS[#KEYS] the transparency
+// KEYS[1] audit head (the sequence), KEYS[2] audit entries, KEYS[#KEYS] the transparency
 // log's pending stream (the entry body is appended there too), KEYS[3..] the index buckets Go
 // can name and the seal record keys (ops address them by position; index
 // buckets are named from raw keys with the same scheme, and a linked
 // entry's bucket shares the registry hash tag).
 // ARGV[1] key prefix, ARGV[2] expected head seq, ARGV[3] new seq, ARGV[4]
-// new head hash (hex), ARGV[5] entry body, ARGV[6] event (11 bytes), ARGV[7]
-// allowed-from bytes, ARGV[8] item count, then per item: m raw keys (1 or 2,
+// entry body, ARGV[5] event (11 bytes), ARGV[6] allowed-from bytes, ARGV[7]
+// item count, then per item: m raw keys (1 or 2,
 // the ID key first) as "m raw..."; then op count and per op: 'N' pos nfields
 // f v ... (new hash: the key must not exist) | 'F' pos field value (new field
 // of a hash: the field must not exist) | 'Z' pos score member | 'O' pos
@@ -66,11 +66,11 @@ if not want(KEYS[1], 'hash') or not want(KEYS[2], 'hash') then return {'WRONGTYP
 -- KEYS[#KEYS] is the slot's transparency log pending stream (translog.go).
 if not want(KEYS[#KEYS], 'stream') then return {'WRONGTYPE', 'tlog'} end
 if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then return {'WRONGTYPE', 'audit'} end
-local ev = ARGV[6]
+local ev = ARGV[5]
 local newEff = num(ev, 0, 2, 7)
-local allowed = ARGV[7]
-local n = tonumber(ARGV[8])
-local p = 9
+local allowed = ARGV[6]
+local n = tonumber(ARGV[7])
+local p = 8
 local writes, links, touched = {}, {}, {}
 for i = 1, n do
   local m = tonumber(ARGV[p]); p = p + 1
@@ -205,9 +205,11 @@ for _, o in ipairs(ops) do
     redis.call('ZADD', KEYS[o[2]], o[3], o[4])
   end
 end
-redis.call('HSET', KEYS[2], ARGV[3], ARGV[5])
-redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'hash', ARGV[4])
-redis.call('XADD', KEYS[#KEYS], '*', 'e', ARGV[5])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+-- 'hash' was the old SM3 chain's head (no longer kept; dropped when seen)
+redis.call('HSET', KEYS[1], 'seq', ARGV[3])
+redis.call('HDEL', KEYS[1], 'hash')
+redis.call('XADD', KEYS[#KEYS], '*', 'e', ARGV[4])
 return {'OK'}
 `
 

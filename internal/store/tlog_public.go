@@ -24,6 +24,7 @@ var publicData = map[string][]string{
 	"catalogue": {"region", "matter", "certificate", "version"},
 	"notice":    {"notice", "version", "sm3"},
 	"token":     {"role"},
+	"webhook":   nil,
 	"bar":       nil,
 	"registry":  {"seq", "code", "effective", "items"},
 }

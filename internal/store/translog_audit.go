@@ -21,7 +21,7 @@ func (s *Store) RegistrySlot() int { return keySlot(s.auditEntriesKey()) }
 // body, except a tail not yet integrated, which must then be pending. It
 // returns "" when they agree, else the first disagreement.
 func (s *Store) AuditAgainstLog(ctx context.Context, logged map[uint64][]byte, pending int64) (string, error) {
-	head, _, err := func() (uint64, [32]byte, error) {
+	head, err := func() (uint64, error) {
 		c, cancel := s.ctx(ctx)
 		defer cancel()
 		return s.auditHead(c)

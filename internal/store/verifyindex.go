@@ -13,7 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// IndexReport is the outcome of checking the status index against the audit chain.
+// IndexReport is the outcome of checking the status index against the audit entries.
 type IndexReport struct {
 	// Events is how many index events were read.
 	Events int
@@ -99,13 +99,14 @@ func (s *Store) readHashes(ctx context.Context, keys []string, what string, each
 	return nil
 }
 
-// VerifyIndex checks the status index against the audit chain: every event
+// VerifyIndex checks the status index against the audit entries: every event
 // stored under a subject must match the code, effective time and sequence
 // number of its audit entry, and every entry's ItemsDigest must equal the
 // digest recomputed from the events that carry its sequence number. It
 // finds index values edited, deleted, added or moved directly in Redis. It
-// reads the whole index (an offline check for operators) and assumes the
-// chain itself verified (run VerifyAudit first).
+// reads the whole index (an offline check for operators, `log audit
+// --deep`) and assumes the entries themselves were checked against the
+// transparency log first.
 func (s *Store) VerifyIndex(ctx context.Context) (IndexReport, error) {
 	var rep IndexReport
 	scanCtx, cancel := context.WithTimeout(ctx, 100*s.timeout)
@@ -154,7 +155,7 @@ func (s *Store) VerifyIndex(ctx context.Context) (IndexReport, error) {
 	if problem != "" {
 		return IndexReport{Problem: problem}, nil
 	}
-	headSeq, _, err := func() (uint64, [32]byte, error) {
+	headSeq, err := func() (uint64, error) {
 		c, cancel := s.ctx(ctx)
 		defer cancel()
 		return s.auditHead(c)

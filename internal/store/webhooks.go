@@ -25,7 +25,7 @@ import (
 //	{ntf}:dead        ZSET   dead-lettered delivery ids, by time
 //	{ntf}:done        ZSET   delivered ids, by time
 //
-// The audit chain is the outbox: every registry change appends an audit
+// The audit entries are the outbox: every registry change appends an audit
 // entry in its own script, and Outbox copies entries into the stream in
 // order, exactly once (the copy and the cursor move are one script).
 const ntfTag = "ntf"
@@ -64,7 +64,7 @@ func (n *Notifications) Outbox(ctx context.Context, max int) (int, error) {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, mapErr(err, "cursor")
 	}
-	head, _, err := n.st.auditHead(ctx)
+	head, err := n.st.auditHead(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -284,12 +284,45 @@ func (n *Notifications) Dead(ctx context.Context, limit int64) ([]string, error)
 	return ids, mapErr(err, "deliveries")
 }
 
-// PutHook stores a hook (id → JSON).
-func (n *Notifications) PutHook(ctx context.Context, id string, body []byte) error {
+// PutHook stores a new hook (id → JSON) and its transparency log entry in
+// one script (docs/transparency.md): nothing is registered without its
+// entry. The entry names the hook and its agency and commits to the URL by
+// its SM3 digest; it never holds the secret (sealed or not) or the URL, and
+// its public body shows only that a hook was registered.
+func (n *Notifications) PutHook(ctx context.Context, h queue.HookRef, body []byte) error {
+	logBody, err := n.st.logEvent("webhook", "webhook.registered", map[string]string{"hook": h.ID, "agency": h.Agency, "urlSM3": sm3Hex([]byte(h.URL))})
+	if err != nil {
+		return err
+	}
 	ctx, cancel := n.st.ctx(ctx)
 	defer cancel()
-	return mapErr(n.st.rdb.HSet(ctx, n.k("hooks"), id, body).Err(), "hook")
+	k := n.k("hooks")
+	r, err := putHookScript.Run(ctx, n.st.rdb, []string{k, n.st.tlogPendingKey(k)}, h.ID, body, logBody).Int()
+	n.st.markLog(k)
+	if err != nil {
+		return mapErr(err, "hook")
+	}
+	if r == 0 {
+		return apperr.New(apperr.Conflict, "hook %s already exists", h.ID).WithCode(apperr.CodeExists)
+	}
+	return nil
 }
+
+// putHookScript adds a hook unless its id is taken, with its log entry.
+// KEYS hooks, the slot's log pending stream; ARGV id, hook JSON, log entry.
+var putHookScript = redis.NewScript(`
+` + hookTypesLua + `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
+return 1`)
+
+// hookTypesLua refuses to write when the hooks hash or the pending stream
+// holds another type, before anything is written.
+const hookTypesLua = `
+for i, want in ipairs({'hash', 'stream'}) do
+  local t = redis.call('TYPE', KEYS[i])['ok']
+  if t ~= 'none' and t ~= want then return redis.error_reply('WRONGTYPE ' .. KEYS[i]) end
+end`
 
 // Hooks returns every hook's JSON by id.
 func (n *Notifications) Hooks(ctx context.Context) (map[string]string, error) {
@@ -307,13 +340,28 @@ func (n *Notifications) Hook(ctx context.Context, id string) (string, error) {
 	return v, mapErr(err, "no such hook")
 }
 
-// DeleteHook removes a hook; false when there was none.
+// DeleteHook removes a hook and appends its log entry in one script; false
+// (and no entry) when there was none.
 func (n *Notifications) DeleteHook(ctx context.Context, id string) (bool, error) {
+	logBody, err := n.st.logEvent("webhook", "webhook.deleted", map[string]string{"hook": id})
+	if err != nil {
+		return false, err
+	}
 	ctx, cancel := n.st.ctx(ctx)
 	defer cancel()
-	r, err := n.st.rdb.HDel(ctx, n.k("hooks"), id).Result()
+	k := n.k("hooks")
+	r, err := deleteHookScript.Run(ctx, n.st.rdb, []string{k, n.st.tlogPendingKey(k)}, id, logBody).Int()
+	n.st.markLog(k)
 	if err != nil {
 		return false, mapErr(err, "hook")
 	}
 	return r == 1, nil
 }
+
+// deleteHookScript removes a hook and logs it; KEYS as putHookScript,
+// ARGV id, log entry.
+var deleteHookScript = redis.NewScript(`
+` + hookTypesLua + `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], '*', 'e', ARGV[2])
+return 1`)

@@ -58,8 +58,8 @@ func ApplyStatement(r *Report, signed []byte, keys StatementKeys, now time.Time)
 		b.add(ScopeNow, CheckStatusStatement, outcome.NotPerformed, "", "not performed: the package does not say which pledge it is")
 		return
 	}
-	if st.PledgeID != r.Pledge.PledgeID {
-		b.add(ScopeNow, CheckStatusStatement, outcome.Failed, StatementMismatch, "the status statement is about pledge %s, not about pledge %s of this package", st.PledgeID, r.Pledge.PledgeID)
+	if err := st.About(r.Pledge.PledgeID); err != nil {
+		b.add(ScopeNow, CheckStatusStatement, outcome.Failed, StatementMismatch, "%s", detailOf(err))
 		return
 	}
 	r.StatusNow.Checks = slices.DeleteFunc(r.StatusNow.Checks, func(c Check) bool {

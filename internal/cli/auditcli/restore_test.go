@@ -2,7 +2,6 @@ package auditcli
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,10 +9,9 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/clock"
-	"github.com/pledgeseal/pledgeseal/internal/registry"
-	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
+	"github.com/pledgeseal/pledgeseal/internal/translog"
 )
 
 // TestRestoreDrill is the backup and restore drill of docs/operations.md,
@@ -21,8 +19,10 @@ import (
 // of a running Redis (automatic rewrites paused, no rewrite in progress,
 // copy the append-only directory), keep writing, restore the copy into a
 // fresh redis-server and check the history with `audit verify --deep`
-// and the checkpoint recorded at backup time. A checkpoint recorded after
-// the backup shows what the restore lost.
+// (that is, `log audit --deep`): the restored log is consistent with its
+// own signed checkpoint, and a checkpoint signed after the backup (as a
+// witness keeps it) is larger than the restored log — what `log verify`
+// reports as ROLLED_BACK (logcli.TestWitnessDetectsRollbackAndFork).
 func TestRestoreDrill(t *testing.T) {
 	ctx := context.Background()
 	live := testredis.Start(t)
@@ -33,24 +33,21 @@ func TestRestoreDrill(t *testing.T) {
 	}
 	defer st.Close()
 	reg := store.NewRegistry(st)
-	write := func(from, to int) {
-		for i := from; i < to; i++ {
-			if _, err := reg.Apply(ctx, registry.Change{Action: "revocation.revoke",
-				Actor: registry.Actor{ID: "admin:drill", Role: "admin"}, To: status.Revoked, From: []status.Code{status.Unknown},
-				Reason: "KEY_COMPROMISE", DocumentNo: fmt.Sprint("DRILL-", i), Effective: t0,
-				Items: []status.Subject{{Kind: status.KindCertificate, ID: fmt.Sprint("drill-", i)}}}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	checkpoint := func() string {
-		seq, hash, err := st.AuditHead(ctx)
+	keys := newLogKeys(t)
+	checkpoint := func(st *store.Store) translog.Checkpoint {
+		t.Helper()
+		signed, err := store.NewTransLog(st).Checkpoint(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return fmt.Sprintf("%d:%s", seq, hash)
+		cp, err := translog.OpenCheckpointWithKey(signed, &keys.key.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cp
 	}
-	write(0, 5)
+	revokeCerts(t, reg, "drill-", 0, 5)
+	keys.sign(t, st)
 	cli := testCommand(t, live.Addr)
 	must := func(args ...string) string {
 		t.Helper()
@@ -61,10 +58,9 @@ func TestRestoreDrill(t *testing.T) {
 		return out
 	}
 
-	// Backup (docs/operations.md, "Backup"): record the checkpoint, pause
-	// automatic AOF rewrites, wait until none runs, copy the directory,
-	// resume.
-	atBackup := checkpoint()
+	// Backup (docs/operations.md, "Backup"): pause automatic AOF rewrites,
+	// wait until none runs, copy the directory, resume.
+	atBackup := checkpoint(st)
 	must("CONFIG", "SET", "auto-aof-rewrite-percentage", "0")
 	for deadline := time.Now().Add(30 * time.Second); strings.Contains(must("INFO", "persistence"), "aof_rewrite_in_progress:1"); {
 		if time.Now().After(deadline) {
@@ -82,22 +78,27 @@ func TestRestoreDrill(t *testing.T) {
 	}
 	must("CONFIG", "SET", "auto-aof-rewrite-percentage", "100")
 
-	write(5, 8) // after the backup: lost by the restore
-	afterBackup := checkpoint()
+	revokeCerts(t, reg, "drill-", 5, 8) // after the backup: lost by the restore
+	keys.sign(t, st)
+	afterBackup := checkpoint(st)
 
 	// Restore into a fresh redis-server (AOF on, as production).
 	restored := testredis.StartIn(t, backup)
-	base := []string{"--redis-addrs", restored.Addr, "--redis-prefix", prefix, "--redis-timeout", "2s"}
-	out, code := run(t, append(base, "--deep", "--checkpoint", atBackup)...)
-	if code != ExitIntact || !strings.Contains(out, "intact: 5 entries") || !strings.Contains(out, "consistent with the chain: 5 events") {
+	base := []string{"--redis-addrs", restored.Addr, "--redis-prefix", prefix, "--redis-timeout", "2s", "--keys-dir", keys.dir}
+	out, _, code := run(t, append(base, "--deep")...)
+	if code != ExitIntact || !strings.Contains(out, "registry audit entries agree with the log: 5 logged") || !strings.Contains(out, "consistent with the audit entries: 5 events") {
 		t.Fatalf("restored history: exit %d\n%s", code, out)
 	}
-	out, code = run(t, append(base, "--checkpoint", afterBackup)...)
-	if code != ExitBroken || !strings.Contains(out, "cut off") {
-		t.Fatalf("the later checkpoint must show the entries lost since the backup: exit %d\n%s", code, out)
+	rst, err := store.New(store.Options{Addrs: []string{restored.Addr}, Prefix: prefix}, clock.NewFake(t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rst.Close()
+	if got := checkpoint(rst); got.Size != atBackup.Size || afterBackup.Size <= got.Size {
+		t.Fatalf("restored checkpoint %d, at backup %d, after %d: a witness holding the later one must see a rollback", got.Size, atBackup.Size, afterBackup.Size)
 	}
 	// The live server still has all eight.
-	if out, code := run(t, "--redis-addrs", live.Addr, "--redis-prefix", prefix, "--checkpoint", afterBackup); code != ExitIntact || !strings.Contains(out, "intact: 8 entries") {
+	if out, _, code := run(t, "--redis-addrs", live.Addr, "--redis-prefix", prefix, "--keys-dir", keys.dir, "--deep"); code != ExitIntact || !strings.Contains(out, "8 events") {
 		t.Fatalf("live history: exit %d\n%s", code, out)
 	}
 }

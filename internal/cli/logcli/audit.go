@@ -15,6 +15,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/cli/deployflags"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
+	"github.com/pledgeseal/pledgeseal/internal/config"
 	"github.com/pledgeseal/pledgeseal/internal/store"
 	"github.com/pledgeseal/pledgeseal/internal/translog"
 )
@@ -43,11 +44,11 @@ func auditCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
 			if certPath == "" {
 				return exitError{3, "give the log certificate with --log-cert"}
 			}
-			pub, err := loadLogKey(certPath)
-			if err != nil {
-				return exitError{3, err.Error()}
-			}
 			if baseURL != "" {
+				pub, err := loadLogKey(certPath)
+				if err != nil {
+					return exitError{3, err.Error()}
+				}
 				c, err := newClient(baseURL, 0)
 				if err != nil {
 					return exitError{3, err.Error()}
@@ -59,12 +60,7 @@ func auditCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return exitError{3, err.Error()}
 			}
-			st, err := store.New(store.OptionsFrom(cfg), clock.Real{})
-			if err != nil {
-				return unreachable("%v", err)
-			}
-			defer st.Close()
-			return auditRedis(cmd.Context(), stdout, st, pub, deep)
+			return AuditRedis(cmd.Context(), stdout, cfg, certPath, deep)
 		},
 	}
 	deploy = deployflags.Register(cmd, false, map[string]string{"redis-timeout": "10s"})
@@ -72,6 +68,22 @@ func auditCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
 	cmd.Flags().StringVar(&certPath, "log-cert", "", "PEM certificate of the log key (required)")
 	cmd.Flags().BoolVar(&deep, "deep", false, "from Redis: also check the status index and the pledge records against the log")
 	return cmd
+}
+
+// AuditRedis is `pledgectl log audit` from Redis (the store cfg names):
+// the same checks, report and errors (their ExitCode is the command's exit
+// status). `pledgectl audit verify` runs it too.
+func AuditRedis(ctx context.Context, stdout io.Writer, cfg config.Config, certPath string, deep bool) error {
+	pub, err := loadLogKey(certPath)
+	if err != nil {
+		return exitError{3, err.Error()}
+	}
+	st, err := store.New(store.OptionsFrom(cfg), clock.Real{})
+	if err != nil {
+		return unreachable("%v", err)
+	}
+	defer st.Close()
+	return auditRedis(ctx, stdout, st, pub, deep)
 }
 
 // replayed is what a replay learnt besides the verdict.

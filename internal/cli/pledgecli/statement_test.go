@@ -51,12 +51,22 @@ func TestPledgeVerifyWithStatement(t *testing.T) {
 	statusID := root.Leaf(t, "Status", now.AddDate(-1, 0, 0), now.AddDate(2, 0, 0))
 	logID := root.Leaf(t, "Log", now.AddDate(-1, 0, 0), now.AddDate(2, 0, 0))
 	cert := write("status.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: statusID.DER}))
+	logCert := write("log.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: logID.DER}))
+	logSigner, err := translog.NewNoteSigner("pledgeseal.test/log", logID.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := translog.SignCheckpoint(translog.Checkpoint{Origin: "pledgeseal.test/log", Size: 1, Root: make([]byte, translog.HashSize)}, logSigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checkpoints statement.CheckpointSource
 	issuer := func(c *pkitest.Cert) *statement.Issuer {
 		s, err := translog.NewNoteSigner("pledgeseal.test/status", c.Key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		iss, err := statement.NewIssuer(statement.IssuerOptions{Status: e.Status, Signer: s, Validity: 24 * time.Hour, Clock: clk})
+		iss, err := statement.NewIssuer(statement.IssuerOptions{Status: e.Status, Signer: s, Validity: 24 * time.Hour, Clock: clk, Checkpoints: checkpoints})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,6 +88,8 @@ func TestPledgeVerifyWithStatement(t *testing.T) {
 		t.Fatal(err)
 	}
 	revokedB := issue(statusID, b.ID, "b.txt")
+	checkpoints = fixedCheckpoint(cp)
+	withCheckpointA := issue(statusID, a.ID, "a-cp.txt")
 
 	cases := []struct {
 		name string
@@ -92,6 +104,10 @@ func TestPledgeVerifyWithStatement(t *testing.T) {
 		{"expired", now.Add(25 * time.Hour), []string{"--trust", trust, "--status-statement", goodA, "--status-cert", cert, pkgA}, exitstatus.Indeterminate, "TRY_LATER"},
 		{"revoked", now, []string{"--trust", trust, "--status-statement", revokedB, "--status-cert", cert, pkgB}, exitstatus.Failed, "DECISION_REVOKED"},
 		{"no cert", now, []string{"--trust", trust, "--status-statement", goodA, pkgA}, exitstatus.Usage, "--status-cert"},
+		// One --log-cert checks the checkpoint a statement carries.
+		{"checkpoint with the log key", now, []string{"--trust", trust, "--status-statement", withCheckpointA, "--status-cert", cert, "--log-cert", logCert, pkgA}, exitstatus.Passed, "ACTIVE"},
+		{"checkpoint with another key", now, []string{"--trust", trust, "--status-statement", withCheckpointA, "--status-cert", cert, "--log-cert", cert, pkgA}, exitstatus.Failed, "STATUS_STATEMENT_INVALID"},
+		{"no checkpoint but --log-cert", now, []string{"--trust", trust, "--status-statement", goodA, "--status-cert", cert, "--log-cert", logCert, pkgA}, exitstatus.Failed, "STATUS_STATEMENT_INVALID"},
 		{"cert alone", now, []string{"--trust", trust, "--status-cert", cert, pkgA}, exitstatus.Usage, "--status-statement"},
 	}
 	for _, c := range cases {
@@ -103,3 +119,8 @@ func TestPledgeVerifyWithStatement(t *testing.T) {
 		})
 	}
 }
+
+// fixedCheckpoint is a log that always has the same signed checkpoint.
+type fixedCheckpoint []byte
+
+func (f fixedCheckpoint) Checkpoint(context.Context) ([]byte, error) { return f, nil }

@@ -25,3 +25,9 @@ type Delivery struct {
 	Attempts                         int
 	Next                             int64
 }
+
+// HookRef is what the transparency log records of a hook registration
+// (store commits to the URL by its digest and never logs the secret).
+type HookRef struct {
+	ID, Agency, URL string
+}
