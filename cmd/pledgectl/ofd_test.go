@@ -77,15 +77,27 @@ func TestExportedOFDVerifiesThroughPledgectl(t *testing.T) {
 	if code != 0 || !strings.Contains(msg, "Exported") {
 		t.Fatalf("export: exit %d\n%s", code, msg)
 	}
-	code, msg = pledgectl("ofd", "verify", "--trust", sealRoot, out)
+	// The attached package is verified too: the applicant's anchors
+	// are needed beside the seal root.
+	if code, msg = pledgectl("ofd", "verify", "--trust", sealRoot, out); code == 0 {
+		t.Fatalf("ofd verify without the applicant anchors passed the attached package:\n%s", msg)
+	}
+	code, msg = pledgectl("ofd", "verify", "--trust", trustAll, out)
 	if code != 0 {
 		t.Fatalf("ofd verify: exit %d\n%s", code, msg)
 	}
-	code, msg = pledgectl("ofd", "verify", "--json", "--trust", sealRoot, out)
-	var reps []outcome.Report
-	if err := json.Unmarshal([]byte(msg[strings.Index(msg, "["):strings.LastIndex(msg, "]")+1]), &reps); code != 0 || err != nil || len(reps) != 1 {
+	code, msg = pledgectl("ofd", "verify", "--json", "--trust", trustAll, out)
+	var got struct {
+		Signatures []outcome.Report
+		Pledge     *struct {
+			ValidAtSigning struct{ Indication outcome.Indication }
+		}
+	}
+	if err := json.Unmarshal([]byte(msg), &got); code != 0 || err != nil || len(got.Signatures) != 1 || got.Pledge == nil ||
+		got.Pledge.ValidAtSigning.Indication != outcome.TotalPassed {
 		t.Fatalf("ofd verify --json: exit %d %v\n%s", code, err, msg)
 	}
+	reps := got.Signatures
 	passed := 0
 	for _, c := range reps[0].Checks {
 		switch {

@@ -357,8 +357,8 @@ const (
 	// A pledge-eligible entry does not list WRITTEN_PLEDGE among its modes.
 	// Kinds: malformed.
 	CodePledgeModeMissing Code = "PLEDGE_MODE_MISSING"
-	// Only an accepted pledge (accepted now, with a sealed decision
-	// statement) has a sealed OFD.
+	// Only a pledge that was accepted (with a sealed decision statement)
+	// has a sealed OFD; a later revocation or finding does not take it away.
 	// Kinds: conflict.
 	CodePledgeNotAccepted Code = "PLEDGE_NOT_ACCEPTED"
 	// No pledge with that ID exists (or is visible to the caller, or is

@@ -12,8 +12,8 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/ofd"
 	"github.com/pledgeseal/pledgeseal/internal/ofdmake"
+	"github.com/pledgeseal/pledgeseal/internal/ofdpledge"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
-	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
@@ -54,36 +54,30 @@ func (s *Server) ofdRoutes() {
 	}
 }
 
-// pledgeOFD is the sealed OFD of an accepted pledge for its applicant or
-// its agency (anyone else: 404, as for the package), sealed once per
-// decision: the first download seals and keeps it, every later one gets
-// the same bytes. A kept document is the decided document and stays
-// available whatever happens later, as the package does (verification
-// reports say the state now). None is newly sealed for a pledge that is
-// not accepted now, the registry's findings and revocations included:
-// returned, withdrawn, found false or not fulfilled, or whose decision was
-// revoked (409 PLEDGE_NOT_ACCEPTED; an unreadable registry 503).
+// pledgeOFD is the sealed OFD of a decided (accepted) pledge for its
+// applicant or its agency (anyone else: 404, as for the package), sealed
+// once per decision: the first download seals and keeps it, every later
+// one gets the same bytes. It is the decided document and is given
+// whatever happened since, as the package is: a pledge whose decision was
+// revoked or that was found false still gets it, sealed then if it was
+// never asked for before — the seal records the decision, and
+// verification reports say the state now. A pledge never accepted (no
+// decision) has none (409 PLEDGE_NOT_ACCEPTED).
 func (s *Server) pledgeOFD(c *gin.Context, p auth.Principal) error {
 	ctx := c.Request.Context()
 	r, err := s.ownRecord(ctx, p, c.Param("id"))
 	if err != nil {
 		return err
 	}
+	if r.Decision == nil {
+		return apperr.New(apperr.Conflict, "the pledge is %s and was never accepted: only a decided (accepted) pledge has a sealed OFD (仅已受理的承诺书提供盖章版式文件)", r.Status).WithCode(apperr.CodePledgeNotAccepted)
+	}
 	o := s.deps.Pledges.OFD
-	var b []byte
-	if r.Decision != nil {
-		if b, err = o.Documents.Kept(ctx, r.ID, ofdmake.DecisionKey(r.Decision.AgencySES)); err != nil {
-			return err
-		}
+	b, err := o.Documents.Kept(ctx, r.ID, ofdmake.DecisionKey(r.Decision.AgencySES))
+	if err != nil {
+		return err
 	}
 	if b == nil {
-		states, err := s.statesNow(ctx, []pledge.Record{r})
-		if err != nil {
-			return err // fail closed: no sealed "accepted" while the registry cannot say
-		}
-		if st := states[r.ID]; st != pledge.StatusAccepted || r.Decision == nil {
-			return apperr.New(apperr.Conflict, "the pledge is %s now, not accepted: only an accepted pledge has a sealed OFD (仅已受理的承诺书提供盖章版式文件)", st).WithCode(apperr.CodePledgeNotAccepted)
-		}
 		pkg, err := s.deps.Pledges.Service.Package(ctx, r, s.statusURL(r.ID))
 		if err != nil {
 			return err
@@ -137,7 +131,20 @@ func (s *Server) verifyOFD(c *gin.Context, p auth.Principal) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	res, err := s.deps.Pledges.OFD.Verify(ctx, body, OFDUploadLimits)
+	// One code path with pledgectl ofd verify: the signatures, then the
+	// attached package (one more token) bound to the document's pledge.
+	chk := ofdpledge.Checker{
+		OFD: s.deps.Pledges.OFD.Verify,
+		Pledge: func(ctx context.Context, pkg []byte) verify.Report {
+			return s.deps.Pledges.Verifier.Verify(ctx, pkg, viewerOf(p))
+		},
+	}
+	var refused error
+	chk.Allow = func() error { refused = s.takeTokens(c, scopeVerify, 1); return refused }
+	res, err := chk.Check(ctx, body, OFDUploadLimits)
+	if refused != nil {
+		return refused
+	}
 	if err != nil {
 		switch apperr.KindOf(err) {
 		case apperr.Internal:
@@ -147,13 +154,10 @@ func (s *Server) verifyOFD(c *gin.Context, p auth.Principal) error {
 		}
 		return apperr.Wrap(apperr.Malformed, err, "%s", clientDetail(err)).WithCode(apperr.CodeOFDUnreadable)
 	}
-	out := ofdVerificationView{Format: OFDVerificationFormat, Indication: outcome.Worst(res.Signatures), Signatures: res.Signatures}
-	if pkg := attachedPackage(body); pkg != nil {
-		if err := s.takeTokens(c, scopeVerify, 1); err != nil {
-			return err
-		}
-		rs := []verify.Report{s.deps.Pledges.Verifier.Verify(ctx, pkg, viewerOf(p))}
-		s.attachLogProofs(c.Request.Context(), rs)
+	out := ofdVerificationView{Format: OFDVerificationFormat, Indication: res.Indication, Signatures: res.Signatures}
+	if res.Pledge != nil {
+		rs := []verify.Report{*res.Pledge}
+		s.attachLogProofs(ctx, rs)
 		s.localizeReports(c, rs)
 		out.Pledge = &rs[0]
 	}
@@ -167,19 +171,4 @@ func clientDetail(err error) string {
 		return e.Detail
 	}
 	return "the file is not a readable OFD package"
-}
-
-// attachedPackage returns the first attachment that is a pledge package
-// (named *.pledge.json, at most pledge.MaxPackage bytes), or nil.
-func attachedPackage(data []byte) []byte {
-	atts, err := ofd.Attachments(data, OFDUploadLimits)
-	if err != nil {
-		return nil
-	}
-	for _, a := range atts {
-		if strings.HasSuffix(strings.ToLower(a.Name), ".pledge.json") && len(a.Data) <= pledge.MaxPackage {
-			return a.Data
-		}
-	}
-	return nil
 }

@@ -134,6 +134,11 @@ func TestPledgeOFDForApplicantAndAgencyOnly(t *testing.T) {
 		v.Pledge.Indication != outcome.TotalPassed || v.Pledge.Pledge.Applicant.IDNumber == testIdentity.IDNumber {
 		t.Fatalf("report %s", rec.Body)
 	}
+	// The attached package is bound to the document's pledge (the check
+	// pledgectl ofd verify runs through the same code, internal/ofdpledge).
+	if !strings.Contains(rec.Body.String(), `"name":"ofd-pledge-binding","scope":"SIGNING","result":"PASSED"`) {
+		t.Errorf("no ofd-pledge-binding PASSED in %s", rec.Body)
+	}
 	// A changed page fails; garbage is a 400 problem; another media type 415.
 	bad := changeEntry(t, doc, "Doc_0/Pages/Page_0/Content.xml", func(b []byte) []byte { return bytes.Replace(b, []byte("朝市监许"), []byte("朝市监罚"), 1) })
 	rec = h.postOFD(auth.RolePublic, "application/octet-stream", bad)
@@ -156,10 +161,13 @@ func entryOf(t *testing.T, b []byte, name string) []byte {
 // TestMyPledgesShowStateNowAndDownloads: the applicant's and the agency's
 // listings give each pledge its state now as the status route reports it
 // (a revocation in the registry outranks "accepted"), and, once decided,
-// the package, the QR code and — only while accepted now — the sealed OFD;
-// the OFD route refuses a pledge whose decision was revoked.
+// the decided documents (package, QR code, sealed OFD, status statement)
+// whatever the state now, marked not in force unless accepted now; a
+// revoked pledge whose OFD was never asked for still gets its decided
+// document, sealed after the revocation, and its report says revoked.
 func TestMyPledgesShowStateNowAndDownloads(t *testing.T) {
 	h, e := pledgeHarness(t)
+	withStatements(t, h, e)
 	f := setUp(t, h, e)
 	signed := f.signEvent(t, "state-now-0001")
 	kept := f.signEvent(t, "state-now-0002")
@@ -180,19 +188,42 @@ func TestMyPledgesShowStateNowAndDownloads(t *testing.T) {
 		for _, it := range decode[listPage](t, rec).Items {
 			items[it.ID] = it
 		}
-		if it, ok := items[kept.ID]; !ok || it.StateNow != pledge.StatusAccepted || it.Downloads == nil ||
-			it.Downloads.OFD != "/v1/pledges/"+kept.ID+"/ofd" || it.Downloads.Package != "/v1/pledges/"+kept.ID+"/package" || it.Downloads.QR == "" {
-			t.Errorf("%s: accepted pledge listed as %+v", c.path, it)
+		if it, ok := items[kept.ID]; !ok || it.StateNow != pledge.StatusAccepted || it.Downloads == nil || !it.Downloads.InForce ||
+			it.Downloads.OFD != "/v1/pledges/"+kept.ID+"/ofd" || it.Downloads.Package != "/v1/pledges/"+kept.ID+"/package" || it.Downloads.QR == "" ||
+			it.Downloads.Statement != "/v1/pledges/"+kept.ID+"/status-statement" {
+			t.Errorf("%s: accepted pledge listed as %+v (downloads %+v)", c.path, it, it.Downloads)
 		}
-		if it := items[revoked.ID]; it.StateNow != pledge.StatusRevoked || it.Downloads == nil || it.Downloads.OFD != "" {
+		if it := items[revoked.ID]; it.StateNow != pledge.StatusRevoked || it.Downloads == nil || it.Downloads.InForce ||
+			it.Downloads.OFD != "/v1/pledges/"+revoked.ID+"/ofd" || it.Downloads.Statement != "/v1/pledges/"+revoked.ID+"/status-statement" {
 			t.Errorf("%s: revoked pledge listed as %+v (downloads %+v)", c.path, it, it.Downloads)
 		}
 		if it, ok := items[signed.ID]; ok && (it.StateNow != pledge.StatusSigned || it.Downloads != nil) {
 			t.Errorf("%s: undecided pledge listed as %+v", c.path, it)
 		}
 	}
-	wantProblem(t, h.do("GET", "/v1/pledges/"+revoked.ID+"/ofd", auth.RoleApplicant, nil), http.StatusConflict, "PLEDGE_NOT_ACCEPTED")
+	wantProblem(t, h.do("GET", "/v1/pledges/"+signed.ID+"/ofd", auth.RoleApplicant, nil), http.StatusConflict, "PLEDGE_NOT_ACCEPTED")
 	wantStatus(t, h.do("GET", "/v1/pledges/"+kept.ID+"/ofd", auth.RoleAgency, nil), http.StatusOK)
+	rec := h.do("GET", "/v1/pledges/"+revoked.ID+"/ofd", auth.RoleApplicant, nil)
+	wantStatus(t, rec, http.StatusOK)
+	doc := bytes.Clone(rec.Body.Bytes())
+	if again := h.do("GET", "/v1/pledges/"+revoked.ID+"/ofd", auth.RoleAgency, nil); !bytes.Equal(again.Body.Bytes(), doc) {
+		t.Error("the revoked pledge's decided OFD is not kept once")
+	}
+	rec = h.postOFD(auth.RolePublic, "application/ofd", doc)
+	wantStatus(t, rec, http.StatusOK)
+	var v struct {
+		Signatures []outcome.Report
+		Pledge     *struct {
+			Indication outcome.Indication
+			Status     struct{ Code string }
+		}
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || len(v.Signatures) != 1 || v.Signatures[0].Indication != outcome.TotalPassed || v.Pledge == nil {
+		t.Fatalf("the decided OFD of the revoked pledge: %s", rec.Body)
+	}
+	if v.Pledge.Indication != outcome.TotalFailed {
+		t.Errorf("the revoked pledge's report says %s, not that it is revoked: %s", v.Pledge.Indication, rec.Body)
+	}
 }
 
 // TestOFDUploadExpansionIsBounded: an upload small on the wire that

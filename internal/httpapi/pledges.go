@@ -494,8 +494,10 @@ func (s *Server) writeList(c *gin.Context, page pledge.Page, withApplicant bool)
 			it.StateUnavailable = true
 		} else {
 			it.StateNow = states[r.ID]
-			it.Downloads = downloads(r, it.StateNow)
 		}
+		// The decided documents whatever the state now (not in force
+		// unless it is ACCEPTED, an unreadable state included).
+		it.Downloads = s.downloads(r, it.StateNow)
 		out.Items = append(out.Items, it)
 	}
 	c.JSON(http.StatusOK, out)

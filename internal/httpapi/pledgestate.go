@@ -9,12 +9,20 @@ import (
 )
 
 // downloadsView links what the applicant and the agency take away once
-// the pledge is decided: the counter-sealed package, its status QR code
-// and, while the pledge is accepted now, the sealed OFD.
+// the pledge is decided: the counter-sealed package, its status QR code,
+// the sealed OFD and the signed status statement. They are the decided
+// documents, offered whatever the state now (shown beside them): a revoked
+// or false pledge keeps its decided documents, whose verification says the
+// state now.
 type downloadsView struct {
-	Package string `json:"package"`
-	QR      string `json:"qr"`
-	OFD     string `json:"ofd,omitempty"`
+	Package   string `json:"package"`
+	QR        string `json:"qr"`
+	OFD       string `json:"ofd"`
+	Statement string `json:"statement,omitempty"`
+	// InForce is false when the state now is no longer ACCEPTED (revoked,
+	// found false, ...): the documents record the decision, not a pledge
+	// in force.
+	InForce bool `json:"inForce"`
 }
 
 // statesNow returns each pledge's state now as the status route reports
@@ -64,15 +72,16 @@ func registryState(c status.Code) (pledge.Status, bool) {
 	return pledge.StatusRevoked, true
 }
 
-// downloads are the links of a decided pledge in state now st.
-func downloads(r pledge.Record, st pledge.Status) *downloadsView {
+// downloads are the links of a decided pledge in state now st; the status
+// statement is linked when this service signs statements.
+func (s *Server) downloads(r pledge.Record, st pledge.Status) *downloadsView {
 	if r.Decision == nil {
 		return nil
 	}
 	base := "/v1/pledges/" + r.ID
-	d := &downloadsView{Package: base + "/package", QR: base + "/qr"}
-	if st == pledge.StatusAccepted {
-		d.OFD = base + "/ofd"
+	d := &downloadsView{Package: base + "/package", QR: base + "/qr", OFD: base + "/ofd", InForce: st == pledge.StatusAccepted}
+	if s.deps.Statements != nil {
+		d.Statement = base + "/status-statement"
 	}
 	return d
 }

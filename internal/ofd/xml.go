@@ -15,6 +15,7 @@ import (
 
 type ofdRoot struct {
 	DocBodies []struct {
+		DocID      string `xml:"DocInfo>DocID"`
 		DocRoot    string `xml:"DocRoot"`
 		Signatures string `xml:"Signatures"`
 	} `xml:"DocBody"`

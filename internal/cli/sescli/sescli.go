@@ -26,6 +26,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
 // PassphraseEnv is the environment variable holding the key passphrase.
@@ -170,6 +171,9 @@ func inputError(err error) error {
 // jsonOut is the --json shape of every verification command.
 type jsonOut struct {
 	Signatures []outcome.Report `json:"signatures"`
+	// Pledge is the report of a pledge package attached to an OFD
+	// (ofd verify), as in POST /v1/ofd/verifications.
+	Pledge *verify.Report `json:"pledge,omitempty"`
 }
 
 func resultName(i outcome.Indication) string {
@@ -196,34 +200,59 @@ func (e env) report(reports []outcome.Report, asJSON bool) error {
 // reportAs is report with the label of each report in text output (a bare
 // seal is a seal, not a signature). Each check's warnings follow it.
 func (e env) reportAs(label string, reports []outcome.Report, asJSON bool) error {
-	if reports == nil {
-		reports = []outcome.Report{}
+	if err := e.printReports(label, jsonOut{Signatures: reports}, asJSON); err != nil {
+		return err
+	}
+	return exitOf(outcome.Worst(reports))
+}
+
+// printReports prints out's signature reports (and an attached pledge
+// package's report) as text or JSON.
+func (e env) printReports(label string, out jsonOut, asJSON bool) error {
+	if out.Signatures == nil {
+		out.Signatures = []outcome.Report{}
 	}
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(jsonOut{Signatures: reports}); err != nil {
-			return err
+		return enc.Encode(out)
+	}
+	for _, r := range out.Signatures {
+		sub := ""
+		if r.SubIndication != "" {
+			sub = " / " + string(r.SubIndication)
 		}
-	} else {
-		for _, r := range reports {
-			sub := ""
-			if r.SubIndication != "" {
-				sub = " / " + string(r.SubIndication)
+		fmt.Fprintf(e.stdout, "%s %s (%s): %s%s\n", label, r.ID, r.Version, resultName(r.Indication), sub)
+		for _, c := range r.Checks {
+			fmt.Fprintf(e.stdout, "  [%s] %s: %s\n", c.Result, c.Name, c.Detail)
+			for _, w := range c.Warnings {
+				fmt.Fprintf(e.stdout, "      注意 Warning %s: %s\n", w.Code, w.Detail)
 			}
-			fmt.Fprintf(e.stdout, "%s %s (%s): %s%s\n", label, r.ID, r.Version, resultName(r.Indication), sub)
-			for _, c := range r.Checks {
-				fmt.Fprintf(e.stdout, "  [%s] %s: %s\n", c.Result, c.Name, c.Detail)
-				for _, w := range c.Warnings {
-					fmt.Fprintf(e.stdout, "      注意 Warning %s: %s\n", w.Code, w.Detail)
-				}
-			}
-		}
-		if len(reports) == 0 {
-			fmt.Fprintln(e.stdout, "未找到签章 No signatures found")
 		}
 	}
-	worst := outcome.Worst(reports)
+	if len(out.Signatures) == 0 {
+		fmt.Fprintln(e.stdout, "未找到签章 No signatures found")
+	}
+	if p := out.Pledge; p != nil {
+		id := ""
+		if p.Pledge != nil {
+			id = p.Pledge.PledgeID
+		}
+		fmt.Fprintf(e.stdout, "附件承诺书包 Attached pledge package %s: 签署时 at signing %s; 当前 now %s\n", id,
+			resultName(p.ValidAtSigning.Indication), resultName(p.StatusNow.Indication))
+		for _, c := range p.Checks() {
+			sub := ""
+			if c.SubIndication != "" {
+				sub = " / " + string(c.SubIndication)
+			}
+			fmt.Fprintf(e.stdout, "  [%s%s] %s: %s\n", c.Result, sub, c.Name, c.Detail)
+		}
+	}
+	return nil
+}
+
+// exitOf is the exit error of an overall indication (nil when passed).
+func exitOf(worst outcome.Indication) error {
 	switch worst {
 	case outcome.TotalPassed:
 		return nil

@@ -1,6 +1,7 @@
 package sescli
 
 import (
+	"context"
 	"encoding/hex"
 	"strings"
 	"time"
@@ -10,9 +11,11 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
 	"github.com/pledgeseal/pledgeseal/internal/cli/statusclient"
 	"github.com/pledgeseal/pledgeseal/internal/ofd"
+	"github.com/pledgeseal/pledgeseal/internal/ofdpledge"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
+	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
 func sesVerifyCmd(e env) *cobra.Command {
@@ -117,7 +120,14 @@ With --base-url the seal and certificate status checks ask that PledgeSeal
 service (its public POST /v1/revocations/batch) whether the seal was suspended,
 reported lost, cancelled or revoked when it was used; a service that cannot be
 reached leaves them INDETERMINATE (never PASSED). Without it they are
-NOT_PERFORMED (offline).`,
+NOT_PERFORMED (offline).
+
+An attached pledge package (*.pledge.json, as in the sealed OFD of a pledge)
+is verified too, offline against the same --trust anchors, and must be the
+pledge the document is about (its ID = the OFD's DocID, check
+ofd-pledge-binding) — the checks of the service's POST /v1/ofd/verifications,
+through the same code. The exit status is the worst of the signatures and the
+package's validity at signing; its state now is printed beside it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var src status.Source
@@ -136,14 +146,30 @@ NOT_PERFORMED (offline).`,
 			if err != nil {
 				return err
 			}
-			res, err := ofd.Verify(cmd.Context(), data, ofd.Options{SES: ses.NewVerifier(ses.Options{SealTrust: ts}), SignTrust: ts, Status: src})
+			// The code path of POST /v1/ofd/verifications: the OFD's
+			// signatures, then the attached pledge package, verified
+			// offline and bound to the document's pledge.
+			pv, err := verify.New(verify.Options{SealTrust: ts, ApplicantTrust: ts, Clock: e.clk})
+			if err != nil {
+				return err
+			}
+			chk := ofdpledge.Checker{
+				OFD: func(ctx context.Context, data []byte, lim ofd.Limits) (*ofd.Result, error) {
+					return ofd.Verify(ctx, data, ofd.Options{SES: ses.NewVerifier(ses.Options{SealTrust: ts}), SignTrust: ts, Status: src, Limits: lim})
+				},
+				Pledge: func(ctx context.Context, pkg []byte) verify.Report { return pv.Verify(ctx, pkg, verify.Public()) },
+			}
+			res, err := chk.Check(cmd.Context(), data, ofd.Limits{})
 			if err != nil {
 				if e := apperr.As(err); e != nil {
 					return usagef("%s: %s", args[0], e.Detail)
 				}
 				return usagef("%s: unreadable OFD package", args[0])
 			}
-			return e.report(res.Signatures, asJSON)
+			if err := e.printReports(labelSignature, jsonOut{Signatures: res.Signatures, Pledge: res.Pledge}, asJSON); err != nil {
+				return err
+			}
+			return exitOf(res.Overall())
 		},
 	}
 	c.Flags().StringArrayVar(&trust, "trust", nil, "PEM file of trust anchors (repeatable)")

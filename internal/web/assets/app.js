@@ -147,12 +147,23 @@
       });
     }).catch(function (e) { if (msgCell) { msgCell.appendChild(el("p", { cls: "msg err", text: t("common.error") + e.message })); } });
   }
-  // downloadLinks offers, once decided, the counter-sealed package, its QR
-  // code and — while the pledge is accepted now — the sealed OFD.
+  // statementLink offers the pledge's signed status statement (public),
+  // with what it is and how to check it offline.
+  function statementLink(path, id) {
+    return el("span", { cls: "statement" }, [
+      el("a", { cls: "dl-statement", href: path, download: id + ".status-statement.txt", text: t("mine.download.statement") }),
+      el("small", { cls: "hint", text: " " + t("statement.hint") })]);
+  }
+  // downloadLinks offers, once decided, the decided documents: the
+  // counter-sealed package, its QR code, the sealed OFD and the signed
+  // status statement, whatever the state now — with a plain note when the
+  // pledge is no longer in force, so that nobody takes them for a pledge in
+  // force.
   function downloadLinks(p) {
     var d = p.downloads;
     var box = el("span", { cls: "downloads" });
     if (!d) { return box; }
+    if (!d.inForce) { box.appendChild(el("span", { cls: "msg err not-in-force", text: t("mine.notInForce") })); }
     function btn(cls, label, path, name) {
       var b = el("button", { type: "button", cls: "secondary " + cls, text: label, "data-download": path });
       b.addEventListener("click", function () { fetchDownload(path, name, box); });
@@ -161,6 +172,7 @@
     box.appendChild(btn("dl-package", t("mine.download.package"), d.package, p.id + ".pledge.json"));
     box.appendChild(el("a", { cls: "dl-qr", href: d.qr, download: p.id + ".qr.png", text: t("mine.download.qr") }));
     if (d.ofd) { box.appendChild(btn("dl-ofd", t("mine.download.ofd"), d.ofd, p.id + ".ofd")); }
+    if (d.statement) { box.appendChild(statementLink(d.statement, p.id)); }
     return box;
   }
 
@@ -283,7 +295,10 @@
     box.appendChild(el("section", { "aria-labelledby": "now-h", cls: "part" }, [
       el("h3", { id: "now-h" }, [t("report.now") + " ", el("span", { cls: "badge " + tone(n.indication), text: t("report." + (n.indication || "INDETERMINATE")).split(/[:：]/)[0] })]),
       n.state ? el("p", {}, [el("strong", { text: t("report.state") + ": " }), el("span", { id: "state-now", text: t("state." + n.state) })]) : null,
-      checkList(n.checks)]));
+      checkList(n.checks),
+      // A decided pledge's signed status statement, for a relying party
+      // that checks it later offline.
+      p && p.decision && PLEDGE_ID.test(p.pledgeId || "") ? el("p", { id: "report-statement" }, [statementLink("/v1/pledges/" + p.pledgeId + "/status-statement", p.pledgeId)]) : null]));
     var f = rep.freshness || {};
     var fr = el("dl", { cls: "kv" }, [el("dt", { text: t("report.verifiedAt") }), el("dd", { text: fmtTime(f.verifiedAt) })]);
     if (f.statusReadAt) { fr.appendChild(el("dt", { text: t("report.statusReadAt") })); fr.appendChild(el("dd", { text: fmtTime(f.statusReadAt) })); }

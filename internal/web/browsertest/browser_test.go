@@ -26,6 +26,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/emmansun/gmsm/sm2"
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
@@ -51,6 +52,8 @@ type site struct {
 	// published is the notice in force: the environment's notice
 	// republished under a seal whose picture is a real image.
 	published pledge.PublishedNotice
+	// statusKey signs the site's status statements (statement_test.go).
+	statusKey *sm2.PrivateKey
 }
 
 // sealPicture is a drawn seal impression, size pixels square.
@@ -132,8 +135,9 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
+	statusKey, statements := statementIssuer(t, env)
 	api := httpapi.New(httpapi.Deps{
-		Log: slog.New(slog.DiscardHandler), Clock: clk, Auth: tokens, Tokens: tokens,
+		Log: slog.New(slog.DiscardHandler), Clock: clk, Auth: tokens, Tokens: tokens, Statements: statements,
 		Seals: env.Seals, Revocations: env.Revoc, Enforce: enf, Web: pages,
 		Pledges: &httpapi.PledgeAPI{Catalogue: env.Catalogue, Notices: env.Notices, Service: env.Service, Records: env.Pledges, Verifier: env.Verifier,
 			OFD: ofdAPI(t, env), Findings: env.Registry},
@@ -142,7 +146,7 @@ func newSite(t *testing.T) *site {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	applicant := auth.Identity{Name: verifytest.Applicant.Name, IDType: verifytest.Applicant.IDType, IDNumber: verifytest.Applicant.IDNumber}
-	s := &site{base: base, env: env, enf: enf, tokens: map[auth.Role]string{}, published: published}
+	s := &site{base: base, env: env, enf: enf, tokens: map[auth.Role]string{}, published: published, statusKey: statusKey}
 	for _, req := range []auth.CreateRequest{
 		{Role: auth.RoleApplicant, Identity: &applicant, TTL: time.Hour},
 		{Role: auth.RoleAgency, Org: verifytest.Agency, TTL: time.Hour},
