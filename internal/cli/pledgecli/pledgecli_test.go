@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
+	"github.com/spf13/cobra"
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
+	"github.com/pledgeseal/pledgeseal/internal/cli/clitest"
 	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/httpapi"
@@ -31,22 +33,9 @@ import (
 // run executes `pledge verify args...` and returns the exit status and output.
 func run(t *testing.T, clk clock.Clock, args ...string) (int, string) {
 	t.Helper()
-	var out bytes.Buffer
-	cmds := commands(&out, clk, &http.Client{Timeout: 5 * time.Second})
-	root := cmds[0]
-	root.SetArgs(append([]string{"verify"}, args...))
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SilenceErrors, root.SilenceUsage = true, true
-	err := root.Execute()
-	if err == nil {
-		return 0, out.String()
-	}
-	var ee *exitstatus.Error
-	if errors.As(err, &ee) {
-		return ee.Code, out.String() + ee.Msg
-	}
-	return -1, out.String() + err.Error()
+	return clitest.Run(func(w io.Writer) *cobra.Command {
+		return commands(w, clk, &http.Client{Timeout: 5 * time.Second})[0]
+	}, append([]string{"verify"}, args...)...)
 }
 
 func TestPledgeVerify(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/pledgeseal/pledgeseal/internal/cli/clitest"
 	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
@@ -23,30 +27,14 @@ import (
 // and output.
 func runSign(t *testing.T, clk clock.Clock, args ...string) (int, string) {
 	t.Helper()
-	var out bytes.Buffer
-	root := commands(&out, clk, &http.Client{Timeout: time.Second})[0]
-	root.SetArgs(append([]string{"sign-cms"}, args...))
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SilenceErrors, root.SilenceUsage = true, true
-	err := root.Execute()
-	if err == nil {
-		return 0, out.String()
-	}
-	var ee *exitstatus.Error
-	if errors.As(err, &ee) {
-		return ee.Code, out.String() + ee.Msg
-	}
-	return -1, out.String() + err.Error()
+	return clitest.Run(func(w io.Writer) *cobra.Command {
+		return commands(w, clk, &http.Client{Timeout: time.Second})[0]
+	}, append([]string{"sign-cms"}, args...)...)
 }
 
 func writeFile(t *testing.T, dir, name string, b []byte) string {
 	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return clitest.WriteFile(t, dir, name, b)
 }
 
 // TestSignCMS: the command signs a file's exact bytes with an encrypted

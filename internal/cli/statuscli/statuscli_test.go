@@ -3,13 +3,16 @@ package statuscli
 import (
 	"bytes"
 	"encoding/pem"
-	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/pledgeseal/pledgeseal/internal/cli/clitest"
 	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pki/pkitest"
@@ -22,21 +25,7 @@ var t0 = time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)
 
 func run(t *testing.T, clk clock.Clock, args ...string) (int, string) {
 	t.Helper()
-	var out bytes.Buffer
-	root := Commands(&out, clk)[0]
-	root.SetArgs(append([]string{"verify"}, args...))
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SilenceErrors, root.SilenceUsage = true, true
-	err := root.Execute()
-	if err == nil {
-		return 0, out.String()
-	}
-	var ee *exitstatus.Error
-	if errors.As(err, &ee) {
-		return ee.Code, out.String() + ee.Msg
-	}
-	return -1, out.String() + err.Error()
+	return clitest.Run(func(w io.Writer) *cobra.Command { return Commands(w, clk)[0] }, append([]string{"verify"}, args...)...)
 }
 
 // TestStatusVerify: exit 0 valid, 1 invalid (another key: the log's or an

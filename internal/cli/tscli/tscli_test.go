@@ -1,11 +1,10 @@
 package tscli
 
 import (
-	"bytes"
 	"context"
 	"encoding/asn1"
 	"encoding/json"
-	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/pledgeseal/pledgeseal/internal/cli/clitest"
 	"github.com/pledgeseal/pledgeseal/internal/cli/exitstatus"
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
@@ -24,21 +26,7 @@ import (
 
 func run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	var out bytes.Buffer
-	root := Commands(&out)[0]
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SilenceErrors, root.SilenceUsage = true, true
-	err := root.Execute()
-	if err == nil {
-		return 0, out.String()
-	}
-	var ee *exitstatus.Error
-	if errors.As(err, &ee) {
-		return ee.Code, out.String() + ee.Msg
-	}
-	return -1, out.String() + err.Error()
+	return clitest.Run(func(w io.Writer) *cobra.Command { return Commands(w)[0] }, args...)
 }
 
 // TestQueryAndVerify: `ts query` makes a query openssl reads; the TSA's
