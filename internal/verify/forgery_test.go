@@ -1,6 +1,8 @@
 package verify_test
 
 import (
+	"github.com/emmansun/gmsm/smx509"
+
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -520,5 +522,18 @@ func TestOfflineDecisionNeedsNamedOwner(t *testing.T) {
 	}
 	if r.Pledge.Decision != nil || r.Pledge.StatusURL != "" {
 		t.Fatalf("offline, the decision under another agency's seal is shown: %+v", r.Pledge.Decision)
+	}
+	// A signer certificate that names the agency but does not chain to the
+	// seal trust anchors (here: a verifier trusting another root) names
+	// nobody: the owner check does not pass on its say-so.
+	otherRoot := verifytest.NewCA(t, "Other Seal Root", nil, now.AddDate(-1, 0, 0), now.AddDate(5, 0, 0))
+	untrusting, err := verify.New(verify.Options{SealTrust: pki.NewTrustStore([]*smx509.Certificate{otherRoot.Cert}, nil),
+		ApplicantTrust: e.ApplicantTrust, Clock: e.Clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := untrusting.Verify(ctx, pkg, verify.Public())
+	if c, ok := u.Find(verify.CheckSealOwner); !ok || c.Result == outcome.Passed {
+		t.Fatalf("offline owner check on a signer certificate no anchor vouches for: %+v", c)
 	}
 }

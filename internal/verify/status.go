@@ -18,7 +18,7 @@ const tryLater = "cannot be read now (the status registry is unavailable); try l
 
 // statusChecks asks every status question of one package in one batch per
 // source (both sources concurrently) and adds the checks of both scopes.
-func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.ParsedPackage, sig *ses.Signature, res pledge.SignerResult, applicantOK bool, sealedAt time.Time) {
+func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.ParsedPackage, sig *ses.Signature, signer *smx509.Certificate, res pledge.SignerResult, applicantOK bool, sealedAt time.Time) {
 	id := p.Doc.PledgeID
 	pledgeSub := status.Subject{Kind: status.KindPledge, ID: id}
 	reg := []status.Subject{pledgeSub}
@@ -37,7 +37,7 @@ func (v *Verifier) statusChecks(ctx context.Context, b builder, p *pledge.Parsed
 		off := "not performed: offline verification (no status source); ask the service at the status URL for the status now"
 		if sig != nil {
 			b.add(ScopeSigning, CheckSealStatus, outcome.NotPerformed, "", "%s", off)
-			sealOwnerOffline(b, p, sig)
+			sealOwnerOffline(b, p, signer)
 		}
 		b.add(ScopeNow, CheckPledgeState, outcome.NotPerformed, "", "%s", off)
 		b.add(ScopeNow, CheckFindings, outcome.NotPerformed, "", "%s", off)
@@ -139,26 +139,26 @@ func sealOwner(b builder, p *pledge.ParsedPackage, get func(int) (status.Result,
 }
 
 // sealOwnerOffline decides the seal's owner without the registry: only the
-// agency signer certificate (which the SES checks chained to the seal trust
-// anchors) can name the agency, by its subject serialNumber holding the
-// agency code. When it does not, the owner is unknown offline and, as
+// agency signer certificate, and only when the SES checks chained it to the
+// seal trust anchors (signer non-nil), can name the agency, by its subject
+// serialNumber holding the agency code. When it does not, the owner is unknown offline and, as
 // online, the report does not show the decision: a seal of one agency must
 // not present another agency's decision as proven.
-func sealOwnerOffline(b builder, p *pledge.ParsedPackage, sig *ses.Signature) {
+func sealOwnerOffline(b builder, p *pledge.ParsedPackage, signer *smx509.Certificate) {
 	agency := p.Sealed.Statement.Agency
 	if p.Sealed.Legacy {
 		agency = p.Doc.Agency
 	}
 	named := ""
-	if cert, err := smx509.ParseCertificate(sig.Cert); err == nil {
-		named = cert.Subject.SerialNumber
+	if signer != nil {
+		named = signer.Subject.SerialNumber
 	}
 	if agency != "" && named == agency {
 		b.add(ScopeSigning, CheckSealOwner, outcome.Passed, "", "offline: the agency signer certificate names agency %s (subject serialNumber), whose decision the seal signs", agency)
 		return
 	}
 	b.r.Pledge.Decision, b.r.Pledge.StatusURL = nil, ""
-	b.add(ScopeSigning, CheckSealOwner, outcome.NotPerformed, "", "not performed: offline verification, and the agency signer certificate does not name agency %s; which agency owns the seal only the seal registry knows, so the decision is not shown: ask the service at the status URL", agency)
+	b.add(ScopeSigning, CheckSealOwner, outcome.NotPerformed, "", "not performed: offline verification, and no agency signer certificate chained to the seal trust anchors names agency %s; which agency owns the seal only the seal registry knows, so the decision is not shown: ask the service at the status URL", agency)
 }
 
 // registryOverrides tells whether the registry's state of a pledge (a

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"github.com/emmansun/gmsm/smx509"
+
 	"context"
 	"errors"
 	"fmt"
@@ -277,8 +279,19 @@ func (v *Verifier) Verify(ctx context.Context, pkg []byte, viewer Viewer) (r Rep
 		}
 	}
 
-	v.statusChecks(ctx, b, p, sig, res, aerr == nil, sealedAt)
+	v.statusChecks(ctx, b, p, sig, chainedSigner(ares), res, aerr == nil, sealedAt)
 	return r
+}
+
+// chainedSigner is the agency seal's signer certificate when the SES
+// verification chained it to the seal trust anchors (nil otherwise).
+func chainedSigner(ares ses.Result) *smx509.Certificate {
+	for _, c := range ares.Report.Checks {
+		if c.Name == ses.CheckSignerChain && c.Result == outcome.Passed {
+			return ares.Signer
+		}
+	}
+	return nil
 }
 
 func summary(p *pledge.ParsedPackage, viewer Viewer, digest [32]byte) *Summary {
