@@ -19,8 +19,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/clock"
 	"github.com/pledgeseal/pledgeseal/internal/ofdmake"
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
-	"github.com/pledgeseal/pledgeseal/internal/store"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 	"github.com/pledgeseal/pledgeseal/internal/web"
@@ -70,13 +68,7 @@ func rewriteOFD(t *testing.T, b []byte, change map[string]func([]byte) []byte) [
 //     (before, the CLI never looked at the attachment and exited 0).
 func TestOFDVerifyChecksTheAttachedPackage(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	e := verifytest.New(t, st, clk)
-	e.Ready(t)
+	e := verifytest.OnRedis(t, clk)
 	ctx := context.Background()
 	labels, err := web.Messages("zh-CN")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/pledgeseal/pledgeseal/internal/cli/clitest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +17,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
-	"github.com/pledgeseal/pledgeseal/internal/store"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 )
 
@@ -30,21 +29,9 @@ import (
 // one that counter-sealed the pledge.
 func TestExportedOFDVerifiesThroughPledgectl(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	e := verifytest.New(t, st, clk)
-	e.Ready(t)
+	e := verifytest.OnRedis(t, clk)
 	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, b []byte) string { return clitest.WriteFile(t, dir, name, b) }
 	pemOf := func(cs ...*smx509.Certificate) []byte {
 		var b []byte
 		for _, c := range cs {

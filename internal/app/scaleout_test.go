@@ -204,31 +204,7 @@ func scaleOut(t *testing.T, redisEnv ...string) string {
 	// The set-up (catalogue, notice, hook, tokens) goes through the same
 	// application built in process on the same Redis and prefix; it
 	// serves no requests and runs no notification worker.
-	setupPort := testredis.FreePort(t)
-	setupEnv := append(append([]string(nil), common...), fmt.Sprintf("PLEDGESEAL_LISTEN=127.0.0.1:%d", setupPort))
-	cfg, err := config.Load(nil, setupEnv, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	setup, err := Build(cfg, getenvOf(setupEnv), slog.New(slog.DiscardHandler), clock.Real{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setup.Close() })
-	c := newAppClient(t, setup)
-	ag := setup.Material.Agencies[0].Code
-	agency := c.token(auth.CreateRequest{Role: auth.RoleAgency, Org: ag})
-	applicant := c.token(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101199001061234"}})
-	entry := verifytest.Entry(time.Now())
-	entry.Owner = ag
-	c.must(c.do("POST", "/v1/catalogue/entries", agency, "", map[string]any{"entry": entry}), http.StatusCreated)
-	n := verifytest.Notice()
-	n.Agency = ag
-	var pub struct {
-		Notice pledge.Notice
-		Digest string
-	}
-	_ = json.Unmarshal(c.must(c.do("POST", "/v1/notices", agency, "", n), http.StatusCreated).Body.Bytes(), &pub)
+	c, agency, applicant, pub := setUpInProcess(t, common)
 	c.must(c.do("POST", "/v1/webhooks", agency, "", map[string]string{"url": hooks.srv.URL + "/hook", "secret": "scale-out-secret-0123"}), http.StatusCreated)
 
 	// Three instances.
@@ -428,4 +404,39 @@ func scaleOut(t *testing.T, redisEnv ...string) string {
 		t.Fatalf("%d reads allowed and %d limited over two instances: the bucket allows at most %d", ok, limited, most)
 	}
 	return prefix
+}
+
+// publishedNotice is a notice as POST /v1/notices answers it.
+type publishedNotice struct {
+	Notice pledge.Notice
+	Digest string
+}
+
+// setUpInProcess builds the application in process on env (the same Redis
+// and prefix the pledged processes use; it serves no requests and runs no
+// sequencer or notification worker) and, through it, mints an agency and
+// an applicant token and publishes a catalogue entry and its notice.
+func setUpInProcess(t *testing.T, env []string) (c *appClient, agency, applicant string, pub publishedNotice) {
+	t.Helper()
+	env = append(append([]string(nil), env...), fmt.Sprintf("PLEDGESEAL_LISTEN=127.0.0.1:%d", testredis.FreePort(t)))
+	cfg, err := config.Load(nil, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := Build(cfg, getenvOf(env), slog.New(slog.DiscardHandler), clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = setup.Close() })
+	c = newAppClient(t, setup)
+	ag := setup.Material.Agencies[0].Code
+	agency = c.token(auth.CreateRequest{Role: auth.RoleAgency, Org: ag})
+	applicant = c.token(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101199001061234"}})
+	entry := verifytest.Entry(time.Now())
+	entry.Owner = ag
+	c.must(c.do("POST", "/v1/catalogue/entries", agency, "", map[string]any{"entry": entry}), http.StatusCreated)
+	n := verifytest.Notice()
+	n.Agency = ag
+	_ = json.Unmarshal(c.must(c.do("POST", "/v1/notices", agency, "", n), http.StatusCreated).Body.Bytes(), &pub)
+	return c, agency, applicant, pub
 }

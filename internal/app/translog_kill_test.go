@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,12 +15,9 @@ import (
 	"time"
 
 	"github.com/pledgeseal/pledgeseal/internal/auth"
-	"github.com/pledgeseal/pledgeseal/internal/clock"
-	"github.com/pledgeseal/pledgeseal/internal/config"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/translog"
-	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 )
 
 // TestPledgedKilledMidLoad: pledged, which runs the sequencer and signs
@@ -59,31 +54,8 @@ func TestPledgedKilledMidLoad(t *testing.T) {
 
 	// Set-up through the application built in process (no sequencer runs
 	// in it: it is never Run).
-	setupEnv := append(append([]string(nil), common...), fmt.Sprintf("PLEDGESEAL_LISTEN=127.0.0.1:%d", testredis.FreePort(t)))
-	cfg, err := config.Load(nil, setupEnv, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	setup, err := Build(cfg, getenvOf(setupEnv), slog.New(slog.DiscardHandler), clock.Real{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setup.Close() })
-	c := newAppClient(t, setup)
-	ag := setup.Material.Agencies[0].Code
-	agency := c.token(auth.CreateRequest{Role: auth.RoleAgency, Org: ag})
+	c, agency, applicant, pub := setUpInProcess(t, common)
 	admin := c.token(auth.CreateRequest{Role: auth.RoleAdmin})
-	applicant := c.token(auth.CreateRequest{Role: auth.RoleApplicant, Identity: &auth.Identity{Name: "李四", IDType: "RESIDENT_ID", IDNumber: "110101199001061234"}})
-	entry := verifytest.Entry(time.Now())
-	entry.Owner = ag
-	c.must(c.do("POST", "/v1/catalogue/entries", agency, "", map[string]any{"entry": entry}), http.StatusCreated)
-	n := verifytest.Notice()
-	n.Agency = ag
-	var pub struct {
-		Notice pledge.Notice
-		Digest string
-	}
-	_ = json.Unmarshal(c.must(c.do("POST", "/v1/notices", agency, "", n), http.StatusCreated).Body.Bytes(), &pub)
 
 	start := func() *instance {
 		port := testredis.FreePort(t)

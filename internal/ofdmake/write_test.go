@@ -24,8 +24,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/outcome"
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/ses"
-	"github.com/pledgeseal/pledgeseal/internal/store"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 	"github.com/pledgeseal/pledgeseal/internal/web"
 )
@@ -41,13 +39,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	clk := clock.NewFake(t0)
-	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	env := verifytest.New(t, st, clk)
-	env.Ready(t)
+	env := verifytest.OnRedis(t, clk)
 	labels, err := web.Messages("zh-CN")
 	if err != nil {
 		t.Fatal(err)

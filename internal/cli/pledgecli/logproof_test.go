@@ -6,9 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/pledgeseal/pledgeseal/internal/cli/clitest"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +22,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/translog"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
@@ -54,21 +52,9 @@ func (l serverLog) CheckpointFor(ctx context.Context, index uint64) ([]byte, boo
 func TestPledgeVerifyChecksLogProof(t *testing.T) {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	e := verifytest.New(t, st, clk)
-	e.Ready(t)
+	e := verifytest.OnRedis(t, clk)
 	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, b []byte) string { return clitest.WriteFile(t, dir, name, b) }
 	trust := write("trust.pem", bytes.Join([][]byte{
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.SealRoot.Cert.Raw}),
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.ApplicantRoot.Cert.Raw}),
@@ -80,8 +66,8 @@ func TestPledgeVerifyChecksLogProof(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl := serverLog{store.NewTransLog(st), signer}
-	tokens, err := auth.NewTokens(st, bytes.Repeat([]byte{7}, 32), e.Protector, clk)
+	tl := serverLog{store.NewTransLog(e.Store), signer}
+	tokens, err := auth.NewTokens(e.Store, bytes.Repeat([]byte{7}, 32), e.Protector, clk)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,8 +24,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/pledge"
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/status"
-	"github.com/pledgeseal/pledgeseal/internal/store"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 )
 
@@ -40,21 +37,9 @@ func run(t *testing.T, clk clock.Clock, args ...string) (int, string) {
 
 func TestPledgeVerify(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	e := verifytest.New(t, st, clk)
-	e.Ready(t)
+	e := verifytest.OnRedis(t, clk)
 	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, b []byte) string { return clitest.WriteFile(t, dir, name, b) }
 	pemOf := func(cs ...*smx509.Certificate) []byte {
 		var b []byte
 		for _, c := range cs {
@@ -72,7 +57,7 @@ func TestPledgeVerify(t *testing.T) {
 	badPkg := write("bad.json", tampered)
 
 	// The server: the real HTTP API over the same domain.
-	tokens, err := auth.NewTokens(st, bytes.Repeat([]byte{7}, 32), e.Protector, clk)
+	tokens, err := auth.NewTokens(e.Store, bytes.Repeat([]byte{7}, 32), e.Protector, clk)
 	if err != nil {
 		t.Fatal(err)
 	}

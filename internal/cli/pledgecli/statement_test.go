@@ -3,8 +3,7 @@ package pledgecli
 import (
 	"context"
 	"encoding/pem"
-	"os"
-	"path/filepath"
+	"github.com/pledgeseal/pledgeseal/internal/cli/clitest"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +15,6 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/seal"
 	"github.com/pledgeseal/pledgeseal/internal/statement"
 	"github.com/pledgeseal/pledgeseal/internal/status"
-	"github.com/pledgeseal/pledgeseal/internal/store"
-	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/translog"
 	"github.com/pledgeseal/pledgeseal/internal/verify/verifytest"
 )
@@ -28,21 +25,9 @@ import (
 // the statement of a revoked pledge.
 func TestPledgeVerifyWithStatement(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	e := verifytest.New(t, st, clk)
-	e.Ready(t)
+	e := verifytest.OnRedis(t, clk)
 	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, b []byte) string { return clitest.WriteFile(t, dir, name, b) }
 	trust := write("trust.pem", append(append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.SealRoot.Cert.Raw}),
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.ApplicantRoot.Cert.Raw})...),
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.CitizenCA.Cert.Raw})...))

@@ -32,6 +32,7 @@ import (
 	"github.com/pledgeseal/pledgeseal/internal/ses"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/store"
+	"github.com/pledgeseal/pledgeseal/internal/testredis"
 	"github.com/pledgeseal/pledgeseal/internal/verify"
 )
 
@@ -107,6 +108,20 @@ type Env struct {
 
 // SealMaker is the principal that files the environment's seal.
 var SealMaker = auth.Principal{Role: auth.RoleSealMaker, TokenID: "verifytest"}
+
+// OnRedis builds the environment on a store over the test Redis (a prefix
+// of its own, closed when the test ends) and publishes its notice (Ready).
+func OnRedis(t testing.TB, clk *clock.Fake) *Env {
+	t.Helper()
+	st, err := store.New(store.Options{Addrs: []string{testredis.Addr(t)}, Prefix: testredis.Prefix(t), Timeout: time.Second}, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	e := New(t, st, clk)
+	e.Ready(t)
+	return e
+}
 
 // New builds the environment on st (whose clock must be clk).
 func New(t testing.TB, st *store.Store, clk *clock.Fake) *Env {
