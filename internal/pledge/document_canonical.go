@@ -14,6 +14,21 @@ func writeText(w *jcs.Writer, t Text) {
 	w.Close('}')
 }
 
+// writeArray writes xs as a JSON array, each element by elem (null when xs
+// is nil, as encoding/json writes a nil slice).
+func writeArray[T any](w *jcs.Writer, xs []T, elem func(T)) {
+	if xs == nil {
+		w.Null()
+		return
+	}
+	w.Open('[')
+	for _, x := range xs {
+		w.Elem()
+		elem(x)
+	}
+	w.Close(']')
+}
+
 // appendCanonicalDocument appends what jcs.Marshal(d) returns, or reports
 // false when d holds a value it does not write exactly as jcs.Marshal
 // would (a time encoding/json refuses, an integer of 16 or more digits).
@@ -61,23 +76,16 @@ func appendCanonicalDocument(dst []byte, d *Document) ([]byte, bool) {
 	w.String(d.Entry.Region)
 	w.Close('}')
 	w.Name("facts")
-	if d.Facts == nil {
-		w.Null()
-	} else {
-		w.Open('[')
-		for _, f := range d.Facts {
-			w.Elem()
-			w.Open('{')
-			w.Name("code")
-			w.String(f.Code)
-			w.Name("label")
-			writeText(w, f.Label)
-			w.Name("value")
-			w.String(f.Value)
-			w.Close('}')
-		}
-		w.Close(']')
-	}
+	writeArray(w, d.Facts, func(f Fact) {
+		w.Open('{')
+		w.Name("code")
+		w.String(f.Code)
+		w.Name("label")
+		writeText(w, f.Label)
+		w.Name("value")
+		w.String(f.Value)
+		w.Close('}')
+	})
 	w.Name("format")
 	w.String(d.Format)
 	w.Name("idempotencyKey")
@@ -96,23 +104,16 @@ func appendCanonicalDocument(dst []byte, d *Document) ([]byte, bool) {
 	w.Name("signedAt")
 	w.Time(d.SignedAt)
 	w.Name("statements")
-	if d.Statements == nil {
-		w.Null()
-	} else {
-		w.Open('[')
-		for _, s := range d.Statements {
-			w.Elem()
-			w.Open('{')
-			w.Name("acknowledged")
-			w.Bool(s.Acknowledged)
-			w.Name("code")
-			w.String(string(s.Code))
-			w.Name("text")
-			writeText(w, s.Text)
-			w.Close('}')
-		}
-		w.Close(']')
-	}
+	writeArray(w, d.Statements, func(s Statement) {
+		w.Open('{')
+		w.Name("acknowledged")
+		w.Bool(s.Acknowledged)
+		w.Name("code")
+		w.String(string(s.Code))
+		w.Name("text")
+		writeText(w, s.Text)
+		w.Close('}')
+	})
 	w.Close('}')
 	return w.Bytes()
 }
