@@ -25,6 +25,8 @@ type CheckpointSource interface {
 // hold it (yet).
 type LogIndexer interface {
 	PledgeIndex(ctx context.Context, pledgeID string, registry bool) (index uint64, ok bool, err error)
+	// Entries returns the log entries [start, end) (their leaf bytes).
+	Entries(ctx context.Context, start, end uint64) ([][]byte, error)
 }
 
 // IssuerOptions configure an Issuer.
@@ -135,7 +137,18 @@ func (i *Issuer) Issue(ctx context.Context, pledgeID string) ([]byte, Statement,
 			return nil, Statement{}, tryLater(err, "the transparency log")
 		}
 		if size, known := checkpointSize(s.Checkpoint); ok && known && n < size {
-			s.LogIndex = &n
+			// Named only when that entry records the state stated: a
+			// change still pending integration leaves the index on the
+			// pledge's previous state, which the statement must not cite.
+			ents, err := i.o.Index.Entries(ctx, n, n+1)
+			if err != nil {
+				return nil, Statement{}, tryLater(err, "the transparency log")
+			}
+			if len(ents) == 1 {
+				if logged, about, err := translog.EntryPledgeState(ents[0], pledgeID); err == nil && about && logged == s.State {
+					s.LogIndex = &n
+				}
+			}
 		}
 	}
 	signed, err := Sign(s, i.o.Signer)

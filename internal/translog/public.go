@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/pledgeseal/pledgeseal/internal/status"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
@@ -128,4 +129,43 @@ func (p PublicBody) Names(kind, id string) bool {
 		}
 	}
 	return false
+}
+
+// PledgeState returns the state of pledge pledgeID the body records, as a
+// verification report's StatusNow.State and a status statement name it: a
+// workflow event of the pledge (ACCEPTED is ACTIVE) or a registry change
+// naming it (its code). ok=false when the entry is not about the pledge.
+func (b PublicBody) PledgeState(pledgeID string) (status.Code, bool) {
+	switch b.Source {
+	case "pledge":
+		if b.Data["pledge"] != pledgeID || !b.Names(string(status.KindPledge), pledgeID) {
+			return "", false
+		}
+		if s := b.Data["status"]; s != "ACCEPTED" {
+			return status.Code(s), s != ""
+		}
+		return status.Active, true
+	case "registry":
+		if !b.Names(string(status.KindPledge), pledgeID) || b.Data["code"] == "" {
+			return "", false
+		}
+		return status.Code(b.Data["code"]), true
+	}
+	return "", false
+}
+
+// EntryPledgeState reads a log entry (its leaf bytes) and returns the state
+// of pledge pledgeID its public body records (PledgeState); an entry that
+// does not parse is an error, never a state.
+func EntryPledgeState(entry []byte, pledgeID string) (status.Code, bool, error) {
+	e, err := ParseEntry(entry)
+	if err != nil {
+		return "", false, err
+	}
+	body, err := ParsePublicBody(e.Body)
+	if err != nil {
+		return "", false, err
+	}
+	st, ok := body.PledgeState(pledgeID)
+	return st, ok, nil
 }

@@ -64,29 +64,6 @@ type LogSection struct {
 	Checkpoint     string   `json:"checkpoint,omitempty"`
 }
 
-// LogEntryState returns the state of pledge pledgeID a public log entry
-// body records, as a report's StatusNow.State names it: a workflow event
-// of the pledge (ACCEPTED is ACTIVE) or a registry change naming it (its
-// code). ok=false when the entry is not about the pledge.
-func LogEntryState(body translog.PublicBody, pledgeID string) (status.Code, bool) {
-	switch body.Source {
-	case "pledge":
-		if body.Data["pledge"] != pledgeID || !body.Names(string(status.KindPledge), pledgeID) {
-			return "", false
-		}
-		if s := body.Data["status"]; s != "ACCEPTED" {
-			return status.Code(s), s != ""
-		}
-		return status.Active, true
-	case "registry":
-		if !body.Names(string(status.KindPledge), pledgeID) || body.Data["code"] == "" {
-			return "", false
-		}
-		return status.Code(body.Data["code"]), true
-	}
-	return "", false
-}
-
 // CheckLog checks a report's log section offline with the pinned log key:
 // the report is about pledgeID (the package the caller verified), the
 // checkpoint is signed by the log key, the inclusion proof leads from the
@@ -144,7 +121,7 @@ func CheckLog(r *Report, pledgeID string, logKey *ecdsa.PublicKey) Check {
 	if err != nil {
 		return fail(LogEntryMismatch, "the logged entry's body does not parse: %s", apperr.As(err).Detail)
 	}
-	st, ok := LogEntryState(body, pledgeID)
+	st, ok := body.PledgeState(pledgeID)
 	if !ok {
 		return fail(LogEntryMismatch, "log entry %d is not about pledge %s", *l.Index, pledgeID)
 	}
@@ -191,15 +168,18 @@ func ProveLog(ctx context.Context, src LogSource, r *Report) *LogSection {
 		return &LogSection{Status: LogNotYetLogged, Detail: fmt.Sprintf("no entry for the pledge's state %s is in the log yet (it is pending integration)", state)}
 	}
 	ents, err := src.Entries(ctx, idx, idx+1)
-	if err != nil || len(ents) != 1 {
+	if err == nil && len(ents) != 1 {
+		err = apperr.New(apperr.Unavailable, "the log returned %d entries for index %d", len(ents), idx)
+	}
+	if err != nil {
 		return unavailable(err)
 	}
-	if e, err := translog.ParseEntry(ents[0]); err == nil {
-		if body, err := translog.ParsePublicBody(e.Body); err == nil {
-			if st, ok := LogEntryState(body, id); !ok || st != state {
-				return &LogSection{Status: LogNotYetLogged, Detail: fmt.Sprintf("the pledge's latest logged state is %s (entry %d); the change to %s is pending integration", st, idx, state)}
-			}
-		}
+	st, ok, err := translog.EntryPledgeState(ents[0], id)
+	if err != nil {
+		return unavailable(err)
+	}
+	if !ok || st != state {
+		return &LogSection{Status: LogNotYetLogged, Detail: fmt.Sprintf("the pledge's latest logged state is %s (entry %d); the change to %s is pending integration", st, idx, state)}
 	}
 	cp, ok, err := src.CheckpointFor(ctx, idx)
 	if err != nil {

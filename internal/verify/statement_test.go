@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,15 +141,36 @@ func TestStatusStatementOffline(t *testing.T) {
 	want(t, check(pkgA, altered, e.Clock.Now()), outcome.TotalFailed, verify.StatementInvalid)
 }
 
-// fixedLog is a log of a fixed checkpoint whose pledge index is index.
+// fixedLog is a log of a fixed checkpoint whose pledge index is index,
+// where every entry records the pledge's workflow status (ACCEPTED unless
+// set).
 type fixedLog struct {
-	cp    []byte
-	index uint64
+	cp     []byte
+	index  uint64
+	pledge string
+	status string
 }
 
 func (l fixedLog) Checkpoint(context.Context) ([]byte, error) { return l.cp, nil }
 func (l fixedLog) PledgeIndex(context.Context, string, bool) (uint64, bool, error) {
 	return l.index, true, nil
+}
+func (l fixedLog) Entries(_ context.Context, start, end uint64) ([][]byte, error) {
+	st := l.status
+	if st == "" {
+		st = "ACCEPTED"
+	}
+	body, err := translog.PublicBody{V: translog.PublicBodyVersion, Source: "pledge", Action: "pledge.transition", At: time.Unix(1, 0),
+		Subjects: []translog.PublicSubject{{Kind: "pledge", ID: l.pledge}}, Data: map[string]string{"pledge": l.pledge, "status": st},
+		Commit: strings.Repeat("ab", 32)}.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for range end - start {
+		out = append(out, translog.Entry{Slot: 1, ID: "1-0", Body: body}.Marshal())
+	}
+	return out, nil
 }
 
 // TestStatementLogIndexIsCovered: the statement gives the pledge's log
@@ -174,7 +196,7 @@ func TestStatementLogIndexIsCovered(t *testing.T) {
 		index uint64
 		want  bool
 	}{{3, true}, {9, true}, {10, false}, {11, false}} {
-		log := fixedLog{cp: cp, index: c.index}
+		log := fixedLog{cp: cp, index: c.index, pledge: a.ID}
 		iss, err := statement.NewIssuer(statement.IssuerOptions{Status: e.Status, Signer: signer, Validity: time.Hour, Clock: e.Clock,
 			Checkpoints: log, Index: log})
 		if err != nil {
@@ -186,6 +208,22 @@ func TestStatementLogIndexIsCovered(t *testing.T) {
 		}
 		if _, err := st.OpenCheckpoint(&logKey.PublicKey); err != nil {
 			t.Fatalf("index %d: %v", c.index, err)
+		}
+	}
+	// The attack: the indexed entry records another state (the change to
+	// the state now still pending integration, or another pledge): the
+	// statement must not cite it.
+	for name, log := range map[string]fixedLog{
+		"older state":    {cp: cp, index: 3, pledge: a.ID, status: "SIGNED"},
+		"another pledge": {cp: cp, index: 3, pledge: "P-OTHER"},
+	} {
+		iss, err := statement.NewIssuer(statement.IssuerOptions{Status: e.Status, Signer: signer, Validity: time.Hour, Clock: e.Clock,
+			Checkpoints: log, Index: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, st := issue(t, iss, a.ID); st.LogIndex != nil {
+			t.Fatalf("%s: the ACTIVE statement cites entry %d, which records something else", name, *st.LogIndex)
 		}
 	}
 }
