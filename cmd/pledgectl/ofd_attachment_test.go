@@ -157,6 +157,20 @@ func TestOFDVerifyChecksTheAttachedPackage(t *testing.T) {
 	if code != 1 || !ok || c.Result != outcome.Failed || !strings.Contains(c.Detail, b.ID) || r.Pledge.ValidAtSigning.Indication != outcome.TotalFailed {
 		t.Fatalf("a package of another pledge than the pages show: exit %d, binding %+v", code, c)
 	}
+	// The same, with OFD.xml's DocID (which real signed OFDs leave
+	// unsigned) rewritten to pledge B: the binding reads the signed
+	// attachment list, not the DocID, and still fails.
+	redoc := rewriteOFD(t, resealed, map[string]func([]byte) []byte{"OFD.xml": func(old []byte) []byte {
+		out := bytes.ReplaceAll(old, []byte(strings.TrimPrefix(a.ID, "P")), []byte(strings.TrimPrefix(b.ID, "P")))
+		if bytes.Equal(out, old) {
+			t.Fatal("OFD.xml does not carry the pledge's DocID")
+		}
+		return out
+	}})
+	code, r = verifyOFD("redoc.ofd", redoc)
+	if c, ok := r.Pledge.Find(verify.CheckOFDBinding); code != 1 || !ok || c.Result != outcome.Failed {
+		t.Fatalf("DocID rewritten in the unsigned OFD.xml: exit %d, binding %+v", code, c)
+	}
 }
 
 // jsonReport is `ofd verify --json`'s output.

@@ -16,9 +16,6 @@ type Attachment struct {
 	Format string
 	Path   string // entry name in the package
 	Data   []byte
-	// DocID is the DocInfo/DocID in OFD.xml of the document the
-	// attachment belongs to (empty when none is given).
-	DocID string
 }
 
 type documentXML struct {
@@ -88,7 +85,7 @@ func Attachments(data []byte, lim Limits) ([]Attachment, error) {
 				}
 				continue
 			}
-			out = append(out, Attachment{Name: a.Name, Format: a.Format, Path: name, Data: fb, DocID: strings.TrimSpace(db.DocID)})
+			out = append(out, Attachment{Name: a.Name, Format: a.Format, Path: name, Data: fb})
 			if len(out) == MaxAttachments {
 				return out, nil
 			}

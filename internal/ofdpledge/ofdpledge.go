@@ -66,7 +66,7 @@ func (c Checker) Check(ctx context.Context, data []byte, lim ofd.Limits) (*Resul
 		}
 	}
 	r := c.Pledge(ctx, att.Data)
-	verify.BindToOFD(&r, att.DocID)
+	verify.BindToOFD(&r, att.Name)
 	out.Pledge = &r
 	return out, nil
 }
@@ -79,7 +79,7 @@ func attachedPackage(data []byte, lim ofd.Limits) (ofd.Attachment, bool) {
 		return ofd.Attachment{}, false
 	}
 	for _, a := range atts {
-		if strings.HasSuffix(strings.ToLower(a.Name), ".pledge.json") && len(a.Data) <= pledge.MaxPackage {
+		if strings.HasSuffix(a.Name, ".pledge.json") && len(a.Data) <= pledge.MaxPackage {
 			return a, true
 		}
 	}

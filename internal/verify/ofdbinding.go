@@ -11,22 +11,26 @@ import (
 const CheckOFDBinding = "ofd-pledge-binding"
 
 // BindToOFD adds to r, the report of a pledge package attached to an OFD
-// whose DocInfo/DocID is docID, the check that the package is that
-// document's pledge: the sealed OFD of a pledge (internal/ofdmake) gives
-// the pledge ID's digits as its DocID. Another pledge's package, or a
-// document that does not say which pledge it is, fails: the attachment is
-// not the proof of what the pages show. The indications are derived again.
-func BindToOFD(r *Report, docID string) {
+// under the attachment name name (the Name attribute in Attachments.xml,
+// document content a signature must cover: ofd-unreferenced-files fails
+// otherwise), the check that the package is that document's pledge: the
+// sealed OFD of a pledge (internal/ofdmake) attaches pledge X's package as
+// "X.pledge.json". The DocID in OFD.xml is not used: real signed OFDs leave
+// OFD.xml unsigned, so it proves nothing. Another pledge's package fails:
+// the attachment is not the proof the document names. The indications are
+// derived again.
+func BindToOFD(r *Report, name string) {
 	b := builder{r: r}
 	defer r.finish()
+	named, ok := strings.CutSuffix(name, ".pledge.json")
 	switch {
 	case r.Pledge == nil:
 		b.add(ScopeSigning, CheckOFDBinding, outcome.Failed, outcome.SigConstraintsFailure, "the attached package does not say which pledge it is")
-	case docID == "":
-		b.add(ScopeSigning, CheckOFDBinding, outcome.Failed, outcome.SigConstraintsFailure, "the OFD gives no DocID, so it does not say which pledge its pages show; the attached package is pledge %s", r.Pledge.PledgeID)
-	case !strings.EqualFold(strings.TrimPrefix(r.Pledge.PledgeID, "P"), docID):
-		b.add(ScopeSigning, CheckOFDBinding, outcome.Failed, outcome.SigConstraintsFailure, "the attached package is pledge %s, but the OFD is the document of %q: the attachment is not the pledge its pages show", r.Pledge.PledgeID, docID)
+	case !ok || named == "":
+		b.add(ScopeSigning, CheckOFDBinding, outcome.Failed, outcome.SigConstraintsFailure, "the OFD's attachment %q does not name the pledge it proves (PLEDGE-ID.pledge.json); the attached package is pledge %s", name, r.Pledge.PledgeID)
+	case named != r.Pledge.PledgeID:
+		b.add(ScopeSigning, CheckOFDBinding, outcome.Failed, outcome.SigConstraintsFailure, "the attached package is pledge %s, but the OFD attaches it as the proof of pledge %s: the attachment is not the pledge the document names", r.Pledge.PledgeID, named)
 	default:
-		b.add(ScopeSigning, CheckOFDBinding, outcome.Passed, "", "the attached package is pledge %s, the pledge of this OFD (DocID %s)", r.Pledge.PledgeID, docID)
+		b.add(ScopeSigning, CheckOFDBinding, outcome.Passed, "", "the attached package is pledge %s, the pledge the signed attachment list names", r.Pledge.PledgeID)
 	}
 }
