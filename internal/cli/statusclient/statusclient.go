@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -39,11 +40,17 @@ type Client struct {
 
 var _ status.Source = (*Client)(nil)
 
-// New returns a Client for the service at base (an http or https URL).
+// New returns a Client for the service at base (an https URL, or http to
+// the loopback address).
 func New(base string, timeout time.Duration) (*Client, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, apperr.New(apperr.Malformed, "--base-url %q must be an http(s) URL such as http://127.0.0.1:8080", base)
+	}
+	// The answers are not signed: over plain http anyone on the path could
+	// vouch for a revoked seal. Plain http only to this machine.
+	if ip := net.ParseIP(u.Hostname()); u.Scheme == "http" && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, apperr.New(apperr.Malformed, "--base-url %q: the status answers are not signed, so use https (plain http only to localhost)", base)
 	}
 	return &Client{base: strings.TrimRight(base, "/"), http: &http.Client{Timeout: timeout}}, nil
 }
