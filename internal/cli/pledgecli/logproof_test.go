@@ -160,6 +160,10 @@ func TestPledgeVerifyChecksLogProof(t *testing.T) {
 		// B's whole report given for A's package.
 		code, o = verifyJSON("--report", saved("b-for-a.json", reportB), pkgA)
 		expect("report of another pledge", code, o, exitstatus.Failed, outcome.Failed, verify.LogEntryMismatch)
+		// The same without --log-cert: B's report still does not count for A.
+		if code, out := run(t, clk, "--trust", trust, "--report", saved("b-for-a-nolog.json", reportB), pkgA); code != exitstatus.Failed || !strings.Contains(out, "not about this package's pledge") {
+			t.Fatalf("another pledge's report without --log-cert: exit %d\n%s", code, out)
+		}
 	}
 
 	// Revoked now. Until the revocation is logged: NOT_YET_LOGGED; then

@@ -66,6 +66,9 @@ type Output struct {
 	Online     *verify.Report     `json:"online,omitempty"`
 	// OnlineError says why the server could not answer (then INDETERMINATE).
 	OnlineError string `json:"onlineError,omitempty"`
+	// ReportError says why a saved report (--report) does not count: it is
+	// about another pledge (then FAILED, whatever it says).
+	ReportError string `json:"reportError,omitempty"`
 	// Log is the offline check of the status report's transparency-log
 	// proof with the pinned log certificate (--log-cert).
 	Log *verify.Check `json:"log,omitempty"`
@@ -123,7 +126,14 @@ or unreadable input.`,
 					return err
 				}
 				out.Online = r
-				reports = append(reports, outcome.Report{Indication: r.Indication})
+				ind := r.Indication
+				if r.Pledge == nil || rep.Pledge == nil || r.Pledge.PledgeID != rep.Pledge.PledgeID {
+					// A saved report of another pledge says nothing about
+					// this one: it fails, whatever it says.
+					ind = outcome.TotalFailed
+					out.ReportError = fmt.Sprintf("the report %s is not about this package's pledge", report)
+				}
+				reports = append(reports, outcome.Report{Indication: ind})
 			}
 			if online != "" {
 				r, err := askServer(cmd.Context(), client, online, pkg)
@@ -342,7 +352,9 @@ func printText(w io.Writer, out Output) {
 		}
 	}
 	section("Valid at signing time (签署时有效性, offline)", r.ValidAtSigning.Indication, r.ValidAtSigning.SubIndication, r.ValidAtSigning.Checks)
-	if out.Online != nil {
+	if out.ReportError != "" {
+		fmt.Fprintf(w, "\nStatus now: TOTAL_FAILED (%s)\n", out.ReportError)
+	} else if out.Online != nil {
 		o := out.Online
 		section("Status now (当前状态, from the server)", o.StatusNow.Indication, o.StatusNow.SubIndication, o.StatusNow.Checks)
 		if o.Freshness.StatusReadAt != nil {
