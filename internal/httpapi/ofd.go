@@ -154,7 +154,7 @@ func (s *Server) verifyOFD(c *gin.Context, p auth.Principal) error {
 		}
 		return apperr.Wrap(apperr.Malformed, err, "%s", clientDetail(err)).WithCode(apperr.CodeOFDUnreadable)
 	}
-	out := ofdVerificationView{Format: OFDVerificationFormat, Indication: res.Indication, Signatures: res.Signatures}
+	out := ofdVerificationView{Format: OFDVerificationFormat, Indication: res.Overall(), Signatures: res.Signatures}
 	if res.Pledge != nil {
 		rs := []verify.Report{*res.Pledge}
 		s.attachLogProofs(ctx, rs)
