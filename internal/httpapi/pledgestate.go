@@ -17,7 +17,7 @@ import (
 type downloadsView struct {
 	Package   string `json:"package"`
 	QR        string `json:"qr"`
-	OFD       string `json:"ofd"`
+	OFD       string `json:"ofd,omitempty"`
 	Statement string `json:"statement,omitempty"`
 	// InForce is false when the state now is no longer ACCEPTED (revoked,
 	// found false, ...): the documents record the decision, not a pledge
@@ -79,7 +79,10 @@ func (s *Server) downloads(r pledge.Record, st pledge.Status) *downloadsView {
 		return nil
 	}
 	base := "/v1/pledges/" + r.ID
-	d := &downloadsView{Package: base + "/package", QR: base + "/qr", OFD: base + "/ofd", InForce: st == pledge.StatusAccepted}
+	d := &downloadsView{Package: base + "/package", QR: base + "/qr", InForce: st == pledge.StatusAccepted}
+	if p := s.deps.Pledges; p != nil && p.OFD != nil && p.OFD.Documents != nil { // the route exists (ofdRoutes)
+		d.OFD = base + "/ofd"
+	}
 	if s.deps.Statements != nil {
 		d.Statement = base + "/status-statement"
 	}
