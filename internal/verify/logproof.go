@@ -128,7 +128,7 @@ func CheckLog(r *Report, pledgeID string, logKey *ecdsa.PublicKey) Check {
 	if now := orUnknown(r.StatusNow.State); st != now {
 		return fail(LogEntryMismatch, "log entry %d records the pledge as %s, but the report says %s now: it is not the entry of the state now", *l.Index, st, now)
 	}
-	return res(outcome.Passed, "", "log entry %d records the pledge as %s; its inclusion proof leads to the root of the checkpoint of %d entries signed by %s", *l.Index, st, cp.Size, cp.Origin)
+	return res(outcome.Passed, "", "log entry %d records the pledge as %s; its inclusion proof leads to the root of the checkpoint of %d entries signed by %s. This proves the state was logged, not that no later change followed: for the state now ask the service, or check a signed status statement", *l.Index, st, cp.Size, cp.Origin)
 }
 
 // LogSource is what the service reads to prove a pledge's state from its
