@@ -47,7 +47,7 @@ func TestPledgedKilledMidLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logKey, err := translog.ParseLogCertificatePEM(pemLog)
+	logKey, err := translog.ParseSM2CertificatePEM(pemLog)
 	if err != nil {
 		t.Fatal(err)
 	}

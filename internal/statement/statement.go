@@ -21,7 +21,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pledgeseal/pledgeseal/internal/apperr"
-	"github.com/pledgeseal/pledgeseal/internal/pki"
 	"github.com/pledgeseal/pledgeseal/internal/status"
 	"github.com/pledgeseal/pledgeseal/internal/translog"
 )
@@ -169,7 +168,7 @@ func Parse(text []byte) (Statement, error) {
 	if v, _, err = take("issuer", false); err != nil {
 		return Statement{}, err
 	}
-	if checkName(v) != nil {
+	if !translog.ValidName(v) {
 		return Statement{}, invalid("bad issuer")
 	}
 	s.Issuer = v
@@ -358,40 +357,11 @@ func validDocumentNo(s string) bool {
 }
 
 // checkName applies the signed-note key name rules.
-func checkName(name string) error {
-	if name == "" || len(name) > 256 {
-		return invalid("bad issuer")
-	}
-	for _, r := range name {
-		if r <= ' ' || r == '+' || r == 0x7f {
-			return invalid("bad issuer")
-		}
-	}
-	return nil
-}
-
 func truncate(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "…"
 	}
 	return s
-}
-
-// PublicKeyFromPEM returns the SM2 key of the first certificate in a PEM
-// file: the pinned status certificate relying parties verify with.
-func PublicKeyFromPEM(b []byte) (*ecdsa.PublicKey, error) {
-	certs, err := pki.ParseCertificatesPEM(b)
-	if err != nil || len(certs) == 0 {
-		return nil, apperr.New(apperr.Malformed, "not a PEM certificate")
-	}
-	pub, ok := certs[0].PublicKey.(*ecdsa.PublicKey)
-	if !ok {
-		return nil, apperr.New(apperr.Malformed, "not an SM2 certificate")
-	}
-	if _, err := translog.EncodePublicKey(pub); err != nil {
-		return nil, err
-	}
-	return pub, nil
 }
 
 // OpenCheckpoint verifies the statement's carried checkpoint with the log

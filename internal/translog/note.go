@@ -118,15 +118,25 @@ func (v *NoteVerifier) Verify(msg, sig []byte) bool {
 }
 
 func checkName(name string) error {
+	if !ValidName(name) {
+		return apperr.New(apperr.Malformed, "the log origin must be 1 to 256 bytes without spaces, control characters or '+'")
+	}
+	return nil
+}
+
+// ValidName tells whether name may name a signed-note key (the log's
+// origin, a status statement's issuer): 1 to 256 bytes, no spaces, control
+// characters or '+'.
+func ValidName(name string) bool {
 	if name == "" || len(name) > 256 {
-		return apperr.New(apperr.Malformed, "the log origin must be 1 to 256 bytes")
+		return false
 	}
 	for _, r := range name {
 		if r <= ' ' || r == '+' || r == 0x7f {
-			return apperr.New(apperr.Malformed, "the log origin may not contain spaces, control characters or '+'")
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 // DecodePublicKey is the inverse of EncodePublicKey.
@@ -142,9 +152,10 @@ func DecodePublicKey(enc []byte) (*ecdsa.PublicKey, error) {
 	return pub, nil
 }
 
-// ParseLogCertificatePEM returns the SM2 log key of the first certificate
-// in a PEM file (the pinned log certificate of the trust material).
-func ParseLogCertificatePEM(b []byte) (*ecdsa.PublicKey, error) {
+// ParseSM2CertificatePEM returns the SM2 key of the first certificate
+// in a PEM file: a pinned signed-note key of the trust material (the log
+// certificate, the status certificate).
+func ParseSM2CertificatePEM(b []byte) (*ecdsa.PublicKey, error) {
 	certs, err := pki.ParseCertificatesPEM(b)
 	if err != nil || len(certs) == 0 {
 		return nil, apperr.New(apperr.Malformed, "not a PEM certificate")

@@ -115,7 +115,7 @@ func loadLogKey(path string) (*ecdsa.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := translog.ParseLogCertificatePEM(b)
+	pub, err := translog.ParseSM2CertificatePEM(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -207,7 +207,7 @@ func checkLog(certPath string, out Output) (verify.Check, error) {
 	if err != nil {
 		return verify.Check{}, usagef("cannot read the log certificate %q", certPath)
 	}
-	pub, err := translog.ParseLogCertificatePEM(b)
+	pub, err := translog.ParseSM2CertificatePEM(b)
 	if err != nil {
 		return verify.Check{}, usagef("log certificate %q: %v", certPath, err)
 	}

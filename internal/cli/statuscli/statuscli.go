@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pledgeseal/pledgeseal/internal/translog"
 	"io"
 	"os"
 	"time"
@@ -150,7 +151,7 @@ func readKey(flag, path string) (*ecdsa.PublicKey, error) {
 	if err != nil {
 		return nil, exitstatus.Usagef("cannot read %s %q: %v", flag, path, unwrapPath(err))
 	}
-	pub, err := statement.PublicKeyFromPEM(b)
+	pub, err := translog.ParseSM2CertificatePEM(b)
 	if err != nil {
 		return nil, exitstatus.Usagef("%s %q: %s", flag, path, detail(err))
 	}
