@@ -122,7 +122,8 @@ func NewTransLog(s *Store) *TransLog {
 	return &TransLog{st: s, integrate: redis.NewScript(integrateLua), storeCP: redis.NewScript(storeCheckpointLua)}
 }
 
-// logMeta is the integrated size and the slot cursors.
+// logMeta is the integrated size, the latest checkpoint's size and time,
+// and (for the sequencer only) the slot cursors.
 type logMeta struct {
 	size    uint64
 	cursors map[int]string
@@ -130,11 +131,34 @@ type logMeta struct {
 	cpTime  time.Time
 }
 
+// meta reads the log's size and latest checkpoint (HMGET of three fields:
+// the read paths need no cursors, and {tlog}:meta holds one per slot ever
+// integrated from).
 func (l *TransLog) meta(ctx context.Context) (logMeta, error) {
+	vals, err := l.st.rdb.HMGet(ctx, l.st.tlogKey("meta"), "size", "cps", "cpt").Result()
+	if err != nil {
+		return logMeta{}, mapErr(err, "log")
+	}
+	fields := map[string]string{}
+	for i, k := range []string{"size", "cps", "cpt"} {
+		if v, ok := vals[i].(string); ok {
+			fields[k] = v
+		}
+	}
+	return parseMeta(fields)
+}
+
+// metaWithCursors reads the whole meta hash: size, checkpoint and the
+// sequencer's slot cursors.
+func (l *TransLog) metaWithCursors(ctx context.Context) (logMeta, error) {
 	m, err := l.st.rdb.HGetAll(ctx, l.st.tlogKey("meta")).Result()
 	if err != nil {
 		return logMeta{}, mapErr(err, "log")
 	}
+	return parseMeta(m)
+}
+
+func parseMeta(m map[string]string) (logMeta, error) {
 	out := logMeta{cursors: map[int]string{}, cpSize: -1}
 	for k, v := range m {
 		switch {
@@ -241,7 +265,7 @@ func (l *TransLog) integrateStep(ctx context.Context, full bool) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 4*l.st.timeout)
 	defer cancel()
 	hints := l.st.logHints.snapshot()
-	m, err := l.meta(ctx)
+	m, err := l.metaWithCursors(ctx)
 	if err != nil {
 		return 0, err
 	}
