@@ -628,7 +628,7 @@ func keyUsageCheck(name, who string, ci certInfo) outcome.Check {
 // reads no registry (internal/verify asks the registry once for every
 // subject of a verification and reports the states itself).
 func statusNotChecked(name, what string) outcome.Check {
-	return check(name, outcome.NotPerformed, "", "not performed: no status source is configured, so the %s's revocation/suspension status was not checked", what)
+	return check(name, outcome.NotPerformed, "", "not performed by the SES verifier, which reads no registry: the %s's revocation/suspension status is judged by the pledge or OFD verifier with a status source, and is not checked without one", what)
 }
 
 // signingTime returns the signing time and the time checks: the timestamp
